@@ -1,0 +1,105 @@
+package rapport
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Application error codes. The HTTP layer maps each to one status.
+const (
+	EINVALID      = "invalid"
+	ENOTFOUND     = "not_found"
+	ECONFLICT     = "conflict"
+	EUNAUTHORIZED = "unauthorized"
+	EFORBIDDEN    = "forbidden"
+	ETOOLARGE     = "too_large"
+	EINTERNAL     = "internal"
+)
+
+// FieldError names one field of the input that is wrong and why.
+type FieldError struct {
+	// Index is the item's position in a batch; nil outside a batch.
+	Index   *int   `json:"index,omitempty"`
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Error is the application's error: a code, a message safe to show a user,
+// and for validation, the fields at fault.
+type Error struct {
+	Code    string
+	Message string
+	Fields  []FieldError
+}
+
+func (e *Error) Error() string {
+	if len(e.Fields) == 0 {
+		return fmt.Sprintf("rapport: %s: %s", e.Code, e.Message)
+	}
+	return fmt.Sprintf("rapport: %s: %s (%d field errors, first %s: %s)",
+		e.Code, e.Message, len(e.Fields), e.Fields[0].Field, e.Fields[0].Message)
+}
+
+// Errorf returns an application error with a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of an application error, EINTERNAL for any other error,
+// and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the message of an application error; any other error
+// gets a generic message so internal details never reach a user.
+func ErrorMessage(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal error."
+}
+
+// ErrorFields returns the field errors of an application error.
+func ErrorFields(err error) []FieldError {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Fields
+	}
+	return nil
+}
+
+// validation collects field errors so that every problem is reported at once.
+type validation struct {
+	index  int // -1 outside a batch
+	fields []FieldError
+}
+
+func (v *validation) add(field, format string, args ...any) {
+	v.fields = append(v.fields, NewFieldError(v.index, field, format, args...))
+}
+
+// NewFieldError returns a field error; index is the item's place in a batch, or -1.
+func NewFieldError(index int, field, format string, args ...any) FieldError {
+	f := FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+	if index >= 0 {
+		f.Index = &index
+	}
+	return f
+}
+
+func (v *validation) err(what string) error {
+	if len(v.fields) == 0 {
+		return nil
+	}
+	return &Error{Code: EINVALID, Message: "The " + what + " is not valid.", Fields: v.fields}
+}

@@ -1,0 +1,33 @@
+package rapport
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"time"
+)
+
+// crockford is Crockford's base32 alphabet: no I, L, O or U, so ids read aloud well.
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// NewID returns a 26-character identifier that sorts by creation time
+// (48 bits of milliseconds, then 80 random bits). Ids are made in Go rather than
+// by a database sequence so that no backend's sequence semantics leak into the
+// schema, and so that inserts spread across a distributed engine's key space.
+func NewID(now time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
+	_, _ = rand.Read(b[6:])
+	return encode32(b)
+}
+
+func encode32(b [16]byte) string {
+	hi := binary.BigEndian.Uint64(b[:8])
+	lo := binary.BigEndian.Uint64(b[8:])
+	var out [26]byte
+	for i := 25; i >= 0; i-- {
+		out[i] = crockford[lo&31]
+		lo = lo>>5 | hi<<59
+		hi >>= 5
+	}
+	return string(out[:])
+}

@@ -1,0 +1,42 @@
+package sqlstore
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rapport-crm/rapport"
+)
+
+// Cursors are opaque to clients: base64 of the sort key of the last row seen.
+
+func encodeCursor(parts ...string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strings.Join(parts, "|")))
+}
+
+func decodeCursor(c string, n int) ([]string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	parts := strings.Split(string(b), "|")
+	if err != nil || len(parts) != n {
+		return nil, rapport.Errorf(rapport.EINVALID, "The cursor is not valid; use the next_cursor of a previous page.")
+	}
+	return parts, nil
+}
+
+// timeCursor pages through rows ordered by (time, id), newest first.
+func timeCursor(t time.Time, id string) string {
+	return encodeCursor(strconv.FormatInt(micros(t), 10), id)
+}
+
+func decodeTimeCursor(c string) (int64, string, error) {
+	parts, err := decodeCursor(c, 2)
+	if err != nil {
+		return 0, "", err
+	}
+	us, err := strconv.ParseInt(parts[0], 10, 64)
+	if err != nil {
+		return 0, "", rapport.Errorf(rapport.EINVALID, "The cursor is not valid; use the next_cursor of a previous page.")
+	}
+	return us, parts[1], nil
+}

@@ -1,0 +1,217 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/rapport-crm/rapport"
+)
+
+// CustomerService keeps customers.
+type CustomerService struct{ db *DB }
+
+// NewCustomerService returns the customers stored in db.
+func NewCustomerService(db *DB) *CustomerService { return &CustomerService{db: db} }
+
+var _ rapport.CustomerService = (*CustomerService)(nil)
+
+const customerColumns = `id, external_id, kind, name, email, phone, attributes, preferences,
+	owner_id, referred_by, stage, created_at, updated_at`
+
+// FindCustomerByID returns one customer, or ENOTFOUND.
+func (s *CustomerService) FindCustomerByID(ctx context.Context, id string) (*rapport.Customer, error) {
+	return findCustomer(ctx, s.db.reader(), id)
+}
+
+func findCustomer(ctx context.Context, q querier, id string) (*rapport.Customer, error) {
+	c, err := scanCustomer(q.queryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rapport.Errorf(rapport.ENOTFOUND, "No customer has the id %q.", id)
+	}
+	return c, err
+}
+
+// FindCustomers lists customers, newest first.
+func (s *CustomerService) FindCustomers(ctx context.Context, f rapport.CustomerFilter) (rapport.Page[*rapport.Customer], error) {
+	page := rapport.Page[*rapport.Customer]{Items: []*rapport.Customer{}}
+	where, args := []string{"1 = 1"}, []any{}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		where, args = append(where, `search LIKE ? ESCAPE '\'`), append(args, likePattern(q))
+	}
+	if f.OwnerID != "" {
+		where, args = append(where, "owner_id = ?"), append(args, f.OwnerID)
+	}
+	if f.Stage != "" {
+		where, args = append(where, "stage = ?"), append(args, f.Stage)
+	}
+	if f.Cursor != "" {
+		parts, err := decodeCursor(f.Cursor, 1)
+		if err != nil {
+			return page, err
+		}
+		where, args = append(where, "id < ?"), append(args, parts[0])
+	}
+	limit := rapport.PageLimit(f.Limit)
+	rows, err := s.db.reader().query(ctx, `SELECT `+customerColumns+` FROM customers WHERE `+
+		strings.Join(where, " AND ")+` ORDER BY id DESC LIMIT ?`, append(args, limit+1)...)
+	if err != nil {
+		return page, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanCustomer(rows)
+		if err != nil {
+			return page, err
+		}
+		page.Items = append(page.Items, c)
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.NextCursor = encodeCursor(page.Items[limit-1].ID)
+	}
+	return page, rows.Err()
+}
+
+// CreateCustomer adds a customer, filling its id and times.
+func (s *CustomerService) CreateCustomer(ctx context.Context, c *rapport.Customer) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	return s.db.inTx(ctx, func(tx *tx) error {
+		if err := checkCustomerRefs(ctx, tx, c, ""); err != nil {
+			return err
+		}
+		now := tx.now.Truncate(time.Microsecond)
+		c.ID, c.CreatedAt, c.UpdatedAt = rapport.NewID(now), now, now
+		attrs, prefs := marshalCustomerDocs(c)
+		_, err := tx.exec(ctx, `INSERT INTO customers (`+customerColumns+`, search)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, nullString(c.ExternalID), c.Kind, c.Name, c.Email, c.Phone, attrs, prefs,
+			nullString(c.OwnerID), nullString(c.ReferredBy), c.Stage, micros(c.CreatedAt), micros(c.UpdatedAt), searchText(c))
+		if tx.d.uniqueViolation(err) {
+			return rapport.Errorf(rapport.ECONFLICT, "A customer with the external id %q exists already.", c.ExternalID)
+		}
+		if err == nil && c.Stage != "" {
+			err = recordStageChange(ctx, tx, c.ID, "", c.Stage, "created", rapport.ActorID(ctx))
+		}
+		return err
+	})
+}
+
+// UpdateCustomer changes a customer and returns it as stored.
+func (s *CustomerService) UpdateCustomer(ctx context.Context, id string, u rapport.CustomerUpdate) (*rapport.Customer, error) {
+	var c *rapport.Customer
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		var err error
+		if c, err = findCustomer(ctx, tx.querier, id); err != nil {
+			return err
+		}
+		u.Apply(c)
+		if err := c.Validate(); err != nil {
+			return err
+		}
+		if err := checkCustomerRefs(ctx, tx, c, id); err != nil {
+			return err
+		}
+		c.UpdatedAt = tx.now.Truncate(time.Microsecond)
+		attrs, prefs := marshalCustomerDocs(c)
+		_, err = tx.exec(ctx, `UPDATE customers SET external_id = ?, kind = ?, name = ?, email = ?, phone = ?,
+			attributes = ?, preferences = ?, owner_id = ?, referred_by = ?, updated_at = ?, search = ? WHERE id = ?`,
+			nullString(c.ExternalID), c.Kind, c.Name, c.Email, c.Phone, attrs, prefs,
+			nullString(c.OwnerID), nullString(c.ReferredBy), micros(c.UpdatedAt), searchText(c), id)
+		if tx.d.uniqueViolation(err) {
+			return rapport.Errorf(rapport.ECONFLICT, "A customer with the external id %q exists already.", c.ExternalID)
+		}
+		return err
+	})
+	return c, err
+}
+
+// DeleteCustomer removes a customer with their moments and history.
+func (s *CustomerService) DeleteCustomer(ctx context.Context, id string) error {
+	return s.db.inTx(ctx, func(tx *tx) error {
+		res, err := tx.exec(ctx, `DELETE FROM customers WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return rapport.Errorf(rapport.ENOTFOUND, "No customer has the id %q.", id)
+		}
+		return nil
+	})
+}
+
+// checkCustomerRefs checks that the owner, referrer and external id of c
+// (whose id is self when it exists already) are acceptable.
+func checkCustomerRefs(ctx context.Context, tx *tx, c *rapport.Customer, self string) error {
+	var fields []rapport.FieldError
+	var n int
+	if c.OwnerID != "" {
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM users WHERE id = ?`, c.OwnerID).Scan(&n); err != nil {
+			return err
+		} else if n == 0 {
+			fields = append(fields, rapport.FieldError{Field: "owner_id", Message: "no user has this id"})
+		}
+	}
+	if c.ReferredBy != "" {
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM customers WHERE id = ?`, c.ReferredBy).Scan(&n); err != nil {
+			return err
+		} else if n == 0 {
+			fields = append(fields, rapport.FieldError{Field: "referred_by", Message: "no customer has this id"})
+		}
+	}
+	if len(fields) > 0 {
+		return &rapport.Error{Code: rapport.EINVALID, Message: "The customer is not valid.", Fields: fields}
+	}
+	if c.ExternalID != "" {
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM customers WHERE external_id = ? AND id <> ?`, c.ExternalID, self).Scan(&n); err != nil {
+			return err
+		} else if n > 0 {
+			return rapport.Errorf(rapport.ECONFLICT, "A customer with the external id %q exists already.", c.ExternalID)
+		}
+	}
+	return nil
+}
+
+func marshalCustomerDocs(c *rapport.Customer) (attrs, prefs string) {
+	a, _ := json.Marshal(c.Attributes)
+	p, _ := json.Marshal(c.Preferences)
+	return string(a), string(p)
+}
+
+func searchText(c *rapport.Customer) string {
+	return strings.ToLower(strings.Join([]string{c.Name, c.Email, c.Phone, c.ExternalID}, " "))
+}
+
+func scanCustomer(row interface{ Scan(...any) error }) (*rapport.Customer, error) {
+	var (
+		c                        rapport.Customer
+		externalID, owner, refBy sql.NullString
+		attrs, prefs             string
+		createdAt, updatedAt     int64
+	)
+	if err := row.Scan(&c.ID, &externalID, &c.Kind, &c.Name, &c.Email, &c.Phone, &attrs, &prefs,
+		&owner, &refBy, &c.Stage, &createdAt, &updatedAt); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(attrs), &c.Attributes); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(prefs), &c.Preferences); err != nil {
+		return nil, err
+	}
+	c.ExternalID, c.OwnerID, c.ReferredBy = externalID.String, owner.String, refBy.String
+	c.CreatedAt, c.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
+	return &c, nil
+}
+
+// recordStageChange keeps one step of a customer's relationship history.
+func recordStageChange(ctx context.Context, tx *tx, customerID, from, to, reason, by string) error {
+	_, err := tx.exec(ctx, `INSERT INTO stage_changes (id, customer_id, from_stage, to_stage, reason, changed_by, changed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, rapport.NewID(tx.now), customerID, from, to, reason, by, micros(tx.now))
+	return err
+}

@@ -1,0 +1,268 @@
+// Package sqlstore keeps Rapport's data in SQL: embedded SQLite by default,
+// PostgreSQL for larger firms. One implementation serves both; the few
+// differences between the two live in dialect.go.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rapport-crm/rapport"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// DB is an open Rapport database.
+type DB struct {
+	// write takes every write. On SQLite it holds a single connection, so
+	// writers queue in Go rather than fail with SQLITE_BUSY.
+	write *sql.DB
+	// read serves queries; on PostgreSQL it is the same pool as write.
+	read    *sql.DB
+	dialect dialect
+	now     rapport.Clock
+}
+
+// Open connects to the database named by dsn, applies any pending migrations
+// and creates the default touchpoint catalogue on first start. A dsn starting
+// with postgres:// or postgresql:// is PostgreSQL; anything else is the path
+// of a SQLite file.
+func Open(ctx context.Context, dsn string, now rapport.Clock) (*DB, error) {
+	if now == nil {
+		now = time.Now
+	}
+	db := &DB{now: func() time.Time { return now().UTC() }}
+	var err error
+	if isPostgres(dsn) {
+		db.dialect = postgres
+		db.write, err = sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		db.write.SetMaxOpenConns(4 * runtime.NumCPU())
+		db.write.SetMaxIdleConns(4 * runtime.NumCPU())
+		db.read = db.write
+	} else {
+		db.dialect = sqlite
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if db.write, err = sql.Open("sqlite", sqliteDSN(path, false)); err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		db.write.SetMaxOpenConns(1)
+		if db.read, err = sql.Open("sqlite", sqliteDSN(path, true)); err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		db.read.SetMaxOpenConns(max(4, runtime.NumCPU()))
+	}
+	if err := db.write.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.ensureCatalogue(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Close releases the database.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Ping reports whether the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	return db.read.PingContext(ctx)
+}
+
+// Backend names the database engine: "sqlite" or "postgres".
+func (db *DB) Backend() string { return db.dialect.name }
+
+// migrate applies the embedded migrations not yet recorded, each in its own
+// transaction. Several servers may start at once on one PostgreSQL database:
+// the version row is inserted first, so a second migrator waits on it and then
+// finds the migration done.
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: name must start with its number", base)
+		}
+		body, err := migrationFiles.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		if err := db.applyMigration(ctx, version, base, string(body)); err != nil {
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) applyMigration(ctx context.Context, version int, name, body string) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	q := db.dialect.rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?) ON CONFLICT (version) DO NOTHING`)
+	res, err := tx.ExecContext(ctx, q, version, name, micros(db.now()))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // applied already
+	}
+	if _, err := tx.ExecContext(ctx, body); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// ensureCatalogue creates the default touchpoints when the catalogue is empty.
+func (db *DB) ensureCatalogue(ctx context.Context) error {
+	return db.inTx(ctx, func(tx *tx) error {
+		var n int
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM touchpoints`).Scan(&n); err != nil || n > 0 {
+			return err
+		}
+		for _, t := range rapport.DefaultTouchpoints() {
+			if err := t.Validate(); err != nil {
+				return err
+			}
+			if err := insertTouchpoint(ctx, tx, t, db.now()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// querier runs SQL written with ? placeholders on a connection, transaction or pool.
+type querier struct {
+	q interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}
+	d dialect
+}
+
+func (q querier) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return q.q.ExecContext(ctx, q.d.rebind(query), args...)
+}
+
+func (q querier) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return q.q.QueryContext(ctx, q.d.rebind(query), args...)
+}
+
+func (q querier) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return q.q.QueryRowContext(ctx, q.d.rebind(query), args...)
+}
+
+// tx is a write transaction.
+type tx struct {
+	querier
+	now time.Time
+}
+
+// inTx runs fn in a write transaction, committing if it returns nil. A
+// successful return means the write is durable.
+func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer sqlTx.Rollback()
+	if err := fn(&tx{querier: querier{q: sqlTx, d: db.dialect}, now: db.now()}); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// reader returns a querier on the read pool.
+func (db *DB) reader() querier { return querier{q: db.read, d: db.dialect} }
+
+// micros turns a time into the stored form: microseconds since the Unix epoch.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros turns a stored time back into a UTC time.
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// nullString stores "" as NULL, for optional references.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// nullInt stores a missing number as NULL.
+func nullInt(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return int64(*p)
+}
+
+func intPtr(n sql.NullInt64) *int {
+	if !n.Valid {
+		return nil
+	}
+	v := int(n.Int64)
+	return &v
+}
+
+func timePtr(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromMicros(n.Int64)
+	return &t
+}
+
+// placeholders returns "?, ?, ?" for n values.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// likePattern makes a case-insensitive substring pattern, escaping LIKE's wildcards.
+func likePattern(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(strings.ToLower(s)) + "%"
+}

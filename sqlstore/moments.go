@@ -1,0 +1,380 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rapport-crm/rapport"
+)
+
+// MomentService records and finds moments.
+type MomentService struct{ db *DB }
+
+// NewMomentService returns the moments stored in db.
+func NewMomentService(db *DB) *MomentService { return &MomentService{db: db} }
+
+var _ rapport.MomentService = (*MomentService)(nil)
+
+const momentColumns = `id, external_id, customer_id, touchpoint, channel, occurred_at, staff_id, response,
+	rating, effort, nps, outcome, outcome_source, notes, revenue, cost, recorded_at`
+
+// momentColumnCount is the number of columns above, for multi-row inserts.
+const momentColumnCount = 17
+
+// insertChunk rows go in one INSERT: 17 × 500 parameters stay well under both
+// SQLite's and PostgreSQL's limits.
+const insertChunk = 500
+
+// RecordMoment stores one moment; see rapport.MomentService.
+func (s *MomentService) RecordMoment(ctx context.Context, m *rapport.Moment) (bool, error) {
+	created, err := s.record(ctx, []*rapport.Moment{m}, -1)
+	if err != nil {
+		return false, err
+	}
+	return created[0], nil
+}
+
+// RecordMoments stores a batch of moments, all or nothing.
+func (s *MomentService) RecordMoments(ctx context.Context, ms []*rapport.Moment) ([]bool, error) {
+	if len(ms) == 0 {
+		return nil, rapport.Errorf(rapport.EINVALID, "The batch has no moments.")
+	}
+	return s.record(ctx, ms, 0)
+}
+
+// record validates and stores moments in one transaction. firstIndex is -1 for
+// a single moment (errors carry no index) and 0 for a batch.
+func (s *MomentService) record(ctx context.Context, ms []*rapport.Moment, firstIndex int) ([]bool, error) {
+	now := s.db.now()
+	var fields []rapport.FieldError
+	for i, m := range ms {
+		idx := -1
+		if firstIndex >= 0 {
+			idx = firstIndex + i
+		}
+		fields = append(fields, m.Validate(now, idx)...)
+	}
+	created := make([]bool, len(ms))
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		refFields, err := checkMomentRefs(ctx, tx, ms, firstIndex >= 0)
+		if err != nil {
+			return err
+		}
+		if fields = append(fields, refFields...); len(fields) > 0 {
+			return invalidMoments(fields, len(ms), firstIndex >= 0)
+		}
+		fresh, byExternalID, err := s.dedupe(ctx, tx, ms, created)
+		if err != nil {
+			return err
+		}
+		recordedAt := tx.now.Truncate(time.Microsecond)
+		for _, m := range fresh {
+			m.ID, m.RecordedAt = rapport.NewID(tx.now), recordedAt
+		}
+		// A moment sent twice in one batch is the first one.
+		for i, m := range ms {
+			if !created[i] && m.ID == "" {
+				*m = *byExternalID[m.ExternalID]
+			}
+		}
+		for start := 0; start < len(fresh); start += insertChunk {
+			if err := insertMoments(ctx, tx, fresh[start:min(start+insertChunk, len(fresh))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return created, nil
+}
+
+// dedupe replaces each moment whose external id is stored already (or appeared
+// earlier in the batch) by the stored one, and returns the moments to insert.
+func (s *MomentService) dedupe(ctx context.Context, tx *tx, ms []*rapport.Moment, created []bool) (fresh []*rapport.Moment, byExternalID map[string]*rapport.Moment, err error) {
+	var ext []any
+	for _, m := range ms {
+		if m.ExternalID != "" {
+			ext = append(ext, m.ExternalID)
+		}
+	}
+	existing := map[string]*rapport.Moment{}
+	err = inChunks(ext, func(chunk []any) error {
+		rows, err := tx.query(ctx, `SELECT `+momentColumns+` FROM moments WHERE external_id IN (`+placeholders(len(chunk))+`)`, chunk...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			m, err := scanMoment(rows)
+			if err != nil {
+				return err
+			}
+			existing[m.ExternalID] = m
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	fresh = make([]*rapport.Moment, 0, len(ms))
+	for i, m := range ms {
+		if m.ExternalID != "" {
+			if old, ok := existing[m.ExternalID]; ok {
+				*m = *old
+				continue
+			}
+			existing[m.ExternalID] = m
+		}
+		created[i] = true
+		fresh = append(fresh, m)
+	}
+	return fresh, existing, nil
+}
+
+func insertMoments(ctx context.Context, tx *tx, ms []*rapport.Moment) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO moments (` + momentColumns + `) VALUES `)
+	row := "(" + placeholders(momentColumnCount) + ")"
+	args := make([]any, 0, len(ms)*momentColumnCount)
+	for i, m := range ms {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(row)
+		args = append(args, m.ID, nullString(m.ExternalID), m.CustomerID, m.Touchpoint, string(m.Channel),
+			micros(m.OccurredAt), nullString(m.StaffID), nullString(m.Response), nullInt(m.Rating),
+			nullInt(m.Effort), nullInt(m.NPS), string(m.Outcome), m.OutcomeSource, m.Notes, m.Revenue, m.Cost,
+			micros(m.RecordedAt))
+	}
+	_, err := tx.exec(ctx, q.String(), args...)
+	if tx.d.uniqueViolation(err) {
+		// Another server stored one of these external ids after we looked:
+		// the client's retry will find it.
+		return rapport.Errorf(rapport.ECONFLICT, "A moment with one of these external ids was recorded at the same time; retry the request.")
+	}
+	return err
+}
+
+// checkMomentRefs reports moments whose customer, touchpoint, staff member or
+// response does not exist.
+func checkMomentRefs(ctx context.Context, tx *tx, ms []*rapport.Moment, batch bool) ([]rapport.FieldError, error) {
+	customers, err := existingIDs(ctx, tx, `SELECT id FROM customers WHERE id IN`, ms, func(m *rapport.Moment) string { return m.CustomerID })
+	if err != nil {
+		return nil, err
+	}
+	staff, err := existingIDs(ctx, tx, `SELECT id FROM users WHERE id IN`, ms, func(m *rapport.Moment) string { return m.StaffID })
+	if err != nil {
+		return nil, err
+	}
+	touchpoints, responses := map[string]bool{}, map[string]bool{}
+	rows, err := tx.query(ctx, `SELECT key FROM touchpoints`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		touchpoints[k] = true
+	}
+	rows.Close()
+	if rows, err = tx.query(ctx, `SELECT touchpoint, key FROM responses WHERE status <> 'retired'`); err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var t, k string
+		if err := rows.Scan(&t, &k); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		responses[t+"/"+k] = true
+	}
+	rows.Close()
+
+	var fields []rapport.FieldError
+	for i, m := range ms {
+		idx := -1
+		if batch {
+			idx = i
+		}
+		add := func(field, msg string, args ...any) {
+			fields = append(fields, rapport.NewFieldError(idx, field, msg, args...))
+		}
+		if m.CustomerID != "" && !customers[m.CustomerID] {
+			add("customer_id", "no customer has the id %q", m.CustomerID)
+		}
+		if m.Touchpoint != "" && !touchpoints[m.Touchpoint] {
+			add("touchpoint", "no touchpoint has the key %q", m.Touchpoint)
+		} else if m.Response != "" && !responses[m.Touchpoint+"/"+m.Response] {
+			add("response", "touchpoint %q has no active response %q", m.Touchpoint, m.Response)
+		}
+		if m.StaffID != "" && !staff[m.StaffID] {
+			add("staff_id", "no user has the id %q", m.StaffID)
+		}
+	}
+	return fields, nil
+}
+
+// existingIDs returns which of the ids that key picks from ms exist, using
+// the query prefix "SELECT id FROM t WHERE id IN".
+func existingIDs(ctx context.Context, tx *tx, prefix string, ms []*rapport.Moment, key func(*rapport.Moment) string) (map[string]bool, error) {
+	seen := map[string]bool{}
+	var ids []any
+	for _, m := range ms {
+		if id := key(m); id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	found := make(map[string]bool, len(ids))
+	err := inChunks(ids, func(chunk []any) error {
+		rows, err := tx.query(ctx, prefix+` (`+placeholders(len(chunk))+`)`, chunk...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			found[id] = true
+		}
+		return rows.Err()
+	})
+	return found, err
+}
+
+// inChunks calls fn on slices of at most insertChunk values.
+func inChunks(vals []any, fn func([]any) error) error {
+	for start := 0; start < len(vals); start += insertChunk {
+		if err := fn(vals[start:min(start+insertChunk, len(vals))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func invalidMoments(fields []rapport.FieldError, n int, batch bool) error {
+	if !batch {
+		return rapport.InvalidMoments(fields)
+	}
+	bad := map[int]bool{}
+	for _, f := range fields {
+		bad[*f.Index] = true
+	}
+	return &rapport.Error{Code: rapport.EINVALID, Fields: fields,
+		Message: fmt.Sprintf("%d of %d moments are not valid; nothing was recorded.", len(bad), n)}
+}
+
+// FindMomentByID returns one moment, or ENOTFOUND.
+func (s *MomentService) FindMomentByID(ctx context.Context, id string) (*rapport.Moment, error) {
+	m, err := scanMoment(s.db.reader().queryRow(ctx, `SELECT `+momentColumns+` FROM moments WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rapport.Errorf(rapport.ENOTFOUND, "No moment has the id %q.", id)
+	}
+	return m, err
+}
+
+// FindMoments lists moments, newest first.
+func (s *MomentService) FindMoments(ctx context.Context, f rapport.MomentFilter) (rapport.Page[*rapport.Moment], error) {
+	page := rapport.Page[*rapport.Moment]{Items: []*rapport.Moment{}}
+	where, args := []string{"1 = 1"}, []any{}
+	for _, c := range []struct {
+		col, val string
+	}{{"customer_id", f.CustomerID}, {"touchpoint", f.Touchpoint}, {"channel", string(f.Channel)},
+		{"outcome", string(f.Outcome)}, {"staff_id", f.StaffID}} {
+		if c.val != "" {
+			where, args = append(where, c.col+" = ?"), append(args, c.val)
+		}
+	}
+	if !f.From.IsZero() {
+		where, args = append(where, "occurred_at >= ?"), append(args, micros(f.From))
+	}
+	if !f.To.IsZero() {
+		where, args = append(where, "occurred_at < ?"), append(args, micros(f.To))
+	}
+	if f.Cursor != "" {
+		us, id, err := decodeTimeCursor(f.Cursor)
+		if err != nil {
+			return page, err
+		}
+		where = append(where, "(occurred_at < ? OR (occurred_at = ? AND id < ?))")
+		args = append(args, us, us, id)
+	}
+	limit := rapport.PageLimit(f.Limit)
+	rows, err := s.db.reader().query(ctx, `SELECT `+momentColumns+` FROM moments WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY occurred_at DESC, id DESC LIMIT ?`, append(args, limit+1)...)
+	if err != nil {
+		return page, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		m, err := scanMoment(rows)
+		if err != nil {
+			return page, err
+		}
+		page.Items = append(page.Items, m)
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		last := page.Items[limit-1]
+		page.NextCursor = timeCursor(last.OccurredAt, last.ID)
+	}
+	return page, rows.Err()
+}
+
+func scanMoment(row interface{ Scan(...any) error }) (*rapport.Moment, error) {
+	var (
+		m                       rapport.Moment
+		externalID, staff, resp sql.NullString
+		rating, effort, nps     sql.NullInt64
+		channel, outcome        string
+		occurredAt, recordedAt  int64
+	)
+	if err := row.Scan(&m.ID, &externalID, &m.CustomerID, &m.Touchpoint, &channel, &occurredAt, &staff, &resp,
+		&rating, &effort, &nps, &outcome, &m.OutcomeSource, &m.Notes, &m.Revenue, &m.Cost, &recordedAt); err != nil {
+		return nil, err
+	}
+	m.ExternalID, m.StaffID, m.Response = externalID.String, staff.String, resp.String
+	m.Rating, m.Effort, m.NPS = intPtr(rating), intPtr(effort), intPtr(nps)
+	m.Channel, m.Outcome = rapport.Channel(channel), rapport.Outcome(outcome)
+	m.OccurredAt, m.RecordedAt = fromMicros(occurredAt), fromMicros(recordedAt)
+	return &m, nil
+}
+
+// TimelineService assembles customers' histories.
+type TimelineService struct{ db *DB }
+
+// NewTimelineService returns the timelines of the customers in db.
+func NewTimelineService(db *DB) *TimelineService { return &TimelineService{db: db} }
+
+var _ rapport.TimelineService = (*TimelineService)(nil)
+
+// Timeline returns a customer's history, newest first.
+func (s *TimelineService) Timeline(ctx context.Context, customerID string, f rapport.TimelineFilter) (rapport.Page[rapport.TimelineEntry], error) {
+	page := rapport.Page[rapport.TimelineEntry]{Items: []rapport.TimelineEntry{}}
+	if _, err := findCustomer(ctx, s.db.reader(), customerID); err != nil {
+		return page, err
+	}
+	moments, err := NewMomentService(s.db).FindMoments(ctx, rapport.MomentFilter{CustomerID: customerID, Limit: f.Limit, Cursor: f.Cursor})
+	if err != nil {
+		return page, err
+	}
+	for _, m := range moments.Items {
+		page.Items = append(page.Items, rapport.TimelineEntry{Kind: rapport.EntryMoment, At: m.OccurredAt, Moment: m})
+	}
+	page.NextCursor = moments.NextCursor
+	return page, nil
+}

@@ -1,0 +1,237 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/rapport-crm/rapport"
+)
+
+// UserService keeps staff users.
+type UserService struct{ db *DB }
+
+// NewUserService returns the users stored in db.
+func NewUserService(db *DB) *UserService { return &UserService{db: db} }
+
+var _ rapport.UserService = (*UserService)(nil)
+
+const userColumns = `id, email, name, role, team, manager_id, created_at`
+
+// CreateUser adds a member of staff; the email must be new.
+func (s *UserService) CreateUser(ctx context.Context, u *rapport.User) error {
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	return s.db.inTx(ctx, func(tx *tx) error {
+		var n int
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM users WHERE email = ?`, u.Email).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return rapport.Errorf(rapport.ECONFLICT, "A user with the email %s exists already.", u.Email)
+		}
+		if u.ManagerID != "" {
+			if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM users WHERE id = ?`, u.ManagerID).Scan(&n); err != nil {
+				return err
+			} else if n == 0 {
+				return &rapport.Error{Code: rapport.EINVALID, Message: "The user is not valid.",
+					Fields: []rapport.FieldError{{Field: "manager_id", Message: "no user has this id"}}}
+			}
+		}
+		u.ID = rapport.NewID(tx.now)
+		u.CreatedAt = tx.now.Truncate(time.Microsecond)
+		_, err := tx.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			u.ID, u.Email, u.Name, string(u.Role), u.Team, nullString(u.ManagerID), micros(u.CreatedAt))
+		return err
+	})
+}
+
+// FindUserByID returns one user, or ENOTFOUND.
+func (s *UserService) FindUserByID(ctx context.Context, id string) (*rapport.User, error) {
+	return s.findOne(ctx, `id = ?`, id)
+}
+
+// FindUserByEmail returns the user with that email, or ENOTFOUND.
+func (s *UserService) FindUserByEmail(ctx context.Context, email string) (*rapport.User, error) {
+	return s.findOne(ctx, `email = ?`, strings.ToLower(strings.TrimSpace(email)))
+}
+
+func (s *UserService) findOne(ctx context.Context, where string, arg any) (*rapport.User, error) {
+	u, err := scanUser(s.db.reader().queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rapport.Errorf(rapport.ENOTFOUND, "No such user.")
+	}
+	return u, err
+}
+
+// FindUsers lists users by name.
+func (s *UserService) FindUsers(ctx context.Context, f rapport.UserFilter) ([]*rapport.User, error) {
+	where, args := []string{"1 = 1"}, []any{}
+	if f.Role != nil {
+		where, args = append(where, "role = ?"), append(args, string(*f.Role))
+	}
+	if f.Team != nil {
+		where, args = append(where, "team = ?"), append(args, *f.Team)
+	}
+	rows, err := s.db.reader().query(ctx, `SELECT `+userColumns+` FROM users WHERE `+strings.Join(where, " AND ")+` ORDER BY name, id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*rapport.User{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+func scanUser(row interface{ Scan(...any) error }) (*rapport.User, error) {
+	var (
+		u         rapport.User
+		role      string
+		manager   sql.NullString
+		createdAt int64
+	)
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &role, &u.Team, &manager, &createdAt); err != nil {
+		return nil, err
+	}
+	u.Role, u.ManagerID, u.CreatedAt = rapport.Role(role), manager.String, fromMicros(createdAt)
+	return &u, nil
+}
+
+// TokenService issues and checks API tokens.
+type TokenService struct{ db *DB }
+
+// NewTokenService returns the tokens stored in db.
+func NewTokenService(db *DB) *TokenService { return &TokenService{db: db} }
+
+var _ rapport.TokenService = (*TokenService)(nil)
+
+// tokenPrefix marks Rapport secrets so that secret scanners can spot a leaked one.
+const tokenPrefix = "rpt_"
+
+// hashSecret is SHA-256: a token carries 160 random bits, so a slow password
+// hash would add nothing but latency to every request.
+func hashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateToken stores t and returns its secret.
+func (s *TokenService) CreateToken(ctx context.Context, t *rapport.Token) (string, error) {
+	if err := t.Validate(); err != nil {
+		return "", err
+	}
+	var raw [20]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", err
+	}
+	secret := tokenPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw[:]))
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		if t.UserID != "" {
+			var n int
+			if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM users WHERE id = ?`, t.UserID).Scan(&n); err != nil {
+				return err
+			} else if n == 0 {
+				return rapport.Errorf(rapport.EINVALID, "No user has the id %q.", t.UserID)
+			}
+		}
+		t.ID = rapport.NewID(tx.now)
+		t.CreatedAt = tx.now.Truncate(time.Microsecond)
+		_, err := tx.exec(ctx, `INSERT INTO tokens (id, name, role, user_id, secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			t.ID, t.Name, string(t.Role), nullString(t.UserID), hashSecret(secret), micros(t.CreatedAt))
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return secret, nil
+}
+
+// lastUsedGranularity bounds how often a token's last use is written, so that
+// reads do not each cost a write.
+const lastUsedGranularity = time.Hour
+
+// Authenticate returns the principal for a secret, or EUNAUTHORIZED.
+func (s *TokenService) Authenticate(ctx context.Context, secret string) (*rapport.Principal, error) {
+	if !strings.HasPrefix(secret, tokenPrefix) {
+		return nil, rapport.Errorf(rapport.EUNAUTHORIZED, "The token is not valid.")
+	}
+	var (
+		p        rapport.Principal
+		role     string
+		userID   sql.NullString
+		lastUsed sql.NullInt64
+	)
+	err := s.db.reader().queryRow(ctx, `SELECT t.id, t.name, t.role, t.user_id, t.last_used_at
+		FROM tokens t WHERE t.secret_hash = ? AND t.revoked_at IS NULL`, hashSecret(secret)).
+		Scan(&p.TokenID, &p.Name, &role, &userID, &lastUsed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rapport.Errorf(rapport.EUNAUTHORIZED, "The token is not valid or has been revoked.")
+	} else if err != nil {
+		return nil, err
+	}
+	p.Role, p.UserID = rapport.Role(role), userID.String
+	now := s.db.now()
+	if !lastUsed.Valid || now.Sub(fromMicros(lastUsed.Int64)) > lastUsedGranularity {
+		err := s.db.inTx(ctx, func(tx *tx) error {
+			_, err := tx.exec(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ?`, micros(now), p.TokenID)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &p, nil
+}
+
+// FindTokens lists tokens, newest first; secrets are never listed.
+func (s *TokenService) FindTokens(ctx context.Context) ([]*rapport.Token, error) {
+	rows, err := s.db.reader().query(ctx, `SELECT id, name, role, user_id, created_at, last_used_at, revoked_at FROM tokens ORDER BY id DESC`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*rapport.Token{}
+	for rows.Next() {
+		var (
+			t                 rapport.Token
+			role              string
+			userID            sql.NullString
+			createdAt         int64
+			lastUsed, revoked sql.NullInt64
+		)
+		if err := rows.Scan(&t.ID, &t.Name, &role, &userID, &createdAt, &lastUsed, &revoked); err != nil {
+			return nil, err
+		}
+		t.Role, t.UserID, t.CreatedAt = rapport.Role(role), userID.String, fromMicros(createdAt)
+		t.LastUsedAt, t.RevokedAt = timePtr(lastUsed), timePtr(revoked)
+		out = append(out, &t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeToken stops a token working.
+func (s *TokenService) RevokeToken(ctx context.Context, id string) error {
+	return s.db.inTx(ctx, func(tx *tx) error {
+		res, err := tx.exec(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, micros(tx.now), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return rapport.Errorf(rapport.ENOTFOUND, "No active token has the id %q.", id)
+		}
+		return nil
+	})
+}
