@@ -14,9 +14,17 @@ const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 // by a database sequence so that no backend's sequence semantics leak into the
 // schema, and so that inserts spread across a distributed engine's key space.
 func NewID(now time.Time) string {
+	var entropy [10]byte
+	_, _ = rand.Read(entropy[:])
+	return FormatID(now, entropy)
+}
+
+// FormatID returns the id for a time and 80 bits of entropy; generators that
+// must be reproducible pass entropy from a seeded source.
+func FormatID(t time.Time, entropy [10]byte) string {
 	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
-	_, _ = rand.Read(b[6:])
+	binary.BigEndian.PutUint64(b[:8], uint64(t.UnixMilli())<<16)
+	copy(b[6:], entropy[:])
 	return encode32(b)
 }
 
