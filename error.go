@@ -7,7 +7,8 @@ import (
 
 // Application error codes. The HTTP layer maps each to one status.
 const (
-	EINVALID      = "invalid"
+	EINVALID      = "invalid"   // the input breaks a rule; Fields says where
+	EMALFORMED    = "malformed" // the input cannot be read at all
 	ENOTFOUND     = "not_found"
 	ECONFLICT     = "conflict"
 	EUNAUTHORIZED = "unauthorized"

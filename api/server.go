@@ -1,0 +1,117 @@
+// Package api serves Rapport's versioned JSON API under /api/v1, with bearer
+// token authentication, role checks and RFC 9457 problem details for errors.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rapport-crm/rapport"
+)
+
+// Pinger reports whether the database answers; /healthz uses it.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Config holds what the API serves.
+type Config struct {
+	Customers   rapport.CustomerService
+	Touchpoints rapport.TouchpointService
+	Moments     rapport.MomentService
+	Timeline    rapport.TimelineService
+	Users       rapport.UserService
+	Tokens      rapport.TokenService
+	Health      Pinger
+	Logger      *slog.Logger
+	Clock       rapport.Clock
+}
+
+// Server is the JSON API.
+type Server struct {
+	Config
+	mux    *http.ServeMux
+	routes []route
+}
+
+// route is one endpoint: what it answers and who may call it. The table of
+// routes (routes.go) is also what the OpenAPI test checks against.
+type route struct {
+	method, pattern string
+	perm            rapport.Permission
+	public          bool
+	handler         http.HandlerFunc
+}
+
+// NewServer returns the API as an http.Handler for /api/v1/ and /healthz.
+func NewServer(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	s := &Server{Config: cfg, mux: http.NewServeMux()}
+	s.routes = s.routeTable()
+	for _, rt := range s.routes {
+		h := http.Handler(rt.handler)
+		if !rt.public {
+			h = s.authorize(rt.perm, h)
+		}
+		s.mux.Handle(rt.method+" "+rt.pattern, h)
+	}
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, s.Logger, rapport.Errorf(rapport.ENOTFOUND, "No API endpoint answers %s %s.", r.Method, r.URL.Path))
+	})
+	return s
+}
+
+// ServeHTTP serves the API, recovering from panics so one bad request cannot
+// take the server down.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.Logger.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+			writeError(w, r, s.Logger, rapport.Errorf(rapport.EINTERNAL, "panic: %v", v))
+		}
+	}()
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	s.mux.ServeHTTP(w, r)
+}
+
+// authorize admits requests with a valid bearer token whose role has perm.
+func (s *Server) authorize(perm rapport.Permission, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, secret, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
+			writeError(w, r, s.Logger, rapport.Errorf(rapport.EUNAUTHORIZED, "Send an API token as Authorization: Bearer <token>."))
+			return
+		}
+		p, err := s.Tokens.Authenticate(r.Context(), strings.TrimSpace(secret))
+		if err != nil {
+			writeError(w, r, s.Logger, err)
+			return
+		}
+		if !p.Role.Can(perm) {
+			writeError(w, r, s.Logger, rapport.Errorf(rapport.EFORBIDDEN, "The %s role may not do this.", p.Role))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(rapport.NewContextWithPrincipal(r.Context(), p)))
+	})
+}
+
+// handleHealth answers 200 when the database answers, 503 otherwise.
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Health.Ping(ctx); err != nil {
+		s.Logger.WarnContext(ctx, "health check failed", "err", err)
+		encode(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		return
+	}
+	encode(w, http.StatusOK, map[string]string{"status": "ok"})
+}
