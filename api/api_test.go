@@ -20,7 +20,7 @@ import (
 // fixture is a running API over a fresh database, with a token per role and
 // a customer and a member of staff to refer to.
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *httptest.Server
 	db       *sqlstore.DB
 	tokens   map[rapport.Role]string
@@ -30,7 +30,7 @@ type fixture struct {
 
 var now = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 
-func newFixture(t *testing.T, open func(testing.TB, rapport.Clock) *sqlstore.DB) *fixture {
+func newFixture(t testing.TB, open func(testing.TB, rapport.Clock) *sqlstore.DB) *fixture {
 	t.Helper()
 	db := open(t, func() time.Time { return now })
 	f := &fixture{t: t, db: db, tokens: map[rapport.Role]string{}}
