@@ -14,6 +14,7 @@ const (
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
 	ETOOLARGE     = "too_large"
+	EMETHOD       = "method_not_allowed"
 	EINTERNAL     = "internal"
 )
 

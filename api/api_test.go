@@ -184,6 +184,8 @@ func TestScenarios(t *testing.T) {
 		{name: "admin creates token", role: rapport.RoleAdmin, method: "POST", path: "/api/v1/tokens",
 			body: `{"name": "sync", "role": "agent"}`, status: 201, contains: []string{`"secret":"rpt_`}},
 		{name: "unknown endpoint", role: rapport.RoleViewer, method: "GET", path: "/api/v1/nothing", status: 404},
+		{name: "wrong method", role: rapport.RoleViewer, method: "PUT", path: "/api/v1/customers", status: 405, contains: []string{"GET, POST"}},
+		{name: "unknown role filter", role: rapport.RoleViewer, method: "GET", path: "/api/v1/users?role=emperor", status: 422, contains: []string{`"field":"role"`}},
 		{name: "delete customer", role: rapport.RoleAgent, method: "DELETE", path: "/api/v1/customers/{customer}", status: 204, momentsΔ: -4},
 		{name: "deleted customer is gone", role: rapport.RoleViewer, method: "GET", path: "/api/v1/customers/{customer}", status: 404},
 	}

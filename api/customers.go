@@ -2,7 +2,9 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/rapport-crm/rapport"
 )
@@ -45,6 +47,11 @@ func (s *Server) handleListCustomers(w http.ResponseWriter, r *http.Request) {
 	limit, err := queryLimit(r)
 	if err != nil {
 		writeError(w, r, s.Logger, err)
+		return
+	}
+	if stage := q.Get("stage"); stage != "" && !slices.Contains(rapport.Stages, stage) {
+		writeError(w, r, s.Logger, &rapport.Error{Code: rapport.EINVALID, Message: "The query is not valid.",
+			Fields: []rapport.FieldError{{Field: "stage", Message: "must be one of " + strings.Join(rapport.Stages, ", ")}}})
 		return
 	}
 	page, err := s.Customers.FindCustomers(r.Context(), rapport.CustomerFilter{

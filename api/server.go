@@ -63,10 +63,27 @@ func NewServer(cfg Config) *Server {
 		}
 		s.mux.Handle(rt.method+" "+rt.pattern, h)
 	}
-	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, s.Logger, rapport.Errorf(rapport.ENOTFOUND, "No API endpoint answers %s %s.", r.Method, r.URL.Path))
-	})
+	s.mux.HandleFunc("/api/", s.handleNoRoute)
 	return s
+}
+
+// handleNoRoute answers requests no route matched: 405 with Allow when the
+// path exists under other methods, 404 otherwise.
+func (s *Server) handleNoRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{"GET", "POST", "PATCH", "PUT", "DELETE"} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/api/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, r, s.Logger, rapport.Errorf(rapport.EMETHOD, "%s does not answer %s; it answers %s.", r.URL.Path, r.Method, strings.Join(allow, ", ")))
+		return
+	}
+	writeError(w, r, s.Logger, rapport.Errorf(rapport.ENOTFOUND, "No API endpoint answers %s %s.", r.Method, r.URL.Path))
 }
 
 // ServeHTTP serves the API, recovering from panics so one bad request cannot

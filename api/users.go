@@ -22,6 +22,11 @@ type userInput struct {
 func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
 	var f rapport.UserFilter
 	if role := rapport.Role(r.URL.Query().Get("role")); role != "" {
+		if !role.Valid() {
+			writeError(w, r, s.Logger, &rapport.Error{Code: rapport.EINVALID, Message: "The query is not valid.",
+				Fields: []rapport.FieldError{{Field: "role", Message: "must be one of admin, manager, agent, viewer"}}})
+			return
+		}
 		f.Role = &role
 	}
 	if team := r.URL.Query().Get("team"); team != "" {

@@ -28,7 +28,7 @@ func (s *TouchpointService) FindTouchpoints(ctx context.Context) ([]*rapport.Tou
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*rapport.Touchpoint
+	out := []*rapport.Touchpoint{}
 	for rows.Next() {
 		t, err := scanTouchpoint(rows)
 		if err != nil {

@@ -49,6 +49,9 @@ func (s *UserService) CreateUser(ctx context.Context, u *rapport.User) error {
 		u.CreatedAt = tx.now.Truncate(time.Microsecond)
 		_, err := tx.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			u.ID, u.Email, u.Name, string(u.Role), u.Team, nullString(u.ManagerID), micros(u.CreatedAt))
+		if tx.d.uniqueViolation(err) {
+			return rapport.Errorf(rapport.ECONFLICT, "A user with the email %s exists already.", u.Email)
+		}
 		return err
 	})
 }
@@ -144,7 +147,8 @@ func (s *TokenService) CreateToken(ctx context.Context, t *rapport.Token) (strin
 			if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM users WHERE id = ?`, t.UserID).Scan(&n); err != nil {
 				return err
 			} else if n == 0 {
-				return rapport.Errorf(rapport.EINVALID, "No user has the id %q.", t.UserID)
+				return &rapport.Error{Code: rapport.EINVALID, Message: "The token is not valid.",
+					Fields: []rapport.FieldError{{Field: "user_id", Message: "no user has this id"}}}
 			}
 		}
 		t.ID = rapport.NewID(tx.now)
