@@ -1,0 +1,103 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/rapport-crm/rapport"
+)
+
+// signInData is the sign-in page's data.
+type signInData struct {
+	Form *form
+	Next string
+}
+
+func (s *server) signInPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if currentUser(r) != nil {
+			http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+			return
+		}
+		f := newForm(nil)
+		s.renderSignIn(w, r, http.StatusOK, f, r.URL.Query().Get("next"))
+	})
+}
+
+// renderSignIn shows the sign-in form with a token bound to the browser's
+// pre-session cookie, making one if the browser has none yet.
+func (s *server) renderSignIn(w http.ResponseWriter, r *http.Request, status int, f *form, next string) {
+	pre := ""
+	if c, err := r.Cookie(preSessionCookie); err == nil && c.Value != "" {
+		pre = c.Value
+	} else {
+		pre = randomToken()
+		setCookie(w, r, preSessionCookie, pre, 0)
+	}
+	p := s.newPage(r, "Sign in", "", signInData{Form: f, Next: safeNext(next)})
+	p.CSRF = csrfToken(pre, "signin")
+	s.render(w, r, status, "signin", "", p)
+}
+
+func (s *server) signIn() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next := safeNext(r.PostFormValue("next"))
+		if currentUser(r) != nil {
+			http.Redirect(w, r, next, http.StatusSeeOther)
+			return
+		}
+		email, password := strings.TrimSpace(r.PostFormValue("email")), r.PostFormValue("password")
+		f := newForm(url.Values{"email": {email}}) // the password is never sent back
+		if email == "" {
+			f.fail("email", "Enter your email address.")
+		}
+		if password == "" {
+			f.fail("password", "Enter your password.")
+		}
+		if f.Invalid() {
+			s.renderSignIn(w, r, http.StatusUnprocessableEntity, f, next)
+			return
+		}
+		u, err := s.Passwords.AuthenticatePassword(r.Context(), email, password)
+		if rapport.ErrorCode(err) == rapport.EUNAUTHORIZED {
+			s.Logger.Info("web: sign-in refused", "email", email, "remote", r.RemoteAddr)
+			f.Message = rapport.ErrorMessage(err)
+			s.renderSignIn(w, r, http.StatusUnauthorized, f, next)
+			return
+		} else if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		_, secret, err := s.Sessions.CreateSession(r.Context(), u.ID)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		setCookie(w, r, sessionCookie, secret, int(rapport.SessionLifetime.Seconds()))
+		clearCookie(w, r, preSessionCookie)
+		http.Redirect(w, r, next, http.StatusSeeOther)
+	})
+}
+
+func (s *server) signOut() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.Sessions.DeleteSession(r.Context(), visitorFrom(r.Context()).secret); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		clearCookie(w, r, sessionCookie)
+		setFlash(w, r, "You have signed out.")
+		http.Redirect(w, r, "/signin", http.StatusSeeOther)
+	})
+}
+
+// safeNext returns where to go after signing in: a path on this site only,
+// never another host, so the sign-in page cannot be used to send people away.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsAny(next, "\r\n") || strings.HasPrefix(next, "/signin") {
+		return "/"
+	}
+	return next
+}

@@ -1,0 +1,273 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/rapport-crm/rapport"
+)
+
+// chromiumPath is where Debian's chromium package puts the browser.
+const chromiumPath = "/usr/bin/chromium"
+
+// newBrowser starts headless Chromium with a fresh profile, or skips the test
+// when Chromium is not installed (fails instead under RAPPORT_REQUIRE_BROWSER=1).
+func newBrowser(t *testing.T, width, height int) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		msg := "browser tests need Chromium at " + chromiumPath + " (apt-get install -y chromium); skipping"
+		if os.Getenv("RAPPORT_REQUIRE_BROWSER") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("mute-audio", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(width, height),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	// The first run starts the browser, which lives as long as that run's
+	// context: so start it without the deadline that bounds the test's steps.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(cancelTimeout)
+	return ctx
+}
+
+// screenshotDir is where screenshots go: RAPPORT_SCREENSHOTS, or a temporary
+// directory that the test removes.
+func screenshotDir(t *testing.T) string {
+	dir := os.Getenv("RAPPORT_SCREENSHOTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// browser drives one Chromium tab through the UI, failing the test with
+// the step it was on when anything goes wrong.
+type browser struct {
+	t     *testing.T
+	ctx   context.Context
+	base  string
+	shots string
+}
+
+// void is the result of a browser action that returns nothing.
+type void = chromedp.Void
+
+// css selects the first element that matches a CSS selector.
+func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+func (b *browser) do(step string, actions ...chromedp.Action[void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", step, err)
+	}
+}
+
+func get[T any](b *browser, what string, a chromedp.Action[T]) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, a)
+	if err != nil {
+		b.t.Fatalf("read %s: %v", what, err)
+	}
+	return v
+}
+
+func (b *browser) text(sel string) string { b.t.Helper(); return get(b, sel, chromedp.Text(css(sel))) }
+func (b *browser) value(sel string) string {
+	b.t.Helper()
+	return get(b, sel, chromedp.Value(css(sel)))
+}
+func (b *browser) location() string { b.t.Helper(); return get(b, "location", chromedp.Location()) }
+func (b *browser) eval(expr string) bool {
+	b.t.Helper()
+	return get(b, expr, chromedp.Evaluate[bool](expr))
+}
+func (b *browser) open(path, waitFor string) {
+	b.t.Helper()
+	b.do("open "+path, chromedp.Navigate(b.base+path), chromedp.WaitVisible(css(waitFor)))
+}
+
+// waitUntil waits for a JavaScript condition to hold.
+func (b *browser) waitUntil(step, expr string) {
+	b.t.Helper()
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[void](expr, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		b.t.Fatalf("%s: %v", step, err)
+	}
+}
+
+// screenshot saves the whole page as a PNG.
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	// A page scrolled down would show the sticky top bar mid-page.
+	get(b, "scroll", chromedp.Evaluate[void](`window.scrollTo(0, 0)`))
+	buf := get(b, "screenshot", chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(b.shots, name+".png"), buf, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// TestBrowser walks through a working day: sign in, find a customer, log a
+// moment (first with a mistake), see it on the timeline and the dashboard,
+// and sign out, saving a screenshot of each main page.
+func TestBrowser(t *testing.T) {
+	f := newFixture(t)
+	b := &browser{t: t, ctx: newBrowser(t, 1280, 900), base: f.srv.URL, shots: screenshotDir(t)}
+	agent := f.users[rapport.RoleAgent]
+
+	b.open("/customers", "#f-email")
+	if url := b.location(); !strings.Contains(url, "/signin?next=%2Fcustomers") {
+		t.Errorf("signed out, /customers went to %s; want the sign-in page", url)
+	}
+	b.screenshot("01-signin")
+
+	b.do("sign in with a wrong password",
+		chromedp.SendKeys(css("#f-email"), agent.Email),
+		chromedp.SendKeys(css("#f-password"), "not the password"),
+		chromedp.Submit(css("#f-password")),
+		chromedp.WaitVisible(css(".form-error")),
+	)
+	if got := b.text(".form-error"); !strings.Contains(got, "email or password is not right") {
+		t.Errorf("a wrong password shows %q", got)
+	}
+	if got := b.value("#f-email"); got != agent.Email {
+		t.Errorf("after a wrong password the email reads %q; want %q kept", got, agent.Email)
+	}
+	b.do("sign in",
+		chromedp.SendKeys(css("#f-password"), testPassword),
+		chromedp.Submit(css("#f-password")),
+		chromedp.WaitVisible(css("#customer-search")),
+	)
+
+	b.open("/", "#kpi-this-week")
+	thisWeek, err := strconv.Atoi(strings.TrimSpace(b.text("#kpi-this-week")))
+	if err != nil {
+		t.Fatalf("moments this week: %v", err)
+	}
+	b.screenshot("02-dashboard")
+
+	b.open("/customers", "#customer-search")
+	b.screenshot("03-customers")
+	b.do("search for a customer", chromedp.SendKeys(css("#customer-search"), "harri"))
+	b.waitUntil("wait for the search", `document.querySelectorAll('#customer-results tbody tr').length === 1`)
+	if got := b.text("#customer-results tbody tr"); !strings.Contains(got, "Harriet Vane") {
+		t.Errorf("searching for harri found %q", got)
+	}
+	if url := b.location(); !strings.Contains(url, "q=harri") {
+		t.Errorf("after searching, the address is %s; want it to keep the search", url)
+	}
+	b.screenshot("04-customers-search")
+
+	b.do("open the customer", chromedp.Click(css("#customer-results tbody a")), chromedp.WaitVisible(css("#log-moment")))
+	b.screenshot("05-customer")
+
+	const note = "Browser test: the parcel never came."
+	b.do("log a moment without a touchpoint",
+		chromedp.Click(css(`#log-moment input[name=rating][value="1"]`)),
+		chromedp.SendKeys(css("#log-moment #f-notes"), note),
+		chromedp.Click(css("#log-submit")),
+		chromedp.WaitVisible(css("#log-moment #f-touchpoint-error")),
+	)
+	if got := b.text("#log-moment #f-touchpoint-error"); !strings.Contains(got, "Choose the touchpoint") {
+		t.Errorf("the touchpoint's error reads %q", got)
+	}
+	if got := b.value("#log-moment #f-notes"); got != note {
+		t.Errorf("after the error the notes read %q; want %q kept", got, note)
+	}
+	if !b.eval(`document.querySelector('#log-moment input[name=rating][value="1"]').checked`) {
+		t.Error("after the error the rating is no longer 1")
+	}
+	b.screenshot("06-customer-validation")
+
+	b.do("log the moment",
+		chromedp.SetValue(css("#log-moment #f-touchpoint"), "complaint"),
+		chromedp.Click(css("#log-moment input[name=channel][value=email]")),
+		chromedp.Click(css("#log-submit")),
+		chromedp.WaitVisible(css("#log-moment .form-success")),
+	)
+	if got := b.text("#timeline .entry"); !strings.Contains(got, note) || !strings.Contains(got, "Handling a complaint") || !strings.Contains(got, "Misery") {
+		t.Errorf("the newest timeline entry reads %q; want the complaint just logged", got)
+	}
+	b.screenshot("07-customer-logged")
+
+	b.open("/", "#kpi-this-week")
+	if got, _ := strconv.Atoi(strings.TrimSpace(b.text("#kpi-this-week"))); got != thisWeek+1 {
+		t.Errorf("moments this week went from %d to %d; want %d", thisWeek, got, thisWeek+1)
+	}
+	if got := b.text(".misery-list li"); !strings.Contains(got, "Harriet Vane") || !strings.Contains(got, note) {
+		t.Errorf("the latest misery moment reads %q; want the one just logged", got)
+	}
+
+	b.open("/moments/new", "#quick-entry")
+	b.screenshot("08-log-a-moment")
+	b.open("/touchpoints", "table")
+	b.screenshot("09-touchpoints")
+
+	b.do("sign out",
+		chromedp.Click(css(".usermenu summary")),
+		chromedp.Click(css(".usermenu button[type=submit]")),
+		chromedp.WaitVisible(css(".flash")),
+	)
+	if got := b.text(".flash"); !strings.Contains(got, "signed out") {
+		t.Errorf("after signing out the page says %q", got)
+	}
+	b.screenshot("10-signed-out")
+	b.open("/", "#f-email")
+	if url := b.location(); !strings.HasSuffix(url, "/signin") {
+		t.Errorf("after signing out, / went to %s; want the sign-in page", url)
+	}
+	t.Logf("screenshots in %s", b.shots)
+}
+
+// TestBrowserPhone checks the main pages at phone width and saves their screenshots.
+func TestBrowserPhone(t *testing.T) {
+	f := newFixture(t)
+	b := &browser{t: t, ctx: newBrowser(t, 390, 844), base: f.srv.URL, shots: screenshotDir(t)}
+	b.open("/signin", "#f-email")
+	b.do("sign in",
+		chromedp.SendKeys(css("#f-email"), f.users[rapport.RoleManager].Email),
+		chromedp.SendKeys(css("#f-password"), testPassword),
+		chromedp.Submit(css("#f-password")),
+		chromedp.WaitVisible(css("#kpi-this-week")),
+	)
+	for _, p := range []struct{ path, wait, name string }{
+		{"/", "#kpi-this-week", "11-phone-dashboard"},
+		{"/customers", "#customer-search", "12-phone-customers"},
+		{"/customers/" + f.customers["Harriet Vane"].ID, "#log-moment", "13-phone-customer"},
+	} {
+		b.open(p.path, p.wait)
+		if b.eval(`document.documentElement.scrollWidth > window.innerWidth`) {
+			t.Errorf("%s is wider than a phone's screen", p.path)
+		}
+		b.screenshot(p.name)
+	}
+}

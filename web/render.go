@@ -1,0 +1,298 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"math"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/rapport-crm/rapport"
+)
+
+// pageSet holds one template per page, each made of the shared layout and
+// partials plus the page's own file.
+type pageSet struct {
+	pages map[string]*template.Template
+}
+
+// staticVersions maps each static file to a hash of its content, so that
+// URLs change when files do and browsers may cache them for good.
+var staticVersions = func() map[string]string {
+	out := map[string]string{}
+	fs.WalkDir(staticFS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(staticFS(), p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		out[p] = hex.EncodeToString(sum[:6])
+		return nil
+	})
+	return out
+}()
+
+// mustParsePages parses each page with its own copy of the shared files
+// (those whose names start with "_"), because every page defines the same
+// blocks, "title" and "content".
+func mustParsePages() *pageSet {
+	names, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	ps := &pageSet{pages: map[string]*template.Template{}}
+	for _, name := range names {
+		base := path.Base(name)
+		if strings.HasPrefix(base, "_") {
+			continue
+		}
+		t := template.New("").Funcs(templateFuncs)
+		ps.pages[strings.TrimSuffix(base, ".html")] = template.Must(t.ParseFS(templateFiles, "templates/_*.html", name))
+	}
+	return ps
+}
+
+// page is what every page template receives: who is signed in, their
+// CSRF token and permissions, and the page's own data in D.
+type page struct {
+	Title string
+	Nav   string // which navigation entry is current
+	User  *rapport.User
+	CSRF  string
+	Can   perms
+	Flash string
+	D     any
+}
+
+// perms says what the signed-in user may change, so templates show only
+// the controls that would work.
+type perms struct {
+	WriteCustomers, WriteMoments, WriteCatalogue bool
+}
+
+func (s *server) newPage(r *http.Request, title, nav string, d any) page {
+	v := visitorFrom(r.Context())
+	p := page{Title: title, Nav: nav, User: v.user, CSRF: v.csrf, D: d}
+	if v.user != nil {
+		p.Can = perms{
+			WriteCustomers: v.user.Role.Can(rapport.PermWriteCustomers),
+			WriteMoments:   v.user.Role.Can(rapport.PermWriteMoments),
+			WriteCatalogue: v.user.Role.Can(rapport.PermWriteCatalogue),
+		}
+	}
+	return p
+}
+
+// render writes a whole page, or with block set, one named template of it
+// (for htmx fragments). It renders into a buffer first so that a template
+// error becomes a clean 500 rather than half a page.
+func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name, block string, p page) {
+	t, ok := s.pages.pages[name]
+	if !ok {
+		s.serverError(w, r, fmt.Errorf("no page template %q", name))
+		return
+	}
+	if block == "" {
+		block = "layout"
+		if p.Flash == "" {
+			p.Flash = takeFlash(w, r)
+		}
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, block, p); err != nil {
+		s.serverError(w, r, fmt.Errorf("render %s/%s: %w", name, block, err))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	// Pages show customer data: keep them out of shared and back-forward caches.
+	h.Set("Cache-Control", "no-store")
+	h.Add("Vary", "HX-Request")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// renderError shows a page that explains what went wrong.
+func (s *server) renderError(w http.ResponseWriter, r *http.Request, status int, message string) {
+	p := s.newPage(r, http.StatusText(status), "", struct {
+		Status  int
+		Message string
+	}{status, message})
+	if r.Header.Get("HX-Request") == "true" {
+		// htmx does not show error responses in place of a fragment; reloading
+		// the page shows the user where they stand (signed out, or with a
+		// fresh form).
+		w.Header().Set("HX-Refresh", "true")
+	}
+	t := s.pages.pages["error"]
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		s.Logger.Error("web: render error page", "err", err)
+		http.Error(w, message, status)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// serverError logs an unexpected error and shows a page that reveals nothing
+// of it. Application errors with a code get their proper status and message.
+func (s *server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	switch rapport.ErrorCode(err) {
+	case rapport.ENOTFOUND:
+		s.renderError(w, r, http.StatusNotFound, rapport.ErrorMessage(err))
+		return
+	case rapport.EFORBIDDEN:
+		s.renderError(w, r, http.StatusForbidden, rapport.ErrorMessage(err))
+		return
+	case rapport.EINVALID, rapport.ECONFLICT:
+		s.renderError(w, r, http.StatusBadRequest, rapport.ErrorMessage(err))
+		return
+	}
+	s.Logger.Error("web: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	s.renderError(w, r, http.StatusInternalServerError, "Something went wrong on our side; please try again.")
+}
+
+// redirect answers a successful form post: to a normal browser with 303, to
+// htmx with a header so that it loads the page whole.
+func redirect(w http.ResponseWriter, r *http.Request, to string) {
+	if r.Header.Get("HX-Request") == "true" {
+		w.Header().Set("HX-Location", to)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// setFlash leaves a one-line message for the next page, after a redirect.
+func setFlash(w http.ResponseWriter, r *http.Request, msg string) {
+	setCookie(w, r, flashCookie, url.QueryEscape(msg), 60)
+}
+
+func takeFlash(w http.ResponseWriter, r *http.Request) string {
+	c, err := r.Cookie(flashCookie)
+	if err != nil {
+		return ""
+	}
+	clearCookie(w, r, flashCookie)
+	msg, _ := url.QueryUnescape(c.Value)
+	if len(msg) > 200 {
+		return ""
+	}
+	return msg
+}
+
+func (s *server) serveStatic() http.Handler {
+	files := http.FileServerFS(staticFS())
+	return http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v := r.URL.Query().Get("v"); v != "" && v == staticVersions[r.URL.Path] {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "no-cache")
+		}
+		files.ServeHTTP(w, r)
+	}))
+}
+
+// Labels for the domain's codes.
+var (
+	channelLabels = map[rapport.Channel]string{
+		rapport.ChannelInPerson: "In person", rapport.ChannelPhone: "Phone", rapport.ChannelEmail: "Email",
+		rapport.ChannelChat: "Chat", rapport.ChannelWeb: "Web", rapport.ChannelSystem: "Product or system",
+	}
+	phaseLabels = map[string]string{
+		rapport.PhasePreSales: "Pre-sales", rapport.PhaseSale: "Sale", rapport.PhasePostSales: "Post-sales",
+	}
+	phases = []string{rapport.PhasePreSales, rapport.PhaseSale, rapport.PhasePostSales}
+)
+
+var templateFuncs = template.FuncMap{
+	"static": func(name string) string {
+		return "/static/" + name + "?v=" + staticVersions[name]
+	},
+	"channelLabel": func(c rapport.Channel) string {
+		if l, ok := channelLabels[c]; ok {
+			return l
+		}
+		return string(c)
+	},
+	"phaseLabel": func(p string) string {
+		if l, ok := phaseLabels[p]; ok {
+			return l
+		}
+		return p
+	},
+	"title": func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return strings.ToUpper(s[:1]) + strings.ReplaceAll(s[1:], "_", " ")
+	},
+	"channels": func() []rapport.Channel { return rapport.Channels },
+	"phases":   func() []string { return phases },
+	"stages":   func() []string { return rapport.Stages },
+	"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"when":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04") + " UTC" },
+	"date":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+	"pct": func(x float64) string {
+		return fmt.Sprintf("%.0f%%", math.Round(x*100))
+	},
+	"num":    func(x float64) string { return fmt.Sprintf("%.1f", x) },
+	"plus":   func(a, b int) int { return a + b },
+	"plusf":  func(a, b float64) float64 { return a + b },
+	"minusf": func(a, b float64) float64 { return a - b },
+	"seq": func(from, to int) []int {
+		var out []int
+		for i := from; i <= to; i++ {
+			out = append(out, i)
+		}
+		return out
+	},
+	"deref": func(p *int) int {
+		if p == nil {
+			return 0
+		}
+		return *p
+	},
+	"stars": func(n int) string {
+		n = max(0, min(5, n))
+		return strings.Repeat("★", n) + strings.Repeat("☆", 5-n)
+	},
+	"initials": func(name string) string {
+		var out []rune
+		for _, f := range strings.Fields(name) {
+			out = append(out, []rune(f)[0])
+			if len(out) == 2 {
+				break
+			}
+		}
+		return strings.ToUpper(string(out))
+	},
+	"dict": func(kv ...any) (map[string]any, error) {
+		if len(kv)%2 != 0 {
+			return nil, errors.New("dict: odd number of arguments")
+		}
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i < len(kv); i += 2 {
+			k, ok := kv[i].(string)
+			if !ok {
+				return nil, errors.New("dict: keys must be strings")
+			}
+			m[k] = kv[i+1]
+		}
+		return m, nil
+	},
+}

@@ -1,0 +1,52 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/rapport-crm/rapport"
+)
+
+// routes lists every page of the UI. Each route says who may use it:
+// public, any signed-in user (signedIn), or a user whose role has a
+// permission (allowed). Every POST is also checked for its CSRF token.
+func (s *server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/", s.serveStatic())
+
+	mux.Handle("GET /signin", s.signInPage())
+	mux.Handle("POST /signin", s.signIn())
+	mux.Handle("POST /signout", s.signedIn(s.signOut()))
+
+	mux.Handle("GET /{$}", s.signedIn(s.dashboardPage()))
+
+	mux.Handle("GET /customers", s.signedIn(s.customersPage()))
+	mux.Handle("GET /customers/new", s.allowed(rapport.PermWriteCustomers, s.customerNewPage()))
+	mux.Handle("POST /customers", s.allowed(rapport.PermWriteCustomers, s.customerCreate()))
+	mux.Handle("GET /customers/{id}", s.signedIn(s.customerPage()))
+	mux.Handle("GET /customers/{id}/timeline", s.signedIn(s.timelinePage()))
+	mux.Handle("GET /customers/{id}/edit", s.allowed(rapport.PermWriteCustomers, s.customerEditPage()))
+	mux.Handle("POST /customers/{id}", s.allowed(rapport.PermWriteCustomers, s.customerUpdate()))
+	mux.Handle("POST /customers/{id}/moments", s.allowed(rapport.PermWriteMoments, s.customerLogMoment()))
+
+	mux.Handle("GET /moments/new", s.allowed(rapport.PermWriteMoments, s.quickEntryPage()))
+	mux.Handle("GET /moments/new/customers", s.allowed(rapport.PermWriteMoments, s.quickEntryCustomers()))
+	mux.Handle("POST /moments", s.allowed(rapport.PermWriteMoments, s.quickEntryLog()))
+
+	mux.Handle("GET /touchpoints", s.signedIn(s.touchpointsPage()))
+	mux.Handle("GET /touchpoints/new", s.allowed(rapport.PermWriteCatalogue, s.touchpointNewPage()))
+	mux.Handle("POST /touchpoints", s.allowed(rapport.PermWriteCatalogue, s.touchpointCreate()))
+	mux.Handle("GET /touchpoints/{key}/edit", s.allowed(rapport.PermWriteCatalogue, s.touchpointEditPage()))
+	mux.Handle("POST /touchpoints/{key}", s.allowed(rapport.PermWriteCatalogue, s.touchpointUpdate()))
+
+	mux.Handle("/", s.signedIn(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.renderError(w, r, http.StatusNotFound, "There is no page at this address.")
+	})))
+
+	var h http.Handler = mux
+	h = s.checkCSRF(h)
+	h = s.loadSession(h)
+	h = http.NewCrossOriginProtection().Handler(h)
+	h = s.recoverPanics(h)
+	h = securityHeaders(h)
+	return h
+}
