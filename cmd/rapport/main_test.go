@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rapport-crm/rapport/sqlstore"
+)
+
+// syncBuffer is a buffer the server goroutine writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func noEnv(key string) string {
+	if key == "SHORT" {
+		return "short"
+	}
+	return ""
+}
+
+// startServer runs "rapport serve" with args until the test ends and returns
+// its base URL once /healthz answers.
+func startServer(t *testing.T, args ...string) (base string, stdout *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout = &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), noEnv, stdout, io.Discard)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve returned %v after SIGINT; want nil", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not stop within 20s of being cancelled")
+		}
+	})
+	listening := regexp.MustCompile(`listening on (http://\S+)`)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped early: %v\n%s", err, stdout)
+		default:
+		}
+		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
+			res, err := http.Get(m[1] + "/healthz")
+			if err == nil {
+				res.Body.Close()
+				if res.StatusCode == http.StatusOK {
+					return m[1], stdout
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("server did not become healthy; output:\n%s", stdout)
+	return "", nil
+}
+
+func get(t *testing.T, url, token string, v any) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if v != nil {
+		json.NewDecoder(res.Body).Decode(v)
+	}
+	return res.StatusCode
+}
+
+func TestServeAndTokenCreate(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "rapport.db")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"token", "create", "--db", db, "--name", "ci", "--role", "viewer"}, noEnv, &out, io.Discard); err != nil {
+		t.Fatalf("token create: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	token := lines[len(lines)-1]
+	if !strings.HasPrefix(token, "rpt_") {
+		t.Fatalf("last line of token create = %q; want the token", token)
+	}
+	base, _ := startServer(t, "--db", db)
+	var me struct{ Role string }
+	if got := get(t, base+"/api/v1/me", token, &me); got != 200 || me.Role != "viewer" {
+		t.Errorf("GET /api/v1/me with the new token = %d, role %q; want 200, viewer", got, me.Role)
+	}
+	if got := get(t, base+"/api/v1/me", "rpt_wrong", nil); got != 401 {
+		t.Errorf("GET /api/v1/me with a wrong token = %d; want 401", got)
+	}
+}
+
+func TestServeDemo(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "rapport.db")
+	base, stdout := startServer(t, "--db", db, "--demo")
+	m := regexp.MustCompile(`API token \(admin\): (rpt_\S+)`).FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("serve --demo printed no API token:\n%s", stdout)
+	}
+	signIn := regexp.MustCompile(`Sign in to the web UI as (\S+) with the password (\S+)`).FindStringSubmatch(stdout.String())
+	if signIn == nil {
+		t.Fatalf("serve --demo printed no sign-in:\n%s", stdout)
+	}
+	db2, err := sqlstore.Open(context.Background(), db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	if _, err := sqlstore.NewPasswordService(db2).AuthenticatePassword(context.Background(), signIn[1], signIn[2]); err != nil {
+		t.Errorf("the printed demo sign-in does not work: %v", err)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/signin") {
+		t.Errorf("GET / signed out = %d to %q; want 303 to /signin", res.StatusCode, loc)
+	}
+	var page struct {
+		Items []struct{ ID string } `json:"items"`
+	}
+	if got := get(t, base+"/api/v1/moments?limit=10", m[1], &page); got != 200 || len(page.Items) != 10 {
+		t.Errorf("GET /api/v1/moments on the demo = %d with %d moments; want 200 with 10", got, len(page.Items))
+	}
+}
+
+func TestCommandLine(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "rapport.db")
+	tests := []struct {
+		args     []string
+		wantErr  bool
+		wantCode int
+		wantOut  string
+	}{
+		{args: []string{"version"}, wantOut: "rapport "},
+		{args: []string{"--help"}, wantOut: "Usage:"},
+		{args: []string{"serve", "--help"}, wantErr: true, wantCode: 0},
+		{args: []string{"token", "create", "--help"}, wantErr: true, wantCode: 0},
+		{args: []string{"demo", "--help"}, wantErr: true, wantCode: 0},
+		{args: []string{"frobnicate"}, wantErr: true, wantCode: 2},
+		{args: []string{}, wantErr: true, wantCode: 2},
+		{args: []string{"serve", "--bogus"}, wantErr: true, wantCode: 2},
+		{args: []string{"token", "create", "--db", db, "--name", "x", "--role", "emperor"}, wantErr: true, wantCode: 1},
+		{args: []string{"user", "create", "--db", db, "--email", "ana@harbour.example", "--name", "Ana", "--role", "agent"}, wantOut: "Password (shown once): "},
+		{args: []string{"user", "create", "--db", db, "--email", "bo@harbour.example", "--name", "Bo", "--role", "agent", "--password-env", "SHORT"}, wantErr: true, wantCode: 1},
+		{args: []string{"user", "create", "--db", db, "--email", "ana@harbour.example", "--name", "Ana", "--role", "agent"}, wantErr: true, wantCode: 1},
+	}
+	for _, tt := range tests {
+		var out bytes.Buffer
+		err := run(context.Background(), tt.args, noEnv, &out, io.Discard)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("run(%q) error = %v; want error %v", tt.args, err, tt.wantErr)
+			continue
+		}
+		if err != nil && exitCode(err) != tt.wantCode {
+			t.Errorf("run(%q) exit code = %d; want %d (%v)", tt.args, exitCode(err), tt.wantCode, err)
+		}
+		if err != nil && tt.wantCode == 0 && !errors.Is(err, flag.ErrHelp) {
+			t.Errorf("run(%q) = %v; want help", tt.args, err)
+		}
+		if !strings.Contains(out.String(), tt.wantOut) {
+			t.Errorf("run(%q) printed %q; want it to contain %q", tt.args, out.String(), tt.wantOut)
+		}
+	}
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/api"
+	"github.com/rapport-crm/rapport/sqlstore"
+	"github.com/rapport-crm/rapport/web"
+)
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", "rapport serve [--addr HOST:PORT] [--db DSN] [--demo]", stderr)
+	addr := fs.String("addr", envOr(getenv, "RAPPORT_ADDR", "127.0.0.1:8080"), "address to listen on ($RAPPORT_ADDR)")
+	dsn := fs.String("db", defaultDB(getenv), "SQLite file or postgres:// URL ($RAPPORT_DB)")
+	withDemo := fs.Bool("demo", false, "on an empty database, generate a demo firm first and print how to sign in")
+	logFormat := fs.String("log", envOr(getenv, "RAPPORT_LOG", "text"), "log format: text or json ($RAPPORT_LOG)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	logger, err := newLogger(*logFormat, stderr)
+	if err != nil {
+		return err
+	}
+	db, err := sqlstore.Open(ctx, *dsn, time.Now)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if *withDemo {
+		if err := serveDemo(ctx, db, stdout); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           newHandler(db, logger),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("rapport started", "version", version(), "addr", ln.Addr().String(), "database", db.Backend())
+	fmt.Fprintf(stdout, "Rapport is listening on http://%s\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// Finish the requests in flight so that every acknowledged write is answered.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("rapport stopped")
+	return nil
+}
+
+// newHandler assembles the whole server: the JSON API, the health check and
+// the web UI, behind the request log.
+func newHandler(db *sqlstore.DB, logger *slog.Logger) http.Handler {
+	apiServer := api.NewServer(api.Config{
+		Customers:   sqlstore.NewCustomerService(db),
+		Touchpoints: sqlstore.NewTouchpointService(db),
+		Moments:     sqlstore.NewMomentService(db),
+		Timeline:    sqlstore.NewTimelineService(db),
+		Users:       sqlstore.NewUserService(db),
+		Tokens:      sqlstore.NewTokenService(db),
+		Health:      db,
+		Logger:      logger,
+		Clock:       time.Now,
+	})
+	ui := web.New(web.Config{
+		Customers:   sqlstore.NewCustomerService(db),
+		Moments:     sqlstore.NewMomentService(db),
+		Touchpoints: sqlstore.NewTouchpointService(db),
+		Timeline:    sqlstore.NewTimelineService(db),
+		Users:       sqlstore.NewUserService(db),
+		Passwords:   sqlstore.NewPasswordService(db),
+		Sessions:    sqlstore.NewSessionService(db),
+		Dashboard:   sqlstore.NewDashboardService(db),
+		Logger:      logger,
+		Clock:       time.Now,
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/api/", apiServer)
+	mux.Handle("/healthz", apiServer)
+	mux.Handle("/", ui)
+	return api.LogRequests(logger, mux)
+}
+
+func newLogger(format string, w io.Writer) (*slog.Logger, error) {
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
+	}
+	return nil, usageError{fmt.Sprintf("unknown log format %q: use text or json", format)}
+}
+
+func envOr(getenv func(string) string, key, fallback string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func version() string { return rapport.Version }

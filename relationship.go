@@ -1,0 +1,86 @@
+package rapport
+
+import "time"
+
+// Product is something the firm sells that a customer may hold.
+type Product struct {
+	Key       string    `json:"key"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Holding is a customer's holding of a product; EndedAt is nil while it is held.
+type Holding struct {
+	ID         string     `json:"id"`
+	CustomerID string     `json:"customer_id"`
+	Product    string     `json:"product"`
+	StartedAt  time.Time  `json:"started_at"`
+	EndedAt    *time.Time `json:"ended_at,omitempty"`
+}
+
+// Response statuses, in the order a response usually passes through them.
+const (
+	ResponseCandidate = "candidate"
+	ResponseTrial     = "trial"
+	ResponseStandard  = "standard"
+	ResponseRetired   = "retired"
+)
+
+// ResponseStatuses lists every response status.
+var ResponseStatuses = []string{ResponseCandidate, ResponseTrial, ResponseStandard, ResponseRetired}
+
+// Response is one way of handling a touchpoint; moments name the response they used.
+type Response struct {
+	ID          string    `json:"id"`
+	Touchpoint  string    `json:"touchpoint"`
+	Key         string    `json:"key"`
+	Description string    `json:"description"`
+	Status      string    `json:"status"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Why a relationship dissolved: the customer left, or the firm ended it.
+const (
+	DissolutionDissatisfied = "dissatisfied" // the customer was not satisfied
+	DissolutionDefected     = "defected"     // the customer moved to a competitor
+	DissolutionLowVolume    = "low_volume"   // the firm ended it: too little business
+	DissolutionFraud        = "fraud"        // the firm ended it: fraud
+	DissolutionOther        = "other"
+)
+
+// DissolutionReasons lists every reason a relationship may dissolve.
+var DissolutionReasons = []string{DissolutionDissatisfied, DissolutionDefected, DissolutionLowVolume, DissolutionFraud, DissolutionOther}
+
+// StageChange is one step of a customer's relationship history.
+type StageChange struct {
+	ID         string `json:"id"`
+	CustomerID string `json:"customer_id"`
+	// From is "" for the customer's first stage.
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Reason string `json:"reason,omitempty"`
+	// DissolutionReason is set only when To is dissolution.
+	DissolutionReason string    `json:"dissolution_reason,omitempty"`
+	ChangedBy         string    `json:"changed_by,omitempty"`
+	ChangedAt         time.Time `json:"changed_at"`
+}
+
+// Promise statuses.
+const (
+	PromiseOpen   = "open"
+	PromiseKept   = "kept"
+	PromiseBroken = "broken"
+)
+
+// Promise is something a member of staff promised a customer, usually in a moment.
+type Promise struct {
+	ID         string     `json:"id"`
+	CustomerID string     `json:"customer_id"`
+	StaffID    string     `json:"staff_id,omitempty"`
+	MomentID   string     `json:"moment_id,omitempty"`
+	Text       string     `json:"text"`
+	DueAt      time.Time  `json:"due_at"`
+	Status     string     `json:"status"`
+	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+}
