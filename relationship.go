@@ -1,6 +1,9 @@
 package rapport
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Product is something the firm sells that a customer may hold.
 type Product struct {
@@ -37,6 +40,24 @@ type Response struct {
 	Description string    `json:"description"`
 	Status      string    `json:"status"`
 	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Validate checks a new response and fills its status (candidate by default).
+func (r *Response) Validate() error {
+	v := validation{index: -1}
+	r.Description = strings.TrimSpace(r.Description)
+	if !ValidKey(r.Key) {
+		v.add("key", "must be lower case letters, digits and underscores, starting with a letter (at most 40)")
+	}
+	checkText(&v, "description", r.Description, 1, 2000)
+	switch r.Status {
+	case "":
+		r.Status = ResponseCandidate
+	case ResponseCandidate, ResponseTrial:
+	default:
+		v.add("status", "must be candidate or trial; a response becomes the standard by promotion")
+	}
+	return v.err("response")
 }
 
 // Why a relationship dissolved: the customer left, or the firm ended it.

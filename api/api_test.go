@@ -59,6 +59,10 @@ func newFixture(t testing.TB, open func(testing.TB, rapport.Clock) *sqlstore.DB)
 		Timeline:    sqlstore.NewTimelineService(db),
 		Users:       sqlstore.NewUserService(db),
 		Tokens:      tokens,
+		Reports:     sqlstore.NewReportService(db),
+		Responses:   sqlstore.NewResponseService(db),
+		Standards:   sqlstore.NewStandardService(db),
+		Alerts:      sqlstore.NewAlertService(db),
 		Health:      db,
 		Clock:       func() time.Time { return now },
 	}))

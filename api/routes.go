@@ -24,6 +24,22 @@ func (s *Server) routeTable() []route {
 		{method: "GET", pattern: "/api/v1/touchpoints/{key}", perm: read, handler: s.handleGetTouchpoint},
 		{method: "PATCH", pattern: "/api/v1/touchpoints/{key}", perm: catalogue, handler: s.handleUpdateTouchpoint},
 
+		{method: "GET", pattern: "/api/v1/touchpoints/{key}/trend", perm: read, handler: s.handleTrend},
+		{method: "GET", pattern: "/api/v1/touchpoints/{key}/responses", perm: read, handler: s.handleListResponses},
+		{method: "POST", pattern: "/api/v1/touchpoints/{key}/responses", perm: catalogue, handler: s.handleCreateResponse},
+		{method: "PATCH", pattern: "/api/v1/touchpoints/{key}/responses/{response}", perm: catalogue, handler: s.handleUpdateResponse},
+		{method: "POST", pattern: "/api/v1/touchpoints/{key}/responses/{response}/retire", perm: catalogue, handler: s.handleRetireResponse},
+		{method: "GET", pattern: "/api/v1/touchpoints/{key}/responses/comparison", perm: read, handler: s.handleCompareResponses},
+		{method: "GET", pattern: "/api/v1/touchpoints/{key}/standard", perm: read, handler: s.handleGetStandard},
+		{method: "POST", pattern: "/api/v1/touchpoints/{key}/standard", perm: catalogue, handler: s.handlePromote},
+		{method: "GET", pattern: "/api/v1/touchpoints/{key}/standards", perm: read, handler: s.handleStandardHistory},
+
+		{method: "GET", pattern: "/api/v1/reports/touchpoints", perm: read, handler: s.handleTouchpointReport},
+		{method: "POST", pattern: "/api/v1/reports/touchpoints/impact", perm: catalogue, handler: s.handleRefreshImpact},
+		{method: "GET", pattern: "/api/v1/alerts", perm: read, handler: s.handleListAlerts},
+		{method: "POST", pattern: "/api/v1/alerts/evaluate", perm: catalogue, handler: s.handleEvaluateAlerts},
+		{method: "POST", pattern: "/api/v1/alerts/{id}/acknowledge", perm: catalogue, handler: s.handleAcknowledgeAlert},
+
 		{method: "GET", pattern: "/api/v1/moments", perm: read, handler: s.handleListMoments},
 		{method: "POST", pattern: "/api/v1/moments", perm: moments, handler: s.handleRecordMoment},
 		{method: "POST", pattern: "/api/v1/moments/batch", perm: moments, handler: s.handleRecordMoments},

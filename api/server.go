@@ -25,6 +25,10 @@ type Config struct {
 	Timeline    rapport.TimelineService
 	Users       rapport.UserService
 	Tokens      rapport.TokenService
+	Reports     rapport.ReportService
+	Responses   rapport.ResponseService
+	Standards   rapport.StandardService
+	Alerts      rapport.AlertService
 	Health      Pinger
 	Logger      *slog.Logger
 	Clock       rapport.Clock

@@ -64,7 +64,15 @@ func Open(ctx context.Context, dsn string, now rapport.Clock) (*DB, error) {
 		}
 		db.read.SetMaxOpenConns(max(4, runtime.NumCPU()))
 	}
-	if err := db.write.PingContext(ctx); err != nil {
+	err = db.write.PingContext(ctx)
+	for try := 0; err != nil && db.dialect.name == "sqlite" && strings.Contains(err.Error(), "SQLITE_BUSY") && try < 20; try++ {
+		// Processes opening a new SQLite file at once can deadlock while it
+		// turns to WAL mode, and SQLite then fails one at once rather than
+		// wait; moments later the file is in WAL mode and the next try works.
+		time.Sleep(10 * time.Millisecond)
+		err = db.write.PingContext(ctx)
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
@@ -105,8 +113,16 @@ func (db *DB) Backend() string { return db.dialect.name }
 // the version row is inserted first, so a second migrator waits on it and then
 // finds the migration done.
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+	create := `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`
+	_, err := db.write.ExecContext(ctx, create)
+	if err != nil {
+		// On PostgreSQL, servers creating the table at once collide in the
+		// system catalogue; the losers fail only once the winner has
+		// committed, so a second try finds the table.
+		_, err = db.write.ExecContext(ctx, create)
+	}
+	if err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
@@ -153,7 +169,7 @@ func (db *DB) applyMigration(ctx context.Context, version int, name, body string
 
 // ensureCatalogue creates the default touchpoints when the catalogue is empty.
 func (db *DB) ensureCatalogue(ctx context.Context) error {
-	return db.inTx(ctx, func(tx *tx) error {
+	err := db.inTx(ctx, func(tx *tx) error {
 		var n int
 		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM touchpoints`).Scan(&n); err != nil || n > 0 {
 			return err
@@ -168,6 +184,11 @@ func (db *DB) ensureCatalogue(ctx context.Context) error {
 		}
 		return nil
 	})
+	if db.dialect.uniqueViolation(err) {
+		// Another server starting at the same time created the catalogue.
+		return nil
+	}
+	return err
 }
 
 // querier runs SQL written with ? placeholders on a connection, transaction or pool.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,14 +59,36 @@ func (s *MomentService) record(ctx context.Context, ms []*rapport.Moment, firstI
 		}
 		fields = append(fields, m.Validate(now, idx)...)
 	}
+	// On PostgreSQL another request may store one of these external ids between
+	// our look and our insert. Its transaction has committed by the time ours
+	// fails, so a second attempt finds the moment and the caller sees an
+	// ordinary retry, not the race.
+	sent := make([]rapport.Moment, len(ms))
+	for i, m := range ms {
+		sent[i] = *m
+	}
+	for attempt := 1; ; attempt++ {
+		created, err := s.recordOnce(ctx, ms, fields, firstIndex >= 0)
+		if !errors.Is(err, errRaced) || attempt == 3 {
+			return created, err
+		}
+		for i, m := range ms {
+			*m = sent[i]
+		}
+	}
+}
+
+// recordOnce stores validated moments in one transaction; fields are the
+// problems validation found.
+func (s *MomentService) recordOnce(ctx context.Context, ms []*rapport.Moment, fields []rapport.FieldError, batch bool) ([]bool, error) {
 	created := make([]bool, len(ms))
 	err := s.db.inTx(ctx, func(tx *tx) error {
-		refFields, err := checkMomentRefs(ctx, tx, ms, firstIndex >= 0)
+		refFields, err := checkMomentRefs(ctx, tx, ms, batch)
 		if err != nil {
 			return err
 		}
-		if fields = append(fields, refFields...); len(fields) > 0 {
-			return invalidMoments(fields, len(ms), firstIndex >= 0)
+		if all := slices.Concat(fields, refFields); len(all) > 0 {
+			return invalidMoments(all, len(ms), batch)
 		}
 		fresh, byExternalID, err := s.dedupe(ctx, tx, ms, created)
 		if err != nil {
@@ -86,7 +109,7 @@ func (s *MomentService) record(ctx context.Context, ms []*rapport.Moment, firstI
 				return err
 			}
 		}
-		return nil
+		return addMomentStats(ctx, tx, fresh)
 	})
 	if err != nil {
 		return nil, err
@@ -157,12 +180,15 @@ func insertMoments(ctx context.Context, tx *tx, ms []*rapport.Moment) error {
 	}
 	_, err := tx.exec(ctx, q.String(), args...)
 	if tx.d.uniqueViolation(err) {
-		// Another server stored one of these external ids after we looked:
-		// the client's retry will find it.
-		return rapport.Errorf(rapport.ECONFLICT, "A moment with one of these external ids was recorded at the same time; retry the request.")
+		return errRaced
 	}
 	return err
 }
+
+// errRaced is a unique violation on insert: another transaction stored one of
+// these external ids after we looked. record retries; should the race repeat,
+// the client's own retry will find the moment.
+var errRaced = rapport.Errorf(rapport.ECONFLICT, "A moment with one of these external ids was recorded at the same time; retry the request.")
 
 // checkMomentRefs reports moments whose customer, touchpoint, staff member or
 // response does not exist.

@@ -65,7 +65,12 @@ func (s *TouchpointService) CreateTouchpoint(ctx context.Context, t *rapport.Tou
 		if n > 0 {
 			return rapport.Errorf(rapport.ECONFLICT, "A touchpoint with the key %q exists already.", t.Key)
 		}
-		return insertTouchpoint(ctx, tx, t, tx.now)
+		err := insertTouchpoint(ctx, tx, t, tx.now)
+		if tx.d.uniqueViolation(err) {
+			// Created by another request since we looked.
+			return rapport.Errorf(rapport.ECONFLICT, "A touchpoint with the key %q exists already.", t.Key)
+		}
+		return err
 	})
 }
 

@@ -21,6 +21,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	addr := fs.String("addr", envOr(getenv, "RAPPORT_ADDR", "127.0.0.1:8080"), "address to listen on ($RAPPORT_ADDR)")
 	dsn := fs.String("db", defaultDB(getenv), "SQLite file or postgres:// URL ($RAPPORT_DB)")
 	withDemo := fs.Bool("demo", false, "on an empty database, generate a demo firm first and print how to sign in")
+	watchEvery := fs.Duration("watch", 10*time.Minute, "how often to re-measure impact and raise alerts (0 to never)")
 	logFormat := fs.String("log", envOr(getenv, "RAPPORT_LOG", "text"), "log format: text or json ($RAPPORT_LOG)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -55,6 +56,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fmt.Fprintf(stdout, "Rapport is listening on http://%s\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	go watch(ctx, db, logger, *watchEvery)
 	select {
 	case err := <-errc:
 		return err
@@ -80,6 +82,10 @@ func newHandler(db *sqlstore.DB, logger *slog.Logger) http.Handler {
 		Timeline:    sqlstore.NewTimelineService(db),
 		Users:       sqlstore.NewUserService(db),
 		Tokens:      sqlstore.NewTokenService(db),
+		Reports:     sqlstore.NewReportService(db),
+		Responses:   sqlstore.NewResponseService(db),
+		Standards:   sqlstore.NewStandardService(db),
+		Alerts:      sqlstore.NewAlertService(db),
 		Health:      db,
 		Logger:      logger,
 		Clock:       time.Now,
@@ -121,3 +127,32 @@ func envOr(getenv func(string) string, key, fallback string) string {
 }
 
 func version() string { return rapport.Version }
+
+// watch keeps the measures that are too costly to compute per request
+// current: the impact of misery per touchpoint, and the alerts. Several
+// servers on one database may all watch; alerts are raised once regardless.
+func watch(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, every time.Duration) {
+	if every <= 0 {
+		return
+	}
+	reports, alerts := sqlstore.NewReportService(db), sqlstore.NewAlertService(db)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		if err := reports.RefreshImpact(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("measuring impact", "err", err)
+		}
+		if raised, err := alerts.EvaluateAlerts(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("evaluating alerts", "err", err)
+		} else {
+			for _, a := range raised {
+				logger.Warn("alert raised", "kind", a.Kind, "touchpoint", a.Touchpoint, "message", a.Message)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}

@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
-	"crypto/rand"
 	"time"
 
 	"github.com/rapport-crm/rapport"

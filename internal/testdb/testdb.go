@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,27 +32,51 @@ const DefaultPostgres = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=dis
 type Backend struct {
 	Name string
 	Open func(t testing.TB, now rapport.Clock) *sqlstore.DB
+	// DSN returns the address of a new, empty database that lives until the
+	// test ends, for tests that open, close and reopen it themselves, or look
+	// at its tables directly (see SQL).
+	DSN func(t testing.TB) string
 }
 
 // Backends returns SQLite and PostgreSQL, for running one suite on both.
 func Backends() []Backend {
-	return []Backend{{"sqlite", SQLite}, {"postgres", Postgres}}
+	return []Backend{
+		{Name: "sqlite", Open: SQLite, DSN: SQLiteDSN},
+		{Name: "postgres", Open: Postgres, DSN: PostgresDatabase},
+	}
 }
 
 // SQLite opens a new SQLite database in a temporary directory.
 func SQLite(t testing.TB, now rapport.Clock) *sqlstore.DB {
 	t.Helper()
-	db, err := sqlstore.Open(context.Background(), filepath.Join(t.TempDir(), "rapport.db"), now)
-	if err != nil {
-		t.Fatalf("open sqlite: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return open(t, SQLiteDSN(t), now)
+}
+
+// SQLiteDSN returns the path of a new SQLite file in a temporary directory.
+func SQLiteDSN(t testing.TB) string {
+	return filepath.Join(t.TempDir(), "rapport.db")
 }
 
 // Postgres creates a new database on the test server, opens it, and drops it
 // when the test ends.
 func Postgres(t testing.TB, now rapport.Clock) *sqlstore.DB {
+	t.Helper()
+	return open(t, PostgresDatabase(t), now)
+}
+
+func open(t testing.TB, dsn string, now rapport.Clock) *sqlstore.DB {
+	t.Helper()
+	db, err := sqlstore.Open(context.Background(), dsn, now)
+	if err != nil {
+		t.Fatalf("open %s: %v", dsn, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// PostgresDatabase creates a new, empty database on the test server and
+// returns its address; the database is dropped when the test ends.
+func PostgresDatabase(t testing.TB) string {
 	t.Helper()
 	dsn := PostgresDSN(t)
 	admin, err := sql.Open("pgx", dsn)
@@ -66,14 +91,9 @@ func Postgres(t testing.TB, now rapport.Clock) *sqlstore.DB {
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
-	u, _ := url.Parse(dsn)
-	u.Path = "/" + name
-	db, err := sqlstore.Open(ctx, u.String(), now)
-	if err != nil {
-		t.Fatalf("open postgres test database: %v", err)
-	}
+	// Cleanups run last first, so a store opened on this database later in
+	// the test is closed before the database is dropped.
 	t.Cleanup(func() {
-		db.Close()
 		admin, err := sql.Open("pgx", dsn)
 		if err != nil {
 			return
@@ -81,6 +101,24 @@ func Postgres(t testing.TB, now rapport.Clock) *sqlstore.DB {
 		defer admin.Close()
 		admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	})
+	u, _ := url.Parse(dsn)
+	u.Path = "/" + name
+	return u.String()
+}
+
+// SQL opens the database at dsn with database/sql alone, so a test can check
+// what is stored without going through the store; it is closed when the test ends.
+func SQL(t testing.TB, dsn string) *sql.DB {
+	t.Helper()
+	driver, source := "pgx", dsn
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		driver, source = "sqlite", "file:"+dsn+"?_pragma=busy_timeout(10000)"
+	}
+	db, err := sql.Open(driver, source)
+	if err != nil {
+		t.Fatalf("open %s: %v", dsn, err)
+	}
+	t.Cleanup(func() { db.Close() })
 	return db
 }
 
