@@ -16,6 +16,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
 	"github.com/rapport-crm/rapport"
 )
 
@@ -45,10 +48,15 @@ func Open(ctx context.Context, dsn string, now rapport.Clock) (*DB, error) {
 	var err error
 	if isPostgres(dsn) {
 		db.dialect = postgres
-		db.write, err = sql.Open("pgx", dsn)
+		cfg, err := pgx.ParseConfig(dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
+		// Plan every query with its actual values. Server-side prepared
+		// statements switch to a generic plan after a few runs, and a plan made
+		// while a table was empty stays slow long after the table has grown.
+		cfg.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
+		db.write = stdlib.OpenDB(*cfg)
 		db.write.SetMaxOpenConns(4 * runtime.NumCPU())
 		db.write.SetMaxIdleConns(4 * runtime.NumCPU())
 		db.read = db.write
