@@ -189,16 +189,19 @@ type MomentService interface {
 	FindMoments(ctx context.Context, f MomentFilter) (Page[*Moment], error)
 }
 
-// Kinds of timeline entries. Later capabilities add their own.
+// Kinds of timeline entries.
 const (
-	EntryMoment = "moment"
+	EntryMoment      = "moment"
+	EntryStageChange = "stage_change"
 )
 
-// TimelineEntry is one event in a customer's history.
+// TimelineEntry is one event in a customer's history; the field named by Kind is set.
 type TimelineEntry struct {
-	Kind   string    `json:"kind"`
-	At     time.Time `json:"at"`
-	Moment *Moment   `json:"moment,omitempty"`
+	Kind        string       `json:"kind"`
+	ID          string       `json:"id"`
+	At          time.Time    `json:"at"`
+	Moment      *Moment      `json:"moment,omitempty"`
+	StageChange *StageChange `json:"stage_change,omitempty"`
 }
 
 // TimelineFilter pages through a customer's timeline.

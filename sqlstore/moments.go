@@ -380,27 +380,3 @@ func scanMoment(row interface{ Scan(...any) error }) (*rapport.Moment, error) {
 	return &m, nil
 }
 
-// TimelineService assembles customers' histories.
-type TimelineService struct{ db *DB }
-
-// NewTimelineService returns the timelines of the customers in db.
-func NewTimelineService(db *DB) *TimelineService { return &TimelineService{db: db} }
-
-var _ rapport.TimelineService = (*TimelineService)(nil)
-
-// Timeline returns a customer's history, newest first.
-func (s *TimelineService) Timeline(ctx context.Context, customerID string, f rapport.TimelineFilter) (rapport.Page[rapport.TimelineEntry], error) {
-	page := rapport.Page[rapport.TimelineEntry]{Items: []rapport.TimelineEntry{}}
-	if _, err := findCustomer(ctx, s.db.reader(), customerID); err != nil {
-		return page, err
-	}
-	moments, err := NewMomentService(s.db).FindMoments(ctx, rapport.MomentFilter{CustomerID: customerID, Limit: f.Limit, Cursor: f.Cursor})
-	if err != nil {
-		return page, err
-	}
-	for _, m := range moments.Items {
-		page.Items = append(page.Items, rapport.TimelineEntry{Kind: rapport.EntryMoment, At: m.OccurredAt, Moment: m})
-	}
-	page.NextCursor = moments.NextCursor
-	return page, nil
-}

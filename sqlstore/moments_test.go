@@ -430,7 +430,8 @@ func TestFindMomentsPagination(t *testing.T) {
 	})
 }
 
-// TestTimeline checks that a customer's timeline holds their moments only, newest first.
+// TestTimeline checks that a customer's timeline holds their moments and
+// stage changes only, newest first, across pages.
 func TestTimeline(t *testing.T) {
 	eachBackend(t, func(t *testing.T, s *store) {
 		ctx := context.Background()
@@ -444,7 +445,8 @@ func TestTimeline(t *testing.T) {
 			m.ExternalID = fmt.Sprintf("ada-%d", i)
 			s.record(t, m)
 		}
-		want = []string{"ada-1", "ada-0", "ada-2"}
+		// Ada became a customer (stage awareness) after these moments happened.
+		want = []string{"stage:awareness", "ada-1", "ada-0", "ada-2"}
 		s.record(t, s.moment(grace.ID))
 
 		var got []string
@@ -455,6 +457,10 @@ func TestTimeline(t *testing.T) {
 				t.Fatalf("Timeline = %v", err)
 			}
 			for _, e := range page.Items {
+				if e.Kind == rapport.EntryStageChange && e.StageChange != nil && e.At.Equal(e.StageChange.ChangedAt) {
+					got = append(got, "stage:"+e.StageChange.To)
+					continue
+				}
 				if e.Kind != rapport.EntryMoment || e.Moment == nil || !e.At.Equal(e.Moment.OccurredAt) {
 					t.Errorf("Timeline entry = %s at %v with moment %v; want a moment entry at its time", e.Kind, e.At, e.Moment)
 					continue
@@ -470,8 +476,8 @@ func TestTimeline(t *testing.T) {
 		}
 
 		page, err := s.timelines.Timeline(ctx, quiet.ID, rapport.TimelineFilter{})
-		if err != nil || len(page.Items) != 0 || page.Items == nil {
-			t.Errorf("Timeline(no moments) = %v, %v; want an empty list", page.Items, err)
+		if err != nil || len(page.Items) != 1 || page.Items[0].Kind != rapport.EntryStageChange {
+			t.Errorf("Timeline(no moments) = %v, %v; want only the stage change of becoming a customer", page.Items, err)
 		}
 		_, err = s.timelines.Timeline(ctx, "01NOSUCHCUSTOMER0000000000", rapport.TimelineFilter{})
 		wantCode(t, "Timeline(unknown customer)", err, rapport.ENOTFOUND)
