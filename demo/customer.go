@@ -55,7 +55,7 @@ type sim struct {
 	start    time.Time
 
 	holdings []holding
-	held     [6]bool // every product ever held
+	held     [6]bool // every product ever held, by productSpecs index
 	nHeld    int
 	stage    string
 	queue    []episode // latest first, so the next is at the end
@@ -278,18 +278,19 @@ func (s *sim) nextProduct() int {
 // customer's chance of leaving for reasons no moment explains.
 func (s *sim) plan() {
 	g, r := s.g, s.r
+	// Each holding is renewed on its anniversaries, with an invitation a few
+	// weeks before, including the invitations for renewals due just after Now.
 	for j := range s.holdings {
 		h := &s.holdings[j]
 		if h.EndedAt != nil {
 			continue
 		}
 		years := int(math.Ceil(g.from.Sub(h.StartedAt).Hours() / 24 / 365))
-		due := h.StartedAt.Add(time.Duration(years) * year)
-		invite := due.Add(-time.Duration(7+r.IntN(21)) * day)
-		if invite.Before(g.from) {
-			invite = g.from.Add(time.Duration(r.IntN(48)) * time.Hour)
-		}
-		if due.Before(g.latest) {
+		for due := h.StartedAt.Add(time.Duration(years) * year); due.Before(g.now.Add(28 * day)); due = due.Add(year) {
+			invite := due.Add(-time.Duration(7+r.IntN(21)) * day)
+			if invite.Before(g.from) {
+				invite = g.from.Add(time.Duration(r.Float64() * float64(due.Sub(g.from))))
+			}
 			s.push(episode{at: invite, kind: epRenewal, product: h.product, holding: j})
 		}
 	}
@@ -450,13 +451,14 @@ func (s *sim) complaint(e episode) {
 	if p < 0 {
 		p = s.activeProduct(false)
 	}
-	response, odds := responseApology, [2]float64{0.15, 0.38}
-	if e.at.After(s.g.now.Add(-trialStarted)) && r.Float64() < 0.5 {
-		response, odds = responseCallBack, [2]float64{0.45, 0.14}
-	}
 	t := s.workTime(e.at)
 	if t.IsZero() {
 		return
+	}
+	// Since the trial began, half the complaints get the call-back.
+	response, odds := responseApology, [2]float64{0.15, 0.38}
+	if t.After(s.g.now.Add(-trialStarted)) && r.Float64() < 0.5 {
+		response, odds = responseCallBack, [2]float64{0.45, 0.14}
 	}
 	staff := s.g.staffFor(r, teamCare, s.owner, t)
 	m := s.moment(t, "complaint", ch, staff, p, odds)
@@ -587,6 +589,9 @@ func (s *sim) renewal(e episode) {
 	for due.Before(t) {
 		due = due.Add(year)
 	}
+	if due.After(s.g.now) {
+		return // the cover runs until its renewal date, still to come
+	}
 	h.EndedAt = &due
 	if s.activeProduct(false) < 0 && r.Float64() < 0.6 {
 		s.dissolve(due.Add(time.Duration(r.IntN(10*24))*time.Hour), rapport.DissolutionDefected, h.product)
@@ -621,28 +626,29 @@ func (s *sim) conversation(at time.Time, ch rapport.Channel, team, tp string, p 
 	return m
 }
 
-// workTime moves t forward into office hours (8:00 to 18:00 on weekdays)
-// for contacts with staff, so a follow-up never moves before its cause; it
-// returns zero when that falls outside the customer's time.
+// workTime moves t into office hours (8:00 to 18:00 on weekdays), on the
+// same day or, at a weekend, a day of the week before, for contacts with
+// staff. It returns zero when that falls outside the
+// customer's time. A moment moved before an earlier one is put back in
+// order by moment.
 func (s *sim) workTime(t time.Time) time.Time {
 	d := t.Truncate(24 * time.Hour)
-	if h := t.Sub(d); h >= 18*time.Hour || !weekday(d) {
-		d = d.Add(day)
-		for !weekday(d) {
-			d = d.Add(day)
-		}
+	switch d.Weekday() {
+	case time.Saturday:
+		d = d.Add(-time.Duration(1+s.r.IntN(5)) * day)
+	case time.Sunday:
+		d = d.Add(-time.Duration(2+s.r.IntN(5)) * day)
+	}
+	if h := t.Sub(d); d != t.Truncate(24*time.Hour) || h < 8*time.Hour || h >= 18*time.Hour {
 		t = d.Add(8*time.Hour + time.Duration(s.r.IntN(10*3600))*time.Second)
-	} else if h < 8*time.Hour {
-		t = d.Add(8*time.Hour + time.Duration(s.r.IntN(10*3600))*time.Second)
+	}
+	if t.Before(s.start) {
+		t = s.start
 	}
 	if t.After(s.g.latest) || (!s.dissolveAt.IsZero() && !t.Before(s.dissolveAt)) {
 		return time.Time{}
 	}
 	return t
-}
-
-func weekday(d time.Time) bool {
-	return d.Weekday() != time.Saturday && d.Weekday() != time.Sunday
 }
 
 // Chances that a moment's customer gives a rating, by channel.

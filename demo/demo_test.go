@@ -259,7 +259,7 @@ func firm(t *testing.T) (demo.Summary, *sql.DB) {
 
 func TestCounts(t *testing.T) {
 	s, raw := firm(t)
-	t.Logf("default firm: %s", s)
+	t.Logf("default firm, made in %s: %s", s.Elapsed.Round(time.Millisecond), s)
 	for _, c := range []struct {
 		what  string
 		query string
@@ -377,8 +377,16 @@ func TestPatternServiceMiseryDissolves(t *testing.T) {
 		}
 	}
 	svc, other, z := proportion(svcHit, svcN, otherHit, otherN)
-	t.Logf("dissolved within 90 days: %.1f%% after service misery (%d), %.1f%% after other misery (%d); z = %.1f",
-		100*svc, svcN, 100*other, otherN, z)
+	var baseHit, baseN int
+	err = raw.QueryRow(`SELECT SUM(CASE WHEN EXISTS (SELECT 1 FROM stage_changes s WHERE s.customer_id = m.customer_id
+			AND s.to_stage = 'dissolution' AND s.changed_at > m.occurred_at AND s.changed_at <= m.occurred_at + ?) THEN 1 ELSE 0 END), COUNT(*)
+		FROM moments m WHERE m.outcome <> 'misery' AND m.occurred_at <= ?`, 90*day, now.UnixMicro()-90*day).Scan(&baseHit, &baseN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := float64(baseHit) / float64(baseN)
+	t.Logf("dissolved within 90 days: %.1f%% after service misery (%d), %.1f%% after other misery (%d), %.1f%% after moments without misery; z = %.1f",
+		100*svc, svcN, 100*other, otherN, 100*base, z)
 	if svcN < 200 || svc < 0.25 || other > 0.10 || svc < 3*other || z < 8 {
 		t.Errorf("service misery dissolves %.2f of %d, other misery %.2f (z %.1f); want a strong, clear difference", svc, svcN, other, z)
 	}

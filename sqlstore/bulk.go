@@ -47,16 +47,17 @@ var bulkTables = [bulkTableCount]bulkTable{
 // DefaultLoaderCommitRows is how many rows a Loader writes per transaction:
 // large enough that commits cost little, small enough that a 10-million-row
 // load never builds a huge transaction or write-ahead log.
-const DefaultLoaderCommitRows = 50000
+const DefaultLoaderCommitRows = 50_000
 
-// Loader writes rows as given (ids and times already set) in large multi-row
-// INSERTs, for loading a whole firm at once. It checks nothing beyond what
-// the database enforces. Rows are buffered per table, written in chunks of
-// insertChunk rows and committed every CommitRows rows, so memory stays
-// bounded however much is loaded; a load that fails part way leaves what was
-// committed before. Call Flush at the end; Close releases an unflushed load.
-// A Loader is not safe for concurrent use and, on SQLite, holds the only
-// write connection while a transaction is open.
+// Loader writes rows as given (ids and times already set), fast, for
+// loading a whole firm at once. It checks nothing beyond what the database
+// enforces. Rows are buffered per table, written in chunks of insertChunk
+// rows with prepared statements, parents before children, and committed
+// every CommitRows rows, so memory stays bounded however much is loaded; a
+// load that fails part way leaves what was committed before. Call Flush at
+// the end; Close releases an unflushed load. A Loader is not safe for
+// concurrent use and, on SQLite, holds the only write connection while a
+// transaction is open.
 type Loader struct {
 	db *DB
 	// CommitRows is how many rows go in one transaction.
@@ -64,7 +65,7 @@ type Loader struct {
 
 	tx      *sql.Tx
 	q       querier
-	stmts   [bulkTableCount]*sql.Stmt // full-chunk INSERTs prepared in tx
+	stmts   [bulkTableCount]*sql.Stmt // INSERTs prepared in tx
 	bufs    [bulkTableCount][]any
 	counts  [bulkTableCount]int // rows buffered per table
 	pending int                 // rows written since the last commit
@@ -176,7 +177,7 @@ func (l *Loader) tuneSQLite(ctx context.Context) error {
 	if l.db.dialect.name != "sqlite" || l.restore != nil {
 		return nil
 	}
-	for _, p := range []struct{ name, value string }{{"cache_size", "-524288"}, {"temp_store", "MEMORY"}} {
+	for _, p := range []struct{ name, value string }{{"cache_size", "-131072"}, {"temp_store", "MEMORY"}} {
 		var old string
 		if err := l.db.write.QueryRowContext(ctx, "PRAGMA "+p.name).Scan(&old); err != nil {
 			return err
@@ -256,7 +257,6 @@ func (l *Loader) flushThrough(ctx context.Context, last int) error {
 			return l.fail(fmt.Errorf("begin: %w", err))
 		}
 		l.tx, l.q = tx, querier{q: tx, d: l.db.dialect}
-
 	}
 	for t := 0; t <= last; t++ {
 		if l.counts[t] == 0 {
@@ -272,23 +272,34 @@ func (l *Loader) flushThrough(ctx context.Context, last int) error {
 	return nil
 }
 
-// write inserts table t's buffer in one statement. A full chunk reuses a
-// statement prepared once per transaction, which spares SQLite from parsing
-// thousands of placeholders on every chunk.
+// write inserts table t's buffer. PostgreSQL gets one multi-row INSERT, to
+// save round trips, and a full chunk reuses a statement prepared once per
+// transaction. SQLite gets a prepared single-row INSERT per row: a
+// statement that writes several rows and might fail part way makes SQLite
+// copy every page it touches into a statement journal first, which for rows
+// spread over large indexes costs more than all the rest of the load.
 func (l *Loader) write(ctx context.Context, t int) error {
-	if l.counts[t] == insertChunk {
-		if l.stmts[t] == nil {
-			stmt, err := l.tx.PrepareContext(ctx, l.db.dialect.rebind(l.insert(t, insertChunk)))
-			if err != nil {
-				return err
-			}
-			l.stmts[t] = stmt
-		}
-		_, err := l.stmts[t].ExecContext(ctx, l.bufs[t]...)
+	rows := l.counts[t]
+	if l.db.dialect.name == "sqlite" {
+		rows = 1
+	} else if rows != insertChunk {
+		_, err := l.q.exec(ctx, l.insert(t, rows), l.bufs[t]...)
 		return err
 	}
-	_, err := l.q.exec(ctx, l.insert(t, l.counts[t]), l.bufs[t]...)
-	return err
+	if l.stmts[t] == nil {
+		stmt, err := l.tx.PrepareContext(ctx, l.db.dialect.rebind(l.insert(t, rows)))
+		if err != nil {
+			return err
+		}
+		l.stmts[t] = stmt
+	}
+	n := bulkTables[t].n * rows
+	for i := 0; i < len(l.bufs[t]); i += n {
+		if _, err := l.stmts[t].ExecContext(ctx, l.bufs[t][i:i+n]...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (l *Loader) commit() error {
