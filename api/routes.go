@@ -1,10 +1,20 @@
 package api
 
-import "github.com/rapport-crm/rapport"
+import (
+	"slices"
 
-// routeTable lists the whole API. Every route here must be described in
-// openapi.json; a test keeps the two in step.
+	"github.com/rapport-crm/rapport"
+)
+
+// routeTable lists the whole API, area by area. Every route must be described
+// in the OpenAPI document; a test keeps the two in step.
 func (s *Server) routeTable() []route {
+	return slices.Concat(s.coreRoutes(), s.relationshipRoutes(), s.recoveryRoutes())
+}
+
+// coreRoutes are customers, the touchpoint catalogue and its loop, moments,
+// users and tokens.
+func (s *Server) coreRoutes() []route {
 	read, customers, moments, catalogue, admin := rapport.PermRead, rapport.PermWriteCustomers,
 		rapport.PermWriteMoments, rapport.PermWriteCatalogue, rapport.PermManageUsers
 	return []route{

@@ -37,8 +37,9 @@ type Config struct {
 // Server is the JSON API.
 type Server struct {
 	Config
-	mux    *http.ServeMux
-	routes []route
+	mux     *http.ServeMux
+	routes  []route
+	openAPI []byte
 }
 
 // route is one endpoint: what it answers and who may call it. The table of
@@ -58,7 +59,12 @@ func NewServer(cfg Config) *Server {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	s := &Server{Config: cfg, mux: http.NewServeMux()}
+	doc, err := OpenAPI()
+	if err != nil {
+		// The document is embedded and checked by tests: failing here is a build defect.
+		panic(err)
+	}
+	s := &Server{Config: cfg, mux: http.NewServeMux(), openAPI: doc}
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		h := http.Handler(rt.handler)

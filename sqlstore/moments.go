@@ -26,6 +26,14 @@ const momentColumns = `id, external_id, customer_id, touchpoint, channel, occurr
 // momentColumnCount is the number of columns above, for multi-row inserts.
 const momentColumnCount = 17
 
+// momentHook keeps something derived from moments current, inside the
+// transaction that records them, so nothing derived can disagree with what was
+// acknowledged. Each capability that derives from moments adds its hook here.
+type momentHook func(ctx context.Context, tx *tx, recorded []*rapport.Moment) error
+
+// momentHooks run, in order, on every batch of newly recorded moments.
+var momentHooks = []momentHook{addMomentStats}
+
 // insertChunk rows go in one INSERT: 17 × 500 parameters stay well under both
 // SQLite's and PostgreSQL's limits.
 const insertChunk = 500
@@ -109,7 +117,12 @@ func (s *MomentService) recordOnce(ctx context.Context, ms []*rapport.Moment, fi
 				return err
 			}
 		}
-		return addMomentStats(ctx, tx, fresh)
+		for _, hook := range momentHooks {
+			if err := hook(ctx, tx, fresh); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/rapport-crm/rapport/api"
 )
 
 func main() {
@@ -46,6 +48,7 @@ Usage:
   rapport demo [--db DSN] [--customers N] [--moments M]  fill an empty database with a demo firm
   rapport token create --name NAME --role ROLE [--db DSN] create an API token
   rapport user create --email EMAIL --name NAME --role ROLE [--db DSN]
+  rapport openapi                                         print the API's OpenAPI document
   rapport version                                         print the version
 
 DSN is a SQLite file path (default rapport.db, or $RAPPORT_DB) or a
@@ -68,6 +71,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runToken(ctx, rest, getenv, stdout, stderr)
 	case "user":
 		return runUser(ctx, rest, getenv, stdout, stderr)
+	case "openapi":
+		doc, err := api.OpenAPI()
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(doc)
+		return err
 	case "version", "--version":
 		fmt.Fprintln(stdout, "rapport", version())
 		return nil

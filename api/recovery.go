@@ -1,0 +1,6 @@
+package api
+
+// recoveryRoutes are recovery cases, promises, surveys and the handover brief.
+func (s *Server) recoveryRoutes() []route {
+	return nil
+}
