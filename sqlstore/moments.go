@@ -392,4 +392,3 @@ func scanMoment(row interface{ Scan(...any) error }) (*rapport.Moment, error) {
 	m.OccurredAt, m.RecordedAt = fromMicros(occurredAt), fromMicros(recordedAt)
 	return &m, nil
 }
-
