@@ -59,26 +59,8 @@ func (s *ReportService) TouchpointReport(ctx context.Context, f rapport.ReportFi
 	if err != nil {
 		return nil, err
 	}
-	q := `SELECT touchpoint, ` + statSums + ` FROM moment_stats WHERE day >= ? AND day < ?`
-	args := []any{fromDay, toDay}
-	if f.Channel != "" {
-		q, args = q+` AND channel = ?`, append(args, string(f.Channel))
-	}
-	rows, err := s.db.reader().query(ctx, q+` GROUP BY touchpoint`, args...)
+	totals, err := sumStats(ctx, s.db.reader(), "touchpoint", fromDay, toDay, f.Channel, "1 = 1")
 	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	totals := map[string]stats{}
-	for rows.Next() {
-		var key string
-		var st stats
-		if err := rows.Scan(append([]any{&key}, st.scanTargets()...)...); err != nil {
-			return nil, err
-		}
-		totals[key] = st
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	impacts, err := s.impacts(ctx)

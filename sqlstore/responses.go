@@ -127,26 +127,8 @@ func (s *ResponseService) CompareResponses(ctx context.Context, touchpoint strin
 	if err != nil {
 		return nil, err
 	}
-	q := `SELECT response, ` + statSums + ` FROM moment_stats WHERE touchpoint = ? AND day >= ? AND day < ? AND response <> ''`
-	args := []any{touchpoint, fromDay, toDay}
-	if f.Channel != "" {
-		q, args = q+` AND channel = ?`, append(args, string(f.Channel))
-	}
-	rows, err := s.db.reader().query(ctx, q+` GROUP BY response`, args...)
+	totals, err := sumStats(ctx, s.db.reader(), "response", fromDay, toDay, f.Channel, "touchpoint = ? AND response <> ''", touchpoint)
 	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	totals := map[string]stats{}
-	for rows.Next() {
-		var key string
-		var st stats
-		if err := rows.Scan(append([]any{&key}, st.scanTargets()...)...); err != nil {
-			return nil, err
-		}
-		totals[key] = st
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	c := &rapport.Comparison{Touchpoint: touchpoint, Responses: []rapport.ResponseMeasures{}, Alpha: winnerAlpha,

@@ -162,6 +162,32 @@ func addMomentStats(ctx context.Context, tx *tx, ms []*rapport.Moment) error {
 	return nil
 }
 
+// sumStats adds up the running totals over the days [fromDay, toDay), grouped
+// by the column by ("touchpoint" or "response"), for rows matching where (with
+// its args) and, when set, one channel.
+func sumStats(ctx context.Context, q querier, by string, fromDay, toDay int64, channel rapport.Channel, where string, args ...any) (map[string]stats, error) {
+	query := `SELECT ` + by + `, ` + statSums + ` FROM moment_stats WHERE ` + where + ` AND day >= ? AND day < ?`
+	args = append(args, fromDay, toDay)
+	if channel != "" {
+		query, args = query+` AND channel = ?`, append(args, string(channel))
+	}
+	rows, err := q.query(ctx, query+` GROUP BY `+by, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	totals := map[string]stats{}
+	for rows.Next() {
+		var key string
+		var st stats
+		if err := rows.Scan(append([]any{&key}, st.scanTargets()...)...); err != nil {
+			return nil, err
+		}
+		totals[key] = st
+	}
+	return totals, rows.Err()
+}
+
 // RebuildMomentStats recomputes the running totals from the moments, for
 // after a bulk load that wrote moments directly.
 func (db *DB) RebuildMomentStats(ctx context.Context) error {
