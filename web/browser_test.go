@@ -141,6 +141,9 @@ func (b *browser) screenshot(name string) {
 // and sign out, saving a screenshot of each main page.
 func TestBrowser(t *testing.T) {
 	f := newFixture(t)
+	// A minute on, the moment logged is newer than everything the fixture made,
+	// customers' first stages included, and tops the timeline.
+	f.clock.Add(time.Minute)
 	b := &browser{t: t, ctx: newBrowser(t, 1280, 900), base: f.srv.URL, shots: screenshotDir(t)}
 	agent := f.users[rapport.RoleAgent]
 
@@ -269,5 +272,103 @@ func TestBrowserPhone(t *testing.T) {
 			t.Errorf("%s is wider than a phone's screen", p.path)
 		}
 		b.screenshot(p.name)
+	}
+}
+
+// TestBrowserLoop walks a manager through the five-step loop: the alert on
+// the dashboard, the priority matrix, a touchpoint's page where a response is
+// added (first with a mistake) and retired, the winner of the comparison
+// promoted to the standard, and the alert acknowledged; then the same pages
+// at phone width. It saves a screenshot of each.
+func TestBrowserLoop(t *testing.T) {
+	f := newFixture(t)
+	f.seedLoop(t)
+	b := &browser{t: t, ctx: newBrowser(t, 1280, 900), base: f.srv.URL, shots: screenshotDir(t)}
+	manager := f.users[rapport.RoleManager]
+	b.open("/signin", "#f-email")
+	b.do("sign in",
+		chromedp.SendKeys(css("#f-email"), manager.Email),
+		chromedp.SendKeys(css("#f-password"), testPassword),
+		chromedp.Submit(css("#f-password")),
+		chromedp.WaitVisible(css("#kpi-this-week")),
+	)
+	if got := b.text("#open-alerts"); !strings.Contains(got, "Delivery") || !strings.Contains(got, "Below target") {
+		t.Errorf("the dashboard's alerts read %q; want Delivery below target", got)
+	}
+	b.screenshot("14-dashboard-alerts")
+
+	b.open("/touchpoints", "svg.matrix")
+	if got := b.text("#priority-table tbody tr"); !strings.Contains(got, "Handling a complaint") {
+		t.Errorf("the first priority is %q; want Handling a complaint", got)
+	}
+	if n := get(b, "matrix points", chromedp.Evaluate[int](`document.querySelectorAll('svg.matrix .point').length`)); n != 8 {
+		t.Errorf("the matrix has %d points; want 8", n)
+	}
+	b.screenshot("15-touchpoints-matrix")
+
+	b.do("open the complaint's page", chromedp.Click(css(`#priority-table a[href="/touchpoints/complaint"]`)), chromedp.WaitVisible(css("#verdict")))
+	if got := b.text("#verdict"); !strings.Contains(got, "call_back_same_day delights most") {
+		t.Errorf("the verdict reads %q; want call_back_same_day the winner", got)
+	}
+	b.screenshot("16-touchpoint-winner")
+
+	const desc = "Pass the call to the duty manager at once."
+	b.do("add a response without a key",
+		chromedp.SendKeys(css("#add-response #f-description"), desc),
+		chromedp.Submit(css("#add-response #f-description")),
+		chromedp.WaitVisible(css("#f-key-error")),
+	)
+	if got := b.value("#add-response #f-description"); got != desc {
+		t.Errorf("after the error the description reads %q; want %q kept", got, desc)
+	}
+	b.do("add the response",
+		chromedp.SendKeys(css("#add-response #f-key"), "escalate_to_manager"),
+		chromedp.Submit(css("#add-response #f-key")),
+		chromedp.WaitVisible(css("#response-escalate_to_manager")),
+	)
+	if got := b.text("#verdict"); !strings.Contains(got, "too few moments") {
+		t.Errorf("with an untried response the verdict reads %q; want too few moments", got)
+	}
+	b.do("retire it",
+		chromedp.Click(css(`#response-escalate_to_manager form:last-of-type button`)),
+		chromedp.WaitVisible(css("#promote-winner")),
+	)
+	if got := b.text("#response-escalate_to_manager"); !strings.Contains(got, "Retired") {
+		t.Errorf("the retired response's row reads %q", got)
+	}
+	b.do("promote the winner", chromedp.Click(css("#promote-winner button")), chromedp.WaitVisible(css("#current-standard")))
+	if got := b.text("#current-standard"); !strings.Contains(got, "call_back_same_day") || !strings.Contains(got, "No decay found") {
+		t.Errorf("the standard reads %q; want call_back_same_day, no decay found", got)
+	}
+	b.screenshot("17-touchpoint-standard")
+
+	b.open("/alerts", ".alert-list")
+	b.do("acknowledge the alert", chromedp.Click(css(".alert-item button")), chromedp.WaitVisible(css(".flash")))
+	if got := b.text(".alert-item"); !strings.Contains(got, "acknowledged") || !strings.Contains(got, manager.Name) {
+		t.Errorf("after acknowledging, the alert reads %q", got)
+	}
+	b.screenshot("18-alerts")
+	b.open("/", "#kpi-this-week")
+	if b.eval(`document.querySelector('#open-alerts') !== null`) {
+		t.Error("the dashboard still shows an open alert after it was acknowledged")
+	}
+
+	p := &browser{t: t, ctx: newBrowser(t, 390, 844), base: f.srv.URL, shots: b.shots}
+	p.open("/signin", "#f-email")
+	p.do("sign in on the phone",
+		chromedp.SendKeys(css("#f-email"), manager.Email),
+		chromedp.SendKeys(css("#f-password"), testPassword),
+		chromedp.Submit(css("#f-password")),
+		chromedp.WaitVisible(css("#kpi-this-week")),
+	)
+	for _, pg := range []struct{ path, wait, name string }{
+		{"/touchpoints", "svg.matrix", "19-phone-touchpoints"},
+		{"/touchpoints/complaint", "#verdict", "20-phone-touchpoint"},
+	} {
+		p.open(pg.path, pg.wait)
+		if p.eval(`document.documentElement.scrollWidth > window.innerWidth`) {
+			t.Errorf("%s is wider than a phone's screen", pg.path)
+		}
+		p.screenshot(pg.name)
 	}
 }

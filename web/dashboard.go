@@ -17,7 +17,12 @@ type dashboardData struct {
 	Outcomes    lineChart
 	Touchpoints []touchpointRow
 	Misery      []miseryRow
+	Alerts      []alertRow // the open alerts, newest first
+	MoreAlerts  int        // open alerts beyond those shown
 }
+
+// dashboardAlerts is how many open alerts the dashboard lists.
+const dashboardAlerts = 5
 
 // touchpointRow is one touchpoint's line in the dashboard's table.
 type touchpointRow struct {
@@ -85,6 +90,15 @@ func (s *server) dashboardPage() http.Handler {
 				name = m.Moment.Touchpoint
 			}
 			data.Misery = append(data.Misery, miseryRow{M: m.Moment, CustomerName: m.CustomerName, TouchpointName: name})
+		}
+		if s.Alerts != nil {
+			if data.Alerts, err = s.findAlerts(r, rapport.AlertFilter{Open: true}); err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+			if n := len(data.Alerts); n > dashboardAlerts {
+				data.Alerts, data.MoreAlerts = data.Alerts[:dashboardAlerts], n-dashboardAlerts
+			}
 		}
 		s.render(w, r, http.StatusOK, "dashboard", "", s.newPage(r, "Dashboard", "dashboard", data))
 	})

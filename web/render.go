@@ -254,6 +254,61 @@ var templateFuncs = template.FuncMap{
 	"plus":   func(a, b int) int { return a + b },
 	"plusf":  func(a, b float64) float64 { return a + b },
 	"minusf": func(a, b float64) float64 { return a - b },
+	"divf":   func(a, b float64) float64 { return a / b },
+	// Figures of the loop, which may be missing ("–") and carry intervals.
+	"rate": func(p *float64) string {
+		if p == nil {
+			return "–"
+		}
+		return pctText(*p)
+	},
+	"rateCI": func(iv *rapport.Interval) string {
+		if iv == nil {
+			return ""
+		}
+		return ciText(*iv)
+	},
+	"mean": func(p *float64) string {
+		if p == nil {
+			return "–"
+		}
+		return fmt.Sprintf("%.2f", *p)
+	},
+	"meanCI": func(iv *rapport.Interval) string {
+		if iv == nil {
+			return ""
+		}
+		return fmt.Sprintf("%.2f–%.2f", iv[0], iv[1])
+	},
+	"pts": func(rd float64) string { return signed(100 * rd) },
+	"nps": func(p *float64) string {
+		if p == nil {
+			return "–"
+		}
+		return signed(*p)
+	},
+	"below": func(mean *float64, target float64) bool {
+		return mean != nil && *mean < target
+	},
+	"measured": measured,
+	"pval": func(p float64) string {
+		if p < 0.001 {
+			return "< 0.001"
+		}
+		return fmt.Sprintf("%.3f", p)
+	},
+	"signedCI": func(iv *rapport.Interval) string {
+		if iv == nil {
+			return ""
+		}
+		return signed(iv[0]) + " to " + signed(iv[1])
+	},
+	"effort": func(p *float64) string {
+		if p == nil {
+			return "–"
+		}
+		return fmt.Sprintf("%.1f", *p)
+	},
 	"seq": func(from, to int) []int {
 		var out []int
 		for i := from; i <= to; i++ {

@@ -38,6 +38,15 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /touchpoints/{key}/edit", s.allowed(rapport.PermWriteCatalogue, s.touchpointEditPage()))
 	mux.Handle("POST /touchpoints/{key}", s.allowed(rapport.PermWriteCatalogue, s.touchpointUpdate()))
 
+	// The loop: the services do not check roles, so every change here is
+	// limited to those who may change the catalogue (managers and admins).
+	mux.Handle("GET /touchpoints/{key}", s.signedIn(s.touchpointPage()))
+	mux.Handle("POST /touchpoints/{key}/responses", s.allowed(rapport.PermWriteCatalogue, s.responseCreate()))
+	mux.Handle("POST /touchpoints/{key}/responses/{response}/status", s.allowed(rapport.PermWriteCatalogue, s.responseSetStatus()))
+	mux.Handle("POST /touchpoints/{key}/standard", s.allowed(rapport.PermWriteCatalogue, s.standardPromote()))
+	mux.Handle("GET /alerts", s.signedIn(s.alertsPage()))
+	mux.Handle("POST /alerts/{id}/acknowledge", s.allowed(rapport.PermWriteCatalogue, s.alertAcknowledge()))
+
 	mux.Handle("/", s.signedIn(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusNotFound, "There is no page at this address.")
 	})))

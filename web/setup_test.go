@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +54,10 @@ func newFixture(t *testing.T) *fixture {
 		Passwords:   sqlstore.NewPasswordService(db),
 		Sessions:    sqlstore.NewSessionService(db),
 		Dashboard:   sqlstore.NewDashboardService(db),
+		Reports:     sqlstore.NewReportService(db),
+		Responses:   sqlstore.NewResponseService(db),
+		Standards:   sqlstore.NewStandardService(db),
+		Alerts:      sqlstore.NewAlertService(db),
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Clock:       clock.Now,
 	}
@@ -125,6 +131,130 @@ func (f *fixture) seedMoments(t *testing.T) {
 		})
 	}
 	if _, err := f.cfg.Moments.RecordMoments(context.Background(), ms); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// seedLoop gives the firm what the five-step loop works on, through the
+// services as the server's own watcher would:
+//   - customers from about 200 days ago, whose misery at some touchpoints
+//     (complaints most of all) was followed by dissolution, so that impact
+//     can be measured and the touchpoints ranked;
+//   - two responses to complaints, used over the last seven weeks, of which
+//     calling back the same day delights far more often: the comparison
+//     names it the winner;
+//   - a bad month of deliveries, which raises a below-target alert.
+func (f *fixture) seedLoop(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	rnd := rand.New(rand.NewPCG(5, 7))
+	rating := func(weights ...float64) *int { // weights of ratings 1 to 5
+		x := rnd.Float64() * (weights[0] + weights[1] + weights[2] + weights[3] + weights[4])
+		for i, w := range weights {
+			if x -= w; x < 0 {
+				r := i + 1
+				return &r
+			}
+		}
+		r := 5
+		return &r
+	}
+
+	// Customers then: how many had a moment at each touchpoint, how often it
+	// went wrong, and how likely misery there made them leave.
+	type past struct {
+		customers    int
+		misery, harm float64
+	}
+	history := map[string]past{
+		"complaint": {45, 0.35, 0.6}, "delivery": {80, 0.2, 0.3}, "service": {30, 0.2, 0.15},
+		"greeting": {110, 0.1, 0.04}, "query": {95, 0.12, 0.05}, "purchase": {60, 0.1, 0.08},
+		"offer": {38, 0.15, 0.0}, "closing": {70, 0.1, 0.02},
+	}
+	first := []string{"Ann", "Ben", "Cai", "Dee", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jo", "Kit", "Lou"}
+	last := []string{"Archer", "Brook", "Carter", "Dale", "Ellis", "Frost", "Grant", "Hale", "Irving", "Judd"}
+	const n = 120
+	then := testNow.AddDate(0, 0, -200)
+	keys := []string{"complaint", "delivery", "service", "greeting", "query", "purchase", "offer", "closing"}
+	moments := make([][]*rapport.Moment, n)
+	stay := make([]float64, n) // the chance each customer stays
+	for i := range stay {
+		stay[i] = 0.97
+	}
+	for _, k := range keys {
+		h := history[k]
+		for _, i := range rnd.Perm(n)[:h.customers] {
+			r := rating(0, 0, 3, 4, 3)
+			if rnd.Float64() < h.misery {
+				r = rating(1, 1, 0, 0, 0)
+				stay[i] *= 1 - h.harm
+			}
+			moments[i] = append(moments[i], &rapport.Moment{Touchpoint: k, Channel: rapport.ChannelPhone,
+				OccurredAt: then.Add(time.Duration(rnd.IntN(20*24)) * time.Hour), Rating: r})
+		}
+	}
+	var all []*rapport.Moment
+	for i := range n {
+		c := &rapport.Customer{Name: fmt.Sprintf("%s %s %d", first[i%len(first)], last[i%len(last)], i), Stage: rapport.StageCommitment}
+		if rnd.Float64() > stay[i] {
+			// Created already dissolved, a month or two after their moments.
+			c.Stage = rapport.StageDissolution
+			back := testNow.Sub(then.AddDate(0, 0, 25+rnd.IntN(40)))
+			f.clock.Add(-back)
+			err := f.cfg.Customers.CreateCustomer(ctx, c)
+			f.clock.Add(back)
+			if err != nil {
+				t.Fatal(err)
+			}
+		} else if err := f.cfg.Customers.CreateCustomer(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range moments[i] {
+			m.CustomerID = c.ID
+			all = append(all, m)
+		}
+	}
+
+	for _, r := range []*rapport.Response{
+		{Touchpoint: "complaint", Key: "apologise_and_fix", Description: "Apologise, fix the problem, and confirm in writing.", Status: rapport.ResponseTrial},
+		{Touchpoint: "complaint", Key: "call_back_same_day", Description: "Call the customer back the same day with the fix and a named contact.", Status: rapport.ResponseTrial},
+	} {
+		if err := f.cfg.Responses.CreateResponse(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var regulars []string
+	for _, c := range f.customers {
+		regulars = append(regulars, c.ID)
+	}
+	sort.Strings(regulars)
+	for i := range 90 {
+		m := &rapport.Moment{CustomerID: regulars[i%len(regulars)], Touchpoint: "complaint", Channel: rapport.ChannelPhone,
+			OccurredAt: testNow.Add(-time.Duration(2+rnd.IntN(48*24)) * time.Hour)}
+		if i%2 == 0 {
+			m.Response, m.Rating = "call_back_same_day", rating(0, 0, 1, 3, 6)
+		} else {
+			m.Response, m.Rating = "apologise_and_fix", rating(2, 2, 3, 2, 1)
+		}
+		// Some customers also say how hard it was and whether they would
+		// recommend the firm, in line with how it went.
+		if i%3 == 0 {
+			effort, nps := 6-*m.Rating, min(10, 2*(*m.Rating)+rnd.IntN(2))
+			m.Effort, m.NPS = &effort, &nps
+		}
+		all = append(all, m)
+	}
+	for i := range 40 {
+		all = append(all, &rapport.Moment{CustomerID: regulars[i%len(regulars)], Touchpoint: "delivery", Channel: rapport.ChannelEmail,
+			OccurredAt: testNow.Add(-time.Duration(2+rnd.IntN(26*24)) * time.Hour), Rating: rating(2, 4, 3, 1, 0)})
+	}
+	if _, err := f.cfg.Moments.RecordMoments(ctx, all); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.cfg.Reports.RefreshImpact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.cfg.Alerts.EvaluateAlerts(ctx); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -10,19 +10,53 @@ import (
 	"github.com/rapport-crm/rapport"
 )
 
-// touchpointsData is the catalogue page's data.
+// touchpointsData is the touchpoints page's data: every touchpoint measured
+// over the window and ranked by priority, the priority matrix, and the
+// catalogue.
 type touchpointsData struct {
 	Touchpoints []*rapport.Touchpoint
+	Window      reportWindow
+	Rows        []rapport.TouchpointMeasures
+	Top         []rapport.TouchpointMeasures // the first few, to manage first
+	Matrix      *matrixChart                 // nil when no touchpoint's impact is measured
+	Unmeasured  []string                     // the touchpoints not on the matrix
 }
 
 func (s *server) touchpointsPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tps, err := s.Touchpoints.FindTouchpoints(r.Context())
+		ctx := r.Context()
+		tps, err := s.Touchpoints.FindTouchpoints(ctx)
 		if err != nil {
 			s.serverError(w, r, err)
 			return
 		}
-		s.render(w, r, http.StatusOK, "touchpoints", "", s.newPage(r, "Touchpoints", "touchpoints", touchpointsData{tps}))
+		win := readWindow(r)
+		data := touchpointsData{Touchpoints: tps, Window: win}
+		// Without the report service the catalogue still works.
+		if s.Reports != nil {
+			report, err := s.Reports.TouchpointReport(ctx, win.Filter)
+			if err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+			data.Window.covered(report.From, report.To)
+			data.Rows = report.Touchpoints
+			data.Top = report.Touchpoints[:min(3, len(report.Touchpoints))]
+			var in []matrixInput
+			for _, m := range report.Touchpoints {
+				if !measured(m.Impact) {
+					data.Unmeasured = append(data.Unmeasured, m.Name)
+					continue
+				}
+				in = append(in, matrixInput{Name: m.Name, Href: win.Link("/touchpoints/" + url.PathEscape(m.Key)),
+					Rank: m.Priority.Rank, Volume: m.Volume, Impact: *m.Impact})
+			}
+			if len(in) > 0 {
+				m := newMatrixChart(in)
+				data.Matrix = &m
+			}
+		}
+		s.render(w, r, win.status(), "touchpoints", "", s.newPage(r, "Touchpoints", "touchpoints", data))
 	})
 }
 
@@ -61,6 +95,9 @@ func readTouchpoint(f *form) (name, description, phase string, channels []rappor
 		f.fail("target_score", "Enter the mean rating you aim for, from 1 to 5.")
 	}
 	priority = f.optionalInt("priority")
+	if priority != nil && *priority == 0 {
+		priority = nil // 0, like an empty field, leaves the priority to the data
+	}
 	return
 }
 
@@ -125,7 +162,7 @@ func (s *server) touchpointUpdate() http.Handler {
 			_, err := s.Touchpoints.UpdateTouchpoint(r.Context(), t.Key, u)
 			if err == nil {
 				setFlash(w, r, fmt.Sprintf("Touchpoint %q saved.", name))
-				redirect(w, r, "/touchpoints")
+				redirect(w, r, "/touchpoints/"+url.PathEscape(t.Key))
 				return
 			}
 			if !f.fromError(err, touchpointFields) {

@@ -1,6 +1,7 @@
 // Package web serves Rapport's user interface: server-rendered pages for
-// staff to sign in, watch the dashboard, look after customers, log moments
-// and keep the touchpoint catalogue. Pages are html/template; the few
+// staff to sign in, watch the dashboard, look after customers, log moments,
+// keep the touchpoint catalogue and manage the moments of truth through the
+// five-step loop. Pages are html/template; the few
 // interactive parts use a vendored htmx, and every form still works without
 // JavaScript. Static files are embedded, so serving the UI needs nothing but
 // the rapport binary.
@@ -37,6 +38,10 @@ type Config struct {
 	Passwords   rapport.PasswordService
 	Sessions    rapport.SessionService
 	Dashboard   rapport.DashboardService
+	Reports     rapport.ReportService
+	Responses   rapport.ResponseService
+	Standards   rapport.StandardService
+	Alerts      rapport.AlertService
 	Logger      *slog.Logger
 	Clock       rapport.Clock
 }

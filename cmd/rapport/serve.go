@@ -99,6 +99,10 @@ func newHandler(db *sqlstore.DB, logger *slog.Logger) http.Handler {
 		Passwords:   sqlstore.NewPasswordService(db),
 		Sessions:    sqlstore.NewSessionService(db),
 		Dashboard:   sqlstore.NewDashboardService(db),
+		Reports:     sqlstore.NewReportService(db),
+		Responses:   sqlstore.NewResponseService(db),
+		Standards:   sqlstore.NewStandardService(db),
+		Alerts:      sqlstore.NewAlertService(db),
 		Logger:      logger,
 		Clock:       time.Now,
 	})
