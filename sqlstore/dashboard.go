@@ -3,14 +3,16 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"strconv"
+	"math"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/rapport-crm/rapport"
 )
 
-// DashboardService computes the dashboard from the moments table.
+// DashboardService computes the dashboard from the running totals, and the
+// latest misery from the moments.
 type DashboardService struct{ db *DB }
 
 // NewDashboardService returns the dashboard of the firm in db.
@@ -22,15 +24,6 @@ var _ rapport.DashboardService = (*DashboardService)(nil)
 // division of the microsecond column, which both backends do the same way;
 // date functions differ between them and would not be portable.
 const weekMicros = int64(7 * 24 * time.Hour / time.Microsecond)
-
-// satisfactionColumns aggregates a group of moments into a rapport.Satisfaction.
-const satisfactionColumns = `COUNT(*), COUNT(rating), COALESCE(SUM(rating), 0),
-	COALESCE(SUM(CASE WHEN outcome = 'magic' THEN 1 ELSE 0 END), 0),
-	COALESCE(SUM(CASE WHEN outcome = 'misery' THEN 1 ELSE 0 END), 0)`
-
-func satisfactionDest(s *rapport.Satisfaction) []any {
-	return []any{&s.Moments, &s.Rated, &s.RatingTotal, &s.Magic, &s.Misery}
-}
 
 // Dashboard returns the firm at a glance for the weeks up to and including
 // the current one.
@@ -60,30 +53,41 @@ func (s *DashboardService) Dashboard(ctx context.Context, f rapport.DashboardFil
 	for i := range d.Weeks {
 		d.Weeks[i].Start = from.AddDate(0, 0, 7*i)
 	}
-	// The bucket offset and width are constants of ours, written into the SQL
-	// so that PostgreSQL need not infer the type of a parameter in arithmetic.
-	bucket := `(occurred_at - ` + strconv.FormatInt(micros(from), 10) + `) / ` + strconv.FormatInt(weekMicros, 10)
-	rows, err := q.query(ctx, `SELECT `+bucket+` AS bucket, `+satisfactionColumns+`
-		FROM moments WHERE occurred_at >= ? AND occurred_at < ? GROUP BY `+bucket, micros(from), micros(to))
+	// Weeks and touchpoints come from the running totals (whole days), so the
+	// dashboard costs the same however many moments there are.
+	rows, err := q.query(ctx, `SELECT day, touchpoint, SUM(moments), SUM(rated), SUM(rating_sum), SUM(magic), SUM(misery)
+		FROM moment_stats WHERE day >= ? AND day < ? GROUP BY day, touchpoint`, dayOf(from), dayOf(to))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	perTouchpoint := map[string]rapport.Satisfaction{}
 	for rows.Next() {
-		var b int64
-		var sat rapport.Satisfaction
-		if err := rows.Scan(append([]any{&b}, satisfactionDest(&sat)...)...); err != nil {
+		var (
+			day       int64
+			tp        string
+			sat       rapport.Satisfaction
+			ratingSum float64
+		)
+		if err := rows.Scan(&day, &tp, &sat.Moments, &sat.Rated, &ratingSum, &sat.Magic, &sat.Misery); err != nil {
 			return nil, err
 		}
-		if b >= 0 && b < int64(weeks) {
-			d.Weeks[b].Satisfaction = sat
+		sat.RatingTotal = int64(math.Round(ratingSum))
+		if b := (day*dayMicros - micros(from)) / weekMicros; b >= 0 && b < int64(weeks) {
+			d.Weeks[b].Satisfaction = d.Weeks[b].Satisfaction.Add(sat)
 			d.Overall = d.Overall.Add(sat)
+			perTouchpoint[tp] = perTouchpoint[tp].Add(sat)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	rows.Close()
+	d.Touchpoints = []rapport.TouchpointSatisfaction{}
+	for tp, sat := range perTouchpoint {
+		d.Touchpoints = append(d.Touchpoints, rapport.TouchpointSatisfaction{Touchpoint: tp, Satisfaction: sat})
+	}
+	slices.SortFunc(d.Touchpoints, func(a, b rapport.TouchpointSatisfaction) int { return strings.Compare(a.Touchpoint, b.Touchpoint) })
 	d.ThisWeek = d.Weeks[weeks-1].Moments
 	d.LastWeek = d.Weeks[weeks-2].Moments
 
@@ -93,32 +97,10 @@ func (s *DashboardService) Dashboard(ctx context.Context, f rapport.DashboardFil
 		return nil, err
 	}
 
-	if d.Touchpoints, err = s.byTouchpoint(ctx, q, from, to); err != nil {
-		return nil, err
-	}
 	if d.LatestMisery, err = s.latestMisery(ctx, q, misery); err != nil {
 		return nil, err
 	}
 	return d, nil
-}
-
-func (s *DashboardService) byTouchpoint(ctx context.Context, q querier, from, to time.Time) ([]rapport.TouchpointSatisfaction, error) {
-	rows, err := q.query(ctx, `SELECT touchpoint, `+satisfactionColumns+`
-		FROM moments WHERE occurred_at >= ? AND occurred_at < ? GROUP BY touchpoint ORDER BY touchpoint`,
-		micros(from), micros(to))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []rapport.TouchpointSatisfaction{}
-	for rows.Next() {
-		var t rapport.TouchpointSatisfaction
-		if err := rows.Scan(append([]any{&t.Touchpoint}, satisfactionDest(&t.Satisfaction)...)...); err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
 }
 
 func (s *DashboardService) latestMisery(ctx context.Context, q querier, limit int) ([]rapport.CustomerMoment, error) {
