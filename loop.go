@@ -19,6 +19,10 @@ type ReportFilter struct {
 	From    time.Time
 	To      time.Time
 	Channel Channel
+	// Segment limits a report to a segment's customers (by id), as the
+	// segment stands now; such a report reads their moments rather than the
+	// running totals.
+	Segment string
 }
 
 // TouchpointMeasures is how one touchpoint did over a report's window.

@@ -193,15 +193,21 @@ type MomentService interface {
 const (
 	EntryMoment      = "moment"
 	EntryStageChange = "stage_change"
+	EntryPromise     = "promise" // at the time it was made
+	EntryCase        = "case"    // a recovery case, at the time it opened
+	EntrySurvey      = "survey"  // a survey answer, at the time it came
 )
 
 // TimelineEntry is one event in a customer's history; the field named by Kind is set.
 type TimelineEntry struct {
-	Kind        string       `json:"kind"`
-	ID          string       `json:"id"`
-	At          time.Time    `json:"at"`
-	Moment      *Moment      `json:"moment,omitempty"`
-	StageChange *StageChange `json:"stage_change,omitempty"`
+	Kind        string          `json:"kind"`
+	ID          string          `json:"id"`
+	At          time.Time       `json:"at"`
+	Moment      *Moment         `json:"moment,omitempty"`
+	StageChange *StageChange    `json:"stage_change,omitempty"`
+	Promise     *Promise        `json:"promise,omitempty"`
+	Case        *RecoveryCase   `json:"case,omitempty"`
+	Survey      *SurveyResponse `json:"survey,omitempty"`
 }
 
 // TimelineFilter pages through a customer's timeline.

@@ -65,6 +65,16 @@ func newFixture(t testing.TB, open func(testing.TB, rapport.Clock) *sqlstore.DB)
 		Alerts:      sqlstore.NewAlertService(db),
 		Health:      db,
 		Clock:       func() time.Time { return now },
+		Recovery:    sqlstore.NewRecoveryService(db),
+		Promises:    sqlstore.NewPromiseService(db),
+		Surveys:     sqlstore.NewSurveyService(db),
+		Briefs:      sqlstore.NewBriefService(db),
+
+		Stages:       sqlstore.NewStageService(db),
+		HealthScores: sqlstore.NewHealthService(db),
+		Holdings:     sqlstore.NewHoldingService(db),
+		Segments:     sqlstore.NewSegmentService(db),
+		Outcomes:     sqlstore.NewOutcomeService(db),
 	}))
 	t.Cleanup(f.srv.Close)
 	return f

@@ -3,6 +3,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -27,7 +28,16 @@ func LogRequests(log *slog.Logger, next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("method", r.Method), slog.String("path", redactPath(r.URL.Path)),
 			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 	})
+}
+
+// redactPath hides the secret in a survey link, so that logs never hold a
+// token that would let their reader answer for the customer.
+func redactPath(p string) string {
+	if rest, ok := strings.CutPrefix(p, "/s/"); ok && rest != "" && !strings.HasPrefix(rest, "static/") {
+		return "/s/…"
+	}
+	return p
 }

@@ -48,6 +48,7 @@ func (s *Server) handleTouchpointReport(w http.ResponseWriter, r *http.Request) 
 		writeError(w, r, s.Logger, err)
 		return
 	}
+	f.Segment = r.URL.Query().Get("segment")
 	report, err := s.Reports.TouchpointReport(r.Context(), f)
 	if err != nil {
 		writeError(w, r, s.Logger, err)

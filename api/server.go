@@ -32,6 +32,24 @@ type Config struct {
 	Health      Pinger
 	Logger      *slog.Logger
 	Clock       rapport.Clock
+
+	// Relationships: stages, health and risk, holdings, segments, outcomes.
+	Stages       rapport.StageService
+	HealthScores rapport.HealthService
+	Holdings     rapport.HoldingService
+	Segments     rapport.SegmentService
+	Outcomes     rapport.OutcomeService
+
+	// Recovery cases, promises, survey links and handover briefs.
+	Recovery rapport.RecoveryService
+	Promises rapport.PromiseService
+	Surveys  rapport.SurveyService
+	Briefs   rapport.BriefService
+	// SurveyTTL is how long a survey link works; zero means rapport.DefaultSurveyTTL.
+	SurveyTTL time.Duration
+	// PublicURL, such as https://rapport.example.com, makes survey links
+	// absolute; without it they are paths (/s/…).
+	PublicURL string
 }
 
 // Server is the JSON API.

@@ -171,6 +171,14 @@ func Populate(ctx context.Context, db *sqlstore.DB, cfg Config) (Summary, error)
 	if err := sqlstore.NewReportService(db).RefreshImpact(ctx); err != nil {
 		return Summary{}, err
 	}
+	if err := db.RebuildCustomerMeasures(ctx); err != nil {
+		return Summary{}, err
+	}
+	// The recovery queue holds the last month's misery, as it would in a firm
+	// that had been using Rapport.
+	if _, err := sqlstore.NewRecoveryService(db).OpenMissingCases(ctx, cfg.Now.AddDate(0, 0, -30)); err != nil {
+		return Summary{}, err
+	}
 	g.sum.Elapsed = time.Since(started)
 	return g.sum, nil
 }

@@ -117,6 +117,9 @@ func (s *CustomerService) UpdateCustomer(ctx context.Context, id string, u rappo
 		if err := checkCustomerRefs(ctx, tx, c, id); err != nil {
 			return err
 		}
+		if err := recordHandover(ctx, tx, id, c.OwnerID); err != nil {
+			return err
+		}
 		c.UpdatedAt = tx.now.Truncate(time.Microsecond)
 		attrs, prefs := marshalCustomerDocs(c)
 		_, err = tx.exec(ctx, `UPDATE customers SET external_id = ?, kind = ?, name = ?, email = ?, phone = ?,

@@ -59,7 +59,12 @@ func (s *ReportService) TouchpointReport(ctx context.Context, f rapport.ReportFi
 	if err != nil {
 		return nil, err
 	}
-	totals, err := sumStats(ctx, s.db.reader(), "touchpoint", fromDay, toDay, f.Channel, "1 = 1")
+	var totals map[string]stats
+	if f.Segment != "" {
+		totals, err = s.db.segmentTouchpointStats(ctx, f, fromDay, toDay)
+	} else {
+		totals, err = sumStats(ctx, s.db.reader(), "touchpoint", fromDay, toDay, f.Channel, "1 = 1")
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,9 @@ import (
 
 	"github.com/rapport-crm/rapport"
 	"github.com/rapport-crm/rapport/api"
+	"github.com/rapport-crm/rapport/demo"
 	"github.com/rapport-crm/rapport/sqlstore"
+	"github.com/rapport-crm/rapport/survey"
 	"github.com/rapport-crm/rapport/web"
 )
 
@@ -22,6 +24,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	dsn := fs.String("db", defaultDB(getenv), "SQLite file or postgres:// URL ($RAPPORT_DB)")
 	withDemo := fs.Bool("demo", false, "on an empty database, generate a demo firm first and print how to sign in")
 	watchEvery := fs.Duration("watch", 10*time.Minute, "how often to re-measure impact and raise alerts (0 to never)")
+	publicURL := fs.String("public-url", getenv("RAPPORT_PUBLIC_URL"), "the address customers reach Rapport at, for survey links, e.g. https://rapport.example.com ($RAPPORT_PUBLIC_URL)")
+	firm := fs.String("firm", getenv("RAPPORT_FIRM"), "the firm's name, shown to customers on survey pages ($RAPPORT_FIRM)")
 	logFormat := fs.String("log", envOr(getenv, "RAPPORT_LOG", "text"), "log format: text or json ($RAPPORT_LOG)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -39,13 +43,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		if err := serveDemo(ctx, db, stdout); err != nil {
 			return err
 		}
+		if *firm == "" {
+			*firm = demo.FirmName
+		}
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           newHandler(db, logger),
+		Handler:           newHandler(db, logger, site{publicURL: *publicURL, firm: *firm}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      2 * time.Minute,
@@ -72,9 +79,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	return nil
 }
 
-// newHandler assembles the whole server: the JSON API, the health check and
-// the web UI, behind the request log.
-func newHandler(db *sqlstore.DB, logger *slog.Logger) http.Handler {
+// site is how the server presents itself to customers.
+type site struct {
+	publicURL string
+	firm      string
+}
+
+// newHandler assembles the whole server: the JSON API, the health check,
+// the public survey pages and the web UI, behind the request log.
+func newHandler(db *sqlstore.DB, logger *slog.Logger, site site) http.Handler {
+	surveys := sqlstore.NewSurveyService(db)
 	apiServer := api.NewServer(api.Config{
 		Customers:   sqlstore.NewCustomerService(db),
 		Touchpoints: sqlstore.NewTouchpointService(db),
@@ -86,6 +100,11 @@ func newHandler(db *sqlstore.DB, logger *slog.Logger) http.Handler {
 		Responses:   sqlstore.NewResponseService(db),
 		Standards:   sqlstore.NewStandardService(db),
 		Alerts:      sqlstore.NewAlertService(db),
+		Recovery:    sqlstore.NewRecoveryService(db),
+		Promises:    sqlstore.NewPromiseService(db),
+		Surveys:     surveys,
+		Briefs:      sqlstore.NewBriefService(db),
+		PublicURL:   site.publicURL,
 		Health:      db,
 		Logger:      logger,
 		Clock:       time.Now,
@@ -109,6 +128,7 @@ func newHandler(db *sqlstore.DB, logger *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiServer)
 	mux.Handle("/healthz", apiServer)
+	mux.Handle("/s/", survey.New(survey.Config{Surveys: surveys, FirmName: site.firm, Logger: logger, Clock: time.Now, PublicURL: site.publicURL}))
 	mux.Handle("/", ui)
 	return api.LogRequests(logger, mux)
 }
@@ -132,25 +152,42 @@ func envOr(getenv func(string) string, key, fallback string) string {
 
 func version() string { return rapport.Version }
 
-// watch keeps the measures that are too costly to compute per request
-// current: the impact of misery per touchpoint, and the alerts. Several
-// servers on one database may all watch; alerts are raised once regardless.
-func watch(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, every time.Duration) {
-	if every <= 0 {
+// watch keeps current what is too costly to compute per request, or what
+// happens because time passes: every minute it breaks promises past due
+// (which may open recovery cases) and escalates overdue cases; every
+// slowEvery it re-measures impact and raises alerts. Several servers on one
+// database may all watch: each item is changed or raised once regardless.
+func watch(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, slowEvery time.Duration) {
+	if slowEvery <= 0 {
 		return
 	}
 	reports, alerts := sqlstore.NewReportService(db), sqlstore.NewAlertService(db)
-	tick := time.NewTicker(every)
+	promises, recovery := sqlstore.NewPromiseService(db), sqlstore.NewRecoveryService(db)
+	tick := time.NewTicker(min(time.Minute, slowEvery))
 	defer tick.Stop()
+	var lastSlow time.Time
 	for {
-		if err := reports.RefreshImpact(ctx); err != nil && ctx.Err() == nil {
-			logger.Error("measuring impact", "err", err)
+		if n, err := promises.BreakOverdue(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("breaking overdue promises", "err", err)
+		} else if n > 0 {
+			logger.Info("promises broken", "count", n)
 		}
-		if raised, err := alerts.EvaluateAlerts(ctx); err != nil && ctx.Err() == nil {
-			logger.Error("evaluating alerts", "err", err)
-		} else {
-			for _, a := range raised {
-				logger.Warn("alert raised", "kind", a.Kind, "touchpoint", a.Touchpoint, "message", a.Message)
+		if n, err := recovery.Escalate(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("escalating cases", "err", err)
+		} else if n > 0 {
+			logger.Warn("cases escalated", "count", n)
+		}
+		if time.Since(lastSlow) >= slowEvery {
+			lastSlow = time.Now()
+			if err := reports.RefreshImpact(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("measuring impact", "err", err)
+			}
+			if raised, err := alerts.EvaluateAlerts(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("evaluating alerts", "err", err)
+			} else {
+				for _, a := range raised {
+					logger.Warn("alert raised", "kind", a.Kind, "touchpoint", a.Touchpoint, "message", a.Message)
+				}
 			}
 		}
 		select {

@@ -1,0 +1,755 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/analytics"
+)
+
+// RecoveryService keeps recovery cases, the recovery policy and the
+// touchpoints' service levels.
+type RecoveryService struct{ db *DB }
+
+// NewRecoveryService returns the recovery cases stored in db.
+func NewRecoveryService(db *DB) *RecoveryService { return &RecoveryService{db: db} }
+
+var _ rapport.RecoveryService = (*RecoveryService)(nil)
+
+// openRecoveryCases is the moment hook that opens a case for every newly
+// recorded misery moment. Moments sent again with a known external id are
+// not new and never reach it; the unique moment_id makes "once" hold even so.
+func openRecoveryCases(ctx context.Context, tx *tx, recorded []*rapport.Moment) error {
+	var misery []*rapport.Moment
+	for _, m := range recorded {
+		if m.Outcome == rapport.OutcomeMisery {
+			misery = append(misery, m)
+		}
+	}
+	if len(misery) == 0 {
+		return nil
+	}
+	_, err := openCases(ctx, tx, misery, caseOpening{})
+	return err
+}
+
+// caseOpening says how openCases treats the moments it is given.
+type caseOpening struct {
+	// anyAge opens a case however long ago the moment happened: a customer
+	// answering a survey about an old moment is unhappy now.
+	anyAge bool
+	// backfill opens each case when its moment was recorded, for moments
+	// loaded in bulk before their cases existed.
+	backfill bool
+}
+
+// openCases opens a case for each misery moment that has none, assigned as
+// the policy says and due within its touchpoint's service level, and
+// returns how many it opened.
+func openCases(ctx context.Context, tx *tx, ms []*rapport.Moment, how caseOpening) (int, error) {
+	policy, err := findPolicy(ctx, tx.querier)
+	if err != nil {
+		return 0, err
+	}
+	levels, err := serviceLevels(ctx, tx.querier)
+	if err != nil {
+		return 0, err
+	}
+	owners := map[string]string{}
+	if policy.AssignToOwner {
+		if owners, err = customerOwners(ctx, tx, ms); err != nil {
+			return 0, err
+		}
+	}
+	now := tx.now.Truncate(time.Microsecond)
+	cutoff := now.AddDate(0, 0, -policy.OpenWithinDays)
+	const perRow = 11
+	var args []any
+	rows := 0
+	opened := 0
+	flush := func() error {
+		if rows == 0 {
+			return nil
+		}
+		res, err := tx.exec(ctx, `INSERT INTO recovery_cases (id, customer_id, moment_id, touchpoint, status, assignee_id, queue,
+			moment_at, opened_at, due_at, updated_at) VALUES `+strings.TrimSuffix(strings.Repeat("("+placeholders(perRow)+"), ", rows), ", ")+
+			` ON CONFLICT (moment_id) DO NOTHING`, args...)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		opened += int(n)
+		args, rows = args[:0], 0
+		return nil
+	}
+	for _, m := range ms {
+		if !how.anyAge && m.OccurredAt.Before(cutoff) {
+			continue
+		}
+		at := now
+		if how.backfill {
+			at = m.RecordedAt
+		}
+		hours, ok := levels[m.Touchpoint]
+		if !ok {
+			hours = rapport.DefaultServiceLevelHours
+		}
+		assignee, queue := owners[m.CustomerID], ""
+		if assignee == "" {
+			queue = policy.Queue
+		}
+		args = append(args, rapport.NewID(at), m.CustomerID, m.ID, m.Touchpoint, rapport.CaseOpen, nullString(assignee), queue,
+			micros(m.OccurredAt), micros(at), micros(at.Add(time.Duration(hours)*time.Hour)), micros(now))
+		if rows++; rows == insertChunk {
+			if err := flush(); err != nil {
+				return opened, err
+			}
+		}
+	}
+	return opened, flush()
+}
+
+// customerOwners returns the owner of each of the moments' customers that has one.
+func customerOwners(ctx context.Context, tx *tx, ms []*rapport.Moment) (map[string]string, error) {
+	seen := map[string]bool{}
+	var ids []any
+	for _, m := range ms {
+		if !seen[m.CustomerID] {
+			seen[m.CustomerID] = true
+			ids = append(ids, m.CustomerID)
+		}
+	}
+	owners := map[string]string{}
+	err := inChunks(ids, func(chunk []any) error {
+		rows, err := tx.query(ctx, `SELECT id, owner_id FROM customers WHERE owner_id IS NOT NULL AND id IN (`+placeholders(len(chunk))+`)`, chunk...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, owner string
+			if err := rows.Scan(&id, &owner); err != nil {
+				return err
+			}
+			owners[id] = owner
+		}
+		return rows.Err()
+	})
+	return owners, err
+}
+
+// serviceLevels returns every touchpoint's service level in hours.
+func serviceLevels(ctx context.Context, q querier) (map[string]int, error) {
+	rows, err := q.query(ctx, `SELECT key, service_level_hours FROM touchpoints`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	levels := map[string]int{}
+	for rows.Next() {
+		var key string
+		var hours int
+		if err := rows.Scan(&key, &hours); err != nil {
+			return nil, err
+		}
+		levels[key] = hours
+	}
+	return levels, rows.Err()
+}
+
+// OpenMissingCases opens a case for every misery moment since the given
+// time that has none: moments written by a bulk load (the demo firm, an
+// import) bypass the hook that opens cases. Each case opens when its moment
+// was recorded, so older ones are overdue at once and the next Escalate
+// flags them. It returns how many cases it opened.
+func (s *RecoveryService) OpenMissingCases(ctx context.Context, since time.Time) (int, error) {
+	const batch = 1000
+	total := 0
+	for {
+		var n, found int
+		err := s.db.inTx(ctx, func(tx *tx) error {
+			rows, err := tx.query(ctx, `SELECT `+momentColumns+` FROM moments WHERE outcome = 'misery' AND occurred_at >= ?
+				AND NOT EXISTS (SELECT 1 FROM recovery_cases c WHERE c.moment_id = moments.id)
+				ORDER BY occurred_at, id LIMIT ?`, micros(since), batch)
+			if err != nil {
+				return err
+			}
+			var ms []*rapport.Moment
+			for rows.Next() {
+				m, err := scanMoment(rows)
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				ms = append(ms, m)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			found = len(ms)
+			n, err = openCases(ctx, tx, ms, caseOpening{anyAge: true, backfill: true})
+			return err
+		})
+		total += n
+		if err != nil || found < batch {
+			return total, err
+		}
+	}
+}
+
+// caseSelect reads cases with their customer's and assignee's names and
+// the customer's next moment after the resolution (outcome and id), which
+// decides whether the case recovered. The next moment is the customer's
+// earliest that happened no earlier than the misery moment and was recorded
+// once the case was resolved: a closing moment of the same conversation, or
+// anything logged while the case was worked, does not count.
+const caseSelect = `SELECT c.id, c.customer_id, cu.name, c.moment_id, c.touchpoint, c.status, c.assignee_id, u.name, c.queue,
+	c.opened_at, c.due_at, c.escalated_at, c.escalated_to, c.escalated_role, c.resolved_at, c.resolved_by, c.resolution,
+	` + nextMomentExpr + `
+	FROM recovery_cases c JOIN customers cu ON cu.id = c.customer_id LEFT JOIN users u ON u.id = c.assignee_id`
+
+const nextMomentExpr = `(SELECT m.outcome || ' ' || m.id FROM moments m WHERE m.customer_id = c.customer_id AND m.id <> c.moment_id
+		AND m.occurred_at >= c.moment_at AND c.resolved_at IS NOT NULL AND m.recorded_at >= c.resolved_at
+		ORDER BY m.occurred_at, m.id LIMIT 1)`
+
+func scanCase(row interface{ Scan(...any) error }, now time.Time) (*rapport.RecoveryCase, error) {
+	var (
+		c                                   rapport.RecoveryCase
+		assignee, assigneeName, escalatedTo sql.NullString
+		next                                sql.NullString
+		opened, due                         int64
+		escalatedAt, resolvedAt             sql.NullInt64
+		escalatedRole                       string
+	)
+	if err := row.Scan(&c.ID, &c.CustomerID, &c.CustomerName, &c.MomentID, &c.Touchpoint, &c.Status, &assignee, &assigneeName,
+		&c.Queue, &opened, &due, &escalatedAt, &escalatedTo, &escalatedRole, &resolvedAt, &c.ResolvedBy, &c.Resolution, &next); err != nil {
+		return nil, err
+	}
+	c.AssigneeID, c.AssigneeName, c.EscalatedTo = assignee.String, assigneeName.String, escalatedTo.String
+	c.EscalatedRole = rapport.Role(escalatedRole)
+	c.OpenedAt, c.DueAt = fromMicros(opened), fromMicros(due)
+	c.EscalatedAt, c.ResolvedAt = timePtr(escalatedAt), timePtr(resolvedAt)
+	c.Escalated = c.EscalatedAt != nil
+	c.Overdue = c.Status == rapport.CaseOpen && now.After(c.DueAt)
+	c.Recovery = rapport.RecoveryPending
+	if c.ResolvedAt != nil {
+		inTime := !c.ResolvedAt.After(c.DueAt)
+		c.ResolvedInTime = &inTime
+		if outcome, id, ok := strings.Cut(next.String, " "); ok {
+			c.NextMomentID = id
+			c.Recovery = rapport.RecoveryRecovered
+			if outcome == string(rapport.OutcomeMisery) {
+				c.Recovery = rapport.RecoveryNotRecovered
+			}
+		}
+	}
+	return &c, nil
+}
+
+// FindCaseByID returns one case with its history, or ENOTFOUND.
+func (s *RecoveryService) FindCaseByID(ctx context.Context, id string) (*rapport.RecoveryCase, error) {
+	return findCase(ctx, s.db.reader(), id, s.db.now())
+}
+
+func findCase(ctx context.Context, q querier, id string, now time.Time) (*rapport.RecoveryCase, error) {
+	c, err := scanCase(q.queryRow(ctx, caseSelect+` WHERE c.id = ?`, id), now)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rapport.Errorf(rapport.ENOTFOUND, "No recovery case has the id %q.", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.query(ctx, `SELECT id, kind, text, actor, acted_at FROM case_actions WHERE case_id = ? ORDER BY seq, id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	c.Actions = []rapport.CaseAction{}
+	for rows.Next() {
+		var a rapport.CaseAction
+		var at int64
+		if err := rows.Scan(&a.ID, &a.Kind, &a.Text, &a.Actor, &at); err != nil {
+			return nil, err
+		}
+		a.At = fromMicros(at)
+		c.Actions = append(c.Actions, a)
+	}
+	return c, rows.Err()
+}
+
+// FindCases lists cases, soonest due first.
+func (s *RecoveryService) FindCases(ctx context.Context, f rapport.CaseFilter) (rapport.Page[*rapport.RecoveryCase], error) {
+	page := rapport.Page[*rapport.RecoveryCase]{Items: []*rapport.RecoveryCase{}}
+	now := s.db.now()
+	where, args := []string{"1 = 1"}, []any{}
+	switch f.Status {
+	case "":
+	case rapport.CaseOpen, rapport.CaseResolved:
+		where, args = append(where, "c.status = ?"), append(args, f.Status)
+	default:
+		return page, invalidQuery("status", "must be open or resolved")
+	}
+	switch f.AssigneeID {
+	case "":
+	case rapport.CaseUnassigned:
+		where = append(where, "c.assignee_id IS NULL")
+	default:
+		where, args = append(where, "c.assignee_id = ?"), append(args, f.AssigneeID)
+	}
+	for _, c := range []struct{ col, val string }{{"c.customer_id", f.CustomerID}, {"c.queue", f.Queue}, {"c.escalated_to", f.EscalatedTo}} {
+		if c.val != "" {
+			where, args = append(where, c.col+" = ?"), append(args, c.val)
+		}
+	}
+	if f.Overdue != nil {
+		if *f.Overdue {
+			where, args = append(where, "c.status = 'open' AND c.due_at < ?"), append(args, micros(now))
+		} else {
+			where, args = append(where, "(c.status <> 'open' OR c.due_at >= ?)"), append(args, micros(now))
+		}
+	}
+	if f.Escalated != nil {
+		if *f.Escalated {
+			where = append(where, "c.escalated_at IS NOT NULL")
+		} else {
+			where = append(where, "c.escalated_at IS NULL")
+		}
+	}
+	if f.Cursor != "" {
+		us, id, err := decodeTimeCursor(f.Cursor)
+		if err != nil {
+			return page, err
+		}
+		where, args = append(where, "(c.due_at > ? OR (c.due_at = ? AND c.id > ?))"), append(args, us, us, id)
+	}
+	limit := rapport.PageLimit(f.Limit)
+	rows, err := s.db.reader().query(ctx, caseSelect+` WHERE `+strings.Join(where, " AND ")+` ORDER BY c.due_at, c.id LIMIT ?`,
+		append(args, limit+1)...)
+	if err != nil {
+		return page, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanCase(rows, now)
+		if err != nil {
+			return page, err
+		}
+		page.Items = append(page.Items, c)
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		last := page.Items[limit-1]
+		page.NextCursor = timeCursor(last.DueAt, last.ID)
+	}
+	return page, rows.Err()
+}
+
+func invalidQuery(field, msg string) error {
+	return &rapport.Error{Code: rapport.EINVALID, Message: "The query is not valid.",
+		Fields: []rapport.FieldError{{Field: field, Message: msg}}}
+}
+
+// UpdateCase assigns, notes, resolves or reopens a case, keeping each step
+// in its history.
+func (s *RecoveryService) UpdateCase(ctx context.Context, id string, u rapport.CaseUpdate) (*rapport.RecoveryCase, error) {
+	if err := u.Validate(); err != nil {
+		return nil, err
+	}
+	actor := rapport.ActorID(ctx)
+	var c *rapport.RecoveryCase
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		var err error
+		if c, err = findCase(ctx, tx.querier, id, tx.now); err != nil {
+			return err
+		}
+		now := micros(tx.now)
+		if u.AssigneeID != nil {
+			text := "to the queue"
+			queue := ""
+			if *u.AssigneeID == "" {
+				p, err := findPolicy(ctx, tx.querier)
+				if err != nil {
+					return err
+				}
+				queue = p.Queue
+				text = "to the " + p.Queue + " queue"
+			} else {
+				var name string
+				err := tx.queryRow(ctx, `SELECT name FROM users WHERE id = ?`, *u.AssigneeID).Scan(&name)
+				if errors.Is(err, sql.ErrNoRows) {
+					return &rapport.Error{Code: rapport.EINVALID, Message: "The case update is not valid.",
+						Fields: []rapport.FieldError{{Field: "assignee_id", Message: "no user has this id"}}}
+				} else if err != nil {
+					return err
+				}
+				text = "to " + name
+			}
+			if _, err := tx.exec(ctx, `UPDATE recovery_cases SET assignee_id = ?, queue = ?, updated_at = ? WHERE id = ?`,
+				nullString(*u.AssigneeID), queue, now, id); err != nil {
+				return err
+			}
+			if err := addCaseAction(ctx, tx, id, rapport.ActionAssigned, text, actor); err != nil {
+				return err
+			}
+		}
+		if u.Note != nil {
+			if err := addCaseAction(ctx, tx, id, rapport.ActionNote, *u.Note, actor); err != nil {
+				return err
+			}
+		}
+		if u.Status != nil {
+			switch {
+			case *u.Status == rapport.CaseResolved && c.Status == rapport.CaseResolved:
+				return rapport.Errorf(rapport.ECONFLICT, "The case is resolved already; reopen it first.")
+			case *u.Status == rapport.CaseOpen && c.Status == rapport.CaseOpen:
+				return rapport.Errorf(rapport.ECONFLICT, "The case is open already.")
+			case *u.Status == rapport.CaseResolved:
+				if _, err := tx.exec(ctx, `UPDATE recovery_cases SET status = ?, resolved_at = ?, resolved_by = ?, resolution = ?, updated_at = ?
+					WHERE id = ?`, rapport.CaseResolved, now, actor, *u.Resolution, now, id); err != nil {
+					return err
+				}
+				if err := addCaseAction(ctx, tx, id, rapport.ActionResolved, *u.Resolution, actor); err != nil {
+					return err
+				}
+			default:
+				if _, err := tx.exec(ctx, `UPDATE recovery_cases SET status = ?, resolved_at = NULL, resolved_by = '', resolution = '', updated_at = ?
+					WHERE id = ?`, rapport.CaseOpen, now, id); err != nil {
+					return err
+				}
+				if err := addCaseAction(ctx, tx, id, rapport.ActionReopened, "", actor); err != nil {
+					return err
+				}
+			}
+		}
+		c, err = findCase(ctx, tx.querier, id, tx.now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func addCaseAction(ctx context.Context, tx *tx, caseID, kind, text, actor string) error {
+	_, err := tx.exec(ctx, `INSERT INTO case_actions (id, case_id, seq, kind, text, actor, acted_at)
+		SELECT ?, ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ? FROM case_actions WHERE case_id = ?`,
+		rapport.NewID(tx.now), caseID, kind, text, actor, micros(tx.now), caseID)
+	return err
+}
+
+// escalationActor is who the history says escalated a case.
+const escalationActor = "rapport"
+
+// Escalate flags the open cases past their due time; see rapport.RecoveryService.
+// Several servers may sweep at once: a case is escalated by whichever
+// updates it first, and only that one writes the history.
+func (s *RecoveryService) Escalate(ctx context.Context) (int, error) {
+	const batch = 200
+	total := 0
+	for {
+		var found, n int
+		err := s.db.inTx(ctx, func(tx *tx) error {
+			policy, err := findPolicy(ctx, tx.querier)
+			if err != nil {
+				return err
+			}
+			rows, err := tx.query(ctx, `SELECT c.id, c.due_at, m.id, m.name FROM recovery_cases c
+				LEFT JOIN users a ON a.id = c.assignee_id LEFT JOIN users m ON m.id = a.manager_id
+				WHERE c.status = 'open' AND c.escalated_at IS NULL AND c.due_at < ? ORDER BY c.due_at, c.id LIMIT ?`, micros(tx.now), batch)
+			if err != nil {
+				return err
+			}
+			type due struct {
+				id, manager, managerName string
+				at                       int64
+			}
+			var dues []due
+			for rows.Next() {
+				var d due
+				var manager, name sql.NullString
+				if err := rows.Scan(&d.id, &d.at, &manager, &name); err != nil {
+					rows.Close()
+					return err
+				}
+				d.manager, d.managerName = manager.String, name.String
+				dues = append(dues, d)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			found = len(dues)
+			for _, d := range dues {
+				role, to := "", d.manager
+				text := "Overdue since " + fromMicros(d.at).Format("2 Jan 2006 15:04 MST") + "; escalated to "
+				if to == "" {
+					role = string(policy.EscalationRole)
+					text += "every " + role
+				} else {
+					text += d.managerName
+				}
+				res, err := tx.exec(ctx, `UPDATE recovery_cases SET escalated_at = ?, escalated_to = ?, escalated_role = ?, updated_at = ?
+					WHERE id = ? AND status = 'open' AND escalated_at IS NULL`, micros(tx.now), nullString(to), role, micros(tx.now), d.id)
+				if err != nil {
+					return err
+				}
+				if k, _ := res.RowsAffected(); k == 0 {
+					continue
+				}
+				if err := addCaseAction(ctx, tx, d.id, rapport.ActionEscalated, text, escalationActor); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		total += n
+		if err != nil || found < batch {
+			return total, err
+		}
+	}
+}
+
+// findPolicy reads the recovery policy, or the default when none is stored.
+func findPolicy(ctx context.Context, q querier) (*rapport.RecoveryPolicy, error) {
+	var p rapport.RecoveryPolicy
+	var assign int
+	var role string
+	err := q.queryRow(ctx, `SELECT assign_to_owner, queue, escalation_role, open_within_days FROM recovery_policy WHERE id = 'default'`).
+		Scan(&assign, &p.Queue, &role, &p.OpenWithinDays)
+	if errors.Is(err, sql.ErrNoRows) {
+		d := rapport.DefaultRecoveryPolicy()
+		return &d, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.AssignToOwner, p.EscalationRole = assign != 0, rapport.Role(role)
+	return &p, nil
+}
+
+// FindRecoveryPolicy returns the firm's recovery policy.
+func (s *RecoveryService) FindRecoveryPolicy(ctx context.Context) (*rapport.RecoveryPolicy, error) {
+	return findPolicy(ctx, s.db.reader())
+}
+
+// SetRecoveryPolicy replaces the recovery policy; it applies to cases opened
+// and escalated from now on.
+func (s *RecoveryService) SetRecoveryPolicy(ctx context.Context, p rapport.RecoveryPolicy) (*rapport.RecoveryPolicy, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	assign := 0
+	if p.AssignToOwner {
+		assign = 1
+	}
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		_, err := tx.exec(ctx, `INSERT INTO recovery_policy (id, assign_to_owner, queue, escalation_role, open_within_days, updated_at)
+			VALUES ('default', ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET assign_to_owner = excluded.assign_to_owner,
+			queue = excluded.queue, escalation_role = excluded.escalation_role, open_within_days = excluded.open_within_days,
+			updated_at = excluded.updated_at`, assign, p.Queue, string(p.EscalationRole), p.OpenWithinDays, micros(tx.now))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// FindServiceLevel returns a touchpoint's service level, or ENOTFOUND.
+func (s *RecoveryService) FindServiceLevel(ctx context.Context, touchpoint string) (*rapport.ServiceLevel, error) {
+	sl := &rapport.ServiceLevel{Touchpoint: touchpoint}
+	err := s.db.reader().queryRow(ctx, `SELECT service_level_hours FROM touchpoints WHERE key = ?`, touchpoint).Scan(&sl.Hours)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rapport.Errorf(rapport.ENOTFOUND, "No touchpoint has the key %q.", touchpoint)
+	}
+	return sl, err
+}
+
+// SetServiceLevel changes a touchpoint's service level; cases opened before
+// keep the due time they were given.
+func (s *RecoveryService) SetServiceLevel(ctx context.Context, sl rapport.ServiceLevel) (*rapport.ServiceLevel, error) {
+	if err := sl.Validate(); err != nil {
+		return nil, err
+	}
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		res, err := tx.exec(ctx, `UPDATE touchpoints SET service_level_hours = ?, updated_at = ? WHERE key = ?`, sl.Hours, micros(tx.now), sl.Touchpoint)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return rapport.Errorf(rapport.ENOTFOUND, "No touchpoint has the key %q.", sl.Touchpoint)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sl, nil
+}
+
+// RecoveryReport measures how often recovery worked, and compares what
+// recovered and unrecovered customers did in the FollowUpDays after their
+// misery moment: whether they dissolved (a stage change to dissolution) and
+// whether they bought again (a moment at the purchase touchpoint). Each case
+// counts once. Unrecovered cases are those resolved whose next moment was
+// misery again, and those still open past their due time; cases resolved
+// with no moment since, or open and not yet due, are left out of both.
+func (s *RecoveryService) RecoveryReport(ctx context.Context, f rapport.RecoveryReportFilter) (*rapport.RecoveryReport, error) {
+	now := s.db.now()
+	if f.To.IsZero() {
+		f.To = now
+	}
+	if f.From.IsZero() {
+		f.From = f.To.AddDate(-1, 0, 0)
+	}
+	if !f.From.Before(f.To) {
+		return nil, invalidQuery("from", "must be before to")
+	}
+	r := &rapport.RecoveryReport{From: f.From.UTC(), To: f.To.UTC(), FollowUpDays: rapport.FollowUpDays}
+	followUp := int64(rapport.FollowUpDays) * dayMicros
+	rows, err := s.db.reader().query(ctx, `SELECT c.status, c.due_at, c.resolved_at, c.escalated_at, `+nextMomentExpr+`,
+		CASE WHEN EXISTS (SELECT 1 FROM stage_changes s WHERE s.customer_id = c.customer_id AND s.to_stage = 'dissolution'
+			AND s.changed_at > c.moment_at AND s.changed_at <= c.moment_at + ?) THEN 1 ELSE 0 END,
+		CASE WHEN EXISTS (SELECT 1 FROM moments p WHERE p.customer_id = c.customer_id AND p.touchpoint = 'purchase'
+			AND p.id <> c.moment_id AND p.occurred_at > c.moment_at AND p.occurred_at <= c.moment_at + ?) THEN 1 ELSE 0 END
+		FROM recovery_cases c WHERE c.opened_at >= ? AND c.opened_at < ?`, followUp, followUp, micros(f.From), micros(f.To))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var recDissolved, recBought, unrecDissolved, unrecBought int
+	for rows.Next() {
+		var (
+			status                 string
+			due                    int64
+			resolved, escalated    sql.NullInt64
+			next                   sql.NullString
+			dissolved, repurchased int
+		)
+		if err := rows.Scan(&status, &due, &resolved, &escalated, &next, &dissolved, &repurchased); err != nil {
+			return nil, err
+		}
+		r.Opened++
+		if escalated.Valid {
+			r.Escalated++
+		}
+		group := 0 // 1 recovered, -1 unrecovered, 0 neither
+		if status == rapport.CaseOpen {
+			r.Open++
+			if due < micros(now) {
+				r.Overdue++
+				group = -1
+			}
+		} else {
+			r.Resolved++
+			if resolved.Valid && resolved.Int64 <= due {
+				r.ResolvedInTime++
+			}
+			switch outcome, _, _ := strings.Cut(next.String, " "); {
+			case !next.Valid:
+				r.AwaitingMoment++
+			case outcome == string(rapport.OutcomeMisery):
+				r.NotRecovered++
+				group = -1
+			default:
+				r.Recovered++
+				group = 1
+			}
+		}
+		switch group {
+		case 1:
+			r.RecoveredGroup.Cases++
+			recDissolved += dissolved
+			recBought += repurchased
+		case -1:
+			r.UnrecoveredGroup.Cases++
+			unrecDissolved += dissolved
+			unrecBought += repurchased
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if r.Resolved > 0 {
+		rate := float64(r.ResolvedInTime) / float64(r.Resolved)
+		r.InTimeRate = &rate
+	}
+	r.RecoveryRate, r.RecoveryRateCI = rateOf(analytics.Proportion{Successes: r.Recovered, Trials: r.Recovered + r.NotRecovered})
+	fill := func(g *rapport.RecoveryGroup, dissolved, bought int) (analytics.Proportion, analytics.Proportion) {
+		g.Dissolved, g.Repurchased = dissolved, bought
+		d := analytics.Proportion{Successes: dissolved, Trials: g.Cases}
+		b := analytics.Proportion{Successes: bought, Trials: g.Cases}
+		g.DissolutionRate, g.DissolutionRateCI = rateOf(d)
+		g.RepeatPurchaseRate, g.RepeatPurchaseCI = rateOf(b)
+		return d, b
+	}
+	recD, recB := fill(&r.RecoveredGroup, recDissolved, recBought)
+	unD, unB := fill(&r.UnrecoveredGroup, unrecDissolved, unrecBought)
+	r.DissolutionDifference = difference(recD, unD)
+	r.RepeatPurchaseDifference = difference(recB, unB)
+	r.Explanation = recoveryExplanation(r)
+	return r, nil
+}
+
+func difference(a, b analytics.Proportion) *rapport.RecoveryDifference {
+	c := analytics.CompareProportions(a, b, confidence)
+	if !c.OK {
+		return nil
+	}
+	return &rapport.RecoveryDifference{Difference: c.Difference, DifferenceCI: rapport.Interval{c.Interval.Lo, c.Interval.Hi}, PValue: c.PValue}
+}
+
+func recoveryExplanation(r *rapport.RecoveryReport) string {
+	if r.Opened == 0 {
+		return "No recovery cases were opened in this period."
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d cases opened; %d resolved (%d by their due time), %d still open (%d overdue).", r.Opened, r.Resolved,
+		r.ResolvedInTime, r.Open, r.Overdue)
+	if r.RecoveryRate == nil {
+		b.WriteString(" No resolved case has been followed by another moment yet, so the recovery rate is not known.")
+	} else {
+		fmt.Fprintf(&b, " Of the %d resolved cases followed by another moment, %d (%.0f%%) were followed by one that was not misery: recovered.",
+			r.Recovered+r.NotRecovered, r.Recovered, 100**r.RecoveryRate)
+	}
+	if d := r.DissolutionDifference; d != nil {
+		sig := "a difference that could be chance"
+		if d.PValue < 0.05 {
+			sig = "a significant difference"
+		}
+		fmt.Fprintf(&b, " Within %d days, %.0f%% of recovered customers dissolved against %.0f%% of unrecovered ones (%s, p = %.3g).",
+			r.FollowUpDays, 100**r.RecoveredGroup.DissolutionRate, 100**r.UnrecoveredGroup.DissolutionRate, sig, d.PValue)
+	}
+	return b.String()
+}
+
+// caseEntries are a customer's recovery cases on their timeline, at the
+// time each opened.
+func caseEntries(ctx context.Context, q querier, customerID string, pos timelinePosition, limit int) ([]rapport.TimelineEntry, error) {
+	cond, args := pos.before("c.opened_at", "c.id")
+	rows, err := q.query(ctx, caseSelect+` WHERE c.customer_id = ? AND `+cond+` ORDER BY c.opened_at DESC, c.id DESC LIMIT ?`,
+		append(append([]any{customerID}, args...), limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	// Timeline sources are not given the store's clock; whether a case is
+	// overdue is a hint here, and exact in FindCases.
+	now := time.Now()
+	var out []rapport.TimelineEntry
+	for rows.Next() {
+		c, err := scanCase(rows, now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rapport.TimelineEntry{Kind: rapport.EntryCase, ID: c.ID, At: c.OpenedAt, Case: c})
+	}
+	return out, rows.Err()
+}

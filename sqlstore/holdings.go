@@ -1,0 +1,304 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rapport-crm/rapport"
+)
+
+// HoldingService keeps products, customers' holdings of them, referrals
+// between customers, and the cross-sell suggestions that follow from what
+// customers hold together.
+type HoldingService struct{ db *DB }
+
+// NewHoldingService returns the products and holdings kept in db.
+func NewHoldingService(db *DB) *HoldingService { return &HoldingService{db: db} }
+
+var _ rapport.HoldingService = (*HoldingService)(nil)
+
+const holdingColumns = `id, customer_id, product, started_at, ended_at`
+
+// FindProducts returns every product, by key.
+func (s *HoldingService) FindProducts(ctx context.Context) ([]*rapport.Product, error) {
+	out := []*rapport.Product{}
+	err := eachRow(ctx, s.db.reader(), `SELECT key, name, created_at FROM products ORDER BY key`, nil, func(rows *sql.Rows) error {
+		var p rapport.Product
+		var at int64
+		if err := rows.Scan(&p.Key, &p.Name, &at); err != nil {
+			return err
+		}
+		p.CreatedAt = fromMicros(at)
+		out = append(out, &p)
+		return nil
+	})
+	return out, err
+}
+
+// CreateProduct adds a product to the catalogue.
+func (s *HoldingService) CreateProduct(ctx context.Context, p *rapport.Product) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return s.db.inTx(ctx, func(tx *tx) error {
+		p.CreatedAt = tx.now.Truncate(time.Microsecond)
+		_, err := tx.exec(ctx, `INSERT INTO products (key, name, created_at) VALUES (?, ?, ?)`, p.Key, p.Name, micros(p.CreatedAt))
+		if tx.d.uniqueViolation(err) {
+			return rapport.Errorf(rapport.ECONFLICT, "A product with the key %q exists already.", p.Key)
+		}
+		return err
+	})
+}
+
+// FindHoldings returns a customer's holdings, newest first.
+func (s *HoldingService) FindHoldings(ctx context.Context, customerID string) ([]*rapport.Holding, error) {
+	q := s.db.reader()
+	if _, err := findCustomer(ctx, q, customerID); err != nil {
+		return nil, err
+	}
+	out := []*rapport.Holding{}
+	err := eachRow(ctx, q, `SELECT `+holdingColumns+` FROM holdings WHERE customer_id = ? ORDER BY started_at DESC, id DESC`,
+		[]any{customerID}, func(rows *sql.Rows) error {
+			h, err := scanHolding(rows)
+			out = append(out, h)
+			return err
+		})
+	return out, err
+}
+
+func scanHolding(row interface{ Scan(...any) error }) (*rapport.Holding, error) {
+	var h rapport.Holding
+	var started int64
+	var ended sql.NullInt64
+	if err := row.Scan(&h.ID, &h.CustomerID, &h.Product, &started, &ended); err != nil {
+		return nil, err
+	}
+	h.StartedAt, h.EndedAt = fromMicros(started), timePtr(ended)
+	return &h, nil
+}
+
+// AddHolding records that a customer holds a product from in.StartedAt (now
+// when zero). A product the customer holds already cannot be added again
+// until that holding ends. The customer's measures and stage follow at once.
+func (s *HoldingService) AddHolding(ctx context.Context, customerID string, in rapport.HoldingInput) (*rapport.Holding, error) {
+	var h *rapport.Holding
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		if _, err := findCustomer(ctx, tx.querier, customerID); err != nil {
+			return err
+		}
+		now := tx.now.Truncate(time.Microsecond)
+		started := in.StartedAt.UTC().Truncate(time.Microsecond)
+		if in.StartedAt.IsZero() {
+			started = now
+		}
+		var fields []rapport.FieldError
+		var n int
+		if in.Product == "" {
+			fields = append(fields, rapport.FieldError{Field: "product", Message: "is required"})
+		} else if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM products WHERE key = ?`, in.Product).Scan(&n); err != nil {
+			return err
+		} else if n == 0 {
+			fields = append(fields, rapport.FieldError{Field: "product", Message: "no product has this key; GET /api/v1/products lists them"})
+		}
+		if started.After(now.Add(rapport.MaxClockSkew)) {
+			fields = append(fields, rapport.FieldError{Field: "started_at", Message: "is more than a day in the future"})
+		} else if started.Year() < 1970 {
+			fields = append(fields, rapport.FieldError{Field: "started_at", Message: "is before 1970"})
+		}
+		if len(fields) > 0 {
+			return &rapport.Error{Code: rapport.EINVALID, Message: "The holding is not valid.", Fields: fields}
+		}
+		err := tx.queryRow(ctx, `SELECT COUNT(*) FROM holdings WHERE customer_id = ? AND product = ?
+			AND (ended_at IS NULL OR ended_at > ?)`, customerID, in.Product, micros(started)).Scan(&n)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return rapport.Errorf(rapport.ECONFLICT, "The customer holds %s already; end that holding first.", in.Product)
+		}
+		h = &rapport.Holding{ID: rapport.NewID(now), CustomerID: customerID, Product: in.Product, StartedAt: started}
+		if _, err := tx.exec(ctx, `INSERT INTO holdings (`+holdingColumns+`) VALUES (?, ?, ?, ?, NULL)`,
+			h.ID, h.CustomerID, h.Product, micros(h.StartedAt)); err != nil {
+			return err
+		}
+		_, err = refreshCustomers(ctx, tx, []string{customerID}, true)
+		return err
+	})
+	return h, err
+}
+
+// EndHolding ends a customer's current holding at endedAt (now when zero).
+func (s *HoldingService) EndHolding(ctx context.Context, customerID, holdingID string, endedAt time.Time) (*rapport.Holding, error) {
+	var h *rapport.Holding
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		var err error
+		h, err = scanHolding(tx.queryRow(ctx, `SELECT `+holdingColumns+` FROM holdings WHERE id = ? AND customer_id = ?`, holdingID, customerID))
+		if errors.Is(err, sql.ErrNoRows) {
+			if _, err := findCustomer(ctx, tx.querier, customerID); err != nil {
+				return err
+			}
+			return rapport.Errorf(rapport.ENOTFOUND, "The customer has no holding with the id %q.", holdingID)
+		} else if err != nil {
+			return err
+		}
+		now := tx.now.Truncate(time.Microsecond)
+		if h.EndedAt != nil && !h.EndedAt.After(now) {
+			return rapport.Errorf(rapport.ECONFLICT, "The holding ended already, on %s.", h.EndedAt.Format(time.DateOnly))
+		}
+		end := endedAt.UTC().Truncate(time.Microsecond)
+		if endedAt.IsZero() {
+			end = now
+		}
+		switch {
+		case end.Before(h.StartedAt):
+			return &rapport.Error{Code: rapport.EINVALID, Message: "The end is not valid.",
+				Fields: []rapport.FieldError{{Field: "ended_at", Message: "is before the holding started"}}}
+		case end.After(now.Add(rapport.MaxClockSkew)):
+			return &rapport.Error{Code: rapport.EINVALID, Message: "The end is not valid.",
+				Fields: []rapport.FieldError{{Field: "ended_at", Message: "is more than a day in the future"}}}
+		}
+		if _, err := tx.exec(ctx, `UPDATE holdings SET ended_at = ? WHERE id = ?`, micros(end), h.ID); err != nil {
+			return err
+		}
+		h.EndedAt = &end
+		_, err = refreshCustomers(ctx, tx, []string{customerID}, true)
+		return err
+	})
+	return h, err
+}
+
+// Referrals returns who referred a customer and whom they referred, newest first.
+func (s *HoldingService) Referrals(ctx context.Context, customerID string) (*rapport.Referrals, error) {
+	q := s.db.reader()
+	c, err := findCustomer(ctx, q, customerID)
+	if err != nil {
+		return nil, err
+	}
+	out := &rapport.Referrals{CustomerID: c.ID, Referred: []rapport.CustomerRef{}}
+	scanRef := func(rows interface{ Scan(...any) error }) (rapport.CustomerRef, error) {
+		var r rapport.CustomerRef
+		var at int64
+		err := rows.Scan(&r.ID, &r.Name, &r.Stage, &at)
+		r.CreatedAt = fromMicros(at)
+		return r, err
+	}
+	if c.ReferredBy != "" {
+		r, err := scanRef(q.queryRow(ctx, `SELECT id, name, stage, created_at FROM customers WHERE id = ?`, c.ReferredBy))
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		} else if err == nil {
+			out.ReferredBy = &r
+		}
+	}
+	err = eachRow(ctx, q, `SELECT id, name, stage, created_at FROM customers WHERE referred_by = ? ORDER BY created_at DESC, id DESC`,
+		[]any{customerID}, func(rows *sql.Rows) error {
+			r, err := scanRef(rows)
+			out.Referred = append(out.Referred, r)
+			return err
+		})
+	return out, err
+}
+
+// CrossSell suggests the products a customer does not hold, from what the
+// holders of their products also hold: for each product P they lack, the
+// product A they hold whose holders most often hold P too (the association
+// rule A → P with the highest confidence). A customer who holds nothing is
+// offered the products most customers hold.
+func (s *HoldingService) CrossSell(ctx context.Context, customerID string) (*rapport.CrossSell, error) {
+	q := s.db.reader()
+	if _, err := findCustomer(ctx, q, customerID); err != nil {
+		return nil, err
+	}
+	now := micros(s.db.now())
+	products, err := s.FindProducts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, p := range products {
+		names[p.Key] = p.Name
+	}
+	out := &rapport.CrossSell{CustomerID: customerID, Holds: []string{}, Suggestions: []rapport.CrossSellSuggestion{},
+		ComputedAt: fromMicros(now)}
+	const current = `(SELECT DISTINCT customer_id, product FROM holdings WHERE started_at <= ? AND (ended_at IS NULL OR ended_at > ?))`
+	err = eachRow(ctx, q, `SELECT product FROM `+current+` h WHERE customer_id = ? ORDER BY product`, []any{now, now, customerID},
+		func(rows *sql.Rows) error {
+			var p string
+			err := rows.Scan(&p)
+			out.Holds = append(out.Holds, p)
+			return err
+		})
+	if err != nil {
+		return nil, err
+	}
+	holders := map[string]int{}
+	err = eachRow(ctx, q, `SELECT product, COUNT(*) FROM `+current+` h GROUP BY product`, []any{now, now}, func(rows *sql.Rows) error {
+		var p string
+		var n int
+		err := rows.Scan(&p, &n)
+		holders[p] = n
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := q.queryRow(ctx, `SELECT COUNT(DISTINCT customer_id) FROM `+current+` h`, now, now).Scan(&out.Customers); err != nil {
+		return nil, err
+	}
+	held := map[string]bool{}
+	for _, p := range out.Holds {
+		held[p] = true
+	}
+	best := map[string]rapport.CrossSellSuggestion{}
+	consider := func(sg rapport.CrossSellSuggestion) {
+		if sg.Base == 0 || sg.Support == 0 || held[sg.Product] {
+			return
+		}
+		sg.ProductName = names[sg.Product]
+		sg.Confidence = float64(sg.Support) / float64(sg.Base)
+		if share := float64(holders[sg.Product]) / float64(max(out.Customers, 1)); share > 0 {
+			sg.Lift = sg.Confidence / share
+		}
+		if old, ok := best[sg.Product]; !ok || sg.Confidence > old.Confidence ||
+			(sg.Confidence == old.Confidence && sg.Support > old.Support) {
+			best[sg.Product] = sg
+		}
+	}
+	if len(out.Holds) == 0 {
+		for p, n := range holders {
+			consider(rapport.CrossSellSuggestion{Product: p, Support: n, Base: out.Customers})
+		}
+	} else {
+		args := []any{now, now, now, now}
+		for _, p := range out.Holds {
+			args = append(args, p)
+		}
+		err = eachRow(ctx, q, `SELECT a.product, b.product, COUNT(*) FROM `+current+` a JOIN `+current+` b
+			ON b.customer_id = a.customer_id AND b.product <> a.product
+			WHERE a.product IN (`+placeholders(len(out.Holds))+`) GROUP BY a.product, b.product`, args,
+			func(rows *sql.Rows) error {
+				var a, b string
+				var n int
+				if err := rows.Scan(&a, &b, &n); err != nil {
+					return err
+				}
+				consider(rapport.CrossSellSuggestion{Product: b, Because: a, Support: n, Base: holders[a]})
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, sg := range best {
+		out.Suggestions = append(out.Suggestions, sg)
+	}
+	slices.SortFunc(out.Suggestions, func(a, b rapport.CrossSellSuggestion) int {
+		return cmp.Or(cmp.Compare(b.Confidence, a.Confidence), cmp.Compare(b.Support, a.Support), strings.Compare(a.Product, b.Product))
+	})
+	return out, nil
+}

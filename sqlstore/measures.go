@@ -1,0 +1,775 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/analytics"
+)
+
+// HealthService keeps every customer's measures, health and risk current:
+// in the transaction that records their moments (a moment hook), when their
+// holdings or stage change, and by a periodic sweep for what time alone
+// changes. Nothing is recomputed for everyone per request.
+type HealthService struct{ db *DB }
+
+// NewHealthService returns the customer measures kept in db.
+func NewHealthService(db *DB) *HealthService { return &HealthService{db: db} }
+
+var _ rapport.HealthService = (*HealthService)(nil)
+
+// oneDay is a day as a duration.
+const oneDay = 24 * time.Hour
+
+// The windows of the per-customer measures.
+const (
+	window30  = 30 * oneDay
+	window90  = 90 * oneDay
+	window180 = 180 * oneDay
+	window365 = 365 * oneDay
+	// maxDue is the longest a customer's figures go unchecked; minDue the
+	// shortest, so a sweep never spins on one customer.
+	maxDue = 30 * oneDay
+	minDue = time.Hour
+)
+
+// CustomerHealth returns a customer's health and risk with their factors,
+// measuring them first if they never were.
+func (s *HealthService) CustomerHealth(ctx context.Context, customerID string) (*rapport.CustomerHealth, error) {
+	h, err := findHealth(ctx, s.db.reader(), customerID)
+	if rapport.ErrorCode(err) != rapport.ENOTFOUND {
+		return h, err
+	}
+	if _, err := findCustomer(ctx, s.db.reader(), customerID); err != nil {
+		return nil, err
+	}
+	err = s.db.inTx(ctx, func(tx *tx) error {
+		_, err := refreshCustomers(ctx, tx, []string{customerID}, true)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return findHealth(ctx, s.db.reader(), customerID)
+}
+
+const measureColumns = `health, risk, health_factors, risk_factors, moments_30d, moments_90d, moments_365d,
+	rated_90d, rating_90d, rating_prior_90d, magic_90d, misery_30d, misery_90d, holdings, revenue_365d, cost_365d,
+	referrals, last_moment_at, computed_at, due_at`
+
+// measureColumnCount counts measureColumns plus customer_id.
+const measureColumnCount = 21
+
+func findHealth(ctx context.Context, q querier, customerID string) (*rapport.CustomerHealth, error) {
+	var (
+		h                   = rapport.CustomerHealth{CustomerID: customerID}
+		hf, rf              string
+		rating, prior       sql.NullFloat64
+		last                sql.NullInt64
+		computed, due       int64
+		m30, m90, m365, r90 int64
+		magic, mis30, mis90 int64
+		holdings, referrals int64
+		revenue, cost       float64
+	)
+	err := q.queryRow(ctx, `SELECT c.stage, `+measureColumns+` FROM customer_measures m
+		JOIN customers c ON c.id = m.customer_id WHERE m.customer_id = ?`, customerID).Scan(&h.Stage,
+		&h.Health, &h.Risk, &hf, &rf, &m30, &m90, &m365, &r90, &rating, &prior, &magic, &mis30, &mis90,
+		&holdings, &revenue, &cost, &referrals, &last, &computed, &due)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rapport.Errorf(rapport.ENOTFOUND, "The customer %q has not been measured yet.", customerID)
+	} else if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(hf), &h.HealthFactors); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(rf), &h.RiskFactors); err != nil {
+		return nil, err
+	}
+	h.Measures = rapport.CustomerMeasures{Moments30d: int(m30), Moments90d: int(m90), Moments365d: int(m365),
+		Rated90d: int(r90), Rating90d: floatPtr(rating), RatingPrior90d: floatPtr(prior), Magic90d: int(magic),
+		Misery30d: int(mis30), Misery90d: int(mis90), Holdings: int(holdings), Revenue365d: revenue, Cost365d: cost,
+		Referrals: int(referrals), LastMomentAt: timePtr(last)}
+	h.ComputedAt = fromMicros(computed)
+	return &h, nil
+}
+
+func floatPtr(n sql.NullFloat64) *float64 {
+	if !n.Valid {
+		return nil
+	}
+	v := n.Float64
+	return &v
+}
+
+// Sweep brings up to date, in batches of their own transactions, the
+// customers never measured, those whose figures time has changed (due_at
+// passed), and those whose count of referrals is out of step (a referral is
+// made by creating or editing the referred customer); it runs the stage
+// rules on each.
+func (s *HealthService) Sweep(ctx context.Context) (*rapport.SweepResult, error) {
+	res := &rapport.SweepResult{}
+	batches := []func(now time.Time) (string, []any){
+		func(time.Time) (string, []any) {
+			return `SELECT c.id FROM customers c LEFT JOIN customer_measures m ON m.customer_id = c.id
+				WHERE m.customer_id IS NULL ORDER BY c.id LIMIT ?`, nil
+		},
+		func(now time.Time) (string, []any) {
+			return `SELECT customer_id FROM customer_measures WHERE due_at <= ? ORDER BY due_at, customer_id LIMIT ?`,
+				[]any{micros(now)}
+		},
+		func(time.Time) (string, []any) {
+			return `SELECT m.customer_id FROM customer_measures m
+				LEFT JOIN (SELECT referred_by, COUNT(*) AS n FROM customers WHERE referred_by IS NOT NULL GROUP BY referred_by) r
+					ON r.referred_by = m.customer_id
+				WHERE m.referrals <> COALESCE(r.n, 0) ORDER BY m.customer_id LIMIT ?`, nil
+		},
+	}
+	for _, batch := range batches {
+		seen := map[string]bool{}
+		for {
+			if err := ctx.Err(); err != nil {
+				return res, err
+			}
+			q, args := batch(s.db.now())
+			ids, err := queryIDs(ctx, s.db.reader(), q, append(args, insertChunk)...)
+			if err != nil {
+				return res, err
+			}
+			// A customer seen twice in one pass could not be brought up to
+			// date (deleted meanwhile, or a clock gone backwards): stop.
+			ids = slices.DeleteFunc(ids, func(id string) bool { return seen[id] })
+			if len(ids) == 0 {
+				break
+			}
+			for _, id := range ids {
+				seen[id] = true
+			}
+			err = s.db.inTx(ctx, func(tx *tx) error {
+				r, err := refreshCustomers(ctx, tx, ids, true)
+				res.Customers += r.Customers
+				res.StagesApplied += r.StagesApplied
+				res.Proposals += r.Proposals
+				return err
+			})
+			if err != nil {
+				return res, err
+			}
+		}
+	}
+	return res, nil
+}
+
+func queryIDs(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// RebuildCustomerMeasures measures every customer afresh, for after a bulk
+// load that wrote moments, holdings and stages directly. It applies no stage
+// rules; the sweep does that as customers fall due.
+func (db *DB) RebuildCustomerMeasures(ctx context.Context) error {
+	after := ""
+	for {
+		ids, err := queryIDs(ctx, db.reader(), `SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?`, after, insertChunk)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		after = ids[len(ids)-1]
+		err = db.inTx(ctx, func(tx *tx) error {
+			_, err := refreshCustomers(ctx, tx, ids, false)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// refreshMomentMeasures is the moment hook: the customers whose moments
+// were recorded are measured again, and the stage rules run on them.
+func refreshMomentMeasures(ctx context.Context, tx *tx, recorded []*rapport.Moment) error {
+	seen := map[string]bool{}
+	var ids []string
+	for _, m := range recorded {
+		if !seen[m.CustomerID] {
+			seen[m.CustomerID] = true
+			ids = append(ids, m.CustomerID)
+		}
+	}
+	_, err := refreshCustomers(ctx, tx, ids, true)
+	return err
+}
+
+// refreshCustomers measures the customers again as of the transaction's
+// time and stores the figures; with infer it first runs the stage rules,
+// applying or proposing stages. Customers are handled in id order so that
+// concurrent transactions on PostgreSQL lock rows in the same order.
+func refreshCustomers(ctx context.Context, tx *tx, ids []string, infer bool) (rapport.SweepResult, error) {
+	var res rapport.SweepResult
+	if len(ids) == 0 {
+		return res, nil
+	}
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	rules := rapport.DefaultStageRules()
+	if infer {
+		r, err := loadStageRules(ctx, tx.querier)
+		if err != nil {
+			return res, err
+		}
+		rules = *r
+	}
+	weights, err := loadMiseryWeights(ctx, tx.querier)
+	if err != nil {
+		return res, err
+	}
+	for start := 0; start < len(ids); start += insertChunk {
+		chunk := ids[start:min(start+insertChunk, len(ids))]
+		facts, err := gatherFacts(ctx, tx.querier, chunk, tx.now, false)
+		if err != nil {
+			return res, err
+		}
+		if infer {
+			for _, f := range facts {
+				applied, proposed, err := inferStage(ctx, tx, f, rules)
+				if err != nil {
+					return res, err
+				}
+				if applied {
+					res.StagesApplied++
+				}
+				if proposed {
+					res.Proposals++
+				}
+			}
+		}
+		rows := make([]measuredCustomer, 0, len(facts))
+		for _, f := range facts {
+			rows = append(rows, measure(f, weights, rules))
+		}
+		if err := storeMeasures(ctx, tx, rows); err != nil {
+			return res, err
+		}
+		res.Customers += len(rows)
+	}
+	return res, nil
+}
+
+// customerFacts is what is known of one customer as of now, for their
+// measures, scores and stage.
+type customerFacts struct {
+	id         string
+	now        int64
+	created    int64
+	stage      string
+	stageSince int64
+	// From customer_stages; live facts only.
+	manual   bool
+	proposal rapport.StageProposal
+
+	m30, m90, m365, rated90, ratedPrior int64
+	ratingSum90, ratingSumPrior         float64
+	magic90, misery30, misery90         int64
+	revenue365, cost365                 float64
+	last                                int64 // 0 when no moment
+	// The oldest moment in each window, and the earliest moment dated after
+	// now: when each window next changes. 0 when none.
+	oldest30, oldest90, oldestPrior, oldest365, future int64
+
+	products, everHeld int
+	lastEnded          int64 // when the latest holding ended, if none is held
+	nextHoldingChange  int64
+	referrals          int64
+	misery             []miseryAt
+}
+
+type miseryAt struct {
+	touchpoint string
+	at         int64
+}
+
+// gatherFacts reads the facts of a few customers (at most insertChunk) as of
+// now. Live facts take the stage as stored; historical facts (for measuring
+// how well the risk score predicts) reconstruct the stage at now from the
+// stage history and ignore everything after now.
+func gatherFacts(ctx context.Context, q querier, ids []string, now time.Time, historical bool) ([]*customerFacts, error) {
+	nowUS := micros(now)
+	t30, t90, t180, t365 := micros(now.Add(-window30)), micros(now.Add(-window90)), micros(now.Add(-window180)), micros(now.Add(-window365))
+	in := placeholders(len(ids))
+	idArgs := make([]any, len(ids))
+	for i, id := range ids {
+		idArgs[i] = id
+	}
+	byID := map[string]*customerFacts{}
+	var out []*customerFacts
+
+	customers := `SELECT c.id, c.created_at, c.stage,
+			COALESCE((SELECT MAX(s.changed_at) FROM stage_changes s WHERE s.customer_id = c.id AND s.changed_at <= ?), c.created_at)
+		FROM customers c WHERE c.id IN (` + in + `) ORDER BY c.id`
+	args := append([]any{nowUS}, idArgs...)
+	if historical {
+		customers = `SELECT c.id, c.created_at,
+				COALESCE((SELECT s.to_stage FROM stage_changes s WHERE s.customer_id = c.id AND s.changed_at <= ?
+					ORDER BY s.changed_at DESC, s.id DESC LIMIT 1), c.stage),
+				COALESCE((SELECT MAX(s.changed_at) FROM stage_changes s WHERE s.customer_id = c.id AND s.changed_at <= ?), c.created_at)
+			FROM customers c WHERE c.id IN (` + in + `) AND c.created_at <= ? ORDER BY c.id`
+		args = append(append([]any{nowUS, nowUS}, idArgs...), nowUS)
+	}
+	err := eachRow(ctx, q, customers, args, func(rows *sql.Rows) error {
+		f := &customerFacts{now: nowUS}
+		if err := rows.Scan(&f.id, &f.created, &f.stage, &f.stageSince); err != nil {
+			return err
+		}
+		byID[f.id] = f
+		out = append(out, f)
+		return nil
+	})
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
+
+	if !historical {
+		err = eachRow(ctx, q, `SELECT customer_id, manual, proposed_stage, proposed_reason, proposed_dissolution_reason,
+				proposed_at FROM customer_stages WHERE customer_id IN (`+in+`)`, idArgs, func(rows *sql.Rows) error {
+			var id string
+			var manual int64
+			var p rapport.StageProposal
+			var at sql.NullInt64
+			if err := rows.Scan(&id, &manual, &p.Stage, &p.Reason, &p.DissolutionReason, &at); err != nil {
+				return err
+			}
+			if f := byID[id]; f != nil {
+				f.manual, f.proposal = manual == 1, p
+				if t := timePtr(at); t != nil {
+					f.proposal.ProposedAt = *t
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	// Moments of the last 365 days, in one pass per customer.
+	err = eachRow(ctx, q, `SELECT customer_id,
+			SUM(CASE WHEN occurred_at >= ? AND occurred_at <= ? THEN 1 ELSE 0 END),
+			SUM(CASE WHEN occurred_at >= ? AND occurred_at <= ? THEN 1 ELSE 0 END),
+			SUM(CASE WHEN occurred_at <= ? THEN 1 ELSE 0 END),
+			SUM(CASE WHEN occurred_at >= ? AND occurred_at <= ? AND rating IS NOT NULL THEN 1 ELSE 0 END),
+			COALESCE(SUM(CASE WHEN occurred_at >= ? AND occurred_at <= ? THEN rating END), 0),
+			SUM(CASE WHEN occurred_at >= ? AND occurred_at < ? AND rating IS NOT NULL THEN 1 ELSE 0 END),
+			COALESCE(SUM(CASE WHEN occurred_at >= ? AND occurred_at < ? THEN rating END), 0),
+			SUM(CASE WHEN occurred_at >= ? AND occurred_at <= ? AND outcome = 'magic' THEN 1 ELSE 0 END),
+			SUM(CASE WHEN occurred_at >= ? AND occurred_at <= ? AND outcome = 'misery' THEN 1 ELSE 0 END),
+			SUM(CASE WHEN occurred_at >= ? AND occurred_at <= ? AND outcome = 'misery' THEN 1 ELSE 0 END),
+			COALESCE(SUM(CASE WHEN occurred_at <= ? THEN revenue END), 0),
+			COALESCE(SUM(CASE WHEN occurred_at <= ? THEN cost END), 0),
+			MAX(CASE WHEN occurred_at <= ? THEN occurred_at END),
+			MIN(CASE WHEN occurred_at >= ? AND occurred_at <= ? THEN occurred_at END),
+			MIN(CASE WHEN occurred_at >= ? AND occurred_at <= ? THEN occurred_at END),
+			MIN(CASE WHEN occurred_at >= ? AND occurred_at < ? THEN occurred_at END),
+			MIN(CASE WHEN occurred_at <= ? THEN occurred_at END),
+			MIN(CASE WHEN occurred_at > ? THEN occurred_at END)
+		FROM moments WHERE customer_id IN (`+in+`) AND occurred_at >= ? GROUP BY customer_id`,
+		append(append([]any{
+			t30, nowUS, t90, nowUS, nowUS, t90, nowUS, t90, nowUS, t180, t90, t180, t90,
+			t90, nowUS, t30, nowUS, t90, nowUS, nowUS, nowUS, nowUS,
+			t30, nowUS, t90, nowUS, t180, t90, nowUS, nowUS,
+		}, idArgs...), t365),
+		func(rows *sql.Rows) error {
+			var id string
+			var last, o30, o90, oPrior, o365, future sql.NullInt64
+			var f customerFacts
+			if err := rows.Scan(&id, &f.m30, &f.m90, &f.m365, &f.rated90, &f.ratingSum90, &f.ratedPrior, &f.ratingSumPrior,
+				&f.magic90, &f.misery30, &f.misery90, &f.revenue365, &f.cost365, &last, &o30, &o90, &oPrior, &o365, &future); err != nil {
+				return err
+			}
+			if c := byID[id]; c != nil {
+				f.id, f.now, f.created, f.stage, f.stageSince, f.manual, f.proposal = c.id, c.now, c.created, c.stage, c.stageSince, c.manual, c.proposal
+				f.last, f.oldest30, f.oldest90, f.oldestPrior, f.oldest365, f.future = last.Int64, o30.Int64, o90.Int64, oPrior.Int64, o365.Int64, future.Int64
+				*c = f
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	// The latest moment of customers silent for over a year.
+	var silent []any
+	for _, f := range out {
+		if f.last == 0 {
+			silent = append(silent, f.id)
+		}
+	}
+	if len(silent) > 0 {
+		err = eachRow(ctx, q, `SELECT customer_id, MAX(occurred_at) FROM moments WHERE customer_id IN (`+placeholders(len(silent))+`)
+			AND occurred_at <= ? GROUP BY customer_id`, append(silent, nowUS), func(rows *sql.Rows) error {
+			var id string
+			var at int64
+			if err := rows.Scan(&id, &at); err != nil {
+				return err
+			}
+			if f := byID[id]; f != nil {
+				f.last = at
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	err = eachRow(ctx, q, `SELECT customer_id, touchpoint, occurred_at FROM moments WHERE customer_id IN (`+in+`)
+		AND outcome = 'misery' AND occurred_at >= ? AND occurred_at <= ? ORDER BY customer_id, occurred_at`,
+		append(append([]any{}, idArgs...), t90, nowUS), func(rows *sql.Rows) error {
+			var id string
+			var m miseryAt
+			if err := rows.Scan(&id, &m.touchpoint, &m.at); err != nil {
+				return err
+			}
+			if f := byID[id]; f != nil {
+				f.misery = append(f.misery, m)
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+
+	// Holdings: what is held now, what was, and when that next changes.
+	held := map[string]map[string]bool{}
+	err = eachRow(ctx, q, `SELECT customer_id, product, started_at, ended_at FROM holdings WHERE customer_id IN (`+in+`)`,
+		idArgs, func(rows *sql.Rows) error {
+			var id, product string
+			var started int64
+			var ended sql.NullInt64
+			if err := rows.Scan(&id, &product, &started, &ended); err != nil {
+				return err
+			}
+			f := byID[id]
+			if f == nil {
+				return nil
+			}
+			next := func(t int64) {
+				if t > nowUS && (f.nextHoldingChange == 0 || t < f.nextHoldingChange) {
+					f.nextHoldingChange = t
+				}
+			}
+			if started > nowUS {
+				next(started)
+				return nil
+			}
+			f.everHeld++
+			if ended.Valid && ended.Int64 <= nowUS {
+				f.lastEnded = max(f.lastEnded, ended.Int64)
+				return nil
+			}
+			if ended.Valid {
+				next(ended.Int64)
+			}
+			if held[id] == nil {
+				held[id] = map[string]bool{}
+			}
+			held[id][product] = true
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range out {
+		f.products = len(held[f.id])
+		if f.products > 0 {
+			f.lastEnded = 0
+		}
+	}
+
+	err = eachRow(ctx, q, `SELECT referred_by, COUNT(*) FROM customers WHERE referred_by IN (`+in+`) AND created_at <= ?
+		GROUP BY referred_by`, append(append([]any{}, idArgs...), nowUS), func(rows *sql.Rows) error {
+		var id string
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return err
+		}
+		if f := byID[id]; f != nil {
+			f.referrals = n
+		}
+		return nil
+	})
+	return out, err
+}
+
+// eachRow runs a query and calls fn on every row.
+func eachRow(ctx context.Context, q querier, query string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// miseryWeights are each touchpoint's name and the measured extra chance of
+// dissolving within 90 days after misery there.
+type miseryWeights map[string]miseryWeight
+
+type miseryWeight struct {
+	name     string
+	weight   float64
+	measured bool
+}
+
+// minImpactCustomers is how many customers must have met misery at a
+// touchpoint before its measured impact weighs misery there.
+const minImpactCustomers = 30
+
+func loadMiseryWeights(ctx context.Context, q querier) (miseryWeights, error) {
+	w := miseryWeights{}
+	err := eachRow(ctx, q, `SELECT t.key, t.name, i.exposed, i.exposed_events, i.unexposed, i.unexposed_events
+		FROM touchpoints t LEFT JOIN touchpoint_impact i ON i.touchpoint = t.key`, nil, func(rows *sql.Rows) error {
+		var key, name string
+		var exposed, exposedEv, unexposed, unexposedEv sql.NullInt64
+		if err := rows.Scan(&key, &name, &exposed, &exposedEv, &unexposed, &unexposedEv); err != nil {
+			return err
+		}
+		mw := miseryWeight{name: name, weight: analytics.DefaultMiseryWeight}
+		if exposed.Int64 >= minImpactCustomers && unexposed.Int64 > 0 {
+			est := analytics.Impact(analytics.Proportion{Successes: int(exposedEv.Int64), Trials: int(exposed.Int64)},
+				analytics.Proportion{Successes: int(unexposedEv.Int64), Trials: int(unexposed.Int64)})
+			if est.OK {
+				mw.weight, mw.measured = est.RiskDifference, true
+			}
+		}
+		w[key] = mw
+		return nil
+	})
+	return w, err
+}
+
+// measuredCustomer is one row of customer_measures.
+type measuredCustomer struct {
+	id                   string
+	health, risk         analytics.Score
+	m                    rapport.CustomerMeasures
+	last, computed, due  int64
+	healthJSON, riskJSON string
+}
+
+// relationshipFacts turns stored facts into the scores' input.
+func (f *customerFacts) relationshipFacts(weights miseryWeights) analytics.RelationshipFacts {
+	daysSince := func(t int64) float64 { return float64(f.now-t) / float64(oneDay/time.Microsecond) }
+	rf := analytics.RelationshipFacts{
+		Dissolved:  f.stage == rapport.StageDissolution,
+		TenureDays: daysSince(f.created),
+		HasMoment:  f.last != 0,
+		Moments90:  int(f.m90),
+		Rated90:    int(f.rated90), RatedPrior: int(f.ratedPrior),
+		Magic90:  int(f.magic90),
+		Products: f.products, EverHeld: f.everHeld, Referrals: int(f.referrals),
+	}
+	if f.last != 0 {
+		rf.SilentDays = daysSince(f.last)
+	}
+	if f.rated90 > 0 {
+		rf.Rating90 = f.ratingSum90 / float64(f.rated90)
+	}
+	if f.ratedPrior > 0 {
+		rf.RatingPrior = f.ratingSumPrior / float64(f.ratedPrior)
+	}
+	for _, m := range f.misery {
+		w, ok := weights[m.touchpoint]
+		if !ok {
+			w.name, w.weight = m.touchpoint, analytics.DefaultMiseryWeight
+		}
+		rf.Misery = append(rf.Misery, analytics.MiseryMoment{Touchpoint: w.name, DaysAgo: daysSince(m.at), Weight: w.weight, Measured: w.measured})
+	}
+	return rf
+}
+
+// measure works out a customer's figures, scores and when they next change.
+func measure(f *customerFacts, weights miseryWeights, rules rapport.StageRules) measuredCustomer {
+	rf := f.relationshipFacts(weights)
+	mc := measuredCustomer{id: f.id, health: analytics.Health(rf), risk: analytics.Risk(rf), last: f.last, computed: f.now}
+	mc.m = rapport.CustomerMeasures{
+		Moments30d: int(f.m30), Moments90d: int(f.m90), Moments365d: int(f.m365), Rated90d: int(f.rated90),
+		Magic90d: int(f.magic90), Misery30d: int(f.misery30), Misery90d: int(f.misery90), Holdings: f.products,
+		Revenue365d: f.revenue365, Cost365d: f.cost365, Referrals: int(f.referrals),
+	}
+	if f.rated90 > 0 {
+		r := rf.Rating90
+		mc.m.Rating90d = &r
+	}
+	if f.ratedPrior > 0 {
+		r := rf.RatingPrior
+		mc.m.RatingPrior90d = &r
+	}
+	mc.due = f.dueAt(rules)
+	mc.healthJSON, mc.riskJSON = factorsJSON(mc.health), factorsJSON(mc.risk)
+	return mc
+}
+
+func factorsJSON(s analytics.Score) string {
+	fs := make([]rapport.Factor, len(s.Factors))
+	for i, f := range s.Factors {
+		fs[i] = rapport.Factor{Text: f.Text, Points: f.Points}
+	}
+	b, _ := json.Marshal(fs)
+	return string(b)
+}
+
+// dueAt is when the customer's figures, scores or stage would next change
+// if nothing happened: a moment leaving a window, a silence or a tenure
+// passing a threshold, a holding starting or ending, misery fading.
+func (f *customerFacts) dueAt(rules rapport.StageRules) int64 {
+	us := func(d time.Duration) int64 { return int64(d / time.Microsecond) }
+	due := f.now + us(maxDue)
+	consider := func(t int64) {
+		if t > f.now && t < due {
+			due = t
+		}
+	}
+	// A moment at t is in a window of length d until just after t + d.
+	after := func(t int64, d time.Duration) {
+		if t != 0 {
+			consider(t + us(d) + 1)
+		}
+	}
+	after(f.oldest30, window30)
+	after(f.oldest90, window90)
+	after(f.oldestPrior, window180)
+	after(f.oldest365, window365)
+	consider(f.future)
+	consider(f.nextHoldingChange)
+	if f.misery90 > 0 {
+		consider(f.now + us(oneDay)) // misery fades day by day
+	}
+	quiet := f.last
+	if quiet == 0 || quiet < f.created {
+		quiet = f.created
+	}
+	after(quiet, analytics.SilentDays*oneDay)
+	after(quiet, analytics.LongSilentDays*oneDay)
+	after(quiet, time.Duration(rules.SilenceDays)*oneDay)
+	after(f.created, 90*oneDay)
+	after(f.created, time.Duration(rules.CommitmentYears*365*24)*time.Hour)
+	after(f.lastEnded, time.Duration(rules.LapsedDays)*oneDay)
+	return max(due, f.now+us(minDue))
+}
+
+// storeMeasures writes customer_measures rows, replacing what was there.
+func storeMeasures(ctx context.Context, tx *tx, rows []measuredCustomer) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(rows)*measureColumnCount)
+	row := "(" + placeholders(measureColumnCount) + ")"
+	values := make([]byte, 0, len(rows)*(len(row)+2))
+	for i, r := range rows {
+		if i > 0 {
+			values = append(values, ", "...)
+		}
+		values = append(values, row...)
+		var last any
+		if r.last != 0 {
+			last = r.last
+		}
+		args = append(args, r.id, r.health.Value, r.risk.Value, r.healthJSON, r.riskJSON, r.m.Moments30d, r.m.Moments90d,
+			r.m.Moments365d, r.m.Rated90d, nullFloat(r.m.Rating90d), nullFloat(r.m.RatingPrior90d), r.m.Magic90d,
+			r.m.Misery30d, r.m.Misery90d, r.m.Holdings, r.m.Revenue365d, r.m.Cost365d, r.m.Referrals, last,
+			r.computed, r.due)
+	}
+	set := ""
+	for i, col := range splitColumns(measureColumns) {
+		if i > 0 {
+			set += ", "
+		}
+		set += col + " = excluded." + col
+	}
+	_, err := tx.exec(ctx, `INSERT INTO customer_measures (customer_id, `+measureColumns+`) VALUES `+string(values)+
+		` ON CONFLICT (customer_id) DO UPDATE SET `+set, args...)
+	return err
+}
+
+// splitColumns turns "a, b,\n\tc" into its column names.
+func splitColumns(cols string) []string {
+	return strings.Fields(strings.ReplaceAll(cols, ",", " "))
+}
+
+func nullFloat(p *float64) any {
+	if p == nil || math.IsNaN(*p) {
+		return nil
+	}
+	return *p
+}
+
+// CustomerScore is a customer's health and risk as the figures stood at a time.
+type CustomerScore struct {
+	CustomerID string
+	Stage      string
+	CreatedAt  time.Time
+	Health     int
+	Risk       int
+}
+
+// ScoreAsOf works out every customer's health and risk as the figures stood
+// at a past time (their moments, holdings, referrals and stage up to then),
+// storing nothing, so that the scores can be checked against what happened
+// next. Misery is weighted by touchpoint impact as last measured: to check
+// honestly, measure impact as of that time first, with a database whose
+// clock reads it. Customers who joined later are left out.
+func (s *HealthService) ScoreAsOf(ctx context.Context, at time.Time) ([]CustomerScore, error) {
+	q := s.db.reader()
+	weights, err := loadMiseryWeights(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := loadStageRules(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	var out []CustomerScore
+	after := ""
+	for {
+		ids, err := queryIDs(ctx, q, `SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?`, after, insertChunk)
+		if err != nil || len(ids) == 0 {
+			return out, err
+		}
+		after = ids[len(ids)-1]
+		facts, err := gatherFacts(ctx, q, ids, at, true)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range facts {
+			m := measure(f, weights, *rules)
+			out = append(out, CustomerScore{CustomerID: f.id, Stage: f.stage, CreatedAt: fromMicros(f.created),
+				Health: m.health.Value, Risk: m.risk.Value})
+		}
+	}
+}

@@ -1,0 +1,469 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/analytics"
+)
+
+// PromiseService tracks promises staff make to customers.
+type PromiseService struct{ db *DB }
+
+// NewPromiseService returns the promises stored in db.
+func NewPromiseService(db *DB) *PromiseService { return &PromiseService{db: db} }
+
+var _ rapport.PromiseService = (*PromiseService)(nil)
+
+const promiseColumns = `id, customer_id, staff_id, moment_id, text, due_at, status, resolved_at, created_at`
+
+func scanPromise(row interface{ Scan(...any) error }) (*rapport.Promise, error) {
+	var (
+		p             rapport.Promise
+		staff, moment sql.NullString
+		due, created  int64
+		resolved      sql.NullInt64
+	)
+	if err := row.Scan(&p.ID, &p.CustomerID, &staff, &moment, &p.Text, &due, &p.Status, &resolved, &created); err != nil {
+		return nil, err
+	}
+	p.StaffID, p.MomentID = staff.String, moment.String
+	p.DueAt, p.CreatedAt, p.ResolvedAt = fromMicros(due), fromMicros(created), timePtr(resolved)
+	return &p, nil
+}
+
+// CreatePromise stores a new open promise; see rapport.PromiseService.
+func (s *PromiseService) CreatePromise(ctx context.Context, p *rapport.Promise) error {
+	if err := p.Validate(s.db.now()); err != nil {
+		return err
+	}
+	if p.StaffID == "" {
+		if pr := rapport.PrincipalFromContext(ctx); pr != nil {
+			p.StaffID = pr.UserID
+		}
+	}
+	return s.db.inTx(ctx, func(tx *tx) error {
+		var fields []rapport.FieldError
+		var n int
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM customers WHERE id = ?`, p.CustomerID).Scan(&n); err != nil {
+			return err
+		} else if n == 0 {
+			fields = append(fields, rapport.FieldError{Field: "customer_id", Message: "no customer has this id"})
+		}
+		if p.StaffID != "" {
+			if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM users WHERE id = ?`, p.StaffID).Scan(&n); err != nil {
+				return err
+			} else if n == 0 {
+				fields = append(fields, rapport.FieldError{Field: "staff_id", Message: "no user has this id"})
+			}
+		}
+		if p.MomentID != "" {
+			var customer string
+			err := tx.queryRow(ctx, `SELECT customer_id FROM moments WHERE id = ?`, p.MomentID).Scan(&customer)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				fields = append(fields, rapport.FieldError{Field: "moment_id", Message: "no moment has this id"})
+			case err != nil:
+				return err
+			case customer != p.CustomerID:
+				fields = append(fields, rapport.FieldError{Field: "moment_id", Message: "the moment is another customer's"})
+			}
+		}
+		if len(fields) > 0 {
+			return &rapport.Error{Code: rapport.EINVALID, Message: "The promise is not valid.", Fields: fields}
+		}
+		now := tx.now.Truncate(time.Microsecond)
+		p.ID, p.CreatedAt, p.ResolvedAt = rapport.NewID(now), now, nil
+		_, err := tx.exec(ctx, `INSERT INTO promises (`+promiseColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, p.CustomerID, nullString(p.StaffID), nullString(p.MomentID), p.Text, micros(p.DueAt), p.Status, nil, micros(p.CreatedAt))
+		return err
+	})
+}
+
+// FindPromiseByID returns one promise, or ENOTFOUND.
+func (s *PromiseService) FindPromiseByID(ctx context.Context, id string) (*rapport.Promise, error) {
+	return findPromise(ctx, s.db.reader(), id)
+}
+
+func findPromise(ctx context.Context, q querier, id string) (*rapport.Promise, error) {
+	p, err := scanPromise(q.queryRow(ctx, `SELECT `+promiseColumns+` FROM promises WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rapport.Errorf(rapport.ENOTFOUND, "No promise has the id %q.", id)
+	}
+	return p, err
+}
+
+// FindPromises lists promises, soonest due first.
+func (s *PromiseService) FindPromises(ctx context.Context, f rapport.PromiseFilter) (rapport.Page[*rapport.Promise], error) {
+	page := rapport.Page[*rapport.Promise]{Items: []*rapport.Promise{}}
+	where, args := []string{"1 = 1"}, []any{}
+	switch f.Status {
+	case "", rapport.PromiseOpen, rapport.PromiseKept, rapport.PromiseBroken:
+	default:
+		return page, invalidQuery("status", "must be open, kept or broken")
+	}
+	for _, c := range []struct{ col, val string }{{"status", f.Status}, {"staff_id", f.StaffID}, {"customer_id", f.CustomerID}} {
+		if c.val != "" {
+			where, args = append(where, c.col+" = ?"), append(args, c.val)
+		}
+	}
+	if !f.DueBefore.IsZero() {
+		where, args = append(where, "due_at < ?"), append(args, micros(f.DueBefore))
+	}
+	if f.Cursor != "" {
+		us, id, err := decodeTimeCursor(f.Cursor)
+		if err != nil {
+			return page, err
+		}
+		where, args = append(where, "(due_at > ? OR (due_at = ? AND id > ?))"), append(args, us, us, id)
+	}
+	limit := rapport.PageLimit(f.Limit)
+	rows, err := s.db.reader().query(ctx, `SELECT `+promiseColumns+` FROM promises WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY due_at, id LIMIT ?`, append(args, limit+1)...)
+	if err != nil {
+		return page, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		p, err := scanPromise(rows)
+		if err != nil {
+			return page, err
+		}
+		page.Items = append(page.Items, p)
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		last := page.Items[limit-1]
+		page.NextCursor = timeCursor(last.DueAt, last.ID)
+	}
+	return page, rows.Err()
+}
+
+// SetPromiseStatus settles an open promise; see rapport.PromiseService.
+func (s *PromiseService) SetPromiseStatus(ctx context.Context, id, status string) (*rapport.Promise, error) {
+	if status != rapport.PromiseKept && status != rapport.PromiseBroken {
+		return nil, &rapport.Error{Code: rapport.EINVALID, Message: "The promise update is not valid.",
+			Fields: []rapport.FieldError{{Field: "status", Message: "must be kept or broken"}}}
+	}
+	var p *rapport.Promise
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		var err error
+		if p, err = findPromise(ctx, tx.querier, id); err != nil {
+			return err
+		}
+		if p.Status != rapport.PromiseOpen {
+			return rapport.Errorf(rapport.ECONFLICT, "The promise is %s already.", p.Status)
+		}
+		if _, err := settlePromise(ctx, tx, p, status); err != nil {
+			return err
+		}
+		if status == rapport.PromiseBroken {
+			return recordBrokenPromises(ctx, tx, []*rapport.Promise{p}, false)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// settlePromise marks an open promise kept or broken, reporting false when
+// another transaction settled it first.
+func settlePromise(ctx context.Context, tx *tx, p *rapport.Promise, status string) (bool, error) {
+	now := tx.now.Truncate(time.Microsecond)
+	res, err := tx.exec(ctx, `UPDATE promises SET status = ?, resolved_at = ? WHERE id = ? AND status = 'open'`, status, micros(now), p.ID)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	p.Status, p.ResolvedAt = status, &now
+	return true, nil
+}
+
+// BreakOverdue breaks every open promise past its due time; see
+// rapport.PromiseService. Several servers may sweep at once: each promise is
+// broken by whichever settles it first, and only that one records the misery.
+func (s *PromiseService) BreakOverdue(ctx context.Context) (int, error) {
+	const batch = 500
+	total := 0
+	for {
+		var found, n int
+		err := s.db.inTx(ctx, func(tx *tx) error {
+			rows, err := tx.query(ctx, `SELECT `+promiseColumns+` FROM promises WHERE status = 'open' AND due_at < ?
+				ORDER BY due_at, id LIMIT ?`, micros(tx.now), batch)
+			if err != nil {
+				return err
+			}
+			var due []*rapport.Promise
+			for rows.Next() {
+				p, err := scanPromise(rows)
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				due = append(due, p)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			found = len(due)
+			var broken []*rapport.Promise
+			for _, p := range due {
+				ok, err := settlePromise(ctx, tx, p, rapport.PromiseBroken)
+				if err != nil {
+					return err
+				}
+				if ok {
+					broken = append(broken, p)
+				}
+			}
+			n = len(broken)
+			return recordBrokenPromises(ctx, tx, broken, true)
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if found < batch {
+			return total, nil
+		}
+	}
+}
+
+// brokenPromiseExternalID names the misery moment of a broken promise, so
+// that it is recorded once.
+func brokenPromiseExternalID(promiseID string) string { return "promise-broken:" + promiseID }
+
+// recordBrokenPromises records a misery moment for each broken promise, at
+// the promise touchpoint, by the member of staff who made it, through the
+// same hooks as any moment: the running totals count it and it opens a
+// recovery case. A promise broken by the sweep was broken when it fell due
+// (atDue); one marked broken by hand, when it was marked.
+func recordBrokenPromises(ctx context.Context, tx *tx, ps []*rapport.Promise, atDue bool) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	if err := ensurePromiseTouchpoint(ctx, tx); err != nil {
+		return err
+	}
+	now := tx.now.Truncate(time.Microsecond)
+	var ext []any
+	for _, p := range ps {
+		ext = append(ext, brokenPromiseExternalID(p.ID))
+	}
+	seen := map[string]bool{}
+	err := inChunks(ext, func(chunk []any) error {
+		rows, err := tx.query(ctx, `SELECT external_id FROM moments WHERE external_id IN (`+placeholders(len(chunk))+`)`, chunk...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			seen[id] = true
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return err
+	}
+	var ms []*rapport.Moment
+	for _, p := range ps {
+		if seen[brokenPromiseExternalID(p.ID)] {
+			continue
+		}
+		at := now
+		if atDue && p.DueAt.Before(now) {
+			at = p.DueAt
+		}
+		m := &rapport.Moment{
+			ID: rapport.NewID(now), ExternalID: brokenPromiseExternalID(p.ID), CustomerID: p.CustomerID,
+			Touchpoint: rapport.PromiseTouchpoint, Channel: rapport.ChannelSystem, OccurredAt: at, StaffID: p.StaffID,
+			Outcome: rapport.OutcomeMisery, Notes: "Promise broken: " + p.Text, RecordedAt: now,
+		}
+		m.Outcome, m.OutcomeSource = rapport.DeriveOutcome(rapport.OutcomeMisery, nil)
+		ms = append(ms, m)
+	}
+	for start := 0; start < len(ms); start += insertChunk {
+		if err := insertMoments(ctx, tx, ms[start:min(start+insertChunk, len(ms))]); err != nil {
+			return err
+		}
+	}
+	for _, hook := range momentHooks {
+		if err := hook(ctx, tx, ms); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensurePromiseTouchpoint adds the promise touchpoint to the catalogue the
+// first time it is needed. It is not in the migration: a catalogue that is
+// not empty at first start would stop the default one being created.
+func ensurePromiseTouchpoint(ctx context.Context, tx *tx) error {
+	t := rapport.PromiseTouchpointDefinition()
+	channels, _ := json.Marshal(t.Channels)
+	now := micros(tx.now)
+	_, err := tx.exec(ctx, `INSERT INTO touchpoints (key, name, description, phase, channels, target_score, priority, created_at,
+		updated_at, service_level_hours) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+		t.Key, t.Name, t.Description, t.Phase, string(channels), t.TargetScore, now, now, 24)
+	return err
+}
+
+// PromiseReport ranks staff and teams by say/do ratio, worst first. Ranking
+// is by the upper end of the ratio's 95% Wilson interval, so that someone
+// with a handful of settled promises is not named a worst offender on thin
+// evidence, and someone who breaks many is, however many they made.
+func (s *PromiseService) PromiseReport(ctx context.Context, f rapport.PromiseReportFilter) (*rapport.PromiseReport, error) {
+	where, args := []string{"1 = 1"}, []any{}
+	r := &rapport.PromiseReport{Staff: []rapport.PromiseRecord{}, Teams: []rapport.PromiseRecord{}}
+	if !f.From.IsZero() {
+		from := f.From.UTC()
+		r.From = &from
+		where, args = append(where, "p.created_at >= ?"), append(args, micros(from))
+	}
+	if !f.To.IsZero() {
+		to := f.To.UTC()
+		r.To = &to
+		where, args = append(where, "p.created_at < ?"), append(args, micros(to))
+	}
+	if r.From != nil && r.To != nil && !r.From.Before(*r.To) {
+		return nil, invalidQuery("from", "must be before to")
+	}
+	rows, err := s.db.reader().query(ctx, `SELECT p.staff_id, u.name, u.team, p.status, COUNT(*) FROM promises p
+		LEFT JOIN users u ON u.id = p.staff_id WHERE `+strings.Join(where, " AND ")+`
+		GROUP BY p.staff_id, u.name, u.team, p.status`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	staff := map[string]*rapport.PromiseRecord{}
+	teams := map[string]*rapport.PromiseRecord{}
+	r.Total.Name = "Everyone"
+	for rows.Next() {
+		var staffID, name, team sql.NullString
+		var status string
+		var n int
+		if err := rows.Scan(&staffID, &name, &team, &status, &n); err != nil {
+			return nil, err
+		}
+		targets := []*rapport.PromiseRecord{&r.Total}
+		if staffID.Valid {
+			rec := staff[staffID.String]
+			if rec == nil {
+				rec = &rapport.PromiseRecord{StaffID: staffID.String, Name: name.String, Team: team.String}
+				staff[staffID.String] = rec
+			}
+			targets = append(targets, rec)
+			if team.String != "" {
+				t := teams[team.String]
+				if t == nil {
+					t = &rapport.PromiseRecord{Name: team.String, Team: team.String}
+					teams[team.String] = t
+				}
+				targets = append(targets, t)
+			}
+		}
+		for _, rec := range targets {
+			rec.Made += n
+			switch status {
+			case rapport.PromiseKept:
+				rec.Kept += n
+			case rapport.PromiseBroken:
+				rec.Broken += n
+			default:
+				rec.Open += n
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	sayDo(&r.Total)
+	for _, rec := range staff {
+		sayDo(rec)
+		r.Staff = append(r.Staff, *rec)
+	}
+	for _, rec := range teams {
+		sayDo(rec)
+		r.Teams = append(r.Teams, *rec)
+	}
+	slices.SortFunc(r.Staff, worstFirst)
+	slices.SortFunc(r.Teams, worstFirst)
+	r.Explanation = "The say/do ratio is promises kept ÷ promises settled (kept + broken); open promises do not count until they are kept, " +
+		"or broken when they fall due. Staff and teams are listed worst first, by the upper end of the ratio's 95% interval: " +
+		"someone is ranked low only when the evidence says they keep few promises, not merely because they have settled few."
+	return r, nil
+}
+
+func sayDo(rec *rapport.PromiseRecord) {
+	rec.SayDo, rec.SayDoCI = rateOf(analytics.Proportion{Successes: rec.Kept, Trials: rec.Kept + rec.Broken})
+}
+
+// worstFirst orders records by the upper end of their say/do interval, then
+// the ratio, then the most broken; records with nothing settled come last.
+func worstFirst(a, b rapport.PromiseRecord) int {
+	hi := func(r rapport.PromiseRecord) float64 {
+		if r.SayDoCI == nil {
+			return math.Inf(1)
+		}
+		return r.SayDoCI[1]
+	}
+	ratio := func(r rapport.PromiseRecord) float64 {
+		if r.SayDo == nil {
+			return math.Inf(1)
+		}
+		return *r.SayDo
+	}
+	switch {
+	case hi(a) != hi(b):
+		return cmpFloat(hi(a), hi(b))
+	case ratio(a) != ratio(b):
+		return cmpFloat(ratio(a), ratio(b))
+	case a.Broken != b.Broken:
+		return b.Broken - a.Broken
+	}
+	return strings.Compare(a.Name, b.Name)
+}
+
+func cmpFloat(a, b float64) int {
+	if a < b {
+		return -1
+	}
+	return 1
+}
+
+// promiseEntries are a customer's promises on their timeline, at the time
+// each was made.
+func promiseEntries(ctx context.Context, q querier, customerID string, pos timelinePosition, limit int) ([]rapport.TimelineEntry, error) {
+	cond, args := pos.before("created_at", "id")
+	rows, err := q.query(ctx, `SELECT `+promiseColumns+` FROM promises WHERE customer_id = ? AND `+cond+
+		` ORDER BY created_at DESC, id DESC LIMIT ?`, append(append([]any{customerID}, args...), limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []rapport.TimelineEntry
+	for rows.Next() {
+		p, err := scanPromise(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rapport.TimelineEntry{Kind: rapport.EntryPromise, ID: p.ID, At: p.CreatedAt, Promise: p})
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,260 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/segment"
+)
+
+// SegmentService keeps segments and evaluates their rules, compiled to SQL
+// over customers c LEFT JOIN customer_measures m.
+type SegmentService struct{ db *DB }
+
+// NewSegmentService returns the segments kept in db.
+func NewSegmentService(db *DB) *SegmentService { return &SegmentService{db: db} }
+
+var _ rapport.SegmentService = (*SegmentService)(nil)
+
+const segmentColumns = `id, name, rule, created_by, created_at, updated_at`
+
+// segmentFrom is what every compiled rule reads.
+const segmentFrom = ` FROM customers c LEFT JOIN customer_measures m ON m.customer_id = c.id`
+
+// qualifiedCustomerColumns are customerColumns of customers c.
+var qualifiedCustomerColumns = func() string {
+	cols := splitColumns(customerColumns)
+	for i, c := range cols {
+		cols[i] = "c." + c
+	}
+	return strings.Join(cols, ", ")
+}()
+
+// RuleError turns a rule's parse error into an application error naming
+// the field rule and the position.
+func RuleError(err error) error {
+	var e *segment.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	return &rapport.Error{Code: rapport.EINVALID, Message: "The rule is not valid: " + e.Error() + ".",
+		Fields: []rapport.FieldError{{Field: "rule", Message: e.Error()}}}
+}
+
+// compileRule parses and compiles a rule for this database.
+func (db *DB) compileRule(rule string) (segment.Query, error) {
+	r, err := segment.Parse(rule)
+	if err != nil {
+		return segment.Query{}, RuleError(err)
+	}
+	contains := func(col string) string { return "instr(" + col + ", ?) > 0" }
+	if db.dialect.name == "postgres" {
+		contains = func(col string) string { return "strpos(" + col + ", ?) > 0" }
+	}
+	q, err := r.Compile(segment.Options{Now: db.now(), Contains: contains})
+	if err != nil {
+		return q, RuleError(err)
+	}
+	return q, nil
+}
+
+// CreateSegment checks and stores a new segment.
+func (s *SegmentService) CreateSegment(ctx context.Context, sg *rapport.Segment) error {
+	if err := sg.Validate(); err != nil {
+		return err
+	}
+	if _, err := s.db.compileRule(sg.Rule); err != nil {
+		return err
+	}
+	return s.db.inTx(ctx, func(tx *tx) error {
+		now := tx.now.Truncate(time.Microsecond)
+		sg.ID, sg.CreatedBy, sg.CreatedAt, sg.UpdatedAt = rapport.NewID(now), rapport.ActorID(ctx), now, now
+		_, err := tx.exec(ctx, `INSERT INTO segments (`+segmentColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+			sg.ID, sg.Name, sg.Rule, sg.CreatedBy, micros(now), micros(now))
+		if tx.d.uniqueViolation(err) {
+			return rapport.Errorf(rapport.ECONFLICT, "A segment named %q exists already.", sg.Name)
+		}
+		return err
+	})
+}
+
+// FindSegments lists every segment by name, without sizes.
+func (s *SegmentService) FindSegments(ctx context.Context) ([]*rapport.Segment, error) {
+	out := []*rapport.Segment{}
+	err := eachRow(ctx, s.db.reader(), `SELECT `+segmentColumns+` FROM segments ORDER BY name, id`, nil, func(rows *sql.Rows) error {
+		sg, err := scanSegment(rows)
+		out = append(out, sg)
+		return err
+	})
+	return out, err
+}
+
+// FindSegmentByID returns a segment with how many customers match it now.
+func (s *SegmentService) FindSegmentByID(ctx context.Context, id string) (*rapport.Segment, error) {
+	sg, err := findSegment(ctx, s.db.reader(), id)
+	if err != nil {
+		return nil, err
+	}
+	n, err := s.count(ctx, sg.Rule)
+	if err != nil {
+		return nil, err
+	}
+	sg.Size = &n
+	return sg, nil
+}
+
+func findSegment(ctx context.Context, q querier, id string) (*rapport.Segment, error) {
+	sg, err := scanSegment(q.queryRow(ctx, `SELECT `+segmentColumns+` FROM segments WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rapport.Errorf(rapport.ENOTFOUND, "No segment has the id %q.", id)
+	}
+	return sg, err
+}
+
+func scanSegment(row interface{ Scan(...any) error }) (*rapport.Segment, error) {
+	var sg rapport.Segment
+	var created, updated int64
+	if err := row.Scan(&sg.ID, &sg.Name, &sg.Rule, &sg.CreatedBy, &created, &updated); err != nil {
+		return nil, err
+	}
+	sg.CreatedAt, sg.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &sg, nil
+}
+
+// UpdateSegment renames a segment or changes its rule.
+func (s *SegmentService) UpdateSegment(ctx context.Context, id string, u rapport.SegmentUpdate) (*rapport.Segment, error) {
+	var sg *rapport.Segment
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		var err error
+		if sg, err = findSegment(ctx, tx.querier, id); err != nil {
+			return err
+		}
+		if u.Name != nil {
+			sg.Name = *u.Name
+		}
+		if u.Rule != nil {
+			sg.Rule = *u.Rule
+		}
+		if err := sg.Validate(); err != nil {
+			return err
+		}
+		if _, err := s.db.compileRule(sg.Rule); err != nil {
+			return err
+		}
+		sg.UpdatedAt = tx.now.Truncate(time.Microsecond)
+		_, err = tx.exec(ctx, `UPDATE segments SET name = ?, rule = ?, updated_at = ? WHERE id = ?`,
+			sg.Name, sg.Rule, micros(sg.UpdatedAt), id)
+		if tx.d.uniqueViolation(err) {
+			return rapport.Errorf(rapport.ECONFLICT, "A segment named %q exists already.", sg.Name)
+		}
+		return err
+	})
+	return sg, err
+}
+
+// DeleteSegment removes a segment; its customers are untouched.
+func (s *SegmentService) DeleteSegment(ctx context.Context, id string) error {
+	return s.db.inTx(ctx, func(tx *tx) error {
+		res, err := tx.exec(ctx, `DELETE FROM segments WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return rapport.Errorf(rapport.ENOTFOUND, "No segment has the id %q.", id)
+		}
+		return nil
+	})
+}
+
+// SegmentMembers lists the customers who match a segment now, newest first.
+func (s *SegmentService) SegmentMembers(ctx context.Context, id string, limit int, cursor string) (rapport.Page[*rapport.SegmentMember], error) {
+	sg, err := findSegment(ctx, s.db.reader(), id)
+	if err != nil {
+		return rapport.Page[*rapport.SegmentMember]{Items: []*rapport.SegmentMember{}}, err
+	}
+	return s.members(ctx, sg.Rule, limit, cursor)
+}
+
+// PreviewSegment evaluates a rule without saving it: its size and first page.
+func (s *SegmentService) PreviewSegment(ctx context.Context, rule string, limit int) (*rapport.SegmentPreview, error) {
+	rule = strings.TrimSpace(rule)
+	if len(rule) > rapport.MaxRuleLength {
+		return nil, &rapport.Error{Code: rapport.EINVALID, Message: "The rule is too long.",
+			Fields: []rapport.FieldError{{Field: "rule", Message: "must be at most 4000 bytes"}}}
+	}
+	n, err := s.count(ctx, rule)
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.members(ctx, rule, limit, "")
+	if err != nil {
+		return nil, err
+	}
+	return &rapport.SegmentPreview{Rule: rule, Size: n, Members: page}, nil
+}
+
+func (s *SegmentService) count(ctx context.Context, rule string) (int, error) {
+	q, err := s.db.compileRule(rule)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = s.db.reader().queryRow(ctx, `SELECT COUNT(*)`+segmentFrom+` WHERE `+q.Where, q.Args...).Scan(&n)
+	return n, err
+}
+
+func (s *SegmentService) members(ctx context.Context, rule string, limit int, cursor string) (rapport.Page[*rapport.SegmentMember], error) {
+	page := rapport.Page[*rapport.SegmentMember]{Items: []*rapport.SegmentMember{}}
+	q, err := s.db.compileRule(rule)
+	if err != nil {
+		return page, err
+	}
+	where, args := q.Where, q.Args
+	if cursor != "" {
+		parts, err := decodeCursor(cursor, 1)
+		if err != nil {
+			return page, err
+		}
+		where, args = "("+where+") AND c.id < ?", append(args, parts[0])
+	}
+	limit = rapport.PageLimit(limit)
+	err = eachRow(ctx, s.db.reader(), `SELECT `+qualifiedCustomerColumns+`, m.health, m.risk`+segmentFrom+
+		` WHERE `+where+` ORDER BY c.id DESC LIMIT ?`, append(args, limit+1), func(rows *sql.Rows) error {
+		var health, risk sql.NullInt64
+		c, err := scanCustomer(withExtra{rows, []any{&health, &risk}})
+		if err != nil {
+			return err
+		}
+		page.Items = append(page.Items, &rapport.SegmentMember{Customer: c, Health: intPtr(health), Risk: intPtr(risk)})
+		return nil
+	})
+	if err != nil {
+		return page, err
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.NextCursor = encodeCursor(page.Items[limit-1].ID)
+	}
+	return page, nil
+}
+
+// segmentCustomers returns SQL selecting the ids of a segment's customers
+// now, with its arguments and the segment, or "" when id is empty.
+func (db *DB) segmentCustomers(ctx context.Context, q querier, id string) (string, []any, *rapport.SegmentRef, error) {
+	if id == "" {
+		return "", nil, nil, nil
+	}
+	sg, err := findSegment(ctx, q, id)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	cq, err := db.compileRule(sg.Rule)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return `SELECT c.id` + segmentFrom + ` WHERE ` + cq.Where, cq.Args, &rapport.SegmentRef{ID: sg.ID, Name: sg.Name, Rule: sg.Rule}, nil
+}

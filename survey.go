@@ -1,0 +1,86 @@
+package rapport
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Surveys: a one-time link lets the customer rate one moment on a small
+// public page. The link's token is the only secret; Rapport keeps its hash.
+
+// DefaultSurveyTTL is how long a survey link works unless configured otherwise.
+const DefaultSurveyTTL = 14 * 24 * time.Hour
+
+// SurveyPath is where the public survey page of a token lives.
+func SurveyPath(token string) string { return "/s/" + token }
+
+// SurveyLink is a one-time link to rate a moment. Token is set only when the
+// link is created; it cannot be read back.
+type SurveyLink struct {
+	ID         string     `json:"id"`
+	MomentID   string     `json:"moment_id"`
+	CustomerID string     `json:"customer_id"`
+	Token      string     `json:"token,omitempty"`
+	URL        string     `json:"url,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	AnsweredAt *time.Time `json:"answered_at,omitempty"`
+}
+
+// SurveyInvite is everything the public page may show: no customer data,
+// only what the moment was and when.
+type SurveyInvite struct {
+	TouchpointName string    `json:"touchpoint_name"`
+	OccurredAt     time.Time `json:"occurred_at"`
+	ExpiresAt      time.Time `json:"expires_at"`
+}
+
+// SurveyAnswer is what the customer says about the moment.
+type SurveyAnswer struct {
+	Rating  int    `json:"rating"`
+	Effort  *int   `json:"effort,omitempty"`
+	NPS     *int   `json:"nps,omitempty"`
+	Comment string `json:"comment,omitempty"`
+}
+
+// MaxSurveyComment is the longest comment a customer may leave, in characters.
+const MaxSurveyComment = 2000
+
+// Validate checks an answer: a rating from 1 to 5 is required; effort (1–7),
+// NPS (0–10) and a comment are optional.
+func (a *SurveyAnswer) Validate() error {
+	v := validation{index: -1}
+	a.Comment = strings.TrimSpace(a.Comment)
+	if a.Rating < 1 || a.Rating > 5 {
+		v.add("rating", "choose a rating from 1 to 5")
+	}
+	checkRange(&v, "effort", a.Effort, 1, 7)
+	checkRange(&v, "nps", a.NPS, 0, 10)
+	checkText(&v, "comment", a.Comment, 0, MaxSurveyComment)
+	return v.err("answer")
+}
+
+// SurveyResponse is an answer as it appears on the customer's timeline.
+type SurveyResponse struct {
+	ID         string    `json:"id"`
+	MomentID   string    `json:"moment_id"`
+	Touchpoint string    `json:"touchpoint"`
+	Rating     int       `json:"rating"`
+	Effort     *int      `json:"effort,omitempty"`
+	NPS        *int      `json:"nps,omitempty"`
+	Comment    string    `json:"comment,omitempty"`
+	AnsweredAt time.Time `json:"answered_at"`
+}
+
+// SurveyService issues survey links and takes their answers.
+type SurveyService interface {
+	// CreateSurveyLink issues a link to rate a moment that works for ttl.
+	// A moment answered already gets ECONFLICT.
+	CreateSurveyLink(ctx context.Context, momentID string, ttl time.Duration) (*SurveyLink, error)
+	// FindSurvey returns what the page of a token shows. An unknown or
+	// expired token is ENOTFOUND, alike; an answered one is ECONFLICT.
+	FindSurvey(ctx context.Context, token string) (*SurveyInvite, error)
+	// AnswerSurvey lands the answer on the moment, once.
+	AnswerSurvey(ctx context.Context, token string, a SurveyAnswer) error
+}

@@ -1,0 +1,307 @@
+// Package survey serves the public survey page: a customer follows a
+// one-time link (/s/{token}) and rates one moment. The page needs no
+// sign-in, loads nothing from elsewhere and runs no script; it shows only
+// the firm's name, the touchpoint's name and the date of the moment, so a
+// token reveals nothing about anyone. The token in the path is the secret.
+// Posting the form also needs the nonce the page set in a SameSite=Strict
+// cookie and, when the browser says where the form came from, that it came
+// from this site. Requests are rate-limited per client IP.
+package survey
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rapport-crm/rapport"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static/survey.css
+var stylesheet []byte
+
+var page = template.Must(template.ParseFS(templateFiles, "templates/*.html"))
+
+// Config is what the survey pages need.
+type Config struct {
+	Surveys rapport.SurveyService
+	// FirmName is shown on the page; "us" when empty.
+	FirmName string
+	Logger   *slog.Logger
+	Clock    rapport.Clock
+	// RatePerMinute and Burst limit each client IP: Burst requests at once,
+	// then RatePerMinute a minute. Zero means 20 a minute, bursts of 10.
+	RatePerMinute float64
+	Burst         int
+	// PublicURL, such as https://rapport.example.com, is where customers
+	// reach the server when a proxy in front changes the Host header: form
+	// posts may come from it as well as from the request's own host. It also
+	// marks the nonce cookie Secure when it is https.
+	PublicURL string
+}
+
+// contentSecurityPolicy allows the page its own stylesheet and its form,
+// and nothing else: no scripts, images, frames or other origins.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// maxFormBytes bounds a posted answer: the comment and a few numbers.
+const maxFormBytes = 16 << 10
+
+// nonceCookie holds the nonce the form must echo.
+const nonceCookie = "rapport_survey"
+
+type handler struct {
+	cfg     Config
+	mux     *http.ServeMux
+	limit   *limiter
+	cssPath string
+}
+
+// New returns the survey pages: GET and POST /s/{token}, and the stylesheet
+// under /s/static/. Mount it at /s/.
+func New(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.FirmName == "" {
+		cfg.FirmName = "us"
+	}
+	if cfg.RatePerMinute <= 0 {
+		cfg.RatePerMinute = 20
+	}
+	if cfg.Burst <= 0 {
+		cfg.Burst = 10
+	}
+	h := &handler{cfg: cfg, mux: http.NewServeMux(), limit: newLimiter(cfg.RatePerMinute, cfg.Burst, cfg.Clock),
+		cssPath: "/s/static/survey.css"}
+	h.mux.HandleFunc("GET /s/static/survey.css", h.serveCSS)
+	h.mux.Handle("GET /s/{token}", h.limited(h.serveForm))
+	h.mux.Handle("POST /s/{token}", h.limited(h.serveAnswer))
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.render(w, http.StatusNotFound, view{Kind: "gone"})
+	})
+	return h
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", contentSecurityPolicy)
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("X-Frame-Options", "DENY")
+	// The token is in the URL: never send it on to anyone.
+	hd.Set("Referrer-Policy", "no-referrer")
+	defer func() {
+		if v := recover(); v != nil {
+			h.cfg.Logger.ErrorContext(r.Context(), "survey panic", "panic", v)
+			h.render(w, http.StatusInternalServerError, view{Kind: "error"})
+		}
+	}()
+	h.mux.ServeHTTP(w, r)
+}
+
+func (h *handler) serveCSS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Write(stylesheet)
+}
+
+// limited refuses clients over their rate with 429 and a polite page.
+func (h *handler) limited(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ok, wait := h.limit.allow(clientIP(r)); !ok {
+			secs := int(wait/time.Second) + 1
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			h.render(w, http.StatusTooManyRequests, view{Kind: "limited"})
+			return
+		}
+		next(w, r)
+	})
+}
+
+// view is what the template shows.
+type view struct {
+	Kind       string // form, thanks, answered, gone, forbidden, limited, error
+	Firm       string
+	Touchpoint string
+	Date       string
+	Action     string
+	Nonce      string
+	CSS        string
+	Message    string
+	Errors     map[string]string
+	Answer     formValues
+	Ratings    []choice
+	Efforts    []choice
+	NPS        []choice
+}
+
+// formValues are what the customer chose, to show again after an error.
+type formValues struct {
+	Rating, Effort, NPS, Comment string
+}
+
+// choice is one radio button.
+type choice struct {
+	Value, Label string
+	Checked      bool
+}
+
+func (h *handler) render(w http.ResponseWriter, status int, v view) {
+	v.Firm, v.CSS = h.cfg.FirmName, h.cssPath
+	var buf bytes.Buffer
+	if err := page.ExecuteTemplate(&buf, "page.html", v); err != nil {
+		h.cfg.Logger.Error("survey page", "err", err)
+		http.Error(w, "Something went wrong on our side. Please try again later.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// renderError shows the page for a failed lookup or answer.
+func (h *handler) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	switch rapport.ErrorCode(err) {
+	case rapport.ENOTFOUND:
+		h.render(w, http.StatusNotFound, view{Kind: "gone"})
+	case rapport.ECONFLICT:
+		h.render(w, http.StatusConflict, view{Kind: "answered"})
+	default:
+		h.cfg.Logger.ErrorContext(r.Context(), "survey failed", "err", err)
+		h.render(w, http.StatusInternalServerError, view{Kind: "error"})
+	}
+}
+
+func (h *handler) serveForm(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	inv, err := h.cfg.Surveys.FindSurvey(r.Context(), token)
+	if rapport.ErrorCode(err) == rapport.ECONFLICT {
+		h.render(w, http.StatusOK, view{Kind: "answered"})
+		return
+	}
+	if err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	h.renderForm(w, r, http.StatusOK, token, inv, formValues{}, nil, "")
+}
+
+// renderForm shows the form with a fresh nonce, in its cookie and in the form.
+func (h *handler) renderForm(w http.ResponseWriter, r *http.Request, status int, token string, inv *rapport.SurveyInvite,
+	vals formValues, errs []rapport.FieldError, msg string) {
+	var b [18]byte
+	rand.Read(b[:])
+	nonce := base64.RawURLEncoding.EncodeToString(b[:])
+	http.SetCookie(w, &http.Cookie{Name: nonceCookie, Value: nonce, Path: "/s/" + token, MaxAge: 24 * 3600,
+		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
+	v := view{Kind: "form", Touchpoint: inv.TouchpointName, Date: inv.OccurredAt.UTC().Format("2 January 2006"),
+		Action: "/s/" + token, Nonce: nonce, Answer: vals, Message: msg, Errors: map[string]string{}}
+	for _, f := range errs {
+		v.Errors[f.Field] = f.Message
+	}
+	v.Ratings = choices(1, 5, vals.Rating, map[int]string{1: "Very unhappy", 2: "Unhappy", 3: "Neither", 4: "Happy", 5: "Very happy"})
+	v.Efforts = choices(1, 7, vals.Effort, map[int]string{1: "Very easy", 7: "Very hard"})
+	v.NPS = choices(0, 10, vals.NPS, map[int]string{0: "Not at all likely", 10: "Extremely likely"})
+	h.render(w, status, v)
+}
+
+func choices(from, to int, chosen string, labels map[int]string) []choice {
+	out := make([]choice, 0, to-from+1)
+	for i := from; i <= to; i++ {
+		s := strconv.Itoa(i)
+		out = append(out, choice{Value: s, Label: labels[i], Checked: s == chosen})
+	}
+	return out
+}
+
+func (h *handler) secure(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(h.cfg.PublicURL, "https://")
+}
+
+func (h *handler) serveAnswer(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	if !h.sameOrigin(r) {
+		h.render(w, http.StatusForbidden, view{Kind: "forbidden"})
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		h.render(w, http.StatusBadRequest, view{Kind: "error", Message: "The form could not be read. Please go back and send it again."})
+		return
+	}
+	inv, err := h.cfg.Surveys.FindSurvey(r.Context(), token)
+	if err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	vals := formValues{Rating: r.PostForm.Get(fieldRating), Effort: r.PostForm.Get(fieldEffort),
+		NPS: r.PostForm.Get(fieldNPS), Comment: r.PostForm.Get(fieldComment)}
+	if !h.nonceMatches(r) {
+		h.renderForm(w, r, http.StatusForbidden, token, inv, vals, nil,
+			"Your answer was not sent: this page had been open a long time, or your browser refused its cookie. Please send it again.")
+		return
+	}
+	a, errs := parseAnswer(r.PostForm)
+	if len(errs) > 0 {
+		h.renderForm(w, r, http.StatusUnprocessableEntity, token, inv, vals, errs, "Please check your answer.")
+		return
+	}
+	if err := h.cfg.Surveys.AnswerSurvey(r.Context(), token, a); err != nil {
+		if rapport.ErrorCode(err) == rapport.EINVALID {
+			h.renderForm(w, r, http.StatusUnprocessableEntity, token, inv, vals, rapport.ErrorFields(err), "Please check your answer.")
+			return
+		}
+		h.renderError(w, r, err)
+		return
+	}
+	// The nonce has done its work.
+	http.SetCookie(w, &http.Cookie{Name: nonceCookie, Value: "", Path: "/s/" + token, MaxAge: -1,
+		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
+	h.render(w, http.StatusOK, view{Kind: "thanks"})
+}
+
+// nonceMatches reports whether the form echoes the nonce of its cookie.
+func (h *handler) nonceMatches(r *http.Request) bool {
+	c, err := r.Cookie(nonceCookie)
+	sent := r.PostForm.Get(fieldNonce)
+	return err == nil && c.Value != "" && subtle.ConstantTimeCompare([]byte(c.Value), []byte(sent)) == 1
+}
+
+// sameOrigin refuses a post that the browser says came from another site:
+// by its Origin header, or, where a browser sends none, Sec-Fetch-Site.
+// Requests with neither come from no browser, and cannot be forged by one.
+func (h *handler) sameOrigin(r *http.Request) bool {
+	if origin := r.Header.Get("Origin"); origin != "" {
+		u, err := url.Parse(origin)
+		if err != nil || u.Host == "" {
+			return false
+		}
+		if strings.EqualFold(u.Host, r.Host) {
+			return true
+		}
+		if pub, err := url.Parse(h.cfg.PublicURL); err == nil && pub.Host != "" && strings.EqualFold(u.Host, pub.Host) {
+			return true
+		}
+		return false
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+		return true
+	}
+	return false
+}
