@@ -204,7 +204,7 @@ func (s *SurveyService) AnswerSurvey(ctx context.Context, token string, a rappor
 // outcome (besides the running totals, which adjustMomentStats keeps, and
 // recovery cases, which AnswerSurvey opens) adds a hook here. Each must be
 // safe to run on a moment it has seen before.
-var changedMomentHooks []momentHook
+var changedMomentHooks = []momentHook{refreshMomentMeasures}
 
 // maxNotes is the longest a moment's notes may be, in characters.
 const maxNotes = 10000

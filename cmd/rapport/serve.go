@@ -90,24 +90,29 @@ type site struct {
 func newHandler(db *sqlstore.DB, logger *slog.Logger, site site) http.Handler {
 	surveys := sqlstore.NewSurveyService(db)
 	apiServer := api.NewServer(api.Config{
-		Customers:   sqlstore.NewCustomerService(db),
-		Touchpoints: sqlstore.NewTouchpointService(db),
-		Moments:     sqlstore.NewMomentService(db),
-		Timeline:    sqlstore.NewTimelineService(db),
-		Users:       sqlstore.NewUserService(db),
-		Tokens:      sqlstore.NewTokenService(db),
-		Reports:     sqlstore.NewReportService(db),
-		Responses:   sqlstore.NewResponseService(db),
-		Standards:   sqlstore.NewStandardService(db),
-		Alerts:      sqlstore.NewAlertService(db),
-		Recovery:    sqlstore.NewRecoveryService(db),
-		Promises:    sqlstore.NewPromiseService(db),
-		Surveys:     surveys,
-		Briefs:      sqlstore.NewBriefService(db),
-		PublicURL:   site.publicURL,
-		Health:      db,
-		Logger:      logger,
-		Clock:       time.Now,
+		Customers:    sqlstore.NewCustomerService(db),
+		Touchpoints:  sqlstore.NewTouchpointService(db),
+		Moments:      sqlstore.NewMomentService(db),
+		Timeline:     sqlstore.NewTimelineService(db),
+		Users:        sqlstore.NewUserService(db),
+		Tokens:       sqlstore.NewTokenService(db),
+		Reports:      sqlstore.NewReportService(db),
+		Responses:    sqlstore.NewResponseService(db),
+		Standards:    sqlstore.NewStandardService(db),
+		Alerts:       sqlstore.NewAlertService(db),
+		Stages:       sqlstore.NewStageService(db),
+		HealthScores: sqlstore.NewHealthService(db),
+		Holdings:     sqlstore.NewHoldingService(db),
+		Segments:     sqlstore.NewSegmentService(db),
+		Outcomes:     sqlstore.NewOutcomeService(db),
+		Recovery:     sqlstore.NewRecoveryService(db),
+		Promises:     sqlstore.NewPromiseService(db),
+		Surveys:      surveys,
+		Briefs:       sqlstore.NewBriefService(db),
+		PublicURL:    site.publicURL,
+		Health:       db,
+		Logger:       logger,
+		Clock:        time.Now,
 	})
 	ui := web.New(web.Config{
 		Customers:   sqlstore.NewCustomerService(db),
@@ -163,6 +168,7 @@ func watch(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, slowEvery 
 	}
 	reports, alerts := sqlstore.NewReportService(db), sqlstore.NewAlertService(db)
 	promises, recovery := sqlstore.NewPromiseService(db), sqlstore.NewRecoveryService(db)
+	health := sqlstore.NewHealthService(db)
 	tick := time.NewTicker(min(time.Minute, slowEvery))
 	defer tick.Stop()
 	var lastSlow time.Time
@@ -179,6 +185,10 @@ func watch(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, slowEvery 
 		}
 		if time.Since(lastSlow) >= slowEvery {
 			lastSlow = time.Now()
+			// A silence is a moment that did not happen: only a sweep sees it.
+			if _, err := health.Sweep(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("sweeping relationships", "err", err)
+			}
 			if err := reports.RefreshImpact(ctx); err != nil && ctx.Err() == nil {
 				logger.Error("measuring impact", "err", err)
 			}
