@@ -80,6 +80,7 @@ type customerData struct {
 	Attributes []attribute
 	Timeline   timelineData
 	Log        momentForm
+	Recovery   *customerRecovery // promises, cases and the brief
 }
 
 type attribute struct{ Key, Value string }
@@ -122,6 +123,10 @@ func (s *server) renderCustomer(w http.ResponseWriter, r *http.Request, status i
 		return
 	}
 	data.Log.Logged = logged
+	if data.Recovery, err = s.customerRecovery(r, c); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	s.render(w, r, status, "customer", "", s.newPage(r, c.Name, "customers", data))
 }
 

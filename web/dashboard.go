@@ -19,6 +19,7 @@ type dashboardData struct {
 	Misery      []miseryRow
 	Alerts      []alertRow // the open alerts, newest first
 	MoreAlerts  int        // open alerts beyond those shown
+	MyDay       *myDay     // my open cases and promises due, or nil
 }
 
 // dashboardAlerts is how many open alerts the dashboard lists.
@@ -99,6 +100,10 @@ func (s *server) dashboardPage() http.Handler {
 			if n := len(data.Alerts); n > dashboardAlerts {
 				data.Alerts, data.MoreAlerts = data.Alerts[:dashboardAlerts], n-dashboardAlerts
 			}
+		}
+		if data.MyDay, err = s.myDay(r); err != nil {
+			s.serverError(w, r, err)
+			return
 		}
 		s.render(w, r, http.StatusOK, "dashboard", "", s.newPage(r, "Dashboard", "dashboard", data))
 	})

@@ -24,6 +24,7 @@ type timelineEntry struct {
 	rapport.TimelineEntry
 	TouchpointName string
 	StaffName      string
+	recoveryEntry  // promises, cases and surveys: see timeline_recovery.go
 }
 
 // timeline fetches a page of a customer's timeline with the names the page shows.
@@ -60,6 +61,9 @@ func (s *server) timeline(r *http.Request, customerID, cursor string) (timelineD
 			}
 		}
 		data.Entries = append(data.Entries, te)
+	}
+	if err := s.recoveryEntries(r, customerID, data.Entries, tps); err != nil {
+		return timelineData{}, err
 	}
 	if page.NextCursor != "" {
 		data.Next = "/customers/" + customerID + "/timeline?" + url.Values{"cursor": {page.NextCursor}}.Encode()

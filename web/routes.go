@@ -47,6 +47,23 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /alerts", s.signedIn(s.alertsPage()))
 	mux.Handle("POST /alerts/{id}/acknowledge", s.allowed(rapport.PermWriteCatalogue, s.alertAcknowledge()))
 
+	// Recovery cases, promises, survey links and the handover brief: as in
+	// the API, those who record moments (agents and above) work them, and
+	// everyone may read them.
+	mux.Handle("GET /cases", s.signedIn(s.casesPage()))
+	mux.Handle("GET /cases/{id}", s.signedIn(s.casePage()))
+	mux.Handle("POST /cases/{id}/assign", s.allowed(rapport.PermWriteMoments, s.caseAssign()))
+	mux.Handle("POST /cases/{id}/notes", s.allowed(rapport.PermWriteMoments, s.caseNote()))
+	mux.Handle("POST /cases/{id}/resolve", s.allowed(rapport.PermWriteMoments, s.caseResolve()))
+	mux.Handle("POST /cases/{id}/reopen", s.allowed(rapport.PermWriteMoments, s.caseReopen()))
+	mux.Handle("GET /promises", s.signedIn(s.promisesPage()))
+	mux.Handle("POST /promises/{id}/status", s.allowed(rapport.PermWriteMoments, s.promiseSetStatus()))
+	mux.Handle("POST /customers/{id}/promises", s.allowed(rapport.PermWriteMoments, s.promiseCreate()))
+	mux.Handle("POST /moments/{id}/survey", s.allowed(rapport.PermWriteMoments, s.surveyCreate()))
+	mux.Handle("GET /customers/{id}/brief", s.signedIn(s.briefPage()))
+	mux.Handle("GET /reports/recovery", s.signedIn(s.recoveryReportPage()))
+	mux.Handle("GET /reports/promises", s.signedIn(s.promiseReportPage()))
+
 	mux.Handle("/", s.signedIn(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusNotFound, "There is no page at this address.")
 	})))

@@ -58,6 +58,10 @@ func newFixture(t *testing.T) *fixture {
 		Responses:   sqlstore.NewResponseService(db),
 		Standards:   sqlstore.NewStandardService(db),
 		Alerts:      sqlstore.NewAlertService(db),
+		Recovery:    sqlstore.NewRecoveryService(db),
+		Promises:    sqlstore.NewPromiseService(db),
+		Surveys:     sqlstore.NewSurveyService(db),
+		Briefs:      sqlstore.NewBriefService(db),
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Clock:       clock.Now,
 	}

@@ -42,8 +42,16 @@ type Config struct {
 	Responses   rapport.ResponseService
 	Standards   rapport.StandardService
 	Alerts      rapport.AlertService
-	Logger      *slog.Logger
-	Clock       rapport.Clock
+	// Recovery cases, promises, survey links and handover briefs.
+	Recovery rapport.RecoveryService
+	Promises rapport.PromiseService
+	Surveys  rapport.SurveyService
+	Briefs   rapport.BriefService
+	// PublicURL is the address customers reach the server at, such as
+	// https://rapport.example.com; survey links are made absolute with it.
+	PublicURL string
+	Logger    *slog.Logger
+	Clock     rapport.Clock
 }
 
 // server is the UI's state: its configuration and parsed templates.

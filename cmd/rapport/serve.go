@@ -127,6 +127,11 @@ func newHandler(db *sqlstore.DB, logger *slog.Logger, site site) http.Handler {
 		Responses:   sqlstore.NewResponseService(db),
 		Standards:   sqlstore.NewStandardService(db),
 		Alerts:      sqlstore.NewAlertService(db),
+		Recovery:    sqlstore.NewRecoveryService(db),
+		Promises:    sqlstore.NewPromiseService(db),
+		Surveys:     surveys,
+		Briefs:      sqlstore.NewBriefService(db),
+		PublicURL:   site.publicURL,
 		Logger:      logger,
 		Clock:       time.Now,
 	})

@@ -1,6 +1,7 @@
 // Rapport's few enhancements. Every page works without this file; it shows
 // times in the reader's own time zone, tells the server the zone of a time
-// typed into a form, and closes the account menu on a click elsewhere.
+// typed into a form, closes the account menu on a click elsewhere, copies
+// survey links and prints the handover brief.
 (function () {
   "use strict";
 
@@ -42,6 +43,34 @@
     });
   });
 
+  // A survey link is shown once: select it on focus and copy it with a click.
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("[data-copy]");
+    if (!button) return;
+    var field = document.querySelector(button.getAttribute("data-copy"));
+    if (!field) return;
+    field.focus();
+    field.select();
+    var done = function () { button.textContent = "Copied"; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy") && done(); });
+    } else if (document.execCommand("copy")) {
+      done();
+    }
+  });
+  document.addEventListener("focusin", function (e) {
+    if (e.target.matches && e.target.matches("[data-select-on-focus]")) e.target.select();
+  });
+
+  // Print buttons exist only where script can press Print for the reader.
+  function printButtons(root) {
+    root.querySelectorAll("[data-print]").forEach(function (b) {
+      b.hidden = false;
+      b.addEventListener("click", function () { window.print(); });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { printButtons(document); });
   document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
   document.addEventListener("htmx:load", function (e) { localTimes(e.detail.elt); });
 })();
