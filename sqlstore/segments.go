@@ -190,9 +190,12 @@ func (s *SegmentService) PreviewSegment(ctx context.Context, rule string, limit 
 	if err != nil {
 		return nil, err
 	}
-	page, err := s.members(ctx, rule, limit, "")
-	if err != nil {
-		return nil, err
+	page := rapport.Page[*rapport.SegmentMember]{Items: []*rapport.SegmentMember{}}
+	if n > 0 {
+		// With no members, looking for a page would read every customer again.
+		if page, err = s.members(ctx, rule, limit, ""); err != nil {
+			return nil, err
+		}
 	}
 	return &rapport.SegmentPreview{Rule: rule, Size: n, Members: page}, nil
 }

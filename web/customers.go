@@ -81,6 +81,7 @@ type customerData struct {
 	Timeline   timelineData
 	Log        momentForm
 	Recovery   *customerRecovery // promises, cases and the brief
+	Rel        *customerRel      // stage, health, holdings; nil when not set up
 }
 
 type attribute struct{ Key, Value string }
@@ -124,6 +125,10 @@ func (s *server) renderCustomer(w http.ResponseWriter, r *http.Request, status i
 	}
 	data.Log.Logged = logged
 	if data.Recovery, err = s.customerRecovery(r, c); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if data.Rel, err = s.customerRelationship(r, c); err != nil {
 		s.serverError(w, r, err)
 		return
 	}

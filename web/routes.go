@@ -64,6 +64,23 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /reports/recovery", s.signedIn(s.recoveryReportPage()))
 	mux.Handle("GET /reports/promises", s.signedIn(s.promiseReportPage()))
 
+	// Relationships, as in the API: agents and above set stages and keep
+	// holdings; managers and admins keep segments; everyone reads.
+	mux.Handle("POST /customers/{id}/stage", s.allowed(rapport.PermWriteCustomers, s.stageSet()))
+	mux.Handle("POST /customers/{id}/stage/accept", s.allowed(rapport.PermWriteCustomers, s.stageAccept()))
+	mux.Handle("POST /customers/{id}/stage/release", s.allowed(rapport.PermWriteCustomers, s.stageRelease()))
+	mux.Handle("POST /customers/{id}/holdings", s.allowed(rapport.PermWriteCustomers, s.holdingAdd()))
+	mux.Handle("POST /customers/{id}/holdings/{holding}/end", s.allowed(rapport.PermWriteCustomers, s.holdingEnd()))
+
+	mux.Handle("GET /segments", s.signedIn(s.segmentsPage()))
+	mux.Handle("GET /segments/new", s.allowed(rapport.PermWriteCatalogue, s.segmentNewPage()))
+	mux.Handle("POST /segments", s.allowed(rapport.PermWriteCatalogue, s.segmentCreate()))
+	mux.Handle("GET /segments/{id}", s.signedIn(s.segmentPage()))
+	mux.Handle("GET /segments/{id}/edit", s.allowed(rapport.PermWriteCatalogue, s.segmentEditPage()))
+	mux.Handle("POST /segments/{id}", s.allowed(rapport.PermWriteCatalogue, s.segmentUpdate()))
+	mux.Handle("POST /segments/{id}/delete", s.allowed(rapport.PermWriteCatalogue, s.segmentDelete()))
+	mux.Handle("GET /reports/outcomes", s.signedIn(s.outcomesPage()))
+
 	mux.Handle("/", s.signedIn(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusNotFound, "There is no page at this address.")
 	})))

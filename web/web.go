@@ -47,6 +47,13 @@ type Config struct {
 	Promises rapport.PromiseService
 	Surveys  rapport.SurveyService
 	Briefs   rapport.BriefService
+	// Relationships: stages, health and risk, holdings and referrals,
+	// segments and their outcomes. Pages that need one answer 503 without it.
+	Stages       rapport.StageService
+	HealthScores rapport.HealthService
+	Holdings     rapport.HoldingService
+	Segments     rapport.SegmentService
+	Outcomes     rapport.OutcomeService
 	// PublicURL is the address customers reach the server at, such as
 	// https://rapport.example.com; survey links are made absolute with it.
 	PublicURL string

@@ -11,8 +11,6 @@ CREATE TABLE customer_measures (
 	customer_id      TEXT PRIMARY KEY REFERENCES customers (id) ON DELETE CASCADE,
 	health           INTEGER NOT NULL,
 	risk             INTEGER NOT NULL,
-	health_factors   TEXT NOT NULL DEFAULT '[]',
-	risk_factors     TEXT NOT NULL DEFAULT '[]',
 	moments_30d      BIGINT NOT NULL DEFAULT 0,
 	moments_90d      BIGINT NOT NULL DEFAULT 0,
 	moments_365d     BIGINT NOT NULL DEFAULT 0,
@@ -28,7 +26,11 @@ CREATE TABLE customer_measures (
 	referrals        BIGINT NOT NULL DEFAULT 0,
 	last_moment_at   BIGINT,
 	computed_at      BIGINT NOT NULL,
-	due_at           BIGINT NOT NULL
+	due_at           BIGINT NOT NULL,
+	-- The explanations come last, so that a segment rule scanning the
+	-- figures above never reads past them.
+	health_factors   TEXT NOT NULL DEFAULT '[]',
+	risk_factors     TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX customer_measures_due ON customer_measures (due_at);
 CREATE INDEX customer_measures_risk ON customer_measures (risk);
@@ -66,8 +68,8 @@ CREATE TABLE segments (
 	updated_at BIGINT NOT NULL
 );
 
--- Who dissolved (for retention), who holds a product (for cross-sell), and
--- customers by stage (for segment rules on it).
+-- Who dissolved (for retention and outcomes) and who holds a product (for
+-- cross-sell). Customers get no index by stage: a stage holds a large share
+-- of them, and a scan reads them faster than the index would.
 CREATE INDEX stage_changes_to ON stage_changes (to_stage, customer_id);
 CREATE INDEX holdings_product ON holdings (product, customer_id);
-CREATE INDEX customers_stage ON customers (stage);

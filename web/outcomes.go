@@ -1,0 +1,132 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/rapport-crm/rapport"
+)
+
+// The outcomes report: relationship outcomes of every customer and of each
+// segment, side by side, over a window.
+
+func init() {
+	templateFuncs["money"] = func(p *float64) string {
+		if p == nil {
+			return "–"
+		}
+		return fmt.Sprintf("%.2f", *p)
+	}
+	templateFuncs["growth"] = func(p *float64) string {
+		if p == nil {
+			return "–"
+		}
+		return signed(100*(*p)) + "%"
+	}
+}
+
+// maxOutcomeSegments bounds how many segments the report compares at once.
+const maxOutcomeSegments = 8
+
+// outcomesData is the outcomes report's page.
+type outcomesData struct {
+	Window dateWindow
+	Cols   []*rapport.Outcomes // every customer first, then each segment
+	Last   time.Time
+	From   time.Time
+	Chart  hbarChart
+	More   int    // segments left out
+	Only   string // the segment the report was opened for, if any
+}
+
+func (s *server) outcomesPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.relReady(w, r, s.Outcomes != nil && s.Segments != nil) {
+			return
+		}
+		ctx := r.Context()
+		win := readDates(r)
+		d := outcomesData{Window: win, Only: r.URL.Query().Get("segment")}
+		sgs, err := s.Segments.FindSegments(ctx)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		ids := []string{""}
+		for _, sg := range sgs {
+			if d.Only != "" && sg.ID != d.Only {
+				continue
+			}
+			if len(ids) > maxOutcomeSegments {
+				d.More++
+				continue
+			}
+			ids = append(ids, sg.ID)
+		}
+		for i, id := range ids {
+			o, err := s.Outcomes.Outcomes(ctx, rapport.OutcomeFilter{Segment: id, From: win.From, To: win.To})
+			if rapport.ErrorCode(err) == rapport.EINVALID && i == 0 {
+				win.Form.fail("from", "The first day must be before the last, and not in the future.")
+				win.From, win.To = time.Time{}, time.Time{}
+				o, err = s.Outcomes.Outcomes(ctx, rapport.OutcomeFilter{Segment: id})
+			}
+			if err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+			d.Cols = append(d.Cols, o)
+		}
+		d.Window = win
+		d.From, d.Last = d.Cols[0].From, lastDay(d.Cols[0].To)
+		d.Chart = segmentOutcomeChart(d.Cols)
+		s.render(w, r, win.status(), "report_outcomes", "", s.newPage(r, "Outcomes by segment", "segments", d))
+	})
+}
+
+// outcomeName is a column's heading.
+func outcomeName(o *rapport.Outcomes) string {
+	if o.Segment == nil {
+		return "All customers"
+	}
+	return o.Segment.Name
+}
+
+// segmentOutcomeChart draws the rates of each column as bars, grouped by measure.
+func segmentOutcomeChart(cols []*rapport.Outcomes) hbarChart {
+	type measure struct {
+		title string
+		rate  func(o *rapport.Outcomes) (*float64, string)
+		class string
+	}
+	measures := []measure{
+		{"Magic moments", func(o *rapport.Outcomes) (*float64, string) {
+			return o.Satisfaction.MagicRate, fmt.Sprintf("of %d moments", o.Satisfaction.Moments)
+		}, "good"},
+		{"Misery moments", func(o *rapport.Outcomes) (*float64, string) {
+			return o.Satisfaction.MiseryRate, fmt.Sprintf("of %d moments", o.Satisfaction.Moments)
+		}, "bad"},
+		{"Loyalty: bought again", func(o *rapport.Outcomes) (*float64, string) {
+			return o.Loyalty.RepeatRate, fmt.Sprintf("%d of %d buyers", o.Loyalty.RepeatBuyers, o.Loyalty.Buyers)
+		}, "plain"},
+		{"Retention", func(o *rapport.Outcomes) (*float64, string) {
+			return o.Retention.Rate, fmt.Sprintf("%d of %d", o.Retention.Retained, o.Retention.ActiveAtStart)
+		}, "good"},
+		{"Cross-sell: more than one product", func(o *rapport.Outcomes) (*float64, string) {
+			return o.CrossSell.Rate, fmt.Sprintf("%d of %d", o.CrossSell.MultiProduct, o.CrossSell.Customers)
+		}, "plain"},
+	}
+	c := hbarChart{Ticks: hbarTicks}
+	summary := ""
+	for _, m := range measures {
+		g := hbarGroup{Title: m.title}
+		for _, o := range cols {
+			rate, note := m.rate(o)
+			g.Rows = append(g.Rows, newHbarRow(outcomeName(o), rate, nil, note, m.class))
+			summary += fmt.Sprintf("%s, %s: %s. ", m.title, outcomeName(o), rateWords(rate))
+		}
+		c.Groups = append(c.Groups, g)
+	}
+	c.Summary = summary
+	return c
+}

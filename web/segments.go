@@ -1,0 +1,273 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/segment"
+)
+
+// Segments: named rules over customers' profiles and measures, their
+// members and their outcomes. Managers and admins keep them, as in the API.
+
+// segmentPageSize is how many members a page of a segment shows.
+const segmentPageSize = 25
+
+// ruleFault is where a rule cannot be read, drawn as the line with a caret
+// under the column.
+type ruleFault struct {
+	Pos, Line, Col int
+	Text, Caret    string
+	Msg            string
+}
+
+// checkRule parses and compiles a rule as the store will, and returns where
+// it fails, or nil.
+func checkRule(rule string, now time.Time) *ruleFault {
+	r, err := segment.Parse(rule)
+	if err == nil {
+		_, err = r.Compile(segment.Options{Now: now})
+	}
+	var e *segment.Error
+	if !errors.As(err, &e) {
+		return nil
+	}
+	return newRuleFault(rule, e.Pos, e.Msg)
+}
+
+// newRuleFault finds the line and column of pos, counted in characters from 1.
+func newRuleFault(rule string, pos int, msg string) *ruleFault {
+	f := &ruleFault{Pos: pos, Msg: msg, Line: 1, Col: 1}
+	rs := []rune(rule)
+	start := 0
+	for i := 0; i < len(rs) && i < pos-1; i++ {
+		if rs[i] == '\n' {
+			f.Line++
+			start = i + 1
+		}
+	}
+	end := start
+	for end < len(rs) && rs[end] != '\n' {
+		end++
+	}
+	f.Col = max(1, pos-start)
+	f.Text = strings.TrimRight(string(rs[start:end]), "\r")
+	// Tabs keep their width so that the caret lines up under them.
+	var caret strings.Builder
+	for i := 0; i < f.Col-1 && start+i < len(rs); i++ {
+		if rs[start+i] == '\t' {
+			caret.WriteByte('\t')
+		} else {
+			caret.WriteByte(' ')
+		}
+	}
+	caret.WriteByte('^')
+	f.Caret = caret.String()
+	return f
+}
+
+// segmentFormData is the new and edit segment forms.
+type segmentFormData struct {
+	Seg    *rapport.Segment // nil for a new one
+	Form   *form
+	Fault  *ruleFault
+	Fields []segment.Field
+	Action string
+}
+
+// segmentsData is the list of segments.
+type segmentsData struct {
+	Segments []*rapport.Segment
+}
+
+// segmentData is one segment's page.
+type segmentData struct {
+	Seg      *rapport.Segment
+	Members  []*rapport.SegmentMember
+	Next     string
+	Paged    bool
+	Outcomes *rapport.Outcomes
+	Last     time.Time
+}
+
+func (s *server) segmentsReady(w http.ResponseWriter, r *http.Request) bool {
+	return s.relReady(w, r, s.Segments != nil)
+}
+
+func (s *server) segmentsPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.segmentsReady(w, r) {
+			return
+		}
+		sgs, err := s.Segments.FindSegments(r.Context())
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		s.render(w, r, http.StatusOK, "segments", "", s.newPage(r, "Segments", "segments", segmentsData{Segments: sgs}))
+	})
+}
+
+func (s *server) segmentNewPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.segmentsReady(w, r) {
+			return
+		}
+		f := newForm(url.Values{"rule": {r.URL.Query().Get("rule")}})
+		s.renderSegmentForm(w, r, http.StatusOK, nil, f, nil)
+	})
+}
+
+func (s *server) renderSegmentForm(w http.ResponseWriter, r *http.Request, status int, sg *rapport.Segment, f *form, fault *ruleFault) {
+	d := segmentFormData{Seg: sg, Form: f, Fault: fault, Fields: segment.Fields(), Action: "/segments"}
+	title := "New segment"
+	if sg != nil {
+		d.Action, title = "/segments/"+url.PathEscape(sg.ID), "Edit "+sg.Name
+	}
+	s.render(w, r, status, "segment_form", "", s.newPage(r, title, "segments", d))
+}
+
+// readSegmentForm reads and checks the posted segment; on a rule that
+// cannot be read it returns the fault, also noted beside the field.
+func (s *server) readSegmentForm(r *http.Request) (*form, *ruleFault) {
+	r.ParseForm()
+	f := newForm(r.PostForm)
+	if f.Get("name") == "" {
+		f.fail("name", "This is required.")
+	}
+	rule := f.Get("rule")
+	if rule == "" {
+		f.fail("rule", "This is required: write a rule such as stage = \"commitment\".")
+		return f, nil
+	}
+	if len(rule) > rapport.MaxRuleLength {
+		f.fail("rule", fmt.Sprintf("This must be at most %d bytes.", rapport.MaxRuleLength))
+		return f, nil
+	}
+	fault := checkRule(rule, s.Clock())
+	if fault != nil {
+		f.fail("rule", fmt.Sprintf("Line %d, column %d: %s.", fault.Line, fault.Col, fault.Msg))
+	}
+	return f, fault
+}
+
+func (s *server) segmentCreate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.segmentsReady(w, r) {
+			return
+		}
+		f, fault := s.readSegmentForm(r)
+		if !f.Invalid() {
+			sg := &rapport.Segment{Name: f.Get("name"), Rule: f.Get("rule")}
+			err := s.Segments.CreateSegment(r.Context(), sg)
+			if err == nil {
+				setFlash(w, r, "Segment saved.")
+				redirect(w, r, "/segments/"+url.PathEscape(sg.ID))
+				return
+			}
+			if !f.fromError(err, map[string]string{"name": "name", "rule": "rule"}) {
+				s.serverError(w, r, err)
+				return
+			}
+		}
+		s.renderSegmentForm(w, r, http.StatusUnprocessableEntity, nil, f, fault)
+	})
+}
+
+func (s *server) segmentEditPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.segmentsReady(w, r) {
+			return
+		}
+		sg, err := s.Segments.FindSegmentByID(r.Context(), r.PathValue("id"))
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		s.renderSegmentForm(w, r, http.StatusOK, sg, newForm(url.Values{"name": {sg.Name}, "rule": {sg.Rule}}), nil)
+	})
+}
+
+func (s *server) segmentUpdate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.segmentsReady(w, r) {
+			return
+		}
+		sg, err := s.Segments.FindSegmentByID(r.Context(), r.PathValue("id"))
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		f, fault := s.readSegmentForm(r)
+		if !f.Invalid() {
+			name, rule := f.Get("name"), f.Get("rule")
+			_, err := s.Segments.UpdateSegment(r.Context(), sg.ID, rapport.SegmentUpdate{Name: &name, Rule: &rule})
+			if err == nil {
+				setFlash(w, r, "Segment saved.")
+				redirect(w, r, "/segments/"+url.PathEscape(sg.ID))
+				return
+			}
+			if !f.fromError(err, map[string]string{"name": "name", "rule": "rule"}) {
+				s.serverError(w, r, err)
+				return
+			}
+		}
+		s.renderSegmentForm(w, r, http.StatusUnprocessableEntity, sg, f, fault)
+	})
+}
+
+func (s *server) segmentDelete() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.segmentsReady(w, r) {
+			return
+		}
+		if err := s.Segments.DeleteSegment(r.Context(), r.PathValue("id")); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		setFlash(w, r, "Segment deleted.")
+		redirect(w, r, "/segments")
+	})
+}
+
+func (s *server) segmentPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.segmentsReady(w, r) {
+			return
+		}
+		ctx := r.Context()
+		sg, err := s.Segments.FindSegmentByID(ctx, r.PathValue("id"))
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		cursor := r.URL.Query().Get("cursor")
+		page, err := s.Segments.SegmentMembers(ctx, sg.ID, segmentPageSize, cursor)
+		if rapport.ErrorCode(err) == rapport.EINVALID && cursor != "" {
+			// A stale or mangled cursor: start again from the first page.
+			cursor = ""
+			page, err = s.Segments.SegmentMembers(ctx, sg.ID, segmentPageSize, "")
+		}
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		d := segmentData{Seg: sg, Members: page.Items, Paged: cursor != ""}
+		if page.NextCursor != "" {
+			d.Next = "/segments/" + url.PathEscape(sg.ID) + "?" + url.Values{"cursor": {page.NextCursor}}.Encode()
+		}
+		if s.Outcomes != nil {
+			if d.Outcomes, err = s.Outcomes.Outcomes(ctx, rapport.OutcomeFilter{Segment: sg.ID}); err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+			d.Last = lastDay(d.Outcomes.To)
+		}
+		s.render(w, r, http.StatusOK, "segment", "", s.newPage(r, sg.Name, "segments", d))
+	})
+}
