@@ -329,25 +329,10 @@ func (s *RecoveryService) FindCases(ctx context.Context, f rapport.CaseFilter) (
 		where, args = append(where, "(c.due_at > ? OR (c.due_at = ? AND c.id > ?))"), append(args, us, us, id)
 	}
 	limit := rapport.PageLimit(f.Limit)
-	rows, err := s.db.reader().query(ctx, caseSelect+` WHERE `+strings.Join(where, " AND ")+` ORDER BY c.due_at, c.id LIMIT ?`,
-		append(args, limit+1)...)
-	if err != nil {
-		return page, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		c, err := scanCase(rows, now)
-		if err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, c)
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		last := page.Items[limit-1]
-		page.NextCursor = timeCursor(last.DueAt, last.ID)
-	}
-	return page, rows.Err()
+	return queryPage(ctx, s.db.reader(), caseSelect+` WHERE `+strings.Join(where, " AND ")+` ORDER BY c.due_at, c.id LIMIT ?`,
+		args, limit,
+		func(rows *sql.Rows) (*rapport.RecoveryCase, error) { return scanCase(rows, now) },
+		func(c *rapport.RecoveryCase) string { return timeCursor(c.DueAt, c.ID) })
 }
 
 func invalidQuery(field, msg string) error {

@@ -1,6 +1,8 @@
 package sqlstore
 
 import (
+	"context"
+	"database/sql"
 	"encoding/base64"
 	"strconv"
 	"strings"
@@ -39,4 +41,30 @@ func decodeTimeCursor(c string) (int64, string, error) {
 		return 0, "", rapport.Errorf(rapport.EINVALID, "The cursor is not valid; use the next_cursor of a previous page.")
 	}
 	return us, parts[1], nil
+}
+
+// queryPage runs a query for one page of a list: the query ends in LIMIT ?,
+// and limit+1 rows are asked for, so that one more row than the page holds
+// tells that a next page exists. cursor makes the next page's cursor from the
+// last item kept.
+func queryPage[T any](ctx context.Context, q querier, query string, args []any, limit int,
+	scan func(*sql.Rows) (T, error), cursor func(T) string) (rapport.Page[T], error) {
+	page := rapport.Page[T]{Items: []T{}}
+	rows, err := q.query(ctx, query, append(args, limit+1)...)
+	if err != nil {
+		return page, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		item, err := scan(rows)
+		if err != nil {
+			return page, err
+		}
+		page.Items = append(page.Items, item)
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.NextCursor = cursor(page.Items[limit-1])
+	}
+	return page, rows.Err()
 }

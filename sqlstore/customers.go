@@ -56,24 +56,10 @@ func (s *CustomerService) FindCustomers(ctx context.Context, f rapport.CustomerF
 		where, args = append(where, "id < ?"), append(args, parts[0])
 	}
 	limit := rapport.PageLimit(f.Limit)
-	rows, err := s.db.reader().query(ctx, `SELECT `+customerColumns+` FROM customers WHERE `+
-		strings.Join(where, " AND ")+` ORDER BY id DESC LIMIT ?`, append(args, limit+1)...)
-	if err != nil {
-		return page, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		c, err := scanCustomer(rows)
-		if err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, c)
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		page.NextCursor = encodeCursor(page.Items[limit-1].ID)
-	}
-	return page, rows.Err()
+	return queryPage(ctx, s.db.reader(), `SELECT `+customerColumns+` FROM customers WHERE `+
+		strings.Join(where, " AND ")+` ORDER BY id DESC LIMIT ?`, args, limit,
+		func(rows *sql.Rows) (*rapport.Customer, error) { return scanCustomer(rows) },
+		func(c *rapport.Customer) string { return encodeCursor(c.ID) })
 }
 
 // CreateCustomer adds a customer, filling its id and times.

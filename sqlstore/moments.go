@@ -353,25 +353,10 @@ func (s *MomentService) FindMoments(ctx context.Context, f rapport.MomentFilter)
 		args = append(args, us, us, id)
 	}
 	limit := rapport.PageLimit(f.Limit)
-	rows, err := s.db.reader().query(ctx, `SELECT `+momentColumns+` FROM moments WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY occurred_at DESC, id DESC LIMIT ?`, append(args, limit+1)...)
-	if err != nil {
-		return page, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		m, err := scanMoment(rows)
-		if err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, m)
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		last := page.Items[limit-1]
-		page.NextCursor = timeCursor(last.OccurredAt, last.ID)
-	}
-	return page, rows.Err()
+	return queryPage(ctx, s.db.reader(), `SELECT `+momentColumns+` FROM moments WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY occurred_at DESC, id DESC LIMIT ?`, args, limit,
+		func(rows *sql.Rows) (*rapport.Moment, error) { return scanMoment(rows) },
+		func(m *rapport.Moment) string { return timeCursor(m.OccurredAt, m.ID) })
 }
 
 func scanMoment(row interface{ Scan(...any) error }) (*rapport.Moment, error) {

@@ -125,25 +125,10 @@ func (s *PromiseService) FindPromises(ctx context.Context, f rapport.PromiseFilt
 		where, args = append(where, "(due_at > ? OR (due_at = ? AND id > ?))"), append(args, us, us, id)
 	}
 	limit := rapport.PageLimit(f.Limit)
-	rows, err := s.db.reader().query(ctx, `SELECT `+promiseColumns+` FROM promises WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY due_at, id LIMIT ?`, append(args, limit+1)...)
-	if err != nil {
-		return page, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		p, err := scanPromise(rows)
-		if err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, p)
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		last := page.Items[limit-1]
-		page.NextCursor = timeCursor(last.DueAt, last.ID)
-	}
-	return page, rows.Err()
+	return queryPage(ctx, s.db.reader(), `SELECT `+promiseColumns+` FROM promises WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY due_at, id LIMIT ?`, args, limit,
+		func(rows *sql.Rows) (*rapport.Promise, error) { return scanPromise(rows) },
+		func(p *rapport.Promise) string { return timeCursor(p.DueAt, p.ID) })
 }
 
 // SetPromiseStatus settles an open promise; see rapport.PromiseService.
