@@ -34,7 +34,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	fmt.Fprintf(stdout, "Generated in %s: %s\n", time.Since(start).Round(time.Millisecond), sum)
-	return nil
+	return demoSignIn(ctx, db, sum, stdout)
 }
 
 // serveDemo fills an empty database with the demo firm and prints how to
@@ -54,12 +54,18 @@ func serveDemo(ctx context.Context, db *sqlstore.DB, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprint(stdout, sum)
+	return demoSignIn(ctx, db, sum, stdout)
+}
+
+// demoSignIn gives the demo admin a known password and an API token, and
+// prints both. The demo runs on the newcomer's own machine, so a known
+// password is the friendly choice; a real firm's users are created with
+// "rapport user create".
+func demoSignIn(ctx context.Context, db *sqlstore.DB, sum demo.Summary, stdout io.Writer) error {
 	admin, err := sqlstore.NewUserService(db).FindUserByEmail(ctx, sum.LoginEmail)
 	if err != nil {
 		return err
 	}
-	// The demo runs on the newcomer's own machine, so a known password is the
-	// friendly choice; a real firm's users are created with "rapport user create".
 	if err := sqlstore.NewPasswordService(db).SetPassword(ctx, admin.ID, demoPassword); err != nil {
 		return err
 	}

@@ -172,6 +172,7 @@ func TestCommandLine(t *testing.T) {
 		{args: []string{"serve", "--help"}, wantErr: true, wantCode: 0},
 		{args: []string{"token", "create", "--help"}, wantErr: true, wantCode: 0},
 		{args: []string{"demo", "--help"}, wantErr: true, wantCode: 0},
+		{args: []string{"demo", "--db", filepath.Join(t.TempDir(), "demo.db"), "--customers", "40"}, wantOut: "Sign in to the web UI as harriet@harbour.example with the password"},
 		{args: []string{"frobnicate"}, wantErr: true, wantCode: 2},
 		{args: []string{}, wantErr: true, wantCode: 2},
 		{args: []string{"serve", "--bogus"}, wantErr: true, wantCode: 2},
