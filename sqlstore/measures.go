@@ -61,11 +61,11 @@ func (s *HealthService) CustomerHealth(ctx context.Context, customerID string) (
 }
 
 const measureColumns = `health, risk, health_factors, risk_factors, moments_30d, moments_90d, moments_365d,
-	rated_90d, rating_90d, rating_prior_90d, magic_90d, misery_30d, misery_90d, holdings, revenue_365d, cost_365d,
-	referrals, last_moment_at, computed_at, due_at`
+	rated_90d, rating_90d, rated_prior_90d, rating_prior_90d, magic_90d, misery_30d, misery_90d, holdings, revenue_365d,
+	cost_365d, referrals, last_moment_at, computed_at, due_at, misery_recent`
 
 // measureColumnCount counts measureColumns plus customer_id.
-const measureColumnCount = 21
+const measureColumnCount = 23
 
 func findHealth(ctx context.Context, q querier, customerID string) (*rapport.CustomerHealth, error) {
 	var (
@@ -74,15 +74,17 @@ func findHealth(ctx context.Context, q querier, customerID string) (*rapport.Cus
 		rating, prior       sql.NullFloat64
 		last                sql.NullInt64
 		computed, due       int64
+		miseryRecent        string
 		m30, m90, m365, r90 int64
+		ratedPrior          int64
 		magic, mis30, mis90 int64
 		holdings, referrals int64
 		revenue, cost       float64
 	)
 	err := q.queryRow(ctx, `SELECT c.stage, `+measureColumns+` FROM customer_measures m
 		JOIN customers c ON c.id = m.customer_id WHERE m.customer_id = ?`, customerID).Scan(&h.Stage,
-		&h.Health, &h.Risk, &hf, &rf, &m30, &m90, &m365, &r90, &rating, &prior, &magic, &mis30, &mis90,
-		&holdings, &revenue, &cost, &referrals, &last, &computed, &due)
+		&h.Health, &h.Risk, &hf, &rf, &m30, &m90, &m365, &r90, &rating, &ratedPrior, &prior, &magic, &mis30, &mis90,
+		&holdings, &revenue, &cost, &referrals, &last, &computed, &due, &miseryRecent)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rapport.Errorf(rapport.ENOTFOUND, "The customer %q has not been measured yet.", customerID)
 	} else if err != nil {
@@ -185,10 +187,14 @@ func queryIDs(ctx context.Context, q querier, query string, args ...any) ([]stri
 	return ids, rows.Err()
 }
 
-// RebuildCustomerMeasures measures every customer afresh, for after a bulk
-// load that wrote moments, holdings and stages directly. It applies no stage
-// rules; the sweep does that as customers fall due.
+// RebuildCustomerMeasures recomputes every customer's daily totals and
+// measures them afresh, for after a bulk load that wrote moments, holdings
+// and stages directly. It applies no stage rules; the sweep does that as
+// customers fall due.
 func (db *DB) RebuildCustomerMeasures(ctx context.Context) error {
+	if err := db.inTx(ctx, func(tx *tx) error { return rebuildCustomerDays(ctx, tx) }); err != nil {
+		return err
+	}
 	after := ""
 	for {
 		ids, err := queryIDs(ctx, db.reader(), `SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?`, after, insertChunk)
@@ -206,15 +212,53 @@ func (db *DB) RebuildCustomerMeasures(ctx context.Context) error {
 	}
 }
 
-// refreshMomentMeasures is the moment hook: the customers whose moments
-// were recorded are measured again, and the stage rules run on them.
-func refreshMomentMeasures(ctx context.Context, tx *tx, recorded []*rapport.Moment) error {
-	seen := map[string]bool{}
+// addMomentMeasures is the moment hook: new moments are added to their
+// customers' daily totals and stored figures, and the stage rules run on
+// those customers. It must see each moment once.
+func addMomentMeasures(ctx context.Context, tx *tx, recorded []*rapport.Moment) error {
+	if err := addCustomerDays(ctx, tx, recorded); err != nil {
+		return err
+	}
+	byCustomer := map[string][]*rapport.Moment{}
 	var ids []string
 	for _, m := range recorded {
-		if !seen[m.CustomerID] {
-			seen[m.CustomerID] = true
+		if byCustomer[m.CustomerID] == nil {
 			ids = append(ids, m.CustomerID)
+		}
+		byCustomer[m.CustomerID] = append(byCustomer[m.CustomerID], m)
+	}
+	_, err := refreshCustomersWith(ctx, tx, ids, true, byCustomer)
+	return err
+}
+
+// refreshMomentMeasures keeps what is derived from moments whose rating or
+// outcome changed after they were recorded (a survey answer): their
+// customers' daily totals for those days are recomputed from the moments,
+// and the customers are measured afresh. Unlike addMomentMeasures it is
+// safe to run on moments it has seen before.
+func refreshMomentMeasures(ctx context.Context, tx *tx, changed []*rapport.Moment) error {
+	days := map[customerDay]bool{}
+	var ids []string
+	for _, m := range changed {
+		k := customerDay{m.CustomerID, dayOf(m.OccurredAt)}
+		if !days[k] {
+			days[k] = true
+			ids = append(ids, m.CustomerID)
+		}
+	}
+	keys := make([]customerDay, 0, len(days))
+	for k := range days {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b customerDay) int {
+		if a.customer != b.customer {
+			return strings.Compare(a.customer, b.customer)
+		}
+		return int(a.day - b.day)
+	})
+	for _, k := range keys {
+		if err := recomputeCustomerDay(ctx, tx, k); err != nil {
+			return err
 		}
 	}
 	_, err := refreshCustomers(ctx, tx, ids, true)
@@ -226,6 +270,13 @@ func refreshMomentMeasures(ctx context.Context, tx *tx, recorded []*rapport.Mome
 // applying or proposing stages. Customers are handled in id order so that
 // concurrent transactions on PostgreSQL lock rows in the same order.
 func refreshCustomers(ctx context.Context, tx *tx, ids []string, infer bool) (rapport.SweepResult, error) {
+	return refreshCustomersWith(ctx, tx, ids, infer, nil)
+}
+
+// refreshCustomersWith is refreshCustomers for customers whose moments were
+// just recorded: those whose stored figures are current add the new moments
+// to them (see gatherFacts).
+func refreshCustomersWith(ctx context.Context, tx *tx, ids []string, infer bool, recorded map[string][]*rapport.Moment) (rapport.SweepResult, error) {
 	var res rapport.SweepResult
 	if len(ids) == 0 {
 		return res, nil
@@ -247,7 +298,7 @@ func refreshCustomers(ctx context.Context, tx *tx, ids []string, infer bool) (ra
 	}
 	for start := 0; start < len(ids); start += insertChunk {
 		chunk := ids[start:min(start+insertChunk, len(ids))]
-		facts, err := gatherFacts(ctx, tx.querier, chunk, tx.now, false)
+		facts, err := gatherFacts(ctx, tx.querier, chunk, tx.now, false, recorded)
 		if err != nil {
 			return res, err
 		}
@@ -297,6 +348,9 @@ type customerFacts struct {
 	// The oldest moment in each window, and the earliest moment dated after
 	// now: when each window next changes. 0 when none.
 	oldest30, oldest90, oldestPrior, oldest365, future int64
+	// storedDue is the due time of figures carried over from the stored
+	// row, with only newly recorded moments added; 0 when read afresh.
+	storedDue int64
 
 	products, everHeld int
 	lastEnded          int64 // when the latest holding ended, if none is held
@@ -310,11 +364,20 @@ type miseryAt struct {
 	at         int64
 }
 
+// storedMisery is a misery moment as customer_measures keeps it.
+type storedMisery struct {
+	Touchpoint string `json:"t"`
+	At         int64  `json:"at"`
+}
+
 // gatherFacts reads the facts of a few customers (at most insertChunk) as of
 // now. Live facts take the stage as stored; historical facts (for measuring
 // how well the risk score predicts) reconstruct the stage at now from the
-// stage history and ignore everything after now.
-func gatherFacts(ctx context.Context, q querier, ids []string, now time.Time, historical bool) ([]*customerFacts, error) {
+// stage history and ignore everything after now. With recorded (moments
+// just recorded, by customer), a customer whose stored figures are still
+// current (not yet due) takes them with those moments added, rather than
+// reading every moment of their year again.
+func gatherFacts(ctx context.Context, q querier, ids []string, now time.Time, historical bool, recorded map[string][]*rapport.Moment) ([]*customerFacts, error) {
 	nowUS := micros(now)
 	t30, t90, t180, t365 := micros(now.Add(-window30)), micros(now.Add(-window90)), micros(now.Add(-window180)), micros(now.Add(-window365))
 	in := placeholders(len(ids))
@@ -373,8 +436,20 @@ func gatherFacts(ctx context.Context, q querier, ids []string, now time.Time, hi
 		}
 	}
 
+	full := ids
+	if recorded != nil {
+		if full, err = addRecorded(ctx, q, byID, ids, recorded, nowUS); err != nil {
+			return nil, err
+		}
+	}
+	fullIn, fullArgs := placeholders(len(full)), make([]any, len(full))
+	for i, id := range full {
+		fullArgs[i] = id
+	}
+
 	// Moments of the last 365 days, in one pass per customer.
-	err = eachRow(ctx, q, `SELECT customer_id,
+	if len(full) > 0 {
+		err = eachRow(ctx, q, `SELECT customer_id,
 			SUM(CASE WHEN occurred_at >= ? AND occurred_at <= ? THEN 1 ELSE 0 END),
 			SUM(CASE WHEN occurred_at >= ? AND occurred_at <= ? THEN 1 ELSE 0 END),
 			SUM(CASE WHEN occurred_at <= ? THEN 1 ELSE 0 END),
@@ -393,34 +468,35 @@ func gatherFacts(ctx context.Context, q querier, ids []string, now time.Time, hi
 			MIN(CASE WHEN occurred_at >= ? AND occurred_at < ? THEN occurred_at END),
 			MIN(CASE WHEN occurred_at <= ? THEN occurred_at END),
 			MIN(CASE WHEN occurred_at > ? THEN occurred_at END)
-		FROM moments WHERE customer_id IN (`+in+`) AND occurred_at >= ? GROUP BY customer_id`,
-		append(append([]any{
-			t30, nowUS, t90, nowUS, nowUS, t90, nowUS, t90, nowUS, t180, t90, t180, t90,
-			t90, nowUS, t30, nowUS, t90, nowUS, nowUS, nowUS, nowUS,
-			t30, nowUS, t90, nowUS, t180, t90, nowUS, nowUS,
-		}, idArgs...), t365),
-		func(rows *sql.Rows) error {
-			var id string
-			var last, o30, o90, oPrior, o365, future sql.NullInt64
-			var f customerFacts
-			if err := rows.Scan(&id, &f.m30, &f.m90, &f.m365, &f.rated90, &f.ratingSum90, &f.ratedPrior, &f.ratingSumPrior,
-				&f.magic90, &f.misery30, &f.misery90, &f.revenue365, &f.cost365, &last, &o30, &o90, &oPrior, &o365, &future); err != nil {
-				return err
-			}
-			if c := byID[id]; c != nil {
-				f.id, f.now, f.created, f.stage, f.stageSince, f.manual, f.proposal = c.id, c.now, c.created, c.stage, c.stageSince, c.manual, c.proposal
-				f.last, f.oldest30, f.oldest90, f.oldestPrior, f.oldest365, f.future = last.Int64, o30.Int64, o90.Int64, oPrior.Int64, o365.Int64, future.Int64
-				*c = f
-			}
-			return nil
-		})
-	if err != nil {
-		return nil, err
+		FROM moments WHERE customer_id IN (`+fullIn+`) AND occurred_at >= ? GROUP BY customer_id`,
+			append(append([]any{
+				t30, nowUS, t90, nowUS, nowUS, t90, nowUS, t90, nowUS, t180, t90, t180, t90,
+				t90, nowUS, t30, nowUS, t90, nowUS, nowUS, nowUS, nowUS,
+				t30, nowUS, t90, nowUS, t180, t90, nowUS, nowUS,
+			}, fullArgs...), t365),
+			func(rows *sql.Rows) error {
+				var id string
+				var last, o30, o90, oPrior, o365, future sql.NullInt64
+				var f customerFacts
+				if err := rows.Scan(&id, &f.m30, &f.m90, &f.m365, &f.rated90, &f.ratingSum90, &f.ratedPrior, &f.ratingSumPrior,
+					&f.magic90, &f.misery30, &f.misery90, &f.revenue365, &f.cost365, &last, &o30, &o90, &oPrior, &o365, &future); err != nil {
+					return err
+				}
+				if c := byID[id]; c != nil {
+					f.id, f.now, f.created, f.stage, f.stageSince, f.manual, f.proposal = c.id, c.now, c.created, c.stage, c.stageSince, c.manual, c.proposal
+					f.last, f.oldest30, f.oldest90, f.oldestPrior, f.oldest365, f.future = last.Int64, o30.Int64, o90.Int64, oPrior.Int64, o365.Int64, future.Int64
+					*c = f
+				}
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
 	}
 	// The latest moment of customers silent for over a year.
 	var silent []any
-	for _, f := range out {
-		if f.last == 0 {
+	for _, id := range full {
+		if f := byID[id]; f != nil && f.last == 0 {
 			silent = append(silent, f.id)
 		}
 	}
@@ -442,21 +518,30 @@ func gatherFacts(ctx context.Context, q querier, ids []string, now time.Time, hi
 		}
 	}
 
-	err = eachRow(ctx, q, `SELECT customer_id, touchpoint, occurred_at FROM moments WHERE customer_id IN (`+in+`)
-		AND outcome = 'misery' AND occurred_at >= ? AND occurred_at <= ? ORDER BY customer_id, occurred_at`,
-		append(append([]any{}, idArgs...), t90, nowUS), func(rows *sql.Rows) error {
-			var id string
-			var m miseryAt
-			if err := rows.Scan(&id, &m.touchpoint, &m.at); err != nil {
-				return err
-			}
-			if f := byID[id]; f != nil {
-				f.misery = append(f.misery, m)
-			}
-			return nil
-		})
-	if err != nil {
-		return nil, err
+	// The misery moments of the last 90 days, of those who had some.
+	var miserable []any
+	for _, id := range full {
+		if f := byID[id]; f != nil && f.misery90 > 0 {
+			miserable = append(miserable, f.id)
+		}
+	}
+	if len(miserable) > 0 {
+		err = eachRow(ctx, q, `SELECT customer_id, touchpoint, occurred_at FROM moments WHERE customer_id IN (`+placeholders(len(miserable))+`)
+			AND outcome = 'misery' AND occurred_at >= ? AND occurred_at <= ? ORDER BY customer_id, occurred_at`,
+			append(miserable, t90, nowUS), func(rows *sql.Rows) error {
+				var id string
+				var m miseryAt
+				if err := rows.Scan(&id, &m.touchpoint, &m.at); err != nil {
+					return err
+				}
+				if f := byID[id]; f != nil {
+					f.misery = append(f.misery, m)
+				}
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
 	}
 
 	// Holdings: what is held now, what was, and when that next changes.
@@ -506,8 +591,11 @@ func gatherFacts(ctx context.Context, q querier, ids []string, now time.Time, hi
 		}
 	}
 
-	err = eachRow(ctx, q, `SELECT referred_by, COUNT(*) FROM customers WHERE referred_by IN (`+in+`) AND created_at <= ?
-		GROUP BY referred_by`, append(append([]any{}, idArgs...), nowUS), func(rows *sql.Rows) error {
+	if len(full) == 0 {
+		return out, nil
+	}
+	err = eachRow(ctx, q, `SELECT referred_by, COUNT(*) FROM customers WHERE referred_by IN (`+fullIn+`) AND created_at <= ?
+		GROUP BY referred_by`, append(append([]any{}, fullArgs...), nowUS), func(rows *sql.Rows) error {
 		var id string
 		var n int64
 		if err := rows.Scan(&id, &n); err != nil {
@@ -578,8 +666,10 @@ type measuredCustomer struct {
 	id                   string
 	health, risk         analytics.Score
 	m                    rapport.CustomerMeasures
+	ratedPrior           int
 	last, computed, due  int64
 	healthJSON, riskJSON string
+	miseryJSON           string
 }
 
 // relationshipFacts turns stored facts into the scores' input.
@@ -616,7 +706,8 @@ func (f *customerFacts) relationshipFacts(weights miseryWeights) analytics.Relat
 // measure works out a customer's figures, scores and when they next change.
 func measure(f *customerFacts, weights miseryWeights, rules rapport.StageRules) measuredCustomer {
 	rf := f.relationshipFacts(weights)
-	mc := measuredCustomer{id: f.id, health: analytics.Health(rf), risk: analytics.Risk(rf), last: f.last, computed: f.now}
+	mc := measuredCustomer{id: f.id, health: analytics.Health(rf), risk: analytics.Risk(rf), last: f.last, computed: f.now,
+		ratedPrior: int(f.ratedPrior)}
 	mc.m = rapport.CustomerMeasures{
 		Moments30d: int(f.m30), Moments90d: int(f.m90), Moments365d: int(f.m365), Rated90d: int(f.rated90),
 		Magic90d: int(f.magic90), Misery30d: int(f.misery30), Misery90d: int(f.misery90), Holdings: f.products,
@@ -632,6 +723,12 @@ func measure(f *customerFacts, weights miseryWeights, rules rapport.StageRules) 
 	}
 	mc.due = f.dueAt(rules)
 	mc.healthJSON, mc.riskJSON = factorsJSON(mc.health), factorsJSON(mc.risk)
+	list := make([]storedMisery, len(f.misery))
+	for i, m := range f.misery {
+		list[i] = storedMisery{Touchpoint: m.touchpoint, At: m.at}
+	}
+	b, _ := json.Marshal(list)
+	mc.miseryJSON = string(b)
 	return mc
 }
 
@@ -680,6 +777,9 @@ func (f *customerFacts) dueAt(rules rapport.StageRules) int64 {
 	after(f.created, 90*oneDay)
 	after(f.created, time.Duration(rules.CommitmentYears*365*24)*time.Hour)
 	after(f.lastEnded, time.Duration(rules.LapsedDays)*oneDay)
+	if f.storedDue > f.now && f.storedDue < due {
+		due = f.storedDue
+	}
 	return max(due, f.now+us(minDue))
 }
 
@@ -701,9 +801,9 @@ func storeMeasures(ctx context.Context, tx *tx, rows []measuredCustomer) error {
 			last = r.last
 		}
 		args = append(args, r.id, r.health.Value, r.risk.Value, r.healthJSON, r.riskJSON, r.m.Moments30d, r.m.Moments90d,
-			r.m.Moments365d, r.m.Rated90d, nullFloat(r.m.Rating90d), nullFloat(r.m.RatingPrior90d), r.m.Magic90d,
+			r.m.Moments365d, r.m.Rated90d, nullFloat(r.m.Rating90d), r.ratedPrior, nullFloat(r.m.RatingPrior90d), r.m.Magic90d,
 			r.m.Misery30d, r.m.Misery90d, r.m.Holdings, r.m.Revenue365d, r.m.Cost365d, r.m.Referrals, last,
-			r.computed, r.due)
+			r.computed, r.due, r.miseryJSON)
 	}
 	set := ""
 	for i, col := range splitColumns(measureColumns) {
@@ -762,7 +862,7 @@ func (s *HealthService) ScoreAsOf(ctx context.Context, at time.Time) ([]Customer
 			return out, err
 		}
 		after = ids[len(ids)-1]
-		facts, err := gatherFacts(ctx, q, ids, at, true)
+		facts, err := gatherFacts(ctx, q, ids, at, true, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -772,4 +872,117 @@ func (s *HealthService) ScoreAsOf(ctx context.Context, at time.Time) ([]Customer
 				Health: m.health.Value, Risk: m.risk.Value})
 		}
 	}
+}
+
+// addRecorded gives each customer whose stored figures are still current
+// (due after now) those figures with the recorded moments added, and
+// returns the customers whose figures must be read afresh, in ids' order.
+// Ratings are whole numbers, so a stored mean times its count gives back
+// the exact sum.
+func addRecorded(ctx context.Context, q querier, byID map[string]*customerFacts, ids []string, recorded map[string][]*rapport.Moment, now int64) ([]string, error) {
+	idArgs := make([]any, len(ids))
+	for i, id := range ids {
+		idArgs[i] = id
+	}
+	current := map[string]bool{}
+	err := eachRow(ctx, q, `SELECT customer_id, moments_30d, moments_90d, moments_365d, rated_90d, rating_90d, rated_prior_90d,
+			rating_prior_90d, magic_90d, misery_30d, misery_90d, revenue_365d, cost_365d, referrals, last_moment_at, due_at,
+			misery_recent
+		FROM customer_measures WHERE customer_id IN (`+placeholders(len(ids))+`) AND due_at > ?`, append(idArgs, now),
+		func(rows *sql.Rows) error {
+			var id string
+			var rating, prior sql.NullFloat64
+			var last sql.NullInt64
+			var c customerFacts
+			var list string
+			if err := rows.Scan(&id, &c.m30, &c.m90, &c.m365, &c.rated90, &rating, &c.ratedPrior, &prior, &c.magic90, &c.misery30,
+				&c.misery90, &c.revenue365, &c.cost365, &c.referrals, &last, &c.storedDue, &list); err != nil {
+				return err
+			}
+			var recent []storedMisery
+			if err := json.Unmarshal([]byte(list), &recent); err != nil {
+				return err
+			}
+			f := byID[id]
+			if f == nil {
+				return nil
+			}
+			current[id] = true
+			f.m30, f.m90, f.m365, f.rated90, f.ratedPrior = c.m30, c.m90, c.m365, c.rated90, c.ratedPrior
+			f.ratingSum90 = math.Round(rating.Float64 * float64(c.rated90))
+			f.ratingSumPrior = math.Round(prior.Float64 * float64(c.ratedPrior))
+			f.magic90, f.misery30, f.misery90, f.revenue365, f.cost365 = c.magic90, c.misery30, c.misery90, c.revenue365, c.cost365
+			f.referrals, f.last, f.storedDue = c.referrals, last.Int64, c.storedDue
+			f.misery = f.misery[:0]
+			for _, m := range recent {
+				f.misery = append(f.misery, miseryAt{touchpoint: m.Touchpoint, at: m.At})
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	t30, t90 := now-int64(window30/time.Microsecond), now-int64(window90/time.Microsecond)
+	t180, t365 := now-int64(window180/time.Microsecond), now-int64(window365/time.Microsecond)
+	earliest := func(dst *int64, t int64) {
+		if *dst == 0 || t < *dst {
+			*dst = t
+		}
+	}
+	var full []string
+	for _, id := range ids {
+		f := byID[id]
+		if f == nil {
+			continue
+		}
+		if !current[id] {
+			full = append(full, id)
+			continue
+		}
+		for _, m := range recorded[id] {
+			t := micros(m.OccurredAt)
+			if t > now {
+				earliest(&f.future, t)
+				continue
+			}
+			f.last = max(f.last, t)
+			misery, rated := m.Outcome == rapport.OutcomeMisery, m.Rating != nil
+			if t >= t30 {
+				f.m30++
+				if misery {
+					f.misery30++
+				}
+				earliest(&f.oldest30, t)
+			}
+			switch {
+			case t >= t90:
+				f.m90++
+				if rated {
+					f.rated90++
+					f.ratingSum90 += float64(*m.Rating)
+				}
+				if m.Outcome == rapport.OutcomeMagic {
+					f.magic90++
+				}
+				if misery {
+					f.misery90++
+					f.misery = append(f.misery, miseryAt{touchpoint: m.Touchpoint, at: t})
+				}
+				earliest(&f.oldest90, t)
+			case t >= t180:
+				if rated {
+					f.ratedPrior++
+					f.ratingSumPrior += float64(*m.Rating)
+				}
+				earliest(&f.oldestPrior, t)
+			}
+			if t >= t365 {
+				f.m365++
+				f.revenue365 += m.Revenue
+				f.cost365 += m.Cost
+				earliest(&f.oldest365, t)
+			}
+		}
+	}
+	return full, nil
 }

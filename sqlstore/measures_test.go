@@ -2,11 +2,13 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/sqlstore"
 )
 
 // TestCustomerHealth checks the measures, scores and factors of one
@@ -85,5 +87,54 @@ func TestCustomerHealth(t *testing.T) {
 		}
 		_, err = r.health.CustomerHealth(ctx, "01NOSUCHCUSTOMER0000000000")
 		wantCode(t, "CustomerHealth(unknown)", err, rapport.ENOTFOUND)
+	})
+}
+
+// TestSurveyAnswerRemeasures checks that a survey answer, which changes a
+// moment already counted, leaves the measures and daily totals as a
+// rebuild would, not counting the moment twice.
+func TestSurveyAnswerRemeasures(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		r := relationships(s)
+		ada := s.customer(t, &rapport.Customer{Name: "Ada"})
+		m := s.moment(ada.ID)
+		m.Rating, m.Revenue = nil, 120
+		s.record(t, m)
+		s.record(t, s.moment(ada.ID))
+		surveys := sqlstore.NewSurveyService(s.db)
+		link, err := surveys.CreateSurveyLink(ctx, m.ID, 24*time.Hour)
+		if err != nil {
+			t.Fatalf("CreateSurveyLink = %v", err)
+		}
+		if err := surveys.AnswerSurvey(ctx, link.Token, rapport.SurveyAnswer{Rating: 1}); err != nil {
+			t.Fatalf("AnswerSurvey = %v", err)
+		}
+		h, err := r.health.CustomerHealth(ctx, ada.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mean := 2.5
+		if got := h.Measures; got.Moments90d != 2 || got.Rated90d != 2 || got.Rating90d == nil || *got.Rating90d != mean ||
+			got.Misery90d != 1 || got.Revenue365d != 120 {
+			t.Errorf("after the answer measures = %s; want 2 moments, 2 ratings of mean 2.5, 1 misery, revenue 120", show(got))
+		}
+		day := func() string {
+			var moments, rated, misery, purchases int
+			var ratingSum float64
+			err := s.raw.QueryRow(`SELECT SUM(moments), SUM(rated), SUM(rating_sum), SUM(misery), SUM(purchases) FROM customer_day_stats
+				WHERE customer_id = '`+ada.ID+`'`).Scan(&moments, &rated, &ratingSum, &misery, &purchases)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprint(moments, rated, ratingSum, misery, purchases)
+		}
+		kept := day()
+		if err := s.db.RebuildCustomerMeasures(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if rebuilt := day(); kept != rebuilt || kept != "2 2 5 1 1" {
+			t.Errorf("daily totals after the answer = %s; rebuilt %s; want 2 2 5 1 1", kept, rebuilt)
+		}
 	})
 }

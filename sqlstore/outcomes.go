@@ -3,16 +3,18 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/rapport-crm/rapport"
 )
 
 // OutcomeService measures relationship outcomes over a window, for every
-// customer or a segment's. It reads moments, holdings and stage history
-// themselves (not the running totals), since a segment is a set of customers
-// that the totals per touchpoint and day cannot be split by.
+// customer or a segment's. It reads each customer's daily totals of moments
+// (customer_day_stats), their holdings and their stage history: a segment is
+// a set of customers, which the totals per touchpoint cannot be split by.
 type OutcomeService struct{ db *DB }
 
 // NewOutcomeService returns the outcomes of the customers in db.
@@ -43,7 +45,9 @@ func dissolvedAt(b *sqlBuilder, t int64) {
 
 // Outcomes measures the outcomes of every customer, or a segment's (as it
 // stands now), over a window of whole UTC days; see docs/relationships.md
-// for the definition of every figure.
+// for the definition of every figure. It runs a few aggregate queries, each
+// a single pass over one table (customers, their daily totals, holdings),
+// limited to the segment's customers by a membership test worked out once.
 func (s *OutcomeService) Outcomes(ctx context.Context, f rapport.OutcomeFilter) (*rapport.Outcomes, error) {
 	fromDay, toDay, err := dayWindow(rapport.ReportFilter{From: f.From, To: f.To}, s.db.now())
 	if err != nil {
@@ -51,48 +55,14 @@ func (s *OutcomeService) Outcomes(ctx context.Context, f rapport.OutcomeFilter) 
 	}
 	q := s.db.reader()
 	from, to := fromDay*dayMicros, toDay*dayMicros
-	priorFrom := from - (to - from)
+	priorFromDay := fromDay - (toDay - fromDay)
+	priorFrom := priorFromDay * dayMicros
 	out := &rapport.Outcomes{From: dayStart(fromDay), To: dayStart(toDay)}
 	out.RevenueGrowth.PriorFrom = fromMicros(priorFrom)
 
-	var b sqlBuilder
-	b.add(`SELECT
-		SUM(CASE WHEN c.created_at < ? AND df.customer_id IS NULL THEN 1 ELSE 0 END),
-		SUM(CASE WHEN c.created_at < ? AND df.customer_id IS NULL THEN 1 ELSE 0 END),
-		SUM(CASE WHEN c.created_at < ? AND df.customer_id IS NULL AND dt.customer_id IS NULL THEN 1 ELSE 0 END),
-		SUM(CASE WHEN c.created_at < ? AND dp.customer_id IS NULL THEN 1 ELSE 0 END),
-		SUM(CASE WHEN c.created_at < ? AND dt.customer_id IS NULL THEN 1 ELSE 0 END),
-		SUM(CASE WHEN c.created_at < ? AND dt.customer_id IS NULL AND h.n > 1 THEN 1 ELSE 0 END),
-		COALESCE(SUM(CASE WHEN c.created_at < ? AND dt.customer_id IS NULL THEN h.n END), 0),
-		COALESCE(SUM(mo.moments), 0), COALESCE(SUM(mo.rated), 0), COALESCE(SUM(mo.rating_sum), 0),
-		COALESCE(SUM(mo.magic), 0), COALESCE(SUM(mo.misery), 0),
-		SUM(CASE WHEN mo.purchases >= 1 THEN 1 ELSE 0 END), SUM(CASE WHEN mo.purchases >= 2 THEN 1 ELSE 0 END),
-		COALESCE(SUM(mo.revenue), 0), COALESCE(SUM(mo.prior_revenue), 0), COALESCE(SUM(mo.cost), 0),
-		COALESCE(SUM(r.n), 0), SUM(CASE WHEN r.n > 0 THEN 1 ELSE 0 END)`,
-		to, from, from, from, to, to, to)
-	b.add(segmentFrom + ` LEFT JOIN `)
-	dissolvedAt(&b, from)
-	b.add(` df ON df.customer_id = c.id LEFT JOIN `)
-	dissolvedAt(&b, to)
-	b.add(` dt ON dt.customer_id = c.id LEFT JOIN `)
-	dissolvedAt(&b, priorFrom)
-	b.add(` dp ON dp.customer_id = c.id
-		LEFT JOIN (SELECT customer_id,
-				SUM(CASE WHEN occurred_at >= ? THEN 1 ELSE 0 END) AS moments,
-				SUM(CASE WHEN occurred_at >= ? AND rating IS NOT NULL THEN 1 ELSE 0 END) AS rated,
-				COALESCE(SUM(CASE WHEN occurred_at >= ? THEN rating END), 0) AS rating_sum,
-				SUM(CASE WHEN occurred_at >= ? AND outcome = 'magic' THEN 1 ELSE 0 END) AS magic,
-				SUM(CASE WHEN occurred_at >= ? AND outcome = 'misery' THEN 1 ELSE 0 END) AS misery,
-				SUM(CASE WHEN occurred_at >= ? AND revenue > 0 THEN 1 ELSE 0 END) AS purchases,
-				COALESCE(SUM(CASE WHEN occurred_at >= ? THEN revenue END), 0) AS revenue,
-				COALESCE(SUM(CASE WHEN occurred_at < ? THEN revenue END), 0) AS prior_revenue,
-				COALESCE(SUM(CASE WHEN occurred_at >= ? THEN cost END), 0) AS cost
-			FROM moments WHERE occurred_at >= ? AND occurred_at < ? GROUP BY customer_id) mo ON mo.customer_id = c.id
-		LEFT JOIN (SELECT customer_id, COUNT(DISTINCT product) AS n FROM holdings
-			WHERE started_at < ? AND (ended_at IS NULL OR ended_at >= ?) GROUP BY customer_id) h ON h.customer_id = c.id
-		LEFT JOIN (SELECT referred_by, COUNT(*) AS n FROM customers
-			WHERE referred_by IS NOT NULL AND created_at >= ? AND created_at < ? GROUP BY referred_by) r ON r.referred_by = c.id`,
-		from, from, from, from, from, from, from, from, from, priorFrom, to, to, to, from, to)
+	// in limits a query to the population: " AND col IN (…)" for a segment.
+	in := func(col string) (string, []any) { return "", nil }
+	population, whereArgs := ` FROM customers c`, []any(nil)
 	if f.Segment != "" {
 		sg, err := findSegment(ctx, q, f.Segment)
 		if err != nil {
@@ -103,21 +73,98 @@ func (s *OutcomeService) Outcomes(ctx context.Context, f rapport.OutcomeFilter) 
 			return nil, err
 		}
 		out.Segment = &rapport.SegmentRef{ID: sg.ID, Name: sg.Name, Rule: sg.Rule}
-		b.add(` WHERE `+cq.Where, cq.Args...)
+		population, whereArgs = segmentFrom+` WHERE `+cq.Where, cq.Args
+		in = func(col string) (string, []any) {
+			return ` AND ` + col + ` IN (SELECT c.id` + segmentFrom + ` WHERE ` + cq.Where + `)`, cq.Args
+		}
 	}
 
+	// The queries are independent, each one pass over one table; they run
+	// at once on the read pool.
 	var (
-		customers, activeStart, retained, priorCustomers, activeEnd, multi, products int64
-		moments, rated, magic, misery, buyers, repeat, referrals, referrers          nullableCount
-		ratingSum, revenue, priorRevenue, cost                                       float64
+		customers, activeStart, retained, priorCustomers, activeEnd nullableCount
+		moments, rated, magic, misery, buyers, repeat               nullableCount
+		multi, products, referrals, referrers                       nullableCount
+		ratingSum, revenue, prior, cost                             float64
 	)
-	err = q.queryRow(ctx, b.b.String(), b.args...).Scan(
-		(*nullableCount)(&customers), (*nullableCount)(&activeStart), (*nullableCount)(&retained), (*nullableCount)(&priorCustomers),
-		(*nullableCount)(&activeEnd), (*nullableCount)(&multi), &products,
-		&moments, &rated, &ratingSum, &magic, &misery, &buyers, &repeat, &revenue, &priorRevenue, &cost, &referrals, &referrers)
-	if err != nil {
+	queries := []func() error{
+		// Who was a customer when.
+		func() error {
+			var b sqlBuilder
+			b.add(`SELECT
+				SUM(CASE WHEN c.created_at < ? AND c.id NOT IN `, to)
+			dissolvedAt(&b, from)
+			b.add(` THEN 1 ELSE 0 END), SUM(CASE WHEN c.created_at < ? AND c.id NOT IN `, from)
+			dissolvedAt(&b, from)
+			b.add(` THEN 1 ELSE 0 END), SUM(CASE WHEN c.created_at < ? AND c.id NOT IN `, from)
+			dissolvedAt(&b, from)
+			b.add(` AND c.id NOT IN `)
+			dissolvedAt(&b, to)
+			b.add(` THEN 1 ELSE 0 END), SUM(CASE WHEN c.created_at < ? AND c.id NOT IN `, from)
+			dissolvedAt(&b, priorFrom)
+			b.add(` THEN 1 ELSE 0 END), SUM(CASE WHEN c.created_at < ? AND c.id NOT IN `, to)
+			dissolvedAt(&b, to)
+			b.add(` THEN 1 ELSE 0 END)`+population, whereArgs...)
+			return q.queryRow(ctx, b.b.String(), b.args...).Scan(&customers, &activeStart, &retained, &priorCustomers, &activeEnd)
+		},
+		// Their moments, in the window and the one before: for every
+		// customer from the running totals per touchpoint and day, for a
+		// segment from each customer's daily totals.
+		func() error {
+			table, cond, args := `moment_stats`, "", []any(nil)
+			if f.Segment != "" {
+				table = `customer_day_stats`
+				cond, args = in("customer_id")
+			}
+			return q.queryRow(ctx, `SELECT SUM(CASE WHEN day >= ? THEN moments ELSE 0 END), SUM(CASE WHEN day >= ? THEN rated ELSE 0 END),
+					COALESCE(SUM(CASE WHEN day >= ? THEN rating_sum END), 0),
+					SUM(CASE WHEN day >= ? THEN magic ELSE 0 END), SUM(CASE WHEN day >= ? THEN misery ELSE 0 END),
+					COALESCE(SUM(CASE WHEN day >= ? THEN revenue END), 0), COALESCE(SUM(CASE WHEN day < ? THEN revenue END), 0),
+					COALESCE(SUM(CASE WHEN day >= ? THEN cost END), 0)
+				FROM `+table+` WHERE day >= ? AND day < ?`+cond,
+				append([]any{fromDay, fromDay, fromDay, fromDay, fromDay, fromDay, fromDay, fromDay, priorFromDay, toDay}, args...)...).
+				Scan(&moments, &rated, &ratingSum, &magic, &misery, &revenue, &prior, &cost)
+		},
+		// Who bought, and who bought again.
+		func() error {
+			cond, args := in("customer_id")
+			return q.queryRow(ctx, `SELECT COUNT(*), SUM(CASE WHEN n >= 2 THEN 1 ELSE 0 END) FROM (SELECT customer_id, SUM(purchases) AS n
+				FROM customer_day_stats WHERE purchases > 0 AND day >= ? AND day < ?`+cond+` GROUP BY customer_id) b`,
+				append([]any{fromDay, toDay}, args...)...).Scan(&buyers, &repeat)
+		},
+		// What the customers not dissolved at the end held then.
+		func() error {
+			cond, args := in("customer_id")
+			var b sqlBuilder
+			b.add(`SELECT SUM(CASE WHEN n > 1 THEN 1 ELSE 0 END), COALESCE(SUM(n), 0) FROM (SELECT customer_id, COUNT(DISTINCT product) AS n
+				FROM holdings WHERE started_at < ? AND (ended_at IS NULL OR ended_at >= ?)
+					AND customer_id IN (SELECT id FROM customers WHERE created_at < ?) AND customer_id NOT IN `, to, to, to)
+			dissolvedAt(&b, to)
+			b.add(cond+` GROUP BY customer_id) h`, args...)
+			return q.queryRow(ctx, b.b.String(), b.args...).Scan(&multi, &products)
+		},
+		// The new customers they referred.
+		func() error {
+			cond, args := in("referred_by")
+			return q.queryRow(ctx, `SELECT COUNT(*), COUNT(DISTINCT referred_by) FROM customers
+				WHERE referred_by IS NOT NULL AND created_at >= ? AND created_at < ?`+cond,
+				append([]any{from, to}, args...)...).Scan(&referrals, &referrers)
+		},
+	}
+	errs := make([]error, len(queries))
+	var wg sync.WaitGroup
+	for i, query := range queries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = query()
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+
 	out.Customers = int(customers)
 	out.Satisfaction = rapport.OutcomeSatisfaction{Moments: int(moments), Rated: int(rated),
 		MeanRating: ratio(ratingSum, float64(rated)), MagicRate: ratio(float64(magic), float64(moments)),
@@ -129,7 +176,7 @@ func (s *OutcomeService) Outcomes(ctx context.Context, f rapport.OutcomeFilter) 
 		Rate: ratio(float64(referrers), float64(customers))}
 	g := &out.RevenueGrowth
 	g.Revenue, g.PerCustomer = revenue, ratio(revenue, float64(customers))
-	g.PriorCustomers, g.PriorRevenue, g.PriorPerCustomer = int(priorCustomers), priorRevenue, ratio(priorRevenue, float64(priorCustomers))
+	g.PriorCustomers, g.PriorRevenue, g.PriorPerCustomer = int(priorCustomers), prior, ratio(prior, float64(priorCustomers))
 	if g.PerCustomer != nil && g.PriorPerCustomer != nil && *g.PriorPerCustomer > 0 {
 		growth := *g.PerCustomer / *g.PriorPerCustomer - 1
 		g.Growth = &growth

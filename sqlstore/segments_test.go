@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -410,6 +411,25 @@ func TestIncrementalMeasuresMatchRebuild(t *testing.T) {
 			}
 			return out
 		}
+		dayTotals := func() string {
+			var out strings.Builder
+			rows, err := s.raw.Query(`SELECT customer_id, day, moments, rated, rating_sum, magic, misery, purchases, revenue, cost
+				FROM customer_day_stats ORDER BY customer_id, day`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var id string
+				var day, moments, rated, magic, misery, purchases int64
+				var ratingSum, revenue, cost float64
+				if err := rows.Scan(&id, &day, &moments, &rated, &ratingSum, &magic, &misery, &purchases, &revenue, &cost); err != nil {
+					t.Fatal(err)
+				}
+				fmt.Fprintln(&out, id, day, moments, rated, ratingSum, magic, misery, purchases, math.Round(revenue*100), math.Round(cost*100))
+			}
+			return out.String()
+		}
 		for _, days := range []int{0, 10, 40, 100} {
 			s.clock.Add(epoch.Add(time.Duration(days) * 24 * time.Hour).Sub(s.clock.Now()))
 			f.now = s.clock.Now()
@@ -431,8 +451,12 @@ func TestIncrementalMeasuresMatchRebuild(t *testing.T) {
 					t.Errorf("day %d %s: measures =\n%s\nwant\n%s", days, fc.c.Name, show(h.Measures), show(want))
 				}
 			}
+			keptDays := dayTotals()
 			if err := s.db.RebuildCustomerMeasures(ctx); err != nil {
 				t.Fatalf("RebuildCustomerMeasures = %v", err)
+			}
+			if got := dayTotals(); got != keptDays || keptDays == "" {
+				t.Errorf("day %d: daily totals kept\n%s\nrebuilt\n%s", days, keptDays, got)
 			}
 			rebuilt := snapshot()
 			for id, v := range rebuilt {

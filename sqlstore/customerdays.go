@@ -1,0 +1,121 @@
+package sqlstore
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/rapport-crm/rapport"
+)
+
+// customerDay is one row of customer_day_stats.
+type customerDay struct {
+	customer string
+	day      int64
+}
+
+// customerDayTotals are a customer's moments of one day, summed.
+type customerDayTotals struct {
+	moments, rated, magic, misery, purchases int64
+	ratingSum, revenue, cost                 float64
+}
+
+// customerDayColumns are customer_day_stats' totals, in the order of customerDayTotals.
+const customerDayColumns = `moments, rated, rating_sum, magic, misery, purchases, revenue, cost`
+
+// addCustomerDays adds newly recorded moments to each customer's daily
+// totals, in key order so that concurrent writers on PostgreSQL take row
+// locks in the same order.
+func addCustomerDays(ctx context.Context, tx *tx, ms []*rapport.Moment) error {
+	groups := map[customerDay]*customerDayTotals{}
+	for _, m := range ms {
+		k := customerDay{m.CustomerID, dayOf(m.OccurredAt)}
+		g := groups[k]
+		if g == nil {
+			g = &customerDayTotals{}
+			groups[k] = g
+		}
+		g.moments++
+		if m.Rating != nil {
+			g.rated++
+			g.ratingSum += float64(*m.Rating)
+		}
+		switch m.Outcome {
+		case rapport.OutcomeMagic:
+			g.magic++
+		case rapport.OutcomeMisery:
+			g.misery++
+		}
+		if m.Revenue > 0 {
+			g.purchases++
+		}
+		g.revenue += m.Revenue
+		g.cost += m.Cost
+	}
+	keys := make([]customerDay, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].customer != keys[j].customer {
+			return keys[i].customer < keys[j].customer
+		}
+		return keys[i].day < keys[j].day
+	})
+	var set strings.Builder
+	for i, c := range splitColumns(customerDayColumns) {
+		if i > 0 {
+			set.WriteString(", ")
+		}
+		set.WriteString(c + " = customer_day_stats." + c + " + excluded." + c)
+	}
+	const perRow = 10
+	for start := 0; start < len(keys); start += insertChunk {
+		chunk := keys[start:min(start+insertChunk, len(keys))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO customer_day_stats (customer_id, day, ` + customerDayColumns + `) VALUES `)
+		args := make([]any, 0, len(chunk)*perRow)
+		for i, k := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + placeholders(perRow) + ")")
+			g := groups[k]
+			args = append(args, k.customer, k.day, g.moments, g.rated, g.ratingSum, g.magic, g.misery, g.purchases, g.revenue, g.cost)
+		}
+		q.WriteString(` ON CONFLICT (customer_id, day) DO UPDATE SET ` + set.String())
+		if _, err := tx.exec(ctx, q.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rebuildCustomerDays recomputes every customer's daily totals from the moments.
+func rebuildCustomerDays(ctx context.Context, tx *tx) error {
+	if _, err := tx.exec(ctx, `DELETE FROM customer_day_stats`); err != nil {
+		return err
+	}
+	_, err := tx.exec(ctx, `INSERT INTO customer_day_stats (customer_id, day, `+customerDayColumns+`)
+		SELECT customer_id, occurred_at / 86400000000, COUNT(*), COUNT(rating), COALESCE(SUM(rating), 0),
+			SUM(CASE WHEN outcome = 'magic' THEN 1 ELSE 0 END), SUM(CASE WHEN outcome = 'misery' THEN 1 ELSE 0 END),
+			SUM(CASE WHEN revenue > 0 THEN 1 ELSE 0 END), SUM(revenue), SUM(cost)
+		FROM moments
+		GROUP BY customer_id, occurred_at / 86400000000`)
+	return err
+}
+
+// recomputeCustomerDay recomputes one customer's totals of one day from
+// their moments.
+func recomputeCustomerDay(ctx context.Context, tx *tx, k customerDay) error {
+	if _, err := tx.exec(ctx, `DELETE FROM customer_day_stats WHERE customer_id = ? AND day = ?`, k.customer, k.day); err != nil {
+		return err
+	}
+	_, err := tx.exec(ctx, `INSERT INTO customer_day_stats (customer_id, day, `+customerDayColumns+`)
+		SELECT customer_id, CAST(? AS BIGINT), COUNT(*), COUNT(rating), COALESCE(SUM(rating), 0),
+			SUM(CASE WHEN outcome = 'magic' THEN 1 ELSE 0 END), SUM(CASE WHEN outcome = 'misery' THEN 1 ELSE 0 END),
+			SUM(CASE WHEN revenue > 0 THEN 1 ELSE 0 END), SUM(revenue), SUM(cost)
+		FROM moments WHERE customer_id = ? AND occurred_at >= ? AND occurred_at < ?
+		GROUP BY customer_id`, k.day, k.customer, k.day*dayMicros, (k.day+1)*dayMicros)
+	return err
+}
