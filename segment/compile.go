@@ -19,11 +19,14 @@ type Options struct {
 	Contains func(column string) string
 }
 
-// Query is a compiled rule: a condition over customers c LEFT JOIN
-// customer_measures m, written with ? placeholders, and its arguments.
+// Query is a compiled rule: a condition over customer_measures m, written
+// with ? placeholders, and its arguments. A rule on custom attributes also
+// reads customers c, joined on c.id = m.customer_id.
 type Query struct {
 	Where string
 	Args  []any
+	// Customers says the condition reads customers c as well.
+	Customers bool
 }
 
 // numberParam is how a number goes into SQL: as a double whatever the
@@ -47,13 +50,14 @@ func (r *Rule) Compile(o Options) (Query, error) {
 	if err := c.node(r.Root); err != nil {
 		return Query{}, err
 	}
-	return Query{Where: c.b.String(), Args: c.args}, nil
+	return Query{Where: c.b.String(), Args: c.args, Customers: c.customers}, nil
 }
 
 type compiler struct {
-	o    Options
-	b    strings.Builder
-	args []any
+	o         Options
+	b         strings.Builder
+	args      []any
+	customers bool
 }
 
 func (c *compiler) w(s string) { c.b.WriteString(s) }
@@ -192,6 +196,7 @@ func (c *compiler) time(n *Comparison) error {
 // JSON string every quote is escaped. The same holds for nested objects, so
 // keep attributes flat.
 func (c *compiler) attribute(n *Comparison) error {
+	c.customers = true
 	key, err := json.Marshal(n.Attr)
 	if err != nil {
 		return errorf(n.Pos, "the attribute's name cannot be encoded")

@@ -25,8 +25,9 @@ type Field struct {
 	// Values are the values of an enum field.
 	Values []string `json:"values,omitempty"`
 	Doc    string   `json:"doc"`
-	// column is the SQL expression over customers c LEFT JOIN
-	// customer_measures m; nullable says it may be NULL.
+	// column is the SQL expression over customer_measures m (which copies
+	// the profile fields rules test) or, for attributes only, customers c;
+	// nullable says it may be NULL.
 	column   string
 	nullable bool
 }
@@ -35,11 +36,11 @@ type Field struct {
 var fields = func() map[string]*Field {
 	m := map[string]*Field{}
 	for _, f := range []*Field{
-		{Name: "stage", Kind: KindEnum, Values: rapport.Stages, column: "c.stage", Doc: "the relationship stage"},
-		{Name: "kind", Kind: KindEnum, Values: []string{rapport.KindPerson, rapport.KindOrganisation}, column: "c.kind", Doc: "person or organisation"},
-		{Name: "owner", Kind: KindText, column: "c.owner_id", nullable: true, Doc: "the id of the member of staff who owns the relationship; null when nobody does"},
-		{Name: "referred_by", Kind: KindText, column: "c.referred_by", nullable: true, Doc: "the id of the customer who referred them; null when nobody did"},
-		{Name: "created", Kind: KindTime, column: "c.created_at", Doc: `when they became a customer: a date ("2026-01-31"), an RFC 3339 time, or days ago ("-90d")`},
+		{Name: "stage", Kind: KindEnum, Values: rapport.Stages, column: "m.stage", Doc: "the relationship stage"},
+		{Name: "kind", Kind: KindEnum, Values: []string{rapport.KindPerson, rapport.KindOrganisation}, column: "m.kind", Doc: "person or organisation"},
+		{Name: "owner", Kind: KindText, column: "m.owner_id", nullable: true, Doc: "the id of the member of staff who owns the relationship; null when nobody does"},
+		{Name: "referred_by", Kind: KindText, column: "m.referred_by", nullable: true, Doc: "the id of the customer who referred them; null when nobody did"},
+		{Name: "created", Kind: KindTime, column: "m.created_at", Doc: `when they became a customer: a date ("2026-01-31"), an RFC 3339 time, or days ago ("-90d")`},
 		{Name: "attributes", Kind: KindAttribute, column: "c.attributes", Doc: `a custom attribute, as attributes.region or attributes."key with spaces": =, != and in only`},
 		{Name: "health", Kind: KindNumber, column: "m.health", nullable: true, Doc: "the health score, 0 to 100"},
 		{Name: "risk", Kind: KindNumber, column: "m.risk", nullable: true, Doc: "the dissolution risk score, 0 to 100"},

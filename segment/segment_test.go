@@ -16,27 +16,27 @@ func TestCompile(t *testing.T) {
 		args  []any
 	}{
 		{`stage = "commitment" and rating_90d < 3.5`,
-			`((c.stage = ?) AND (m.rating_90d IS NOT NULL AND m.rating_90d < CAST(? AS DOUBLE PRECISION)))`,
+			`((m.stage = ?) AND (m.rating_90d IS NOT NULL AND m.rating_90d < CAST(? AS DOUBLE PRECISION)))`,
 			[]any{"commitment", 3.5}},
 		{`STAGE == 'expansion' OR Kind <> "person"`,
-			`((c.stage = ?) OR (c.kind <> ?))`, []any{"expansion", "person"}},
+			`((m.stage = ?) OR (m.kind <> ?))`, []any{"expansion", "person"}},
 		{`not (health >= 70 or risk > 50) and holdings = 2`,
 			`((NOT ((m.health IS NOT NULL AND m.health >= CAST(? AS DOUBLE PRECISION)) OR (m.risk IS NOT NULL AND m.risk > CAST(? AS DOUBLE PRECISION)))) AND (COALESCE(m.holdings, 0) = CAST(? AS DOUBLE PRECISION)))`,
 			[]any{70.0, 50.0, 2.0}},
 		{`a or b`, "", nil}, // unknown field: see TestParseErrors
-		{`stage in ["awareness", "exploration"]`, `(c.stage IN (?, ?))`, []any{"awareness", "exploration"}},
-		{`owner not in ["u1"]`, `(c.owner_id IS NOT NULL AND c.owner_id NOT IN (?))`, []any{"u1"}},
-		{`owner = null`, `(c.owner_id IS NULL)`, nil},
-		{`referred_by != null`, `(c.referred_by IS NOT NULL)`, nil},
-		{`owner != "u1"`, `(c.owner_id IS NOT NULL AND c.owner_id <> ?)`, []any{"u1"}},
+		{`stage in ["awareness", "exploration"]`, `(m.stage IN (?, ?))`, []any{"awareness", "exploration"}},
+		{`owner not in ["u1"]`, `(m.owner_id IS NOT NULL AND m.owner_id NOT IN (?))`, []any{"u1"}},
+		{`owner = null`, `(m.owner_id IS NULL)`, nil},
+		{`referred_by != null`, `(m.referred_by IS NOT NULL)`, nil},
+		{`owner != "u1"`, `(m.owner_id IS NOT NULL AND m.owner_id <> ?)`, []any{"u1"}},
 		{`moments_30d > 0 and misery_90d >= 2 and revenue_365d < -1.5`,
 			`(((COALESCE(m.moments_30d, 0) > CAST(? AS DOUBLE PRECISION)) AND (COALESCE(m.misery_90d, 0) >= CAST(? AS DOUBLE PRECISION))) AND (COALESCE(m.revenue_365d, 0) < CAST(? AS DOUBLE PRECISION)))`,
 			[]any{0.0, 2.0, -1.5}},
-		{`created = "2026-01-31"`, `(c.created_at >= ? AND c.created_at < ?)`,
+		{`created = "2026-01-31"`, `(m.created_at >= ? AND m.created_at < ?)`,
 			[]any{time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC).UnixMicro(), time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC).UnixMicro()}},
-		{`created <= "2026-01-31"`, `(c.created_at < ?)`, []any{time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC).UnixMicro()}},
-		{`created > "2026-01-31T10:00:00+01:00"`, `(c.created_at >= ?)`, []any{time.Date(2026, 1, 31, 9, 0, 0, 1000, time.UTC).UnixMicro()}},
-		{`created >= "-90d"`, `(c.created_at >= ?)`, []any{now.AddDate(0, 0, -90).UnixMicro()}},
+		{`created <= "2026-01-31"`, `(m.created_at < ?)`, []any{time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC).UnixMicro()}},
+		{`created > "2026-01-31T10:00:00+01:00"`, `(m.created_at >= ?)`, []any{time.Date(2026, 1, 31, 9, 0, 0, 1000, time.UTC).UnixMicro()}},
+		{`created >= "-90d"`, `(m.created_at >= ?)`, []any{now.AddDate(0, 0, -90).UnixMicro()}},
 		{`attributes.region = "North West"`, `((instr(c.attributes, ?) > 0))`, []any{`"region":"North West"`}},
 		{`attributes."opt in" = true`, `(((instr(c.attributes, ?) > 0) OR (instr(c.attributes, ?) > 0)))`, []any{`"opt in":true,`, `"opt in":true}`}},
 		{`attributes.region != "north"`, `((instr(c.attributes, ?) > 0) AND NOT ((instr(c.attributes, ?) > 0)))`, []any{`"region":`, `"region":"north"`}},
@@ -64,6 +64,10 @@ func TestCompile(t *testing.T) {
 		}
 		if q.Where != tt.where || !slices.Equal(q.Args, tt.args) {
 			t.Errorf("Compile(%q) =\n  %s %#v\nwant\n  %s %#v", tt.rule, q.Where, q.Args, tt.where, tt.args)
+		}
+		// Only a rule on attributes needs the customers table joined.
+		if want := strings.Contains(tt.where, "c.attributes"); q.Customers != want {
+			t.Errorf("Compile(%q).Customers = %v; want %v", tt.rule, q.Customers, want)
 		}
 	}
 }

@@ -84,6 +84,11 @@ func (s *CustomerService) CreateCustomer(ctx context.Context, c *rapport.Custome
 		if err == nil && c.Stage != "" {
 			err = recordStageChange(ctx, tx, c.ID, "", c.Stage, "created", rapport.ActorID(ctx))
 		}
+		if err != nil {
+			return err
+		}
+		// Measured at once, so that segments see every customer from the start.
+		_, err = refreshCustomers(ctx, tx, []string{c.ID}, false)
 		return err
 	})
 }
@@ -115,6 +120,12 @@ func (s *CustomerService) UpdateCustomer(ctx context.Context, id string, u rappo
 		if tx.d.uniqueViolation(err) {
 			return rapport.Errorf(rapport.ECONFLICT, "A customer with the external id %q exists already.", c.ExternalID)
 		}
+		if err != nil {
+			return err
+		}
+		// Segment rules read these from the measures' copy.
+		_, err = tx.exec(ctx, `UPDATE customer_measures SET kind = ?, owner_id = ?, referred_by = ? WHERE customer_id = ?`,
+			c.Kind, nullString(c.OwnerID), nullString(c.ReferredBy), id)
 		return err
 	})
 	return c, err

@@ -64,8 +64,12 @@ const measureColumns = `health, risk, health_factors, risk_factors, moments_30d,
 	rated_90d, rating_90d, rated_prior_90d, rating_prior_90d, magic_90d, misery_30d, misery_90d, holdings, revenue_365d,
 	cost_365d, referrals, last_moment_at, computed_at, due_at, misery_recent`
 
-// measureColumnCount counts measureColumns plus customer_id.
-const measureColumnCount = 23
+// profileColumns are the customer's profile fields that customer_measures
+// copies for segment rules, stored with the figures.
+const profileColumns = `stage, kind, owner_id, referred_by, created_at`
+
+// measureColumnCount counts measureColumns and profileColumns plus customer_id.
+const measureColumnCount = 28
 
 func findHealth(ctx context.Context, q querier, customerID string) (*rapport.CustomerHealth, error) {
 	var (
@@ -331,10 +335,12 @@ func refreshCustomersWith(ctx context.Context, tx *tx, ids []string, infer bool,
 // customerFacts is what is known of one customer as of now, for their
 // measures, scores and stage.
 type customerFacts struct {
-	id         string
-	now        int64
-	created    int64
-	stage      string
+	id      string
+	now     int64
+	created int64
+	stage   string
+	// The profile fields segment rules test, copied into customer_measures.
+	profile    customerProfile
 	stageSince int64
 	// From customer_stages; live facts only.
 	manual   bool
@@ -357,6 +363,13 @@ type customerFacts struct {
 	nextHoldingChange  int64
 	referrals          int64
 	misery             []miseryAt
+}
+
+// customerProfile is what customer_measures copies of the customer's
+// profile besides the stage and when they joined.
+type customerProfile struct {
+	kind              string
+	owner, referredBy sql.NullString
 }
 
 type miseryAt struct {
@@ -388,12 +401,12 @@ func gatherFacts(ctx context.Context, q querier, ids []string, now time.Time, hi
 	byID := map[string]*customerFacts{}
 	var out []*customerFacts
 
-	customers := `SELECT c.id, c.created_at, c.stage,
+	customers := `SELECT c.id, c.created_at, c.kind, c.owner_id, c.referred_by, c.stage,
 			COALESCE((SELECT MAX(s.changed_at) FROM stage_changes s WHERE s.customer_id = c.id AND s.changed_at <= ?), c.created_at)
 		FROM customers c WHERE c.id IN (` + in + `) ORDER BY c.id`
 	args := append([]any{nowUS}, idArgs...)
 	if historical {
-		customers = `SELECT c.id, c.created_at,
+		customers = `SELECT c.id, c.created_at, c.kind, c.owner_id, c.referred_by,
 				COALESCE((SELECT s.to_stage FROM stage_changes s WHERE s.customer_id = c.id AND s.changed_at <= ?
 					ORDER BY s.changed_at DESC, s.id DESC LIMIT 1), c.stage),
 				COALESCE((SELECT MAX(s.changed_at) FROM stage_changes s WHERE s.customer_id = c.id AND s.changed_at <= ?), c.created_at)
@@ -402,7 +415,7 @@ func gatherFacts(ctx context.Context, q querier, ids []string, now time.Time, hi
 	}
 	err := eachRow(ctx, q, customers, args, func(rows *sql.Rows) error {
 		f := &customerFacts{now: nowUS}
-		if err := rows.Scan(&f.id, &f.created, &f.stage, &f.stageSince); err != nil {
+		if err := rows.Scan(&f.id, &f.created, &f.profile.kind, &f.profile.owner, &f.profile.referredBy, &f.stage, &f.stageSince); err != nil {
 			return err
 		}
 		byID[f.id] = f
@@ -484,6 +497,7 @@ func gatherFacts(ctx context.Context, q querier, ids []string, now time.Time, hi
 				}
 				if c := byID[id]; c != nil {
 					f.id, f.now, f.created, f.stage, f.stageSince, f.manual, f.proposal = c.id, c.now, c.created, c.stage, c.stageSince, c.manual, c.proposal
+					f.profile = c.profile
 					f.last, f.oldest30, f.oldest90, f.oldestPrior, f.oldest365, f.future = last.Int64, o30.Int64, o90.Int64, oPrior.Int64, o365.Int64, future.Int64
 					*c = f
 				}
@@ -664,6 +678,9 @@ func loadMiseryWeights(ctx context.Context, q querier) (miseryWeights, error) {
 // measuredCustomer is one row of customer_measures.
 type measuredCustomer struct {
 	id                   string
+	stage                string
+	created              int64
+	profile              customerProfile
 	health, risk         analytics.Score
 	m                    rapport.CustomerMeasures
 	ratedPrior           int
@@ -706,7 +723,7 @@ func (f *customerFacts) relationshipFacts(weights miseryWeights) analytics.Relat
 // measure works out a customer's figures, scores and when they next change.
 func measure(f *customerFacts, weights miseryWeights, rules rapport.StageRules) measuredCustomer {
 	rf := f.relationshipFacts(weights)
-	mc := measuredCustomer{id: f.id, health: analytics.Health(rf), risk: analytics.Risk(rf), last: f.last, computed: f.now,
+	mc := measuredCustomer{id: f.id, stage: f.stage, created: f.created, profile: f.profile, health: analytics.Health(rf), risk: analytics.Risk(rf), last: f.last, computed: f.now,
 		ratedPrior: int(f.ratedPrior)}
 	mc.m = rapport.CustomerMeasures{
 		Moments30d: int(f.m30), Moments90d: int(f.m90), Moments365d: int(f.m365), Rated90d: int(f.rated90),
@@ -803,16 +820,17 @@ func storeMeasures(ctx context.Context, tx *tx, rows []measuredCustomer) error {
 		args = append(args, r.id, r.health.Value, r.risk.Value, r.healthJSON, r.riskJSON, r.m.Moments30d, r.m.Moments90d,
 			r.m.Moments365d, r.m.Rated90d, nullFloat(r.m.Rating90d), r.ratedPrior, nullFloat(r.m.RatingPrior90d), r.m.Magic90d,
 			r.m.Misery30d, r.m.Misery90d, r.m.Holdings, r.m.Revenue365d, r.m.Cost365d, r.m.Referrals, last,
-			r.computed, r.due, r.miseryJSON)
+			r.computed, r.due, r.miseryJSON,
+			r.stage, r.profile.kind, r.profile.owner, r.profile.referredBy, r.created)
 	}
 	set := ""
-	for i, col := range splitColumns(measureColumns) {
+	for i, col := range splitColumns(measureColumns + ", " + profileColumns) {
 		if i > 0 {
 			set += ", "
 		}
 		set += col + " = excluded." + col
 	}
-	_, err := tx.exec(ctx, `INSERT INTO customer_measures (customer_id, `+measureColumns+`) VALUES `+string(values)+
+	_, err := tx.exec(ctx, `INSERT INTO customer_measures (customer_id, `+measureColumns+`, `+profileColumns+`) VALUES `+string(values)+
 		` ON CONFLICT (customer_id) DO UPDATE SET `+set, args...)
 	return err
 }

@@ -77,10 +77,15 @@ func TestCustomerHealth(t *testing.T) {
 			t.Errorf("after 200 silent days: risk %d %s, measures %s; want 15 with silence", h.Risk, show(h.RiskFactors), show(h.Measures))
 		}
 
-		// A customer never measured is measured when asked for.
+		// A new customer is measured as they are added, so that segments
+		// see them; one never measured (added by a bulk load, or before
+		// measures existed) is measured when asked for.
 		bo := s.customer(t, &rapport.Customer{Name: "Bo"})
-		if n := s.count(t, "customer_measures", "customer_id = '"+bo.ID+"'"); n != 0 {
-			t.Fatalf("a new customer has %d measures rows; want 0 until measured", n)
+		if n := s.count(t, "customer_measures", "customer_id = '"+bo.ID+"' AND stage = '"+bo.Stage+"'"); n != 1 || bo.Stage == "" {
+			t.Fatalf("a new customer in stage %q has %d measures rows in that stage; want 1", bo.Stage, n)
+		}
+		if _, err := s.raw.Exec(`DELETE FROM customer_measures WHERE customer_id = '` + bo.ID + `'`); err != nil {
+			t.Fatal(err)
 		}
 		if h, err := r.health.CustomerHealth(ctx, bo.ID); err != nil || h.Risk != 5 || h.Health != 50 {
 			t.Errorf("CustomerHealth(new) = %s, %v; want risk 5, health 50", show(h), err)

@@ -35,19 +35,33 @@ func (s *sqlBuilder) add(sql string, args ...any) {
 }
 
 // dissolvedAt selects the customers whose relationship stood dissolved just
-// before t: whose latest stage change before t was to dissolution.
+// before t: whose latest stage change before t was to dissolution. It reads
+// only the changes to dissolution (a small share), each with one look at
+// the customer's later changes.
 func dissolvedAt(b *sqlBuilder, t int64) {
-	b.add(`(SELECT DISTINCT s.customer_id FROM stage_changes s
+	b.add(`(SELECT s.customer_id FROM stage_changes s
 		WHERE s.to_stage = 'dissolution' AND s.changed_at < ?
 		AND NOT EXISTS (SELECT 1 FROM stage_changes s2 WHERE s2.customer_id = s.customer_id
 			AND s2.changed_at < ? AND s2.changed_at > s.changed_at))`, t, t)
 }
 
+// outcomePart is one aggregate query of the outcomes report: one row, read
+// into its targets.
+type outcomePart struct {
+	b       sqlBuilder
+	targets []any
+}
+
 // Outcomes measures the outcomes of every customer, or a segment's (as it
 // stands now), over a window of whole UTC days; see docs/relationships.md
-// for the definition of every figure. It runs a few aggregate queries, each
-// a single pass over one table (customers, their daily totals, holdings),
-// limited to the segment's customers by a membership test worked out once.
+// for the definition of every figure.
+//
+// The report is a handful of one-row aggregates, none of which reads every
+// customer: who had joined by a day is counted on an index, and who stood
+// dissolved is worked out from the changes to dissolution alone, then
+// subtracted. For everyone the parts run at once on the read pool; for a
+// segment they run as one statement that evaluates the rule once, into a
+// materialised list of members that every part reads.
 func (s *OutcomeService) Outcomes(ctx context.Context, f rapport.OutcomeFilter) (*rapport.Outcomes, error) {
 	fromDay, toDay, err := dayWindow(rapport.ReportFilter{From: f.From, To: f.To}, s.db.now())
 	if err != nil {
@@ -60,9 +74,11 @@ func (s *OutcomeService) Outcomes(ctx context.Context, f rapport.OutcomeFilter) 
 	out := &rapport.Outcomes{From: dayStart(fromDay), To: dayStart(toDay)}
 	out.RevenueGrowth.PriorFrom = fromMicros(priorFrom)
 
-	// in limits a query to the population: " AND col IN (…)" for a segment.
-	in := func(col string) (string, []any) { return "", nil }
-	population, whereArgs := ` FROM customers c`, []any(nil)
+	// people is the population with its join dates: every customer, or the
+	// segment's members (p, materialised below); member limits a column to
+	// the population.
+	people, member := "customers", func(string) string { return "" }
+	var with sqlBuilder
 	if f.Segment != "" {
 		sg, err := findSegment(ctx, q, f.Segment)
 		if err != nil {
@@ -73,97 +89,112 @@ func (s *OutcomeService) Outcomes(ctx context.Context, f rapport.OutcomeFilter) 
 			return nil, err
 		}
 		out.Segment = &rapport.SegmentRef{ID: sg.ID, Name: sg.Name, Rule: sg.Rule}
-		population, whereArgs = segmentFrom+` WHERE `+cq.Where, cq.Args
-		in = func(col string) (string, []any) {
-			return ` AND ` + col + ` IN (SELECT c.id` + segmentFrom + ` WHERE ` + cq.Where + `)`, cq.Args
+		with.add(`WITH p AS MATERIALIZED (SELECT m.customer_id AS id, m.created_at`+segmentFrom(cq)+` WHERE `+cq.Where+`) `, cq.Args...)
+		people = "p"
+		member = func(col string) string { return ` AND ` + col + ` IN (SELECT id FROM p)` }
+	}
+
+	var (
+		joinedByTo, joinedByFrom                               nullableCount
+		dissolvedFrom, dissolvedTo, dissolvedPrior, leftOrGone nullableCount
+		moments, rated, magic, misery, buyers, repeat          nullableCount
+		multi, products, referrals, referrers                  nullableCount
+		ratingSum, revenue, prior, cost                        float64
+	)
+	var parts []*outcomePart
+	part := func(targets ...any) *outcomePart {
+		p := &outcomePart{targets: targets}
+		parts = append(parts, p)
+		return p
+	}
+
+	// Who had joined by the start and by the end.
+	p := part(&joinedByTo, &joinedByFrom)
+	p.b.add(`SELECT (SELECT COUNT(*) FROM `+people+` WHERE created_at < ?), (SELECT COUNT(*) FROM `+people+` WHERE created_at < ?)`, to, from)
+
+	// Who stood dissolved at the start, the end and the start of the prior
+	// window, and who of those who had joined by the start was dissolved at
+	// the start or the end. A dissolution lasts from its change until the
+	// customer's next change; whoever stood dissolved at a time had joined
+	// before it, so these are subtracted from the counts of who had joined.
+	covers := func(t int64) (string, []any) {
+		return `since < ? AND (until IS NULL OR until >= ?)`, []any{t, t}
+	}
+	p = part(&dissolvedFrom, &dissolvedTo, &dissolvedPrior, &leftOrGone)
+	cf, af := covers(from)
+	ct, at := covers(to)
+	cp, ap := covers(priorFrom)
+	p.b.add(`SELECT COUNT(DISTINCT CASE WHEN `+cf+` THEN customer_id END), `, af...)
+	p.b.add(`COUNT(DISTINCT CASE WHEN `+ct+` THEN customer_id END), `, at...)
+	p.b.add(`COUNT(DISTINCT CASE WHEN `+cp+` THEN customer_id END), `, ap...)
+	p.b.add(`COUNT(DISTINCT CASE WHEN (`+cf+`) OR (created_at < ? AND `+ct+`) THEN customer_id END)`, append(append(af, from), at...)...)
+	p.b.add(` FROM (SELECT s.customer_id, s.changed_at AS since, c.created_at,
+			(SELECT MIN(s2.changed_at) FROM stage_changes s2 WHERE s2.customer_id = s.customer_id AND s2.changed_at > s.changed_at) AS until
+		FROM stage_changes s JOIN `+people+` c ON c.id = s.customer_id
+		WHERE s.to_stage = 'dissolution' AND s.changed_at < ?) d`, to)
+
+	// Their moments, in the window and the one before: for every customer
+	// from the running totals per touchpoint and day, for a segment from
+	// each customer's daily totals.
+	table := `moment_stats`
+	if f.Segment != "" {
+		table = `customer_day_stats`
+	}
+	p = part(&moments, &rated, &ratingSum, &magic, &misery, &revenue, &prior, &cost)
+	p.b.add(`SELECT SUM(CASE WHEN day >= ? THEN moments ELSE 0 END), SUM(CASE WHEN day >= ? THEN rated ELSE 0 END),
+			COALESCE(SUM(CASE WHEN day >= ? THEN rating_sum END), 0),
+			SUM(CASE WHEN day >= ? THEN magic ELSE 0 END), SUM(CASE WHEN day >= ? THEN misery ELSE 0 END),
+			COALESCE(SUM(CASE WHEN day >= ? THEN revenue END), 0), COALESCE(SUM(CASE WHEN day < ? THEN revenue END), 0),
+			COALESCE(SUM(CASE WHEN day >= ? THEN cost END), 0)
+		FROM `+table+` WHERE day >= ? AND day < ?`+member("customer_id"),
+		fromDay, fromDay, fromDay, fromDay, fromDay, fromDay, fromDay, fromDay, priorFromDay, toDay)
+
+	// Who bought, and who bought again.
+	p = part(&buyers, &repeat)
+	p.b.add(`SELECT COUNT(*), SUM(CASE WHEN n >= 2 THEN 1 ELSE 0 END) FROM (SELECT customer_id, SUM(purchases) AS n
+		FROM customer_day_stats WHERE purchases > 0 AND day >= ? AND day < ?`+member("customer_id")+` GROUP BY customer_id) b`,
+		fromDay, toDay)
+
+	// What the customers who had joined and were not dissolved at the end
+	// held then.
+	p = part(&multi, &products)
+	p.b.add(`SELECT SUM(CASE WHEN n > 1 THEN 1 ELSE 0 END), COALESCE(SUM(n), 0) FROM (SELECT customer_id, COUNT(DISTINCT product) AS n
+		FROM holdings WHERE started_at < ? AND (ended_at IS NULL OR ended_at >= ?)
+			AND customer_id NOT IN (SELECT id FROM customers WHERE created_at >= ?) AND customer_id NOT IN `, to, to, to)
+	dissolvedAt(&p.b, to)
+	p.b.add(member("customer_id") + ` GROUP BY customer_id) h`)
+
+	// The new customers they referred.
+	p = part(&referrals, &referrers)
+	p.b.add(`SELECT COUNT(*), COUNT(DISTINCT referred_by) FROM customers
+		WHERE referred_by IS NOT NULL AND created_at >= ? AND created_at < ?`+member("referred_by"), from, to)
+
+	if f.Segment == "" {
+		if err := runParts(ctx, q, parts); err != nil {
+			return nil, err
+		}
+	} else {
+		// One statement: the parts cross-joined, each one row.
+		var all sqlBuilder
+		var targets []any
+		all.add(with.b.String()+`SELECT * FROM `, with.args...)
+		for i, p := range parts {
+			if i > 0 {
+				all.add(` CROSS JOIN `)
+			}
+			all.add(`(`+p.b.b.String()+`) AS part`+strconv.Itoa(i), p.b.args...)
+			targets = append(targets, p.targets...)
+		}
+		if err := q.queryRow(ctx, all.b.String(), all.args...).Scan(targets...); err != nil {
+			return nil, err
 		}
 	}
 
-	// The queries are independent, each one pass over one table; they run
-	// at once on the read pool.
-	var (
-		customers, activeStart, retained, priorCustomers, activeEnd nullableCount
-		moments, rated, magic, misery, buyers, repeat               nullableCount
-		multi, products, referrals, referrers                       nullableCount
-		ratingSum, revenue, prior, cost                             float64
-	)
-	queries := []func() error{
-		// Who was a customer when.
-		func() error {
-			var b sqlBuilder
-			b.add(`SELECT
-				SUM(CASE WHEN c.created_at < ? AND c.id NOT IN `, to)
-			dissolvedAt(&b, from)
-			b.add(` THEN 1 ELSE 0 END), SUM(CASE WHEN c.created_at < ? AND c.id NOT IN `, from)
-			dissolvedAt(&b, from)
-			b.add(` THEN 1 ELSE 0 END), SUM(CASE WHEN c.created_at < ? AND c.id NOT IN `, from)
-			dissolvedAt(&b, from)
-			b.add(` AND c.id NOT IN `)
-			dissolvedAt(&b, to)
-			b.add(` THEN 1 ELSE 0 END), SUM(CASE WHEN c.created_at < ? AND c.id NOT IN `, from)
-			dissolvedAt(&b, priorFrom)
-			b.add(` THEN 1 ELSE 0 END), SUM(CASE WHEN c.created_at < ? AND c.id NOT IN `, to)
-			dissolvedAt(&b, to)
-			b.add(` THEN 1 ELSE 0 END)`+population, whereArgs...)
-			return q.queryRow(ctx, b.b.String(), b.args...).Scan(&customers, &activeStart, &retained, &priorCustomers, &activeEnd)
-		},
-		// Their moments, in the window and the one before: for every
-		// customer from the running totals per touchpoint and day, for a
-		// segment from each customer's daily totals.
-		func() error {
-			table, cond, args := `moment_stats`, "", []any(nil)
-			if f.Segment != "" {
-				table = `customer_day_stats`
-				cond, args = in("customer_id")
-			}
-			return q.queryRow(ctx, `SELECT SUM(CASE WHEN day >= ? THEN moments ELSE 0 END), SUM(CASE WHEN day >= ? THEN rated ELSE 0 END),
-					COALESCE(SUM(CASE WHEN day >= ? THEN rating_sum END), 0),
-					SUM(CASE WHEN day >= ? THEN magic ELSE 0 END), SUM(CASE WHEN day >= ? THEN misery ELSE 0 END),
-					COALESCE(SUM(CASE WHEN day >= ? THEN revenue END), 0), COALESCE(SUM(CASE WHEN day < ? THEN revenue END), 0),
-					COALESCE(SUM(CASE WHEN day >= ? THEN cost END), 0)
-				FROM `+table+` WHERE day >= ? AND day < ?`+cond,
-				append([]any{fromDay, fromDay, fromDay, fromDay, fromDay, fromDay, fromDay, fromDay, priorFromDay, toDay}, args...)...).
-				Scan(&moments, &rated, &ratingSum, &magic, &misery, &revenue, &prior, &cost)
-		},
-		// Who bought, and who bought again.
-		func() error {
-			cond, args := in("customer_id")
-			return q.queryRow(ctx, `SELECT COUNT(*), SUM(CASE WHEN n >= 2 THEN 1 ELSE 0 END) FROM (SELECT customer_id, SUM(purchases) AS n
-				FROM customer_day_stats WHERE purchases > 0 AND day >= ? AND day < ?`+cond+` GROUP BY customer_id) b`,
-				append([]any{fromDay, toDay}, args...)...).Scan(&buyers, &repeat)
-		},
-		// What the customers not dissolved at the end held then.
-		func() error {
-			cond, args := in("customer_id")
-			var b sqlBuilder
-			b.add(`SELECT SUM(CASE WHEN n > 1 THEN 1 ELSE 0 END), COALESCE(SUM(n), 0) FROM (SELECT customer_id, COUNT(DISTINCT product) AS n
-				FROM holdings WHERE started_at < ? AND (ended_at IS NULL OR ended_at >= ?)
-					AND customer_id IN (SELECT id FROM customers WHERE created_at < ?) AND customer_id NOT IN `, to, to, to)
-			dissolvedAt(&b, to)
-			b.add(cond+` GROUP BY customer_id) h`, args...)
-			return q.queryRow(ctx, b.b.String(), b.args...).Scan(&multi, &products)
-		},
-		// The new customers they referred.
-		func() error {
-			cond, args := in("referred_by")
-			return q.queryRow(ctx, `SELECT COUNT(*), COUNT(DISTINCT referred_by) FROM customers
-				WHERE referred_by IS NOT NULL AND created_at >= ? AND created_at < ?`+cond,
-				append([]any{from, to}, args...)...).Scan(&referrals, &referrers)
-		},
-	}
-	errs := make([]error, len(queries))
-	var wg sync.WaitGroup
-	for i, query := range queries {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = query()
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
+	customers := joinedByTo - dissolvedFrom
+	activeStart := joinedByFrom - dissolvedFrom
+	retained := joinedByFrom - leftOrGone
+	priorCustomers := joinedByFrom - dissolvedPrior
+	activeEnd := joinedByTo - dissolvedTo
 
 	out.Customers = int(customers)
 	out.Satisfaction = rapport.OutcomeSatisfaction{Moments: int(moments), Rated: int(rated),
@@ -186,6 +217,21 @@ func (s *OutcomeService) Outcomes(ctx context.Context, f rapport.OutcomeFilter) 
 	out.CostToServe = rapport.OutcomeCostToServe{Cost: cost, PerCustomer: ratio(cost, float64(customers)),
 		PerMoment: ratio(cost, float64(moments))}
 	return out, nil
+}
+
+// runParts runs independent one-row queries at once on the read pool.
+func runParts(ctx context.Context, q querier, parts []*outcomePart) error {
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, p := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = q.queryRow(ctx, p.b.b.String(), p.b.args...).Scan(p.targets...)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // nullableCount scans a SUM that is NULL over no rows as 0.

@@ -12,7 +12,9 @@ import (
 )
 
 // SegmentService keeps segments and evaluates their rules, compiled to SQL
-// over customers c LEFT JOIN customer_measures m.
+// over customer_measures m, which holds every measured customer's figures
+// and a copy of the profile fields rules test; only a rule on custom
+// attributes joins customers c as well.
 type SegmentService struct{ db *DB }
 
 // NewSegmentService returns the segments kept in db.
@@ -22,8 +24,17 @@ var _ rapport.SegmentService = (*SegmentService)(nil)
 
 const segmentColumns = `id, name, rule, created_by, created_at, updated_at`
 
-// segmentFrom is what every compiled rule reads.
-const segmentFrom = ` FROM customers c LEFT JOIN customer_measures m ON m.customer_id = c.id`
+// segmentFrom is what a compiled rule reads: the measures alone, and the
+// customers only when the rule needs them.
+func segmentFrom(q segment.Query) string {
+	if q.Customers {
+		return segmentJoin
+	}
+	return ` FROM customer_measures m`
+}
+
+// segmentJoin is the measures with their customers.
+const segmentJoin = ` FROM customer_measures m JOIN customers c ON c.id = m.customer_id`
 
 // qualifiedCustomerColumns are customerColumns of customers c.
 var qualifiedCustomerColumns = func() string {
@@ -206,7 +217,7 @@ func (s *SegmentService) count(ctx context.Context, rule string) (int, error) {
 		return 0, err
 	}
 	var n int
-	err = s.db.reader().queryRow(ctx, `SELECT COUNT(*)`+segmentFrom+` WHERE `+q.Where, q.Args...).Scan(&n)
+	err = s.db.reader().queryRow(ctx, `SELECT COUNT(*)`+segmentFrom(q)+` WHERE `+q.Where, q.Args...).Scan(&n)
 	return n, err
 }
 
@@ -222,11 +233,11 @@ func (s *SegmentService) members(ctx context.Context, rule string, limit int, cu
 		if err != nil {
 			return page, err
 		}
-		where, args = "("+where+") AND c.id < ?", append(args, parts[0])
+		where, args = "("+where+") AND m.customer_id < ?", append(args, parts[0])
 	}
 	limit = rapport.PageLimit(limit)
-	err = eachRow(ctx, s.db.reader(), `SELECT `+qualifiedCustomerColumns+`, m.health, m.risk`+segmentFrom+
-		` WHERE `+where+` ORDER BY c.id DESC LIMIT ?`, append(args, limit+1), func(rows *sql.Rows) error {
+	err = eachRow(ctx, s.db.reader(), `SELECT `+qualifiedCustomerColumns+`, m.health, m.risk`+segmentJoin+
+		` WHERE `+where+` ORDER BY m.customer_id DESC LIMIT ?`, append(args, limit+1), func(rows *sql.Rows) error {
 		var health, risk sql.NullInt64
 		c, err := scanCustomer(withExtra{rows, []any{&health, &risk}})
 		if err != nil {
@@ -259,5 +270,5 @@ func (db *DB) segmentCustomers(ctx context.Context, q querier, id string) (strin
 	if err != nil {
 		return "", nil, nil, err
 	}
-	return `SELECT c.id` + segmentFrom + ` WHERE ` + cq.Where, cq.Args, &rapport.SegmentRef{ID: sg.ID, Name: sg.Name, Rule: sg.Rule}, nil
+	return `SELECT m.customer_id` + segmentFrom(cq) + ` WHERE ` + cq.Where, cq.Args, &rapport.SegmentRef{ID: sg.ID, Name: sg.Name, Rule: sg.Rule}, nil
 }

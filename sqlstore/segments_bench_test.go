@@ -14,9 +14,11 @@ import (
 )
 
 // bigFirm opens a demo firm of RAPPORT_BENCH_CUSTOMERS customers (default
-// 100,000) with RAPPORT_BENCH_CUSTOMER_MOMENTS moments each (default 30) on
-// SQLite, cached in RAPPORT_BENCH_DIR (default the system temp dir) like
-// demoFirm, since making a large firm takes minutes.
+// 100,000) with RAPPORT_BENCH_CUSTOMER_MOMENTS moments each (default 30):
+// on SQLite, cached in RAPPORT_BENCH_DIR (default the system temp dir) like
+// demoFirm, or in the PostgreSQL database RAPPORT_BENCH_POSTGRES names (it
+// must exist; it is filled when it has no customers and kept), since making
+// a large firm takes minutes.
 func bigFirm(b *testing.B) *sqlstore.DB {
 	b.Helper()
 	env := func(name string, def int) int {
@@ -34,23 +36,36 @@ func bigFirm(b *testing.B) *sqlstore.DB {
 	if dir == "" {
 		dir = os.TempDir()
 	}
-	path := filepath.Join(dir, "rapport-bench-customers-"+strconv.Itoa(customers)+"x"+strconv.Itoa(each)+".db")
+	dsn := filepath.Join(dir, "rapport-bench-customers-"+strconv.Itoa(customers)+"x"+strconv.Itoa(each)+".db")
+	_, statErr := os.Stat(dsn)
+	empty := os.IsNotExist(statErr)
+	if pg := os.Getenv("RAPPORT_BENCH_POSTGRES"); pg != "" {
+		dsn = pg
+	}
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	ctx := context.Background()
-	_, statErr := os.Stat(path)
-	db, err := sqlstore.Open(ctx, path, func() time.Time { return now })
+	db, err := sqlstore.Open(ctx, dsn, func() time.Time { return now })
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	if os.IsNotExist(statErr) {
+	if db.Backend() == "postgres" {
+		page, err := sqlstore.NewCustomerService(db).FindCustomers(ctx, rapport.CustomerFilter{Limit: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		empty = len(page.Items) == 0
+	}
+	if empty {
 		start := time.Now()
 		sum, err := demo.Populate(ctx, db, demo.Config{Seed: 1, Customers: customers, Moments: customers * each, Now: now})
 		if err != nil {
-			os.Remove(path)
+			if db.Backend() != "postgres" {
+				os.Remove(dsn)
+			}
 			b.Fatal(err)
 		}
-		b.Logf("generated %d customers and %d moments in %s into %s", sum.Customers, sum.Moments, time.Since(start).Round(time.Second), path)
+		b.Logf("generated %d customers and %d moments in %s on %s", sum.Customers, sum.Moments, time.Since(start).Round(time.Second), db.Backend())
 		start = time.Now()
 		if err := db.RebuildCustomerMeasures(ctx); err != nil {
 			b.Fatal(err)

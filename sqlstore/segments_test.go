@@ -467,3 +467,70 @@ func TestIncrementalMeasuresMatchRebuild(t *testing.T) {
 		}
 	})
 }
+
+// TestMeasuresCopyTheProfile checks that the profile fields segment rules
+// read from customer_measures stay equal to the customer's own, through
+// every way they change, and that rules on them see each change at once.
+func TestMeasuresCopyTheProfile(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		r := relationships(s)
+		ann, bea := s.user(t, "Ann Owner"), s.user(t, "Bea Owner")
+		ref := s.customer(t, &rapport.Customer{Name: "Referrer"})
+		c := s.customer(t, &rapport.Customer{Name: "Cleo", OwnerID: ann.ID})
+		members := func(rule string) []string {
+			t.Helper()
+			p, err := r.segments.PreviewSegment(ctx, rule, 10)
+			if err != nil {
+				t.Fatalf("PreviewSegment(%q) = %v", rule, err)
+			}
+			var names []string
+			for _, m := range p.Members.Items {
+				names = append(names, m.Name)
+			}
+			return names
+		}
+		inStep := func(step string) {
+			t.Helper()
+			if n := s.count(t, "customer_measures m JOIN customers c ON c.id = m.customer_id",
+				`m.stage <> c.stage OR m.kind <> c.kind OR COALESCE(m.owner_id, '') <> COALESCE(c.owner_id, '')
+				OR COALESCE(m.referred_by, '') <> COALESCE(c.referred_by, '') OR m.created_at <> c.created_at`); n != 0 {
+				t.Errorf("%s: %d customers' measures differ from their profile", step, n)
+			}
+			if n := s.count(t, "customers", ""); s.count(t, "customer_measures", "") != n {
+				t.Errorf("%s: %d customers, %d measured", step, n, s.count(t, "customer_measures", ""))
+			}
+		}
+		inStep("created")
+		if got := members(`owner = "` + ann.ID + `"`); !slices.Equal(got, []string{"Cleo"}) {
+			t.Errorf("owned by Ann after creation: %v; want [Cleo]", got)
+		}
+
+		kind := rapport.KindOrganisation
+		if _, err := s.customers.UpdateCustomer(ctx, c.ID, rapport.CustomerUpdate{OwnerID: &bea.ID, Kind: &kind, ReferredBy: &ref.ID}); err != nil {
+			t.Fatalf("UpdateCustomer = %v", err)
+		}
+		inStep("updated")
+		rule := `owner = "` + bea.ID + `" and kind = "organisation" and referred_by = "` + ref.ID + `"`
+		if got := members(rule); !slices.Equal(got, []string{"Cleo"}) {
+			t.Errorf("%s after the update: %v; want [Cleo]", rule, got)
+		}
+
+		if _, err := r.stages.SetStage(ctx, c.ID, rapport.StageInput{Stage: rapport.StageCommitment, Reason: "signed"}); err != nil {
+			t.Fatalf("SetStage = %v", err)
+		}
+		inStep("stage set by hand")
+		if got := members(`stage = "commitment"`); !slices.Equal(got, []string{"Cleo"}) {
+			t.Errorf("in commitment after SetStage: %v; want [Cleo]", got)
+		}
+		s.record(t, s.moment(c.ID))
+		if _, err := r.stages.ReleaseStage(ctx, c.ID); err != nil {
+			t.Fatalf("ReleaseStage = %v", err)
+		}
+		s.clock.Add(400 * 24 * time.Hour)
+		if _, err := r.health.Sweep(ctx); err != nil {
+			t.Fatalf("Sweep = %v", err)
+		}
+		inStep("moments, release and a year's silence")
+	})
+}

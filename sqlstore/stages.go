@@ -131,6 +131,10 @@ func changeStage(ctx context.Context, tx *tx, customerID, from, to, reason, diss
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil
 	}
+	// Segment rules read the stage from the measures' copy.
+	if _, err := tx.exec(ctx, `UPDATE customer_measures SET stage = ? WHERE customer_id = ?`, to, customerID); err != nil {
+		return false, err
+	}
 	// Each step comes strictly after the one before, so that the history
 	// has one order even when steps are made within a microsecond.
 	at := micros(tx.now)
