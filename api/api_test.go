@@ -11,10 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/rapport-crm/rapport"
 	"github.com/rapport-crm/rapport/api"
 	"github.com/rapport-crm/rapport/internal/testdb"
 	"github.com/rapport-crm/rapport/internal/wiring"
+	"github.com/rapport-crm/rapport/metrics"
 	"github.com/rapport-crm/rapport/sqlstore"
 )
 
@@ -53,9 +56,14 @@ func newFixture(t testing.TB, open func(testing.TB, rapport.Clock) *sqlstore.DB)
 		t.Fatal(err)
 	}
 	f.customer, f.staff = c.ID, staff.ID
+	// The metrics are wired as serve wires them, so that every scenario
+	// also goes through them and TestMetrics can scrape them.
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg, "test")
 	cfg := wiring.API(db, services)
+	cfg.Moments, cfg.Metrics = m.CountMoments(services.Moments), metrics.Handler(reg)
 	cfg.Clock = func() time.Time { return now }
-	f.srv = httptest.NewServer(api.NewServer(cfg))
+	f.srv = httptest.NewServer(m.Instrument(api.NewServer(cfg)))
 	t.Cleanup(f.srv.Close)
 	return f
 }

@@ -10,10 +10,14 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/rapport-crm/rapport"
 	"github.com/rapport-crm/rapport/api"
 	"github.com/rapport-crm/rapport/demo"
 	"github.com/rapport-crm/rapport/internal/wiring"
+	"github.com/rapport-crm/rapport/metrics"
 	"github.com/rapport-crm/rapport/sqlstore"
 	"github.com/rapport-crm/rapport/survey"
 	"github.com/rapport-crm/rapport/web"
@@ -87,21 +91,30 @@ type site struct {
 }
 
 // newHandler assembles the whole server: the JSON API, the health check,
-// the public survey pages and the web UI, behind the request log.
+// the metrics, the public survey pages and the web UI, behind the request
+// log and the request metrics.
 func newHandler(db *sqlstore.DB, logger *slog.Logger, site site) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		metrics.NewPoolCollector(db.Stats))
+	m := metrics.New(reg, version())
 	services := sqlstore.NewServices(db)
+	moments := m.CountMoments(services.Moments)
 	apiConfig := wiring.API(db, services)
+	apiConfig.Moments, apiConfig.Metrics = moments, metrics.Handler(reg)
 	apiConfig.PublicURL, apiConfig.Logger, apiConfig.Clock = site.publicURL, logger, time.Now
 	apiServer := api.NewServer(apiConfig)
 	webConfig := wiring.Web(services)
+	webConfig.Moments = moments
 	webConfig.PublicURL, webConfig.Logger, webConfig.Clock = site.publicURL, logger, time.Now
 	ui := web.New(webConfig)
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiServer)
 	mux.Handle("/healthz", apiServer)
+	mux.Handle("/metrics", apiServer)
 	mux.Handle("/s/", survey.New(survey.Config{Surveys: services.Surveys, FirmName: site.firm, Logger: logger, Clock: time.Now, PublicURL: site.publicURL}))
 	mux.Handle("/", ui)
-	return api.LogRequests(logger, mux)
+	return api.LogRequests(logger, m.Instrument(mux))
 }
 
 func newLogger(format string, w io.Writer) (*slog.Logger, error) {
