@@ -11,9 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/rapport-crm/rapport"
 	"github.com/rapport-crm/rapport/api"
 	"github.com/rapport-crm/rapport/internal/testdb"
+	"github.com/rapport-crm/rapport/internal/wiring"
+	"github.com/rapport-crm/rapport/metrics"
 	"github.com/rapport-crm/rapport/sqlstore"
 )
 
@@ -35,47 +39,31 @@ func newFixture(t testing.TB, open func(testing.TB, rapport.Clock) *sqlstore.DB)
 	db := open(t, func() time.Time { return now })
 	f := &fixture{t: t, db: db, tokens: map[rapport.Role]string{}}
 	ctx := context.Background()
-	tokens := sqlstore.NewTokenService(db)
+	services := sqlstore.NewServices(db)
 	for _, role := range rapport.Roles {
-		secret, err := tokens.CreateToken(ctx, &rapport.Token{Name: string(role), Role: role})
+		secret, err := services.Tokens.CreateToken(ctx, &rapport.Token{Name: string(role), Role: role})
 		if err != nil {
 			t.Fatal(err)
 		}
 		f.tokens[role] = secret
 	}
 	staff := &rapport.User{Email: "ana@harbour.example", Name: "Ana Agent", Role: rapport.RoleAgent}
-	if err := sqlstore.NewUserService(db).CreateUser(ctx, staff); err != nil {
+	if err := services.Users.CreateUser(ctx, staff); err != nil {
 		t.Fatal(err)
 	}
 	c := &rapport.Customer{Name: "Grace Hopper", Email: "grace@example.com"}
-	if err := sqlstore.NewCustomerService(db).CreateCustomer(ctx, c); err != nil {
+	if err := services.Customers.CreateCustomer(ctx, c); err != nil {
 		t.Fatal(err)
 	}
 	f.customer, f.staff = c.ID, staff.ID
-	f.srv = httptest.NewServer(api.NewServer(api.Config{
-		Customers:   sqlstore.NewCustomerService(db),
-		Touchpoints: sqlstore.NewTouchpointService(db),
-		Moments:     sqlstore.NewMomentService(db),
-		Timeline:    sqlstore.NewTimelineService(db),
-		Users:       sqlstore.NewUserService(db),
-		Tokens:      tokens,
-		Reports:     sqlstore.NewReportService(db),
-		Responses:   sqlstore.NewResponseService(db),
-		Standards:   sqlstore.NewStandardService(db),
-		Alerts:      sqlstore.NewAlertService(db),
-		Health:      db,
-		Clock:       func() time.Time { return now },
-		Recovery:    sqlstore.NewRecoveryService(db),
-		Promises:    sqlstore.NewPromiseService(db),
-		Surveys:     sqlstore.NewSurveyService(db),
-		Briefs:      sqlstore.NewBriefService(db),
-
-		Stages:       sqlstore.NewStageService(db),
-		HealthScores: sqlstore.NewHealthService(db),
-		Holdings:     sqlstore.NewHoldingService(db),
-		Segments:     sqlstore.NewSegmentService(db),
-		Outcomes:     sqlstore.NewOutcomeService(db),
-	}))
+	// The metrics are wired as serve wires them, so that every scenario
+	// also goes through them and TestMetrics can scrape them.
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg, "test")
+	cfg := wiring.API(db, services)
+	cfg.Moments, cfg.Metrics = m.CountMoments(services.Moments), metrics.Handler(reg)
+	cfg.Clock = func() time.Time { return now }
+	f.srv = httptest.NewServer(m.Instrument(api.NewServer(cfg)))
 	t.Cleanup(f.srv.Close)
 	return f
 }

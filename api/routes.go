@@ -19,6 +19,7 @@ func (s *Server) coreRoutes() []route {
 		rapport.PermWriteMoments, rapport.PermWriteCatalogue, rapport.PermManageUsers
 	return []route{
 		{method: "GET", pattern: "/healthz", public: true, handler: s.handleHealth},
+		{method: "GET", pattern: "/metrics", perm: read, handler: s.handleMetrics},
 		{method: "GET", pattern: "/api/v1/openapi.json", perm: read, handler: s.handleOpenAPI},
 		{method: "GET", pattern: "/api/v1/me", perm: read, handler: s.handleMe},
 

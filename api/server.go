@@ -32,6 +32,9 @@ type Config struct {
 	Health      Pinger
 	Logger      *slog.Logger
 	Clock       rapport.Clock
+	// Metrics answers GET /metrics, such as a Prometheus exposition handler;
+	// without it /metrics is 404.
+	Metrics http.Handler
 
 	// Relationships: stages, health and risk, holdings, segments, outcomes.
 	Stages       rapport.StageService
@@ -69,7 +72,8 @@ type route struct {
 	handler         http.HandlerFunc
 }
 
-// NewServer returns the API as an http.Handler for /api/v1/ and /healthz.
+// NewServer returns the API as an http.Handler for /api/v1/, /healthz and
+// /metrics.
 func NewServer(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -147,6 +151,16 @@ func (s *Server) authorize(perm rapport.Permission, next http.Handler) http.Hand
 		}
 		next.ServeHTTP(w, r.WithContext(rapport.NewContextWithPrincipal(r.Context(), p)))
 	})
+}
+
+// handleMetrics serves the metrics to any signed-in caller: they describe
+// load and errors, not customers.
+func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	if s.Metrics == nil {
+		writeError(w, r, s.Logger, rapport.Errorf(rapport.ENOTFOUND, "This server does not export metrics."))
+		return
+	}
+	s.Metrics.ServeHTTP(w, r)
 }
 
 // handleHealth answers 200 when the database answers, 503 otherwise.

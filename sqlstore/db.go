@@ -113,6 +113,15 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.read.PingContext(ctx)
 }
 
+// Stats reports each connection pool's statistics, by pool: on SQLite
+// "write" (its one connection) and "read"; on PostgreSQL one "read_write" pool.
+func (db *DB) Stats() map[string]sql.DBStats {
+	if db.read == db.write {
+		return map[string]sql.DBStats{"read_write": db.write.Stats()}
+	}
+	return map[string]sql.DBStats{"write": db.write.Stats(), "read": db.read.Stats()}
+}
+
 // Backend names the database engine: "sqlite" or "postgres".
 func (db *DB) Backend() string { return db.dialect.name }
 

@@ -206,11 +206,15 @@ var errRaced = rapport.Errorf(rapport.ECONFLICT, "A moment with one of these ext
 // checkMomentRefs reports moments whose customer, touchpoint, staff member or
 // response does not exist.
 func checkMomentRefs(ctx context.Context, tx *tx, ms []*rapport.Moment, batch bool) ([]rapport.FieldError, error) {
-	customers, err := existingIDs(ctx, tx, `SELECT id FROM customers WHERE id IN`, ms, func(m *rapport.Moment) string { return m.CustomerID })
+	customerIDs, staffIDs := make([]string, len(ms)), make([]string, len(ms))
+	for i, m := range ms {
+		customerIDs[i], staffIDs[i] = m.CustomerID, m.StaffID
+	}
+	customers, err := existingValues(ctx, tx, `SELECT id FROM customers WHERE id IN`, customerIDs)
 	if err != nil {
 		return nil, err
 	}
-	staff, err := existingIDs(ctx, tx, `SELECT id FROM users WHERE id IN`, ms, func(m *rapport.Moment) string { return m.StaffID })
+	staff, err := existingValues(ctx, tx, `SELECT id FROM users WHERE id IN`, staffIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -265,30 +269,31 @@ func checkMomentRefs(ctx context.Context, tx *tx, ms []*rapport.Moment, batch bo
 	return fields, nil
 }
 
-// existingIDs returns which of the ids that key picks from ms exist, using
-// the query prefix "SELECT id FROM t WHERE id IN".
-func existingIDs(ctx context.Context, tx *tx, prefix string, ms []*rapport.Moment, key func(*rapport.Moment) string) (map[string]bool, error) {
+// existingValues returns which of values (ignoring empty ones) a query
+// finds, asking in chunks: prefix selects one column and ends with IN, as in
+// SELECT id FROM customers WHERE id IN.
+func existingValues(ctx context.Context, tx *tx, prefix string, values []string) (map[string]bool, error) {
 	seen := map[string]bool{}
-	var ids []any
-	for _, m := range ms {
-		if id := key(m); id != "" && !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
+	var args []any
+	for _, v := range values {
+		if v != "" && !seen[v] {
+			seen[v] = true
+			args = append(args, v)
 		}
 	}
-	found := make(map[string]bool, len(ids))
-	err := inChunks(ids, func(chunk []any) error {
+	found := make(map[string]bool, len(args))
+	err := inChunks(args, func(chunk []any) error {
 		rows, err := tx.query(ctx, prefix+` (`+placeholders(len(chunk))+`)`, chunk...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
+			var v string
+			if err := rows.Scan(&v); err != nil {
 				return err
 			}
-			found[id] = true
+			found[v] = true
 		}
 		return rows.Err()
 	})

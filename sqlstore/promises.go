@@ -243,26 +243,11 @@ func recordBrokenPromises(ctx context.Context, tx *tx, ps []*rapport.Promise, at
 		return err
 	}
 	now := tx.now.Truncate(time.Microsecond)
-	var ext []any
-	for _, p := range ps {
-		ext = append(ext, brokenPromiseExternalID(p.ID))
+	ext := make([]string, len(ps))
+	for i, p := range ps {
+		ext[i] = brokenPromiseExternalID(p.ID)
 	}
-	seen := map[string]bool{}
-	err := inChunks(ext, func(chunk []any) error {
-		rows, err := tx.query(ctx, `SELECT external_id FROM moments WHERE external_id IN (`+placeholders(len(chunk))+`)`, chunk...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			seen[id] = true
-		}
-		return rows.Err()
-	})
+	seen, err := existingValues(ctx, tx, `SELECT external_id FROM moments WHERE external_id IN`, ext)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/rapport-crm/rapport"
 	"github.com/rapport-crm/rapport/internal/testdb"
+	"github.com/rapport-crm/rapport/internal/wiring"
 	"github.com/rapport-crm/rapport/sqlstore"
 	"github.com/rapport-crm/rapport/web"
 )
@@ -45,31 +46,8 @@ func newFixture(t *testing.T) *fixture {
 	clock := testdb.NewClock(testNow)
 	db := testdb.SQLite(t, clock.Now)
 	f := &fixture{clock: clock, users: map[rapport.Role]*rapport.User{}, customers: map[string]*rapport.Customer{}}
-	f.cfg = web.Config{
-		Customers:    sqlstore.NewCustomerService(db),
-		Moments:      sqlstore.NewMomentService(db),
-		Touchpoints:  sqlstore.NewTouchpointService(db),
-		Timeline:     sqlstore.NewTimelineService(db),
-		Users:        sqlstore.NewUserService(db),
-		Passwords:    sqlstore.NewPasswordService(db),
-		Sessions:     sqlstore.NewSessionService(db),
-		Dashboard:    sqlstore.NewDashboardService(db),
-		Reports:      sqlstore.NewReportService(db),
-		Responses:    sqlstore.NewResponseService(db),
-		Standards:    sqlstore.NewStandardService(db),
-		Alerts:       sqlstore.NewAlertService(db),
-		Recovery:     sqlstore.NewRecoveryService(db),
-		Promises:     sqlstore.NewPromiseService(db),
-		Surveys:      sqlstore.NewSurveyService(db),
-		Briefs:       sqlstore.NewBriefService(db),
-		Stages:       sqlstore.NewStageService(db),
-		HealthScores: sqlstore.NewHealthService(db),
-		Holdings:     sqlstore.NewHoldingService(db),
-		Segments:     sqlstore.NewSegmentService(db),
-		Outcomes:     sqlstore.NewOutcomeService(db),
-		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Clock:        clock.Now,
-	}
+	f.cfg = wiring.Web(sqlstore.NewServices(db))
+	f.cfg.Logger, f.cfg.Clock = slog.New(slog.NewTextHandler(io.Discard, nil)), clock.Now
 	for _, u := range []*rapport.User{
 		{Email: "ada@example.com", Name: "Ada Admin", Role: rapport.RoleAdmin},
 		{Email: "mo@example.com", Name: "Mo Manager", Role: rapport.RoleManager},

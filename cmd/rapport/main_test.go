@@ -121,6 +121,45 @@ func TestServeAndTokenCreate(t *testing.T) {
 	if got := get(t, base+"/api/v1/me", "rpt_wrong", nil); got != 401 {
 		t.Errorf("GET /api/v1/me with a wrong token = %d; want 401", got)
 	}
+
+	// A survey link's path is its secret: the metrics must hold only its pattern.
+	res, err := http.Get(base + "/s/not-a-real-survey-token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	req, _ := http.NewRequest("GET", base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("GET /metrics = %d; want 200\n%s", res.StatusCode, body)
+	}
+	for _, want := range []string{
+		`rapport_http_requests_total{code="200",method="GET",route="/api/v1/me"} 1`,
+		`rapport_http_requests_total{code="200",method="GET",route="/healthz"}`,
+		`route="/s/{token}"`,
+		`rapport_moments_recorded_total{how="single"} 0`,
+		`rapport_db_max_open_connections{pool="write"} 1`,
+		`rapport_db_open_connections{pool="read"}`,
+		`rapport_build_info{version="` + version() + `"} 1`,
+		"go_goroutines ",
+		"process_resident_memory_bytes ",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("GET /metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(string(body), "not-a-real-survey-token") {
+		t.Error("GET /metrics holds a survey token")
+	}
+	if got := get(t, base+"/metrics", "", nil); got != 401 {
+		t.Errorf("GET /metrics without a token = %d; want 401", got)
+	}
 }
 
 func TestServeDemo(t *testing.T) {

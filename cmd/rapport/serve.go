@@ -10,9 +10,14 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/rapport-crm/rapport"
 	"github.com/rapport-crm/rapport/api"
 	"github.com/rapport-crm/rapport/demo"
+	"github.com/rapport-crm/rapport/internal/wiring"
+	"github.com/rapport-crm/rapport/metrics"
 	"github.com/rapport-crm/rapport/sqlstore"
 	"github.com/rapport-crm/rapport/survey"
 	"github.com/rapport-crm/rapport/web"
@@ -86,66 +91,30 @@ type site struct {
 }
 
 // newHandler assembles the whole server: the JSON API, the health check,
-// the public survey pages and the web UI, behind the request log.
+// the metrics, the public survey pages and the web UI, behind the request
+// log and the request metrics.
 func newHandler(db *sqlstore.DB, logger *slog.Logger, site site) http.Handler {
-	surveys := sqlstore.NewSurveyService(db)
-	apiServer := api.NewServer(api.Config{
-		Customers:    sqlstore.NewCustomerService(db),
-		Touchpoints:  sqlstore.NewTouchpointService(db),
-		Moments:      sqlstore.NewMomentService(db),
-		Timeline:     sqlstore.NewTimelineService(db),
-		Users:        sqlstore.NewUserService(db),
-		Tokens:       sqlstore.NewTokenService(db),
-		Reports:      sqlstore.NewReportService(db),
-		Responses:    sqlstore.NewResponseService(db),
-		Standards:    sqlstore.NewStandardService(db),
-		Alerts:       sqlstore.NewAlertService(db),
-		Stages:       sqlstore.NewStageService(db),
-		HealthScores: sqlstore.NewHealthService(db),
-		Holdings:     sqlstore.NewHoldingService(db),
-		Segments:     sqlstore.NewSegmentService(db),
-		Outcomes:     sqlstore.NewOutcomeService(db),
-		Recovery:     sqlstore.NewRecoveryService(db),
-		Promises:     sqlstore.NewPromiseService(db),
-		Surveys:      surveys,
-		Briefs:       sqlstore.NewBriefService(db),
-		PublicURL:    site.publicURL,
-		Health:       db,
-		Logger:       logger,
-		Clock:        time.Now,
-	})
-	ui := web.New(web.Config{
-		Customers:    sqlstore.NewCustomerService(db),
-		Moments:      sqlstore.NewMomentService(db),
-		Touchpoints:  sqlstore.NewTouchpointService(db),
-		Timeline:     sqlstore.NewTimelineService(db),
-		Users:        sqlstore.NewUserService(db),
-		Passwords:    sqlstore.NewPasswordService(db),
-		Sessions:     sqlstore.NewSessionService(db),
-		Dashboard:    sqlstore.NewDashboardService(db),
-		Reports:      sqlstore.NewReportService(db),
-		Responses:    sqlstore.NewResponseService(db),
-		Standards:    sqlstore.NewStandardService(db),
-		Alerts:       sqlstore.NewAlertService(db),
-		Recovery:     sqlstore.NewRecoveryService(db),
-		Promises:     sqlstore.NewPromiseService(db),
-		Surveys:      surveys,
-		Briefs:       sqlstore.NewBriefService(db),
-		PublicURL:    site.publicURL,
-		Stages:       sqlstore.NewStageService(db),
-		HealthScores: sqlstore.NewHealthService(db),
-		Holdings:     sqlstore.NewHoldingService(db),
-		Segments:     sqlstore.NewSegmentService(db),
-		Outcomes:     sqlstore.NewOutcomeService(db),
-		Logger:       logger,
-		Clock:        time.Now,
-	})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		metrics.NewPoolCollector(db.Stats))
+	m := metrics.New(reg, version())
+	services := sqlstore.NewServices(db)
+	moments := m.CountMoments(services.Moments)
+	apiConfig := wiring.API(db, services)
+	apiConfig.Moments, apiConfig.Metrics = moments, metrics.Handler(reg)
+	apiConfig.PublicURL, apiConfig.Logger, apiConfig.Clock = site.publicURL, logger, time.Now
+	apiServer := api.NewServer(apiConfig)
+	webConfig := wiring.Web(services)
+	webConfig.Moments = moments
+	webConfig.PublicURL, webConfig.Logger, webConfig.Clock = site.publicURL, logger, time.Now
+	ui := web.New(webConfig)
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiServer)
 	mux.Handle("/healthz", apiServer)
-	mux.Handle("/s/", survey.New(survey.Config{Surveys: surveys, FirmName: site.firm, Logger: logger, Clock: time.Now, PublicURL: site.publicURL}))
+	mux.Handle("/metrics", apiServer)
+	mux.Handle("/s/", survey.New(survey.Config{Surveys: services.Surveys, FirmName: site.firm, Logger: logger, Clock: time.Now, PublicURL: site.publicURL}))
 	mux.Handle("/", ui)
-	return api.LogRequests(logger, mux)
+	return api.LogRequests(logger, m.Instrument(mux))
 }
 
 func newLogger(format string, w io.Writer) (*slog.Logger, error) {
@@ -176,9 +145,8 @@ func watch(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, slowEvery 
 	if slowEvery <= 0 {
 		return
 	}
-	reports, alerts := sqlstore.NewReportService(db), sqlstore.NewAlertService(db)
-	promises, recovery := sqlstore.NewPromiseService(db), sqlstore.NewRecoveryService(db)
-	health := sqlstore.NewHealthService(db)
+	s := sqlstore.NewServices(db)
+	reports, alerts, promises, recovery, health := s.Reports, s.Alerts, s.Promises, s.Recovery, s.HealthScores
 	tick := time.NewTicker(min(time.Minute, slowEvery))
 	defer tick.Stop()
 	var lastSlow time.Time
