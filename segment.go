@@ -16,8 +16,11 @@ type Segment struct {
 	CreatedBy string    `json:"created_by,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
-	// Size is how many customers match now; set only when asked for.
-	Size *int `json:"size,omitempty"`
+	// Size is how many customers matched at CountedAt: now for one segment
+	// asked for, as last counted (on saving, and by the periodic sweep) in
+	// a list of segments; nil when never counted.
+	Size      *int       `json:"size,omitempty"`
+	CountedAt *time.Time `json:"counted_at,omitempty"`
 }
 
 // MaxRuleLength bounds a segment rule, in bytes.
@@ -70,6 +73,9 @@ type SegmentService interface {
 	SegmentMembers(ctx context.Context, id string, limit int, cursor string) (Page[*SegmentMember], error)
 	// PreviewSegment evaluates a rule without saving it.
 	PreviewSegment(ctx context.Context, rule string, limit int) (*SegmentPreview, error)
+	// CountSegments counts every segment's members again and keeps the
+	// sizes for the list of segments; it returns how many it counted.
+	CountSegments(ctx context.Context) (int, error)
 }
 
 // OutcomeFilter chooses the customers and the window of an outcomes report.

@@ -22,7 +22,7 @@ func NewSegmentService(db *DB) *SegmentService { return &SegmentService{db: db} 
 
 var _ rapport.SegmentService = (*SegmentService)(nil)
 
-const segmentColumns = `id, name, rule, created_by, created_at, updated_at`
+const segmentColumns = `id, name, rule, created_by, created_at, updated_at, size, counted_at`
 
 // segmentFrom is what a compiled rule reads: the measures alone, and the
 // customers only when the rule needs them.
@@ -78,14 +78,18 @@ func (s *SegmentService) CreateSegment(ctx context.Context, sg *rapport.Segment)
 	if err := sg.Validate(); err != nil {
 		return err
 	}
-	if _, err := s.db.compileRule(sg.Rule); err != nil {
+	// Counted before the write, on the read pool, so that a long count
+	// never holds up other writers.
+	n, err := s.count(ctx, sg.Rule)
+	if err != nil {
 		return err
 	}
 	return s.db.inTx(ctx, func(tx *tx) error {
 		now := tx.now.Truncate(time.Microsecond)
 		sg.ID, sg.CreatedBy, sg.CreatedAt, sg.UpdatedAt = rapport.NewID(now), rapport.ActorID(ctx), now, now
-		_, err := tx.exec(ctx, `INSERT INTO segments (`+segmentColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-			sg.ID, sg.Name, sg.Rule, sg.CreatedBy, micros(now), micros(now))
+		sg.Size, sg.CountedAt = &n, &now
+		_, err := tx.exec(ctx, `INSERT INTO segments (`+segmentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			sg.ID, sg.Name, sg.Rule, sg.CreatedBy, micros(now), micros(now), n, micros(now))
 		if tx.d.uniqueViolation(err) {
 			return rapport.Errorf(rapport.ECONFLICT, "A segment named %q exists already.", sg.Name)
 		}
@@ -93,7 +97,7 @@ func (s *SegmentService) CreateSegment(ctx context.Context, sg *rapport.Segment)
 	})
 }
 
-// FindSegments lists every segment by name, without sizes.
+// FindSegments lists every segment by name, with its size as last counted.
 func (s *SegmentService) FindSegments(ctx context.Context) ([]*rapport.Segment, error) {
 	out := []*rapport.Segment{}
 	err := eachRow(ctx, s.db.reader(), `SELECT `+segmentColumns+` FROM segments ORDER BY name, id`, nil, func(rows *sql.Rows) error {
@@ -114,7 +118,8 @@ func (s *SegmentService) FindSegmentByID(ctx context.Context, id string) (*rappo
 	if err != nil {
 		return nil, err
 	}
-	sg.Size = &n
+	now := s.db.now().Truncate(time.Microsecond)
+	sg.Size, sg.CountedAt = &n, &now
 	return sg, nil
 }
 
@@ -129,16 +134,29 @@ func findSegment(ctx context.Context, q querier, id string) (*rapport.Segment, e
 func scanSegment(row interface{ Scan(...any) error }) (*rapport.Segment, error) {
 	var sg rapport.Segment
 	var created, updated int64
-	if err := row.Scan(&sg.ID, &sg.Name, &sg.Rule, &sg.CreatedBy, &created, &updated); err != nil {
+	var size, counted sql.NullInt64
+	if err := row.Scan(&sg.ID, &sg.Name, &sg.Rule, &sg.CreatedBy, &created, &updated, &size, &counted); err != nil {
 		return nil, err
 	}
 	sg.CreatedAt, sg.UpdatedAt = fromMicros(created), fromMicros(updated)
+	if size.Valid && counted.Valid {
+		n := int(size.Int64)
+		sg.Size, sg.CountedAt = &n, timePtr(counted)
+	}
 	return &sg, nil
 }
 
-// UpdateSegment renames a segment or changes its rule.
+// UpdateSegment renames a segment or changes its rule, and counts it again.
 func (s *SegmentService) UpdateSegment(ctx context.Context, id string, u rapport.SegmentUpdate) (*rapport.Segment, error) {
 	var sg *rapport.Segment
+	var size *int
+	if u.Rule != nil {
+		// Counted before the write, as in CreateSegment; a rule that does not
+		// compile is refused below.
+		if n, err := s.count(ctx, *u.Rule); err == nil {
+			size = &n
+		}
+	}
 	err := s.db.inTx(ctx, func(tx *tx) error {
 		var err error
 		if sg, err = findSegment(ctx, tx.querier, id); err != nil {
@@ -157,8 +175,19 @@ func (s *SegmentService) UpdateSegment(ctx context.Context, id string, u rapport
 			return err
 		}
 		sg.UpdatedAt = tx.now.Truncate(time.Microsecond)
-		_, err = tx.exec(ctx, `UPDATE segments SET name = ?, rule = ?, updated_at = ? WHERE id = ?`,
-			sg.Name, sg.Rule, micros(sg.UpdatedAt), id)
+		if size != nil {
+			sg.Size, sg.CountedAt = size, &sg.UpdatedAt
+		}
+		var counted any
+		if sg.CountedAt != nil {
+			counted = micros(*sg.CountedAt)
+		}
+		var n any
+		if sg.Size != nil {
+			n = *sg.Size
+		}
+		_, err = tx.exec(ctx, `UPDATE segments SET name = ?, rule = ?, updated_at = ?, size = ?, counted_at = ? WHERE id = ?`,
+			sg.Name, sg.Rule, micros(sg.UpdatedAt), n, counted, id)
 		if tx.d.uniqueViolation(err) {
 			return rapport.Errorf(rapport.ECONFLICT, "A segment named %q exists already.", sg.Name)
 		}
@@ -179,6 +208,33 @@ func (s *SegmentService) DeleteSegment(ctx context.Context, id string) error {
 		}
 		return nil
 	})
+}
+
+// CountSegments counts every segment again, each on the read pool and then
+// stored in a short write of its own.
+func (s *SegmentService) CountSegments(ctx context.Context) (int, error) {
+	sgs, err := s.FindSegments(ctx)
+	if err != nil {
+		return 0, err
+	}
+	counted := 0
+	for _, sg := range sgs {
+		n, err := s.count(ctx, sg.Rule)
+		if err != nil {
+			return counted, err
+		}
+		err = s.db.inTx(ctx, func(tx *tx) error {
+			// A rule changed meanwhile was counted by that change.
+			_, err := tx.exec(ctx, `UPDATE segments SET size = ?, counted_at = ? WHERE id = ? AND rule = ?`,
+				n, micros(tx.now), sg.ID, sg.Rule)
+			return err
+		})
+		if err != nil {
+			return counted, err
+		}
+		counted++
+	}
+	return counted, nil
 }
 
 // SegmentMembers lists the customers who match a segment now, newest first.

@@ -534,3 +534,51 @@ func TestMeasuresCopyTheProfile(t *testing.T) {
 		inStep("moments, release and a year's silence")
 	})
 }
+
+// TestSegmentSizesKept checks the sizes the list of segments shows: counted
+// on saving, kept as they were while customers change, and brought up to
+// date by CountSegments.
+func TestSegmentSizesKept(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		r := relationships(s)
+		for _, name := range []string{"Ann", "Bea"} {
+			s.customer(t, &rapport.Customer{Name: name, Kind: rapport.KindOrganisation})
+		}
+		orgs := &rapport.Segment{Name: "Organisations", Rule: `kind = "organisation"`}
+		if err := r.segments.CreateSegment(ctx, orgs); err != nil {
+			t.Fatalf("CreateSegment = %v", err)
+		}
+		if orgs.Size == nil || *orgs.Size != 2 || orgs.CountedAt == nil {
+			t.Fatalf("CreateSegment sized %v at %v; want 2 now", orgs.Size, orgs.CountedAt)
+		}
+		listed := func() int {
+			t.Helper()
+			sgs, err := r.segments.FindSegments(ctx)
+			if err != nil || len(sgs) != 1 || sgs[0].Size == nil {
+				t.Fatalf("FindSegments = %s, %v; want one segment with a size", show(sgs), err)
+			}
+			return *sgs[0].Size
+		}
+		s.customer(t, &rapport.Customer{Name: "Cleo", Kind: rapport.KindOrganisation})
+		if n := listed(); n != 2 {
+			t.Errorf("listed size before counting again = %d; want the 2 counted on saving", n)
+		}
+		if sg, err := r.segments.FindSegmentByID(ctx, orgs.ID); err != nil || *sg.Size != 3 {
+			t.Errorf("FindSegmentByID size = %v, %v; want 3, counted now", sg.Size, err)
+		}
+		if n, err := r.segments.CountSegments(ctx); err != nil || n != 1 {
+			t.Fatalf("CountSegments = %d, %v; want 1", n, err)
+		}
+		if n := listed(); n != 3 {
+			t.Errorf("listed size after CountSegments = %d; want 3", n)
+		}
+		rule := `kind = "person"`
+		if _, err := r.segments.UpdateSegment(ctx, orgs.ID, rapport.SegmentUpdate{Rule: &rule}); err != nil {
+			t.Fatalf("UpdateSegment = %v", err)
+		}
+		if n := listed(); n != 0 {
+			t.Errorf("listed size after the rule changed = %d; want 0", n)
+		}
+	})
+}

@@ -334,3 +334,55 @@ func TestSegmentsRoles(t *testing.T) {
 		t.Errorf("after deleting, %d segments remain", len(sgs))
 	}
 }
+
+// TestSegmentPreview checks the live preview of the rule being written:
+// with htmx a fragment with who matches now or where the rule cannot be
+// read; without, the form with the rule filled in; only for those who may
+// write segments.
+func TestSegmentPreview(t *testing.T) {
+	f := newFixture(t)
+	f.seedProducts(t)
+	c := f.signedIn(t, rapport.RoleManager)
+	preview := func(rule string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/segments/preview?"+url.Values{"rule": {rule}}.Encode(), nil)
+		req.Header.Set("HX-Request", "true")
+		resp := c.do(req)
+		body := readBody(t, resp)
+		if strings.Contains(body, "<html") {
+			t.Errorf("preview of %q is a whole page; want a fragment", rule)
+		}
+		return resp.StatusCode, body
+	}
+
+	_, form := c.get("/segments/new")
+	wantInPage(t, "new segment form", form, `hx-get="/segments/preview"`, `id="rule-preview"`)
+
+	// Harriet is in commitment and holds two products; Peter holds one.
+	status, body := preview(`stage = "commitment" or holdings >= 1`)
+	wantInPage(t, "preview", body, `<strong id="preview-size">2</strong> customers match now`, "Harriet Vane", "Peter Wimsey")
+	if status != http.StatusOK || strings.Contains(body, "Bunter") {
+		t.Errorf("preview = %d, lists Bunter: %v; want 200 without him", status, strings.Contains(body, "Bunter"))
+	}
+	_, body = preview(`stage = "commitment" and holdings >= 2`)
+	wantInPage(t, "narrower preview", body, `<strong id="preview-size">1</strong> customer matches now`, "Harriet Vane")
+
+	_, body = preview("stage = \"commitment\"\nand holdings >")
+	wantInPage(t, "preview of a bad rule", body, `id="preview-fault"`, "Line 2, column", "and holdings &gt;\n")
+	_, body = preview("")
+	wantInPage(t, "preview of no rule", body, "Write a rule to see who it matches.")
+	if sgs, _ := f.cfg.Segments.FindSegments(context.Background()); len(sgs) != 0 {
+		t.Errorf("previews saved %d segments", len(sgs))
+	}
+
+	resp, body := c.get("/segments/preview?" + url.Values{"rule": {`risk > 10`}}.Encode())
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("preview without htmx = %d; want 200", resp.StatusCode)
+	}
+	wantInPage(t, "preview without htmx", body, `id="segment-form"`, "risk &gt; 10</textarea>")
+
+	viewer := f.signedIn(t, rapport.RoleViewer)
+	if resp, _ := viewer.get("/segments/preview?rule=risk+%3E+1"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("viewer's preview = %d; want 403", resp.StatusCode)
+	}
+}

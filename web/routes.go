@@ -74,10 +74,11 @@ func (s *server) routes() http.Handler {
 
 	mux.Handle("GET /segments", s.signedIn(s.segmentsPage()))
 	mux.Handle("GET /segments/new", s.allowed(rapport.PermWriteCatalogue, s.segmentNewPage()))
-	mux.Handle("POST /segments", s.allowed(rapport.PermWriteCatalogue, s.segmentCreate()))
+	mux.Handle("POST /segments", s.allowed(rapport.PermWriteCatalogue, s.segmentSave()))
+	mux.Handle("GET /segments/preview", s.allowed(rapport.PermWriteCatalogue, s.segmentPreview()))
 	mux.Handle("GET /segments/{id}", s.signedIn(s.segmentPage()))
 	mux.Handle("GET /segments/{id}/edit", s.allowed(rapport.PermWriteCatalogue, s.segmentEditPage()))
-	mux.Handle("POST /segments/{id}", s.allowed(rapport.PermWriteCatalogue, s.segmentUpdate()))
+	mux.Handle("POST /segments/{id}", s.allowed(rapport.PermWriteCatalogue, s.segmentSave()))
 	mux.Handle("POST /segments/{id}/delete", s.allowed(rapport.PermWriteCatalogue, s.segmentDelete()))
 	mux.Handle("GET /reports/outcomes", s.signedIn(s.outcomesPage()))
 

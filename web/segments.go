@@ -73,12 +73,26 @@ func newRuleFault(rule string, pos int, msg string) *ruleFault {
 
 // segmentFormData is the new and edit segment forms.
 type segmentFormData struct {
-	Seg    *rapport.Segment // nil for a new one
-	Form   *form
-	Fault  *ruleFault
-	Fields []segment.Field
-	Action string
+	Seg     *rapport.Segment // nil for a new one
+	Form    *form
+	Fault   *ruleFault
+	Fields  []segment.Field
+	Action  string
+	Preview *rulePreview
 }
+
+// rulePreview is who a rule being written matches now, or where it cannot
+// be read; the form shows it as the rule is typed.
+type rulePreview struct {
+	Empty   bool
+	Fault   *ruleFault
+	Message string
+	Size    int
+	Members []*rapport.SegmentMember
+}
+
+// previewMembers is how many members a preview names.
+const previewMembers = 8
 
 // segmentsData is the list of segments.
 type segmentsData struct {
@@ -132,6 +146,45 @@ func (s *server) renderSegmentForm(w http.ResponseWriter, r *http.Request, statu
 	s.render(w, r, status, "segment_form", "", s.newPage(r, title, "segments", d))
 }
 
+// segmentPreview answers the form's live preview: how many customers the
+// rule typed so far matches and a few of them, or where it cannot be read.
+// Asked for without htmx, it shows the new segment form with the rule.
+func (s *server) segmentPreview() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.segmentsReady(w, r) {
+			return
+		}
+		rule := strings.TrimSpace(r.URL.Query().Get("rule"))
+		if r.Header.Get("HX-Request") != "true" {
+			s.renderSegmentForm(w, r, http.StatusOK, nil, newForm(url.Values{"rule": {rule}}), nil)
+			return
+		}
+		p := &rulePreview{}
+		switch {
+		case rule == "":
+			p.Empty = true
+		case len(rule) > rapport.MaxRuleLength:
+			p.Message = fmt.Sprintf("The rule must be at most %d bytes.", rapport.MaxRuleLength)
+		default:
+			if p.Fault = checkRule(rule, s.Clock()); p.Fault != nil {
+				break
+			}
+			res, err := s.Segments.PreviewSegment(r.Context(), rule, previewMembers)
+			if rapport.ErrorCode(err) == rapport.EINVALID {
+				p.Message = rapport.ErrorMessage(err)
+				break
+			}
+			if err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+			p.Size, p.Members = res.Size, res.Members.Items
+		}
+		s.render(w, r, http.StatusOK, "segment_form", "segment-preview",
+			s.newPage(r, "Preview", "segments", segmentFormData{Preview: p}))
+	})
+}
+
 // readSegmentForm reads and checks the posted segment; on a rule that
 // cannot be read it returns the fault, also noted beside the field.
 func (s *server) readSegmentForm(r *http.Request) (*form, *ruleFault) {
@@ -156,18 +209,34 @@ func (s *server) readSegmentForm(r *http.Request) (*form, *ruleFault) {
 	return f, fault
 }
 
-func (s *server) segmentCreate() http.Handler {
+// segmentSave saves the posted form: a new segment, or the one the path
+// names.
+func (s *server) segmentSave() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.segmentsReady(w, r) {
 			return
 		}
+		var sg *rapport.Segment
+		if id := r.PathValue("id"); id != "" {
+			var err error
+			if sg, err = s.Segments.FindSegmentByID(r.Context(), id); err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+		}
 		f, fault := s.readSegmentForm(r)
 		if !f.Invalid() {
-			sg := &rapport.Segment{Name: f.Get("name"), Rule: f.Get("rule")}
-			err := s.Segments.CreateSegment(r.Context(), sg)
+			name, rule := f.Get("name"), f.Get("rule")
+			saved := &rapport.Segment{Name: name, Rule: rule}
+			var err error
+			if sg == nil {
+				err = s.Segments.CreateSegment(r.Context(), saved)
+			} else {
+				saved, err = s.Segments.UpdateSegment(r.Context(), sg.ID, rapport.SegmentUpdate{Name: &name, Rule: &rule})
+			}
 			if err == nil {
 				setFlash(w, r, "Segment saved.")
-				redirect(w, r, "/segments/"+url.PathEscape(sg.ID))
+				redirect(w, r, "/segments/"+url.PathEscape(saved.ID))
 				return
 			}
 			if !f.fromError(err, map[string]string{"name": "name", "rule": "rule"}) {
@@ -175,7 +244,7 @@ func (s *server) segmentCreate() http.Handler {
 				return
 			}
 		}
-		s.renderSegmentForm(w, r, http.StatusUnprocessableEntity, nil, f, fault)
+		s.renderSegmentForm(w, r, http.StatusUnprocessableEntity, sg, f, fault)
 	})
 }
 
@@ -190,34 +259,6 @@ func (s *server) segmentEditPage() http.Handler {
 			return
 		}
 		s.renderSegmentForm(w, r, http.StatusOK, sg, newForm(url.Values{"name": {sg.Name}, "rule": {sg.Rule}}), nil)
-	})
-}
-
-func (s *server) segmentUpdate() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.segmentsReady(w, r) {
-			return
-		}
-		sg, err := s.Segments.FindSegmentByID(r.Context(), r.PathValue("id"))
-		if err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		f, fault := s.readSegmentForm(r)
-		if !f.Invalid() {
-			name, rule := f.Get("name"), f.Get("rule")
-			_, err := s.Segments.UpdateSegment(r.Context(), sg.ID, rapport.SegmentUpdate{Name: &name, Rule: &rule})
-			if err == nil {
-				setFlash(w, r, "Segment saved.")
-				redirect(w, r, "/segments/"+url.PathEscape(sg.ID))
-				return
-			}
-			if !f.fromError(err, map[string]string{"name": "name", "rule": "rule"}) {
-				s.serverError(w, r, err)
-				return
-			}
-		}
-		s.renderSegmentForm(w, r, http.StatusUnprocessableEntity, sg, f, fault)
 	})
 }
 

@@ -146,7 +146,7 @@ func watch(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, slowEvery 
 		return
 	}
 	s := sqlstore.NewServices(db)
-	reports, alerts, promises, recovery, health := s.Reports, s.Alerts, s.Promises, s.Recovery, s.HealthScores
+	reports, alerts, promises, recovery, health, segments := s.Reports, s.Alerts, s.Promises, s.Recovery, s.HealthScores, s.Segments
 	tick := time.NewTicker(min(time.Minute, slowEvery))
 	defer tick.Stop()
 	var lastSlow time.Time
@@ -166,6 +166,9 @@ func watch(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, slowEvery 
 			// A silence is a moment that did not happen: only a sweep sees it.
 			if _, err := health.Sweep(ctx); err != nil && ctx.Err() == nil {
 				logger.Error("sweeping relationships", "err", err)
+			}
+			if _, err := segments.CountSegments(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("counting segments", "err", err)
 			}
 			if err := reports.RefreshImpact(ctx); err != nil && ctx.Err() == nil {
 				logger.Error("measuring impact", "err", err)

@@ -19,3 +19,8 @@ FROM customers c WHERE c.id = customer_measures.customer_id;
 CREATE INDEX customers_created ON customers (created_at);
 CREATE INDEX holdings_held ON holdings (customer_id, product, started_at, ended_at);
 DROP INDEX holdings_customer;
+
+-- Each segment's size as last counted (on saving, and by the periodic
+-- sweep), so that the list of segments does not count them all again.
+ALTER TABLE segments ADD COLUMN size BIGINT;
+ALTER TABLE segments ADD COLUMN counted_at BIGINT;
