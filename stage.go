@@ -269,6 +269,10 @@ type StageService interface {
 	SetStage(ctx context.Context, customerID string, in StageInput) (*StageStatus, error)
 	// ReleaseStage hands a stage set by hand back to the rules.
 	ReleaseStage(ctx context.Context, customerID string) (*StageStatus, error)
+	// DismissProposal sets aside what the rules propose: the stage stays,
+	// and the rules do not propose that stage again until they first
+	// conclude something else. ECONFLICT when there is no proposal.
+	DismissProposal(ctx context.Context, customerID string) (*StageStatus, error)
 	// StageHistory returns every stage change, oldest first.
 	StageHistory(ctx context.Context, customerID string) ([]*StageHistoryEntry, error)
 	// StageRules returns the rules inference uses.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -19,6 +20,7 @@ func (s *Server) relationshipRoutes() []route {
 		{method: "GET", pattern: "/api/v1/customers/{id}/stage", perm: read, handler: s.handleGetStage},
 		{method: "POST", pattern: "/api/v1/customers/{id}/stage", perm: customers, handler: s.handleSetStage},
 		{method: "POST", pattern: "/api/v1/customers/{id}/stage/release", perm: customers, handler: s.handleReleaseStage},
+		{method: "POST", pattern: "/api/v1/customers/{id}/stage/proposal/dismiss", perm: customers, handler: s.handleDismissProposal},
 		{method: "GET", pattern: "/api/v1/customers/{id}/stages", perm: read, handler: s.handleStageHistory},
 		{method: "GET", pattern: "/api/v1/stage-rules", perm: read, handler: s.handleGetStageRules},
 		{method: "PUT", pattern: "/api/v1/stage-rules", perm: catalogue, handler: s.handleSetStageRules},
@@ -70,7 +72,17 @@ func (s *Server) handleSetStage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleReleaseStage(w http.ResponseWriter, r *http.Request) {
-	st, err := s.Stages.ReleaseStage(r.Context(), r.PathValue("id"))
+	s.stageAction(w, r, s.Stages.ReleaseStage)
+}
+
+func (s *Server) handleDismissProposal(w http.ResponseWriter, r *http.Request) {
+	s.stageAction(w, r, s.Stages.DismissProposal)
+}
+
+// stageAction answers a bodiless action on the customer's stage with the
+// stage after it.
+func (s *Server) stageAction(w http.ResponseWriter, r *http.Request, act func(context.Context, string) (*rapport.StageStatus, error)) {
+	st, err := act(r.Context(), r.PathValue("id"))
 	if err != nil {
 		writeError(w, r, s.Logger, err)
 		return

@@ -345,6 +345,8 @@ type customerFacts struct {
 	// From customer_stages; live facts only.
 	manual   bool
 	proposal rapport.StageProposal
+	// dismissed is a proposed stage a person set aside.
+	dismissed string
 
 	m30, m90, m365, rated90, ratedPrior int64
 	ratingSum90, ratingSumPrior         float64
@@ -428,16 +430,17 @@ func gatherFacts(ctx context.Context, q querier, ids []string, now time.Time, hi
 
 	if !historical {
 		err = eachRow(ctx, q, `SELECT customer_id, manual, proposed_stage, proposed_reason, proposed_dissolution_reason,
-				proposed_at FROM customer_stages WHERE customer_id IN (`+in+`)`, idArgs, func(rows *sql.Rows) error {
+				proposed_at, dismissed_stage FROM customer_stages WHERE customer_id IN (`+in+`)`, idArgs, func(rows *sql.Rows) error {
 			var id string
 			var manual int64
 			var p rapport.StageProposal
 			var at sql.NullInt64
-			if err := rows.Scan(&id, &manual, &p.Stage, &p.Reason, &p.DissolutionReason, &at); err != nil {
+			var dismissed string
+			if err := rows.Scan(&id, &manual, &p.Stage, &p.Reason, &p.DissolutionReason, &at, &dismissed); err != nil {
 				return err
 			}
 			if f := byID[id]; f != nil {
-				f.manual, f.proposal = manual == 1, p
+				f.manual, f.proposal, f.dismissed = manual == 1, p, dismissed
 				if t := timePtr(at); t != nil {
 					f.proposal.ProposedAt = *t
 				}
@@ -497,7 +500,7 @@ func gatherFacts(ctx context.Context, q querier, ids []string, now time.Time, hi
 				}
 				if c := byID[id]; c != nil {
 					f.id, f.now, f.created, f.stage, f.stageSince, f.manual, f.proposal = c.id, c.now, c.created, c.stage, c.stageSince, c.manual, c.proposal
-					f.profile = c.profile
+					f.profile, f.dismissed = c.profile, c.dismissed
 					f.last, f.oldest30, f.oldest90, f.oldestPrior, f.oldest365, f.future = last.Int64, o30.Int64, o90.Int64, oPrior.Int64, o365.Int64, future.Int64
 					*c = f
 				}

@@ -119,6 +119,28 @@ func (s *StageService) ReleaseStage(ctx context.Context, customerID string) (*ra
 	return st, err
 }
 
+// DismissProposal sets aside the stage the rules propose for a customer.
+func (s *StageService) DismissProposal(ctx context.Context, customerID string) (*rapport.StageStatus, error) {
+	var st *rapport.StageStatus
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		if _, err := findCustomer(ctx, tx.querier, customerID); err != nil {
+			return err
+		}
+		res, err := tx.exec(ctx, `UPDATE customer_stages SET dismissed_stage = proposed_stage, proposed_stage = '',
+				proposed_reason = '', proposed_dissolution_reason = '', proposed_at = NULL
+			WHERE customer_id = ? AND proposed_stage <> ''`, customerID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return rapport.Errorf(rapport.ECONFLICT, "The rules propose nothing for this customer now.")
+		}
+		st, err = stageStatus(ctx, tx.querier, customerID)
+		return err
+	})
+	return st, err
+}
+
 // changeStage moves a customer from one stage to another, if they are still
 // in from, records the step and how the stage was set, and clears any
 // proposal. It reports whether the customer was still in from.
@@ -157,7 +179,7 @@ func changeStage(ctx context.Context, tx *tx, customerID, from, to, reason, diss
 	_, err = tx.exec(ctx, `INSERT INTO customer_stages (customer_id, manual, set_by, set_at, proposed_stage, proposed_reason,
 			proposed_dissolution_reason, proposed_at) VALUES (?, ?, ?, ?, '', '', '', NULL)
 		ON CONFLICT (customer_id) DO UPDATE SET manual = excluded.manual, set_by = excluded.set_by, set_at = excluded.set_at,
-			proposed_stage = '', proposed_reason = '', proposed_dissolution_reason = '', proposed_at = NULL`,
+			proposed_stage = '', proposed_reason = '', proposed_dissolution_reason = '', proposed_at = NULL, dismissed_stage = ''`,
 		customerID, flag, by, micros(tx.now))
 	return err == nil, err
 }
@@ -182,10 +204,11 @@ func inferStage(ctx context.Context, tx *tx, f *customerFacts, rules rapport.Sta
 	inf := rules.InferStage(sf, f.manual)
 	switch {
 	case inf.Stage == "":
-		if f.proposal.Stage != "" {
+		if f.proposal.Stage != "" || f.dismissed != "" {
+			// Nothing to propose: a dismissed stage may be proposed afresh later.
 			_, err = tx.exec(ctx, `UPDATE customer_stages SET proposed_stage = '', proposed_reason = '',
-				proposed_dissolution_reason = '', proposed_at = NULL WHERE customer_id = ?`, f.id)
-			f.proposal = rapport.StageProposal{}
+				proposed_dissolution_reason = '', proposed_at = NULL, dismissed_stage = '' WHERE customer_id = ?`, f.id)
+			f.proposal, f.dismissed = rapport.StageProposal{}, ""
 		}
 		return false, false, err
 	case inf.Apply:
@@ -196,11 +219,14 @@ func inferStage(ctx context.Context, tx *tx, f *customerFacts, rules rapport.Sta
 		return ok, false, err
 	case f.proposal.Stage == inf.Stage && f.proposal.DissolutionReason == inf.DissolutionReason:
 		return false, false, nil // proposed already; it keeps its first reason and time
+	case inf.Stage == f.dismissed:
+		return false, false, nil // dismissed by a person; not proposed again yet
 	}
 	_, err = tx.exec(ctx, `INSERT INTO customer_stages (customer_id, manual, set_by, set_at, proposed_stage, proposed_reason,
 			proposed_dissolution_reason, proposed_at) VALUES (?, 0, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (customer_id) DO UPDATE SET proposed_stage = excluded.proposed_stage, proposed_reason = excluded.proposed_reason,
-			proposed_dissolution_reason = excluded.proposed_dissolution_reason, proposed_at = excluded.proposed_at`,
+			proposed_dissolution_reason = excluded.proposed_dissolution_reason, proposed_at = excluded.proposed_at,
+			dismissed_stage = ''`,
 		f.id, rapport.StageSetOtherwise, f.stageSince, inf.Stage, inf.Reason, inf.DissolutionReason, f.now)
 	f.proposal = rapport.StageProposal{Stage: inf.Stage, Reason: inf.Reason, DissolutionReason: inf.DissolutionReason, ProposedAt: fromMicros(f.now)}
 	return false, err == nil, err

@@ -190,6 +190,49 @@ func TestStageByHandAndInference(t *testing.T) {
 	})
 }
 
+// TestDismissProposal checks that a dismissed proposal goes, stays gone
+// while the rules conclude the same, and that a different conclusion is
+// proposed as usual.
+func TestDismissProposal(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		r := relationships(s)
+		r.products(t, "motor", "home", "travel")
+		di := s.customer(t, &rapport.Customer{Name: "Di"})
+		_, err := r.stages.DismissProposal(ctx, di.ID)
+		wantCode(t, "DismissProposal(nothing proposed)", err, rapport.ECONFLICT)
+		if _, err := r.stages.SetStage(ctx, di.ID, rapport.StageInput{Stage: rapport.StageAwareness, Reason: "not yet"}); err != nil {
+			t.Fatal(err)
+		}
+		r.hold(t, di.ID, "motor")
+		r.hold(t, di.ID, "home")
+		st, _ := r.stages.StageStatus(ctx, di.ID)
+		if st.Proposal == nil || st.Proposal.Stage != rapport.StageExpansion {
+			t.Fatalf("StageStatus = %s; want expansion proposed", show(st))
+		}
+		st, err = r.stages.DismissProposal(ctx, di.ID)
+		if err != nil || st.Proposal != nil || st.Stage != rapport.StageAwareness || st.SetBy != rapport.StageSetByHand {
+			t.Fatalf("DismissProposal = %s, %v; want awareness set by hand, no proposal", show(st), err)
+		}
+		// The same conclusion again, from a moment and from the sweep: still dismissed.
+		s.record(t, s.moment(di.ID))
+		s.clock.Add(40 * 24 * time.Hour)
+		if _, err := r.health.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := r.stages.StageStatus(ctx, di.ID); st.Proposal != nil {
+			t.Errorf("after a moment and a sweep the dismissed proposal is back: %s", show(st))
+		}
+		// A third product makes the rules conclude commitment: that is proposed.
+		r.hold(t, di.ID, "travel")
+		if st, _ := r.stages.StageStatus(ctx, di.ID); st.Proposal == nil || st.Proposal.Stage != rapport.StageCommitment {
+			t.Errorf("after a third product: %s; want commitment proposed", show(st))
+		}
+		_, err = r.stages.DismissProposal(ctx, "01NOSUCHCUSTOMER0000000000")
+		wantCode(t, "DismissProposal(unknown)", err, rapport.ENOTFOUND)
+	})
+}
+
 // TestStageFromMoments checks that moments alone move a prospect to
 // exploration, through the moment hook, and that silence later proposes
 // dissolution through the sweep.

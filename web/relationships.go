@@ -168,16 +168,37 @@ func (s *server) stageAccept() http.Handler {
 
 // stageRelease hands a stage set by hand back to the rules.
 func (s *server) stageRelease() http.Handler {
+	return s.stageAction(func(st rapport.StageService) stageActor { return st.ReleaseStage },
+		"The stage is back in the hands of the rules.")
+}
+
+// stageDismiss sets aside what the rules propose.
+func (s *server) stageDismiss() http.Handler {
+	return s.stageAction(func(st rapport.StageService) stageActor { return st.DismissProposal },
+		"Proposal dismissed: the rules will not propose it again until they conclude something else.")
+}
+
+// stageActor is an action on a customer's stage.
+type stageActor func(ctx context.Context, customerID string) (*rapport.StageStatus, error)
+
+// stageAction runs an action on the customer's stage and goes back to the
+// relationship panel saying what it did; a conflict (the proposal went
+// meanwhile) is said rather than shown as a failure.
+func (s *server) stageAction(act func(rapport.StageService) stageActor, done string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.relReady(w, r, s.Stages != nil) {
 			return
 		}
 		id := r.PathValue("id")
-		if _, err := s.Stages.ReleaseStage(r.Context(), id); err != nil {
+		_, err := act(s.Stages)(r.Context(), id)
+		switch {
+		case rapport.ErrorCode(err) == rapport.ECONFLICT:
+			done = rapport.ErrorMessage(err)
+		case err != nil:
 			s.serverError(w, r, err)
 			return
 		}
-		setFlash(w, r, "The stage is back in the hands of the rules.")
+		setFlash(w, r, done)
 		redirect(w, r, relPath(id))
 	})
 }

@@ -133,7 +133,7 @@ func TestRelationshipViewer(t *testing.T) {
 			t.Errorf("viewer's customer page shows %q", form)
 		}
 	}
-	for _, path := range []string{page + "/stage", page + "/stage/accept", page + "/stage/release", page + "/holdings", page + "/holdings/x/end"} {
+	for _, path := range []string{page + "/stage", page + "/stage/accept", page + "/stage/release", page + "/stage/dismiss", page + "/holdings", page + "/holdings/x/end"} {
 		if resp, _ := c.submit(page, path, url.Values{"stage": {"awareness"}, "reason": {"x"}, "product": {"travel"}}); resp.StatusCode != http.StatusForbidden {
 			t.Errorf("viewer POST %s = %d; want 403", path, resp.StatusCode)
 		}
@@ -384,5 +384,39 @@ func TestSegmentPreview(t *testing.T) {
 	viewer := f.signedIn(t, rapport.RoleViewer)
 	if resp, _ := viewer.get("/segments/preview?rule=risk+%3E+1"); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("viewer's preview = %d; want 403", resp.StatusCode)
+	}
+}
+
+// TestDismissProposal checks the Dismiss button beside what the rules
+// propose: it sets the proposal aside and says so.
+func TestDismissProposal(t *testing.T) {
+	f := newFixture(t)
+	f.seedProducts(t)
+	ctx := context.Background()
+	peter := f.customers["Peter Wimsey"].ID
+	if _, err := f.cfg.Stages.SetStage(ctx, peter, rapport.StageInput{Stage: rapport.StageAwareness, Reason: "not yet"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.cfg.Holdings.AddHolding(ctx, peter, rapport.HoldingInput{Product: "motor"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := f.cfg.Stages.StageStatus(ctx, peter); st.Proposal == nil {
+		t.Fatalf("no proposal to dismiss: %+v", st)
+	}
+	c := f.signedIn(t, rapport.RoleAgent)
+	page := "/customers/" + peter
+	_, body := c.get(page)
+	wantInPage(t, "customer page with a proposal", body, `id="rel-proposal"`, `id="rel-dismiss"`)
+	resp, _ := c.submit(page, page+"/stage/dismiss", url.Values{})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("dismiss = %d; want 303", resp.StatusCode)
+	}
+	if st, _ := f.cfg.Stages.StageStatus(ctx, peter); st.Proposal != nil || st.Stage != rapport.StageAwareness {
+		t.Errorf("after dismissing: %+v; want awareness without a proposal", st)
+	}
+	_, body = c.get(page)
+	wantInPage(t, "customer page after dismissing", body, "Proposal dismissed")
+	if strings.Contains(body, `id="rel-proposal"`) {
+		t.Errorf("the dismissed proposal is still shown")
 	}
 }

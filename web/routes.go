@@ -69,6 +69,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /customers/{id}/stage", s.allowed(rapport.PermWriteCustomers, s.stageSet()))
 	mux.Handle("POST /customers/{id}/stage/accept", s.allowed(rapport.PermWriteCustomers, s.stageAccept()))
 	mux.Handle("POST /customers/{id}/stage/release", s.allowed(rapport.PermWriteCustomers, s.stageRelease()))
+	mux.Handle("POST /customers/{id}/stage/dismiss", s.allowed(rapport.PermWriteCustomers, s.stageDismiss()))
 	mux.Handle("POST /customers/{id}/holdings", s.allowed(rapport.PermWriteCustomers, s.holdingAdd()))
 	mux.Handle("POST /customers/{id}/holdings/{holding}/end", s.allowed(rapport.PermWriteCustomers, s.holdingEnd()))
 

@@ -24,3 +24,7 @@ DROP INDEX holdings_customer;
 -- sweep), so that the list of segments does not count them all again.
 ALTER TABLE segments ADD COLUMN size BIGINT;
 ALTER TABLE segments ADD COLUMN counted_at BIGINT;
+
+-- A proposal someone dismissed: the rules do not propose that stage again
+-- until they first conclude something else.
+ALTER TABLE customer_stages ADD COLUMN dismissed_stage TEXT NOT NULL DEFAULT '';
