@@ -163,7 +163,10 @@ func (l *Loader) Flush(ctx context.Context) error {
 	if err := l.commit(); err != nil {
 		return err
 	}
-	return l.fail(l.untuneSQLite(ctx))
+	if err := l.fail(l.untuneSQLite(ctx)); err != nil {
+		return err
+	}
+	return l.fail(l.db.analyze(ctx))
 }
 
 // tuneSQLite sets the write connection up for a bulk load: a page cache

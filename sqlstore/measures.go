@@ -193,7 +193,7 @@ func queryIDs(ctx context.Context, q querier, query string, args ...any) ([]stri
 
 // RebuildCustomerMeasures recomputes every customer's daily totals and
 // measures them afresh, for after a bulk load that wrote moments, holdings
-// and stages directly. It applies no stage rules; the sweep does that as
+// and stages directly; it refreshes the planner's statistics at the end. It applies no stage rules; the sweep does that as
 // customers fall due.
 func (db *DB) RebuildCustomerMeasures(ctx context.Context) error {
 	if err := db.inTx(ctx, func(tx *tx) error { return rebuildCustomerDays(ctx, tx) }); err != nil {
@@ -202,8 +202,12 @@ func (db *DB) RebuildCustomerMeasures(ctx context.Context) error {
 	after := ""
 	for {
 		ids, err := queryIDs(ctx, db.reader(), `SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?`, after, insertChunk)
-		if err != nil || len(ids) == 0 {
+		if err != nil {
 			return err
+		}
+		if len(ids) == 0 {
+			// Every row of the figures and daily totals is new.
+			return db.analyze(ctx)
 		}
 		after = ids[len(ids)-1]
 		err = db.inTx(ctx, func(tx *tx) error {
