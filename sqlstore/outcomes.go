@@ -34,15 +34,15 @@ func (s *sqlBuilder) add(sql string, args ...any) {
 	s.args = append(s.args, args...)
 }
 
-// dissolvedAt selects the customers whose relationship stood dissolved just
-// before t: whose latest stage change before t was to dissolution. It reads
-// only the changes to dissolution (a small share), each with one look at
-// the customer's later changes.
+// dissolvedAt writes a query of the customers whose relationship stood
+// dissolved just before t: whose latest stage change before t was to
+// dissolution. It reads only the changes to dissolution (a small share),
+// each with one look at the customer's later changes.
 func dissolvedAt(b *sqlBuilder, t int64) {
-	b.add(`(SELECT s.customer_id FROM stage_changes s
+	b.add(`SELECT s.customer_id FROM stage_changes s
 		WHERE s.to_stage = 'dissolution' AND s.changed_at < ?
 		AND NOT EXISTS (SELECT 1 FROM stage_changes s2 WHERE s2.customer_id = s.customer_id
-			AND s2.changed_at < ? AND s2.changed_at > s.changed_at))`, t, t)
+			AND s2.changed_at < ? AND s2.changed_at > s.changed_at)`, t, t)
 }
 
 // outcomePart is one aggregate query of the outcomes report: one row, read
@@ -95,11 +95,11 @@ func (s *OutcomeService) Outcomes(ctx context.Context, f rapport.OutcomeFilter) 
 	}
 
 	var (
-		joinedByTo, joinedByFrom                               nullableCount
-		dissolvedFrom, dissolvedTo, dissolvedPrior, leftOrGone nullableCount
-		moments, rated, magic, misery, buyers, repeat          nullableCount
-		multi, products, referrals, referrers                  nullableCount
-		ratingSum, revenue, prior, cost                        float64
+		joinedByTo, joinedByFrom                                       nullableCount
+		dissolvedFrom, dissolvedTo, dissolvedPrior, leftOrGone         nullableCount
+		moments, rated, magic, misery, buyers, repeat                  nullableCount
+		multi, products, multiGone, productsGone, referrals, referrers nullableCount
+		ratingSum, revenue, prior, cost                                float64
 	)
 	var parts []*outcomePart
 	part := func(targets ...any) *outcomePart {
@@ -156,13 +156,20 @@ func (s *OutcomeService) Outcomes(ctx context.Context, f rapport.OutcomeFilter) 
 		fromDay, toDay)
 
 	// What the customers who had joined and were not dissolved at the end
-	// held then.
-	p = part(&multi, &products)
-	p.b.add(`SELECT SUM(CASE WHEN n > 1 THEN 1 ELSE 0 END), COALESCE(SUM(n), 0) FROM (SELECT customer_id, COUNT(DISTINCT product) AS n
-		FROM holdings WHERE started_at < ? AND (ended_at IS NULL OR ended_at >= ?)
-			AND customer_id NOT IN (SELECT id FROM customers WHERE created_at >= ?) AND customer_id NOT IN `, to, to, to)
-	dissolvedAt(&p.b, to)
-	p.b.add(member("customer_id") + ` GROUP BY customer_id) h`)
+	// held then: what everyone held, less what those who had not joined or
+	// stood dissolved held. The few of them are looked up one by one rather
+	// than every holding tested against them.
+	held := func(p *outcomePart, cond *sqlBuilder) {
+		p.b.add(`SELECT SUM(CASE WHEN n > 1 THEN 1 ELSE 0 END), COALESCE(SUM(n), 0) FROM (SELECT customer_id, COUNT(DISTINCT product) AS n
+			FROM holdings WHERE started_at < ? AND (ended_at IS NULL OR ended_at >= ?)`+member("customer_id"), to, to)
+		p.b.add(cond.b.String()+` GROUP BY customer_id) h`, cond.args...)
+	}
+	held(part(&multi, &products), &sqlBuilder{})
+	var gone sqlBuilder
+	gone.add(` AND customer_id IN (SELECT id FROM customers WHERE created_at >= ? UNION `, to)
+	dissolvedAt(&gone, to)
+	gone.add(`)`)
+	held(part(&multiGone, &productsGone), &gone)
 
 	// The new customers they referred.
 	p = part(&referrals, &referrers)
@@ -195,6 +202,7 @@ func (s *OutcomeService) Outcomes(ctx context.Context, f rapport.OutcomeFilter) 
 	retained := joinedByFrom - leftOrGone
 	priorCustomers := joinedByFrom - dissolvedPrior
 	activeEnd := joinedByTo - dissolvedTo
+	multi, products = multi-multiGone, products-productsGone
 
 	out.Customers = int(customers)
 	out.Satisfaction = rapport.OutcomeSatisfaction{Moments: int(moments), Rated: int(rated),
