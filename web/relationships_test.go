@@ -210,7 +210,19 @@ func TestSegments(t *testing.T) {
 		t.Fatalf("GET segment = %d", resp.StatusCode)
 	}
 	// Harriet is in commitment and holds two products; Peter holds one.
-	wantInPage(t, "segment page", body, `id="segment-members"`, "Harriet Vane", "Peter Wimsey", "Outcomes", "Retention", `href="/segments/`+sg.ID+`/edit"`)
+	wantInPage(t, "segment page", body, `id="segment-members"`, "Harriet Vane", "Peter Wimsey", "Outcomes",
+		`hx-get="/segments/`+sg.ID+`/outcomes"`, `href="/segments/`+sg.ID+`/edit"`)
+	// The outcomes come once the page is shown; without htmx, the report.
+	req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/segments/"+sg.ID+"/outcomes", nil)
+	req.Header.Set("HX-Request", "true")
+	r := c.do(req)
+	if frag := readBody(t, r); r.StatusCode != http.StatusOK || !strings.Contains(frag, "Retention") || strings.Contains(frag, "<html") {
+		t.Errorf("segment outcomes = %d:\n%s\nwant a fragment with the outcomes", r.StatusCode, frag)
+	}
+	if resp, _ := c.get("/segments/" + sg.ID + "/outcomes"); resp.StatusCode != http.StatusSeeOther ||
+		resp.Header.Get("Location") != "/reports/outcomes?segment="+sg.ID {
+		t.Errorf("segment outcomes without htmx = %d to %q; want 303 to the outcomes report", resp.StatusCode, resp.Header.Get("Location"))
+	}
 	for _, out := range []string{"Miss Climpson", "Sally Conway", "Bunter"} {
 		if strings.Contains(body, out) {
 			t.Errorf("segment page lists %s, who does not match", out)

@@ -78,6 +78,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /segments", s.allowed(rapport.PermWriteCatalogue, s.segmentSave()))
 	mux.Handle("GET /segments/preview", s.allowed(rapport.PermWriteCatalogue, s.segmentPreview()))
 	mux.Handle("GET /segments/{id}", s.signedIn(s.segmentPage()))
+	mux.Handle("GET /segments/{id}/outcomes", s.signedIn(s.segmentOutcomes()))
 	mux.Handle("GET /segments/{id}/edit", s.allowed(rapport.PermWriteCatalogue, s.segmentEditPage()))
 	mux.Handle("POST /segments/{id}", s.allowed(rapport.PermWriteCatalogue, s.segmentSave()))
 	mux.Handle("POST /segments/{id}/delete", s.allowed(rapport.PermWriteCatalogue, s.segmentDelete()))

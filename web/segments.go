@@ -302,13 +302,28 @@ func (s *server) segmentPage() http.Handler {
 		if page.NextCursor != "" {
 			d.Next = "/segments/" + url.PathEscape(sg.ID) + "?" + url.Values{"cursor": {page.NextCursor}}.Encode()
 		}
-		if s.Outcomes != nil {
-			if d.Outcomes, err = s.Outcomes.Outcomes(ctx, rapport.OutcomeFilter{Segment: sg.ID}); err != nil {
-				s.serverError(w, r, err)
-				return
-			}
-			d.Last = lastDay(d.Outcomes.To)
-		}
 		s.render(w, r, http.StatusOK, "segment", "", s.newPage(r, sg.Name, "segments", d))
+	})
+}
+
+// segmentOutcomes is the segment page's outcomes, asked for by the page
+// once it is shown; without htmx it is the outcomes report of the segment.
+func (s *server) segmentOutcomes() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.segmentsReady(w, r) {
+			return
+		}
+		id := r.PathValue("id")
+		if r.Header.Get("HX-Request") != "true" || s.Outcomes == nil {
+			redirect(w, r, "/reports/outcomes?"+url.Values{"segment": {id}}.Encode())
+			return
+		}
+		out, err := s.Outcomes.Outcomes(r.Context(), rapport.OutcomeFilter{Segment: id})
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		d := segmentData{Seg: &rapport.Segment{ID: id}, Outcomes: out, Last: lastDay(out.To)}
+		s.render(w, r, http.StatusOK, "segment", "segment-outcomes", s.newPage(r, "Outcomes", "segments", d))
 	})
 }
