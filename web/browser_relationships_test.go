@@ -24,7 +24,9 @@ func TestBrowserRelationships(t *testing.T) {
 		chromedp.SendKeys(css("#f-email"), f.users[rapport.RoleManager].Email),
 		chromedp.SendKeys(css("#f-password"), testPassword),
 		chromedp.Submit(css("#f-password")),
-		chromedp.WaitVisible(css("main h1")),
+		// The dashboard, not any page's heading: the sign-in page has one too,
+		// and opening another page before the sign-in lands aborts it.
+		chromedp.WaitVisible(css("#kpi-this-week")),
 	)
 
 	// Dissolution without its reason, then with it.
@@ -58,6 +60,16 @@ func TestBrowserRelationships(t *testing.T) {
 	// A segment, first with a rule that cannot be read.
 	b.open("/segments", "#main h1")
 	b.do("new segment", chromedp.Click(css(`a[href="/segments/new"]`)), chromedp.WaitVisible(css("#segment-form")))
+	// The form previews who a rule matches as it is typed.
+	b.do("preview a rule",
+		chromedp.SendKeys(css("#f-rule"), "holdings >= 1"),
+		chromedp.WaitVisible(css("#preview-size")),
+	)
+	if got, list := b.text("#preview-size"), b.text("#preview-members"); got != "2" || !strings.Contains(list, "Harriet Vane") {
+		t.Errorf("the preview reads %q matching %q; want 2 with Harriet", got, list)
+	}
+	b.screenshot("relationships-03-segment-preview")
+	b.open("/segments/new", "#segment-form")
 	b.do("write a bad rule",
 		chromedp.SendKeys(css("#f-name"), "Holders"),
 		chromedp.SendKeys(css("#f-rule"), `holdings >= and stage = "commitment"`),
@@ -67,7 +79,7 @@ func TestBrowserRelationships(t *testing.T) {
 	if got := b.text("#f-rule-error"); !strings.Contains(got, "Line 1, column 13") {
 		t.Errorf("the rule error reads %q; want it at line 1, column 13", got)
 	}
-	b.screenshot("relationships-03-segment-rule-error")
+	b.screenshot("relationships-03-segment-rule-error-b")
 	b.do("write a good rule",
 		chromedp.SetValue(css("#f-rule"), "holdings >= 1"),
 		chromedp.Click(css("#segment-submit")),
