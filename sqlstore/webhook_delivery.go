@@ -114,6 +114,9 @@ type attemptResult struct {
 	at     time.Time
 	status int // 0 when the receiver did not answer
 	err    string
+	// cut is an attempt the worker's stopping interrupted: not the
+	// receiver's fault, so not counted.
+	cut bool
 }
 
 func (r attemptResult) ok() bool { return r.status >= 200 && r.status < 300 }
@@ -133,15 +136,18 @@ func (s *WebhookService) Deliver(ctx context.Context) (int, error) {
 			break
 		}
 		results := s.send(ctx, batch)
-		if ctx.Err() != nil {
-			// Attempts cut short by a shutdown are not counted; the lease
-			// runs out and they are sent again.
-			return sent, ctx.Err()
-		}
-		n, err := s.finish(ctx, lease, results)
+		// What was sent is recorded even when the server is stopping, so
+		// that it is not sent again; attempts the stop cut short are left to
+		// be made again once their lease runs out.
+		recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		n, err := s.finish(recordCtx, lease, results)
+		cancel()
 		sent += n
 		if err != nil {
 			return sent, err
+		}
+		if ctx.Err() != nil {
+			return sent, ctx.Err()
 		}
 		if len(batch) < s.opts.Batch {
 			break
@@ -231,6 +237,11 @@ func (s *WebhookService) send(ctx context.Context, batch []claimedDelivery) []at
 // attempt posts one delivery, signed at the time it is sent.
 func (s *WebhookService) attempt(ctx context.Context, d claimedDelivery) attemptResult {
 	r := attemptResult{d: d, at: s.db.now()}
+	if ctx.Err() != nil {
+		r.cut = true
+		return r
+	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(d.payload))
@@ -246,7 +257,7 @@ func (s *WebhookService) attempt(ctx context.Context, d claimedDelivery) attempt
 	req.Header.Set(rapport.HeaderSignature, rapport.SignWebhook(d.secret, r.at, d.payload))
 	res, err := s.opts.Client.Do(req)
 	if err != nil {
-		r.err = clip(err.Error())
+		r.err, r.cut = clip(err.Error()), parent.Err() != nil
 		return r
 	}
 	defer res.Body.Close()
@@ -288,6 +299,9 @@ func (s *WebhookService) finish(ctx context.Context, lease string, results []att
 	err := s.db.inTx(ctx, func(tx *tx) error {
 		delivered = 0
 		for _, r := range results {
+			if r.cut {
+				continue
+			}
 			attempts, at := r.d.attempts+1, micros(r.at)
 			var status any
 			if r.status != 0 {

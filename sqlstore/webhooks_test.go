@@ -535,3 +535,72 @@ func TestWebhookEndpoints(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhookDeliveryStopping checks that a worker stopped mid-batch keeps
+// what it delivered and does not count the attempts the stop cut short,
+// which are made again once their lease runs out.
+func TestWebhookDeliveryStopping(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx, stop := context.WithCancel(context.Background())
+		defer stop()
+		var mu sync.Mutex
+		requests := map[string]int{}
+		rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// Read first: the server notices the client going away only once
+			// the body is read.
+			io.Copy(io.Discard, r.Body)
+			mu.Lock()
+			requests[r.Header.Get("Rapport-Delivery")]++
+			n := len(requests)
+			mu.Unlock()
+			if n == 2 && ctx.Err() == nil {
+				stop() // the server is told to stop while this request is under way
+				select {
+				case <-r.Context().Done():
+				case <-time.After(time.Minute): // never wait for ever
+				}
+				return
+			}
+		}))
+		defer rcv.Close()
+		w, _ := s.webhook(t, rcv.URL, rapport.EventMomentRecorded)
+		c := s.customer(t, &rapport.Customer{Name: "Ada"})
+		if _, err := s.moments.RecordMoments(context.Background(), []*rapport.Moment{s.moment(c.ID), s.moment(c.ID), s.moment(c.ID)}); err != nil {
+			t.Fatalf("RecordMoments = %v", err)
+		}
+		hooks := sqlstore.NewWebhookService(s.db, sqlstore.WebhookOptions{Concurrency: 1, Lease: 5 * time.Minute})
+		if n, err := hooks.Deliver(ctx); !errors.Is(err, context.Canceled) || n != 1 {
+			t.Fatalf("Deliver, stopped at the second request = %d, %v; want 1 delivered and the stop", n, err)
+		}
+		count := func(status string, attempts int) int {
+			n := 0
+			for _, d := range deliveries(t, hooks, w.ID) {
+				if d.Status == status && d.Attempts == attempts {
+					n++
+				}
+			}
+			return n
+		}
+		if count(rapport.DeliveryDelivered, 1) != 1 || count(rapport.DeliveryPending, 0) != 2 {
+			t.Fatalf("after the stop: %s; want 1 delivered and 2 pending with no attempt counted", show(deliveries(t, hooks, w.ID)))
+		}
+		if n, err := hooks.Deliver(context.Background()); err != nil || n != 0 {
+			t.Fatalf("within the lease: Deliver = %d, %v; want nothing sent", n, err)
+		}
+		s.clock.Add(5 * time.Minute)
+		if n, err := hooks.Deliver(context.Background()); err != nil || n != 2 {
+			t.Fatalf("after the lease: Deliver = %d, %v; want the other 2 delivered", n, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		once := 0
+		for _, n := range requests {
+			if n == 1 {
+				once++
+			}
+		}
+		if len(requests) != 3 || once != 2 {
+			t.Errorf("requests per delivery = %v; want the first and the never-tried one once, the cut one twice", requests)
+		}
+	})
+}
