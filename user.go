@@ -40,7 +40,7 @@ const (
 	PermWriteCustomers                   // create, edit and delete customers
 	PermWriteMoments                     // record moments
 	PermWriteCatalogue                   // edit touchpoints, responses, standards
-	PermManageUsers                      // users and tokens
+	PermManageUsers                      // users, tokens and webhooks
 )
 
 // Can reports whether the role allows the permission.

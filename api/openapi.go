@@ -11,8 +11,9 @@ import (
 )
 
 // The OpenAPI document is openapi.json, the core, plus one fragment per area
-// of the API in openapi/*.json (paths, components and tags only), so that each
-// capability documents its routes beside its handlers. TestOpenAPICoversRoutes
+// of the API in openapi/*.json (paths, webhooks, components and tags only), so
+// that each capability documents its routes beside its handlers. webhooks
+// describes the requests Rapport sends, not routes it answers. TestOpenAPICoversRoutes
 // keeps the merged document and routes.go in step.
 //
 //go:embed openapi.json openapi
@@ -56,13 +57,13 @@ func OpenAPI() ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// mergeFragment adds a fragment's paths, components and tags to doc; a name
-// defined twice is an error rather than a silent overwrite.
+// mergeFragment adds a fragment's paths, webhooks, components and tags to
+// doc; a name defined twice is an error rather than a silent overwrite.
 func mergeFragment(doc, frag map[string]any) error {
 	for key, val := range frag {
 		switch key {
-		case "paths":
-			if err := mergeObject(doc, "paths", val); err != nil {
+		case "paths", "webhooks":
+			if err := mergeObject(doc, key, val); err != nil {
 				return err
 			}
 		case "components":
@@ -82,7 +83,7 @@ func mergeFragment(doc, frag map[string]any) error {
 			more, _ := val.([]any)
 			doc["tags"] = append(tags, more...)
 		default:
-			return fmt.Errorf("a fragment may hold only paths, components and tags, not %q", key)
+			return fmt.Errorf("a fragment may hold only paths, webhooks, components and tags, not %q", key)
 		}
 	}
 	return nil

@@ -53,6 +53,9 @@ type Config struct {
 	// PublicURL, such as https://rapport.example.com, makes survey links
 	// absolute; without it they are paths (/s/…).
 	PublicURL string
+
+	// Webhooks are the endpoints events are posted to.
+	Webhooks rapport.WebhookService
 }
 
 // Server is the JSON API.

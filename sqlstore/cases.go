@@ -70,6 +70,7 @@ func openCases(ctx context.Context, tx *tx, ms []*rapport.Moment, how caseOpenin
 	cutoff := now.AddDate(0, 0, -policy.OpenWithinDays)
 	const perRow = 11
 	var args []any
+	var tried []string
 	rows := 0
 	opened := 0
 	flush := func() error {
@@ -103,7 +104,9 @@ func openCases(ctx context.Context, tx *tx, ms []*rapport.Moment, how caseOpenin
 		if assignee == "" {
 			queue = policy.Queue
 		}
-		args = append(args, rapport.NewID(at), m.CustomerID, m.ID, m.Touchpoint, rapport.CaseOpen, nullString(assignee), queue,
+		id := rapport.NewID(at)
+		tried = append(tried, id)
+		args = append(args, id, m.CustomerID, m.ID, m.Touchpoint, rapport.CaseOpen, nullString(assignee), queue,
 			micros(m.OccurredAt), micros(at), micros(at.Add(time.Duration(hours)*time.Hour)), micros(now))
 		if rows++; rows == insertChunk {
 			if err := flush(); err != nil {
@@ -111,7 +114,10 @@ func openCases(ctx context.Context, tx *tx, ms []*rapport.Moment, how caseOpenin
 			}
 		}
 	}
-	return opened, flush()
+	if err := flush(); err != nil {
+		return opened, err
+	}
+	return opened, enqueueCasesOpened(ctx, tx, tried)
 }
 
 // customerOwners returns the owner of each of the moments' customers that has one.

@@ -249,6 +249,9 @@ func (q querier) queryRow(ctx context.Context, query string, args ...any) *sql.R
 type tx struct {
 	querier
 	now time.Time
+	// subscribers are the active webhook endpoints that want each event
+	// kind, read once per transaction by the first event it causes.
+	subscribers map[string][]string
 }
 
 // inTx runs fn in a write transaction, committing if it returns nil. A

@@ -32,7 +32,7 @@ const momentColumnCount = 17
 type momentHook func(ctx context.Context, tx *tx, recorded []*rapport.Moment) error
 
 // momentHooks run, in order, on every batch of newly recorded moments.
-var momentHooks = []momentHook{addMomentStats, addMomentMeasures, openRecoveryCases}
+var momentHooks = []momentHook{addMomentStats, addMomentMeasures, openRecoveryCases, enqueueMomentEvents}
 
 // insertChunk rows go in one INSERT: 17 × 500 parameters stay well under both
 // SQLite's and PostgreSQL's limits.

@@ -239,6 +239,9 @@ func recordBrokenPromises(ctx context.Context, tx *tx, ps []*rapport.Promise, at
 	if len(ps) == 0 {
 		return nil
 	}
+	if err := enqueue(ctx, tx, rapport.EventPromiseBroken, ps); err != nil {
+		return err
+	}
 	if err := ensurePromiseTouchpoint(ctx, tx); err != nil {
 		return err
 	}

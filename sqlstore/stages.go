@@ -172,6 +172,9 @@ func changeStage(ctx context.Context, tx *tx, customerID, from, to, reason, diss
 	if err != nil {
 		return false, err
 	}
+	if err := enqueueStageChanged(ctx, tx, customerID, at); err != nil {
+		return false, err
+	}
 	flag := 0
 	if manual {
 		flag = 1

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rapport-crm/rapport"
 	"github.com/rapport-crm/rapport/sqlstore"
 )
 
@@ -236,5 +238,61 @@ func TestCommandLine(t *testing.T) {
 		if !strings.Contains(out.String(), tt.wantOut) {
 			t.Errorf("run(%q) printed %q; want it to contain %q", tt.args, out.String(), tt.wantOut)
 		}
+	}
+}
+
+// TestServeDeliversWebhooks checks the whole way of an event: a webhook
+// created through the API, a moment recorded through the API, and the
+// signed event arriving at a receiver on loopback, sent by serve itself.
+func TestServeDeliversWebhooks(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "rapport.db")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"token", "create", "--db", db, "--name", "ci", "--role", "admin"}, noEnv, &out, io.Discard); err != nil {
+		t.Fatalf("token create: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	token := lines[len(lines)-1]
+	got := make(chan *http.Request, 10)
+	bodies := make(chan []byte, 10)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- r
+		bodies <- b
+	}))
+	defer rcv.Close()
+	base, _ := startServer(t, "--db", db)
+	post := func(path, body string, v any) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		if res.StatusCode != http.StatusCreated {
+			b, _ := io.ReadAll(res.Body)
+			t.Fatalf("POST %s = %d; want 201\n%s", path, res.StatusCode, b)
+		}
+		json.NewDecoder(res.Body).Decode(v)
+	}
+	var hook struct{ ID, Secret string }
+	post("/api/v1/webhooks", `{"url": "`+rcv.URL+`", "kinds": ["moment.recorded"]}`, &hook)
+	var customer, moment struct{ ID string }
+	post("/api/v1/customers", `{"name": "Ada Lovelace"}`, &customer)
+	post("/api/v1/moments", `{"customer_id": "`+customer.ID+`", "touchpoint": "greeting", "channel": "phone", "occurred_at": "`+
+		time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)+`", "rating": 5}`, &moment)
+	select {
+	case r := <-got:
+		body := <-bodies
+		if r.Header.Get("Rapport-Event") != rapport.EventMomentRecorded || !strings.Contains(string(body), moment.ID) {
+			t.Errorf("received %s %s; want moment.recorded for %s", r.Header.Get("Rapport-Event"), body, moment.ID)
+		}
+		if err := rapport.VerifyWebhook(hook.Secret, r.Header.Get("Rapport-Signature"), body, time.Now(), 5*time.Minute); err != nil {
+			t.Errorf("the signature does not verify: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("no webhook arrived within a minute of the moment")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -69,6 +70,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go watch(ctx, db, logger, *watchEvery)
+	// The deliverer is stopped and waited for before the database closes
+	// (defers run last first), so that no attempt is recorded half-way.
+	background, stopBackground := context.WithCancel(ctx)
+	var delivering sync.WaitGroup
+	defer func() { stopBackground(); delivering.Wait() }()
+	delivering.Go(func() {
+		deliverWebhooks(background, sqlstore.NewWebhookService(db, sqlstore.WebhookOptions{}), logger, webhookEvery)
+	})
 	select {
 	case err := <-errc:
 		return err
@@ -180,6 +189,31 @@ func watch(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, slowEvery 
 					logger.Warn("alert raised", "kind", a.Kind, "touchpoint", a.Touchpoint, "message", a.Message)
 				}
 			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// webhookEvery is how often serve posts what the webhook outbox holds: soon
+// enough that receivers hear of a moment within seconds, seldom enough that
+// an idle server barely asks.
+const webhookEvery = 5 * time.Second
+
+// deliverWebhooks posts the due webhook deliveries every so often until ctx
+// ends. Several servers on one database may all deliver: each delivery is
+// claimed by one of them at a time.
+func deliverWebhooks(ctx context.Context, webhooks *sqlstore.WebhookService, logger *slog.Logger, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		if n, err := webhooks.Deliver(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("delivering webhooks", "err", err)
+		} else if n > 0 {
+			logger.Debug("webhooks delivered", "count", n)
 		}
 		select {
 		case <-ctx.Done():
