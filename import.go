@@ -10,6 +10,9 @@ const (
 	// ImportChunk rows are written per transaction: short enough that
 	// people logging moments meanwhile are never kept waiting long.
 	ImportChunk = 1000
+	// MaxImportProblems is how many problems a refused file lists, so
+	// that a file wrong in every row still gets a readable answer.
+	MaxImportProblems = 1000
 )
 
 // MomentRow is one moment as a file carries it: the moment, and the other

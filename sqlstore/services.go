@@ -25,6 +25,7 @@ type Services struct {
 	Promises     *PromiseService
 	Surveys      *SurveyService
 	Briefs       *BriefService
+	Imports      *ImportService
 }
 
 // NewServices returns every service over db.
@@ -52,5 +53,6 @@ func NewServices(db *DB) *Services {
 		Promises:     NewPromiseService(db),
 		Surveys:      NewSurveyService(db),
 		Briefs:       NewBriefService(db),
+		Imports:      NewImportService(db),
 	}
 }
