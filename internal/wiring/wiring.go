@@ -34,6 +34,7 @@ func API(db *sqlstore.DB, s *sqlstore.Services) api.Config {
 		Promises:     s.Promises,
 		Surveys:      s.Surveys,
 		Briefs:       s.Briefs,
+		Imports:      s.Imports,
 	}
 }
 
