@@ -63,5 +63,6 @@ func Web(s *sqlstore.Services) web.Config {
 		Holdings:     s.Holdings,
 		Segments:     s.Segments,
 		Outcomes:     s.Outcomes,
+		Imports:      s.Imports,
 	}
 }
