@@ -131,7 +131,7 @@ func readHeader(r io.Reader, known []string, attributes bool, required [][]strin
 			found = found || ok
 		}
 		if !found {
-			t.fail(alts[0], "the file needs a %s column", strings.Join(alts, " or "))
+			t.fail(alts[0], "the file needs a column %s", strings.Join(alts, " or "))
 		}
 	}
 	return t, nil

@@ -74,11 +74,11 @@ func TestReadHeaderProblems(t *testing.T) {
 		{"touchpoint,channel,occurred_at,customer_id,ratng,colour\n", []string{
 			"row 1, ratng,colour: are not a known column; the columns are " + strings.Join(csvio.MomentColumns, ", ")}},
 		{"touchpoint,channel,customer_id,Channel\n", []string{
-			"row 1, Channel: appears twice in the first row", "row 1, occurred_at: the file needs a occurred_at column"}},
+			"row 1, Channel: appears twice in the first row", "row 1, occurred_at: the file needs a column occurred_at"}},
 		{"touchpoint,channel,occurred_at\n", []string{
-			"row 1, customer_id: the file needs a customer_id or customer_external_id column"}},
+			"row 1, customer_id: the file needs a column customer_id or customer_external_id"}},
 		{"touchpoint,,channel\n", []string{"row 1, : column 2 has no name; the first row must name every column",
-			"row 1, customer_id: the file needs a customer_id or customer_external_id column", "row 1, occurred_at: the file needs a occurred_at column"}},
+			"row 1, customer_id: the file needs a column customer_id or customer_external_id", "row 1, occurred_at: the file needs a column occurred_at"}},
 		{"touchpoint,channel,occurred_at,customer_id\ngreeting,phone\n", []string{"row 2, : has 2 cells; the first row names 4 columns"}},
 		{"touchpoint,channel,occurred_at,customer_id\ngreeting,phone,2026-11-19,\"C1\nx,y\n", []string{
 			"row 2, : is not valid CSV: extraneous or missing \" in quoted-field (line 3, column 5); nothing after it was read"}},
