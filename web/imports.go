@@ -24,9 +24,9 @@ type importKind struct {
 
 var (
 	importMoments = importKind{Name: "moments", Title: "Import moments", Path: "/moments/import", Back: "/moments/new", BackName: "Log a moment",
-		Required: "touchpoint, channel, occurred_at, and customer_id or customer_external_id", Columns: csvio.MomentColumns, Nav: "log"}
+		Required: "touchpoint, channel and occurred_at columns, and customer_id or customer_external_id", Columns: csvio.MomentColumns, Nav: "log"}
 	importCustomers = importKind{Name: "customers", Title: "Import customers", Path: "/customers/import", Back: "/customers", BackName: "Customers",
-		Required: "name", Columns: append(append([]string{}, csvio.CustomerColumns...), "attributes.<key>"), Nav: "customers"}
+		Required: "a name column", Columns: append(append([]string{}, csvio.CustomerColumns...), "attributes.<key>"), Nav: "customers"}
 )
 
 // importData is the import page's data: the form, and after a post either
