@@ -14,6 +14,7 @@ const (
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
 	ETOOLARGE     = "too_large"
+	EMEDIATYPE    = "unsupported_media_type" // the body is not in a format this request takes
 	EMETHOD       = "method_not_allowed"
 	EINTERNAL     = "internal"
 )

@@ -3,6 +3,7 @@ package rapport
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"strings"
 	"time"
 )
 
@@ -38,4 +39,19 @@ func encode32(b [16]byte) string {
 		hi >>= 5
 	}
 	return string(out[:])
+}
+
+// ValidID reports whether s is an identifier as NewID makes them: 26
+// characters of Crockford's base32 (upper case) whose first encodes at most
+// three bits, since the 26 characters carry 130 bits and ids have 128.
+func ValidID(s string) bool {
+	if len(s) != 26 || s[0] > '7' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !strings.ContainsRune(crockford, rune(s[i])) {
+			return false
+		}
+	}
+	return true
 }

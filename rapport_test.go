@@ -131,3 +131,16 @@ func TestNewIDSortsByTime(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestValidID(t *testing.T) {
+	for i := 0; i < 100; i++ {
+		if id := rapport.NewID(time.Now()); !rapport.ValidID(id) {
+			t.Fatalf("ValidID(%q) = false for an id NewID made", id)
+		}
+	}
+	for _, s := range []string{"", "01ARZ3NDEKTSV4RRFFQ69G5FA", "81ARZ3NDEKTSV4RRFFQ69G5FAV", "01ARZ3NDEKTSV4RRFFQ69G5FAU", "01arz3ndektsv4rrffq69g5fav"} {
+		if rapport.ValidID(s) {
+			t.Errorf("ValidID(%q) = true; want false", s)
+		}
+	}
+}

@@ -110,6 +110,7 @@ var statuses = map[string]int{
 	rapport.EUNAUTHORIZED: http.StatusUnauthorized,
 	rapport.EFORBIDDEN:    http.StatusForbidden,
 	rapport.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	rapport.EMEDIATYPE:    http.StatusUnsupportedMediaType,
 	rapport.EMETHOD:       http.StatusMethodNotAllowed,
 	rapport.EINTERNAL:     http.StatusInternalServerError,
 }

@@ -163,10 +163,31 @@ func (s *Server) handleGetMoment(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleListMoments(w http.ResponseWriter, r *http.Request) {
+	f, fields := momentFilter(r)
+	limit, err := queryLimit(r)
+	if err != nil {
+		fields = append(fields, rapport.ErrorFields(err)...)
+	}
+	if len(fields) > 0 {
+		writeError(w, r, s.Logger, &rapport.Error{Code: rapport.EINVALID, Message: "The query is not valid.", Fields: fields})
+		return
+	}
+	f.Limit, f.Cursor = limit, r.URL.Query().Get("cursor")
+	page, err := s.Moments.FindMoments(r.Context(), f)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	encode(w, http.StatusOK, page)
+}
+
+// momentFilter reads the filters of a list of moments from the query,
+// with a field error for each one that is not valid.
+func momentFilter(r *http.Request) (rapport.MomentFilter, []rapport.FieldError) {
 	q := r.URL.Query()
 	f := rapport.MomentFilter{CustomerID: q.Get("customer_id"), Touchpoint: q.Get("touchpoint"),
 		Channel: rapport.Channel(q.Get("channel")), Outcome: rapport.Outcome(q.Get("outcome")),
-		StaffID: q.Get("staff_id"), Cursor: q.Get("cursor")}
+		StaffID: q.Get("staff_id")}
 	var fields []rapport.FieldError
 	if f.Channel != "" && !f.Channel.Valid() {
 		fields = append(fields, rapport.FieldError{Field: "channel", Message: "is not a known channel"})
@@ -186,19 +207,5 @@ func (s *Server) handleListMoments(w http.ResponseWriter, r *http.Request) {
 			*p.dst = t
 		}
 	}
-	limit, err := queryLimit(r)
-	if err != nil {
-		fields = append(fields, rapport.ErrorFields(err)...)
-	}
-	if len(fields) > 0 {
-		writeError(w, r, s.Logger, &rapport.Error{Code: rapport.EINVALID, Message: "The query is not valid.", Fields: fields})
-		return
-	}
-	f.Limit = limit
-	page, err := s.Moments.FindMoments(r.Context(), f)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
-		return
-	}
-	encode(w, http.StatusOK, page)
+	return f, fields
 }

@@ -48,6 +48,8 @@ type Config struct {
 	Promises rapport.PromiseService
 	Surveys  rapport.SurveyService
 	Briefs   rapport.BriefService
+	// Imports brings CSV files of moments and customers in and takes them out.
+	Imports rapport.ImportService
 	// SurveyTTL is how long a survey link works; zero means rapport.DefaultSurveyTTL.
 	SurveyTTL time.Duration
 	// PublicURL, such as https://rapport.example.com, makes survey links
@@ -126,6 +128,9 @@ func (s *Server) handleNoRoute(w http.ResponseWriter, r *http.Request) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v) // a stream cut short on purpose (see handleExportMoments)
+			}
 			s.Logger.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path, "panic", v)
 			writeError(w, r, s.Logger, rapport.Errorf(rapport.EINTERNAL, "panic: %v", v))
 		}

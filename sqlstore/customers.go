@@ -38,16 +38,7 @@ func findCustomer(ctx context.Context, q querier, id string) (*rapport.Customer,
 // FindCustomers lists customers, newest first.
 func (s *CustomerService) FindCustomers(ctx context.Context, f rapport.CustomerFilter) (rapport.Page[*rapport.Customer], error) {
 	page := rapport.Page[*rapport.Customer]{Items: []*rapport.Customer{}}
-	where, args := []string{"1 = 1"}, []any{}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		where, args = append(where, `search LIKE ? ESCAPE '\'`), append(args, likePattern(q))
-	}
-	if f.OwnerID != "" {
-		where, args = append(where, "owner_id = ?"), append(args, f.OwnerID)
-	}
-	if f.Stage != "" {
-		where, args = append(where, "stage = ?"), append(args, f.Stage)
-	}
+	where, args := customerWhere(f)
 	if f.Cursor != "" {
 		parts, err := decodeCursor(f.Cursor, 1)
 		if err != nil {
@@ -62,6 +53,22 @@ func (s *CustomerService) FindCustomers(ctx context.Context, f rapport.CustomerF
 		func(c *rapport.Customer) string { return encodeCursor(c.ID) })
 }
 
+// customerWhere returns the conditions that select the customers a filter
+// names, ignoring its page.
+func customerWhere(f rapport.CustomerFilter) (where []string, args []any) {
+	where = []string{"1 = 1"}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		where, args = append(where, `search LIKE ? ESCAPE '\'`), append(args, likePattern(q))
+	}
+	if f.OwnerID != "" {
+		where, args = append(where, "owner_id = ?"), append(args, f.OwnerID)
+	}
+	if f.Stage != "" {
+		where, args = append(where, "stage = ?"), append(args, f.Stage)
+	}
+	return where, args
+}
+
 // CreateCustomer adds a customer, filling its id and times.
 func (s *CustomerService) CreateCustomer(ctx context.Context, c *rapport.Customer) error {
 	if err := c.Validate(); err != nil {
@@ -71,26 +78,37 @@ func (s *CustomerService) CreateCustomer(ctx context.Context, c *rapport.Custome
 		if err := checkCustomerRefs(ctx, tx, c, ""); err != nil {
 			return err
 		}
-		now := tx.now.Truncate(time.Microsecond)
-		c.ID, c.CreatedAt, c.UpdatedAt = rapport.NewID(now), now, now
-		attrs, prefs := marshalCustomerDocs(c)
-		_, err := tx.exec(ctx, `INSERT INTO customers (`+customerColumns+`, search)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.ID, nullString(c.ExternalID), c.Kind, c.Name, c.Email, c.Phone, attrs, prefs,
-			nullString(c.OwnerID), nullString(c.ReferredBy), c.Stage, micros(c.CreatedAt), micros(c.UpdatedAt), searchText(c))
-		if tx.d.uniqueViolation(err) {
-			return rapport.Errorf(rapport.ECONFLICT, "A customer with the external id %q exists already.", c.ExternalID)
-		}
-		if err == nil && c.Stage != "" {
-			err = recordStageChange(ctx, tx, c.ID, "", c.Stage, "created", rapport.ActorID(ctx))
-		}
-		if err != nil {
+		c.ID = ""
+		if err := insertCustomer(ctx, tx, c); err != nil {
 			return err
 		}
 		// Measured at once, so that segments see every customer from the start.
-		_, err = refreshCustomers(ctx, tx, []string{c.ID}, false)
+		_, err := refreshCustomers(ctx, tx, []string{c.ID}, false)
 		return err
 	})
+}
+
+// insertCustomer adds a validated customer with their first stage, giving
+// them an id unless they have one, and their times. Whoever calls it
+// measures the customer (refreshCustomers) in the same transaction.
+func insertCustomer(ctx context.Context, tx *tx, c *rapport.Customer) error {
+	now := tx.now.Truncate(time.Microsecond)
+	if c.ID == "" {
+		c.ID = rapport.NewID(now)
+	}
+	c.CreatedAt, c.UpdatedAt = now, now
+	attrs, prefs := marshalCustomerDocs(c)
+	_, err := tx.exec(ctx, `INSERT INTO customers (`+customerColumns+`, search)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, nullString(c.ExternalID), c.Kind, c.Name, c.Email, c.Phone, attrs, prefs,
+		nullString(c.OwnerID), nullString(c.ReferredBy), c.Stage, micros(c.CreatedAt), micros(c.UpdatedAt), searchText(c))
+	if tx.d.uniqueViolation(err) {
+		return rapport.Errorf(rapport.ECONFLICT, "A customer with the external id %q exists already.", c.ExternalID)
+	}
+	if err == nil && c.Stage != "" {
+		err = recordStageChange(ctx, tx, c.ID, "", c.Stage, "created", rapport.ActorID(ctx))
+	}
+	return err
 }
 
 // UpdateCustomer changes a customer and returns it as stored.

@@ -26,6 +26,7 @@ type Services struct {
 	Surveys      *SurveyService
 	Briefs       *BriefService
 	Webhooks     *WebhookService
+	Imports      *ImportService
 }
 
 // NewServices returns every service over db.
@@ -54,5 +55,6 @@ func NewServices(db *DB) *Services {
 		Surveys:      NewSurveyService(db),
 		Briefs:       NewBriefService(db),
 		Webhooks:     NewWebhookService(db, WebhookOptions{}),
+		Imports:      NewImportService(db),
 	}
 }

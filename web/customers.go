@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"sort"
@@ -140,51 +139,10 @@ func (s *server) renderCustomer(w http.ResponseWriter, r *http.Request, status i
 func attributeList(attrs map[string]any) []attribute {
 	out := make([]attribute, 0, len(attrs))
 	for k, v := range attrs {
-		out = append(out, attribute{k, formatAttribute(v)})
+		out = append(out, attribute{k, rapport.FormatAttribute(v)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
-}
-
-// formatAttribute writes a value so that parseAttribute reads back the same
-// value: text as it is unless it would read as something else, anything
-// else as JSON.
-func formatAttribute(v any) string {
-	if s, ok := v.(string); ok {
-		if v, isText := parseAttribute(s).(string); isText && v == s && !strings.ContainsAny(s, "\r\n") {
-			return s
-		}
-		b, _ := json.Marshal(s)
-		return string(b)
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
-// parseAttribute reads one attribute value: a number, true, false, a quoted
-// string, an object or a list as JSON; anything else as plain text.
-func parseAttribute(s string) any {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return ""
-	}
-	switch c := s[0]; {
-	case c == '"' || c == '{' || c == '[' || c == '-' || (c >= '0' && c <= '9') || s == "true" || s == "false":
-		var v any
-		d := json.NewDecoder(strings.NewReader(s))
-		d.UseNumber()
-		if err := d.Decode(&v); err == nil && !d.More() {
-			if n, ok := v.(json.Number); ok {
-				if i, err := n.Int64(); err == nil {
-					return float64(i)
-				}
-				f, _ := n.Float64()
-				return f
-			}
-			return v
-		}
-	}
-	return s
 }
 
 // parseAttributes reads the attribute editor: one "key: value" per line.
@@ -197,7 +155,7 @@ func parseAttributes(f *form, text string) map[string]any {
 			f.fail("attributes", "Line "+strconv.Itoa(i+1)+" needs a key, a colon and a value, like “segment: retail”.")
 			return nil
 		}
-		out[k] = parseAttribute(v)
+		out[k] = rapport.ParseAttribute(v)
 	}
 	return out
 }

@@ -7,6 +7,9 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
+	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 
@@ -137,6 +140,20 @@ func (s *server) checkCSRF(next http.Handler) http.Handler {
 			}
 			want = csrfToken(c.Value, "signin")
 		}
+		if uploadPaths[r.URL.Path] && isMultipart(r) {
+			// A file upload is far larger than a form; parts over a
+			// megabyte wait on disk rather than in memory.
+			r.Body = http.MaxBytesReader(w, r.Body, maxUploadBytes)
+			if err := r.ParseMultipartForm(1 << 20); err != nil {
+				var tooLarge *http.MaxBytesError
+				if errors.As(err, &tooLarge) {
+					s.renderError(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("The file is larger than %d MB. Split it into smaller files and import each.", rapport.MaxImportBytes>>20))
+					return
+				}
+				s.renderError(w, r, http.StatusBadRequest, "The upload could not be read. Please choose the file again.")
+				return
+			}
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		got := r.PostFormValue(csrfField)
 		if got == "" {
@@ -153,6 +170,17 @@ func (s *server) checkCSRF(next http.Handler) http.Handler {
 // maxFormBytes bounds a form post; the largest form, a customer's profile,
 // is far smaller.
 const maxFormBytes = 256 << 10
+
+// uploadPaths take a file, up to maxUploadBytes: the import's own limit
+// and room for the rest of the form.
+var uploadPaths = map[string]bool{"/customers/import": true, "/moments/import": true}
+
+const maxUploadBytes = rapport.MaxImportBytes + 64<<10
+
+func isMultipart(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "multipart/form-data"
+}
 
 // signedIn sends visitors who are not signed in to the sign-in page, with
 // the page they wanted to come back to.

@@ -21,6 +21,14 @@ func (s *server) routes() http.Handler {
 
 	mux.Handle("GET /customers", s.signedIn(s.customersPage()))
 	mux.Handle("GET /customers/new", s.allowed(rapport.PermWriteCustomers, s.customerNewPage()))
+	// CSV files: importing needs the right to write that kind of data, as in
+	// the API; anyone signed in may export what they can read.
+	mux.Handle("GET /customers/import", s.allowed(rapport.PermWriteCustomers, s.importPage(importCustomers)))
+	mux.Handle("POST /customers/import", s.allowed(rapport.PermWriteCustomers, s.importFile(importCustomers)))
+	mux.Handle("GET /customers/export", s.signedIn(s.exportCustomers()))
+	mux.Handle("GET /moments/import", s.allowed(rapport.PermWriteMoments, s.importPage(importMoments)))
+	mux.Handle("POST /moments/import", s.allowed(rapport.PermWriteMoments, s.importFile(importMoments)))
+	mux.Handle("GET /moments/export", s.signedIn(s.exportMoments()))
 	mux.Handle("POST /customers", s.allowed(rapport.PermWriteCustomers, s.customerCreate()))
 	mux.Handle("GET /customers/{id}", s.signedIn(s.customerPage()))
 	mux.Handle("GET /customers/{id}/timeline", s.signedIn(s.timelinePage()))

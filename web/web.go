@@ -54,6 +54,9 @@ type Config struct {
 	Holdings     rapport.HoldingService
 	Segments     rapport.SegmentService
 	Outcomes     rapport.OutcomeService
+	// Imports brings CSV files of moments and customers in and takes them
+	// out; the import pages answer 503 without it.
+	Imports rapport.ImportService
 	// PublicURL is the address customers reach the server at, such as
 	// https://rapport.example.com; survey links are made absolute with it.
 	PublicURL string

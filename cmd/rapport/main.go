@@ -48,6 +48,10 @@ Usage:
   rapport demo [--db DSN] [--customers N] [--moments M]  fill an empty database with a demo firm
   rapport token create --name NAME --role ROLE [--db DSN] create an API token
   rapport user create --email EMAIL --name NAME --role ROLE [--db DSN]
+  rapport import moments|customers FILE [--db DSN] [--dry-run]
+                                                          import a CSV file; nothing is written if a row is bad
+  rapport export moments|customers [--db DSN] [--from T] [--to T] > FILE
+                                                          export as CSV (which imports again)
   rapport openapi                                         print the API's OpenAPI document
   rapport version                                         print the version
 
@@ -71,6 +75,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runToken(ctx, rest, getenv, stdout, stderr)
 	case "user":
 		return runUser(ctx, rest, getenv, stdout, stderr)
+	case "import":
+		return runImport(ctx, rest, getenv, stdout, stderr)
+	case "export":
+		return runExport(ctx, rest, getenv, stdout, stderr)
 	case "openapi":
 		doc, err := api.OpenAPI()
 		if err != nil {

@@ -109,6 +109,7 @@ func newHandler(db *sqlstore.DB, logger *slog.Logger, site site) http.Handler {
 	m := metrics.New(reg, version())
 	services := sqlstore.NewServices(db)
 	moments := m.CountMoments(services.Moments)
+	services.Imports.Moments = moments // imported moments are counted as a batch
 	apiConfig := wiring.API(db, services)
 	apiConfig.Moments, apiConfig.Metrics = moments, metrics.Handler(reg)
 	apiConfig.PublicURL, apiConfig.Logger, apiConfig.Clock = site.publicURL, logger, time.Now

@@ -35,6 +35,7 @@ func API(db *sqlstore.DB, s *sqlstore.Services) api.Config {
 		Surveys:      s.Surveys,
 		Briefs:       s.Briefs,
 		Webhooks:     s.Webhooks,
+		Imports:      s.Imports,
 	}
 }
 
@@ -63,5 +64,6 @@ func Web(s *sqlstore.Services) web.Config {
 		Holdings:     s.Holdings,
 		Segments:     s.Segments,
 		Outcomes:     s.Outcomes,
+		Imports:      s.Imports,
 	}
 }
