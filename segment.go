@@ -85,6 +85,9 @@ type OutcomeFilter struct {
 	Segment string
 	From    time.Time
 	To      time.Time
+	// Fresh measures now rather than answering with a measurement of the
+	// same customers and window made in the last few minutes.
+	Fresh bool
 }
 
 // SegmentRef names a segment in a report.
@@ -101,6 +104,10 @@ type Outcomes struct {
 	Segment *SegmentRef `json:"segment"`
 	From    time.Time   `json:"from"`
 	To      time.Time   `json:"to"`
+	// MeasuredAt is when these figures were measured: outcomes read every
+	// customer's window, so a measurement is kept for a few minutes and
+	// answers the same question again.
+	MeasuredAt time.Time `json:"measured_at"`
 	// Customers were customers at some time in the window: joined before its
 	// end and not dissolved at its start.
 	Customers     int                  `json:"customers"`
@@ -175,4 +182,8 @@ type OutcomeCostToServe struct {
 // OutcomeService measures relationship outcomes.
 type OutcomeService interface {
 	Outcomes(ctx context.Context, f OutcomeFilter) (*Outcomes, error)
+	// RefreshOutcomes measures the default window again for every customer
+	// and each segment, so that reports open on a recent measurement; it
+	// returns how many it measured.
+	RefreshOutcomes(ctx context.Context) (int, error)
 }

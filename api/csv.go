@@ -30,24 +30,8 @@ func importRequest(r *http.Request) (rapport.ImportOptions, error) {
 	if err != nil || mt != "text/csv" {
 		return opt, rapport.Errorf(rapport.EMEDIATYPE, "Send the file as the body, with Content-Type: text/csv.")
 	}
-	var fields []rapport.FieldError
-	q := r.URL.Query()
-	for _, p := range []struct {
-		name string
-		dst  *bool
-	}{{"dry_run", &opt.DryRun}, {"skip_invalid", &opt.SkipInvalid}} {
-		switch v := q.Get(p.name); v {
-		case "", "false":
-		case "true":
-			*p.dst = true
-		default:
-			fields = append(fields, rapport.FieldError{Field: p.name, Message: "must be true or false"})
-		}
-	}
-	if len(fields) > 0 {
-		return opt, &rapport.Error{Code: rapport.EINVALID, Message: "The query is not valid.", Fields: fields}
-	}
-	return opt, nil
+	err = boolParams(r, map[string]*bool{"dry_run": &opt.DryRun, "skip_invalid": &opt.SkipInvalid})
+	return opt, err
 }
 
 // answerImport answers with what an import did: 201 when it created

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/rapport-crm/rapport"
@@ -138,4 +139,25 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		Detail: rapport.ErrorMessage(err),
 		Errors: rapport.ErrorFields(err),
 	})
+}
+
+// boolParams reads query parameters that are true or false (or absent, for
+// false) into their destinations; any other value is an invalid query.
+func boolParams(r *http.Request, params map[string]*bool) error {
+	var fields []rapport.FieldError
+	q := r.URL.Query()
+	for name, dst := range params {
+		switch q.Get(name) {
+		case "", "false":
+		case "true":
+			*dst = true
+		default:
+			fields = append(fields, rapport.FieldError{Field: name, Message: "must be true or false"})
+		}
+	}
+	if len(fields) > 0 {
+		slices.SortFunc(fields, func(a, b rapport.FieldError) int { return strings.Compare(a.Field, b.Field) })
+		return &rapport.Error{Code: rapport.EINVALID, Message: "The query is not valid.", Fields: fields}
+	}
+	return nil
 }

@@ -405,7 +405,13 @@ func (s *Server) handleOutcomes(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, err)
 		return
 	}
-	o, err := s.Outcomes.Outcomes(r.Context(), rapport.OutcomeFilter{Segment: r.URL.Query().Get("segment"), From: f.From, To: f.To})
+	var fresh bool
+	if err := boolParams(r, map[string]*bool{"fresh": &fresh}); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	o, err := s.Outcomes.Outcomes(r.Context(), rapport.OutcomeFilter{Segment: r.URL.Query().Get("segment"),
+		From: f.From, To: f.To, Fresh: fresh})
 	if err != nil {
 		writeError(w, r, s.Logger, err)
 		return

@@ -2,11 +2,15 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/rapport-crm/rapport"
 )
@@ -52,9 +56,112 @@ type outcomePart struct {
 	targets []any
 }
 
-// Outcomes measures the outcomes of every customer, or a segment's (as it
-// stands now), over a window of whole UTC days; see docs/relationships.md
-// for the definition of every figure.
+// snapshotAge is how long a measurement of outcomes answers the same
+// question again; the periodic sweep measures the default windows afresh
+// more often than that.
+const snapshotAge = 15 * time.Minute
+
+// snapshotsKept is how long an unused measurement is kept.
+const snapshotsKept = 7 * 24 * time.Hour
+
+// Outcomes answers with the outcomes of every customer, or a segment's (as
+// it stands now), over a window of whole UTC days; see docs/relationships.md
+// for the definition of every figure. A measurement of the same customers
+// (the same rule) and window made in the last snapshotAge answers unless f
+// asks for a fresh one; each new measurement is kept for the next reader.
+func (s *OutcomeService) Outcomes(ctx context.Context, f rapport.OutcomeFilter) (*rapport.Outcomes, error) {
+	now := s.db.now()
+	fromDay, toDay, err := dayWindow(rapport.ReportFilter{From: f.From, To: f.To}, now)
+	if err != nil {
+		return nil, err
+	}
+	key := "everyone"
+	var sg *rapport.Segment
+	if f.Segment != "" {
+		if sg, err = findSegment(ctx, s.db.reader(), f.Segment); err != nil {
+			return nil, err
+		}
+		rule := sha256.Sum256([]byte(sg.Rule))
+		key = "segment " + sg.ID + " " + hex.EncodeToString(rule[:12])
+	}
+	key += " " + strconv.FormatInt(fromDay, 10) + " " + strconv.FormatInt(toDay, 10)
+	if !f.Fresh {
+		out, err := s.snapshot(ctx, key, now.Add(-snapshotAge))
+		if err != nil || out != nil {
+			if out != nil && sg != nil {
+				out.Segment = &rapport.SegmentRef{ID: sg.ID, Name: sg.Name, Rule: sg.Rule}
+			}
+			return out, err
+		}
+	}
+	out, err := s.measure(ctx, sg, fromDay, toDay)
+	if err != nil {
+		return nil, err
+	}
+	out.MeasuredAt = now.Truncate(time.Microsecond)
+	body, err := json.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.inTx(ctx, func(tx *tx) error {
+		_, err := tx.exec(ctx, `INSERT INTO outcome_snapshots (key, measured_at, body) VALUES (?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET measured_at = excluded.measured_at, body = excluded.body`,
+			key, micros(out.MeasuredAt), string(body))
+		return err
+	})
+	return out, err
+}
+
+// snapshot returns the measurement kept under key if it was made after
+// since, or nil.
+func (s *OutcomeService) snapshot(ctx context.Context, key string, since time.Time) (*rapport.Outcomes, error) {
+	var body string
+	err := s.db.reader().queryRow(ctx, `SELECT body FROM outcome_snapshots WHERE key = ? AND measured_at > ?`,
+		key, micros(since)).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out rapport.Outcomes
+	if err := json.Unmarshal([]byte(body), &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RefreshOutcomes measures the default window afresh for every customer and
+// for each segment, and forgets measurements unused for a week.
+func (s *OutcomeService) RefreshOutcomes(ctx context.Context) (int, error) {
+	sgs, err := NewSegmentService(s.db).FindSegments(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range append([]string{""}, segmentIDs(sgs)...) {
+		if _, err := s.Outcomes(ctx, rapport.OutcomeFilter{Segment: id, Fresh: true}); err != nil {
+			return n, err
+		}
+		n++
+	}
+	err = s.db.inTx(ctx, func(tx *tx) error {
+		_, err := tx.exec(ctx, `DELETE FROM outcome_snapshots WHERE measured_at < ?`, micros(tx.now.Add(-snapshotsKept)))
+		return err
+	})
+	return n, err
+}
+
+func segmentIDs(sgs []*rapport.Segment) []string {
+	ids := make([]string, len(sgs))
+	for i, sg := range sgs {
+		ids[i] = sg.ID
+	}
+	return ids
+}
+
+// measure works out the outcomes of every customer, or sg's members, over
+// [fromDay, toDay).
 //
 // The report is a handful of one-row aggregates, none of which reads every
 // customer: who had joined by a day is counted on an index, and who stood
@@ -62,11 +169,7 @@ type outcomePart struct {
 // subtracted. For everyone the parts run at once on the read pool; for a
 // segment they run as one statement that evaluates the rule once, into a
 // materialised list of members that every part reads.
-func (s *OutcomeService) Outcomes(ctx context.Context, f rapport.OutcomeFilter) (*rapport.Outcomes, error) {
-	fromDay, toDay, err := dayWindow(rapport.ReportFilter{From: f.From, To: f.To}, s.db.now())
-	if err != nil {
-		return nil, err
-	}
+func (s *OutcomeService) measure(ctx context.Context, sg *rapport.Segment, fromDay, toDay int64) (*rapport.Outcomes, error) {
 	q := s.db.reader()
 	from, to := fromDay*dayMicros, toDay*dayMicros
 	priorFromDay := fromDay - (toDay - fromDay)
@@ -79,11 +182,7 @@ func (s *OutcomeService) Outcomes(ctx context.Context, f rapport.OutcomeFilter) 
 	// the population.
 	people, member := "customers", func(string) string { return "" }
 	var with sqlBuilder
-	if f.Segment != "" {
-		sg, err := findSegment(ctx, q, f.Segment)
-		if err != nil {
-			return nil, err
-		}
+	if sg != nil {
 		cq, err := s.db.compileRule(sg.Rule)
 		if err != nil {
 			return nil, err
@@ -137,7 +236,7 @@ func (s *OutcomeService) Outcomes(ctx context.Context, f rapport.OutcomeFilter) 
 	// from the running totals per touchpoint and day, for a segment from
 	// each customer's daily totals.
 	table := `moment_stats`
-	if f.Segment != "" {
+	if sg != nil {
 		table = `customer_day_stats`
 	}
 	p = part(&moments, &rated, &ratingSum, &magic, &misery, &revenue, &prior, &cost)
@@ -176,7 +275,7 @@ func (s *OutcomeService) Outcomes(ctx context.Context, f rapport.OutcomeFilter) 
 	p.b.add(`SELECT COUNT(*), COUNT(DISTINCT referred_by) FROM customers
 		WHERE referred_by IS NOT NULL AND created_at >= ? AND created_at < ?`+member("referred_by"), from, to)
 
-	if f.Segment == "" {
+	if sg == nil {
 		if err := runParts(ctx, q, parts); err != nil {
 			return nil, err
 		}

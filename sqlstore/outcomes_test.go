@@ -179,6 +179,7 @@ func TestOutcomesAddUp(t *testing.T) {
 				t.Fatalf("%s: Outcomes = %v", tt.name, err)
 			}
 			want := expectedOutcomes(f, tt.from, tt.to, tt.pick)
+			want.MeasuredAt = s.clock.Now().UTC()
 			if tt.filter.Segment != "" {
 				want.Segment = &rapport.SegmentRef{ID: north.ID, Name: north.Name, Rule: north.Rule}
 			}
@@ -200,6 +201,63 @@ func TestOutcomesAddUp(t *testing.T) {
 		wantCode(t, "Outcomes(unknown segment)", err, rapport.ENOTFOUND)
 		_, err = r.outcomes.Outcomes(ctx, rapport.OutcomeFilter{From: day(1), To: day(10)})
 		wantCode(t, "Outcomes(from after to)", err, rapport.EINVALID)
+	})
+}
+
+// TestOutcomeSnapshots checks that a measurement answers the same question
+// for a while, that asking for a fresh one, or time passing, measures again,
+// and that the sweep's refresh measures everyone and each segment.
+func TestOutcomeSnapshots(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		r := relationships(s)
+		ada := s.customer(t, &rapport.Customer{Name: "Ada", Kind: rapport.KindOrganisation})
+		orgs := &rapport.Segment{Name: "Organisations", Rule: `kind = "organisation"`}
+		if err := r.segments.CreateSegment(ctx, orgs); err != nil {
+			t.Fatal(err)
+		}
+		moments := func(f rapport.OutcomeFilter) (int, time.Time) {
+			t.Helper()
+			o, err := r.outcomes.Outcomes(ctx, f)
+			if err != nil {
+				t.Fatalf("Outcomes(%+v) = %v", f, err)
+			}
+			return o.Satisfaction.Moments, o.MeasuredAt
+		}
+		first, at := moments(rapport.OutcomeFilter{})
+		s.record(t, s.moment(ada.ID))
+		s.clock.Add(time.Minute)
+		if n, again := moments(rapport.OutcomeFilter{}); n != first || !again.Equal(at) {
+			t.Errorf("a minute later: %d moments measured at %v; want the %d measured at %v", n, again, first, at)
+		}
+		if n, now := moments(rapport.OutcomeFilter{Fresh: true}); n != first+1 || !now.Equal(s.clock.Now().UTC()) {
+			t.Errorf("fresh: %d moments measured at %v; want %d now", n, now, first+1)
+		}
+		s.record(t, s.moment(ada.ID))
+		s.clock.Add(16 * time.Minute)
+		if n, _ := moments(rapport.OutcomeFilter{}); n != first+2 {
+			t.Errorf("16 minutes later: %d moments; want %d, measured again", n, first+2)
+		}
+
+		// A segment's measurement is its rule's: a new rule measures again.
+		if n, _ := moments(rapport.OutcomeFilter{Segment: orgs.ID}); n != first+2 {
+			t.Errorf("organisations: %d moments; want %d", n, first+2)
+		}
+		rule := `kind = "person"`
+		if _, err := r.segments.UpdateSegment(ctx, orgs.ID, rapport.SegmentUpdate{Rule: &rule}); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := moments(rapport.OutcomeFilter{Segment: orgs.ID}); n != 0 {
+			t.Errorf("after the rule changed: %d moments; want 0, the people's", n)
+		}
+
+		s.record(t, s.moment(ada.ID))
+		if n, err := r.outcomes.RefreshOutcomes(ctx); err != nil || n != 2 {
+			t.Fatalf("RefreshOutcomes = %d, %v; want everyone and one segment", n, err)
+		}
+		if n, at := moments(rapport.OutcomeFilter{}); n != first+3 || !at.Equal(s.clock.Now().UTC()) {
+			t.Errorf("after the refresh: %d moments measured at %v; want %d now", n, at, first+3)
+		}
 	})
 }
 

@@ -38,6 +38,8 @@ type outcomesData struct {
 	Chart  hbarChart
 	More   int    // segments left out
 	Only   string // the segment the report was opened for, if any
+	Fresh  bool   // measure now rather than show the last measurement
+	Again  string // this report measured afresh
 }
 
 func (s *server) outcomesPage() http.Handler {
@@ -47,7 +49,7 @@ func (s *server) outcomesPage() http.Handler {
 		}
 		ctx := r.Context()
 		win := readDates(r)
-		d := outcomesData{Window: win, Only: r.URL.Query().Get("segment")}
+		d := outcomesData{Window: win, Only: r.URL.Query().Get("segment"), Fresh: r.URL.Query().Get("fresh") == "1"}
 		sgs, err := s.Segments.FindSegments(ctx)
 		if err != nil {
 			s.serverError(w, r, err)
@@ -65,7 +67,7 @@ func (s *server) outcomesPage() http.Handler {
 			ids = append(ids, sg.ID)
 		}
 		for i, id := range ids {
-			o, err := s.Outcomes.Outcomes(ctx, rapport.OutcomeFilter{Segment: id, From: win.From, To: win.To})
+			o, err := s.Outcomes.Outcomes(ctx, rapport.OutcomeFilter{Segment: id, From: win.From, To: win.To, Fresh: d.Fresh})
 			if rapport.ErrorCode(err) == rapport.EINVALID && i == 0 {
 				win.Form.fail("from", "The first day must be before the last, and not in the future.")
 				win.From, win.To = time.Time{}, time.Time{}
@@ -79,6 +81,9 @@ func (s *server) outcomesPage() http.Handler {
 		}
 		d.Window = win
 		d.From, d.Last = d.Cols[0].From, lastDay(d.Cols[0].To)
+		again := r.URL.Query()
+		again.Set("fresh", "1")
+		d.Again = "/reports/outcomes?" + again.Encode()
 		d.Chart = segmentOutcomeChart(d.Cols)
 		s.render(w, r, win.status(), "report_outcomes", "", s.newPage(r, "Outcomes by segment", "segments", d))
 	})

@@ -299,6 +299,18 @@ func TestOutcomesReport(t *testing.T) {
 	if !strings.Contains(body, fmt.Sprintf(`<td class="num">%d</td>`, all.Customers)) {
 		t.Errorf("outcomes page lacks the customer count %d", all.Customers)
 	}
+	wantInPage(t, "outcomes", body, `id="outcomes-measured"`, `href="/reports/outcomes?fresh=1"`)
+
+	// A customer added since is counted once the report is measured again.
+	if err := f.cfg.Customers.CreateCustomer(ctx, &rapport.Customer{Name: "Newcomer"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, body = c.get("/reports/outcomes"); !strings.Contains(body, fmt.Sprintf(`<td class="num">%d</td>`, all.Customers)) {
+		t.Errorf("the outcomes report measured a minute ago lacks its count %d", all.Customers)
+	}
+	if _, body = c.get("/reports/outcomes?fresh=1"); !strings.Contains(body, fmt.Sprintf(`<td class="num">%d</td>`, all.Customers+1)) {
+		t.Errorf("the outcomes report measured now lacks the new count %d", all.Customers+1)
+	}
 
 	resp, body = c.get("/reports/outcomes?from=2026-01-01&to=2026-02-28")
 	if resp.StatusCode != http.StatusOK {

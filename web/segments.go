@@ -318,7 +318,7 @@ func (s *server) segmentOutcomes() http.Handler {
 			redirect(w, r, "/reports/outcomes?"+url.Values{"segment": {id}}.Encode())
 			return
 		}
-		out, err := s.Outcomes.Outcomes(r.Context(), rapport.OutcomeFilter{Segment: id})
+		out, err := s.Outcomes.Outcomes(r.Context(), rapport.OutcomeFilter{Segment: id, Fresh: r.URL.Query().Get("fresh") == "1"})
 		if err != nil {
 			s.serverError(w, r, err)
 			return

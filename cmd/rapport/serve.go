@@ -156,7 +156,8 @@ func watch(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, slowEvery 
 		return
 	}
 	s := sqlstore.NewServices(db)
-	reports, alerts, promises, recovery, health, segments := s.Reports, s.Alerts, s.Promises, s.Recovery, s.HealthScores, s.Segments
+	reports, alerts, promises, recovery, health, segments, outcomes := s.Reports, s.Alerts, s.Promises, s.Recovery,
+		s.HealthScores, s.Segments, s.Outcomes
 	tick := time.NewTicker(min(time.Minute, slowEvery))
 	defer tick.Stop()
 	var lastSlow time.Time
@@ -179,6 +180,9 @@ func watch(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, slowEvery 
 			}
 			if _, err := segments.CountSegments(ctx); err != nil && ctx.Err() == nil {
 				logger.Error("counting segments", "err", err)
+			}
+			if _, err := outcomes.RefreshOutcomes(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("measuring outcomes", "err", err)
 			}
 			if err := reports.RefreshImpact(ctx); err != nil && ctx.Err() == nil {
 				logger.Error("measuring impact", "err", err)
