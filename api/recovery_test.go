@@ -17,32 +17,7 @@ func TestRecoveryScenarios(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			f := newFixture(t, b.Open)
 			ids := map[string]string{"{customer}": f.customer, "{staff}": f.staff}
-			fill := func(s string) string {
-				for k, v := range ids {
-					s = strings.ReplaceAll(s, k, v)
-				}
-				return s
-			}
-			// step sends a request and checks its status and that the body
-			// holds each of contains; it returns the body decoded.
-			step := func(name string, role rapport.Role, method, path, body string, status int, contains ...string) map[string]any {
-				t.Helper()
-				got, header, resp := f.do(role, method, fill(path), fill(body))
-				if got != status {
-					t.Fatalf("%s: %s %s = %d; want %d\n%s", name, method, fill(path), got, status, resp)
-				}
-				for _, c := range contains {
-					if !bytes.Contains(resp, []byte(fill(c))) {
-						t.Errorf("%s: body lacks %s\n%s", name, fill(c), resp)
-					}
-				}
-				if status >= 400 && header.Get("Content-Type") != "application/problem+json" {
-					t.Errorf("%s: Content-Type = %q; want application/problem+json", name, header.Get("Content-Type"))
-				}
-				var out map[string]any
-				json.Unmarshal(resp, &out)
-				return out
-			}
+			_, step := f.scenario(t, ids)
 			first := func(page map[string]any, key string) string {
 				items, _ := page["items"].([]any)
 				if len(items) == 0 {
@@ -130,4 +105,38 @@ func TestRecoveryScenarios(t *testing.T) {
 				`"kind":"case"`, `"kind":"promise"`, `"kind":"moment"`)
 		})
 	}
+}
+
+// scenario returns, for a test that walks through requests in order, fill
+// (which puts the ids saved so far into a path or body) and step (which
+// sends a request, checks its status, that the body holds each of contains
+// and that errors are problem details, and returns the body decoded). ids
+// may gain entries as the walk goes on.
+func (f *fixture) scenario(t *testing.T, ids map[string]string) (fill func(string) string,
+	step func(name string, role rapport.Role, method, path, body string, status int, contains ...string) map[string]any) {
+	fill = func(s string) string {
+		for k, v := range ids {
+			s = strings.ReplaceAll(s, k, v)
+		}
+		return s
+	}
+	step = func(name string, role rapport.Role, method, path, body string, status int, contains ...string) map[string]any {
+		t.Helper()
+		got, header, resp := f.do(role, method, fill(path), fill(body))
+		if got != status {
+			t.Fatalf("%s: %s %s = %d; want %d\n%s", name, method, fill(path), got, status, resp)
+		}
+		for _, c := range contains {
+			if !bytes.Contains(resp, []byte(fill(c))) {
+				t.Errorf("%s: body lacks %s\n%s", name, fill(c), resp)
+			}
+		}
+		if status >= 400 && header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s: Content-Type = %q; want application/problem+json", name, header.Get("Content-Type"))
+		}
+		var out map[string]any
+		json.Unmarshal(resp, &out)
+		return out
+	}
+	return fill, step
 }

@@ -3,11 +3,9 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -35,30 +33,7 @@ func TestWebhookScenarios(t *testing.T) {
 			}))
 			defer rcv.Close()
 			ids := map[string]string{"{customer}": f.customer, "{receiver}": rcv.URL}
-			fill := func(s string) string {
-				for k, v := range ids {
-					s = strings.ReplaceAll(s, k, v)
-				}
-				return s
-			}
-			step := func(name string, role rapport.Role, method, path, body string, status int, contains ...string) map[string]any {
-				t.Helper()
-				code, header, resp := f.do(role, method, fill(path), fill(body))
-				if code != status {
-					t.Fatalf("%s: %s %s = %d; want %d\n%s", name, method, fill(path), code, status, resp)
-				}
-				for _, c := range contains {
-					if !bytes.Contains(resp, []byte(fill(c))) {
-						t.Errorf("%s: body lacks %s\n%s", name, fill(c), resp)
-					}
-				}
-				if status >= 400 && header.Get("Content-Type") != "application/problem+json" {
-					t.Errorf("%s: Content-Type = %q; want application/problem+json", name, header.Get("Content-Type"))
-				}
-				var out map[string]any
-				json.Unmarshal(resp, &out)
-				return out
-			}
+			fill, step := f.scenario(t, ids)
 			items := func(page map[string]any) []any {
 				v, _ := page["items"].([]any)
 				return v

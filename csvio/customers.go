@@ -22,24 +22,11 @@ func ReadCustomers(r io.Reader) (*rapport.CustomerFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	file := &rapport.CustomerFile{}
-	if len(t.problems) > 0 {
-		file.Problems = t.problems
-		return file, nil
+	rows, err := readRows(t, t.customer)
+	if err != nil {
+		return nil, err
 	}
-	seen := newDuplicates(t)
-	for {
-		more, err := t.next()
-		if err != nil {
-			return nil, err
-		}
-		if !more {
-			break
-		}
-		file.Rows = append(file.Rows, t.customer(seen))
-	}
-	file.Problems = t.problems
-	return file, nil
+	return &rapport.CustomerFile{Rows: rows, Problems: t.problems}, nil
 }
 
 // customer reads the current row as a customer.

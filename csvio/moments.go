@@ -30,24 +30,28 @@ func ReadMoments(r io.Reader, now time.Time) (*rapport.MomentFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	file := &rapport.MomentFile{}
+	rows, err := readRows(t, func(seen *duplicates) rapport.MomentRow { return t.moment(now, seen) })
+	if err != nil {
+		return nil, err
+	}
+	return &rapport.MomentFile{Rows: rows, Problems: t.problems}, nil
+}
+
+// readRows reads every row of t with read, unless the header has problems
+// already (then no row is read: the columns cannot be trusted).
+func readRows[R any](t *table, read func(*duplicates) R) ([]R, error) {
 	if len(t.problems) > 0 {
-		file.Problems = t.problems
-		return file, nil
+		return nil, nil
 	}
 	seen := newDuplicates(t)
+	var rows []R
 	for {
 		more, err := t.next()
-		if err != nil {
-			return nil, err
+		if err != nil || !more {
+			return rows, err
 		}
-		if !more {
-			break
-		}
-		file.Rows = append(file.Rows, t.moment(now, seen))
+		rows = append(rows, read(seen))
 	}
-	file.Problems = t.problems
-	return file, nil
 }
 
 // moment reads the current row as a moment.
