@@ -29,13 +29,7 @@ func TestBrowserImport(t *testing.T) {
 		"pol-2,Bo Diddley,bo@example.com,,exploration,south\n"+
 		"pol-3,Cy Young,cy@example.com,,awareness,\n"), 0o600)
 
-	b.open("/signin", "#f-email")
-	b.do("sign in",
-		chromedp.SendKeys(css("#f-email"), f.users[rapport.RoleAgent].Email),
-		chromedp.SendKeys(css("#f-password"), testPassword),
-		chromedp.Submit(css("#f-password")),
-		chromedp.WaitVisible(css("main h1")),
-	)
+	b.signIn(f.users[rapport.RoleAgent].Email)
 	b.open("/customers", "#customer-search")
 	b.do("open the import page", chromedp.Click(css(`a[href="/customers/import"]`)), chromedp.WaitVisible(css("#f-file")))
 	b.do("import a file with mistakes",

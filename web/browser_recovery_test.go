@@ -28,13 +28,7 @@ func TestBrowserRecovery(t *testing.T) {
 	b := &browser{t: t, ctx: newBrowser(t, 1280, 800), base: f.srv.URL, shots: screenshotDir(t)}
 	agent := f.users[rapport.RoleAgent]
 	harriet := f.customers["Harriet Vane"]
-	b.open("/signin", "#f-email")
-	b.do("sign in",
-		chromedp.SendKeys(css("#f-email"), agent.Email),
-		chromedp.SendKeys(css("#f-password"), testPassword),
-		chromedp.Submit(css("#f-password")),
-		chromedp.WaitVisible(css("#my-day")),
-	)
+	b.signIn(agent.Email)
 	if got := b.text("#my-day"); !strings.Contains(got, "2\npromises due today") || !strings.Contains(got, "1 overdue") {
 		t.Errorf("my day reads %q; want two promises due today and an overdue case", got)
 	}
@@ -163,13 +157,7 @@ func TestBrowserRecovery(t *testing.T) {
 	b.screenshot("recovery-10-report-recovery")
 
 	ph := &browser{t: t, ctx: newBrowser(t, 390, 844), base: f.srv.URL, shots: b.shots}
-	ph.open("/signin", "#f-email")
-	ph.do("sign in on the phone",
-		chromedp.SendKeys(css("#f-email"), agent.Email),
-		chromedp.SendKeys(css("#f-password"), testPassword),
-		chromedp.Submit(css("#f-password")),
-		chromedp.WaitVisible(css("#my-day")),
-	)
+	ph.signIn(agent.Email)
 	for _, pg := range []struct{ path, wait, name string }{
 		{"/", "#my-day", "recovery-11-phone-dashboard"},
 		{"/cases?show=team", "#cases", "recovery-12-phone-cases"},

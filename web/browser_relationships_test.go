@@ -19,15 +19,7 @@ func TestBrowserRelationships(t *testing.T) {
 	f.seedProducts(t)
 	f.clock.Add(time.Minute)
 	b := &browser{t: t, ctx: newBrowser(t, 1280, 800), base: f.srv.URL, shots: screenshotDir(t)}
-	b.open("/signin", "#f-email")
-	b.do("sign in",
-		chromedp.SendKeys(css("#f-email"), f.users[rapport.RoleManager].Email),
-		chromedp.SendKeys(css("#f-password"), testPassword),
-		chromedp.Submit(css("#f-password")),
-		// The dashboard, not any page's heading: the sign-in page has one too,
-		// and opening another page before the sign-in lands aborts it.
-		chromedp.WaitVisible(css("#kpi-this-week")),
-	)
+	b.signIn(f.users[rapport.RoleManager].Email)
 
 	// Dissolution without its reason, then with it.
 	peter := f.customers["Peter Wimsey"]

@@ -117,6 +117,20 @@ func (b *browser) open(path, waitFor string) {
 	b.do("open "+path, chromedp.Navigate(b.base+path), chromedp.WaitVisible(css(waitFor)))
 }
 
+// signIn signs in from the sign-in page and waits for the dashboard: not
+// for any heading, since the sign-in page has one too, and opening another
+// page before the sign-in lands aborts it.
+func (b *browser) signIn(email string) {
+	b.t.Helper()
+	b.open("/signin", "#f-email")
+	b.do("sign in as "+email,
+		chromedp.SendKeys(css("#f-email"), email),
+		chromedp.SendKeys(css("#f-password"), testPassword),
+		chromedp.Submit(css("#f-password")),
+		chromedp.WaitVisible(css("#kpi-this-week")),
+	)
+}
+
 // waitUntil waits for a JavaScript condition to hold.
 func (b *browser) waitUntil(step, expr string) {
 	b.t.Helper()
@@ -256,13 +270,7 @@ func TestBrowser(t *testing.T) {
 func TestBrowserPhone(t *testing.T) {
 	f := newFixture(t)
 	b := &browser{t: t, ctx: newBrowser(t, 390, 844), base: f.srv.URL, shots: screenshotDir(t)}
-	b.open("/signin", "#f-email")
-	b.do("sign in",
-		chromedp.SendKeys(css("#f-email"), f.users[rapport.RoleManager].Email),
-		chromedp.SendKeys(css("#f-password"), testPassword),
-		chromedp.Submit(css("#f-password")),
-		chromedp.WaitVisible(css("#kpi-this-week")),
-	)
+	b.signIn(f.users[rapport.RoleManager].Email)
 	for _, p := range []struct{ path, wait, name string }{
 		{"/", "#kpi-this-week", "11-phone-dashboard"},
 		{"/customers", "#customer-search", "12-phone-customers"},
@@ -286,13 +294,7 @@ func TestBrowserLoop(t *testing.T) {
 	f.seedLoop(t)
 	b := &browser{t: t, ctx: newBrowser(t, 1280, 900), base: f.srv.URL, shots: screenshotDir(t)}
 	manager := f.users[rapport.RoleManager]
-	b.open("/signin", "#f-email")
-	b.do("sign in",
-		chromedp.SendKeys(css("#f-email"), manager.Email),
-		chromedp.SendKeys(css("#f-password"), testPassword),
-		chromedp.Submit(css("#f-password")),
-		chromedp.WaitVisible(css("#kpi-this-week")),
-	)
+	b.signIn(manager.Email)
 	if got := b.text("#open-alerts"); !strings.Contains(got, "Delivery") || !strings.Contains(got, "Below target") {
 		t.Errorf("the dashboard's alerts read %q; want Delivery below target", got)
 	}
@@ -355,13 +357,7 @@ func TestBrowserLoop(t *testing.T) {
 	}
 
 	p := &browser{t: t, ctx: newBrowser(t, 390, 844), base: f.srv.URL, shots: b.shots}
-	p.open("/signin", "#f-email")
-	p.do("sign in on the phone",
-		chromedp.SendKeys(css("#f-email"), manager.Email),
-		chromedp.SendKeys(css("#f-password"), testPassword),
-		chromedp.Submit(css("#f-password")),
-		chromedp.WaitVisible(css("#kpi-this-week")),
-	)
+	p.signIn(manager.Email)
 	for _, pg := range []struct{ path, wait, name string }{
 		{"/touchpoints", "svg.matrix", "19-phone-touchpoints"},
 		{"/touchpoints/complaint", "#verdict", "20-phone-touchpoint"},
