@@ -64,7 +64,8 @@ func Handler(g prometheus.Gatherer) http.Handler {
 // pattern's method stripped: the method is its own label), never with its
 // path, so that ids and survey tokens cannot become label values. A handler
 // that gives its ServeMux a copy of the request (as a middleware adding to
-// the context does) is labelled with the outer pattern instead.
+// the context does) must copy the pattern back, as the web UI does, or the
+// request is labelled with the outer pattern.
 func (m *Metrics) Instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()

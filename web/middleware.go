@@ -104,7 +104,11 @@ func (s *server) loadSession(next http.Handler) http.Handler {
 		if v.user != nil {
 			ctx = rapport.NewContextWithPrincipal(ctx, &rapport.Principal{UserID: v.user.ID, Name: v.user.Name, Role: v.user.Role})
 		}
-		next.ServeHTTP(w, r.WithContext(ctx))
+		inner := r.WithContext(ctx)
+		next.ServeHTTP(w, inner)
+		// The page's pattern, as the UI's router matched it on the copy, for
+		// the request metrics outside, which see only this request.
+		r.Pattern = inner.Pattern
 	})
 }
 

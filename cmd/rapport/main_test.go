@@ -130,6 +130,11 @@ func TestServeAndTokenCreate(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
+	// A page of the web UI is labelled with its own pattern.
+	if res, err = http.Get(base + "/signin"); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
 	req, _ := http.NewRequest("GET", base+"/metrics", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	res, err = http.DefaultClient.Do(req)
@@ -145,6 +150,7 @@ func TestServeAndTokenCreate(t *testing.T) {
 		`rapport_http_requests_total{code="200",method="GET",route="/api/v1/me"} 1`,
 		`rapport_http_requests_total{code="200",method="GET",route="/healthz"}`,
 		`route="/s/{token}"`,
+		`rapport_http_requests_total{code="200",method="GET",route="/signin"} 1`,
 		`rapport_moments_recorded_total{how="single"} 0`,
 		`rapport_db_max_open_connections{pool="write"} 1`,
 		`rapport_db_open_connections{pool="read"}`,
