@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rapport-crm/rapport"
@@ -253,16 +254,22 @@ func (s *SegmentService) PreviewSegment(ctx context.Context, rule string, limit 
 		return nil, &rapport.Error{Code: rapport.EINVALID, Message: "The rule is too long.",
 			Fields: []rapport.FieldError{{Field: "rule", Message: "must be at most 4000 bytes"}}}
 	}
-	n, err := s.count(ctx, rule)
-	if err != nil {
-		return nil, err
+	// The count and the first page each read on their own connection of
+	// the read pool, at once: each may read most customers.
+	var (
+		n              int
+		page           rapport.Page[*rapport.SegmentMember]
+		countErr, pErr error
+		wg             sync.WaitGroup
+	)
+	wg.Go(func() { n, countErr = s.count(ctx, rule) })
+	wg.Go(func() { page, pErr = s.members(ctx, rule, limit, "") })
+	wg.Wait()
+	if countErr != nil {
+		return nil, countErr
 	}
-	page := rapport.Page[*rapport.SegmentMember]{Items: []*rapport.SegmentMember{}}
-	if n > 0 {
-		// With no members, looking for a page would read every customer again.
-		if page, err = s.members(ctx, rule, limit, ""); err != nil {
-			return nil, err
-		}
+	if pErr != nil {
+		return nil, pErr
 	}
 	return &rapport.SegmentPreview{Rule: rule, Size: n, Members: page}, nil
 }

@@ -246,6 +246,9 @@ func TestSegments(t *testing.T) {
 	}
 	_, body = c.get("/segments")
 	wantInPage(t, "segments", body, "Committed", `id="segment-list"`)
+	if resp, _ := c.get("/segments/01NOSUCHSEGMENT00000000000"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET an unknown segment = %d; want 404", resp.StatusCode)
+	}
 }
 
 func TestSegmentMembersPaged(t *testing.T) {

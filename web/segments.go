@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rapport-crm/rapport"
@@ -281,20 +282,29 @@ func (s *server) segmentPage() http.Handler {
 		if !s.segmentsReady(w, r) {
 			return
 		}
-		ctx := r.Context()
-		sg, err := s.Segments.FindSegmentByID(ctx, r.PathValue("id"))
-		if err != nil {
-			s.serverError(w, r, err)
-			return
-		}
+		ctx, id := r.Context(), r.PathValue("id")
 		cursor := r.URL.Query().Get("cursor")
-		page, err := s.Segments.SegmentMembers(ctx, sg.ID, segmentPageSize, cursor)
-		if rapport.ErrorCode(err) == rapport.EINVALID && cursor != "" {
-			// A stale or mangled cursor: start again from the first page.
-			cursor = ""
-			page, err = s.Segments.SegmentMembers(ctx, sg.ID, segmentPageSize, "")
-		}
-		if err != nil {
+		// The count and the page each read many customers: at once.
+		var (
+			sg           *rapport.Segment
+			page         rapport.Page[*rapport.SegmentMember]
+			sgErr, pgErr error
+			wg           sync.WaitGroup
+		)
+		wg.Go(func() { sg, sgErr = s.Segments.FindSegmentByID(ctx, id) })
+		wg.Go(func() {
+			page, pgErr = s.Segments.SegmentMembers(ctx, id, segmentPageSize, cursor)
+			if rapport.ErrorCode(pgErr) == rapport.EINVALID && cursor != "" {
+				// A stale or mangled cursor: start again from the first page.
+				cursor = ""
+				page, pgErr = s.Segments.SegmentMembers(ctx, id, segmentPageSize, "")
+			}
+		})
+		wg.Wait()
+		if err := errors.Join(sgErr, pgErr); err != nil {
+			if sgErr != nil {
+				err = sgErr // not found says it best
+			}
 			s.serverError(w, r, err)
 			return
 		}
