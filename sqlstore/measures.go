@@ -193,8 +193,8 @@ func queryIDs(ctx context.Context, q querier, query string, args ...any) ([]stri
 
 // RebuildCustomerMeasures recomputes every customer's daily totals and
 // measures them afresh, for after a bulk load that wrote moments, holdings
-// and stages directly; it refreshes the planner's statistics at the end. It applies no stage rules; the sweep does that as
-// customers fall due.
+// and stages directly, and refreshes the planner's statistics at the end.
+// It applies no stage rules; the sweep does that as customers fall due.
 func (db *DB) RebuildCustomerMeasures(ctx context.Context) error {
 	if err := db.inTx(ctx, func(tx *tx) error { return rebuildCustomerDays(ctx, tx) }); err != nil {
 		return err

@@ -140,7 +140,11 @@ func (s *OutcomeService) RefreshOutcomes(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, id := range append([]string{""}, segmentIDs(sgs)...) {
-		if _, err := s.Outcomes(ctx, rapport.OutcomeFilter{Segment: id, Fresh: true}); err != nil {
+		_, err := s.Outcomes(ctx, rapport.OutcomeFilter{Segment: id, Fresh: true})
+		if rapport.ErrorCode(err) == rapport.ENOTFOUND {
+			continue // deleted meanwhile
+		}
+		if err != nil {
 			return n, err
 		}
 		n++
