@@ -82,10 +82,22 @@ func (s *CustomerService) CreateCustomer(ctx context.Context, c *rapport.Custome
 		if err := insertCustomer(ctx, tx, c); err != nil {
 			return err
 		}
-		// Measured at once, so that segments see every customer from the start.
-		_, err := refreshCustomers(ctx, tx, []string{c.ID}, false)
+		// Measured at once, so that segments see every customer from the
+		// start, with their referrer, whose count of referrals has grown.
+		_, err := refreshCustomers(ctx, tx, withReferrers([]string{c.ID}, c.ReferredBy), false)
 		return err
 	})
+}
+
+// withReferrers adds to ids the referrers that are set: customers whose
+// count of referrals a change has moved, to be measured again with it.
+func withReferrers(ids []string, referrers ...string) []string {
+	for _, r := range referrers {
+		if r != "" {
+			ids = append(ids, r)
+		}
+	}
+	return ids
 }
 
 // insertCustomer adds a validated customer with their first stage, giving
@@ -119,6 +131,7 @@ func (s *CustomerService) UpdateCustomer(ctx context.Context, id string, u rappo
 		if c, err = findCustomer(ctx, tx.querier, id); err != nil {
 			return err
 		}
+		referrer := c.ReferredBy
 		u.Apply(c)
 		if err := c.Validate(); err != nil {
 			return err
@@ -144,6 +157,11 @@ func (s *CustomerService) UpdateCustomer(ctx context.Context, id string, u rappo
 		// Segment rules read these from the measures' copy.
 		_, err = tx.exec(ctx, `UPDATE customer_measures SET kind = ?, owner_id = ?, referred_by = ? WHERE customer_id = ?`,
 			c.Kind, nullString(c.OwnerID), nullString(c.ReferredBy), id)
+		if err != nil || referrer == c.ReferredBy {
+			return err
+		}
+		// The referral moved: both referrers' counts changed.
+		_, err = refreshCustomers(ctx, tx, withReferrers(nil, referrer, c.ReferredBy), false)
 		return err
 	})
 	return c, err
@@ -152,14 +170,24 @@ func (s *CustomerService) UpdateCustomer(ctx context.Context, id string, u rappo
 // DeleteCustomer removes a customer with their moments and history.
 func (s *CustomerService) DeleteCustomer(ctx context.Context, id string) error {
 	return s.db.inTx(ctx, func(tx *tx) error {
-		res, err := tx.exec(ctx, `DELETE FROM customers WHERE id = ?`, id)
+		var referrer sql.NullString
+		err := tx.queryRow(ctx, `SELECT referred_by FROM customers WHERE id = ?`, id).Scan(&referrer)
+		if errors.Is(err, sql.ErrNoRows) {
+			return rapport.Errorf(rapport.ENOTFOUND, "No customer has the id %q.", id)
+		}
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return rapport.Errorf(rapport.ENOTFOUND, "No customer has the id %q.", id)
+		if _, err := tx.exec(ctx, `DELETE FROM customers WHERE id = ?`, id); err != nil {
+			return err
 		}
-		return nil
+		// The database forgets the referrer of those this customer referred;
+		// the measures' copy follows, and the referrer has one referral less.
+		if _, err := tx.exec(ctx, `UPDATE customer_measures SET referred_by = NULL WHERE referred_by = ?`, id); err != nil {
+			return err
+		}
+		_, err = refreshCustomers(ctx, tx, withReferrers(nil, referrer.String), false)
+		return err
 	})
 }
 

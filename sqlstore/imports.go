@@ -380,7 +380,7 @@ func (s *ImportService) ImportCustomers(ctx context.Context, f *rapport.Customer
 	for start := 0; start < len(ordered); start += rapport.ImportChunk {
 		chunk := ordered[start:min(start+rapport.ImportChunk, len(ordered))]
 		err := s.db.inTx(ctx, func(tx *tx) error {
-			ids := make([]string, len(chunk))
+			ids, referrers := make([]string, len(chunk)), []string{}
 			for i, row := range chunk {
 				if err := insertCustomer(ctx, tx, &row.Customer); err != nil {
 					if rapport.ErrorCode(err) == rapport.ECONFLICT {
@@ -390,8 +390,9 @@ func (s *ImportService) ImportCustomers(ctx context.Context, f *rapport.Customer
 					return err
 				}
 				ids[i] = row.Customer.ID
+				referrers = append(referrers, row.Customer.ReferredBy)
 			}
-			_, err := refreshCustomers(ctx, tx, ids, false)
+			_, err := refreshCustomers(ctx, tx, withReferrers(ids, referrers...), false)
 			return err
 		})
 		if err != nil {

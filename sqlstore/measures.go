@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rapport-crm/rapport"
@@ -18,7 +19,12 @@ import (
 // in the transaction that records their moments (a moment hook), when their
 // holdings or stage change, and by a periodic sweep for what time alone
 // changes. Nothing is recomputed for everyone per request.
-type HealthService struct{ db *DB }
+type HealthService struct {
+	db *DB
+	// referralsChecked is set once a sweep has compared every customer's
+	// count of referrals with the referrals themselves.
+	referralsChecked atomic.Bool
+}
 
 // NewHealthService returns the customer measures kept in db.
 func NewHealthService(db *DB) *HealthService { return &HealthService{db: db} }
@@ -118,13 +124,28 @@ func floatPtr(n sql.NullFloat64) *float64 {
 
 // Sweep brings up to date, in batches of their own transactions, the
 // customers never measured, those whose figures time has changed (due_at
-// passed), and those whose count of referrals is out of step (a referral is
-// made by creating or editing the referred customer); it runs the stage
-// rules on each.
+// passed), and, in a service's first sweep, those whose count of referrals
+// is out of step; it runs the stage rules on each.
+//
+// Customers are measured as they are added and referrers as their
+// referrals are made, moved or deleted, all in the same transaction, so the
+// first and last kinds are a safety net for data from before that or from a
+// bulk load: the look for customers never measured runs only when there are
+// more customers than measured ones, and the referral counts, which take a
+// pass over every customer, are compared once per service.
 func (s *HealthService) Sweep(ctx context.Context) (*rapport.SweepResult, error) {
 	res := &rapport.SweepResult{}
+	var unmeasured int64
+	err := s.db.reader().queryRow(ctx, `SELECT (SELECT COUNT(*) FROM customers) - (SELECT COUNT(*) FROM customer_measures)`).Scan(&unmeasured)
+	if err != nil {
+		return res, err
+	}
+	checkReferrals := !s.referralsChecked.Load()
 	batches := []func(now time.Time) (string, []any){
 		func(time.Time) (string, []any) {
+			if unmeasured == 0 {
+				return "", nil
+			}
 			return `SELECT c.id FROM customers c LEFT JOIN customer_measures m ON m.customer_id = c.id
 				WHERE m.customer_id IS NULL ORDER BY c.id LIMIT ?`, nil
 		},
@@ -133,6 +154,9 @@ func (s *HealthService) Sweep(ctx context.Context) (*rapport.SweepResult, error)
 				[]any{micros(now)}
 		},
 		func(time.Time) (string, []any) {
+			if !checkReferrals {
+				return "", nil
+			}
 			return `SELECT m.customer_id FROM customer_measures m
 				LEFT JOIN (SELECT referred_by, COUNT(*) AS n FROM customers WHERE referred_by IS NOT NULL GROUP BY referred_by) r
 					ON r.referred_by = m.customer_id
@@ -146,6 +170,9 @@ func (s *HealthService) Sweep(ctx context.Context) (*rapport.SweepResult, error)
 				return res, err
 			}
 			q, args := batch(s.db.now())
+			if q == "" {
+				break // nothing of this kind can be out of step
+			}
 			ids, err := queryIDs(ctx, s.db.reader(), q, append(args, insertChunk)...)
 			if err != nil {
 				return res, err
@@ -170,6 +197,9 @@ func (s *HealthService) Sweep(ctx context.Context) (*rapport.SweepResult, error)
 				return res, err
 			}
 		}
+	}
+	if checkReferrals {
+		s.referralsChecked.Store(true)
 	}
 	return res, nil
 }

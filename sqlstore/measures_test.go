@@ -90,6 +90,13 @@ func TestCustomerHealth(t *testing.T) {
 		if h, err := r.health.CustomerHealth(ctx, bo.ID); err != nil || h.Risk != 5 || h.Health != 50 {
 			t.Errorf("CustomerHealth(new) = %s, %v; want risk 5, health 50", show(h), err)
 		}
+		// The sweep finds a customer never measured, too.
+		if _, err := s.raw.Exec(`DELETE FROM customer_measures WHERE customer_id = '` + bo.ID + `'`); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := r.health.Sweep(ctx); err != nil || res.Customers < 1 || s.count(t, "customer_measures", "customer_id = '"+bo.ID+"'") != 1 {
+			t.Errorf("Sweep = %+v, %v; want Bo measured again", res, err)
+		}
 		_, err = r.health.CustomerHealth(ctx, "01NOSUCHCUSTOMER0000000000")
 		wantCode(t, "CustomerHealth(unknown)", err, rapport.ENOTFOUND)
 	})

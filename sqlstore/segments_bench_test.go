@@ -176,9 +176,8 @@ func BenchmarkCustomerHealth(b *testing.B) {
 
 // BenchmarkSweep measures a periodic sweep: the first brings every customer
 // whose figures time has changed up to date (the generated firm was measured
-// at its end, so an hour later few are due); later ones find little to do
-// and cost the look for customers never measured and for referral counts out
-// of step.
+// at its end, so an hour later few are due) and compares every referral
+// count once; later ones find little to do and cost two counts.
 func BenchmarkSweep(b *testing.B) {
 	db := bigFirm(b)
 	health := sqlstore.NewHealthService(db)

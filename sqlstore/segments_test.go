@@ -532,6 +532,37 @@ func TestMeasuresCopyTheProfile(t *testing.T) {
 			t.Fatalf("Sweep = %v", err)
 		}
 		inStep("moments, release and a year's silence")
+
+		// A referrer's count follows their referrals at once, without a sweep.
+		referrals := func(step string, want int) {
+			t.Helper()
+			h, err := r.health.CustomerHealth(ctx, ref.ID)
+			if err != nil || h.Measures.Referrals != want {
+				t.Errorf("%s: the referrer's referrals = %v, %v; want %d", step, h.Measures.Referrals, err, want)
+			}
+		}
+		referrals("Cleo referred", 1)
+		dan := s.customer(t, &rapport.Customer{Name: "Dan", ReferredBy: ref.ID})
+		referrals("Dan added, referred", 2)
+		other := s.customer(t, &rapport.Customer{Name: "Other referrer"})
+		if _, err := s.customers.UpdateCustomer(ctx, dan.ID, rapport.CustomerUpdate{ReferredBy: &other.ID}); err != nil {
+			t.Fatal(err)
+		}
+		referrals("Dan's referral moved", 1)
+		if err := s.customers.DeleteCustomer(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		referrals("Cleo deleted", 0)
+		// Deleting a referrer forgets them on those they referred, in the copy too.
+		if err := s.customers.DeleteCustomer(ctx, other.ID); err != nil {
+			t.Fatal(err)
+		}
+		inStep("referrers deleted")
+		if got := members(`referred_by = null and kind = "person"`); !slices.Contains(got, "Dan") {
+			t.Errorf("customers referred by nobody now: %v; want Dan among them", got)
+		}
+		err := s.customers.DeleteCustomer(ctx, other.ID)
+		wantCode(t, "DeleteCustomer(deleted)", err, rapport.ENOTFOUND)
 	})
 }
 
