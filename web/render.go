@@ -78,7 +78,7 @@ type page struct {
 // perms says what the signed-in user may change, so templates show only
 // the controls that would work.
 type perms struct {
-	WriteCustomers, WriteMoments, WriteCatalogue bool
+	WriteCustomers, WriteMoments, WriteCatalogue, ManageUsers bool
 }
 
 func (s *server) newPage(r *http.Request, title, nav string, d any) page {
@@ -89,6 +89,7 @@ func (s *server) newPage(r *http.Request, title, nav string, d any) page {
 			WriteCustomers: v.user.Role.Can(rapport.PermWriteCustomers),
 			WriteMoments:   v.user.Role.Can(rapport.PermWriteMoments),
 			WriteCatalogue: v.user.Role.Can(rapport.PermWriteCatalogue),
+			ManageUsers:    v.user.Role.Can(rapport.PermManageUsers),
 		}
 	}
 	return p

@@ -1,9 +1,9 @@
 // Package web serves Rapport's user interface: server-rendered pages for
 // staff to sign in, watch the dashboard, look after customers, log moments,
 // keep the touchpoint catalogue and manage the moments of truth through the
-// five-step loop. Pages are html/template; the few
-// interactive parts use a vendored htmx, and every form still works without
-// JavaScript. Static files are embedded, so serving the UI needs nothing but
+// five-step loop, and for admins to keep webhooks and API tokens. Pages are
+// html/template; the few interactive parts use a vendored htmx, and every
+// form still works without JavaScript. Static files are embedded, so serving the UI needs nothing but
 // the rapport binary.
 package web
 
@@ -57,6 +57,10 @@ type Config struct {
 	// Imports brings CSV files of moments and customers in and takes them
 	// out; the import pages answer 503 without it.
 	Imports rapport.ImportService
+	// Webhooks and Tokens are the admins' settings page; each part of it
+	// answers 503 without its service.
+	Webhooks rapport.WebhookService
+	Tokens   rapport.TokenService
 	// PublicURL is the address customers reach the server at, such as
 	// https://rapport.example.com; survey links are made absolute with it.
 	PublicURL string

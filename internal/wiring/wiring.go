@@ -65,5 +65,7 @@ func Web(s *sqlstore.Services) web.Config {
 		Segments:     s.Segments,
 		Outcomes:     s.Outcomes,
 		Imports:      s.Imports,
+		Webhooks:     s.Webhooks,
+		Tokens:       s.Tokens,
 	}
 }
