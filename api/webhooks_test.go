@@ -80,7 +80,7 @@ func TestWebhookScenarios(t *testing.T) {
 			step("a page of one", rapport.RoleAdmin, "GET", "/api/v1/webhooks/{webhook}/deliveries?limit=1", "", 200, `"next_cursor":"`)
 
 			// The worker serve runs sends them to the receiver, signed.
-			hooks := sqlstore.NewWebhookService(f.db, sqlstore.WebhookOptions{})
+			hooks := sqlstore.NewWebhookService(f.db, sqlstore.WebhookOptions{AllowPrivate: true})
 			if n, err := hooks.Deliver(context.Background()); err != nil || n != 3 {
 				t.Fatalf("Deliver = %d, %v; want 3 delivered", n, err)
 			}

@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -27,8 +30,13 @@ type Doer interface {
 // WebhookOptions tune delivery; a zero field takes the default named beside it.
 type WebhookOptions struct {
 	// Client sends the requests: by default an http.Client that gives up
-	// after Timeout and follows no redirect.
+	// after Timeout, follows no redirect, uses no proxy and, unless
+	// AllowPrivate, connects to no loopback, private or link-local address.
 	Client Doer
+	// AllowPrivate lets the default client deliver to loopback, private
+	// and link-local addresses. Off, a webhook URL cannot reach the firm's
+	// own internal services through Rapport, whatever its host resolves to.
+	AllowPrivate bool
 	// Timeout bounds one attempt (10 s).
 	Timeout time.Duration
 	// MaxAttempts is how many attempts a delivery gets before it is marked
@@ -80,14 +88,44 @@ func (o WebhookOptions) withDefaults() WebhookOptions {
 		}
 	}
 	if o.Client == nil {
+		dialer := &net.Dialer{Timeout: o.Timeout}
+		if !o.AllowPrivate {
+			// Checked on the address dialled, after the name is resolved, so
+			// that no name can be pointed at an internal address later.
+			dialer.Control = refusePrivate
+		}
 		o.Client = &http.Client{
-			Timeout: o.Timeout,
+			Timeout:   o.Timeout,
+			Transport: &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: o.Timeout, MaxIdleConnsPerHost: 2},
 			// A redirect would carry a signed body somewhere the admin did
 			// not choose; it counts as a failed attempt instead.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
 	return o
+}
+
+// errPrivateAddress is why a delivery to an internal address failed.
+var errPrivateAddress = errors.New("the address is loopback, private or link-local; " +
+	"webhooks reach such addresses only when the server allows it (rapport serve --webhooks-private)")
+
+// refusePrivate refuses a connection to a loopback, private, link-local,
+// multicast or unspecified address.
+func refusePrivate(network, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return err
+	}
+	ip = ip.Unmap()
+	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsMulticast() || ip.IsUnspecified() || ip.IsInterfaceLocalMulticast() {
+		return fmt.Errorf("%s: %w", ip, errPrivateAddress)
+	}
+	return nil
 }
 
 // retryDelay is the nominal wait after a delivery's attempts-th failed

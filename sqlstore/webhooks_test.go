@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,7 +22,7 @@ import (
 func (s *store) webhook(t testing.TB, url string, kinds ...string) (*rapport.Webhook, string) {
 	t.Helper()
 	w := &rapport.Webhook{URL: url, Kinds: kinds, Active: true}
-	secret, err := sqlstore.NewWebhookService(s.db, sqlstore.WebhookOptions{}).CreateWebhook(context.Background(), w, "")
+	secret, err := sqlstore.NewWebhookService(s.db, sqlstore.WebhookOptions{AllowPrivate: true}).CreateWebhook(context.Background(), w, "")
 	if err != nil {
 		t.Fatalf("CreateWebhook(%q, %q) = %v", url, kinds, err)
 	}
@@ -78,7 +79,7 @@ func TestWebhookEventsFromMoments(t *testing.T) {
 		all, _ := s.webhook(t, "https://crm-sync.example/hook", rapport.EventMomentRecorded, rapport.EventMomentMisery, rapport.EventCaseOpened)
 		other, _ := s.webhook(t, "https://other.example/hook", rapport.EventPromiseBroken)
 		paused, _ := s.webhook(t, "https://paused.example/hook", rapport.EventMomentRecorded)
-		hooks := sqlstore.NewWebhookService(s.db, sqlstore.WebhookOptions{})
+		hooks := sqlstore.NewWebhookService(s.db, sqlstore.WebhookOptions{AllowPrivate: true})
 		if _, err := hooks.UpdateWebhook(ctx, paused.ID, rapport.WebhookUpdate{Active: ptr(false)}); err != nil {
 			t.Fatalf("UpdateWebhook(pause) = %v", err)
 		}
@@ -251,6 +252,29 @@ func deliveries(t testing.TB, hooks *sqlstore.WebhookService, id string) []*rapp
 	return page.Items
 }
 
+// TestWebhookRefusesPrivateAddresses checks that, unless allowed, a webhook
+// cannot reach a loopback address (where the firm's internal services
+// would be): the attempt fails, saying why, and the receiver hears nothing.
+func TestWebhookRefusesPrivateAddresses(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		rcv := newReceiver(t, 200)
+		w, _ := s.webhook(t, rcv.URL+"/internal", rapport.EventMomentRecorded)
+		hooks := sqlstore.NewWebhookService(s.db, sqlstore.WebhookOptions{Jitter: exact})
+		s.record(t, s.moment(s.customer(t, &rapport.Customer{Name: "Ada"}).ID))
+		if n, err := hooks.Deliver(ctx); err != nil || n != 0 {
+			t.Fatalf("Deliver = %d, %v; want nothing delivered", n, err)
+		}
+		d := deliveries(t, hooks, w.ID)[0]
+		if d.Status != rapport.DeliveryPending || d.Attempts != 1 || !strings.Contains(d.LastError, "loopback, private or link-local") {
+			t.Errorf("delivery = %s; want a failed attempt saying the address is refused", show(d))
+		}
+		if got := rcv.received(); len(got) != 0 {
+			t.Errorf("the loopback receiver got %d requests; want none", len(got))
+		}
+	})
+}
+
 // TestWebhookDeliverySignedWithRetries checks the request a receiver gets,
 // its signature, and the waits between attempts when it fails twice.
 func TestWebhookDeliverySignedWithRetries(t *testing.T) {
@@ -258,7 +282,7 @@ func TestWebhookDeliverySignedWithRetries(t *testing.T) {
 		ctx := context.Background()
 		rcv := newReceiver(t, 500, 500, 200)
 		w, secret := s.webhook(t, rcv.URL+"/rapport", rapport.EventMomentRecorded)
-		hooks := sqlstore.NewWebhookService(s.db, sqlstore.WebhookOptions{FirstRetry: 30 * time.Second, Jitter: exact})
+		hooks := sqlstore.NewWebhookService(s.db, sqlstore.WebhookOptions{AllowPrivate: true, FirstRetry: 30 * time.Second, Jitter: exact})
 		m := s.record(t, s.moment(s.customer(t, &rapport.Customer{Name: "Ada"}).ID))
 
 		start := s.clock.Now()
@@ -332,7 +356,7 @@ func TestWebhookDeliveryGivesUp(t *testing.T) {
 		t.Cleanup(redirect.Close)
 		w, _ := s.webhook(t, rcv.URL, rapport.EventMomentRecorded)
 		moved, _ := s.webhook(t, redirect.URL, rapport.EventMomentRecorded)
-		hooks := sqlstore.NewWebhookService(s.db, sqlstore.WebhookOptions{MaxAttempts: 3, FirstRetry: time.Minute, Jitter: exact})
+		hooks := sqlstore.NewWebhookService(s.db, sqlstore.WebhookOptions{AllowPrivate: true, MaxAttempts: 3, FirstRetry: time.Minute, Jitter: exact})
 		s.record(t, s.moment(s.customer(t, &rapport.Customer{Name: "Ada"}).ID))
 
 		for range 10 {
@@ -377,7 +401,7 @@ func TestWebhookConcurrentWorkers(t *testing.T) {
 			t.Fatalf("Open(second server) = %v", err)
 		}
 		t.Cleanup(func() { second.Close() })
-		opts := sqlstore.WebhookOptions{Batch: 5, Concurrency: 2}
+		opts := sqlstore.WebhookOptions{AllowPrivate: true, Batch: 5, Concurrency: 2}
 		workers := []*sqlstore.WebhookService{sqlstore.NewWebhookService(s.db, opts), sqlstore.NewWebhookService(second, opts)}
 		var wg sync.WaitGroup
 		sent := make([]int, len(workers))
@@ -428,7 +452,7 @@ func TestWebhookEndpoints(t *testing.T) {
 	eachBackend(t, func(t *testing.T, s *store) {
 		ctx := context.Background()
 		rcv := newReceiver(t)
-		hooks := sqlstore.NewWebhookService(s.db, sqlstore.WebhookOptions{Retention: 24 * time.Hour})
+		hooks := sqlstore.NewWebhookService(s.db, sqlstore.WebhookOptions{AllowPrivate: true, Retention: 24 * time.Hour})
 		admin := s.user(t, "Ada Admin")
 
 		bad := &rapport.Webhook{URL: "ftp://example.com/x", Kinds: []string{"moment.recorded", "moment.deleted"}}
@@ -568,7 +592,7 @@ func TestWebhookDeliveryStopping(t *testing.T) {
 		if _, err := s.moments.RecordMoments(context.Background(), []*rapport.Moment{s.moment(c.ID), s.moment(c.ID), s.moment(c.ID)}); err != nil {
 			t.Fatalf("RecordMoments = %v", err)
 		}
-		hooks := sqlstore.NewWebhookService(s.db, sqlstore.WebhookOptions{Concurrency: 1, Lease: 5 * time.Minute})
+		hooks := sqlstore.NewWebhookService(s.db, sqlstore.WebhookOptions{AllowPrivate: true, Concurrency: 1, Lease: 5 * time.Minute})
 		if n, err := hooks.Deliver(ctx); !errors.Is(err, context.Canceled) || n != 1 {
 			t.Fatalf("Deliver, stopped at the second request = %d, %v; want 1 delivered and the stop", n, err)
 		}

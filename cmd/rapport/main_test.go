@@ -266,7 +266,8 @@ func TestServeDeliversWebhooks(t *testing.T) {
 		bodies <- b
 	}))
 	defer rcv.Close()
-	base, _ := startServer(t, "--db", db)
+	// The receiver is on loopback, which serve reaches only when told to.
+	base, _ := startServer(t, "--db", db, "--webhooks-private")
 	post := func(path, body string, v any) {
 		t.Helper()
 		req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))

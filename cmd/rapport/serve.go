@@ -32,6 +32,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	watchEvery := fs.Duration("watch", 10*time.Minute, "how often to re-measure impact and raise alerts (0 to never)")
 	publicURL := fs.String("public-url", getenv("RAPPORT_PUBLIC_URL"), "the address customers reach Rapport at, for survey links, e.g. https://rapport.example.com ($RAPPORT_PUBLIC_URL)")
 	firm := fs.String("firm", getenv("RAPPORT_FIRM"), "the firm's name, shown to customers on survey pages ($RAPPORT_FIRM)")
+	webhooksPrivate := fs.Bool("webhooks-private", getenv("RAPPORT_WEBHOOKS_PRIVATE") == "true",
+		"let webhooks reach loopback, private and link-local addresses, such as a receiver inside the firm's network ($RAPPORT_WEBHOOKS_PRIVATE=true)")
 	logFormat := fs.String("log", envOr(getenv, "RAPPORT_LOG", "text"), "log format: text or json ($RAPPORT_LOG)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -76,7 +78,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var delivering sync.WaitGroup
 	defer func() { stopBackground(); delivering.Wait() }()
 	delivering.Go(func() {
-		deliverWebhooks(background, sqlstore.NewWebhookService(db, sqlstore.WebhookOptions{}), logger, webhookEvery)
+		deliverWebhooks(background, sqlstore.NewWebhookService(db, sqlstore.WebhookOptions{AllowPrivate: *webhooksPrivate}), logger, webhookEvery)
 	})
 	select {
 	case err := <-errc:
