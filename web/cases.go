@@ -22,12 +22,7 @@ const teamCaseLimit = 100
 // recoveryReady answers 503 when the server was started without the
 // recovery services, rather than failing on each of them.
 func (s *server) recoveryReady(w http.ResponseWriter, r *http.Request) bool {
-	if s.Recovery == nil || s.Promises == nil {
-		s.Logger.Error("web: the recovery services are not configured")
-		s.renderError(w, r, http.StatusServiceUnavailable, "Recovery cases and promises are not set up on this server.")
-		return false
-	}
-	return true
+	return s.ready(w, r, s.Recovery != nil && s.Promises != nil, "Recovery cases and promises are not set up on this server.")
 }
 
 // caseRow is a recovery case as the pages show it.

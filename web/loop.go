@@ -334,12 +334,8 @@ func (s *server) renderTouchpoint(w http.ResponseWriter, r *http.Request, status
 // loopReady answers 503 when the server was started without the loop's
 // services, rather than failing on each of them.
 func (s *server) loopReady(w http.ResponseWriter, r *http.Request) bool {
-	if s.Reports == nil || s.Responses == nil || s.Standards == nil || s.Alerts == nil {
-		s.Logger.Error("web: the loop's services are not configured")
-		s.renderError(w, r, http.StatusServiceUnavailable, "Managing moments of truth is not set up on this server.")
-		return false
-	}
-	return true
+	return s.ready(w, r, s.Reports != nil && s.Responses != nil && s.Standards != nil && s.Alerts != nil,
+		"Managing moments of truth is not set up on this server.")
 }
 
 // touchpointPath is a touchpoint's page, at one of its steps.

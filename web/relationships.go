@@ -103,9 +103,15 @@ func (s *server) customerRelationship(r *http.Request, c *rapport.Customer) (*cu
 
 // relReady answers 503 when a relationship service is missing.
 func (s *server) relReady(w http.ResponseWriter, r *http.Request, ok bool) bool {
+	return s.ready(w, r, ok, "Relationships are not set up on this server.")
+}
+
+// ready answers 503 with missing, and logs it, when a page's services are
+// not configured (ok false), rather than failing on each of them.
+func (s *server) ready(w http.ResponseWriter, r *http.Request, ok bool, missing string) bool {
 	if !ok {
-		s.Logger.Error("web: a relationship service is not configured", "path", r.URL.Path)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Relationships are not set up on this server.")
+		s.Logger.Error("web: a service is not configured", "path", r.URL.Path, "missing", missing)
+		s.renderError(w, r, http.StatusServiceUnavailable, missing)
 	}
 	return ok
 }

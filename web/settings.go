@@ -45,30 +45,15 @@ type webhookData struct {
 // settingsReady answers 503 when neither webhooks nor tokens are set up,
 // so that the page never shows two empty sections as if there were none.
 func (s *server) settingsReady(w http.ResponseWriter, r *http.Request) bool {
-	if s.Webhooks == nil && s.Tokens == nil {
-		s.Logger.Error("web: neither webhooks nor tokens are configured", "path", r.URL.Path)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Settings are not set up on this server.")
-		return false
-	}
-	return true
+	return s.ready(w, r, s.Webhooks != nil || s.Tokens != nil, "Settings are not set up on this server.")
 }
 
 func (s *server) webhooksReady(w http.ResponseWriter, r *http.Request) bool {
-	if s.Webhooks == nil {
-		s.Logger.Error("web: the webhook service is not configured", "path", r.URL.Path)
-		s.renderError(w, r, http.StatusServiceUnavailable, "Webhooks are not set up on this server.")
-		return false
-	}
-	return true
+	return s.ready(w, r, s.Webhooks != nil, "Webhooks are not set up on this server.")
 }
 
 func (s *server) tokensReady(w http.ResponseWriter, r *http.Request) bool {
-	if s.Tokens == nil {
-		s.Logger.Error("web: the token service is not configured", "path", r.URL.Path)
-		s.renderError(w, r, http.StatusServiceUnavailable, "API tokens are not set up on this server.")
-		return false
-	}
-	return true
+	return s.ready(w, r, s.Tokens != nil, "API tokens are not set up on this server.")
 }
 
 func (s *server) settingsPage() http.Handler {
