@@ -64,8 +64,11 @@ type SegmentPreview struct {
 type SegmentService interface {
 	CreateSegment(ctx context.Context, s *Segment) error
 	FindSegments(ctx context.Context) ([]*Segment, error)
-	// FindSegmentByID returns a segment with its size.
+	// FindSegmentByID returns a segment with its size, counted now.
 	FindSegmentByID(ctx context.Context, id string) (*Segment, error)
+	// FindSegment returns a segment with its size as last counted, for
+	// when the size is not shown (a count reads every customer).
+	FindSegment(ctx context.Context, id string) (*Segment, error)
 	UpdateSegment(ctx context.Context, id string, u SegmentUpdate) (*Segment, error)
 	DeleteSegment(ctx context.Context, id string) error
 	// SegmentMembers lists the customers who match the segment's rule now,

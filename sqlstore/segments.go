@@ -109,6 +109,11 @@ func (s *SegmentService) FindSegments(ctx context.Context) ([]*rapport.Segment, 
 	return out, err
 }
 
+// FindSegment returns a segment with its size as last counted.
+func (s *SegmentService) FindSegment(ctx context.Context, id string) (*rapport.Segment, error) {
+	return findSegment(ctx, s.db.reader(), id)
+}
+
 // FindSegmentByID returns a segment with how many customers match it now.
 func (s *SegmentService) FindSegmentByID(ctx context.Context, id string) (*rapport.Segment, error) {
 	sg, err := findSegment(ctx, s.db.reader(), id)

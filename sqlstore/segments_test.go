@@ -595,6 +595,9 @@ func TestSegmentSizesKept(t *testing.T) {
 		if n := listed(); n != 2 {
 			t.Errorf("listed size before counting again = %d; want the 2 counted on saving", n)
 		}
+		if sg, err := r.segments.FindSegment(ctx, orgs.ID); err != nil || *sg.Size != 2 {
+			t.Errorf("FindSegment size = %v, %v; want the 2 counted on saving", sg.Size, err)
+		}
 		if sg, err := r.segments.FindSegmentByID(ctx, orgs.ID); err != nil || *sg.Size != 3 {
 			t.Errorf("FindSegmentByID size = %v, %v; want 3, counted now", sg.Size, err)
 		}

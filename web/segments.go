@@ -220,7 +220,7 @@ func (s *server) segmentSave() http.Handler {
 		var sg *rapport.Segment
 		if id := r.PathValue("id"); id != "" {
 			var err error
-			if sg, err = s.Segments.FindSegmentByID(r.Context(), id); err != nil {
+			if sg, err = s.Segments.FindSegment(r.Context(), id); err != nil {
 				s.serverError(w, r, err)
 				return
 			}
@@ -254,7 +254,7 @@ func (s *server) segmentEditPage() http.Handler {
 		if !s.segmentsReady(w, r) {
 			return
 		}
-		sg, err := s.Segments.FindSegmentByID(r.Context(), r.PathValue("id"))
+		sg, err := s.Segments.FindSegment(r.Context(), r.PathValue("id"))
 		if err != nil {
 			s.serverError(w, r, err)
 			return
