@@ -11,6 +11,26 @@ import (
 	"github.com/rapport-crm/rapport/csvio"
 )
 
+// checkRefusal fails unless a file that could not be read was refused as
+// invalid or too large.
+func checkRefusal(t *testing.T, read, in string, err error) {
+	t.Helper()
+	if c := rapport.ErrorCode(err); c != rapport.EINVALID && c != rapport.ETOOLARGE {
+		t.Fatalf("%s(%q) = %v; want a problem report, EINVALID or ETOOLARGE", read, in, err)
+	}
+}
+
+// checkProblems fails unless every problem reported names its row and says
+// what is wrong.
+func checkProblems(t *testing.T, read, in string, problems []rapport.FieldError) {
+	t.Helper()
+	for _, p := range problems {
+		if p.Index == nil || *p.Index < 1 || p.Message == "" {
+			t.Fatalf("%s(%q): problem %+v has no row or message", read, in, p)
+		}
+	}
+}
+
 // goodRows returns the rows of a file that have no problem.
 func goodRows[T any](rows []T, row func(T) int, problems []rapport.FieldError) []T {
 	bad := map[int]bool{}
@@ -46,16 +66,10 @@ func FuzzReadMoments(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		file, err := csvio.ReadMoments(strings.NewReader(in), now)
 		if err != nil {
-			if c := rapport.ErrorCode(err); c != rapport.EINVALID && c != rapport.ETOOLARGE {
-				t.Fatalf("ReadMoments(%q) = %v; want a problem report, EINVALID or ETOOLARGE", in, err)
-			}
+			checkRefusal(t, "ReadMoments", in, err)
 			return
 		}
-		for _, p := range file.Problems {
-			if p.Index == nil || *p.Index < 1 || p.Message == "" {
-				t.Fatalf("ReadMoments(%q): problem %+v has no row or message", in, p)
-			}
-		}
+		checkProblems(t, "ReadMoments", in, file.Problems)
 		good := goodRows(file.Rows, func(r rapport.MomentRow) int { return r.Row }, file.Problems)
 		for _, r := range good {
 			m := r.Moment
@@ -121,16 +135,10 @@ func FuzzReadCustomers(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		file, err := csvio.ReadCustomers(strings.NewReader(in))
 		if err != nil {
-			if c := rapport.ErrorCode(err); c != rapport.EINVALID && c != rapport.ETOOLARGE {
-				t.Fatalf("ReadCustomers(%q) = %v; want a problem report, EINVALID or ETOOLARGE", in, err)
-			}
+			checkRefusal(t, "ReadCustomers", in, err)
 			return
 		}
-		for _, p := range file.Problems {
-			if p.Index == nil || *p.Index < 1 || p.Message == "" {
-				t.Fatalf("ReadCustomers(%q): problem %+v has no row or message", in, p)
-			}
-		}
+		checkProblems(t, "ReadCustomers", in, file.Problems)
 		good := goodRows(file.Rows, func(r rapport.CustomerRow) int { return r.Row }, file.Problems)
 		keys := map[string]bool{}
 		for _, r := range good {
