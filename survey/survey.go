@@ -65,6 +65,7 @@ type handler struct {
 	cfg     Config
 	mux     *http.ServeMux
 	limit   *limiter
+	origins *http.CrossOriginProtection
 	cssPath string
 }
 
@@ -87,7 +88,13 @@ func New(cfg Config) http.Handler {
 		cfg.Burst = 10
 	}
 	h := &handler{cfg: cfg, mux: http.NewServeMux(), limit: newLimiter(cfg.RatePerMinute, cfg.Burst, cfg.Clock),
-		cssPath: "/s/static/survey.css"}
+		cssPath: "/s/static/survey.css", origins: http.NewCrossOriginProtection()}
+	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Scheme != "" && u.Host != "" {
+		// Only an origin with no path is accepted; PublicURL may carry one.
+		if err := h.origins.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
+			cfg.Logger.Warn("survey: public URL not trusted as an origin", "url", cfg.PublicURL, "err", err)
+		}
+	}
 	h.mux.HandleFunc("GET /s/static/survey.css", h.serveCSS)
 	h.mux.Handle("GET /s/{token}", h.limited(h.serveForm))
 	h.mux.Handle("POST /s/{token}", h.limited(h.serveAnswer))
@@ -102,8 +109,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Content-Security-Policy", contentSecurityPolicy)
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("X-Frame-Options", "DENY")
-	// The token is in the URL: never send it on to anyone.
-	hd.Set("Referrer-Policy", "no-referrer")
+	// The token is in the URL: never send it to another site. Same-origin
+	// requests (the stylesheet, the form) may carry it, and so carry an
+	// Origin that browsers without Sec-Fetch-Site need for the post.
+	hd.Set("Referrer-Policy", "same-origin")
 	defer func() {
 		if v := recover(); v != nil {
 			h.cfg.Logger.ErrorContext(r.Context(), "survey panic", "panic", v)
@@ -282,26 +291,13 @@ func (h *handler) nonceMatches(r *http.Request) bool {
 	return err == nil && c.Value != "" && subtle.ConstantTimeCompare([]byte(c.Value), []byte(sent)) == 1
 }
 
-// sameOrigin refuses a post that the browser says came from another site:
-// by its Origin header, or, where a browser sends none, Sec-Fetch-Site.
-// Requests with neither come from no browser, and cannot be forged by one.
+// sameOrigin refuses a post that the browser says came from another site.
+// It asks the standard library's check, which reads Sec-Fetch-Site first
+// and falls back to comparing Origin with the host: the page's own form
+// posts with Sec-Fetch-Site: same-origin in every current browser, while
+// its Origin may be "null" where the referrer policy hides it. Requests
+// with neither header come from no browser, and cannot be forged by one.
+// PublicURL, when set, is trusted too, for a proxy that changes Host.
 func (h *handler) sameOrigin(r *http.Request) bool {
-	if origin := r.Header.Get("Origin"); origin != "" {
-		u, err := url.Parse(origin)
-		if err != nil || u.Host == "" {
-			return false
-		}
-		if strings.EqualFold(u.Host, r.Host) {
-			return true
-		}
-		if pub, err := url.Parse(h.cfg.PublicURL); err == nil && pub.Host != "" && strings.EqualFold(u.Host, pub.Host) {
-			return true
-		}
-		return false
-	}
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
-		return true
-	}
-	return false
+	return h.origins.Check(r) == nil
 }

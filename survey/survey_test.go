@@ -143,7 +143,7 @@ func TestSurveyAnsweredOnce(t *testing.T) {
 	}
 	for k, want := range map[string]string{
 		"Content-Security-Policy": "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-		"Referrer-Policy":         "no-referrer", "X-Frame-Options": "DENY", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+		"Referrer-Policy":         "same-origin", "X-Frame-Options": "DENY", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
 	} {
 		if got := h.Get(k); got != want {
 			t.Errorf("%s = %q; want %q", k, got, want)
@@ -260,5 +260,50 @@ func TestSurveyRateLimit(t *testing.T) {
 	}
 	if status, _, _ := f.get(b, u); status != http.StatusTooManyRequests {
 		t.Errorf("straight after = %d; want 429", status)
+	}
+}
+
+// TestSurveyOrigins checks where a post may come from when a browser says
+// so by its headers: the page itself, or the public address a proxy serves it
+// at; not another site, nor a hidden ("null") origin with nothing else to go on.
+func TestSurveyOrigins(t *testing.T) {
+	f := newFixture(t, survey.Config{PublicURL: "https://feedback.harbour.example/rapport", Burst: 100})
+	u := f.link(0)
+	b := f.browser()
+	for _, tc := range []struct {
+		origin, fetchSite string
+		want              int
+	}{
+		{"null", "", http.StatusForbidden},
+		{"https://evil.example", "", http.StatusForbidden},
+		{"", "cross-site", http.StatusForbidden},
+		{"", "same-site", http.StatusForbidden},
+		{"null", "same-origin", http.StatusOK},
+		{"https://feedback.harbour.example", "", http.StatusOK},
+	} {
+		_, _, page := f.get(b, u)
+		form := url.Values{"nonce": {nonceOf(t, page)}, "rating": {"9"}}
+		req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if tc.origin != "" {
+			req.Header.Set("Origin", tc.origin)
+		}
+		if tc.fetchSite != "" {
+			req.Header.Set("Sec-Fetch-Site", tc.fetchSite)
+		}
+		res, err := b.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		// A post that passes the origin check fails on the rating 9 (422),
+		// so the moment is never changed here.
+		got := res.StatusCode
+		if got == http.StatusUnprocessableEntity {
+			got = http.StatusOK
+		}
+		if got != tc.want {
+			t.Errorf("POST with Origin %q, Sec-Fetch-Site %q = %d; want %d (422 counts as passing the check)", tc.origin, tc.fetchSite, res.StatusCode, tc.want)
+		}
 	}
 }

@@ -94,9 +94,22 @@ func (s *server) signOut() http.Handler {
 
 // safeNext returns where to go after signing in: a path on this site only,
 // never another host, so the sign-in page cannot be used to send people away.
+// Browsers drop tabs and newlines from a URL and read a backslash as a slash
+// ("/\t/evil.example" becomes "//evil.example"), so a next holding any control
+// character or backslash is refused whole rather than cleaned, and what is
+// left must parse as a bare path with no scheme or host.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n") || strings.HasPrefix(next, "/signin") {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "/signin") || strings.ContainsRune(next, '\\') {
+		return "/"
+	}
+	for _, c := range next {
+		if c < 0x20 || c == 0x7f {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || strings.HasPrefix(next, "//") {
 		return "/"
 	}
 	return next

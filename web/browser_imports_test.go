@@ -16,7 +16,7 @@ import (
 // row and column, and once corrected it is imported. Screenshots: import-*.
 func TestBrowserImport(t *testing.T) {
 	f := newFixture(t)
-	b := &browser{t: t, ctx: newBrowser(t, 1280, 800), base: f.srv.URL, shots: screenshotDir(t)}
+	b := newBrowser(t, 1280, 800, f.srv.URL)
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "customers.csv")
 	good := filepath.Join(dir, "customers-fixed.csv")
@@ -30,30 +30,30 @@ func TestBrowserImport(t *testing.T) {
 		"pol-3,Cy Young,cy@example.com,,awareness,\n"), 0o600)
 
 	b.signIn(f.users[rapport.RoleAgent].Email)
-	b.open("/customers", "#customer-search")
-	b.do("open the import page", chromedp.Click(css(`a[href="/customers/import"]`)), chromedp.WaitVisible(css("#f-file")))
-	b.do("import a file with mistakes",
+	b.Open("/customers", "#customer-search")
+	b.Do("open the import page", chromedp.Click(css(`a[href="/customers/import"]`)), chromedp.WaitVisible(css("#f-file")))
+	b.Do("import a file with mistakes",
 		chromedp.SetUploadFiles(css("#f-file"), []string{bad}),
 		chromedp.Click(css("#import-submit")),
 		chromedp.WaitVisible(css(".import-problems")),
 	)
-	got := b.text(".import-problems tbody")
+	got := b.Text(".import-problems tbody")
 	for _, want := range []string{"name", "is required", "email", "owner_email", "no user has the email", "stage"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the problems read %q; want %q among them", got, want)
 		}
 	}
-	if !b.eval(`document.querySelectorAll('.import-problems tbody tr').length === 4`) {
+	if !b.Eval(`document.querySelectorAll('.import-problems tbody tr').length === 4`) {
 		t.Errorf("the table does not list the 4 problems of rows 3 and 4: %q", got)
 	}
-	b.screenshot("import-01-refused")
-	b.do("import the corrected file",
+	b.Screenshot("import-01-refused")
+	b.Do("import the corrected file",
 		chromedp.SetUploadFiles(css("#f-file"), []string{good}),
 		chromedp.Click(css("#import-submit")),
 		chromedp.WaitVisible(css(".form-success")),
 	)
-	if got := b.text(".form-success"); !strings.Contains(got, "3 of 3 rows added") {
+	if got := b.Text(".form-success"); !strings.Contains(got, "3 of 3 rows added") {
 		t.Errorf("after importing the page says %q", got)
 	}
-	b.screenshot("import-02-imported")
+	b.Screenshot("import-02-imported")
 }

@@ -146,6 +146,10 @@ func TestSignIn(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
 		t.Errorf("sign in with next=//evil.example = %d to %q; want 303 to /", resp.StatusCode, resp.Header.Get("Location"))
 	}
+	// A browser drops the tab and reads "//evil.example/phish".
+	if resp, _ := c.get("/signin?next=%2F%09%2Fevil.example%2Fphish"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Errorf("signed in, GET /signin?next=/<tab>/evil.example = %d to %q; want 303 to /", resp.StatusCode, resp.Header.Get("Location"))
+	}
 	var session *http.Cookie
 	for _, ck := range resp.Cookies() {
 		if ck.Name == "rapport_session" {
