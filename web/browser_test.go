@@ -256,3 +256,41 @@ func TestBrowserLoop(t *testing.T) {
 		p.Screenshot(pg.name)
 	}
 }
+
+// TestBrowserSignInStaysHere signs in from a link whose next hides another
+// site behind a tab (a browser drops it and would read //evil.example): the
+// browser ends on this site's dashboard. A next on this site is followed.
+func TestBrowserSignInStaysHere(t *testing.T) {
+	f := newFixture(t)
+	b := newBrowser(t, 1280, 900, f.srv.URL)
+	agent := f.users[rapport.RoleAgent]
+	signInFrom := func(next, waitFor string) string {
+		b.Open("/signin?next="+next, "#f-email")
+		b.Do("sign in",
+			chromedp.SendKeys(css("#f-email"), agent.Email),
+			chromedp.SendKeys(css("#f-password"), testPassword),
+			chromedp.Submit(css("#f-password")),
+		)
+		// Wherever the browser goes, it leaves the sign-in page; a poll in
+		// the page would die with the page, so ask from outside.
+		var loc string
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if l, err := chromedp.Run(b.Ctx, chromedp.Location()); err == nil && !strings.Contains(l, "/signin") {
+				loc = l
+				break
+			}
+		}
+		if !strings.HasPrefix(loc, f.srv.URL+"/") {
+			return loc
+		}
+		b.Do("wait for the page", chromedp.WaitVisible(css(waitFor)))
+		b.Do("sign out", chromedp.Click(css(".usermenu summary")), chromedp.Click(css(".usermenu button[type=submit]")), chromedp.WaitVisible(css(".flash")))
+		return loc
+	}
+	if got := signInFrom("%2F%09%2Fevil.example%2Fphish", "#kpi-this-week"); got != f.srv.URL+"/" {
+		t.Fatalf("signed in with next=/<tab>/evil.example/phish, the browser is at %q (empty: still loading elsewhere); want %s/", got, f.srv.URL)
+	}
+	if got := signInFrom("%2Fcustomers%3Fq%3Dvane", "#customer-search"); got != f.srv.URL+"/customers?q=vane" {
+		t.Errorf("signed in with next=/customers?q=vane, the browser is at %s", got)
+	}
+}
