@@ -220,3 +220,18 @@ type TimelineFilter struct {
 type TimelineService interface {
 	Timeline(ctx context.Context, customerID string, f TimelineFilter) (Page[TimelineEntry], error)
 }
+
+// MomentSource names the route by which moments were added, as the metrics
+// count them.
+type MomentSource string
+
+// The routes moments are added by.
+const (
+	SourceSingle  MomentSource = "single"  // one moment: the API or the web form
+	SourceBatch   MomentSource = "batch"   // a batch through the API
+	SourceImport  MomentSource = "import"  // a CSV import
+	SourcePromise MomentSource = "promise" // the misery moment of a broken promise
+)
+
+// MomentSources are every route moments are added by.
+var MomentSources = []MomentSource{SourceSingle, SourceBatch, SourceImport, SourcePromise}

@@ -60,8 +60,9 @@ func newFixture(t testing.TB, open func(testing.TB, rapport.Clock) *sqlstore.DB)
 	// also goes through them and TestMetrics can scrape them.
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg, "test")
+	db.ObserveMoments(m.CountMoments)
 	cfg := wiring.API(db, services)
-	cfg.Moments, cfg.Metrics = m.CountMoments(services.Moments), metrics.Handler(reg)
+	cfg.Metrics = metrics.Handler(reg)
 	cfg.Clock = func() time.Time { return now }
 	f.srv = httptest.NewServer(m.Instrument(api.NewServer(cfg)))
 	t.Cleanup(f.srv.Close)

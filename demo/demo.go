@@ -163,20 +163,11 @@ func Populate(ctx context.Context, db *sqlstore.DB, cfg Config) (Summary, error)
 	if err := l.Flush(ctx); err != nil {
 		return Summary{}, err
 	}
-	// The loader writes moments directly, so the running totals and the
-	// measured impact that reports read are computed once at the end.
-	if err := db.RebuildMomentStats(ctx); err != nil {
-		return Summary{}, err
-	}
-	if err := sqlstore.NewReportService(db).RefreshImpact(ctx); err != nil {
-		return Summary{}, err
-	}
-	if err := db.RebuildCustomerMeasures(ctx); err != nil {
-		return Summary{}, err
-	}
-	// The recovery queue holds the last month's misery, as it would in a firm
+	// The loader writes moments directly, so everything derived from them
+	// (totals, impact, measures, stages) is computed once at the end. The
+	// recovery queue holds the last month's misery, as it would in a firm
 	// that had been using Rapport.
-	if _, err := sqlstore.NewRecoveryService(db).OpenMissingCases(ctx, cfg.Now.AddDate(0, 0, -30)); err != nil {
+	if err := db.RebuildFromMoments(ctx, cfg.Now.AddDate(0, 0, -30)); err != nil {
 		return Summary{}, err
 	}
 	g.sum.Elapsed = time.Since(started)

@@ -5,7 +5,6 @@
 package metrics
 
 import (
-	"context"
 	"database/sql"
 	"net/http"
 	"strconv"
@@ -40,12 +39,13 @@ func New(reg prometheus.Registerer, version string) *Metrics {
 		}, []string{"method", "route", "code"}),
 		moments: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rapport_moments_recorded_total",
-			Help: "Moments recorded through the API and the web UI, by how: single or batch. A retry that finds its external id stored is not counted.",
+			Help: "Moments recorded, by how: single (the API or the web form), batch, import or promise (the misery moment of a broken promise). A retry that finds its external id stored is not counted.",
 		}, []string{"how"}),
 	}
-	// Both series exist from the start, so that rate() sees the first moment.
-	m.moments.WithLabelValues("single")
-	m.moments.WithLabelValues("batch")
+	// Every series exists from the start, so that rate() sees the first moment.
+	for _, source := range rapport.MomentSources {
+		m.moments.WithLabelValues(string(source))
+	}
 	reg.MustRegister(m.requests, m.duration, m.moments, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name:        "rapport_build_info",
 		Help:        "Always 1; its version label is the running Rapport's version.",
@@ -123,36 +123,10 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// CountMoments returns moments counting each moment it records.
-func (m *Metrics) CountMoments(moments rapport.MomentService) rapport.MomentService {
-	return &countedMoments{MomentService: moments, single: m.moments.WithLabelValues("single"), batch: m.moments.WithLabelValues("batch")}
-}
-
-type countedMoments struct {
-	rapport.MomentService
-	single, batch prometheus.Counter
-}
-
-func (c *countedMoments) RecordMoment(ctx context.Context, m *rapport.Moment) (bool, error) {
-	created, err := c.MomentService.RecordMoment(ctx, m)
-	if err == nil && created {
-		c.single.Inc()
-	}
-	return created, err
-}
-
-func (c *countedMoments) RecordMoments(ctx context.Context, ms []*rapport.Moment) ([]bool, error) {
-	created, err := c.MomentService.RecordMoments(ctx, ms)
-	if err == nil {
-		n := 0
-		for _, ok := range created {
-			if ok {
-				n++
-			}
-		}
-		c.batch.Add(float64(n))
-	}
-	return created, err
+// CountMoments counts n moments added by a route; the store calls it after
+// each commit (see sqlstore.DB.ObserveMoments), so every route is counted.
+func (m *Metrics) CountMoments(source rapport.MomentSource, n int) {
+	m.moments.WithLabelValues(string(source)).Add(float64(n))
 }
 
 // poolCollector reads connection pool statistics when scraped.

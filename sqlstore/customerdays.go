@@ -1,8 +1,8 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
-	"sort"
 	"strings"
 
 	"github.com/rapport-crm/rapport"
@@ -23,44 +23,38 @@ type customerDayTotals struct {
 // customerDayColumns are customer_day_stats' totals, in the order of customerDayTotals.
 const customerDayColumns = `moments, rated, rating_sum, magic, misery, purchases, revenue, cost`
 
-// addCustomerDays adds newly recorded moments to each customer's daily
-// totals, in key order so that concurrent writers on PostgreSQL take row
-// locks in the same order.
-func addCustomerDays(ctx context.Context, tx *tx, ms []*rapport.Moment) error {
+// addCustomerDays adds moments to each customer's daily totals, or takes
+// them away (sign -1), in key order so that concurrent writers on
+// PostgreSQL take row locks in the same order.
+func addCustomerDays(ctx context.Context, tx *tx, ms []signedMoment) error {
 	groups := map[customerDay]*customerDayTotals{}
-	for _, m := range ms {
+	for _, sm := range ms {
+		m, n := sm.m, int64(sm.sign)
 		k := customerDay{m.CustomerID, dayOf(m.OccurredAt)}
 		g := groups[k]
 		if g == nil {
 			g = &customerDayTotals{}
 			groups[k] = g
 		}
-		g.moments++
+		g.moments += n
 		if m.Rating != nil {
-			g.rated++
-			g.ratingSum += float64(*m.Rating)
+			g.rated += n
+			g.ratingSum += float64(n) * float64(*m.Rating)
 		}
 		switch m.Outcome {
 		case rapport.OutcomeMagic:
-			g.magic++
+			g.magic += n
 		case rapport.OutcomeMisery:
-			g.misery++
+			g.misery += n
 		}
 		if m.Revenue > 0 {
-			g.purchases++
+			g.purchases += n
 		}
-		g.revenue += m.Revenue
-		g.cost += m.Cost
+		g.revenue += float64(n) * m.Revenue
+		g.cost += float64(n) * m.Cost
 	}
-	keys := make([]customerDay, 0, len(groups))
-	for k := range groups {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].customer != keys[j].customer {
-			return keys[i].customer < keys[j].customer
-		}
-		return keys[i].day < keys[j].day
+	keys := sortedKeys(groups, func(a, b customerDay) int {
+		return cmp.Or(strings.Compare(a.customer, b.customer), cmp.Compare(a.day, b.day))
 	})
 	var set strings.Builder
 	for i, c := range splitColumns(customerDayColumns) {
@@ -102,20 +96,5 @@ func rebuildCustomerDays(ctx context.Context, tx *tx) error {
 			SUM(CASE WHEN revenue > 0 THEN 1 ELSE 0 END), SUM(revenue), SUM(cost)
 		FROM moments
 		GROUP BY customer_id, occurred_at / 86400000000`)
-	return err
-}
-
-// recomputeCustomerDay recomputes one customer's totals of one day from
-// their moments.
-func recomputeCustomerDay(ctx context.Context, tx *tx, k customerDay) error {
-	if _, err := tx.exec(ctx, `DELETE FROM customer_day_stats WHERE customer_id = ? AND day = ?`, k.customer, k.day); err != nil {
-		return err
-	}
-	_, err := tx.exec(ctx, `INSERT INTO customer_day_stats (customer_id, day, `+customerDayColumns+`)
-		SELECT customer_id, CAST(? AS BIGINT), COUNT(*), COUNT(rating), COALESCE(SUM(rating), 0),
-			SUM(CASE WHEN outcome = 'magic' THEN 1 ELSE 0 END), SUM(CASE WHEN outcome = 'misery' THEN 1 ELSE 0 END),
-			SUM(CASE WHEN revenue > 0 THEN 1 ELSE 0 END), SUM(revenue), SUM(cost)
-		FROM moments WHERE customer_id = ? AND occurred_at >= ? AND occurred_at < ?
-		GROUP BY customer_id`, k.day, k.customer, k.day*dayMicros, (k.day+1)*dayMicros)
 	return err
 }

@@ -178,6 +178,9 @@ func (s *CustomerService) DeleteCustomer(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
+		if err := removeCustomerMoments(ctx, tx, id); err != nil {
+			return err
+		}
 		if _, err := tx.exec(ctx, `DELETE FROM customers WHERE id = ?`, id); err != nil {
 			return err
 		}

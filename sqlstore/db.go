@@ -34,6 +34,8 @@ type DB struct {
 	read    *sql.DB
 	dialect dialect
 	now     rapport.Clock
+	// observeMoments counts added moments for the metrics; see ObserveMoments.
+	observeMoments func(rapport.MomentSource, int)
 }
 
 // Open connects to the database named by dsn, applies any pending migrations
@@ -257,7 +259,15 @@ type tx struct {
 	// subscribers are the active webhook endpoints that want each event
 	// kind, read once per transaction by the first event it causes.
 	subscribers map[string][]string
+	// observe is told of moments added, once the transaction commits.
+	observe func(rapport.MomentSource, int)
+	// committed run, in order, after the transaction commits.
+	committed []func()
 }
+
+// onCommit runs fn once the transaction has committed, and never if it
+// rolls back.
+func (tx *tx) onCommit(fn func()) { tx.committed = append(tx.committed, fn) }
 
 // inTx runs fn in a write transaction, committing if it returns nil. A
 // successful return means the write is durable.
@@ -267,14 +277,23 @@ func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer sqlTx.Rollback()
-	if err := fn(&tx{querier: querier{q: sqlTx, d: db.dialect}, now: db.now()}); err != nil {
+	t := &tx{querier: querier{q: sqlTx, d: db.dialect}, now: db.now(), observe: db.observeMoments}
+	if err := fn(t); err != nil {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	for _, f := range t.committed {
+		f()
+	}
 	return nil
 }
+
+// ObserveMoments has fn told, after each commit, how many moments were
+// added and by which route, however they came: the API, the web form, an
+// import or a broken promise. Call it before the database is in use.
+func (db *DB) ObserveMoments(fn func(source rapport.MomentSource, n int)) { db.observeMoments = fn }
 
 // reader returns a querier on the read pool.
 func (db *DB) reader() querier { return querier{q: db.read, d: db.dialect} }

@@ -11,7 +11,7 @@ import (
 // ErrTestRollback is what RecordMomentsThenFail fails with.
 var ErrTestRollback = errors.New("the test rolls this transaction back")
 
-// RecordMomentsThenFail stores moments and runs every moment hook, as
+// RecordMomentsThenFail stores moments through the moment pipeline, as
 // recording does, and then fails, so that a test can see that nothing the
 // hooks wrote outlives the transaction.
 func RecordMomentsThenFail(ctx context.Context, db *DB, ms []*rapport.Moment) error {
@@ -20,13 +20,8 @@ func RecordMomentsThenFail(ctx context.Context, db *DB, ms []*rapport.Moment) er
 			m.ID, m.RecordedAt = rapport.NewID(tx.now), tx.now.Truncate(time.Microsecond)
 			m.Outcome, m.OutcomeSource = rapport.DeriveOutcome(m.Outcome, m.Rating)
 		}
-		if err := insertMoments(ctx, tx, ms); err != nil {
+		if err := addMoments(ctx, tx, rapport.SourceBatch, ms); err != nil {
 			return err
-		}
-		for _, hook := range momentHooks {
-			if err := hook(ctx, tx, ms); err != nil {
-				return err
-			}
 		}
 		return ErrTestRollback
 	})

@@ -26,15 +26,13 @@ import (
 // because a row whose id or external id is stored is skipped, importing the
 // same file again completes it.
 type ImportService struct {
-	db *DB
-	// Moments records the imported moments; it is the store's own unless
-	// the server wraps it (to count moments, say).
-	Moments rapport.MomentService
+	db      *DB
+	moments *MomentService
 }
 
 // NewImportService returns imports and exports over db.
 func NewImportService(db *DB) *ImportService {
-	return &ImportService{db: db, Moments: NewMomentService(db)}
+	return &ImportService{db: db, moments: NewMomentService(db)}
 }
 
 var _ rapport.ImportService = (*ImportService)(nil)
@@ -263,7 +261,7 @@ func (s *ImportService) ImportMoments(ctx context.Context, f *rapport.MomentFile
 	}
 	for start := 0; start < len(fresh); start += rapport.ImportChunk {
 		end := min(start+rapport.ImportChunk, len(fresh))
-		created, err := s.Moments.RecordMoments(ctx, fresh[start:end])
+		created, err := s.moments.record(ctx, rapport.SourceImport, fresh[start:end])
 		if err != nil {
 			return nil, stopped(err, res.Created, rowOf[start:end])
 		}

@@ -250,59 +250,6 @@ func (db *DB) RebuildCustomerMeasures(ctx context.Context) error {
 	}
 }
 
-// addMomentMeasures is the moment hook: new moments are added to their
-// customers' daily totals and stored figures, and the stage rules run on
-// those customers. It must see each moment once.
-func addMomentMeasures(ctx context.Context, tx *tx, recorded []*rapport.Moment) error {
-	if err := addCustomerDays(ctx, tx, recorded); err != nil {
-		return err
-	}
-	byCustomer := map[string][]*rapport.Moment{}
-	var ids []string
-	for _, m := range recorded {
-		if byCustomer[m.CustomerID] == nil {
-			ids = append(ids, m.CustomerID)
-		}
-		byCustomer[m.CustomerID] = append(byCustomer[m.CustomerID], m)
-	}
-	_, err := refreshCustomersWith(ctx, tx, ids, true, byCustomer)
-	return err
-}
-
-// refreshMomentMeasures keeps what is derived from moments whose rating or
-// outcome changed after they were recorded (a survey answer): their
-// customers' daily totals for those days are recomputed from the moments,
-// and the customers are measured afresh. Unlike addMomentMeasures it is
-// safe to run on moments it has seen before.
-func refreshMomentMeasures(ctx context.Context, tx *tx, changed []*rapport.Moment) error {
-	days := map[customerDay]bool{}
-	var ids []string
-	for _, m := range changed {
-		k := customerDay{m.CustomerID, dayOf(m.OccurredAt)}
-		if !days[k] {
-			days[k] = true
-			ids = append(ids, m.CustomerID)
-		}
-	}
-	keys := make([]customerDay, 0, len(days))
-	for k := range days {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b customerDay) int {
-		if a.customer != b.customer {
-			return strings.Compare(a.customer, b.customer)
-		}
-		return int(a.day - b.day)
-	})
-	for _, k := range keys {
-		if err := recomputeCustomerDay(ctx, tx, k); err != nil {
-			return err
-		}
-	}
-	_, err := refreshCustomers(ctx, tx, ids, true)
-	return err
-}
-
 // refreshCustomers measures the customers again as of the transaction's
 // time and stores the figures; with infer it first runs the stage rules,
 // applying or proposing stages. Customers are handled in id order so that

@@ -26,21 +26,13 @@ const momentColumns = `id, external_id, customer_id, touchpoint, channel, occurr
 // momentColumnCount is the number of columns above, for multi-row inserts.
 const momentColumnCount = 17
 
-// momentHook keeps something derived from moments current, inside the
-// transaction that records them, so nothing derived can disagree with what was
-// acknowledged. Each capability that derives from moments adds its hook here.
-type momentHook func(ctx context.Context, tx *tx, recorded []*rapport.Moment) error
-
-// momentHooks run, in order, on every batch of newly recorded moments.
-var momentHooks = []momentHook{addMomentStats, addMomentMeasures, openRecoveryCases, enqueueMomentEvents}
-
 // insertChunk rows go in one INSERT: 17 × 500 parameters stay well under both
 // SQLite's and PostgreSQL's limits.
 const insertChunk = 500
 
 // RecordMoment stores one moment; see rapport.MomentService.
 func (s *MomentService) RecordMoment(ctx context.Context, m *rapport.Moment) (bool, error) {
-	created, err := s.record(ctx, []*rapport.Moment{m}, -1)
+	created, err := s.record(ctx, rapport.SourceSingle, []*rapport.Moment{m})
 	if err != nil {
 		return false, err
 	}
@@ -52,18 +44,19 @@ func (s *MomentService) RecordMoments(ctx context.Context, ms []*rapport.Moment)
 	if len(ms) == 0 {
 		return nil, rapport.Errorf(rapport.EINVALID, "The batch has no moments.")
 	}
-	return s.record(ctx, ms, 0)
+	return s.record(ctx, rapport.SourceBatch, ms)
 }
 
-// record validates and stores moments in one transaction. firstIndex is -1 for
-// a single moment (errors carry no index) and 0 for a batch.
-func (s *MomentService) record(ctx context.Context, ms []*rapport.Moment, firstIndex int) ([]bool, error) {
+// record validates and stores moments in one transaction. A single moment's
+// errors carry no index; a batch's carry each moment's.
+func (s *MomentService) record(ctx context.Context, source rapport.MomentSource, ms []*rapport.Moment) ([]bool, error) {
 	now := s.db.now()
+	batch := source != rapport.SourceSingle
 	var fields []rapport.FieldError
 	for i, m := range ms {
 		idx := -1
-		if firstIndex >= 0 {
-			idx = firstIndex + i
+		if batch {
+			idx = i
 		}
 		fields = append(fields, m.Validate(now, idx)...)
 	}
@@ -76,7 +69,7 @@ func (s *MomentService) record(ctx context.Context, ms []*rapport.Moment, firstI
 		sent[i] = *m
 	}
 	for attempt := 1; ; attempt++ {
-		created, err := s.recordOnce(ctx, ms, fields, firstIndex >= 0)
+		created, err := s.recordOnce(ctx, source, ms, fields)
 		if !errors.Is(err, errRaced) || attempt == 3 {
 			return created, err
 		}
@@ -88,8 +81,9 @@ func (s *MomentService) record(ctx context.Context, ms []*rapport.Moment, firstI
 
 // recordOnce stores validated moments in one transaction; fields are the
 // problems validation found.
-func (s *MomentService) recordOnce(ctx context.Context, ms []*rapport.Moment, fields []rapport.FieldError, batch bool) ([]bool, error) {
+func (s *MomentService) recordOnce(ctx context.Context, source rapport.MomentSource, ms []*rapport.Moment, fields []rapport.FieldError) ([]bool, error) {
 	created := make([]bool, len(ms))
+	batch := source != rapport.SourceSingle
 	err := s.db.inTx(ctx, func(tx *tx) error {
 		refFields, err := checkMomentRefs(ctx, tx, ms, batch)
 		if err != nil {
@@ -112,17 +106,7 @@ func (s *MomentService) recordOnce(ctx context.Context, ms []*rapport.Moment, fi
 				*m = *byExternalID[m.ExternalID]
 			}
 		}
-		for start := 0; start < len(fresh); start += insertChunk {
-			if err := insertMoments(ctx, tx, fresh[start:min(start+insertChunk, len(fresh))]); err != nil {
-				return err
-			}
-		}
-		for _, hook := range momentHooks {
-			if err := hook(ctx, tx, fresh); err != nil {
-				return err
-			}
-		}
-		return nil
+		return addMoments(ctx, tx, source, fresh)
 	})
 	if err != nil {
 		return nil, err

@@ -232,8 +232,8 @@ func brokenPromiseExternalID(promiseID string) string { return "promise-broken:"
 
 // recordBrokenPromises records a misery moment for each broken promise, at
 // the promise touchpoint, by the member of staff who made it, through the
-// same hooks as any moment: the running totals count it and it opens a
-// recovery case. A promise broken by the sweep was broken when it fell due
+// moment pipeline like any moment: the running totals count it and it
+// opens a recovery case. A promise broken by the sweep was broken when it fell due
 // (atDue); one marked broken by hand, when it was marked.
 func recordBrokenPromises(ctx context.Context, tx *tx, ps []*rapport.Promise, atDue bool) error {
 	if len(ps) == 0 {
@@ -271,17 +271,7 @@ func recordBrokenPromises(ctx context.Context, tx *tx, ps []*rapport.Promise, at
 		m.Outcome, m.OutcomeSource = rapport.DeriveOutcome(rapport.OutcomeMisery, nil)
 		ms = append(ms, m)
 	}
-	for start := 0; start < len(ms); start += insertChunk {
-		if err := insertMoments(ctx, tx, ms[start:min(start+insertChunk, len(ms))]); err != nil {
-			return err
-		}
-	}
-	for _, hook := range momentHooks {
-		if err := hook(ctx, tx, ms); err != nil {
-			return err
-		}
-	}
-	return nil
+	return addMoments(ctx, tx, rapport.SourcePromise, ms)
 }
 
 // ensurePromiseTouchpoint adds the promise touchpoint to the catalogue the

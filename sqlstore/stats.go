@@ -1,8 +1,8 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
-	"sort"
 	"strings"
 	"time"
 
@@ -58,6 +58,17 @@ func (s *stats) add(o stats) {
 	s.cost += o.cost
 }
 
+// times returns the totals multiplied by n: -1 takes a moment away.
+func (s stats) times(n int) stats {
+	k, f := int64(n), float64(n)
+	return stats{
+		moments: k * s.moments, magic: k * s.magic, neutral: k * s.neutral, misery: k * s.misery,
+		rated: k * s.rated, ratingSum: f * s.ratingSum, ratingSq: f * s.ratingSq,
+		efforts: k * s.efforts, effortSum: f * s.effortSum, npsAnswers: k * s.npsAnswers,
+		promoters: k * s.promoters, detractors: k * s.detractors, revenue: f * s.revenue, cost: f * s.cost,
+	}
+}
+
 func momentStats(m *rapport.Moment) stats {
 	s := stats{moments: 1, revenue: m.Revenue, cost: m.Cost}
 	switch m.Outcome {
@@ -100,35 +111,23 @@ func (s *stats) scanTargets() []any {
 		&s.efforts, &s.effortSum, &s.npsAnswers, &s.promoters, &s.detractors, &s.revenue, &s.cost}
 }
 
-// addMomentStats adds newly recorded moments to the running totals, in the
-// transaction that records them, so the totals never disagree with the
-// moments. Rows are updated in key order so that concurrent writers on
-// PostgreSQL take row locks in the same order and cannot deadlock.
-func addMomentStats(ctx context.Context, tx *tx, ms []*rapport.Moment) error {
+// addMomentStats adds moments' figures to the running totals, or takes
+// them away (sign -1), in the transaction that changes the moments, so the
+// totals never disagree with them. Rows are updated in key order so that
+// concurrent writers on PostgreSQL take row locks in the same order.
+func addMomentStats(ctx context.Context, tx *tx, ms []signedMoment) error {
 	groups := map[statKey]*stats{}
-	for _, m := range ms {
+	for _, sm := range ms {
+		m := sm.m
 		k := statKey{m.Touchpoint, dayOf(m.OccurredAt), string(m.Channel), m.Response}
 		if groups[k] == nil {
 			groups[k] = &stats{}
 		}
-		groups[k].add(momentStats(m))
+		groups[k].add(momentStats(m).times(sm.sign))
 	}
-	keys := make([]statKey, 0, len(groups))
-	for k := range groups {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.touchpoint != b.touchpoint {
-			return a.touchpoint < b.touchpoint
-		}
-		if a.day != b.day {
-			return a.day < b.day
-		}
-		if a.channel != b.channel {
-			return a.channel < b.channel
-		}
-		return a.response < b.response
+	keys := sortedKeys(groups, func(a, b statKey) int {
+		return cmp.Or(strings.Compare(a.touchpoint, b.touchpoint), cmp.Compare(a.day, b.day),
+			strings.Compare(a.channel, b.channel), strings.Compare(a.response, b.response))
 	})
 	cols := strings.Fields(strings.ReplaceAll(statColumns, ",", " "))
 	var set strings.Builder

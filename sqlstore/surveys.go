@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/rapport-crm/rapport"
@@ -178,33 +177,9 @@ func (s *SurveyService) AnswerSurvey(ctx context.Context, token string, a rappor
 		if err != nil {
 			return err
 		}
-		m := answeredMoment(old, a)
-		if _, err := tx.exec(ctx, `UPDATE moments SET rating = ?, effort = ?, nps = ?, notes = ?, outcome = ?, outcome_source = ? WHERE id = ?`,
-			nullInt(m.Rating), nullInt(m.Effort), nullInt(m.NPS), m.Notes, string(m.Outcome), m.OutcomeSource, m.ID); err != nil {
-			return err
-		}
-		if err := adjustMomentStats(ctx, tx, old, m); err != nil {
-			return err
-		}
-		for _, hook := range changedMomentHooks {
-			if err := hook(ctx, tx, []*rapport.Moment{m}); err != nil {
-				return err
-			}
-		}
-		if m.Outcome == rapport.OutcomeMisery {
-			_, err = openCases(ctx, tx, []*rapport.Moment{m}, caseOpening{anyAge: true})
-		}
-		return err
+		return changeMoment(ctx, tx, old, answeredMoment(old, a))
 	})
 }
-
-// changedMomentHooks run, in the answer's transaction, on a moment whose
-// rating and outcome a survey answer has just changed. The moment hooks run
-// only on new moments; anything else derived from a moment's rating or
-// outcome (besides the running totals, which adjustMomentStats keeps, and
-// recovery cases, which AnswerSurvey opens) adds a hook here. Each must be
-// safe to run on a moment it has seen before.
-var changedMomentHooks = []momentHook{refreshMomentMeasures}
 
 // maxNotes is the longest a moment's notes may be, in characters.
 const maxNotes = 10000
@@ -238,37 +213,6 @@ func answeredMoment(old *rapport.Moment, a rapport.SurveyAnswer) *rapport.Moment
 		m.Outcome, m.OutcomeSource = rapport.DeriveOutcome("", m.Rating)
 	}
 	return &m
-}
-
-// minus returns s less o, field by field: the change in totals when one
-// moment's figures are replaced.
-func (s stats) minus(o stats) stats {
-	return stats{
-		moments: s.moments - o.moments, magic: s.magic - o.magic, neutral: s.neutral - o.neutral, misery: s.misery - o.misery,
-		rated: s.rated - o.rated, ratingSum: s.ratingSum - o.ratingSum, ratingSq: s.ratingSq - o.ratingSq,
-		efforts: s.efforts - o.efforts, effortSum: s.effortSum - o.effortSum, npsAnswers: s.npsAnswers - o.npsAnswers,
-		promoters: s.promoters - o.promoters, detractors: s.detractors - o.detractors,
-		revenue: s.revenue - o.revenue, cost: s.cost - o.cost,
-	}
-}
-
-// adjustMomentStats moves a changed moment's contribution to the running
-// totals: it subtracts what the moment added as it was (old) and adds what
-// it adds now. The moment's touchpoint, day, channel and response, which
-// pick the totals' row, must not have changed.
-func adjustMomentStats(ctx context.Context, tx *tx, old, now *rapport.Moment) error {
-	d := momentStats(now).minus(momentStats(old))
-	cols := strings.Fields(strings.ReplaceAll(statColumns, ",", " "))
-	set := make([]string, len(cols))
-	for i, c := range cols {
-		set[i] = c + " = " + c + " + ?"
-	}
-	args := []any{d.moments, d.magic, d.neutral, d.misery, d.rated, d.ratingSum, d.ratingSq, d.efforts, d.effortSum,
-		d.npsAnswers, d.promoters, d.detractors, d.revenue, d.cost,
-		old.Touchpoint, dayOf(old.OccurredAt), string(old.Channel), old.Response}
-	_, err := tx.exec(ctx, `UPDATE moment_stats SET `+strings.Join(set, ", ")+
-		` WHERE touchpoint = ? AND day = ? AND channel = ? AND response = ?`, args...)
-	return err
 }
 
 const surveyResponseSelect = `SELECT l.id, l.moment_id, m.touchpoint, l.rating, l.effort, l.nps, l.comment, l.answered_at

@@ -410,11 +410,11 @@ func marshalEvent(e rapport.WebhookEvent) (string, error) {
 	return strings.TrimSuffix(b.String(), "\n"), nil
 }
 
-// enqueueMomentEvents is the moment hook that tells webhooks of newly
-// recorded moments: moment.recorded for each, moment.misery for the misery
-// ones. Moments sent again with a known external id are not new and never
-// reach it.
-func enqueueMomentEvents(ctx context.Context, tx *tx, recorded []*rapport.Moment) error {
+// enqueueMomentEvents tells webhooks of moments: moment.recorded for each
+// newly recorded one, moment.misery for the misery ones among them and for
+// each moment a change has made misery. Moments sent again with a known
+// external id are not new and never reach it.
+func enqueueMomentEvents(ctx context.Context, tx *tx, recorded, madeMisery []*rapport.Moment) error {
 	if err := enqueue(ctx, tx, rapport.EventMomentRecorded, recorded); err != nil {
 		return err
 	}
@@ -424,7 +424,7 @@ func enqueueMomentEvents(ctx context.Context, tx *tx, recorded []*rapport.Moment
 			misery = append(misery, m)
 		}
 	}
-	return enqueue(ctx, tx, rapport.EventMomentMisery, misery)
+	return enqueue(ctx, tx, rapport.EventMomentMisery, append(misery, madeMisery...))
 }
 
 // enqueueCasesOpened tells webhooks of the cases openCases inserted, given

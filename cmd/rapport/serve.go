@@ -109,15 +109,13 @@ func newHandler(db *sqlstore.DB, logger *slog.Logger, site site) http.Handler {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		metrics.NewPoolCollector(db.Stats))
 	m := metrics.New(reg, version())
+	db.ObserveMoments(m.CountMoments)
 	services := sqlstore.NewServices(db)
-	moments := m.CountMoments(services.Moments)
-	services.Imports.Moments = moments // imported moments are counted as a batch
 	apiConfig := wiring.API(db, services)
-	apiConfig.Moments, apiConfig.Metrics = moments, metrics.Handler(reg)
+	apiConfig.Metrics = metrics.Handler(reg)
 	apiConfig.PublicURL, apiConfig.Logger, apiConfig.Clock = site.publicURL, logger, time.Now
 	apiServer := api.NewServer(apiConfig)
 	webConfig := wiring.Web(services)
-	webConfig.Moments = moments
 	webConfig.PublicURL, webConfig.Logger, webConfig.Clock = site.publicURL, logger, time.Now
 	ui := web.New(webConfig)
 	mux := http.NewServeMux()

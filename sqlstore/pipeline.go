@@ -1,0 +1,236 @@
+package sqlstore
+
+// This file is the one place that says what follows from a change to
+// moments. Every route that adds, changes or removes moments goes through
+// applyMomentChange, in the transaction that makes the change, so nothing
+// derived can disagree with what was acknowledged:
+//
+//	added:   the API (one moment or a batch) and the web form   MomentService.record
+//	         a CSV import                                        ImportService.ImportMoments
+//	         the misery moment of a broken promise               recordBrokenPromises
+//	changed: a customer's survey answer                          SurveyService.AnswerSurvey
+//	removed: a customer deleted, with their moments              CustomerService.DeleteCustomer
+//
+// A bulk load (the demo firm) writes moments directly for speed and then
+// derives everything once with RebuildFromMoments, which lists the same
+// consequences in the same order. A new derived thing adds one step to
+// applyMomentChange and one to RebuildFromMoments, and the equivalence test
+// (pipeline_test.go) proves the routes and the rebuild agree.
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"time"
+
+	"github.com/rapport-crm/rapport"
+)
+
+// momentChange is one transaction's change to moments.
+type momentChange struct {
+	source  rapport.MomentSource
+	added   []*rapport.Moment // stored already
+	changed []momentEdit      // stored already, as after
+	removed []*rapport.Moment // about to be deleted
+}
+
+// momentEdit is a moment as it was and as it is now. A change keeps the
+// moment's customer, touchpoint, day, channel and response.
+type momentEdit struct{ before, after *rapport.Moment }
+
+// applyMomentChange brings everything derived from moments up to date with
+// a change, in order, inside the change's transaction.
+func applyMomentChange(ctx context.Context, tx *tx, c momentChange) error {
+	if len(c.added) == 0 && len(c.changed) == 0 && len(c.removed) == 0 {
+		return nil
+	}
+	// 1. The running totals per touchpoint, day, channel and response, which
+	// the touchpoint reports and the five-step loop read: an added moment's
+	// figures are added, a changed one's old figures replaced by its new
+	// ones, a removed one's taken away.
+	deltas := c.deltas()
+	if err := addMomentStats(ctx, tx, deltas); err != nil {
+		return err
+	}
+	// 2. Each customer's daily totals, which outcomes and segments read, in
+	// the same way.
+	if err := addCustomerDays(ctx, tx, deltas); err != nil {
+		return err
+	}
+	// 3. The measures of every customer whose moments were added or changed
+	// (health, risk, recent figures), and the stage rules run on them.
+	// Removed moments go with their customer, whose measures go too; the
+	// customer's referrer is measured again by DeleteCustomer.
+	if err := measureCustomers(ctx, tx, c); err != nil {
+		return err
+	}
+	// 4. Recovery cases: an added misery moment opens one when it is recent
+	// enough for the policy; a moment a change made misery opens one however
+	// old it is, since the customer is unhappy now. A removed moment's case
+	// is deleted with its customer.
+	if err := openCasesFor(ctx, tx, c); err != nil {
+		return err
+	}
+	// 5. The webhook outbox: moment.recorded for each added moment,
+	// moment.misery for each added misery moment and each moment a change
+	// made misery. Removing a customer's moments raises no moment event.
+	if err := enqueueMomentEvents(ctx, tx, c.added, c.madeMisery()); err != nil {
+		return err
+	}
+	// 6. Once the transaction commits, the metrics count the added moments
+	// by their route; a rolled-back change counts nothing.
+	if n := len(c.added); n > 0 && tx.observe != nil {
+		source, observe := c.source, tx.observe
+		tx.onCommit(func() { observe(source, n) })
+	}
+	return nil
+}
+
+// signedMoment is a moment whose figures are added (+1) to or taken away
+// (-1) from the totals.
+type signedMoment struct {
+	m    *rapport.Moment
+	sign int
+}
+
+// deltas are the change's moments as they move the totals.
+func (c momentChange) deltas() []signedMoment {
+	out := make([]signedMoment, 0, len(c.added)+2*len(c.changed)+len(c.removed))
+	for _, m := range c.added {
+		out = append(out, signedMoment{m, 1})
+	}
+	for _, e := range c.changed {
+		out = append(out, signedMoment{e.before, -1}, signedMoment{e.after, 1})
+	}
+	for _, m := range c.removed {
+		out = append(out, signedMoment{m, -1})
+	}
+	return out
+}
+
+// madeMisery are the changed moments that were not misery and are now.
+func (c momentChange) madeMisery() []*rapport.Moment {
+	var out []*rapport.Moment
+	for _, e := range c.changed {
+		if e.after.Outcome == rapport.OutcomeMisery && e.before.Outcome != rapport.OutcomeMisery {
+			out = append(out, e.after)
+		}
+	}
+	return out
+}
+
+// measureCustomers is step 3. Customers with added moments add them to
+// their stored figures where those are current; customers with changed
+// moments are measured afresh.
+func measureCustomers(ctx context.Context, tx *tx, c momentChange) error {
+	if len(c.added) > 0 {
+		byCustomer := map[string][]*rapport.Moment{}
+		var ids []string
+		for _, m := range c.added {
+			if byCustomer[m.CustomerID] == nil {
+				ids = append(ids, m.CustomerID)
+			}
+			byCustomer[m.CustomerID] = append(byCustomer[m.CustomerID], m)
+		}
+		if _, err := refreshCustomersWith(ctx, tx, ids, true, byCustomer); err != nil {
+			return err
+		}
+	}
+	if len(c.changed) > 0 {
+		ids := make([]string, len(c.changed))
+		for i, e := range c.changed {
+			ids[i] = e.after.CustomerID
+		}
+		if _, err := refreshCustomers(ctx, tx, ids, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openCasesFor is step 4.
+func openCasesFor(ctx context.Context, tx *tx, c momentChange) error {
+	if err := openRecoveryCases(ctx, tx, c.added); err != nil {
+		return err
+	}
+	if made := c.madeMisery(); len(made) > 0 {
+		if _, err := openCases(ctx, tx, made, caseOpening{anyAge: true}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addMoments stores new moments and what follows from them. The moments
+// are valid, their references checked, and their ids and recording times set.
+func addMoments(ctx context.Context, tx *tx, source rapport.MomentSource, ms []*rapport.Moment) error {
+	for start := 0; start < len(ms); start += insertChunk {
+		if err := insertMoments(ctx, tx, ms[start:min(start+insertChunk, len(ms))]); err != nil {
+			return err
+		}
+	}
+	return applyMomentChange(ctx, tx, momentChange{source: source, added: ms})
+}
+
+// changeMoment stores a moment's new rating, effort, NPS, notes and outcome
+// and what follows from them.
+func changeMoment(ctx context.Context, tx *tx, before, after *rapport.Moment) error {
+	if _, err := tx.exec(ctx, `UPDATE moments SET rating = ?, effort = ?, nps = ?, notes = ?, outcome = ?, outcome_source = ? WHERE id = ?`,
+		nullInt(after.Rating), nullInt(after.Effort), nullInt(after.NPS), after.Notes, string(after.Outcome), after.OutcomeSource,
+		after.ID); err != nil {
+		return err
+	}
+	return applyMomentChange(ctx, tx, momentChange{changed: []momentEdit{{before, after}}})
+}
+
+// removeCustomerMoments takes a customer's moments out of everything
+// derived from them; deleting the customer then deletes the moments.
+func removeCustomerMoments(ctx context.Context, tx *tx, customerID string) error {
+	var ms []*rapport.Moment
+	err := eachRow(ctx, tx.querier, `SELECT `+momentColumns+` FROM moments WHERE customer_id = ?`, []any{customerID},
+		func(rows *sql.Rows) error {
+			m, err := scanMoment(rows)
+			ms = append(ms, m)
+			return err
+		})
+	if err != nil {
+		return err
+	}
+	if err := applyMomentChange(ctx, tx, momentChange{removed: ms}); err != nil {
+		return err
+	}
+	// Totals that no moment is left in are gone, as a rebuild leaves them.
+	_, err = tx.exec(ctx, `DELETE FROM moment_stats WHERE moments = 0`)
+	return err
+}
+
+// RebuildFromMoments derives everything from the stored moments afresh, in
+// the order of applyMomentChange, for after a bulk load that wrote moments
+// directly: the running totals, the measured impact of misery that the
+// measures weigh, each customer's daily totals and measures with the stage
+// rules, and the cases of misery moments since openCasesSince. The outbox is
+// left alone: a load is history, and webhooks hear of what happens from now.
+func (db *DB) RebuildFromMoments(ctx context.Context, openCasesSince time.Time) error {
+	if err := db.RebuildMomentStats(ctx); err != nil {
+		return err
+	}
+	if err := NewReportService(db).RefreshImpact(ctx); err != nil {
+		return err
+	}
+	if err := db.RebuildCustomerMeasures(ctx); err != nil {
+		return err
+	}
+	_, err := NewRecoveryService(db).OpenMissingCases(ctx, openCasesSince)
+	return err
+}
+
+// sortedKeys returns a map's keys in order, so that concurrent writers on
+// PostgreSQL take row locks in the same order and cannot deadlock.
+func sortedKeys[K comparable, V any](m map[K]V, cmp func(a, b K) int) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, cmp)
+	return keys
+}
