@@ -167,7 +167,7 @@ func Populate(ctx context.Context, db *sqlstore.DB, cfg Config) (Summary, error)
 	// (totals, impact, measures, stages) is computed once at the end. The
 	// recovery queue holds the last month's misery, as it would in a firm
 	// that had been using Rapport.
-	if err := db.RebuildFromMoments(ctx, cfg.Now.AddDate(0, 0, -30)); err != nil {
+	if err := db.RebuildFromMoments(ctx, sqlstore.Rebuild{OpenCasesSince: cfg.Now.AddDate(0, 0, -30)}); err != nil {
 		return Summary{}, err
 	}
 	g.sum.Elapsed = time.Since(started)

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -226,6 +227,12 @@ func queryIDs(ctx context.Context, q querier, query string, args ...any) ([]stri
 // and stages directly, and refreshes the planner's statistics at the end.
 // It applies no stage rules; the sweep does that as customers fall due.
 func (db *DB) RebuildCustomerMeasures(ctx context.Context) error {
+	return db.rebuildCustomerMeasures(ctx, false)
+}
+
+// rebuildCustomerMeasures is RebuildCustomerMeasures, running the stage
+// rules on every customer too when infer is set, as recording does.
+func (db *DB) rebuildCustomerMeasures(ctx context.Context, infer bool) error {
 	if err := db.inTx(ctx, func(tx *tx) error { return rebuildCustomerDays(ctx, tx) }); err != nil {
 		return err
 	}
@@ -241,7 +248,7 @@ func (db *DB) RebuildCustomerMeasures(ctx context.Context) error {
 		}
 		after = ids[len(ids)-1]
 		err = db.inTx(ctx, func(tx *tx) error {
-			_, err := refreshCustomers(ctx, tx, ids, false)
+			_, err := refreshCustomers(ctx, tx, ids, infer)
 			return err
 		})
 		if err != nil {
@@ -728,6 +735,9 @@ func measure(f *customerFacts, weights miseryWeights, rules rapport.StageRules) 
 	for i, m := range f.misery {
 		list[i] = storedMisery{Touchpoint: m.touchpoint, At: m.at}
 	}
+	// Newest first, however the moments came, so that the stored figures
+	// of a rebuild and of recording one moment at a time are the same.
+	slices.SortStableFunc(list, func(a, b storedMisery) int { return cmp.Compare(b.At, a.At) })
 	b, _ := json.Marshal(list)
 	mc.miseryJSON = string(b)
 	return mc

@@ -204,23 +204,34 @@ func removeCustomerMoments(ctx context.Context, tx *tx, customerID string) error
 	return err
 }
 
+// Rebuild says how RebuildFromMoments treats what a bulk load brought.
+type Rebuild struct {
+	// InferStages runs the stage rules on every customer, as recording
+	// does. A load that writes each customer's stage history (the demo firm)
+	// leaves it off, and the sweep applies the rules as customers fall due.
+	InferStages bool
+	// OpenCasesSince: misery moments since then open recovery cases, each
+	// opened when its moment was recorded.
+	OpenCasesSince time.Time
+}
+
 // RebuildFromMoments derives everything from the stored moments afresh, in
 // the order of applyMomentChange, for after a bulk load that wrote moments
-// directly: the running totals, the measured impact of misery that the
-// measures weigh, each customer's daily totals and measures with the stage
-// rules, and the cases of misery moments since openCasesSince. The outbox is
-// left alone: a load is history, and webhooks hear of what happens from now.
-func (db *DB) RebuildFromMoments(ctx context.Context, openCasesSince time.Time) error {
+// directly: the running totals (and the measured impact of misery, which
+// the sweep keeps and the measures weigh), each customer's daily totals and
+// measures, and the recovery cases. The outbox is left alone: a load is
+// history, and webhooks hear of what happens from now on.
+func (db *DB) RebuildFromMoments(ctx context.Context, how Rebuild) error {
 	if err := db.RebuildMomentStats(ctx); err != nil {
 		return err
 	}
 	if err := NewReportService(db).RefreshImpact(ctx); err != nil {
 		return err
 	}
-	if err := db.RebuildCustomerMeasures(ctx); err != nil {
+	if err := db.rebuildCustomerMeasures(ctx, how.InferStages); err != nil {
 		return err
 	}
-	_, err := NewRecoveryService(db).OpenMissingCases(ctx, openCasesSince)
+	_, err := NewRecoveryService(db).OpenMissingCases(ctx, how.OpenCasesSince)
 	return err
 }
 

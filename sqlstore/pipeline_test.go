@@ -1,0 +1,406 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/internal/testdb"
+	"github.com/rapport-crm/rapport/sqlstore"
+)
+
+// derivedTables are every table the moment pipeline keeps (the touchpoints'
+// measured impact is the sweep's, over a year, and not kept per moment),
+// with the columns
+// that name a row rather than describe it (new ids, which differ from one
+// database to the next, and equal ones do not prove anything).
+var derivedTables = []struct {
+	name string
+	skip []string
+}{
+	{"moment_stats", nil},
+	{"customer_day_stats", nil},
+	{"customer_measures", nil},
+	{"customer_stages", nil},
+	// A stage change's reason counts the moments seen when it changed, and
+	// so depends on how moments were grouped into transactions.
+	{"stage_changes", []string{"id", "reason"}},
+	{"recovery_cases", []string{"id"}},
+	{"webhook_deliveries", []string{"id", "payload", "endpoint_id"}},
+}
+
+// pipelineFirm is one database with the customers, staff and webhook that
+// the same moments are recorded against by each route.
+type pipelineFirm struct {
+	t         *testing.T
+	clock     *testdb.Clock
+	db        *sqlstore.DB
+	raw       *sql.DB
+	customers map[string]string // name -> id
+	staff     string
+}
+
+// newPipelineFirm makes a fresh database of one backend with three
+// customers (one owned, so cases go to her owner) and a webhook that wants
+// every moment and case event.
+func newPipelineFirm(t *testing.T, backend testdb.Backend) *pipelineFirm {
+	t.Helper()
+	ctx := context.Background()
+	dsn := backend.DSN(t)
+	f := &pipelineFirm{t: t, clock: testdb.NewClock(epoch), customers: map[string]string{}}
+	db, err := sqlstore.Open(ctx, dsn, f.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	f.db, f.raw = db, testdb.SQL(t, dsn)
+	owner := &rapport.User{Email: "owner@firm.example", Name: "Olive Owner", Role: rapport.RoleAgent}
+	if err := sqlstore.NewUserService(db).CreateUser(ctx, owner); err != nil {
+		t.Fatal(err)
+	}
+	f.staff = owner.ID
+	for _, c := range []*rapport.Customer{
+		{Name: "Ada", ExternalID: "c-ada", OwnerID: owner.ID},
+		{Name: "Ben", ExternalID: "c-ben"},
+		{Name: "Cy", ExternalID: "c-cy"},
+	} {
+		if err := sqlstore.NewCustomerService(db).CreateCustomer(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		f.customers[c.Name] = c.ID
+	}
+	w := &rapport.Webhook{URL: "https://crm-sync.example/hook", Active: true,
+		Kinds: []string{rapport.EventMomentRecorded, rapport.EventMomentMisery, rapport.EventCaseOpened, rapport.EventStageChanged}}
+	if _, err := sqlstore.NewWebhookService(db, sqlstore.WebhookOptions{}).CreateWebhook(ctx, w, strings.Repeat("s", 32)); err != nil {
+		t.Fatal(err)
+	}
+	// Everything above happened a while ago; the moments come now.
+	f.clock.Add(time.Hour)
+	return f
+}
+
+// moments are 36 moments over the last four weeks: every outcome, ratings
+// and none, effort, NPS, revenue and cost, a given outcome, three customers,
+// five touchpoints, three channels. Each has an external id, so the same
+// moment can be found on every route.
+func (f *pipelineFirm) moments() []*rapport.Moment {
+	names := []string{"Ada", "Ben", "Cy"}
+	touchpoints := []string{"complaint", "service", "purchase", "query", "delivery"}
+	channels := []rapport.Channel{rapport.ChannelPhone, rapport.ChannelEmail, rapport.ChannelWeb}
+	now := f.clock.Now()
+	var ms []*rapport.Moment
+	for i := range 36 {
+		m := &rapport.Moment{
+			ExternalID: fmt.Sprintf("m-%02d", i), CustomerID: f.customers[names[i%3]], Touchpoint: touchpoints[i%5],
+			Channel: channels[i%3], OccurredAt: now.Add(-time.Duration(i*19) * time.Hour), Notes: fmt.Sprintf("moment %d", i),
+		}
+		if i%4 != 3 {
+			r := 1 + (i*7)%5
+			m.Rating = &r
+		}
+		if i%3 == 0 {
+			e := 1 + i%7
+			m.Effort = &e
+		}
+		if i%5 == 1 {
+			n := (i * 3) % 11
+			m.NPS = &n
+		}
+		if m.Touchpoint == "purchase" {
+			m.Revenue = float64(100 + i)
+		}
+		m.Cost = 2.5 * float64(i%4)
+		if i == 7 {
+			m.Outcome = rapport.OutcomeMagic // given, whatever the rating
+		}
+		if i%6 == 0 {
+			m.StaffID = f.staff
+		}
+		ms = append(ms, m)
+	}
+	return ms
+}
+
+// snapshot reads every derived table as sorted lines, with ids that differ
+// between databases (customers, staff, moments) replaced by what names them
+// in every database alike, and numbers rounded past float noise.
+func (f *pipelineFirm) snapshot() map[string][]string {
+	f.t.Helper()
+	names := map[string]string{}
+	for name, id := range f.customers {
+		names[id] = "customer:" + name
+	}
+	names[f.staff] = "staff:owner"
+	rows, err := f.raw.Query(`SELECT id, external_id FROM moments`)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, ext string
+		if err := rows.Scan(&id, &ext); err != nil {
+			f.t.Fatal(err)
+		}
+		names[id] = "moment:" + ext
+	}
+	rows.Close()
+
+	out := map[string][]string{}
+	for _, table := range derivedTables {
+		rows, err := f.raw.Query(`SELECT * FROM ` + table.name)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				f.t.Fatal(err)
+			}
+			var line []string
+			for i, c := range cols {
+				if slices.Contains(table.skip, c) {
+					continue
+				}
+				line = append(line, c+"="+canonical(vals[i], names))
+			}
+			out[table.name] = append(out[table.name], strings.Join(line, " "))
+		}
+		rows.Close()
+		slices.Sort(out[table.name])
+	}
+	return out
+}
+
+// canonical writes a stored value the same way on both databases.
+func canonical(v any, names map[string]string) string {
+	switch v := v.(type) {
+	case nil:
+		return "NULL"
+	case []byte:
+		return canonical(string(v), names)
+	case string:
+		if n, ok := names[v]; ok {
+			return n
+		}
+		return v
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+			return fmt.Sprint(int64(v))
+		}
+		return fmt.Sprintf("%.9g", v)
+	case int64:
+		return fmt.Sprint(v)
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// sameDerived fails the test with every difference between two snapshots.
+func sameDerived(t *testing.T, what string, got, want map[string][]string, tables ...string) {
+	t.Helper()
+	if len(tables) == 0 {
+		for _, table := range derivedTables {
+			tables = append(tables, table.name)
+		}
+	}
+	for _, table := range tables {
+		g, w := got[table], want[table]
+		if slices.Equal(g, w) {
+			continue
+		}
+		var diff []string
+		for _, l := range w {
+			if !slices.Contains(g, l) {
+				diff = append(diff, "  want "+l)
+			}
+		}
+		for _, l := range g {
+			if !slices.Contains(w, l) {
+				diff = append(diff, "  got  "+l)
+			}
+		}
+		t.Errorf("%s: %s has %d rows, want %d:\n%s", what, table, len(g), len(w), strings.Join(diff, "\n"))
+	}
+}
+
+// TestMomentRoutesAgree records the same moments by each route that adds
+// moments (one at a time as the API and the web form do, in batches, from a
+// CSV import, and by bulk load and rebuild as the demo does) and finds every
+// derived table alike; then it rebuilds from the moments and finds what was
+// kept incrementally equal to what the rebuild derives, also after a survey
+// answer changes a moment and a customer is deleted with their moments.
+func TestMomentRoutesAgree(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, backend := range testdb.Backends() {
+		t.Run(backend.Name, func(t *testing.T) {
+			single := newPipelineFirm(t, backend)
+			for _, m := range single.moments() {
+				if _, err := sqlstore.NewMomentService(single.db).RecordMoment(ctx, m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := single.snapshot()
+			for _, table := range []string{"moment_stats", "customer_day_stats", "customer_measures", "recovery_cases", "webhook_deliveries"} {
+				if len(want[table]) == 0 {
+					t.Fatalf("recording one at a time left %s empty: the comparison would prove nothing", table)
+				}
+			}
+
+			batch := newPipelineFirm(t, backend)
+			ms := batch.moments()
+			for start := 0; start < len(ms); start += 7 {
+				if _, err := sqlstore.NewMomentService(batch.db).RecordMoments(ctx, ms[start:min(start+7, len(ms))]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sameDerived(t, "batches against one at a time", batch.snapshot(), want)
+
+			imported := newPipelineFirm(t, backend)
+			var file rapport.MomentFile
+			for i, m := range imported.moments() {
+				if m.Outcome != "" {
+					m.OutcomeSource = rapport.OutcomeGiven // as the CSV reader marks an outcome column
+				}
+				file.Rows = append(file.Rows, rapport.MomentRow{Row: i + 2, Moment: *m})
+			}
+			res, err := sqlstore.NewImportService(imported.db).ImportMoments(ctx, &file, rapport.ImportOptions{})
+			if err != nil || res.Created != len(file.Rows) {
+				t.Fatalf("ImportMoments = %+v, %v; want all %d created", res, err, len(file.Rows))
+			}
+			sameDerived(t, "a CSV import against one at a time", imported.snapshot(), want)
+
+			// A bulk load writes no webhook events: it is history.
+			loaded := newPipelineFirm(t, backend)
+			l := loaded.db.Loader()
+			now := loaded.clock.Now()
+			rebuild := sqlstore.Rebuild{InferStages: true, OpenCasesSince: now.AddDate(0, 0, -30)}
+			for _, m := range loaded.moments() {
+				m.ID, m.RecordedAt = rapport.NewID(now), now
+				m.Outcome, m.OutcomeSource = rapport.DeriveOutcome(m.Outcome, m.Rating)
+				if err := l.AddMoment(ctx, m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := l.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			l.Close()
+			if err := loaded.db.RebuildFromMoments(ctx, rebuild); err != nil {
+				t.Fatal(err)
+			}
+			got := loaded.snapshot()
+			var tables []string
+			for _, table := range derivedTables {
+				if table.name != "webhook_deliveries" {
+					tables = append(tables, table.name)
+				}
+			}
+			sameDerived(t, "a bulk load and rebuild against one at a time", got, want, tables...)
+
+			// Kept incrementally, or derived afresh: the same.
+			if err := single.db.RebuildFromMoments(ctx, rebuild); err != nil {
+				t.Fatal(err)
+			}
+			sameDerived(t, "rebuilt against kept incrementally", single.snapshot(), want)
+
+			// A survey answer turns a neutral moment into misery, and a
+			// customer goes with their moments.
+			surveys := sqlstore.NewSurveyService(single.db)
+			var neutral string
+			if err := single.raw.QueryRow(`SELECT id FROM moments WHERE outcome = 'neutral' AND outcome_source <> 'given' ORDER BY external_id LIMIT 1`).Scan(&neutral); err != nil {
+				t.Fatal(err)
+			}
+			link, err := surveys.CreateSurveyLink(ctx, neutral, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			effort := 7
+			if err := surveys.AnswerSurvey(ctx, link.Token, rapport.SurveyAnswer{Rating: 1, Effort: &effort, Comment: "worse than I said"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := sqlstore.NewCustomerService(single.db).DeleteCustomer(ctx, single.customers["Cy"]); err != nil {
+				t.Fatal(err)
+			}
+			delete(single.customers, "Cy")
+			kept := single.snapshot()
+			if slices.Equal(kept["moment_stats"], want["moment_stats"]) {
+				t.Fatal("the answer and the deletion left the running totals as they were")
+			}
+			if err := single.db.RebuildFromMoments(ctx, rebuild); err != nil {
+				t.Fatal(err)
+			}
+			sameDerived(t, "after an answer and a deletion, rebuilt against kept incrementally", single.snapshot(), kept)
+			// The answer made the moment misery: it opened a case and told
+			// the webhook, once.
+			var cases, events int
+			if err := single.raw.QueryRow(`SELECT COUNT(*) FROM recovery_cases WHERE moment_id = $1`, neutral).Scan(&cases); err != nil {
+				t.Fatal(err)
+			}
+			if err := single.raw.QueryRow(`SELECT COUNT(*) FROM webhook_deliveries WHERE kind = 'moment.misery' AND payload LIKE $1`,
+				"%"+neutral+"%").Scan(&events); err != nil {
+				t.Fatal(err)
+			}
+			if cases != 1 || events != 1 {
+				t.Errorf("after the answer made a moment misery: %d cases and %d moment.misery events for it; want 1 and 1", cases, events)
+			}
+		})
+	}
+}
+
+// TestObserveMoments checks that the metrics hear of moments from every
+// route that adds them, after the commit, and of nothing else: not a retry
+// that finds its external id stored, nor a refused batch.
+func TestObserveMoments(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newPipelineFirm(t, testdb.Backends()[0])
+	counted := map[rapport.MomentSource]int{}
+	f.db.ObserveMoments(func(source rapport.MomentSource, n int) { counted[source] += n })
+	ms := f.moments()
+	moments := sqlstore.NewMomentService(f.db)
+	if _, err := moments.RecordMoment(ctx, ms[0]); err != nil {
+		t.Fatal(err)
+	}
+	again := *ms[0]
+	again.ID = ""
+	if _, err := moments.RecordMoment(ctx, &again); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := moments.RecordMoments(ctx, ms[1:3]); err != nil {
+		t.Fatal(err)
+	}
+	bad := *ms[3]
+	bad.CustomerID = "no-such-customer"
+	if _, err := moments.RecordMoments(ctx, []*rapport.Moment{ms[4], &bad}); rapport.ErrorCode(err) != rapport.EINVALID {
+		t.Fatalf("a batch with a bad moment = %v; want it refused", err)
+	}
+	file := &rapport.MomentFile{Rows: []rapport.MomentRow{{Row: 2, Moment: *ms[5]}, {Row: 3, Moment: *ms[6]}}}
+	if _, err := sqlstore.NewImportService(f.db).ImportMoments(ctx, file, rapport.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	promises := sqlstore.NewPromiseService(f.db)
+	p := &rapport.Promise{CustomerID: f.customers["Ada"], StaffID: f.staff, Text: "Call back by noon", DueAt: f.clock.Now().Add(time.Hour)}
+	if err := promises.CreatePromise(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(2 * time.Hour)
+	if n, err := promises.BreakOverdue(ctx); err != nil || n != 1 {
+		t.Fatalf("BreakOverdue = %d, %v; want 1", n, err)
+	}
+	want := map[rapport.MomentSource]int{rapport.SourceSingle: 1, rapport.SourceBatch: 2, rapport.SourceImport: 2, rapport.SourcePromise: 1}
+	if !maps.Equal(counted, want) {
+		t.Errorf("moments counted = %v; want %v", counted, want)
+	}
+}
