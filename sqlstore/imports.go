@@ -192,57 +192,9 @@ func (s *ImportService) ImportMoments(ctx context.Context, f *rapport.MomentFile
 	if r.header() {
 		return nil, r.refusal(res.Rows)
 	}
-	q := s.db.reader()
-	var ids, externalIDs, customerIDs, customerKeys []string
-	for _, row := range f.Rows {
-		ids, externalIDs = append(ids, row.Moment.ID), append(externalIDs, row.Moment.ExternalID)
-		customerIDs, customerKeys = append(customerIDs, row.Moment.CustomerID), append(customerKeys, row.CustomerExternalID)
-	}
-	storedIDs, err := existingValues(ctx, s.readTx(), `SELECT id FROM moments WHERE id IN`, ids)
+	fresh, rowOf, err := s.momentsToRecord(ctx, f, r, res)
 	if err != nil {
 		return nil, err
-	}
-	storedExternal, err := existingValues(ctx, s.readTx(), `SELECT external_id FROM moments WHERE external_id IN`, externalIDs)
-	if err != nil {
-		return nil, err
-	}
-	customersByKey, err := lookup(ctx, q, `SELECT external_id, id FROM customers WHERE external_id IN`, customerKeys)
-	if err != nil {
-		return nil, err
-	}
-	customers, err := existingValues(ctx, s.readTx(), `SELECT id FROM customers WHERE id IN`, customerIDs)
-	if err != nil {
-		return nil, err
-	}
-	staffEmails, staffByEmail, err := s.users(ctx)
-	if err != nil {
-		return nil, err
-	}
-
-	// The moments to record, and the rows they come from.
-	var fresh []*rapport.Moment
-	var rowOf []int
-	for _, row := range f.Rows {
-		m := row.Moment
-		if storedIDs[m.ID] || storedExternal[m.ExternalID] {
-			res.Skipped++
-			continue
-		}
-		m.CustomerID = resolve(r, row.Row, "customer_id", m.CustomerID, "customer_external_id", row.CustomerExternalID, customersByKey, customers[m.CustomerID], "customer", "external id")
-		_, staffExists := staffEmails[m.StaffID]
-		m.StaffID = resolve(r, row.Row, "staff_id", m.StaffID, "staff_email", row.StaffEmail, staffByEmail, staffExists, "user", "email")
-		m.ID = "" // a new moment gets a new id
-		if m.OutcomeSource != rapport.OutcomeGiven {
-			m.Outcome = "" // derived again from the rating when recorded
-		}
-		fresh, rowOf = append(fresh, &m), append(rowOf, row.Row)
-	}
-	refs, err := checkMomentRefs(ctx, s.readTx(), fresh, true)
-	if err != nil {
-		return nil, err
-	}
-	for _, fe := range refs {
-		r.add(rowOf[*fe.Index], fe.Field, "%s", fe.Message)
 	}
 	if err := r.finish(res, opt); err != nil {
 		return nil, err
@@ -276,6 +228,63 @@ func (s *ImportService) ImportMoments(ctx context.Context, f *rapport.MomentFile
 	return res, nil
 }
 
+// momentsToRecord returns the file's moments that are not stored yet, with
+// the row each comes from, their customers and staff resolved from the
+// file's external ids and emails; rows stored already count as skipped, and
+// problems go in the report.
+func (s *ImportService) momentsToRecord(ctx context.Context, f *rapport.MomentFile, r *report, res *rapport.ImportResult) ([]*rapport.Moment, []int, error) {
+	var ids, externalIDs, customerIDs, customerKeys []string
+	for _, row := range f.Rows {
+		ids, externalIDs = append(ids, row.Moment.ID), append(externalIDs, row.Moment.ExternalID)
+		customerIDs, customerKeys = append(customerIDs, row.Moment.CustomerID), append(customerKeys, row.CustomerExternalID)
+	}
+	storedIDs, err := existingValues(ctx, s.readTx(), `SELECT id FROM moments WHERE id IN`, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	storedExternal, err := existingValues(ctx, s.readTx(), `SELECT external_id FROM moments WHERE external_id IN`, externalIDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	customersByKey, err := lookup(ctx, s.db.reader(), `SELECT external_id, id FROM customers WHERE external_id IN`, customerKeys)
+	if err != nil {
+		return nil, nil, err
+	}
+	customers, err := existingValues(ctx, s.readTx(), `SELECT id FROM customers WHERE id IN`, customerIDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	staffEmails, staffByEmail, err := s.users(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var fresh []*rapport.Moment
+	var rowOf []int
+	for _, row := range f.Rows {
+		m := row.Moment
+		if storedIDs[m.ID] || storedExternal[m.ExternalID] {
+			res.Skipped++
+			continue
+		}
+		m.CustomerID = resolve(r, row.Row, "customer_id", m.CustomerID, "customer_external_id", row.CustomerExternalID, customersByKey, customers[m.CustomerID], "customer", "external id")
+		_, staffExists := staffEmails[m.StaffID]
+		m.StaffID = resolve(r, row.Row, "staff_id", m.StaffID, "staff_email", row.StaffEmail, staffByEmail, staffExists, "user", "email")
+		m.ID = "" // a new moment gets a new id
+		if m.OutcomeSource != rapport.OutcomeGiven {
+			m.Outcome = "" // derived again from the rating when recorded
+		}
+		fresh, rowOf = append(fresh, &m), append(rowOf, row.Row)
+	}
+	refs, err := checkMomentRefs(ctx, s.readTx(), fresh, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, fe := range refs {
+		r.add(rowOf[*fe.Index], fe.Field, "%s", fe.Message)
+	}
+	return fresh, rowOf, nil
+}
+
 // stopped describes an import that failed part way, after created rows were
 // written. Problems the store found in a chunk are put back on their rows.
 func stopped(err error, created int, rows []int) error {
@@ -307,51 +316,9 @@ func (s *ImportService) ImportCustomers(ctx context.Context, f *rapport.Customer
 	if r.header() {
 		return nil, r.refusal(res.Rows)
 	}
-	var ids, externalIDs, referrers []string
-	for _, row := range f.Rows {
-		c := row.Customer
-		ids, externalIDs, referrers = append(ids, c.ID), append(externalIDs, c.ExternalID), append(referrers, c.ReferredBy)
-	}
-	storedIDs, err := existingValues(ctx, s.readTx(), `SELECT id FROM customers WHERE id IN`, ids)
+	fresh, inFile, err := s.customersToAdd(ctx, f, r, res)
 	if err != nil {
 		return nil, err
-	}
-	storedExternal, err := existingValues(ctx, s.readTx(), `SELECT external_id FROM customers WHERE external_id IN`, externalIDs)
-	if err != nil {
-		return nil, err
-	}
-	storedReferrers, err := existingValues(ctx, s.readTx(), `SELECT id FROM customers WHERE id IN`, referrers)
-	if err != nil {
-		return nil, err
-	}
-	ownerEmails, ownerByEmail, err := s.users(ctx)
-	if err != nil {
-		return nil, err
-	}
-
-	fresh := []*rapport.CustomerRow{}
-	inFile := map[string]*rapport.CustomerRow{} // rows to add that have an id, by it
-	for i := range f.Rows {
-		row := f.Rows[i]
-		c := &row.Customer
-		if storedIDs[c.ID] || storedExternal[c.ExternalID] {
-			res.Skipped++
-			continue
-		}
-		_, ownerExists := ownerEmails[c.OwnerID]
-		c.OwnerID = resolve(r, row.Row, "owner_id", c.OwnerID, "owner_email", row.OwnerEmail, ownerByEmail, ownerExists, "user", "email")
-		if c.OwnerID != "" && !ownerExists && row.OwnerEmail == "" {
-			r.add(row.Row, "owner_id", "no user has the id %q", c.OwnerID)
-		}
-		fresh = append(fresh, &row)
-		if c.ID != "" {
-			inFile[c.ID] = &row
-		}
-	}
-	for _, row := range fresh {
-		if ref := row.Customer.ReferredBy; ref != "" && !storedReferrers[ref] && inFile[ref] == nil {
-			r.add(row.Row, "referred_by", "no customer has the id %q, stored or in this file", ref)
-		}
 	}
 	ordered := referrersFirst(r, fresh, inFile)
 	if opt.SkipInvalid {
@@ -377,23 +344,7 @@ func (s *ImportService) ImportCustomers(ctx context.Context, f *rapport.Customer
 	}
 	for start := 0; start < len(ordered); start += rapport.ImportChunk {
 		chunk := ordered[start:min(start+rapport.ImportChunk, len(ordered))]
-		err := s.db.inTx(ctx, func(tx *tx) error {
-			ids, referrers := make([]string, len(chunk)), []string{}
-			for i, row := range chunk {
-				if err := insertCustomer(ctx, tx, &row.Customer); err != nil {
-					if rapport.ErrorCode(err) == rapport.ECONFLICT {
-						return &rapport.Error{Code: rapport.ECONFLICT, Message: "A customer in this file was added by someone else meanwhile.",
-							Fields: []rapport.FieldError{rapport.NewFieldError(i, "external_id", "is stored already")}}
-					}
-					return err
-				}
-				ids[i] = row.Customer.ID
-				referrers = append(referrers, row.Customer.ReferredBy)
-			}
-			_, err := refreshCustomers(ctx, tx, withReferrers(ids, referrers...), false)
-			return err
-		})
-		if err != nil {
+		if err := s.db.inTx(ctx, func(tx *tx) error { return addCustomerRows(ctx, tx, chunk) }); err != nil {
 			rows := make([]int, len(chunk))
 			for i, row := range chunk {
 				rows[i] = row.Row
@@ -403,6 +354,78 @@ func (s *ImportService) ImportCustomers(ctx context.Context, f *rapport.Customer
 		res.Created += len(chunk)
 	}
 	return res, nil
+}
+
+// customersToAdd returns the file's customers that are not stored yet, with
+// their owners resolved from the file's emails, and those of them that have
+// an id by it; rows stored already count as skipped, and problems (an
+// unknown owner or referrer) go in the report.
+func (s *ImportService) customersToAdd(ctx context.Context, f *rapport.CustomerFile, r *report, res *rapport.ImportResult) (
+	fresh []*rapport.CustomerRow, inFile map[string]*rapport.CustomerRow, err error) {
+	var ids, externalIDs, referrers []string
+	for _, row := range f.Rows {
+		c := row.Customer
+		ids, externalIDs, referrers = append(ids, c.ID), append(externalIDs, c.ExternalID), append(referrers, c.ReferredBy)
+	}
+	storedIDs, err := existingValues(ctx, s.readTx(), `SELECT id FROM customers WHERE id IN`, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	storedExternal, err := existingValues(ctx, s.readTx(), `SELECT external_id FROM customers WHERE external_id IN`, externalIDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	storedReferrers, err := existingValues(ctx, s.readTx(), `SELECT id FROM customers WHERE id IN`, referrers)
+	if err != nil {
+		return nil, nil, err
+	}
+	ownerEmails, ownerByEmail, err := s.users(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	fresh, inFile = []*rapport.CustomerRow{}, map[string]*rapport.CustomerRow{}
+	for i := range f.Rows {
+		row := f.Rows[i]
+		c := &row.Customer
+		if storedIDs[c.ID] || storedExternal[c.ExternalID] {
+			res.Skipped++
+			continue
+		}
+		_, ownerExists := ownerEmails[c.OwnerID]
+		c.OwnerID = resolve(r, row.Row, "owner_id", c.OwnerID, "owner_email", row.OwnerEmail, ownerByEmail, ownerExists, "user", "email")
+		if c.OwnerID != "" && !ownerExists && row.OwnerEmail == "" {
+			r.add(row.Row, "owner_id", "no user has the id %q", c.OwnerID)
+		}
+		fresh = append(fresh, &row)
+		if c.ID != "" {
+			inFile[c.ID] = &row
+		}
+	}
+	for _, row := range fresh {
+		if ref := row.Customer.ReferredBy; ref != "" && !storedReferrers[ref] && inFile[ref] == nil {
+			r.add(row.Row, "referred_by", "no customer has the id %q, stored or in this file", ref)
+		}
+	}
+	return fresh, inFile, nil
+}
+
+// addCustomerRows adds one chunk of checked customers, referrers first, and
+// measures them and the referrers whose referral counts they change.
+func addCustomerRows(ctx context.Context, tx *tx, chunk []*rapport.CustomerRow) error {
+	ids, referrers := make([]string, len(chunk)), []string{}
+	for i, row := range chunk {
+		if err := insertCustomer(ctx, tx, &row.Customer); err != nil {
+			if rapport.ErrorCode(err) == rapport.ECONFLICT {
+				return &rapport.Error{Code: rapport.ECONFLICT, Message: "A customer in this file was added by someone else meanwhile.",
+					Fields: []rapport.FieldError{rapport.NewFieldError(i, "external_id", "is stored already")}}
+			}
+			return err
+		}
+		ids[i] = row.Customer.ID
+		referrers = append(referrers, row.Customer.ReferredBy)
+	}
+	_, err := refreshCustomers(ctx, tx, withReferrers(ids, referrers...), false)
+	return err
 }
 
 // referrersFirst orders the rows to add so that each comes after the row of
