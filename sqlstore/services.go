@@ -1,40 +1,28 @@
 package sqlstore
 
-// Services are every service over one database, for the command line and the
-// tests to wire into the API and the web UI from one place.
-type Services struct {
-	Customers    *CustomerService
-	Touchpoints  *TouchpointService
-	Moments      *MomentService
-	Timeline     *TimelineService
-	Users        *UserService
-	Tokens       *TokenService
-	Passwords    *PasswordService
-	Sessions     *SessionService
-	Dashboard    *DashboardService
-	Reports      *ReportService
-	Responses    *ResponseService
-	Standards    *StandardService
-	Alerts       *AlertService
-	Stages       *StageService
-	HealthScores *HealthService
-	Holdings     *HoldingService
-	Segments     *SegmentService
-	Outcomes     *OutcomeService
-	Recovery     *RecoveryService
-	Promises     *PromiseService
-	Surveys      *SurveyService
-	Briefs       *BriefService
-	Webhooks     *WebhookService
-	Imports      *ImportService
+import "github.com/rapport-crm/rapport"
+
+// Options are how a server's services differ from the defaults.
+type Options struct {
+	// Webhooks say how webhooks are delivered.
+	Webhooks WebhookOptions
+	// WrapMoments, when set, wraps the moment service that the API, the web
+	// UI and imports record through, as the metrics do to count moments.
+	WrapMoments func(rapport.MomentService) rapport.MomentService
 }
 
 // NewServices returns every service over db.
-func NewServices(db *DB) *Services {
-	return &Services{
+func NewServices(db *DB, opts Options) rapport.Services {
+	var moments rapport.MomentService = NewMomentService(db)
+	if opts.WrapMoments != nil {
+		moments = opts.WrapMoments(moments)
+	}
+	imports := NewImportService(db)
+	imports.Moments = moments // imported moments are recorded, and counted, as a batch
+	return rapport.Services{
 		Customers:    NewCustomerService(db),
 		Touchpoints:  NewTouchpointService(db),
-		Moments:      NewMomentService(db),
+		Moments:      moments,
 		Timeline:     NewTimelineService(db),
 		Users:        NewUserService(db),
 		Tokens:       NewTokenService(db),
@@ -54,7 +42,8 @@ func NewServices(db *DB) *Services {
 		Promises:     NewPromiseService(db),
 		Surveys:      NewSurveyService(db),
 		Briefs:       NewBriefService(db),
-		Webhooks:     NewWebhookService(db, WebhookOptions{}),
-		Imports:      NewImportService(db),
+		Webhooks:     NewWebhookService(db, opts.Webhooks),
+		Imports:      imports,
+		Ping:         db.Ping,
 	}
 }
