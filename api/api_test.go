@@ -16,7 +16,6 @@ import (
 	"github.com/rapport-crm/rapport"
 	"github.com/rapport-crm/rapport/api"
 	"github.com/rapport-crm/rapport/internal/testdb"
-	"github.com/rapport-crm/rapport/internal/wiring"
 	"github.com/rapport-crm/rapport/metrics"
 	"github.com/rapport-crm/rapport/sqlstore"
 )
@@ -39,7 +38,12 @@ func newFixture(t testing.TB, open func(testing.TB, rapport.Clock) *sqlstore.DB)
 	db := open(t, func() time.Time { return now })
 	f := &fixture{t: t, db: db, tokens: map[rapport.Role]string{}}
 	ctx := context.Background()
-	services := sqlstore.NewServices(db)
+	// The metrics are wired as serve wires them, so that every scenario
+	// also goes through them and TestMetrics can scrape them.
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg, "test")
+	db.ObserveMoments(m.CountMoments)
+	services := sqlstore.NewServices(db, sqlstore.Options{})
 	for _, role := range rapport.Roles {
 		secret, err := services.Tokens.CreateToken(ctx, &rapport.Token{Name: string(role), Role: role})
 		if err != nil {
@@ -56,15 +60,8 @@ func newFixture(t testing.TB, open func(testing.TB, rapport.Clock) *sqlstore.DB)
 		t.Fatal(err)
 	}
 	f.customer, f.staff = c.ID, staff.ID
-	// The metrics are wired as serve wires them, so that every scenario
-	// also goes through them and TestMetrics can scrape them.
-	reg := prometheus.NewRegistry()
-	m := metrics.New(reg, "test")
-	db.ObserveMoments(m.CountMoments)
-	cfg := wiring.API(db, services)
-	cfg.Metrics = metrics.Handler(reg)
-	cfg.Clock = func() time.Time { return now }
-	f.srv = httptest.NewServer(m.Instrument(api.NewServer(cfg)))
+	opts := api.Options{Metrics: metrics.Handler(reg), Clock: func() time.Time { return now }}
+	f.srv = httptest.NewServer(m.Instrument(api.NewServer(services, opts)))
 	t.Cleanup(f.srv.Close)
 	return f
 }

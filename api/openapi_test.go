@@ -58,7 +58,7 @@ func openAPIPath(pattern string) string {
 }
 
 func TestOpenAPICoversRoutes(t *testing.T) {
-	s := NewServer(Config{})
+	s := NewServer(rapport.Services{}, Options{})
 	if len(s.routes) == 0 {
 		t.Fatal("the server has no routes")
 	}
@@ -84,7 +84,7 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 // TestOpenAPIRolesMatchRoutes checks that what the document says about
 // authentication and roles is what the route table enforces.
 func TestOpenAPIRolesMatchRoutes(t *testing.T) {
-	s := NewServer(Config{})
+	s := NewServer(rapport.Services{}, Options{})
 	ops := operations(t, loadOpenAPI(t))
 	for _, rt := range s.routes {
 		key := rt.method + " " + openAPIPath(rt.pattern)
@@ -238,7 +238,7 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 
 // TestOpenAPIServed checks that the handler serves the embedded document as JSON.
 func TestOpenAPIServed(t *testing.T) {
-	s := NewServer(Config{})
+	s := NewServer(rapport.Services{}, Options{})
 	w := httptest.NewRecorder()
 	s.handleOpenAPI(w, httptest.NewRequest(http.MethodGet, "/api/v1/openapi.json", nil))
 	if w.Code != http.StatusOK {

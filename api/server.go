@@ -12,57 +12,24 @@ import (
 	"github.com/rapport-crm/rapport"
 )
 
-// Pinger reports whether the database answers; /healthz uses it.
-type Pinger interface {
-	Ping(ctx context.Context) error
-}
-
-// Config holds what the API serves.
-type Config struct {
-	Customers   rapport.CustomerService
-	Touchpoints rapport.TouchpointService
-	Moments     rapport.MomentService
-	Timeline    rapport.TimelineService
-	Users       rapport.UserService
-	Tokens      rapport.TokenService
-	Reports     rapport.ReportService
-	Responses   rapport.ResponseService
-	Standards   rapport.StandardService
-	Alerts      rapport.AlertService
-	Health      Pinger
-	Logger      *slog.Logger
-	Clock       rapport.Clock
+// Options are how the API presents itself, beyond the services it serves.
+type Options struct {
+	Logger *slog.Logger
+	Clock  rapport.Clock
 	// Metrics answers GET /metrics, such as a Prometheus exposition handler;
 	// without it /metrics is 404.
 	Metrics http.Handler
-
-	// Relationships: stages, health and risk, holdings, segments, outcomes.
-	Stages       rapport.StageService
-	HealthScores rapport.HealthService
-	Holdings     rapport.HoldingService
-	Segments     rapport.SegmentService
-	Outcomes     rapport.OutcomeService
-
-	// Recovery cases, promises, survey links and handover briefs.
-	Recovery rapport.RecoveryService
-	Promises rapport.PromiseService
-	Surveys  rapport.SurveyService
-	Briefs   rapport.BriefService
-	// Imports brings CSV files of moments and customers in and takes them out.
-	Imports rapport.ImportService
 	// SurveyTTL is how long a survey link works; zero means rapport.DefaultSurveyTTL.
 	SurveyTTL time.Duration
 	// PublicURL, such as https://rapport.example.com, makes survey links
 	// absolute; without it they are paths (/s/…).
 	PublicURL string
-
-	// Webhooks are the endpoints events are posted to.
-	Webhooks rapport.WebhookService
 }
 
 // Server is the JSON API.
 type Server struct {
-	Config
+	rapport.Services
+	Options
 	mux     *http.ServeMux
 	routes  []route
 	openAPI []byte
@@ -77,21 +44,21 @@ type route struct {
 	handler         http.HandlerFunc
 }
 
-// NewServer returns the API as an http.Handler for /api/v1/, /healthz and
-// /metrics.
-func NewServer(cfg Config) *Server {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
+// NewServer returns the API over services as an http.Handler for /api/v1/,
+// /healthz and /metrics.
+func NewServer(services rapport.Services, opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = time.Now
+	if opts.Clock == nil {
+		opts.Clock = time.Now
 	}
 	doc, err := OpenAPI()
 	if err != nil {
 		// The document is embedded and checked by tests: failing here is a build defect.
 		panic(err)
 	}
-	s := &Server{Config: cfg, mux: http.NewServeMux(), openAPI: doc}
+	s := &Server{Services: services, Options: opts, mux: http.NewServeMux(), openAPI: doc}
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		h := http.Handler(rt.handler)
@@ -175,7 +142,7 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.Health.Ping(ctx); err != nil {
+	if err := s.Ping(ctx); err != nil {
 		s.Logger.WarnContext(ctx, "health check failed", "err", err)
 		encode(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 		return

@@ -1,37 +1,16 @@
 package sqlstore
 
-// Services are every service over one database, for the command line and the
-// tests to wire into the API and the web UI from one place.
-type Services struct {
-	Customers    *CustomerService
-	Touchpoints  *TouchpointService
-	Moments      *MomentService
-	Timeline     *TimelineService
-	Users        *UserService
-	Tokens       *TokenService
-	Passwords    *PasswordService
-	Sessions     *SessionService
-	Dashboard    *DashboardService
-	Reports      *ReportService
-	Responses    *ResponseService
-	Standards    *StandardService
-	Alerts       *AlertService
-	Stages       *StageService
-	HealthScores *HealthService
-	Holdings     *HoldingService
-	Segments     *SegmentService
-	Outcomes     *OutcomeService
-	Recovery     *RecoveryService
-	Promises     *PromiseService
-	Surveys      *SurveyService
-	Briefs       *BriefService
-	Webhooks     *WebhookService
-	Imports      *ImportService
+import "github.com/rapport-crm/rapport"
+
+// Options are how a server's services differ from the defaults.
+type Options struct {
+	// Webhooks say how webhooks are delivered.
+	Webhooks WebhookOptions
 }
 
 // NewServices returns every service over db.
-func NewServices(db *DB) *Services {
-	return &Services{
+func NewServices(db *DB, opts Options) rapport.Services {
+	return rapport.Services{
 		Customers:    NewCustomerService(db),
 		Touchpoints:  NewTouchpointService(db),
 		Moments:      NewMomentService(db),
@@ -54,7 +33,8 @@ func NewServices(db *DB) *Services {
 		Promises:     NewPromiseService(db),
 		Surveys:      NewSurveyService(db),
 		Briefs:       NewBriefService(db),
-		Webhooks:     NewWebhookService(db, WebhookOptions{}),
+		Webhooks:     NewWebhookService(db, opts.Webhooks),
 		Imports:      NewImportService(db),
+		Ping:         db.Ping,
 	}
 }

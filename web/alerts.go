@@ -46,9 +46,6 @@ type alertsData struct {
 
 func (s *server) alertsPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.loopReady(w, r) {
-			return
-		}
 		open := r.URL.Query().Get("show") == "open"
 		rows, err := s.findAlerts(r, rapport.AlertFilter{Open: open})
 		if err != nil {
@@ -78,9 +75,6 @@ func (s *server) findAlerts(r *http.Request, f rapport.AlertFilter) ([]alertRow,
 
 func (s *server) alertAcknowledge() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.loopReady(w, r) {
-			return
-		}
 		if _, err := s.Alerts.AcknowledgeAlert(r.Context(), r.PathValue("id")); err != nil {
 			s.serverError(w, r, err)
 			return

@@ -92,11 +92,6 @@ func newMonthChart(months []rapport.BriefMonth) monthChart {
 
 func (s *server) briefPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.Briefs == nil {
-			s.Logger.Error("web: the brief service is not configured")
-			s.renderError(w, r, http.StatusServiceUnavailable, "Handover briefs are not set up on this server.")
-			return
-		}
 		b, err := s.Briefs.Brief(r.Context(), r.PathValue("id"))
 		if err != nil {
 			s.serverError(w, r, err)

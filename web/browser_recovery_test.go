@@ -64,7 +64,7 @@ func TestBrowserRecovery(t *testing.T) {
 	}
 
 	// A survey link for a moment she has not rated yet, shown in place.
-	ms, err := f.cfg.Moments.FindMoments(context.Background(), rapport.MomentFilter{CustomerID: harriet.ID, Limit: 2})
+	ms, err := f.services.Moments.FindMoments(context.Background(), rapport.MomentFilter{CustomerID: harriet.ID, Limit: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

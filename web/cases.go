@@ -19,12 +19,6 @@ const casePageSize = 50
 // teamCaseLimit bounds the team tab, which merges several members' queues.
 const teamCaseLimit = 100
 
-// recoveryReady answers 503 when the server was started without the
-// recovery services, rather than failing on each of them.
-func (s *server) recoveryReady(w http.ResponseWriter, r *http.Request) bool {
-	return s.ready(w, r, s.Recovery != nil && s.Promises != nil, "Recovery cases and promises are not set up on this server.")
-}
-
 // caseRow is a recovery case as the pages show it.
 type caseRow struct {
 	*rapport.RecoveryCase
@@ -117,9 +111,6 @@ type casesData struct {
 
 func (s *server) casesPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.recoveryReady(w, r) {
-			return
-		}
 		me := currentUser(r)
 		show := r.URL.Query().Get("show")
 		d := casesData{Tabs: caseTabs, Show: "mine"}
@@ -292,9 +283,6 @@ func (s *server) casePage() http.Handler {
 }
 
 func (s *server) renderCase(w http.ResponseWriter, r *http.Request, status int, forms caseForms) {
-	if !s.recoveryReady(w, r) {
-		return
-	}
 	ctx := r.Context()
 	c, err := s.Recovery.FindCaseByID(ctx, r.PathValue("id"))
 	if err != nil {
@@ -381,9 +369,6 @@ func casePath(id, anchor string) string {
 // fix it shows the page again with the error beside the field.
 func (s *server) updateCase(w http.ResponseWriter, r *http.Request, u rapport.CaseUpdate, f *form, put func(*caseForms),
 	fields map[string]string, done string) {
-	if !s.recoveryReady(w, r) {
-		return
-	}
 	id := r.PathValue("id")
 	if !f.Invalid() {
 		_, err := s.Recovery.UpdateCase(r.Context(), id, u)

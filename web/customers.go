@@ -79,8 +79,8 @@ type customerData struct {
 	Attributes []attribute
 	Timeline   timelineData
 	Log        momentForm
-	Recovery   *customerRecovery // promises, cases and the brief
-	Rel        *customerRel      // stage, health, holdings; nil when not set up
+	Recovery   *customerRecovery // promises and cases
+	Rel        *customerRel      // stage, health, holdings
 }
 
 type attribute struct{ Key, Value string }

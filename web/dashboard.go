@@ -92,14 +92,12 @@ func (s *server) dashboardPage() http.Handler {
 			}
 			data.Misery = append(data.Misery, miseryRow{M: m.Moment, CustomerName: m.CustomerName, TouchpointName: name})
 		}
-		if s.Alerts != nil {
-			if data.Alerts, err = s.findAlerts(r, rapport.AlertFilter{Open: true}); err != nil {
-				s.serverError(w, r, err)
-				return
-			}
-			if n := len(data.Alerts); n > dashboardAlerts {
-				data.Alerts, data.MoreAlerts = data.Alerts[:dashboardAlerts], n-dashboardAlerts
-			}
+		if data.Alerts, err = s.findAlerts(r, rapport.AlertFilter{Open: true}); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		if n := len(data.Alerts); n > dashboardAlerts {
+			data.Alerts, data.MoreAlerts = data.Alerts[:dashboardAlerts], n-dashboardAlerts
 		}
 		if data.MyDay, err = s.myDay(r); err != nil {
 			s.serverError(w, r, err)

@@ -54,10 +54,6 @@ func (s *server) renderImport(w http.ResponseWriter, r *http.Request, status int
 // back with its problems listed by row and column, and nothing written.
 func (s *server) importFile(kind importKind) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.Imports == nil {
-			s.renderError(w, r, http.StatusServiceUnavailable, "Importing is not set up on this server.")
-			return
-		}
 		d := importData{Kind: kind, DryRun: r.PostFormValue("dry_run") != ""}
 		file, header, err := r.FormFile("file")
 		if err != nil {

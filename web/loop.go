@@ -209,9 +209,6 @@ func (s *server) touchpointPage() http.Handler {
 // renderTouchpoint shows a touchpoint's page. add and promote are the forms
 // as posted, or nil for empty ones; status 0 means the window's status.
 func (s *server) renderTouchpoint(w http.ResponseWriter, r *http.Request, status int, add, promote *form) {
-	if !s.loopReady(w, r) {
-		return
-	}
 	ctx := r.Context()
 	t, err := s.Touchpoints.FindTouchpointByKey(ctx, r.PathValue("key"))
 	if err != nil {
@@ -331,13 +328,6 @@ func (s *server) renderTouchpoint(w http.ResponseWriter, r *http.Request, status
 	s.render(w, r, status, "touchpoint", "", s.newPage(r, t.Name, "touchpoints", d))
 }
 
-// loopReady answers 503 when the server was started without the loop's
-// services, rather than failing on each of them.
-func (s *server) loopReady(w http.ResponseWriter, r *http.Request) bool {
-	return s.ready(w, r, s.Reports != nil && s.Responses != nil && s.Standards != nil && s.Alerts != nil,
-		"Managing moments of truth is not set up on this server.")
-}
-
 // touchpointPath is a touchpoint's page, at one of its steps.
 func touchpointPath(key, anchor string) string {
 	return "/touchpoints/" + url.PathEscape(key) + "#" + anchor
@@ -345,9 +335,6 @@ func touchpointPath(key, anchor string) string {
 
 func (s *server) responseCreate() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.loopReady(w, r) {
-			return
-		}
 		key := r.PathValue("key")
 		f := newForm(r.PostForm)
 		resp := &rapport.Response{Touchpoint: key, Key: strings.ToLower(f.Get("key")), Description: f.Get("description")}
@@ -384,9 +371,6 @@ var statusWords = map[string]string{
 
 func (s *server) responseSetStatus() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.loopReady(w, r) {
-			return
-		}
 		key, response, status := r.PathValue("key"), r.PathValue("response"), r.PostFormValue("status")
 		if _, err := s.Responses.SetResponseStatus(r.Context(), key, response, status); err != nil {
 			s.serverError(w, r, err)
@@ -399,9 +383,6 @@ func (s *server) responseSetStatus() http.Handler {
 
 func (s *server) standardPromote() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.loopReady(w, r) {
-			return
-		}
 		key := r.PathValue("key")
 		f := newForm(r.PostForm)
 		response := f.Get("response")

@@ -2,23 +2,19 @@ package web_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rapport-crm/rapport"
-	"github.com/rapport-crm/rapport/web"
 )
 
 // responseStatus returns the status of a touchpoint's response, or "" if it has none by that key.
 func (f *fixture) responseStatus(t *testing.T, touchpoint, key string) string {
 	t.Helper()
-	rs, err := f.cfg.Responses.FindResponses(context.Background(), touchpoint)
+	rs, err := f.services.Responses.FindResponses(context.Background(), touchpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +29,7 @@ func (f *fixture) responseStatus(t *testing.T, touchpoint, key string) string {
 // openAlerts returns the open alerts.
 func (f *fixture) openAlerts(t *testing.T) []*rapport.Alert {
 	t.Helper()
-	as, err := f.cfg.Alerts.FindAlerts(context.Background(), rapport.AlertFilter{Open: true})
+	as, err := f.services.Alerts.FindAlerts(context.Background(), rapport.AlertFilter{Open: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +129,7 @@ func TestManualPriority(t *testing.T) {
 	if resp, _ := c.submit("/touchpoints/greeting/edit", "/touchpoints/greeting", edit); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("clear the priority = %d; want 303", resp.StatusCode)
 	}
-	if tp, _ := f.cfg.Touchpoints.FindTouchpointByKey(context.Background(), "greeting"); tp.Priority != nil {
+	if tp, _ := f.services.Touchpoints.FindTouchpointByKey(context.Background(), "greeting"); tp.Priority != nil {
 		t.Errorf("priority 0 left the override at %d; want it cleared", *tp.Priority)
 	}
 	if _, body := c.get("/touchpoints"); strings.Contains(body, "set by hand") {
@@ -169,7 +165,7 @@ func TestResponses(t *testing.T) {
 				t.Errorf("add a response with %s: page lacks %q", tc.name, want)
 			}
 		}
-		if rs, _ := f.cfg.Responses.FindResponses(context.Background(), "complaint"); len(rs) != tc.responses {
+		if rs, _ := f.services.Responses.FindResponses(context.Background(), "complaint"); len(rs) != tc.responses {
 			t.Errorf("add a response with %s: %d responses; want %d", tc.name, len(rs), tc.responses)
 		}
 	}
@@ -237,7 +233,7 @@ func TestPromote(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != page+"#standard" {
 		t.Fatalf("promote the winner = %d to %q; want 303 to the standard", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	st, err := f.cfg.Standards.FindStandard(context.Background(), "complaint")
+	st, err := f.services.Standards.FindStandard(context.Background(), "complaint")
 	if err != nil || st.Response != "call_back_same_day" || st.PromotedBy != f.users[rapport.RoleManager].ID {
 		t.Fatalf("the standard = %+v, %v; want call_back_same_day promoted by the manager", st, err)
 	}
@@ -261,7 +257,7 @@ func TestPromote(t *testing.T) {
 	if resp, _ := c.submit(page, action, url.Values{"response": {"apologise_and_fix"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("replace the standard = %d; want 303", resp.StatusCode)
 	}
-	hist, _ := f.cfg.Standards.StandardHistory(context.Background(), "complaint")
+	hist, _ := f.services.Standards.StandardHistory(context.Background(), "complaint")
 	if len(hist) != 2 || hist[0].Response != "apologise_and_fix" || hist[1].EndedAt == nil {
 		t.Errorf("history after replacing = %d standards; want the new one first and the old one ended", len(hist))
 	}
@@ -354,7 +350,7 @@ func TestLoopRoleLimits(t *testing.T) {
 	if got := f.responseStatus(t, "complaint", "apologise_and_fix"); got != rapport.ResponseTrial {
 		t.Errorf("a refused post moved a response to %q", got)
 	}
-	if _, err := f.cfg.Standards.FindStandard(context.Background(), "complaint"); rapport.ErrorCode(err) != rapport.ENOTFOUND {
+	if _, err := f.services.Standards.FindStandard(context.Background(), "complaint"); rapport.ErrorCode(err) != rapport.ENOTFOUND {
 		t.Errorf("a refused post promoted a standard: %v", err)
 	}
 	if n := len(f.openAlerts(t)); n != 1 {
@@ -393,27 +389,6 @@ func TestLoopNew(t *testing.T) {
 	}
 }
 
-// TestLoopNotConfigured checks that a server started without the loop's
-// services keeps its catalogue and explains the rest.
-func TestLoopNotConfigured(t *testing.T) {
-	f := newFixture(t)
-	cfg := f.cfg
-	cfg.Reports, cfg.Responses, cfg.Standards, cfg.Alerts = nil, nil, nil, nil
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer(web.New(cfg))
-	defer srv.Close()
-	c := f.signedIn(t, rapport.RoleManager)
-	c.base = srv.URL
-	for _, tc := range []struct {
-		path   string
-		status int
-	}{{"/", http.StatusOK}, {"/touchpoints", http.StatusOK}, {"/touchpoints/complaint", http.StatusServiceUnavailable}, {"/alerts", http.StatusServiceUnavailable}} {
-		if resp, _ := c.get(tc.path); resp.StatusCode != tc.status {
-			t.Errorf("without the loop's services GET %s = %d; want %d", tc.path, resp.StatusCode, tc.status)
-		}
-	}
-}
-
 // TestStandardDecay promotes the winner, then lets a month of moments show
 // its delight has worn off: the page says it is time to improve the
 // standard, and the decay alert reaches the dashboard.
@@ -434,10 +409,10 @@ func TestStandardDecay(t *testing.T) {
 		later = append(later, &rapport.Moment{CustomerID: f.customers["Harriet Vane"].ID, Touchpoint: "complaint", Channel: rapport.ChannelPhone,
 			Response: "call_back_same_day", OccurredAt: f.clock.Now().Add(-time.Duration(i) * time.Hour), Rating: &rating})
 	}
-	if _, err := f.cfg.Moments.RecordMoments(context.Background(), later); err != nil {
+	if _, err := f.services.Moments.RecordMoments(context.Background(), later); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.cfg.Alerts.EvaluateAlerts(context.Background()); err != nil {
+	if _, err := f.services.Alerts.EvaluateAlerts(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	c = f.signedIn(t, rapport.RoleManager) // a month on, the first session has expired

@@ -21,10 +21,10 @@ type myDay struct {
 const myDayPromises = 3
 
 // myDay gathers the panel, or returns nil for users who do not work cases
-// and promises, or when the server has no recovery services.
+// and promises.
 func (s *server) myDay(r *http.Request) (*myDay, error) {
 	me := currentUser(r)
-	if s.Recovery == nil || s.Promises == nil || !me.Role.Can(rapport.PermWriteMoments) {
+	if !me.Role.Can(rapport.PermWriteMoments) {
 		return nil, nil
 	}
 	ctx := r.Context()

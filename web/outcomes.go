@@ -44,9 +44,6 @@ type outcomesData struct {
 
 func (s *server) outcomesPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.relReady(w, r, s.Outcomes != nil && s.Segments != nil) {
-			return
-		}
 		ctx := r.Context()
 		win := readDates(r)
 		d := outcomesData{Window: win, Only: r.URL.Query().Get("segment"), Fresh: r.URL.Query().Get("fresh") == "1"}

@@ -78,9 +78,6 @@ type promisesData struct {
 
 func (s *server) promisesPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.recoveryReady(w, r) {
-			return
-		}
 		ctx := r.Context()
 		q := r.URL.Query()
 		me := currentUser(r)
@@ -168,9 +165,6 @@ var promiseStatusWords = map[string]string{
 
 func (s *server) promiseSetStatus() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.recoveryReady(w, r) {
-			return
-		}
 		next := "/promises"
 		if n := r.PostFormValue("next"); n != "" {
 			next = safeNext(n)
@@ -281,9 +275,6 @@ func (s *server) promiseDue(f *form) time.Time {
 
 func (s *server) promiseCreate() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.recoveryReady(w, r) {
-			return
-		}
 		id := r.PathValue("id")
 		f := newForm(r.PostForm)
 		p := &rapport.Promise{CustomerID: id, Text: f.Get("text"), StaffID: f.Get("staff_id"), MomentID: f.Get("moment_id")}
@@ -319,10 +310,8 @@ func (s *server) promiseCreate() http.Handler {
 	})
 }
 
-// customerRecovery is what the customer's page shows of promises, cases,
-// surveys and the brief.
+// customerRecovery is what the customer's page shows of promises and cases.
 type customerRecovery struct {
-	Brief        bool // the handover brief is available
 	Promise      promiseForm
 	OpenPromises []promiseRow
 	OpenCases    []caseRow
@@ -334,13 +323,10 @@ type customerRecovery struct {
 const customerOpenItems = 5
 
 // customerRecovery gathers a customer's open promises and cases and the
-// make-a-promise form; nil when the server has no recovery services.
+// make-a-promise form.
 func (s *server) customerRecovery(r *http.Request, c *rapport.Customer) (*customerRecovery, error) {
-	if s.Recovery == nil || s.Promises == nil {
-		return &customerRecovery{Brief: s.Briefs != nil}, nil
-	}
 	ctx := r.Context()
-	d := &customerRecovery{Brief: s.Briefs != nil}
+	d := &customerRecovery{}
 	ps, err := s.Promises.FindPromises(ctx, rapport.PromiseFilter{CustomerID: c.ID, Status: rapport.PromiseOpen, Limit: customerOpenItems})
 	if err != nil {
 		return nil, err

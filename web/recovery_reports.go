@@ -126,9 +126,6 @@ func nounCount(n int, one, many string) string {
 
 func (s *server) recoveryReportPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.recoveryReady(w, r) {
-			return
-		}
 		win := readDates(r)
 		rep, err := s.Recovery.RecoveryReport(r.Context(), rapport.RecoveryReportFilter{From: win.From, To: win.To})
 		if rapport.ErrorCode(err) == rapport.EINVALID {
@@ -228,9 +225,6 @@ func compareSayDo(rec rapport.PromiseRecord, firm *float64) string {
 
 func (s *server) promiseReportPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.recoveryReady(w, r) {
-			return
-		}
 		win := readDates(r)
 		rep, err := s.Promises.PromiseReport(r.Context(), rapport.PromiseReportFilter{From: win.From, To: win.To})
 		if err != nil {

@@ -38,12 +38,8 @@ func withRelForms(r *http.Request, f relForms) *http.Request {
 	return r.WithContext(context.WithValue(r.Context(), relFormsKey{}, f))
 }
 
-// customerRelationship gathers the panel; nil when no relationship service
-// is set up.
+// customerRelationship gathers the panel.
 func (s *server) customerRelationship(r *http.Request, c *rapport.Customer) (*customerRel, error) {
-	if s.Stages == nil && s.HealthScores == nil && s.Holdings == nil {
-		return nil, nil
-	}
 	ctx := r.Context()
 	forms, _ := ctx.Value(relFormsKey{}).(relForms)
 	d := &customerRel{Stage: forms.stage, Holding: forms.holding, Reasons: rapport.DissolutionReasons, Names: map[string]string{}}
@@ -54,66 +50,45 @@ func (s *server) customerRelationship(r *http.Request, c *rapport.Customer) (*cu
 		d.Holding = newForm(nil)
 	}
 	var err error
-	if s.Stages != nil {
-		if d.Status, err = s.Stages.StageStatus(ctx, c.ID); err != nil {
-			return nil, err
-		}
-		if d.History, err = s.Stages.StageHistory(ctx, c.ID); err != nil {
-			return nil, err
-		}
-		// Newest first reads best beside the timeline.
-		for i, j := 0, len(d.History)-1; i < j; i, j = i+1, j-1 {
-			d.History[i], d.History[j] = d.History[j], d.History[i]
+	if d.Status, err = s.Stages.StageStatus(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	if d.History, err = s.Stages.StageHistory(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	// Newest first reads best beside the timeline.
+	for i, j := 0, len(d.History)-1; i < j; i, j = i+1, j-1 {
+		d.History[i], d.History[j] = d.History[j], d.History[i]
+	}
+	if d.Health, err = s.HealthScores.CustomerHealth(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	products, err := s.Holdings.FindProducts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if d.Holdings, err = s.Holdings.FindHoldings(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	held := map[string]bool{}
+	for _, h := range d.Holdings {
+		if h.EndedAt == nil {
+			held[h.Product] = true
 		}
 	}
-	if s.HealthScores != nil {
-		if d.Health, err = s.HealthScores.CustomerHealth(ctx, c.ID); err != nil {
-			return nil, err
+	for _, p := range products {
+		d.Names[p.Key] = p.Name
+		if !held[p.Key] {
+			d.Products = append(d.Products, p)
 		}
 	}
-	if s.Holdings != nil {
-		products, err := s.Holdings.FindProducts(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if d.Holdings, err = s.Holdings.FindHoldings(ctx, c.ID); err != nil {
-			return nil, err
-		}
-		held := map[string]bool{}
-		for _, h := range d.Holdings {
-			if h.EndedAt == nil {
-				held[h.Product] = true
-			}
-		}
-		for _, p := range products {
-			d.Names[p.Key] = p.Name
-			if !held[p.Key] {
-				d.Products = append(d.Products, p)
-			}
-		}
-		if d.Referrals, err = s.Holdings.Referrals(ctx, c.ID); err != nil {
-			return nil, err
-		}
-		if d.CrossSell, err = s.Holdings.CrossSell(ctx, c.ID); err != nil {
-			return nil, err
-		}
+	if d.Referrals, err = s.Holdings.Referrals(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	if d.CrossSell, err = s.Holdings.CrossSell(ctx, c.ID); err != nil {
+		return nil, err
 	}
 	return d, nil
-}
-
-// relReady answers 503 when a relationship service is missing.
-func (s *server) relReady(w http.ResponseWriter, r *http.Request, ok bool) bool {
-	return s.ready(w, r, ok, "Relationships are not set up on this server.")
-}
-
-// ready answers 503 with missing, and logs it, when a page's services are
-// not configured (ok false), rather than failing on each of them.
-func (s *server) ready(w http.ResponseWriter, r *http.Request, ok bool, missing string) bool {
-	if !ok {
-		s.Logger.Error("web: a service is not configured", "path", r.URL.Path, "missing", missing)
-		s.renderError(w, r, http.StatusServiceUnavailable, missing)
-	}
-	return ok
 }
 
 // relPath is the customer page at its relationship panel.
@@ -121,9 +96,6 @@ func relPath(id string) string { return "/customers/" + url.PathEscape(id) + "#r
 
 func (s *server) stageSet() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.relReady(w, r, s.Stages != nil) {
-			return
-		}
 		r.ParseForm()
 		f := newForm(r.PostForm)
 		in := rapport.StageInput{Stage: f.Get("stage"), Reason: f.Get("reason")}
@@ -147,9 +119,6 @@ func (s *server) stageSet() http.Handler {
 // stageAccept applies the stage the rules propose, as if set by hand.
 func (s *server) stageAccept() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.relReady(w, r, s.Stages != nil) {
-			return
-		}
 		id := r.PathValue("id")
 		st, err := s.Stages.StageStatus(r.Context(), id)
 		if err != nil {
@@ -192,9 +161,6 @@ type stageActor func(ctx context.Context, customerID string) (*rapport.StageStat
 // meanwhile) is said rather than shown as a failure.
 func (s *server) stageAction(act func(rapport.StageService) stageActor, done string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.relReady(w, r, s.Stages != nil) {
-			return
-		}
 		id := r.PathValue("id")
 		_, err := act(s.Stages)(r.Context(), id)
 		switch {
@@ -211,9 +177,6 @@ func (s *server) stageAction(act func(rapport.StageService) stageActor, done str
 
 func (s *server) holdingAdd() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.relReady(w, r, s.Holdings != nil) {
-			return
-		}
 		r.ParseForm()
 		f := newForm(r.PostForm)
 		in := rapport.HoldingInput{Product: f.Get("product")}
@@ -246,9 +209,6 @@ func (s *server) holdingAdd() http.Handler {
 
 func (s *server) holdingEnd() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.relReady(w, r, s.Holdings != nil) {
-			return
-		}
 		id := r.PathValue("id")
 		if _, err := s.Holdings.EndHolding(r.Context(), id, r.PathValue("holding"), time.Time{}); err != nil {
 			s.serverError(w, r, err)

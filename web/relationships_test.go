@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/rapport-crm/rapport"
-	"github.com/rapport-crm/rapport/web"
 )
 
 // seedProducts adds the products customers may hold, and gives Harriet two.
@@ -19,16 +17,16 @@ func (f *fixture) seedProducts(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
 	for _, p := range []*rapport.Product{{Key: "home", Name: "Home cover"}, {Key: "motor", Name: "Motor cover"}, {Key: "travel", Name: "Travel cover"}} {
-		if err := f.cfg.Holdings.CreateProduct(ctx, p); err != nil {
+		if err := f.services.Holdings.CreateProduct(ctx, p); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, k := range []string{"home", "motor"} {
-		if _, err := f.cfg.Holdings.AddHolding(ctx, f.customers["Harriet Vane"].ID, rapport.HoldingInput{Product: k}); err != nil {
+		if _, err := f.services.Holdings.AddHolding(ctx, f.customers["Harriet Vane"].ID, rapport.HoldingInput{Product: k}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := f.cfg.Holdings.AddHolding(ctx, f.customers["Peter Wimsey"].ID, rapport.HoldingInput{Product: "home"}); err != nil {
+	if _, err := f.services.Holdings.AddHolding(ctx, f.customers["Peter Wimsey"].ID, rapport.HoldingInput{Product: "home"}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -66,7 +64,7 @@ func TestSetStage(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("set stage = %d; want 303", resp.StatusCode)
 	}
-	st, err := f.cfg.Stages.StageStatus(context.Background(), peter)
+	st, err := f.services.Stages.StageStatus(context.Background(), peter)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +78,7 @@ func TestSetStage(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("release stage = %d; want 303", resp.StatusCode)
 	}
-	if st, _ := f.cfg.Stages.StageStatus(context.Background(), peter); st.SetBy == rapport.StageSetByHand {
+	if st, _ := f.services.Stages.StageStatus(context.Background(), peter); st.SetBy == rapport.StageSetByHand {
 		t.Errorf("after release the stage is still set by hand")
 	}
 }
@@ -101,7 +99,7 @@ func TestHoldings(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("add a holding = %d; want 303", resp.StatusCode)
 	}
-	hs, err := f.cfg.Holdings.FindHoldings(ctx, bunter)
+	hs, err := f.services.Holdings.FindHoldings(ctx, bunter)
 	if err != nil || len(hs) != 1 || hs[0].Product != "travel" || hs[0].EndedAt != nil {
 		t.Fatalf("holdings after adding = %v, %v; want one current travel holding", hs, err)
 	}
@@ -112,7 +110,7 @@ func TestHoldings(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("end a holding = %d; want 303", resp.StatusCode)
 	}
-	if hs, _ = f.cfg.Holdings.FindHoldings(ctx, bunter); len(hs) != 1 || hs[0].EndedAt == nil {
+	if hs, _ = f.services.Holdings.FindHoldings(ctx, bunter); len(hs) != 1 || hs[0].EndedAt == nil {
 		t.Errorf("holding after ending it is still current")
 	}
 }
@@ -140,34 +138,6 @@ func TestRelationshipViewer(t *testing.T) {
 	}
 }
 
-func TestRelationshipsNotConfigured(t *testing.T) {
-	f := newFixture(t)
-	cfg := f.cfg
-	cfg.Stages, cfg.HealthScores, cfg.Holdings, cfg.Segments, cfg.Outcomes = nil, nil, nil, nil, nil
-	srv := httptest.NewServer(web.New(cfg))
-	defer srv.Close()
-	c := f.newClient(t)
-	c.base = srv.URL
-	_, signin := c.get("/signin")
-	c.post("/signin", url.Values{"email": {f.users[rapport.RoleAdmin].Email}, "password": {testPassword}, "csrf_token": {csrfIn(signin)}})
-	page := "/customers/" + f.customers["Harriet Vane"].ID
-	resp, body := c.get(page)
-	if resp.StatusCode != http.StatusOK || strings.Contains(body, `id="relationship"`) {
-		t.Errorf("customer page without the services = %d; want 200 without the panel", resp.StatusCode)
-	}
-	for _, path := range relationshipPages {
-		if resp, _ := c.get(path); resp.StatusCode != http.StatusServiceUnavailable {
-			t.Errorf("GET %s without the services = %d; want 503", path, resp.StatusCode)
-		}
-	}
-	if resp, _ := c.submit(page, page+"/stage", url.Values{"stage": {"awareness"}, "reason": {"x"}}); resp.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("POST stage without the services = %d; want 503", resp.StatusCode)
-	}
-}
-
-// relationshipPages are the pages that need the relationship services.
-var relationshipPages = []string{"/segments", "/segments/new", "/reports/outcomes"}
-
 func TestSegments(t *testing.T) {
 	f := newFixture(t)
 	f.seedProducts(t)
@@ -189,7 +159,7 @@ func TestSegments(t *testing.T) {
 	}
 	wantInPage(t, "segment form with a bad rule", body, `id="f-rule-error"`, "Line 2, column", `id="rule-caret"`,
 		"and holdings &gt;\n", `value="Loyal"`, "stage = &#34;commitment&#34;\nand holdings &gt;</textarea>")
-	if sgs, _ := f.cfg.Segments.FindSegments(ctx); len(sgs) != 0 {
+	if sgs, _ := f.services.Segments.FindSegments(ctx); len(sgs) != 0 {
 		t.Errorf("a bad rule saved %d segments", len(sgs))
 	}
 
@@ -197,7 +167,7 @@ func TestSegments(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create a segment = %d; want 303", resp.StatusCode)
 	}
-	sgs, err := f.cfg.Segments.FindSegments(ctx)
+	sgs, err := f.services.Segments.FindSegments(ctx)
 	if err != nil || len(sgs) != 1 {
 		t.Fatalf("segments = %v, %v; want 1", sgs, err)
 	}
@@ -256,12 +226,12 @@ func TestSegmentMembersPaged(t *testing.T) {
 	ctx := context.Background()
 	for i := range 30 {
 		c := &rapport.Customer{Name: fmt.Sprintf("Paged %02d", i), Stage: rapport.StageExpansion}
-		if err := f.cfg.Customers.CreateCustomer(ctx, c); err != nil {
+		if err := f.services.Customers.CreateCustomer(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 	}
 	sg := &rapport.Segment{Name: "Expanding", Rule: `stage = "expansion"`}
-	if err := f.cfg.Segments.CreateSegment(ctx, sg); err != nil {
+	if err := f.services.Segments.CreateSegment(ctx, sg); err != nil {
 		t.Fatal(err)
 	}
 	c := f.signedIn(t, rapport.RoleViewer)
@@ -284,7 +254,7 @@ func TestOutcomesReport(t *testing.T) {
 	f.seedProducts(t)
 	ctx := context.Background()
 	for _, sg := range []*rapport.Segment{{Name: "Committed", Rule: `stage = "commitment"`}, {Name: "Holders", Rule: `holdings >= 1`}} {
-		if err := f.cfg.Segments.CreateSegment(ctx, sg); err != nil {
+		if err := f.services.Segments.CreateSegment(ctx, sg); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -295,7 +265,7 @@ func TestOutcomesReport(t *testing.T) {
 	}
 	wantInPage(t, "outcomes", body, "All customers", "Committed", "Holders", `class="hbars"`, `id="outcome-table"`,
 		"Satisfaction: mean rating", "Loyalty", "Retention", "Referrals", "Revenue growth", "Cross-sell", "Cost to serve")
-	all, err := f.cfg.Outcomes.Outcomes(ctx, rapport.OutcomeFilter{})
+	all, err := f.services.Outcomes.Outcomes(ctx, rapport.OutcomeFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +275,7 @@ func TestOutcomesReport(t *testing.T) {
 	wantInPage(t, "outcomes", body, `id="outcomes-measured"`, `href="/reports/outcomes?fresh=1"`)
 
 	// A customer added since is counted once the report is measured again.
-	if err := f.cfg.Customers.CreateCustomer(ctx, &rapport.Customer{Name: "Newcomer"}); err != nil {
+	if err := f.services.Customers.CreateCustomer(ctx, &rapport.Customer{Name: "Newcomer"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, body = c.get("/reports/outcomes"); !strings.Contains(body, fmt.Sprintf(`<td class="num">%d</td>`, all.Customers)) {
@@ -330,7 +300,7 @@ func TestSegmentsRoles(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	sg := &rapport.Segment{Name: "Committed", Rule: `stage = "commitment"`}
-	if err := f.cfg.Segments.CreateSegment(ctx, sg); err != nil {
+	if err := f.services.Segments.CreateSegment(ctx, sg); err != nil {
 		t.Fatal(err)
 	}
 	for _, role := range []rapport.Role{rapport.RoleViewer, rapport.RoleAgent} {
@@ -357,7 +327,7 @@ func TestSegmentsRoles(t *testing.T) {
 	if resp, _ := c.submit("/segments/"+sg.ID, "/segments/"+sg.ID+"/delete", url.Values{}); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("admin deletes a segment = %d; want 303", resp.StatusCode)
 	}
-	if sgs, _ := f.cfg.Segments.FindSegments(ctx); len(sgs) != 0 {
+	if sgs, _ := f.services.Segments.FindSegments(ctx); len(sgs) != 0 {
 		t.Errorf("after deleting, %d segments remain", len(sgs))
 	}
 }
@@ -398,7 +368,7 @@ func TestSegmentPreview(t *testing.T) {
 	wantInPage(t, "preview of a bad rule", body, `id="preview-fault"`, "Line 2, column", "and holdings &gt;\n")
 	_, body = preview("")
 	wantInPage(t, "preview of no rule", body, "Write a rule to see who it matches.")
-	if sgs, _ := f.cfg.Segments.FindSegments(context.Background()); len(sgs) != 0 {
+	if sgs, _ := f.services.Segments.FindSegments(context.Background()); len(sgs) != 0 {
 		t.Errorf("previews saved %d segments", len(sgs))
 	}
 
@@ -421,13 +391,13 @@ func TestDismissProposal(t *testing.T) {
 	f.seedProducts(t)
 	ctx := context.Background()
 	peter := f.customers["Peter Wimsey"].ID
-	if _, err := f.cfg.Stages.SetStage(ctx, peter, rapport.StageInput{Stage: rapport.StageAwareness, Reason: "not yet"}); err != nil {
+	if _, err := f.services.Stages.SetStage(ctx, peter, rapport.StageInput{Stage: rapport.StageAwareness, Reason: "not yet"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.cfg.Holdings.AddHolding(ctx, peter, rapport.HoldingInput{Product: "motor"}); err != nil {
+	if _, err := f.services.Holdings.AddHolding(ctx, peter, rapport.HoldingInput{Product: "motor"}); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := f.cfg.Stages.StageStatus(ctx, peter); st.Proposal == nil {
+	if st, _ := f.services.Stages.StageStatus(ctx, peter); st.Proposal == nil {
 		t.Fatalf("no proposal to dismiss: %+v", st)
 	}
 	c := f.signedIn(t, rapport.RoleAgent)
@@ -438,7 +408,7 @@ func TestDismissProposal(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("dismiss = %d; want 303", resp.StatusCode)
 	}
-	if st, _ := f.cfg.Stages.StageStatus(ctx, peter); st.Proposal != nil || st.Stage != rapport.StageAwareness {
+	if st, _ := f.services.Stages.StageStatus(ctx, peter); st.Proposal != nil || st.Stage != rapport.StageAwareness {
 		t.Errorf("after dismissing: %+v; want awareness without a proposal", st)
 	}
 	_, body = c.get(page)

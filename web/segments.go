@@ -110,15 +110,8 @@ type segmentData struct {
 	Last     time.Time
 }
 
-func (s *server) segmentsReady(w http.ResponseWriter, r *http.Request) bool {
-	return s.relReady(w, r, s.Segments != nil)
-}
-
 func (s *server) segmentsPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.segmentsReady(w, r) {
-			return
-		}
 		sgs, err := s.Segments.FindSegments(r.Context())
 		if err != nil {
 			s.serverError(w, r, err)
@@ -130,9 +123,6 @@ func (s *server) segmentsPage() http.Handler {
 
 func (s *server) segmentNewPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.segmentsReady(w, r) {
-			return
-		}
 		f := newForm(url.Values{"rule": {r.URL.Query().Get("rule")}})
 		s.renderSegmentForm(w, r, http.StatusOK, nil, f, nil)
 	})
@@ -152,9 +142,6 @@ func (s *server) renderSegmentForm(w http.ResponseWriter, r *http.Request, statu
 // Asked for without htmx, it shows the new segment form with the rule.
 func (s *server) segmentPreview() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.segmentsReady(w, r) {
-			return
-		}
 		rule := strings.TrimSpace(r.URL.Query().Get("rule"))
 		if r.Header.Get("HX-Request") != "true" {
 			s.renderSegmentForm(w, r, http.StatusOK, nil, newForm(url.Values{"rule": {rule}}), nil)
@@ -214,9 +201,6 @@ func (s *server) readSegmentForm(r *http.Request) (*form, *ruleFault) {
 // names.
 func (s *server) segmentSave() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.segmentsReady(w, r) {
-			return
-		}
 		var sg *rapport.Segment
 		if id := r.PathValue("id"); id != "" {
 			var err error
@@ -251,9 +235,6 @@ func (s *server) segmentSave() http.Handler {
 
 func (s *server) segmentEditPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.segmentsReady(w, r) {
-			return
-		}
 		sg, err := s.Segments.FindSegment(r.Context(), r.PathValue("id"))
 		if err != nil {
 			s.serverError(w, r, err)
@@ -265,9 +246,6 @@ func (s *server) segmentEditPage() http.Handler {
 
 func (s *server) segmentDelete() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.segmentsReady(w, r) {
-			return
-		}
 		if err := s.Segments.DeleteSegment(r.Context(), r.PathValue("id")); err != nil {
 			s.serverError(w, r, err)
 			return
@@ -279,9 +257,6 @@ func (s *server) segmentDelete() http.Handler {
 
 func (s *server) segmentPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.segmentsReady(w, r) {
-			return
-		}
 		ctx, id := r.Context(), r.PathValue("id")
 		cursor := r.URL.Query().Get("cursor")
 		// The count and the page each read many customers: at once.
@@ -320,11 +295,8 @@ func (s *server) segmentPage() http.Handler {
 // once it is shown; without htmx it is the outcomes report of the segment.
 func (s *server) segmentOutcomes() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.segmentsReady(w, r) {
-			return
-		}
 		id := r.PathValue("id")
-		if r.Header.Get("HX-Request") != "true" || s.Outcomes == nil {
+		if r.Header.Get("HX-Request") != "true" {
 			redirect(w, r, "/reports/outcomes?"+url.Values{"segment": {id}}.Encode())
 			return
 		}

@@ -20,12 +20,11 @@ const deliveriesPageSize = 50
 // settingsData is the settings page: both lists, their forms, and what
 // was just made, with its secret, to show this once.
 type settingsData struct {
-	WebhooksReady, TokensReady bool
-	Webhooks                   []*rapport.Webhook
-	Tokens                     []*rapport.Token
-	Webhook, Token             *form
-	Kinds                      []string
-	Roles                      []rapport.Role
+	Webhooks       []*rapport.Webhook
+	Tokens         []*rapport.Token
+	Webhook, Token *form
+	Kinds          []string
+	Roles          []rapport.Role
 	// NewWebhook and Secret, NewToken and TokenSecret are set only in the
 	// answer to the form that created them.
 	NewWebhook  *rapport.Webhook
@@ -42,25 +41,8 @@ type webhookData struct {
 	Paged      bool
 }
 
-// settingsReady answers 503 when neither webhooks nor tokens are set up,
-// so that the page never shows two empty sections as if there were none.
-func (s *server) settingsReady(w http.ResponseWriter, r *http.Request) bool {
-	return s.ready(w, r, s.Webhooks != nil || s.Tokens != nil, "Settings are not set up on this server.")
-}
-
-func (s *server) webhooksReady(w http.ResponseWriter, r *http.Request) bool {
-	return s.ready(w, r, s.Webhooks != nil, "Webhooks are not set up on this server.")
-}
-
-func (s *server) tokensReady(w http.ResponseWriter, r *http.Request) bool {
-	return s.ready(w, r, s.Tokens != nil, "API tokens are not set up on this server.")
-}
-
 func (s *server) settingsPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.settingsReady(w, r) {
-			return
-		}
 		s.renderSettings(w, r, http.StatusOK, settingsData{})
 	})
 }
@@ -69,7 +51,6 @@ func (s *server) settingsPage() http.Handler {
 // page.
 func (s *server) renderSettings(w http.ResponseWriter, r *http.Request, status int, d settingsData) {
 	ctx := r.Context()
-	d.WebhooksReady, d.TokensReady = s.Webhooks != nil, s.Tokens != nil
 	d.Kinds, d.Roles = rapport.EventKinds, rapport.Roles
 	if d.Webhook == nil {
 		// Every kind ticked: an endpoint usually wants all that happens.
@@ -79,17 +60,13 @@ func (s *server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 		d.Token = newForm(url.Values{"token_role": {string(rapport.RoleViewer)}})
 	}
 	var err error
-	if d.WebhooksReady {
-		if d.Webhooks, err = s.Webhooks.FindWebhooks(ctx); err != nil {
-			s.serverError(w, r, err)
-			return
-		}
+	if d.Webhooks, err = s.Webhooks.FindWebhooks(ctx); err != nil {
+		s.serverError(w, r, err)
+		return
 	}
-	if d.TokensReady {
-		if d.Tokens, err = s.Tokens.FindTokens(ctx); err != nil {
-			s.serverError(w, r, err)
-			return
-		}
+	if d.Tokens, err = s.Tokens.FindTokens(ctx); err != nil {
+		s.serverError(w, r, err)
+		return
 	}
 	s.render(w, r, status, "settings", "", s.newPage(r, "Settings", "settings", d))
 }
@@ -98,9 +75,6 @@ func (s *server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 // than a redirect, because that answer is the only place its secret shows.
 func (s *server) webhookCreate() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.webhooksReady(w, r) {
-			return
-		}
 		r.ParseForm()
 		f := newForm(r.PostForm)
 		wh := &rapport.Webhook{URL: f.Get("url"), Description: f.Get("description"), Kinds: r.PostForm["kinds"], Active: true}
@@ -133,9 +107,6 @@ func webhookPath(id string) string { return "/settings/webhooks/" + url.PathEsca
 // deliveries until it is resumed.
 func (s *server) webhookSetActive() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.webhooksReady(w, r) {
-			return
-		}
 		id := r.PathValue("id")
 		active, err := strconv.ParseBool(r.PostFormValue("active"))
 		if err != nil {
@@ -157,9 +128,6 @@ func (s *server) webhookSetActive() http.Handler {
 
 func (s *server) webhookDelete() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.webhooksReady(w, r) {
-			return
-		}
 		if err := s.Webhooks.DeleteWebhook(r.Context(), r.PathValue("id")); err != nil {
 			s.serverError(w, r, err)
 			return
@@ -171,9 +139,6 @@ func (s *server) webhookDelete() http.Handler {
 
 func (s *server) webhookPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.webhooksReady(w, r) {
-			return
-		}
 		ctx, id := r.Context(), r.PathValue("id")
 		wh, err := s.Webhooks.FindWebhookByID(ctx, id)
 		if err != nil {
@@ -202,9 +167,6 @@ func (s *server) webhookPage() http.Handler {
 // webhookTest queues a ping; a paused endpoint says why it cannot take one.
 func (s *server) webhookTest() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.webhooksReady(w, r) {
-			return
-		}
 		id := r.PathValue("id")
 		_, err := s.Webhooks.TestWebhook(r.Context(), id)
 		switch {
@@ -225,9 +187,6 @@ func (s *server) webhookTest() http.Handler {
 // acts with its own role, whoever made it.
 func (s *server) tokenCreate() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.tokensReady(w, r) {
-			return
-		}
 		r.ParseForm()
 		f := newForm(r.PostForm)
 		t := &rapport.Token{Name: f.Get("token_name"), Role: rapport.Role(f.Get("token_role"))}
@@ -246,9 +205,6 @@ func (s *server) tokenCreate() http.Handler {
 
 func (s *server) tokenRevoke() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.tokensReady(w, r) {
-			return
-		}
 		if err := s.Tokens.RevokeToken(r.Context(), r.PathValue("id")); err != nil {
 			s.serverError(w, r, err)
 			return

@@ -3,14 +3,12 @@ package web_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/rapport-crm/rapport"
-	"github.com/rapport-crm/rapport/web"
 )
 
 // secretIn returns the value of the read-only field with the id, where the
@@ -45,7 +43,7 @@ func TestWebhookCreate(t *testing.T) {
 		t.Fatalf("the answer shows the secret %q; want one starting whsec_", secret)
 	}
 	wantInPage(t, "answer to adding a webhook", body, "will not be shown again", "https://hooks.example.com/rapport", "The help desk")
-	ws, err := f.cfg.Webhooks.FindWebhooks(ctx)
+	ws, err := f.services.Webhooks.FindWebhooks(ctx)
 	if err != nil || len(ws) != 1 {
 		t.Fatalf("webhooks after adding = %v, %v; want one", ws, err)
 	}
@@ -88,7 +86,7 @@ func TestWebhookInvalid(t *testing.T) {
 	if !strings.Contains(body, `value="stage.changed" checked`) || strings.Contains(body, `value="moment.recorded" checked`) {
 		t.Errorf("after an error the ticked events are not as sent")
 	}
-	if ws, _ := f.cfg.Webhooks.FindWebhooks(context.Background()); len(ws) != 0 {
+	if ws, _ := f.services.Webhooks.FindWebhooks(context.Background()); len(ws) != 0 {
 		t.Errorf("invalid forms stored %d webhooks; want none", len(ws))
 	}
 }
@@ -98,13 +96,13 @@ func TestWebhookPauseResumeDelete(t *testing.T) {
 	c := f.signedIn(t, rapport.RoleAdmin)
 	ctx := context.Background()
 	wh := &rapport.Webhook{URL: "https://hooks.example.com/a", Kinds: []string{rapport.EventCaseOpened}, Active: true}
-	if _, err := f.cfg.Webhooks.CreateWebhook(ctx, wh, ""); err != nil {
+	if _, err := f.services.Webhooks.CreateWebhook(ctx, wh, ""); err != nil {
 		t.Fatal(err)
 	}
 	page := "/settings/webhooks/" + wh.ID
 	active := func() bool {
 		t.Helper()
-		got, err := f.cfg.Webhooks.FindWebhookByID(ctx, wh.ID)
+		got, err := f.services.Webhooks.FindWebhookByID(ctx, wh.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +141,7 @@ func TestWebhookDeliveries(t *testing.T) {
 	c := f.signedIn(t, rapport.RoleAdmin)
 	ctx := context.Background()
 	wh := &rapport.Webhook{URL: "https://hooks.example.com/b", Kinds: []string{rapport.EventPromiseBroken}, Active: true}
-	if _, err := f.cfg.Webhooks.CreateWebhook(ctx, wh, ""); err != nil {
+	if _, err := f.services.Webhooks.CreateWebhook(ctx, wh, ""); err != nil {
 		t.Fatal(err)
 	}
 	page := "/settings/webhooks/" + wh.ID
@@ -159,7 +157,7 @@ func TestWebhookDeliveries(t *testing.T) {
 
 	// A paused endpoint takes no ping, and says so.
 	paused := false
-	if _, err := f.cfg.Webhooks.UpdateWebhook(ctx, wh.ID, rapport.WebhookUpdate{Active: &paused}); err != nil {
+	if _, err := f.services.Webhooks.UpdateWebhook(ctx, wh.ID, rapport.WebhookUpdate{Active: &paused}); err != nil {
 		t.Fatal(err)
 	}
 	c.submit(page, page+"/test", url.Values{})
@@ -183,7 +181,7 @@ func TestTokenCreate(t *testing.T) {
 		t.Fatalf("create a token = %d; want 201", resp.StatusCode)
 	}
 	secret := secretIn(body, "token-secret")
-	p, err := f.cfg.Tokens.Authenticate(ctx, secret)
+	p, err := f.services.Tokens.Authenticate(ctx, secret)
 	if err != nil || p.Role != rapport.RoleViewer {
 		t.Fatalf("the token shown authenticates as %v, %v; want a viewer", p, err)
 	}
@@ -197,7 +195,7 @@ func TestTokenCreate(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("revoke = %d; want 303", resp.StatusCode)
 	}
-	if _, err := f.cfg.Tokens.Authenticate(ctx, secret); rapport.ErrorCode(err) != rapport.EUNAUTHORIZED {
+	if _, err := f.services.Tokens.Authenticate(ctx, secret); rapport.ErrorCode(err) != rapport.EUNAUTHORIZED {
 		t.Errorf("revoked token authenticates: %v; want EUNAUTHORIZED", err)
 	}
 	_, body = c.get("/settings")
@@ -208,11 +206,11 @@ func TestSettingsForbidden(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	wh := &rapport.Webhook{URL: "https://hooks.example.com/c", Kinds: []string{rapport.EventCaseOpened}, Active: true}
-	if _, err := f.cfg.Webhooks.CreateWebhook(ctx, wh, ""); err != nil {
+	if _, err := f.services.Webhooks.CreateWebhook(ctx, wh, ""); err != nil {
 		t.Fatal(err)
 	}
 	tok := &rapport.Token{Name: "ci", Role: rapport.RoleAgent}
-	if _, err := f.cfg.Tokens.CreateToken(ctx, tok); err != nil {
+	if _, err := f.services.Tokens.CreateToken(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
 	hook := "/settings/webhooks/" + wh.ID
@@ -234,8 +232,8 @@ func TestSettingsForbidden(t *testing.T) {
 			}
 		}
 	}
-	ws, _ := f.cfg.Webhooks.FindWebhooks(ctx)
-	ts, _ := f.cfg.Tokens.FindTokens(ctx)
+	ws, _ := f.services.Webhooks.FindWebhooks(ctx)
+	ts, _ := f.services.Tokens.FindTokens(ctx)
 	if len(ws) != 1 || !ws[0].Active || len(ts) != 1 || ts[0].RevokedAt != nil {
 		t.Errorf("refused posts changed something: %d webhooks, %d tokens", len(ws), len(ts))
 	}
@@ -246,7 +244,7 @@ func TestSettingsCSRF(t *testing.T) {
 	c := f.signedIn(t, rapport.RoleAdmin)
 	ctx := context.Background()
 	wh := &rapport.Webhook{URL: "https://hooks.example.com/d", Kinds: []string{rapport.EventCaseOpened}, Active: true}
-	if _, err := f.cfg.Webhooks.CreateWebhook(ctx, wh, ""); err != nil {
+	if _, err := f.services.Webhooks.CreateWebhook(ctx, wh, ""); err != nil {
 		t.Fatal(err)
 	}
 	hook := "/settings/webhooks/" + wh.ID
@@ -256,42 +254,9 @@ func TestSettingsCSRF(t *testing.T) {
 			t.Errorf("POST %s without a CSRF token = %d; want 403", path, resp.StatusCode)
 		}
 	}
-	ws, _ := f.cfg.Webhooks.FindWebhooks(ctx)
-	ts, _ := f.cfg.Tokens.FindTokens(ctx)
+	ws, _ := f.services.Webhooks.FindWebhooks(ctx)
+	ts, _ := f.services.Tokens.FindTokens(ctx)
 	if len(ws) != 1 || !ws[0].Active || len(ts) != 0 {
 		t.Errorf("posts without a CSRF token changed something: %d webhooks (active %v), %d tokens", len(ws), len(ws) == 1 && ws[0].Active, len(ts))
-	}
-}
-
-// adminOn returns a new client signed in as the admin on a server of the
-// fixture's database made with cfg.
-func (f *fixture) adminOn(t *testing.T, cfg web.Config) *client {
-	t.Helper()
-	srv := httptest.NewServer(web.New(cfg))
-	t.Cleanup(srv.Close)
-	c := f.newClient(t)
-	c.base = srv.URL
-	_, signin := c.get("/signin")
-	c.post("/signin", url.Values{"email": {f.users[rapport.RoleAdmin].Email}, "password": {testPassword}, "csrf_token": {csrfIn(signin)}})
-	return c
-}
-
-func TestSettingsNotConfigured(t *testing.T) {
-	f := newFixture(t)
-	cfg := f.cfg
-	cfg.Webhooks, cfg.Tokens = nil, nil
-	c := f.adminOn(t, cfg)
-	resp, body := c.get("/settings")
-	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "Settings are not set up on this server.") {
-		t.Errorf("GET /settings without services = %d; want 503 saying settings are not set up", resp.StatusCode)
-	}
-	cfg.Tokens = f.cfg.Tokens
-	c = f.adminOn(t, cfg)
-	resp, body = c.get("/settings")
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Webhooks are not set up on this server.") || !strings.Contains(body, `id="token-form"`) {
-		t.Errorf("GET /settings with tokens only = %d; want 200 with the token form and webhooks not set up", resp.StatusCode)
-	}
-	if resp, _ := c.submit("/settings", "/settings/webhooks", url.Values{"url": {"https://hooks.example.com/f"}}); resp.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("POST /settings/webhooks without the service = %d; want 503", resp.StatusCode)
 	}
 }

@@ -18,7 +18,6 @@ import (
 
 	"github.com/rapport-crm/rapport"
 	"github.com/rapport-crm/rapport/internal/testdb"
-	"github.com/rapport-crm/rapport/internal/wiring"
 	"github.com/rapport-crm/rapport/sqlstore"
 	"github.com/rapport-crm/rapport/web"
 )
@@ -35,7 +34,8 @@ var testNow = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 type fixture struct {
 	srv       *httptest.Server
 	clock     *testdb.Clock
-	cfg       web.Config
+	services  rapport.Services
+	opts      web.Options
 	users     map[rapport.Role]*rapport.User
 	customers map[string]*rapport.Customer // by name
 }
@@ -46,18 +46,18 @@ func newFixture(t *testing.T) *fixture {
 	clock := testdb.NewClock(testNow)
 	db := testdb.SQLite(t, clock.Now)
 	f := &fixture{clock: clock, users: map[rapport.Role]*rapport.User{}, customers: map[string]*rapport.Customer{}}
-	f.cfg = wiring.Web(sqlstore.NewServices(db))
-	f.cfg.Logger, f.cfg.Clock = slog.New(slog.NewTextHandler(io.Discard, nil)), clock.Now
+	f.services = sqlstore.NewServices(db, sqlstore.Options{})
+	f.opts = web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Now}
 	for _, u := range []*rapport.User{
 		{Email: "ada@example.com", Name: "Ada Admin", Role: rapport.RoleAdmin},
 		{Email: "mo@example.com", Name: "Mo Manager", Role: rapport.RoleManager},
 		{Email: "alex@example.com", Name: "Alex Agent", Role: rapport.RoleAgent, Team: "Front desk"},
 		{Email: "vic@example.com", Name: "Vic Viewer", Role: rapport.RoleViewer},
 	} {
-		if err := f.cfg.Users.CreateUser(ctx, u); err != nil {
+		if err := f.services.Users.CreateUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.cfg.Passwords.SetPassword(ctx, u.ID, testPassword); err != nil {
+		if err := f.services.Passwords.SetPassword(ctx, u.ID, testPassword); err != nil {
 			t.Fatal(err)
 		}
 		f.users[u.Role] = u
@@ -73,13 +73,13 @@ func newFixture(t *testing.T) *fixture {
 		{Name: "Sally Conway", Email: "sally@example.org", Stage: rapport.StageDissolution},
 	} {
 		c.OwnerID = agent.ID
-		if err := f.cfg.Customers.CreateCustomer(ctx, c); err != nil {
+		if err := f.services.Customers.CreateCustomer(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 		f.customers[c.Name] = c
 	}
 	f.seedMoments(t)
-	f.srv = httptest.NewServer(web.New(f.cfg))
+	f.srv = httptest.NewServer(web.New(f.services, f.opts))
 	t.Cleanup(f.srv.Close)
 	return f
 }
@@ -117,7 +117,7 @@ func (f *fixture) seedMoments(t *testing.T) {
 			Notes:      notes[rating][rnd.IntN(len(notes[rating]))],
 		})
 	}
-	if _, err := f.cfg.Moments.RecordMoments(context.Background(), ms); err != nil {
+	if _, err := f.services.Moments.RecordMoments(context.Background(), ms); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -188,12 +188,12 @@ func (f *fixture) seedLoop(t *testing.T) {
 			c.Stage = rapport.StageDissolution
 			back := testNow.Sub(then.AddDate(0, 0, 25+rnd.IntN(40)))
 			f.clock.Add(-back)
-			err := f.cfg.Customers.CreateCustomer(ctx, c)
+			err := f.services.Customers.CreateCustomer(ctx, c)
 			f.clock.Add(back)
 			if err != nil {
 				t.Fatal(err)
 			}
-		} else if err := f.cfg.Customers.CreateCustomer(ctx, c); err != nil {
+		} else if err := f.services.Customers.CreateCustomer(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 		for _, m := range moments[i] {
@@ -206,7 +206,7 @@ func (f *fixture) seedLoop(t *testing.T) {
 		{Touchpoint: "complaint", Key: "apologise_and_fix", Description: "Apologise, fix the problem, and confirm in writing.", Status: rapport.ResponseTrial},
 		{Touchpoint: "complaint", Key: "call_back_same_day", Description: "Call the customer back the same day with the fix and a named contact.", Status: rapport.ResponseTrial},
 	} {
-		if err := f.cfg.Responses.CreateResponse(ctx, r); err != nil {
+		if err := f.services.Responses.CreateResponse(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -235,13 +235,13 @@ func (f *fixture) seedLoop(t *testing.T) {
 		all = append(all, &rapport.Moment{CustomerID: regulars[i%len(regulars)], Touchpoint: "delivery", Channel: rapport.ChannelEmail,
 			OccurredAt: testNow.Add(-time.Duration(2+rnd.IntN(26*24)) * time.Hour), Rating: rating(2, 4, 3, 1, 0)})
 	}
-	if _, err := f.cfg.Moments.RecordMoments(ctx, all); err != nil {
+	if _, err := f.services.Moments.RecordMoments(ctx, all); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.cfg.Reports.RefreshImpact(ctx); err != nil {
+	if err := f.services.Reports.RefreshImpact(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.cfg.Alerts.EvaluateAlerts(ctx); err != nil {
+	if _, err := f.services.Alerts.EvaluateAlerts(ctx); err != nil {
 		t.Fatal(err)
 	}
 }

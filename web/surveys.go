@@ -37,11 +37,6 @@ func (s *server) absoluteURL(r *http.Request, path string) string {
 // fragment to show under the moment; a browser without script, a page.
 func (s *server) surveyCreate() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.Surveys == nil {
-			s.Logger.Error("web: the survey service is not configured")
-			s.renderError(w, r, http.StatusServiceUnavailable, "Survey links are not set up on this server.")
-			return
-		}
 		ctx := r.Context()
 		m, err := s.Moments.FindMomentByID(ctx, r.PathValue("id"))
 		if err != nil {

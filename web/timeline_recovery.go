@@ -9,10 +9,9 @@ import (
 // recoveryEntry is what a timeline entry needs beyond its event to show
 // promises, cases and survey answers, and the actions on a moment.
 type recoveryEntry struct {
-	Work    bool   // the user may settle promises
-	Surveys bool   // the user may make survey links
-	CSRF    string // the token of the entries' forms
-	Late    bool   // an open promise or case past its due time
+	Work bool   // the user may settle promises and make survey links
+	CSRF string // the token of the entries' forms
+	Late bool   // an open promise or case past its due time
 	// Back is the page to return to after settling a promise.
 	Back string
 }
@@ -32,7 +31,7 @@ func (s *server) recoveryEntries(r *http.Request, customerID string, entries []t
 	}
 	for i := range entries {
 		e := &entries[i]
-		e.recoveryEntry = recoveryEntry{Work: work && s.Promises != nil, Surveys: work && s.Surveys != nil, CSRF: v.csrf,
+		e.recoveryEntry = recoveryEntry{Work: work, CSRF: v.csrf,
 			Back: "/customers/" + customerID + "#timeline"}
 		switch {
 		case e.Promise != nil:

@@ -32,29 +32,26 @@ func (s *server) touchpointsPage() http.Handler {
 		}
 		win := readWindow(r)
 		data := touchpointsData{Touchpoints: tps, Window: win}
-		// Without the report service the catalogue still works.
-		if s.Reports != nil {
-			report, err := s.Reports.TouchpointReport(ctx, win.Filter)
-			if err != nil {
-				s.serverError(w, r, err)
-				return
+		report, err := s.Reports.TouchpointReport(ctx, win.Filter)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		data.Window.covered(report.From, report.To)
+		data.Rows = report.Touchpoints
+		data.Top = report.Touchpoints[:min(3, len(report.Touchpoints))]
+		var in []matrixInput
+		for _, m := range report.Touchpoints {
+			if !measured(m.Impact) {
+				data.Unmeasured = append(data.Unmeasured, m.Name)
+				continue
 			}
-			data.Window.covered(report.From, report.To)
-			data.Rows = report.Touchpoints
-			data.Top = report.Touchpoints[:min(3, len(report.Touchpoints))]
-			var in []matrixInput
-			for _, m := range report.Touchpoints {
-				if !measured(m.Impact) {
-					data.Unmeasured = append(data.Unmeasured, m.Name)
-					continue
-				}
-				in = append(in, matrixInput{Name: m.Name, Href: win.Link("/touchpoints/" + url.PathEscape(m.Key)),
-					Rank: m.Priority.Rank, Volume: m.Volume, Impact: *m.Impact})
-			}
-			if len(in) > 0 {
-				m := newMatrixChart(in)
-				data.Matrix = &m
-			}
+			in = append(in, matrixInput{Name: m.Name, Href: win.Link("/touchpoints/" + url.PathEscape(m.Key)),
+				Rank: m.Priority.Rank, Volume: m.Volume, Impact: *m.Impact})
+		}
+		if len(in) > 0 {
+			m := newMatrixChart(in)
+			data.Matrix = &m
 		}
 		s.render(w, r, win.status(), "touchpoints", "", s.newPage(r, "Touchpoints", "touchpoints", data))
 	})

@@ -27,40 +27,9 @@ var templateFiles embed.FS
 //go:embed static
 var staticFiles embed.FS
 
-// Config holds what the UI needs: the services it reads and writes through,
-// a logger and a clock.
-type Config struct {
-	Customers   rapport.CustomerService
-	Moments     rapport.MomentService
-	Touchpoints rapport.TouchpointService
-	Timeline    rapport.TimelineService
-	Users       rapport.UserService
-	Passwords   rapport.PasswordService
-	Sessions    rapport.SessionService
-	Dashboard   rapport.DashboardService
-	Reports     rapport.ReportService
-	Responses   rapport.ResponseService
-	Standards   rapport.StandardService
-	Alerts      rapport.AlertService
-	// Recovery cases, promises, survey links and handover briefs.
-	Recovery rapport.RecoveryService
-	Promises rapport.PromiseService
-	Surveys  rapport.SurveyService
-	Briefs   rapport.BriefService
-	// Relationships: stages, health and risk, holdings and referrals,
-	// segments and their outcomes. Pages that need one answer 503 without it.
-	Stages       rapport.StageService
-	HealthScores rapport.HealthService
-	Holdings     rapport.HoldingService
-	Segments     rapport.SegmentService
-	Outcomes     rapport.OutcomeService
-	// Imports brings CSV files of moments and customers in and takes them
-	// out; the import pages answer 503 without it.
-	Imports rapport.ImportService
-	// Webhooks and Tokens are the admins' settings page; each part of it
-	// answers 503 without its service.
-	Webhooks rapport.WebhookService
-	Tokens   rapport.TokenService
+// Options are how the UI presents itself, beyond the services it works
+// through.
+type Options struct {
 	// PublicURL is the address customers reach the server at, such as
 	// https://rapport.example.com; survey links are made absolute with it.
 	PublicURL string
@@ -68,22 +37,23 @@ type Config struct {
 	Clock     rapport.Clock
 }
 
-// server is the UI's state: its configuration and parsed templates.
+// server is the UI's state: its services, options and parsed templates.
 type server struct {
-	Config
+	rapport.Services
+	Options
 	pages *pageSet
 }
 
-// New returns the UI as a handler to mount at "/". It uses no path under
-// /api/ or /healthz, which belong to the JSON API.
-func New(cfg Config) http.Handler {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
+// New returns the UI over services as a handler to mount at "/". It uses no
+// path under /api/ or /healthz, which belong to the JSON API.
+func New(services rapport.Services, opts Options) http.Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = time.Now
+	if opts.Clock == nil {
+		opts.Clock = time.Now
 	}
-	s := &server{Config: cfg, pages: mustParsePages()}
+	s := &server{Services: services, Options: opts, pages: mustParsePages()}
 	return s.routes()
 }
 

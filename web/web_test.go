@@ -13,7 +13,7 @@ import (
 // momentCount counts a customer's moments.
 func (f *fixture) momentCount(t *testing.T, customerID string) int {
 	t.Helper()
-	page, err := f.cfg.Moments.FindMoments(context.Background(), rapport.MomentFilter{CustomerID: customerID, Limit: rapport.MaxPageSize})
+	page, err := f.services.Moments.FindMoments(context.Background(), rapport.MomentFilter{CustomerID: customerID, Limit: rapport.MaxPageSize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +295,7 @@ func TestRoleLimits(t *testing.T) {
 	if n := f.momentCount(t, harriet); n != before {
 		t.Errorf("viewer's posts recorded moments: %d, want %d", n, before)
 	}
-	if c, _ := f.cfg.Customers.FindCustomerByID(context.Background(), harriet); c.Name != "Harriet Vane" {
+	if c, _ := f.services.Customers.FindCustomerByID(context.Background(), harriet); c.Name != "Harriet Vane" {
 		t.Errorf("viewer's post renamed the customer to %q", c.Name)
 	}
 
@@ -351,7 +351,7 @@ func TestLogMoment(t *testing.T) {
 		t.Errorf("htmx log = %d; want the form and the timeline out of band:\n%s", r.StatusCode, body)
 	}
 	var m *rapport.Moment
-	all, _ := f.cfg.Moments.FindMoments(context.Background(), rapport.MomentFilter{CustomerID: harriet, Limit: rapport.MaxPageSize})
+	all, _ := f.services.Moments.FindMoments(context.Background(), rapport.MomentFilter{CustomerID: harriet, Limit: rapport.MaxPageSize})
 	for _, x := range all.Items {
 		if x.Notes == "Delivered a day early." {
 			m = x
@@ -394,7 +394,7 @@ func TestEditCustomer(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("save profile = %d; want 303", resp.StatusCode)
 	}
-	got, _ := f.cfg.Customers.FindCustomerByID(context.Background(), harriet.ID)
+	got, _ := f.services.Customers.FindCustomerByID(context.Background(), harriet.ID)
 	if got.Name != "Harriet D. Vane" || got.Email != "hv@example.com" || strings.Join(got.Preferences.Likes, "|") != "Tea|Crosswords" ||
 		len(got.Preferences.Dislikes) != 0 || got.OwnerID != "" ||
 		got.Attributes["segment"] != "gold" || got.Attributes["zip"] != "12345" || got.Attributes["vip"] != true || got.Attributes["policies"] != nil {
@@ -436,7 +436,7 @@ func TestEditTouchpoints(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("edit touchpoint = %d; want 303", resp.StatusCode)
 	}
-	tp, _ := f.cfg.Touchpoints.FindTouchpointByKey(context.Background(), "renewal_call")
+	tp, _ := f.services.Touchpoints.FindTouchpointByKey(context.Background(), "renewal_call")
 	if tp.Phase != rapport.PhasePostSales || tp.TargetScore != 4.5 || tp.Priority != nil || len(tp.Channels) != 1 {
 		t.Errorf("edited touchpoint = %+v", tp)
 	}
@@ -462,7 +462,7 @@ func readBody(t *testing.T, resp *http.Response) string {
 func TestNewFirm(t *testing.T) {
 	f := newFixture(t)
 	for _, c := range f.customers {
-		if err := f.cfg.Customers.DeleteCustomer(context.Background(), c.ID); err != nil {
+		if err := f.services.Customers.DeleteCustomer(context.Background(), c.ID); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -303,3 +303,61 @@ func TestServeDeliversWebhooks(t *testing.T) {
 		t.Fatal("no webhook arrived within a minute of the moment")
 	}
 }
+
+// TestServeWatchZeroKeepsPromisesAndCases checks that --watch 0 stops only
+// the sweep: serve still breaks a promise past due and escalates an overdue
+// case, work that falls due every minute.
+func TestServeWatchZeroKeepsPromisesAndCases(t *testing.T) {
+	ctx := context.Background()
+	dsn := filepath.Join(t.TempDir(), "rapport.db")
+	month := time.Now().AddDate(0, -1, 0)
+	db, err := sqlstore.Open(ctx, dsn, func() time.Time { return month })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	staff := &rapport.User{Email: "kate@harbour.example", Name: "Kate Keeper", Role: rapport.RoleAgent}
+	if err := sqlstore.NewUserService(db).CreateUser(ctx, staff); err != nil {
+		t.Fatal(err)
+	}
+	c := &rapport.Customer{Name: "Ada Lovelace", OwnerID: staff.ID}
+	if err := sqlstore.NewCustomerService(db).CreateCustomer(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	// A month ago: a promise due the next hour, and a misery moment whose
+	// case was due long since.
+	promises, recovery := sqlstore.NewPromiseService(db), sqlstore.NewRecoveryService(db)
+	p := &rapport.Promise{CustomerID: c.ID, StaffID: staff.ID, Text: "Call back", DueAt: month.Add(time.Hour)}
+	if err := promises.CreatePromise(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	rating := 1
+	m := &rapport.Moment{CustomerID: c.ID, Touchpoint: "complaint", Channel: rapport.ChannelPhone, OccurredAt: month.Add(-time.Hour), Rating: &rating}
+	if _, err := sqlstore.NewMomentService(db).RecordMoment(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	cases, err := recovery.FindCases(ctx, rapport.CaseFilter{CustomerID: c.ID})
+	if err != nil || len(cases.Items) != 1 || cases.Items[0].Escalated {
+		t.Fatalf("cases before serve = %d, %v; want 1 not escalated", len(cases.Items), err)
+	}
+
+	startServer(t, "--db", dsn, "--watch", "0")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		got, err := promises.FindPromiseByID(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := recovery.FindCaseByID(ctx, cases.Items[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == rapport.PromiseBroken && cs.Escalated {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("with --watch 0, serve left the promise %s and the case escalated %v; want broken and escalated", got.Status, cs.Escalated)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -17,7 +17,6 @@ import (
 	"github.com/rapport-crm/rapport"
 	"github.com/rapport-crm/rapport/api"
 	"github.com/rapport-crm/rapport/demo"
-	"github.com/rapport-crm/rapport/internal/wiring"
 	"github.com/rapport-crm/rapport/metrics"
 	"github.com/rapport-crm/rapport/sqlstore"
 	"github.com/rapport-crm/rapport/survey"
@@ -29,7 +28,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	addr := fs.String("addr", envOr(getenv, "RAPPORT_ADDR", "127.0.0.1:8080"), "address to listen on ($RAPPORT_ADDR)")
 	dsn := fs.String("db", defaultDB(getenv), "SQLite file or postgres:// URL ($RAPPORT_DB)")
 	withDemo := fs.Bool("demo", false, "on an empty database, generate a demo firm first and print how to sign in")
-	watchEvery := fs.Duration("watch", 10*time.Minute, "how often to re-measure impact and raise alerts (0 to never)")
+	watchEvery := fs.Duration("watch", 10*time.Minute, "how often to sweep relationships, re-measure impact and raise alerts (0 to never); promises, cases and webhooks are kept up whatever it is")
 	publicURL := fs.String("public-url", getenv("RAPPORT_PUBLIC_URL"), "the address customers reach Rapport at, for survey links, e.g. https://rapport.example.com ($RAPPORT_PUBLIC_URL)")
 	firm := fs.String("firm", getenv("RAPPORT_FIRM"), "the firm's name, shown to customers on survey pages ($RAPPORT_FIRM)")
 	webhooksPrivate := fs.Bool("webhooks-private", getenv("RAPPORT_WEBHOOKS_PRIVATE") == "true",
@@ -55,12 +54,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			*firm = demo.FirmName
 		}
 	}
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg, version())
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		metrics.NewPoolCollector(db.Stats))
+	db.ObserveMoments(m.CountMoments)
+	opts := sqlstore.Options{Webhooks: sqlstore.WebhookOptions{AllowPrivate: *webhooksPrivate}}
+	services := sqlstore.NewServices(db, opts)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           newHandler(db, logger, site{publicURL: *publicURL, firm: *firm}),
+		Handler:           newHandler(services, m, metrics.Handler(reg), logger, site{publicURL: *publicURL, firm: *firm}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      2 * time.Minute,
@@ -71,15 +77,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fmt.Fprintf(stdout, "Rapport is listening on http://%s\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	go watch(ctx, db, logger, *watchEvery)
-	// The deliverer is stopped and waited for before the database closes
+	// The jobs are stopped and waited for before the database closes
 	// (defers run last first), so that no attempt is recorded half-way.
 	background, stopBackground := context.WithCancel(ctx)
-	var delivering sync.WaitGroup
-	defer func() { stopBackground(); delivering.Wait() }()
-	delivering.Go(func() {
-		deliverWebhooks(background, sqlstore.NewWebhookService(db, sqlstore.WebhookOptions{AllowPrivate: *webhooksPrivate}), logger, webhookEvery)
-	})
+	var jobs sync.WaitGroup
+	defer func() { stopBackground(); jobs.Wait() }()
+	jobs.Go(func() { sqlstore.RunJobs(background, sqlstore.Jobs(db, opts, *watchEvery), logger) })
 	select {
 	case err := <-errc:
 		return err
@@ -104,20 +107,9 @@ type site struct {
 // newHandler assembles the whole server: the JSON API, the health check,
 // the metrics, the public survey pages and the web UI, behind the request
 // log and the request metrics.
-func newHandler(db *sqlstore.DB, logger *slog.Logger, site site) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		metrics.NewPoolCollector(db.Stats))
-	m := metrics.New(reg, version())
-	db.ObserveMoments(m.CountMoments)
-	services := sqlstore.NewServices(db)
-	apiConfig := wiring.API(db, services)
-	apiConfig.Metrics = metrics.Handler(reg)
-	apiConfig.PublicURL, apiConfig.Logger, apiConfig.Clock = site.publicURL, logger, time.Now
-	apiServer := api.NewServer(apiConfig)
-	webConfig := wiring.Web(services)
-	webConfig.PublicURL, webConfig.Logger, webConfig.Clock = site.publicURL, logger, time.Now
-	ui := web.New(webConfig)
+func newHandler(services rapport.Services, m *metrics.Metrics, exposition http.Handler, logger *slog.Logger, site site) http.Handler {
+	apiServer := api.NewServer(services, api.Options{Logger: logger, Clock: time.Now, Metrics: exposition, PublicURL: site.publicURL})
+	ui := web.New(services, web.Options{Logger: logger, Clock: time.Now, PublicURL: site.publicURL})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiServer)
 	mux.Handle("/healthz", apiServer)
@@ -145,85 +137,3 @@ func envOr(getenv func(string) string, key, fallback string) string {
 }
 
 func version() string { return rapport.Version }
-
-// watch keeps current what is too costly to compute per request, or what
-// happens because time passes: every minute it breaks promises past due
-// (which may open recovery cases) and escalates overdue cases; every
-// slowEvery it re-measures impact and raises alerts. Several servers on one
-// database may all watch: each item is changed or raised once regardless.
-func watch(ctx context.Context, db *sqlstore.DB, logger *slog.Logger, slowEvery time.Duration) {
-	if slowEvery <= 0 {
-		return
-	}
-	s := sqlstore.NewServices(db)
-	reports, alerts, promises, recovery, health, segments, outcomes := s.Reports, s.Alerts, s.Promises, s.Recovery,
-		s.HealthScores, s.Segments, s.Outcomes
-	tick := time.NewTicker(min(time.Minute, slowEvery))
-	defer tick.Stop()
-	var lastSlow time.Time
-	for {
-		if n, err := promises.BreakOverdue(ctx); err != nil && ctx.Err() == nil {
-			logger.Error("breaking overdue promises", "err", err)
-		} else if n > 0 {
-			logger.Info("promises broken", "count", n)
-		}
-		if n, err := recovery.Escalate(ctx); err != nil && ctx.Err() == nil {
-			logger.Error("escalating cases", "err", err)
-		} else if n > 0 {
-			logger.Warn("cases escalated", "count", n)
-		}
-		if time.Since(lastSlow) >= slowEvery {
-			lastSlow = time.Now()
-			// A silence is a moment that did not happen: only a sweep sees it.
-			if _, err := health.Sweep(ctx); err != nil && ctx.Err() == nil {
-				logger.Error("sweeping relationships", "err", err)
-			}
-			if _, err := segments.CountSegments(ctx); err != nil && ctx.Err() == nil {
-				logger.Error("counting segments", "err", err)
-			}
-			if _, err := outcomes.RefreshOutcomes(ctx); err != nil && ctx.Err() == nil {
-				logger.Error("measuring outcomes", "err", err)
-			}
-			if err := reports.RefreshImpact(ctx); err != nil && ctx.Err() == nil {
-				logger.Error("measuring impact", "err", err)
-			}
-			if raised, err := alerts.EvaluateAlerts(ctx); err != nil && ctx.Err() == nil {
-				logger.Error("evaluating alerts", "err", err)
-			} else {
-				for _, a := range raised {
-					logger.Warn("alert raised", "kind", a.Kind, "touchpoint", a.Touchpoint, "message", a.Message)
-				}
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}
-
-// webhookEvery is how often serve posts what the webhook outbox holds: soon
-// enough that receivers hear of a moment within seconds, seldom enough that
-// an idle server barely asks.
-const webhookEvery = 5 * time.Second
-
-// deliverWebhooks posts the due webhook deliveries every so often until ctx
-// ends. Several servers on one database may all deliver: each delivery is
-// claimed by one of them at a time.
-func deliverWebhooks(ctx context.Context, webhooks *sqlstore.WebhookService, logger *slog.Logger, every time.Duration) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		if n, err := webhooks.Deliver(ctx); err != nil && ctx.Err() == nil {
-			logger.Error("delivering webhooks", "err", err)
-		} else if n > 0 {
-			logger.Debug("webhooks delivered", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}

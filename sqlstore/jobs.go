@@ -1,0 +1,145 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Job is work that falls due as time passes rather than on a request.
+type Job struct {
+	// Name says which job a log line is about.
+	Name string
+	// Every is how often the job runs; it runs once at the start as well.
+	Every time.Duration
+	// Run does the work once, logging what it did.
+	Run func(ctx context.Context, logger *slog.Logger) error
+}
+
+// OverdueEvery is how often promises past due are broken and overdue cases
+// escalated: a promise is broken within a minute of its due time.
+const OverdueEvery = time.Minute
+
+// WebhookEvery is how often the webhook outbox is posted: soon enough that
+// receivers hear of a moment within seconds, seldom enough that an idle
+// server barely asks.
+const WebhookEvery = 5 * time.Second
+
+// Jobs returns a server's background work over db. Every minute it breaks
+// promises past due (which may open recovery cases) and escalates overdue
+// cases; every five seconds it posts the webhook deliveries due, as
+// opts.Webhooks say; and every sweepEvery, unless that is zero, it sweeps
+// what is too costly to keep current per request or changes because time
+// passes. Several servers on one database may all run them: each promise,
+// case, delivery and alert is changed or raised once regardless.
+func Jobs(db *DB, opts Options, sweepEvery time.Duration) []Job {
+	jobs := []Job{
+		{Name: "promises", Every: OverdueEvery, Run: breakPromises(NewPromiseService(db))},
+		{Name: "cases", Every: OverdueEvery, Run: escalateCases(NewRecoveryService(db))},
+		{Name: "webhooks", Every: WebhookEvery, Run: deliverWebhooks(NewWebhookService(db, opts.Webhooks))},
+	}
+	if sweepEvery > 0 {
+		jobs = append(jobs, Job{Name: "sweep", Every: sweepEvery, Run: sweep(db)})
+	}
+	return jobs
+}
+
+func breakPromises(promises *PromiseService) func(context.Context, *slog.Logger) error {
+	return func(ctx context.Context, logger *slog.Logger) error {
+		n, err := promises.BreakOverdue(ctx)
+		if err != nil {
+			return fmt.Errorf("breaking overdue promises: %w", err)
+		}
+		if n > 0 {
+			logger.InfoContext(ctx, "promises broken", "count", n)
+		}
+		return nil
+	}
+}
+
+func escalateCases(recovery *RecoveryService) func(context.Context, *slog.Logger) error {
+	return func(ctx context.Context, logger *slog.Logger) error {
+		n, err := recovery.Escalate(ctx)
+		if err != nil {
+			return fmt.Errorf("escalating cases: %w", err)
+		}
+		if n > 0 {
+			logger.WarnContext(ctx, "cases escalated", "count", n)
+		}
+		return nil
+	}
+}
+
+func deliverWebhooks(webhooks *WebhookService) func(context.Context, *slog.Logger) error {
+	return func(ctx context.Context, logger *slog.Logger) error {
+		n, err := webhooks.Deliver(ctx)
+		if err != nil {
+			return fmt.Errorf("delivering webhooks: %w", err)
+		}
+		if n > 0 {
+			logger.DebugContext(ctx, "webhooks delivered", "count", n)
+		}
+		return nil
+	}
+}
+
+// sweep sweeps relationships, counts segments, measures outcomes and impact
+// and raises alerts, in that order; a step that fails does not stop the rest.
+func sweep(db *DB) func(context.Context, *slog.Logger) error {
+	health, segments, outcomes := NewHealthService(db), NewSegmentService(db), NewOutcomeService(db)
+	reports, alerts := NewReportService(db), NewAlertService(db)
+	return func(ctx context.Context, logger *slog.Logger) error {
+		var errs []error
+		// A silence is a moment that did not happen: only a sweep sees it.
+		if _, err := health.Sweep(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("sweeping relationships: %w", err))
+		}
+		if _, err := segments.CountSegments(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("counting segments: %w", err))
+		}
+		if _, err := outcomes.RefreshOutcomes(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("measuring outcomes: %w", err))
+		}
+		if err := reports.RefreshImpact(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("measuring impact: %w", err))
+		}
+		raised, err := alerts.EvaluateAlerts(ctx)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("evaluating alerts: %w", err))
+		}
+		for _, a := range raised {
+			logger.WarnContext(ctx, "alert raised", "kind", a.Kind, "touchpoint", a.Touchpoint, "message", a.Message)
+		}
+		return errors.Join(errs...)
+	}
+}
+
+// RunJobs runs every job at once and then every Every until ctx ends, each
+// on its own so that a long sweep delays no promise or delivery. It returns
+// when every job has stopped, so that the caller may then close the
+// database without cutting an attempt short.
+func RunJobs(ctx context.Context, jobs []Job, logger *slog.Logger) {
+	var running sync.WaitGroup
+	for _, j := range jobs {
+		running.Go(func() { j.run(ctx, logger) })
+	}
+	running.Wait()
+}
+
+func (j Job) run(ctx context.Context, logger *slog.Logger) {
+	tick := time.NewTicker(j.Every)
+	defer tick.Stop()
+	for {
+		if err := j.Run(ctx, logger); err != nil && ctx.Err() == nil {
+			logger.ErrorContext(ctx, "background job failed", "job", j.Name, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
