@@ -36,6 +36,8 @@ type DB struct {
 	now     rapport.Clock
 	// observeMoments counts added moments for the metrics; see ObserveMoments.
 	observeMoments func(rapport.MomentSource, int)
+	// commits gathers single moments into shared transactions.
+	commits committer
 }
 
 // Open connects to the database named by dsn, applies any pending migrations

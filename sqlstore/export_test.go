@@ -26,3 +26,17 @@ func RecordMomentsThenFail(ctx context.Context, db *DB, ms []*rapport.Moment) er
 		return ErrTestRollback
 	})
 }
+
+// QueuedMoments is how many single moments wait for a shared transaction.
+func QueuedMoments(db *DB) int {
+	db.commits.mu.Lock()
+	defer db.commits.mu.Unlock()
+	return len(db.commits.waiting)
+}
+
+// SharedTransactions is how many shared transactions db has tried.
+func SharedTransactions(db *DB) int {
+	db.commits.mu.Lock()
+	defer db.commits.mu.Unlock()
+	return db.commits.groups
+}

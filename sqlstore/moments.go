@@ -60,6 +60,16 @@ func (s *MomentService) record(ctx context.Context, source rapport.MomentSource,
 		}
 		fields = append(fields, m.Validate(now, idx)...)
 	}
+	if source == rapport.SourceSingle && len(fields) == 0 {
+		created, err := s.recordShared(ctx, ms[0])
+		return []bool{created}, err
+	}
+	return s.recordAlone(ctx, source, ms, fields)
+}
+
+// recordAlone stores validated moments in a transaction of their own;
+// fields are the problems validation found.
+func (s *MomentService) recordAlone(ctx context.Context, source rapport.MomentSource, ms []*rapport.Moment, fields []rapport.FieldError) ([]bool, error) {
 	// On PostgreSQL another request may store one of these external ids between
 	// our look and our insert. Its transaction has committed by the time ours
 	// fails, so a second attempt finds the moment and the caller sees an

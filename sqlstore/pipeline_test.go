@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -402,5 +403,108 @@ func TestObserveMoments(t *testing.T) {
 	want := map[rapport.MomentSource]int{rapport.SourceSingle: 1, rapport.SourceBatch: 2, rapport.SourceImport: 2, rapport.SourcePromise: 1}
 	if !maps.Equal(counted, want) {
 		t.Errorf("moments counted = %v; want %v", counted, want)
+	}
+}
+
+// TestConcurrentMomentsShareTransactions has 40 clients record a moment each
+// at once, as many clients of the API do: among them, four send the same
+// external id and one names no customer. Every good moment is stored once,
+// the repeats are told it was stored already, the bad one alone is refused
+// as it would be on its own, and what was derived equals a rebuild.
+func TestConcurrentMomentsShareTransactions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, backend := range testdb.Backends() {
+		t.Run(backend.Name, func(t *testing.T) {
+			f := newPipelineFirm(t, backend)
+			base := f.moments()
+			moments := sqlstore.NewMomentService(f.db)
+			const clients = 40
+			sent := make([]*rapport.Moment, clients)
+			for i := range sent {
+				m := *base[i%len(base)]
+				m.ExternalID = fmt.Sprintf("concurrent-%02d", i)
+				if i >= clients-4 {
+					m.ExternalID = "sent-four-times"
+				}
+				sent[i] = &m
+			}
+			sent[7].CustomerID = "no-such-customer"
+			created := make([]bool, clients)
+			errs := make([]error, clients)
+			// Another writer holds the database while the clients send, so
+			// that they queue as they would behind a commit under load.
+			blocker, err := f.raw.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := blocker.Exec(`UPDATE touchpoints SET name = name WHERE key = 'complaint'`); err != nil {
+				t.Fatal(err)
+			}
+			before := sqlstore.SharedTransactions(f.db)
+			var wg sync.WaitGroup
+			for i, m := range sent {
+				wg.Go(func() { created[i], errs[i] = moments.RecordMoment(ctx, m) })
+			}
+			for deadline := time.Now().Add(30 * time.Second); sqlstore.QueuedMoments(f.db) < clients-1 && time.Now().Before(deadline); {
+				time.Sleep(5 * time.Millisecond)
+			}
+			queued := sqlstore.QueuedMoments(f.db)
+			if err := blocker.Rollback(); err != nil {
+				t.Fatal(err)
+			}
+			wg.Wait()
+			// One transaction waited for the writer; the rest came together.
+			if queued < clients-1 {
+				t.Errorf("while the database was busy, %d of %d moments waited to share a transaction; want %d", queued, clients, clients-1)
+			}
+			if n := sqlstore.SharedTransactions(f.db) - before; n > 3 {
+				t.Errorf("%d moments sent at once took %d transactions; want them to share (at most 3)", clients, n)
+			}
+
+			newOnes, repeats := 0, 0
+			for i, err := range errs {
+				switch {
+				case i == 7:
+					fs := rapport.ErrorFields(err)
+					if rapport.ErrorCode(err) != rapport.EINVALID || len(fs) != 1 || fs[0].Field != "customer_id" || fs[0].Index != nil {
+						t.Errorf("the moment with no customer: %v (%+v); want it refused for its customer_id, with no index", err, fs)
+					}
+				case err != nil:
+					t.Errorf("moment %d: %v", i, err)
+				case created[i]:
+					newOnes++
+				default:
+					repeats++
+				}
+				if err == nil && sent[i].ID == "" {
+					t.Errorf("moment %d came back without its id", i)
+				}
+			}
+			if newOnes != clients-1-3 || repeats != 3 {
+				t.Errorf("%d moments new and %d repeats; want %d and 3", newOnes, repeats, clients-4)
+			}
+			var stored, four int
+			if err := f.raw.QueryRow(`SELECT COUNT(*), SUM(CASE WHEN external_id = 'sent-four-times' THEN 1 ELSE 0 END) FROM moments`).Scan(&stored, &four); err != nil {
+				t.Fatal(err)
+			}
+			if stored != clients-4 || four != 1 {
+				t.Errorf("%d moments stored, %d of them sent four times; want %d and 1", stored, four, clients-4)
+			}
+			var id string
+			if err := f.raw.QueryRow(`SELECT id FROM moments WHERE external_id = 'sent-four-times'`).Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			for i := clients - 4; i < clients; i++ {
+				if sent[i].ID != id {
+					t.Errorf("client %d of the moment sent four times holds id %s; want the stored %s", i, sent[i].ID, id)
+				}
+			}
+			kept := f.snapshot()
+			if err := f.db.RebuildFromMoments(ctx, sqlstore.Rebuild{InferStages: true, OpenCasesSince: f.clock.Now().AddDate(0, 0, -30)}); err != nil {
+				t.Fatal(err)
+			}
+			sameDerived(t, "concurrent moments, rebuilt against kept", f.snapshot(), kept)
+		})
 	}
 }
