@@ -41,6 +41,7 @@ var derivedTables = []struct {
 // the same moments are recorded against by each route.
 type pipelineFirm struct {
 	t         *testing.T
+	dsn       string
 	clock     *testdb.Clock
 	db        *sqlstore.DB
 	raw       *sql.DB
@@ -61,7 +62,7 @@ func newPipelineFirm(t *testing.T, backend testdb.Backend) *pipelineFirm {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	f.db, f.raw = db, testdb.SQL(t, dsn)
+	f.db, f.raw, f.dsn = db, testdb.SQL(t, dsn), dsn
 	owner := &rapport.User{Email: "owner@firm.example", Name: "Olive Owner", Role: rapport.RoleAgent}
 	if err := sqlstore.NewUserService(db).CreateUser(ctx, owner); err != nil {
 		t.Fatal(err)
