@@ -27,11 +27,12 @@ func RecordMomentsThenFail(ctx context.Context, db *DB, ms []*rapport.Moment) er
 	})
 }
 
-// QueuedMoments is how many single moments wait for a shared transaction.
-func QueuedMoments(db *DB) int {
+// PendingMoments is how many single moments wait for a shared
+// transaction or for the one they are in to commit.
+func PendingMoments(db *DB) int {
 	db.commits.mu.Lock()
 	defer db.commits.mu.Unlock()
-	return len(db.commits.waiting)
+	return db.commits.pending
 }
 
 // SharedTransactions is how many shared transactions db has tried.

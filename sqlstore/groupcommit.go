@@ -31,6 +31,7 @@ type committer struct {
 	waiting []*recording
 	busy    bool // a goroutine is committing the queue
 	groups  int  // shared transactions tried, for tests
+	pending int  // moments queued or being committed, for tests
 }
 
 // recording is one client's moment on its way to a shared transaction.
@@ -50,6 +51,7 @@ func (s *MomentService) recordShared(ctx context.Context, m *rapport.Moment) (bo
 	c := &s.db.commits
 	c.mu.Lock()
 	c.waiting = append(c.waiting, r)
+	c.pending++
 	if !c.busy {
 		c.busy = true
 		go s.commitWaiting()
@@ -84,6 +86,10 @@ func (s *MomentService) commitWaiting() {
 // own when the shared one fails, and answers every client.
 func (s *MomentService) commitGroup(group []*recording) {
 	defer func() {
+		c := &s.db.commits
+		c.mu.Lock()
+		c.pending -= len(group)
+		c.mu.Unlock()
 		for _, r := range group {
 			close(r.done)
 		}
