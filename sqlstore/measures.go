@@ -66,35 +66,36 @@ func (s *HealthService) CustomerHealth(ctx context.Context, customerID string) (
 	return findHealth(ctx, s.db.reader(), customerID)
 }
 
-const measureColumns = `health, risk, health_factors, risk_factors, moments_30d, moments_90d, moments_365d,
-	rated_90d, rating_90d, rated_prior_90d, rating_prior_90d, magic_90d, misery_30d, misery_90d, holdings, revenue_365d,
-	cost_365d, referrals, last_moment_at, computed_at, due_at, misery_recent`
-
-// profileColumns are the customer's profile fields that customer_measures
-// copies for segment rules, stored with the figures.
-const profileColumns = `stage, kind, owner_id, referred_by, created_at`
-
-// measureColumnCount counts measureColumns and profileColumns plus customer_id.
-const measureColumnCount = 28
-
 func findHealth(ctx context.Context, q querier, customerID string) (*rapport.CustomerHealth, error) {
-	var (
-		h                   = rapport.CustomerHealth{CustomerID: customerID}
-		hf, rf              string
-		rating, prior       sql.NullFloat64
-		last                sql.NullInt64
-		computed, due       int64
-		miseryRecent        string
-		m30, m90, m365, r90 int64
-		ratedPrior          int64
-		magic, mis30, mis90 int64
-		holdings, referrals int64
-		revenue, cost       float64
-	)
-	err := q.queryRow(ctx, `SELECT c.stage, `+measureColumns+` FROM customer_measures m
-		JOIN customers c ON c.id = m.customer_id WHERE m.customer_id = ?`, customerID).Scan(&h.Stage,
-		&h.Health, &h.Risk, &hf, &rf, &m30, &m90, &m365, &r90, &rating, &ratedPrior, &prior, &magic, &mis30, &mis90,
-		&holdings, &revenue, &cost, &referrals, &last, &computed, &due, &miseryRecent)
+	h := rapport.CustomerHealth{CustomerID: customerID}
+	var hf, rf string
+	var last sql.NullInt64
+	var computed int64
+	m := &h.Measures
+	list, dests := selectList([]column{
+		{`c.stage`, &h.Stage},
+		{`m.health`, &h.Health},
+		{`m.risk`, &h.Risk},
+		{`m.health_factors`, &hf},
+		{`m.risk_factors`, &rf},
+		{`m.moments_30d`, &m.Moments30d},
+		{`m.moments_90d`, &m.Moments90d},
+		{`m.moments_365d`, &m.Moments365d},
+		{`m.rated_90d`, &m.Rated90d},
+		{`m.rating_90d`, &m.Rating90d},
+		{`m.rating_prior_90d`, &m.RatingPrior90d},
+		{`m.magic_90d`, &m.Magic90d},
+		{`m.misery_30d`, &m.Misery30d},
+		{`m.misery_90d`, &m.Misery90d},
+		{`m.holdings`, &m.Holdings},
+		{`m.revenue_365d`, &m.Revenue365d},
+		{`m.cost_365d`, &m.Cost365d},
+		{`m.referrals`, &m.Referrals},
+		{`m.last_moment_at`, &last},
+		{`m.computed_at`, &computed},
+	})
+	err := q.queryRow(ctx, `SELECT `+list+` FROM customer_measures m
+		JOIN customers c ON c.id = m.customer_id WHERE m.customer_id = ?`, customerID).Scan(dests...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rapport.Errorf(rapport.ENOTFOUND, "The customer %q has not been measured yet.", customerID)
 	} else if err != nil {
@@ -106,20 +107,9 @@ func findHealth(ctx context.Context, q querier, customerID string) (*rapport.Cus
 	if err := json.Unmarshal([]byte(rf), &h.RiskFactors); err != nil {
 		return nil, err
 	}
-	h.Measures = rapport.CustomerMeasures{Moments30d: int(m30), Moments90d: int(m90), Moments365d: int(m365),
-		Rated90d: int(r90), Rating90d: floatPtr(rating), RatingPrior90d: floatPtr(prior), Magic90d: int(magic),
-		Misery30d: int(mis30), Misery90d: int(mis90), Holdings: int(holdings), Revenue365d: revenue, Cost365d: cost,
-		Referrals: int(referrals), LastMomentAt: timePtr(last)}
+	m.LastMomentAt = timePtr(last)
 	h.ComputedAt = fromMicros(computed)
 	return &h, nil
-}
-
-func floatPtr(n sql.NullFloat64) *float64 {
-	if !n.Valid {
-		return nil
-	}
-	v := n.Float64
-	return &v
 }
 
 // Sweep brings up to date, in batches of their own transactions, the
@@ -141,67 +131,80 @@ func (s *HealthService) Sweep(ctx context.Context) (*rapport.SweepResult, error)
 		return res, err
 	}
 	checkReferrals := !s.referralsChecked.Load()
-	batches := []func(now time.Time) (string, []any){
-		func(time.Time) (string, []any) {
-			if unmeasured == 0 {
-				return "", nil
-			}
-			return `SELECT c.id FROM customers c LEFT JOIN customer_measures m ON m.customer_id = c.id
-				WHERE m.customer_id IS NULL ORDER BY c.id LIMIT ?`, nil
-		},
-		func(now time.Time) (string, []any) {
-			return `SELECT customer_id FROM customer_measures WHERE due_at <= ? ORDER BY due_at, customer_id LIMIT ?`,
-				[]any{micros(now)}
-		},
-		func(time.Time) (string, []any) {
-			if !checkReferrals {
-				return "", nil
-			}
-			return `SELECT m.customer_id FROM customer_measures m
-				LEFT JOIN (SELECT referred_by, COUNT(*) AS n FROM customers WHERE referred_by IS NOT NULL GROUP BY referred_by) r
-					ON r.referred_by = m.customer_id
-				WHERE m.referrals <> COALESCE(r.n, 0) ORDER BY m.customer_id LIMIT ?`, nil
-		},
-	}
-	for _, batch := range batches {
-		seen := map[string]bool{}
-		for {
-			if err := ctx.Err(); err != nil {
-				return res, err
-			}
-			q, args := batch(s.db.now())
-			if q == "" {
-				break // nothing of this kind can be out of step
-			}
-			ids, err := queryIDs(ctx, s.db.reader(), q, append(args, insertChunk)...)
-			if err != nil {
-				return res, err
-			}
-			// A customer seen twice in one pass could not be brought up to
-			// date (deleted meanwhile, or a clock gone backwards): stop.
-			ids = slices.DeleteFunc(ids, func(id string) bool { return seen[id] })
-			if len(ids) == 0 {
-				break
-			}
-			for _, id := range ids {
-				seen[id] = true
-			}
-			err = s.db.inTx(ctx, func(tx *tx) error {
-				r, err := refreshCustomers(ctx, tx, ids, true)
-				res.Customers += r.Customers
-				res.StagesApplied += r.StagesApplied
-				res.Proposals += r.Proposals
-				return err
-			})
-			if err != nil {
-				return res, err
-			}
+	for _, next := range sweepQueries(unmeasured != 0, checkReferrals) {
+		if err := s.sweepKind(ctx, next, res); err != nil {
+			return res, err
 		}
 	}
 	if checkReferrals {
 		s.referralsChecked.Store(true)
 	}
 	return res, nil
+}
+
+// sweepQuery gives the query, and its arguments but the last (a limit), of
+// the next customers of one kind the sweep brings up to date.
+type sweepQuery func(now time.Time) (string, []any)
+
+// sweepQueries are the kinds of customer a sweep looks for, in order: those
+// never measured (only if there may be some), those whose figures are due,
+// and (with checkReferrals) those whose count of referrals is out of step.
+func sweepQueries(unmeasured, checkReferrals bool) []sweepQuery {
+	var qs []sweepQuery
+	if unmeasured {
+		qs = append(qs, func(time.Time) (string, []any) {
+			return `SELECT c.id FROM customers c LEFT JOIN customer_measures m ON m.customer_id = c.id
+				WHERE m.customer_id IS NULL ORDER BY c.id LIMIT ?`, nil
+		})
+	}
+	qs = append(qs, func(now time.Time) (string, []any) {
+		return `SELECT customer_id FROM customer_measures WHERE due_at <= ? ORDER BY due_at, customer_id LIMIT ?`,
+			[]any{micros(now)}
+	})
+	if checkReferrals {
+		qs = append(qs, func(time.Time) (string, []any) {
+			return `SELECT m.customer_id FROM customer_measures m
+				LEFT JOIN (SELECT referred_by, COUNT(*) AS n FROM customers WHERE referred_by IS NOT NULL GROUP BY referred_by) r
+					ON r.referred_by = m.customer_id
+				WHERE m.referrals <> COALESCE(r.n, 0) ORDER BY m.customer_id LIMIT ?`, nil
+		})
+	}
+	return qs
+}
+
+// sweepKind brings the customers next finds up to date, a batch at a time
+// in its own transaction, and counts them in res.
+func (s *HealthService) sweepKind(ctx context.Context, next sweepQuery, res *rapport.SweepResult) error {
+	seen := map[string]bool{}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		q, args := next(s.db.now())
+		ids, err := queryIDs(ctx, s.db.reader(), q, append(args, insertChunk)...)
+		if err != nil {
+			return err
+		}
+		// A customer seen twice in one pass could not be brought up to
+		// date (deleted meanwhile, or a clock gone backwards): stop.
+		ids = slices.DeleteFunc(ids, func(id string) bool { return seen[id] })
+		if len(ids) == 0 {
+			return nil
+		}
+		for _, id := range ids {
+			seen[id] = true
+		}
+		err = s.db.inTx(ctx, func(tx *tx) error {
+			r, err := refreshCustomers(ctx, tx, ids, true)
+			res.Customers += r.Customers
+			res.StagesApplied += r.StagesApplied
+			res.Proposals += r.Proposals
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
 }
 
 func queryIDs(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
@@ -319,51 +322,75 @@ func refreshCustomersWith(ctx context.Context, tx *tx, ids []string, infer bool,
 	if len(ids) == 0 {
 		return res, nil
 	}
-	ids = slices.Clone(ids)
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	rules := rapport.DefaultStageRules()
-	if infer {
-		r, err := loadStageRules(ctx, tx.querier)
-		if err != nil {
-			return res, err
-		}
-		rules = *r
-	}
-	weights, err := loadMiseryWeights(ctx, tx.querier)
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	rules, weights, err := loadScoring(ctx, tx.querier, infer)
 	if err != nil {
 		return res, err
 	}
 	for start := 0; start < len(ids); start += insertChunk {
 		chunk := ids[start:min(start+insertChunk, len(ids))]
-		facts, err := gatherFacts(ctx, tx.querier, chunk, tx.now, false, recorded)
-		if err != nil {
+		if err := refreshChunk(ctx, tx, chunk, infer, rules, weights, recorded, &res); err != nil {
 			return res, err
 		}
-		if infer {
-			for _, f := range facts {
-				applied, proposed, err := inferStage(ctx, tx, f, rules)
-				if err != nil {
-					return res, err
-				}
-				if applied {
-					res.StagesApplied++
-				}
-				if proposed {
-					res.Proposals++
-				}
-			}
-		}
-		rows := make([]measuredCustomer, 0, len(facts))
-		for _, f := range facts {
-			rows = append(rows, measure(f, weights, rules))
-		}
-		if err := storeMeasures(ctx, tx, rows); err != nil {
-			return res, err
-		}
-		res.Customers += len(rows)
 	}
 	return res, nil
+}
+
+// loadScoring reads what measuring needs besides the facts: the stage rules
+// (the defaults when no rules are to run) and the weights of misery.
+func loadScoring(ctx context.Context, q querier, infer bool) (rapport.StageRules, miseryWeights, error) {
+	rules := rapport.DefaultStageRules()
+	if infer {
+		r, err := loadStageRules(ctx, q)
+		if err != nil {
+			return rules, nil, err
+		}
+		rules = *r
+	}
+	weights, err := loadMiseryWeights(ctx, q)
+	return rules, weights, err
+}
+
+// refreshChunk measures a few customers (at most insertChunk), running the
+// stage rules first with infer, and counts what it did in res.
+func refreshChunk(ctx context.Context, tx *tx, ids []string, infer bool, rules rapport.StageRules, weights miseryWeights,
+	recorded map[string][]*rapport.Moment, res *rapport.SweepResult) error {
+	facts, err := gatherFacts(ctx, tx.querier, ids, tx.now, false, recorded)
+	if err != nil {
+		return err
+	}
+	if infer {
+		if err := inferStages(ctx, tx, facts, rules, res); err != nil {
+			return err
+		}
+	}
+	rows := make([]measuredCustomer, 0, len(facts))
+	for _, f := range facts {
+		rows = append(rows, measure(f, weights, rules))
+	}
+	if err := storeMeasures(ctx, tx, rows); err != nil {
+		return err
+	}
+	res.Customers += len(rows)
+	return nil
+}
+
+// inferStages runs the stage rules on each customer in turn, counting the
+// stages applied and proposed in res.
+func inferStages(ctx context.Context, tx *tx, facts []*customerFacts, rules rapport.StageRules, res *rapport.SweepResult) error {
+	for _, f := range facts {
+		applied, proposed, err := inferStage(ctx, tx, f, rules)
+		if err != nil {
+			return err
+		}
+		if applied {
+			res.StagesApplied++
+		}
+		if proposed {
+			res.Proposals++
+		}
+	}
+	return nil
 }
 
 // eachRow runs a query and calls fn on every row.
@@ -543,38 +570,72 @@ func (f *customerFacts) dueAt(rules rapport.StageRules) int64 {
 	return max(due, f.now+us(minDue))
 }
 
+// columns pairs each column of customer_measures with r's value for it.
+func (r *measuredCustomer) columns() []columnValue {
+	var last any
+	if r.last != 0 {
+		last = r.last
+	}
+	return []columnValue{
+		{"customer_id", r.id},
+		{"health", r.health.Value},
+		{"risk", r.risk.Value},
+		{"health_factors", r.healthJSON},
+		{"risk_factors", r.riskJSON},
+		{"moments_30d", r.m.Moments30d},
+		{"moments_90d", r.m.Moments90d},
+		{"moments_365d", r.m.Moments365d},
+		{"rated_90d", r.m.Rated90d},
+		{"rating_90d", nullFloat(r.m.Rating90d)},
+		{"rated_prior_90d", r.ratedPrior},
+		{"rating_prior_90d", nullFloat(r.m.RatingPrior90d)},
+		{"magic_90d", r.m.Magic90d},
+		{"misery_30d", r.m.Misery30d},
+		{"misery_90d", r.m.Misery90d},
+		{"holdings", r.m.Holdings},
+		{"revenue_365d", r.m.Revenue365d},
+		{"cost_365d", r.m.Cost365d},
+		{"referrals", r.m.Referrals},
+		{"last_moment_at", last},
+		{"computed_at", r.computed},
+		{"due_at", r.due},
+		{"misery_recent", r.miseryJSON},
+		// The customer's profile fields, copied for segment rules.
+		{"stage", r.stage},
+		{"kind", r.profile.kind},
+		{"owner_id", r.profile.owner},
+		{"referred_by", r.profile.referredBy},
+		{"created_at", r.created},
+	}
+}
+
 // storeMeasures writes customer_measures rows, replacing what was there.
 func storeMeasures(ctx context.Context, tx *tx, rows []measuredCustomer) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	args := make([]any, 0, len(rows)*measureColumnCount)
-	row := "(" + placeholders(measureColumnCount) + ")"
+	var names []string
+	for _, c := range rows[0].columns() {
+		names = append(names, c.name)
+	}
+	row := "(" + placeholders(len(names)) + ")"
+	args := make([]any, 0, len(rows)*len(names))
 	values := make([]byte, 0, len(rows)*(len(row)+2))
-	for i, r := range rows {
+	for i := range rows {
 		if i > 0 {
 			values = append(values, ", "...)
 		}
 		values = append(values, row...)
-		var last any
-		if r.last != 0 {
-			last = r.last
+		for _, c := range rows[i].columns() {
+			args = append(args, c.value)
 		}
-		args = append(args, r.id, r.health.Value, r.risk.Value, r.healthJSON, r.riskJSON, r.m.Moments30d, r.m.Moments90d,
-			r.m.Moments365d, r.m.Rated90d, nullFloat(r.m.Rating90d), r.ratedPrior, nullFloat(r.m.RatingPrior90d), r.m.Magic90d,
-			r.m.Misery30d, r.m.Misery90d, r.m.Holdings, r.m.Revenue365d, r.m.Cost365d, r.m.Referrals, last,
-			r.computed, r.due, r.miseryJSON,
-			r.stage, r.profile.kind, r.profile.owner, r.profile.referredBy, r.created)
 	}
-	set := ""
-	for i, col := range splitColumns(measureColumns + ", " + profileColumns) {
-		if i > 0 {
-			set += ", "
-		}
-		set += col + " = excluded." + col
+	set := make([]string, 0, len(names)-1)
+	for _, col := range names[1:] { // all but customer_id
+		set = append(set, col+" = excluded."+col)
 	}
-	_, err := tx.exec(ctx, `INSERT INTO customer_measures (customer_id, `+measureColumns+`, `+profileColumns+`) VALUES `+string(values)+
-		` ON CONFLICT (customer_id) DO UPDATE SET `+set, args...)
+	_, err := tx.exec(ctx, `INSERT INTO customer_measures (`+strings.Join(names, ", ")+`) VALUES `+string(values)+
+		` ON CONFLICT (customer_id) DO UPDATE SET `+strings.Join(set, ", "), args...)
 	return err
 }
 

@@ -85,3 +85,10 @@ func selectList(cols []column) (string, []any) {
 	}
 	return strings.Join(exprs, ",\n\t\t"), dests
 }
+
+// columnValue is a column to write and its value, kept side by side so a
+// list of columns and its values cannot fall out of step.
+type columnValue struct {
+	name  string
+	value any
+}
