@@ -66,6 +66,8 @@ func (s *HealthService) CustomerHealth(ctx context.Context, customerID string) (
 	return findHealth(ctx, s.db.reader(), customerID)
 }
 
+// findHealth reads a customer's stored health and risk, their factors and
+// the measures behind them.
 func findHealth(ctx context.Context, q querier, customerID string) (*rapport.CustomerHealth, error) {
 	h := rapport.CustomerHealth{CustomerID: customerID}
 	var hf, rf string
