@@ -325,50 +325,57 @@ func refreshCustomersWith(ctx context.Context, tx *tx, ids []string, infer bool,
 		return res, nil
 	}
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
-	rules, weights, err := loadScoring(ctx, tx.querier, infer)
+	sc, err := loadScoring(ctx, tx.querier, infer)
 	if err != nil {
 		return res, err
 	}
 	for start := 0; start < len(ids); start += insertChunk {
 		chunk := ids[start:min(start+insertChunk, len(ids))]
-		if err := refreshChunk(ctx, tx, chunk, infer, rules, weights, recorded, &res); err != nil {
+		if err := refreshChunk(ctx, tx, chunk, sc, recorded, &res); err != nil {
 			return res, err
 		}
 	}
 	return res, nil
 }
 
-// loadScoring reads what measuring needs besides the facts: the stage rules
-// (the defaults when no rules are to run) and the weights of misery.
-func loadScoring(ctx context.Context, q querier, infer bool) (rapport.StageRules, miseryWeights, error) {
-	rules := rapport.DefaultStageRules()
+// scoring is what measuring needs besides the facts.
+type scoring struct {
+	// infer runs the stage rules; without it rules are the defaults, used
+	// only for when figures next fall due.
+	infer   bool
+	rules   rapport.StageRules
+	weights miseryWeights
+}
+
+func loadScoring(ctx context.Context, q querier, infer bool) (scoring, error) {
+	sc := scoring{infer: infer, rules: rapport.DefaultStageRules()}
 	if infer {
 		r, err := loadStageRules(ctx, q)
 		if err != nil {
-			return rules, nil, err
+			return sc, err
 		}
-		rules = *r
+		sc.rules = *r
 	}
-	weights, err := loadMiseryWeights(ctx, q)
-	return rules, weights, err
+	var err error
+	sc.weights, err = loadMiseryWeights(ctx, q)
+	return sc, err
 }
 
 // refreshChunk measures a few customers (at most insertChunk), running the
-// stage rules first with infer, and counts what it did in res.
-func refreshChunk(ctx context.Context, tx *tx, ids []string, infer bool, rules rapport.StageRules, weights miseryWeights,
-	recorded map[string][]*rapport.Moment, res *rapport.SweepResult) error {
+// stage rules first if sc says so, and counts what it did in res.
+func refreshChunk(ctx context.Context, tx *tx, ids []string, sc scoring, recorded map[string][]*rapport.Moment, res *rapport.SweepResult) error {
 	facts, err := gatherFacts(ctx, tx.querier, ids, tx.now, false, recorded)
 	if err != nil {
 		return err
 	}
-	if infer {
-		if err := inferStages(ctx, tx, facts, rules, res); err != nil {
+	if sc.infer {
+		if err := inferStages(ctx, tx, facts, sc.rules, res); err != nil {
 			return err
 		}
 	}
 	rows := make([]measuredCustomer, 0, len(facts))
 	for _, f := range facts {
-		rows = append(rows, measure(f, weights, rules))
+		rows = append(rows, measure(f, sc.weights, sc.rules))
 	}
 	if err := storeMeasures(ctx, tx, rows); err != nil {
 		return err
