@@ -14,8 +14,9 @@ type namedArgs map[string]any
 
 // bindNamed rewrites each :name of query (outside quoted text, and not a
 // PostgreSQL ::cast) as ? and returns the values in the order they appear.
-// A []string value stands for a list, as in `customer_id IN (:ids)`. A name
-// without a value is an error rather than a silent NULL.
+// A []string value stands for a list, as in `customer_id IN (:ids)`; an
+// empty list is written NULL, which matches nothing on either database. A
+// name without a value is an error rather than a silent NULL.
 func bindNamed(query string, args namedArgs) (string, []any, error) {
 	var b strings.Builder
 	b.Grow(len(query))
@@ -40,6 +41,9 @@ func bindNamed(query string, args namedArgs) (string, []any, error) {
 			return "", nil, fmt.Errorf("sqlstore: query argument :%s has no value", name)
 		}
 		if list, ok := v.([]string); ok {
+			if len(list) == 0 {
+				b.WriteString("NULL")
+			}
 			for k, s := range list {
 				if k > 0 {
 					b.WriteString(", ")

@@ -24,6 +24,9 @@ func TestBindNamed(t *testing.T) {
 			t.Errorf("bindNamed(%q) = %q, %v, %v; want %q, %v", tc.query, got, values, err, tc.want, tc.values)
 		}
 	}
+	if got, values, _ := bindNamed(`id IN (:none)`, namedArgs{"none": []string{}}); got != `id IN (NULL)` || len(values) != 0 {
+		t.Errorf("bindNamed with an empty list = %q, %v; want %q, no values", got, values, `id IN (NULL)`)
+	}
 	if _, _, err := bindNamed(`x = :nwo`, args); err == nil {
 		t.Errorf("bindNamed with an unknown name: no error")
 	}
