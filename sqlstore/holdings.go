@@ -219,86 +219,137 @@ func (s *HoldingService) CrossSell(ctx context.Context, customerID string) (*rap
 	if err != nil {
 		return nil, err
 	}
-	names := map[string]string{}
-	for _, p := range products {
-		names[p.Key] = p.Name
+	out := &rapport.CrossSell{CustomerID: customerID, ComputedAt: fromMicros(now)}
+	if out.Holds, err = heldProducts(ctx, q, customerID, now); err != nil {
+		return nil, err
 	}
-	out := &rapport.CrossSell{CustomerID: customerID, Holds: []string{}, Suggestions: []rapport.CrossSellSuggestion{},
-		ComputedAt: fromMicros(now)}
-	const current = `(SELECT DISTINCT customer_id, product FROM holdings WHERE started_at <= ? AND (ended_at IS NULL OR ended_at > ?))`
-	err = eachRow(ctx, q, `SELECT product FROM `+current+` h WHERE customer_id = ? ORDER BY product`, []any{now, now, customerID},
-		func(rows *sql.Rows) error {
-			var p string
-			err := rows.Scan(&p)
-			out.Holds = append(out.Holds, p)
-			return err
-		})
+	holders, err := productHolders(ctx, q, now)
 	if err != nil {
 		return nil, err
 	}
+	if err := q.queryRow(ctx, `SELECT COUNT(DISTINCT customer_id) FROM `+currentHoldings+` h`, now, now).Scan(&out.Customers); err != nil {
+		return nil, err
+	}
+	pick := newCrossSellPick(out, products, holders)
+	if len(out.Holds) == 0 {
+		for p, n := range holders {
+			pick.consider(rapport.CrossSellSuggestion{Product: p, Support: n, Base: out.Customers})
+		}
+	} else {
+		pairs, err := heldTogether(ctx, q, out.Holds, now)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range pairs {
+			pick.consider(rapport.CrossSellSuggestion{Product: c.also, Because: c.held, Support: c.customers, Base: holders[c.held]})
+		}
+	}
+	out.Suggestions = pick.suggestions()
+	return out, nil
+}
+
+// currentHoldings is who holds which product now (the two arguments).
+const currentHoldings = `(SELECT DISTINCT customer_id, product FROM holdings WHERE started_at <= ? AND (ended_at IS NULL OR ended_at > ?))`
+
+// heldProducts returns the products the customer holds now, in order.
+func heldProducts(ctx context.Context, q querier, customerID string, now int64) ([]string, error) {
+	held := []string{}
+	err := eachRow(ctx, q, `SELECT product FROM `+currentHoldings+` h WHERE customer_id = ? ORDER BY product`, []any{now, now, customerID},
+		func(rows *sql.Rows) error {
+			var p string
+			err := rows.Scan(&p)
+			held = append(held, p)
+			return err
+		})
+	return held, err
+}
+
+// productHolders counts the customers who hold each product now.
+func productHolders(ctx context.Context, q querier, now int64) (map[string]int, error) {
 	holders := map[string]int{}
-	err = eachRow(ctx, q, `SELECT product, COUNT(*) FROM `+current+` h GROUP BY product`, []any{now, now}, func(rows *sql.Rows) error {
+	err := eachRow(ctx, q, `SELECT product, COUNT(*) FROM `+currentHoldings+` h GROUP BY product`, []any{now, now}, func(rows *sql.Rows) error {
 		var p string
 		var n int
 		err := rows.Scan(&p, &n)
 		holders[p] = n
 		return err
 	})
-	if err != nil {
-		return nil, err
+	return holders, err
+}
+
+// heldWith is how many customers hold the product also besides held.
+type heldWith struct {
+	held, also string
+	customers  int
+}
+
+// heldTogether counts, for each product in held, the customers who hold
+// it and each other product now.
+func heldTogether(ctx context.Context, q querier, held []string, now int64) ([]heldWith, error) {
+	args := []any{now, now, now, now}
+	for _, p := range held {
+		args = append(args, p)
 	}
-	if err := q.queryRow(ctx, `SELECT COUNT(DISTINCT customer_id) FROM `+current+` h`, now, now).Scan(&out.Customers); err != nil {
-		return nil, err
-	}
-	held := map[string]bool{}
-	for _, p := range out.Holds {
-		held[p] = true
-	}
-	best := map[string]rapport.CrossSellSuggestion{}
-	consider := func(sg rapport.CrossSellSuggestion) {
-		if sg.Base == 0 || sg.Support == 0 || held[sg.Product] {
-			return
-		}
-		sg.ProductName = names[sg.Product]
-		sg.Confidence = float64(sg.Support) / float64(sg.Base)
-		if share := float64(holders[sg.Product]) / float64(max(out.Customers, 1)); share > 0 {
-			sg.Lift = sg.Confidence / share
-		}
-		if old, ok := best[sg.Product]; !ok || sg.Confidence > old.Confidence ||
-			(sg.Confidence == old.Confidence && sg.Support > old.Support) {
-			best[sg.Product] = sg
-		}
-	}
-	if len(out.Holds) == 0 {
-		for p, n := range holders {
-			consider(rapport.CrossSellSuggestion{Product: p, Support: n, Base: out.Customers})
-		}
-	} else {
-		args := []any{now, now, now, now}
-		for _, p := range out.Holds {
-			args = append(args, p)
-		}
-		err = eachRow(ctx, q, `SELECT a.product, b.product, COUNT(*) FROM `+current+` a JOIN `+current+` b
+	var out []heldWith
+	err := eachRow(ctx, q, `SELECT a.product, b.product, COUNT(*) FROM `+currentHoldings+` a JOIN `+currentHoldings+` b
 			ON b.customer_id = a.customer_id AND b.product <> a.product
-			WHERE a.product IN (`+placeholders(len(out.Holds))+`) GROUP BY a.product, b.product`, args,
-			func(rows *sql.Rows) error {
-				var a, b string
-				var n int
-				if err := rows.Scan(&a, &b, &n); err != nil {
-					return err
-				}
-				consider(rapport.CrossSellSuggestion{Product: b, Because: a, Support: n, Base: holders[a]})
-				return nil
-			})
-		if err != nil {
-			return nil, err
-		}
+			WHERE a.product IN (`+placeholders(len(held))+`) GROUP BY a.product, b.product`, args,
+		func(rows *sql.Rows) error {
+			var c heldWith
+			if err := rows.Scan(&c.held, &c.also, &c.customers); err != nil {
+				return err
+			}
+			out = append(out, c)
+			return nil
+		})
+	return out, err
+}
+
+// crossSellPick keeps, for each product the customer lacks, the suggestion
+// with the highest confidence (then support).
+type crossSellPick struct {
+	held      map[string]bool
+	names     map[string]string
+	holders   map[string]int
+	customers int
+	best      map[string]rapport.CrossSellSuggestion
+}
+
+func newCrossSellPick(cs *rapport.CrossSell, products []*rapport.Product, holders map[string]int) *crossSellPick {
+	p := &crossSellPick{held: map[string]bool{}, names: map[string]string{}, holders: holders, customers: cs.Customers,
+		best: map[string]rapport.CrossSellSuggestion{}}
+	for _, pr := range products {
+		p.names[pr.Key] = pr.Name
 	}
-	for _, sg := range best {
-		out.Suggestions = append(out.Suggestions, sg)
+	for _, h := range cs.Holds {
+		p.held[h] = true
 	}
-	slices.SortFunc(out.Suggestions, func(a, b rapport.CrossSellSuggestion) int {
+	return p
+}
+
+func (p *crossSellPick) consider(sg rapport.CrossSellSuggestion) {
+	if sg.Base == 0 || sg.Support == 0 || p.held[sg.Product] {
+		return
+	}
+	sg.ProductName = p.names[sg.Product]
+	sg.Confidence = float64(sg.Support) / float64(sg.Base)
+	if share := float64(p.holders[sg.Product]) / float64(max(p.customers, 1)); share > 0 {
+		sg.Lift = sg.Confidence / share
+	}
+	if old, ok := p.best[sg.Product]; !ok || sg.Confidence > old.Confidence ||
+		(sg.Confidence == old.Confidence && sg.Support > old.Support) {
+		p.best[sg.Product] = sg
+	}
+}
+
+// suggestions are the best suggestions, most confident first.
+func (p *crossSellPick) suggestions() []rapport.CrossSellSuggestion {
+	out := []rapport.CrossSellSuggestion{}
+	for _, sg := range p.best {
+		out = append(out, sg)
+	}
+	slices.SortFunc(out, func(a, b rapport.CrossSellSuggestion) int {
 		return cmp.Or(cmp.Compare(b.Confidence, a.Confidence), cmp.Compare(b.Support, a.Support), strings.Compare(a.Product, b.Product))
 	})
-	return out, nil
+	return out
 }

@@ -67,35 +67,38 @@ func (s *HealthService) CustomerHealth(ctx context.Context, customerID string) (
 	return findHealth(ctx, s.db.reader(), customerID)
 }
 
-const measureColumns = `health, risk, health_factors, risk_factors, moments_30d, moments_90d, moments_365d,
-	rated_90d, rating_90d, rated_prior_90d, rating_prior_90d, magic_90d, misery_30d, misery_90d, holdings, revenue_365d,
-	cost_365d, referrals, last_moment_at, computed_at, due_at, misery_recent`
-
-// profileColumns are the customer's profile fields that customer_measures
-// copies for segment rules, stored with the figures.
-const profileColumns = `stage, kind, owner_id, referred_by, created_at`
-
-// measureColumnCount counts measureColumns and profileColumns plus customer_id.
-const measureColumnCount = 28
-
+// findHealth reads a customer's stored health and risk, their factors and
+// the measures behind them.
 func findHealth(ctx context.Context, q querier, customerID string) (*rapport.CustomerHealth, error) {
-	var (
-		h                   = rapport.CustomerHealth{CustomerID: customerID}
-		hf, rf              string
-		rating, prior       sql.NullFloat64
-		last                sql.NullInt64
-		computed, due       int64
-		miseryRecent        string
-		m30, m90, m365, r90 int64
-		ratedPrior          int64
-		magic, mis30, mis90 int64
-		holdings, referrals int64
-		revenue, cost       float64
-	)
-	err := q.queryRow(ctx, `SELECT c.stage, `+measureColumns+` FROM customer_measures m
-		JOIN customers c ON c.id = m.customer_id WHERE m.customer_id = ?`, customerID).Scan(&h.Stage,
-		&h.Health, &h.Risk, &hf, &rf, &m30, &m90, &m365, &r90, &rating, &ratedPrior, &prior, &magic, &mis30, &mis90,
-		&holdings, &revenue, &cost, &referrals, &last, &computed, &due, &miseryRecent)
+	h := rapport.CustomerHealth{CustomerID: customerID}
+	var hf, rf string
+	var last sql.NullInt64
+	var computed int64
+	m := &h.Measures
+	list, dests := selectList([]column{
+		{`c.stage`, &h.Stage},
+		{`m.health`, &h.Health},
+		{`m.risk`, &h.Risk},
+		{`m.health_factors`, &hf},
+		{`m.risk_factors`, &rf},
+		{`m.moments_30d`, &m.Moments30d},
+		{`m.moments_90d`, &m.Moments90d},
+		{`m.moments_365d`, &m.Moments365d},
+		{`m.rated_90d`, &m.Rated90d},
+		{`m.rating_90d`, &m.Rating90d},
+		{`m.rating_prior_90d`, &m.RatingPrior90d},
+		{`m.magic_90d`, &m.Magic90d},
+		{`m.misery_30d`, &m.Misery30d},
+		{`m.misery_90d`, &m.Misery90d},
+		{`m.holdings`, &m.Holdings},
+		{`m.revenue_365d`, &m.Revenue365d},
+		{`m.cost_365d`, &m.Cost365d},
+		{`m.referrals`, &m.Referrals},
+		{`m.last_moment_at`, &last},
+		{`m.computed_at`, &computed},
+	})
+	err := q.queryRow(ctx, `SELECT `+list+` FROM customer_measures m
+		JOIN customers c ON c.id = m.customer_id WHERE m.customer_id = ?`, customerID).Scan(dests...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rapport.Errorf(rapport.ENOTFOUND, "The customer %q has not been measured yet.", customerID)
 	} else if err != nil {
@@ -107,20 +110,9 @@ func findHealth(ctx context.Context, q querier, customerID string) (*rapport.Cus
 	if err := json.Unmarshal([]byte(rf), &h.RiskFactors); err != nil {
 		return nil, err
 	}
-	h.Measures = rapport.CustomerMeasures{Moments30d: int(m30), Moments90d: int(m90), Moments365d: int(m365),
-		Rated90d: int(r90), Rating90d: floatPtr(rating), RatingPrior90d: floatPtr(prior), Magic90d: int(magic),
-		Misery30d: int(mis30), Misery90d: int(mis90), Holdings: int(holdings), Revenue365d: revenue, Cost365d: cost,
-		Referrals: int(referrals), LastMomentAt: timePtr(last)}
+	m.LastMomentAt = timePtr(last)
 	h.ComputedAt = fromMicros(computed)
 	return &h, nil
-}
-
-func floatPtr(n sql.NullFloat64) *float64 {
-	if !n.Valid {
-		return nil
-	}
-	v := n.Float64
-	return &v
 }
 
 // Sweep brings up to date, in batches of their own transactions, the
@@ -142,67 +134,80 @@ func (s *HealthService) Sweep(ctx context.Context) (*rapport.SweepResult, error)
 		return res, err
 	}
 	checkReferrals := !s.referralsChecked.Load()
-	batches := []func(now time.Time) (string, []any){
-		func(time.Time) (string, []any) {
-			if unmeasured == 0 {
-				return "", nil
-			}
-			return `SELECT c.id FROM customers c LEFT JOIN customer_measures m ON m.customer_id = c.id
-				WHERE m.customer_id IS NULL ORDER BY c.id LIMIT ?`, nil
-		},
-		func(now time.Time) (string, []any) {
-			return `SELECT customer_id FROM customer_measures WHERE due_at <= ? ORDER BY due_at, customer_id LIMIT ?`,
-				[]any{micros(now)}
-		},
-		func(time.Time) (string, []any) {
-			if !checkReferrals {
-				return "", nil
-			}
-			return `SELECT m.customer_id FROM customer_measures m
-				LEFT JOIN (SELECT referred_by, COUNT(*) AS n FROM customers WHERE referred_by IS NOT NULL GROUP BY referred_by) r
-					ON r.referred_by = m.customer_id
-				WHERE m.referrals <> COALESCE(r.n, 0) ORDER BY m.customer_id LIMIT ?`, nil
-		},
-	}
-	for _, batch := range batches {
-		seen := map[string]bool{}
-		for {
-			if err := ctx.Err(); err != nil {
-				return res, err
-			}
-			q, args := batch(s.db.now())
-			if q == "" {
-				break // nothing of this kind can be out of step
-			}
-			ids, err := queryIDs(ctx, s.db.reader(), q, append(args, insertChunk)...)
-			if err != nil {
-				return res, err
-			}
-			// A customer seen twice in one pass could not be brought up to
-			// date (deleted meanwhile, or a clock gone backwards): stop.
-			ids = slices.DeleteFunc(ids, func(id string) bool { return seen[id] })
-			if len(ids) == 0 {
-				break
-			}
-			for _, id := range ids {
-				seen[id] = true
-			}
-			err = s.db.inTx(ctx, func(tx *tx) error {
-				r, err := refreshCustomers(ctx, tx, ids, true)
-				res.Customers += r.Customers
-				res.StagesApplied += r.StagesApplied
-				res.Proposals += r.Proposals
-				return err
-			})
-			if err != nil {
-				return res, err
-			}
+	for _, next := range sweepQueries(unmeasured != 0, checkReferrals) {
+		if err := s.sweepKind(ctx, next, res); err != nil {
+			return res, err
 		}
 	}
 	if checkReferrals {
 		s.referralsChecked.Store(true)
 	}
 	return res, nil
+}
+
+// sweepQuery gives the query, and its arguments but the last (a limit), of
+// the next customers of one kind the sweep brings up to date.
+type sweepQuery func(now time.Time) (string, []any)
+
+// sweepQueries are the kinds of customer a sweep looks for, in order: those
+// never measured (only if there may be some), those whose figures are due,
+// and (with checkReferrals) those whose count of referrals is out of step.
+func sweepQueries(unmeasured, checkReferrals bool) []sweepQuery {
+	var qs []sweepQuery
+	if unmeasured {
+		qs = append(qs, func(time.Time) (string, []any) {
+			return `SELECT c.id FROM customers c LEFT JOIN customer_measures m ON m.customer_id = c.id
+				WHERE m.customer_id IS NULL ORDER BY c.id LIMIT ?`, nil
+		})
+	}
+	qs = append(qs, func(now time.Time) (string, []any) {
+		return `SELECT customer_id FROM customer_measures WHERE due_at <= ? ORDER BY due_at, customer_id LIMIT ?`,
+			[]any{micros(now)}
+	})
+	if checkReferrals {
+		qs = append(qs, func(time.Time) (string, []any) {
+			return `SELECT m.customer_id FROM customer_measures m
+				LEFT JOIN (SELECT referred_by, COUNT(*) AS n FROM customers WHERE referred_by IS NOT NULL GROUP BY referred_by) r
+					ON r.referred_by = m.customer_id
+				WHERE m.referrals <> COALESCE(r.n, 0) ORDER BY m.customer_id LIMIT ?`, nil
+		})
+	}
+	return qs
+}
+
+// sweepKind brings the customers next finds up to date, a batch at a time
+// in its own transaction, and counts them in res.
+func (s *HealthService) sweepKind(ctx context.Context, next sweepQuery, res *rapport.SweepResult) error {
+	seen := map[string]bool{}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		q, args := next(s.db.now())
+		ids, err := queryIDs(ctx, s.db.reader(), q, append(args, insertChunk)...)
+		if err != nil {
+			return err
+		}
+		// A customer seen twice in one pass could not be brought up to
+		// date (deleted meanwhile, or a clock gone backwards): stop.
+		ids = slices.DeleteFunc(ids, func(id string) bool { return seen[id] })
+		if len(ids) == 0 {
+			return nil
+		}
+		for _, id := range ids {
+			seen[id] = true
+		}
+		err = s.db.inTx(ctx, func(tx *tx) error {
+			r, err := refreshCustomers(ctx, tx, ids, true)
+			res.Customers += r.Customers
+			res.StagesApplied += r.StagesApplied
+			res.Proposals += r.Proposals
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
 }
 
 func queryIDs(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
@@ -273,345 +278,82 @@ func refreshCustomersWith(ctx context.Context, tx *tx, ids []string, infer bool,
 	if len(ids) == 0 {
 		return res, nil
 	}
-	ids = slices.Clone(ids)
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	rules := rapport.DefaultStageRules()
-	if infer {
-		r, err := loadStageRules(ctx, tx.querier)
-		if err != nil {
-			return res, err
-		}
-		rules = *r
-	}
-	weights, err := loadMiseryWeights(ctx, tx.querier)
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	sc, err := loadScoring(ctx, tx.querier, infer)
 	if err != nil {
 		return res, err
 	}
 	for start := 0; start < len(ids); start += insertChunk {
 		chunk := ids[start:min(start+insertChunk, len(ids))]
-		facts, err := gatherFacts(ctx, tx.querier, chunk, tx.now, false, recorded)
-		if err != nil {
+		if err := refreshChunk(ctx, tx, chunk, sc, recorded, &res); err != nil {
 			return res, err
 		}
-		if infer {
-			for _, f := range facts {
-				applied, proposed, err := inferStage(ctx, tx, f, rules)
-				if err != nil {
-					return res, err
-				}
-				if applied {
-					res.StagesApplied++
-				}
-				if proposed {
-					res.Proposals++
-				}
-			}
-		}
-		rows := make([]measuredCustomer, 0, len(facts))
-		for _, f := range facts {
-			rows = append(rows, measure(f, weights, rules))
-		}
-		if err := storeMeasures(ctx, tx, rows); err != nil {
-			return res, err
-		}
-		res.Customers += len(rows)
 	}
 	return res, nil
 }
 
-// customerFacts is what is known of one customer as of now, for their
-// measures, scores and stage.
-type customerFacts struct {
-	id      string
-	now     int64
-	created int64
-	stage   string
-	// The profile fields segment rules test, copied into customer_measures.
-	profile    customerProfile
-	stageSince int64
-	// From customer_stages; live facts only.
-	manual   bool
-	proposal rapport.StageProposal
-	// dismissed is a proposed stage a person set aside.
-	dismissed string
-
-	m30, m90, m365, rated90, ratedPrior int64
-	ratingSum90, ratingSumPrior         float64
-	magic90, misery30, misery90         int64
-	revenue365, cost365                 float64
-	last                                int64 // 0 when no moment
-	// The oldest moment in each window, and the earliest moment dated after
-	// now: when each window next changes. 0 when none.
-	oldest30, oldest90, oldestPrior, oldest365, future int64
-	// storedDue is the due time of figures carried over from the stored
-	// row, with only newly recorded moments added; 0 when read afresh.
-	storedDue int64
-
-	products, everHeld int
-	lastEnded          int64 // when the latest holding ended, if none is held
-	nextHoldingChange  int64
-	referrals          int64
-	misery             []miseryAt
+// scoring is what measuring needs besides the facts.
+type scoring struct {
+	// infer runs the stage rules; without it rules are the defaults, used
+	// only for when figures next fall due.
+	infer   bool
+	rules   rapport.StageRules
+	weights miseryWeights
 }
 
-// customerProfile is what customer_measures copies of the customer's
-// profile besides the stage and when they joined.
-type customerProfile struct {
-	kind              string
-	owner, referredBy sql.NullString
+func loadScoring(ctx context.Context, q querier, infer bool) (scoring, error) {
+	sc := scoring{infer: infer, rules: rapport.DefaultStageRules()}
+	if infer {
+		r, err := loadStageRules(ctx, q)
+		if err != nil {
+			return sc, err
+		}
+		sc.rules = *r
+	}
+	var err error
+	sc.weights, err = loadMiseryWeights(ctx, q)
+	return sc, err
 }
 
-type miseryAt struct {
-	touchpoint string
-	at         int64
-}
-
-// storedMisery is a misery moment as customer_measures keeps it.
-type storedMisery struct {
-	Touchpoint string `json:"t"`
-	At         int64  `json:"at"`
-}
-
-// gatherFacts reads the facts of a few customers (at most insertChunk) as of
-// now. Live facts take the stage as stored; historical facts (for measuring
-// how well the risk score predicts) reconstruct the stage at now from the
-// stage history and ignore everything after now. With recorded (moments
-// just recorded, by customer), a customer whose stored figures are still
-// current (not yet due) takes them with those moments added, rather than
-// reading every moment of their year again.
-func gatherFacts(ctx context.Context, q querier, ids []string, now time.Time, historical bool, recorded map[string][]*rapport.Moment) ([]*customerFacts, error) {
-	nowUS := micros(now)
-	t30, t90, t180, t365 := micros(now.Add(-window30)), micros(now.Add(-window90)), micros(now.Add(-window180)), micros(now.Add(-window365))
-	in := placeholders(len(ids))
-	idArgs := make([]any, len(ids))
-	for i, id := range ids {
-		idArgs[i] = id
-	}
-	byID := map[string]*customerFacts{}
-	var out []*customerFacts
-
-	customers := `SELECT c.id, c.created_at, c.kind, c.owner_id, c.referred_by, c.stage,
-			COALESCE((SELECT MAX(s.changed_at) FROM stage_changes s WHERE s.customer_id = c.id AND s.changed_at <= ?), c.created_at)
-		FROM customers c WHERE c.id IN (` + in + `) ORDER BY c.id`
-	args := append([]any{nowUS}, idArgs...)
-	if historical {
-		customers = `SELECT c.id, c.created_at, c.kind, c.owner_id, c.referred_by,
-				COALESCE((SELECT s.to_stage FROM stage_changes s WHERE s.customer_id = c.id AND s.changed_at <= ?
-					ORDER BY s.changed_at DESC, s.id DESC LIMIT 1), c.stage),
-				COALESCE((SELECT MAX(s.changed_at) FROM stage_changes s WHERE s.customer_id = c.id AND s.changed_at <= ?), c.created_at)
-			FROM customers c WHERE c.id IN (` + in + `) AND c.created_at <= ? ORDER BY c.id`
-		args = append(append([]any{nowUS, nowUS}, idArgs...), nowUS)
-	}
-	err := eachRow(ctx, q, customers, args, func(rows *sql.Rows) error {
-		f := &customerFacts{now: nowUS}
-		if err := rows.Scan(&f.id, &f.created, &f.profile.kind, &f.profile.owner, &f.profile.referredBy, &f.stage, &f.stageSince); err != nil {
-			return err
-		}
-		byID[f.id] = f
-		out = append(out, f)
-		return nil
-	})
-	if err != nil || len(out) == 0 {
-		return out, err
-	}
-
-	if !historical {
-		err = eachRow(ctx, q, `SELECT customer_id, manual, proposed_stage, proposed_reason, proposed_dissolution_reason,
-				proposed_at, dismissed_stage FROM customer_stages WHERE customer_id IN (`+in+`)`, idArgs, func(rows *sql.Rows) error {
-			var id string
-			var manual int64
-			var p rapport.StageProposal
-			var at sql.NullInt64
-			var dismissed string
-			if err := rows.Scan(&id, &manual, &p.Stage, &p.Reason, &p.DissolutionReason, &at, &dismissed); err != nil {
-				return err
-			}
-			if f := byID[id]; f != nil {
-				f.manual, f.proposal, f.dismissed = manual == 1, p, dismissed
-				if t := timePtr(at); t != nil {
-					f.proposal.ProposedAt = *t
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-
-	full := ids
-	if recorded != nil {
-		if full, err = addRecorded(ctx, q, byID, ids, recorded, nowUS); err != nil {
-			return nil, err
-		}
-	}
-	fullIn, fullArgs := placeholders(len(full)), make([]any, len(full))
-	for i, id := range full {
-		fullArgs[i] = id
-	}
-
-	// Moments of the last 365 days, in one pass per customer.
-	if len(full) > 0 {
-		err = eachRow(ctx, q, `SELECT customer_id,
-			SUM(CASE WHEN occurred_at >= ? AND occurred_at <= ? THEN 1 ELSE 0 END),
-			SUM(CASE WHEN occurred_at >= ? AND occurred_at <= ? THEN 1 ELSE 0 END),
-			SUM(CASE WHEN occurred_at <= ? THEN 1 ELSE 0 END),
-			SUM(CASE WHEN occurred_at >= ? AND occurred_at <= ? AND rating IS NOT NULL THEN 1 ELSE 0 END),
-			COALESCE(SUM(CASE WHEN occurred_at >= ? AND occurred_at <= ? THEN rating END), 0),
-			SUM(CASE WHEN occurred_at >= ? AND occurred_at < ? AND rating IS NOT NULL THEN 1 ELSE 0 END),
-			COALESCE(SUM(CASE WHEN occurred_at >= ? AND occurred_at < ? THEN rating END), 0),
-			SUM(CASE WHEN occurred_at >= ? AND occurred_at <= ? AND outcome = 'magic' THEN 1 ELSE 0 END),
-			SUM(CASE WHEN occurred_at >= ? AND occurred_at <= ? AND outcome = 'misery' THEN 1 ELSE 0 END),
-			SUM(CASE WHEN occurred_at >= ? AND occurred_at <= ? AND outcome = 'misery' THEN 1 ELSE 0 END),
-			COALESCE(SUM(CASE WHEN occurred_at <= ? THEN revenue END), 0),
-			COALESCE(SUM(CASE WHEN occurred_at <= ? THEN cost END), 0),
-			MAX(CASE WHEN occurred_at <= ? THEN occurred_at END),
-			MIN(CASE WHEN occurred_at >= ? AND occurred_at <= ? THEN occurred_at END),
-			MIN(CASE WHEN occurred_at >= ? AND occurred_at <= ? THEN occurred_at END),
-			MIN(CASE WHEN occurred_at >= ? AND occurred_at < ? THEN occurred_at END),
-			MIN(CASE WHEN occurred_at <= ? THEN occurred_at END),
-			MIN(CASE WHEN occurred_at > ? THEN occurred_at END)
-		FROM moments WHERE customer_id IN (`+fullIn+`) AND occurred_at >= ? GROUP BY customer_id`,
-			append(append([]any{
-				t30, nowUS, t90, nowUS, nowUS, t90, nowUS, t90, nowUS, t180, t90, t180, t90,
-				t90, nowUS, t30, nowUS, t90, nowUS, nowUS, nowUS, nowUS,
-				t30, nowUS, t90, nowUS, t180, t90, nowUS, nowUS,
-			}, fullArgs...), t365),
-			func(rows *sql.Rows) error {
-				var id string
-				var last, o30, o90, oPrior, o365, future sql.NullInt64
-				var f customerFacts
-				if err := rows.Scan(&id, &f.m30, &f.m90, &f.m365, &f.rated90, &f.ratingSum90, &f.ratedPrior, &f.ratingSumPrior,
-					&f.magic90, &f.misery30, &f.misery90, &f.revenue365, &f.cost365, &last, &o30, &o90, &oPrior, &o365, &future); err != nil {
-					return err
-				}
-				if c := byID[id]; c != nil {
-					f.id, f.now, f.created, f.stage, f.stageSince, f.manual, f.proposal = c.id, c.now, c.created, c.stage, c.stageSince, c.manual, c.proposal
-					f.profile, f.dismissed = c.profile, c.dismissed
-					f.last, f.oldest30, f.oldest90, f.oldestPrior, f.oldest365, f.future = last.Int64, o30.Int64, o90.Int64, oPrior.Int64, o365.Int64, future.Int64
-					*c = f
-				}
-				return nil
-			})
-		if err != nil {
-			return nil, err
-		}
-	}
-	// The latest moment of customers silent for over a year.
-	var silent []any
-	for _, id := range full {
-		if f := byID[id]; f != nil && f.last == 0 {
-			silent = append(silent, f.id)
-		}
-	}
-	if len(silent) > 0 {
-		err = eachRow(ctx, q, `SELECT customer_id, MAX(occurred_at) FROM moments WHERE customer_id IN (`+placeholders(len(silent))+`)
-			AND occurred_at <= ? GROUP BY customer_id`, append(silent, nowUS), func(rows *sql.Rows) error {
-			var id string
-			var at int64
-			if err := rows.Scan(&id, &at); err != nil {
-				return err
-			}
-			if f := byID[id]; f != nil {
-				f.last = at
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-
-	// The misery moments of the last 90 days, of those who had some.
-	var miserable []any
-	for _, id := range full {
-		if f := byID[id]; f != nil && f.misery90 > 0 {
-			miserable = append(miserable, f.id)
-		}
-	}
-	if len(miserable) > 0 {
-		err = eachRow(ctx, q, `SELECT customer_id, touchpoint, occurred_at FROM moments WHERE customer_id IN (`+placeholders(len(miserable))+`)
-			AND outcome = 'misery' AND occurred_at >= ? AND occurred_at <= ? ORDER BY customer_id, occurred_at`,
-			append(miserable, t90, nowUS), func(rows *sql.Rows) error {
-				var id string
-				var m miseryAt
-				if err := rows.Scan(&id, &m.touchpoint, &m.at); err != nil {
-					return err
-				}
-				if f := byID[id]; f != nil {
-					f.misery = append(f.misery, m)
-				}
-				return nil
-			})
-		if err != nil {
-			return nil, err
-		}
-	}
-
-	// Holdings: what is held now, what was, and when that next changes.
-	held := map[string]map[string]bool{}
-	err = eachRow(ctx, q, `SELECT customer_id, product, started_at, ended_at FROM holdings WHERE customer_id IN (`+in+`)`,
-		idArgs, func(rows *sql.Rows) error {
-			var id, product string
-			var started int64
-			var ended sql.NullInt64
-			if err := rows.Scan(&id, &product, &started, &ended); err != nil {
-				return err
-			}
-			f := byID[id]
-			if f == nil {
-				return nil
-			}
-			next := func(t int64) {
-				if t > nowUS && (f.nextHoldingChange == 0 || t < f.nextHoldingChange) {
-					f.nextHoldingChange = t
-				}
-			}
-			if started > nowUS {
-				next(started)
-				return nil
-			}
-			f.everHeld++
-			if ended.Valid && ended.Int64 <= nowUS {
-				f.lastEnded = max(f.lastEnded, ended.Int64)
-				return nil
-			}
-			if ended.Valid {
-				next(ended.Int64)
-			}
-			if held[id] == nil {
-				held[id] = map[string]bool{}
-			}
-			held[id][product] = true
-			return nil
-		})
+// refreshChunk measures a few customers (at most insertChunk), running the
+// stage rules first if sc says so, and counts what it did in res.
+func refreshChunk(ctx context.Context, tx *tx, ids []string, sc scoring, recorded map[string][]*rapport.Moment, res *rapport.SweepResult) error {
+	facts, err := gatherFacts(ctx, tx.querier, ids, tx.now, false, recorded)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	for _, f := range out {
-		f.products = len(held[f.id])
-		if f.products > 0 {
-			f.lastEnded = 0
-		}
-	}
-
-	if len(full) == 0 {
-		return out, nil
-	}
-	err = eachRow(ctx, q, `SELECT referred_by, COUNT(*) FROM customers WHERE referred_by IN (`+fullIn+`) AND created_at <= ?
-		GROUP BY referred_by`, append(append([]any{}, fullArgs...), nowUS), func(rows *sql.Rows) error {
-		var id string
-		var n int64
-		if err := rows.Scan(&id, &n); err != nil {
+	if sc.infer {
+		if err := inferStages(ctx, tx, facts, sc.rules, res); err != nil {
 			return err
 		}
-		if f := byID[id]; f != nil {
-			f.referrals = n
+	}
+	rows := make([]measuredCustomer, 0, len(facts))
+	for _, f := range facts {
+		rows = append(rows, measure(f, sc.weights, sc.rules))
+	}
+	if err := storeMeasures(ctx, tx, rows); err != nil {
+		return err
+	}
+	res.Customers += len(rows)
+	return nil
+}
+
+// inferStages runs the stage rules on each customer in turn, counting the
+// stages applied and proposed in res.
+func inferStages(ctx context.Context, tx *tx, facts []*customerFacts, rules rapport.StageRules, res *rapport.SweepResult) error {
+	for _, f := range facts {
+		applied, proposed, err := inferStage(ctx, tx, f, rules)
+		if err != nil {
+			return err
 		}
-		return nil
-	})
-	return out, err
+		if applied {
+			res.StagesApplied++
+		}
+		if proposed {
+			res.Proposals++
+		}
+	}
+	return nil
 }
 
 // eachRow runs a query and calls fn on every row.
@@ -794,38 +536,72 @@ func (f *customerFacts) dueAt(rules rapport.StageRules) int64 {
 	return max(due, f.now+us(minDue))
 }
 
+// columns pairs each column of customer_measures with r's value for it.
+func (r *measuredCustomer) columns() []columnValue {
+	var last any
+	if r.last != 0 {
+		last = r.last
+	}
+	return []columnValue{
+		{"customer_id", r.id},
+		{"health", r.health.Value},
+		{"risk", r.risk.Value},
+		{"health_factors", r.healthJSON},
+		{"risk_factors", r.riskJSON},
+		{"moments_30d", r.m.Moments30d},
+		{"moments_90d", r.m.Moments90d},
+		{"moments_365d", r.m.Moments365d},
+		{"rated_90d", r.m.Rated90d},
+		{"rating_90d", nullFloat(r.m.Rating90d)},
+		{"rated_prior_90d", r.ratedPrior},
+		{"rating_prior_90d", nullFloat(r.m.RatingPrior90d)},
+		{"magic_90d", r.m.Magic90d},
+		{"misery_30d", r.m.Misery30d},
+		{"misery_90d", r.m.Misery90d},
+		{"holdings", r.m.Holdings},
+		{"revenue_365d", r.m.Revenue365d},
+		{"cost_365d", r.m.Cost365d},
+		{"referrals", r.m.Referrals},
+		{"last_moment_at", last},
+		{"computed_at", r.computed},
+		{"due_at", r.due},
+		{"misery_recent", r.miseryJSON},
+		// The customer's profile fields, copied for segment rules.
+		{"stage", r.stage},
+		{"kind", r.profile.kind},
+		{"owner_id", r.profile.owner},
+		{"referred_by", r.profile.referredBy},
+		{"created_at", r.created},
+	}
+}
+
 // storeMeasures writes customer_measures rows, replacing what was there.
 func storeMeasures(ctx context.Context, tx *tx, rows []measuredCustomer) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	args := make([]any, 0, len(rows)*measureColumnCount)
-	row := "(" + placeholders(measureColumnCount) + ")"
+	var names []string
+	for _, c := range rows[0].columns() {
+		names = append(names, c.name)
+	}
+	row := "(" + placeholders(len(names)) + ")"
+	args := make([]any, 0, len(rows)*len(names))
 	values := make([]byte, 0, len(rows)*(len(row)+2))
-	for i, r := range rows {
+	for i := range rows {
 		if i > 0 {
 			values = append(values, ", "...)
 		}
 		values = append(values, row...)
-		var last any
-		if r.last != 0 {
-			last = r.last
+		for _, c := range rows[i].columns() {
+			args = append(args, c.value)
 		}
-		args = append(args, r.id, r.health.Value, r.risk.Value, r.healthJSON, r.riskJSON, r.m.Moments30d, r.m.Moments90d,
-			r.m.Moments365d, r.m.Rated90d, nullFloat(r.m.Rating90d), r.ratedPrior, nullFloat(r.m.RatingPrior90d), r.m.Magic90d,
-			r.m.Misery30d, r.m.Misery90d, r.m.Holdings, r.m.Revenue365d, r.m.Cost365d, r.m.Referrals, last,
-			r.computed, r.due, r.miseryJSON,
-			r.stage, r.profile.kind, r.profile.owner, r.profile.referredBy, r.created)
 	}
-	set := ""
-	for i, col := range splitColumns(measureColumns + ", " + profileColumns) {
-		if i > 0 {
-			set += ", "
-		}
-		set += col + " = excluded." + col
+	set := make([]string, 0, len(names)-1)
+	for _, col := range names[1:] { // all but customer_id
+		set = append(set, col+" = excluded."+col)
 	}
-	_, err := tx.exec(ctx, `INSERT INTO customer_measures (customer_id, `+measureColumns+`, `+profileColumns+`) VALUES `+string(values)+
-		` ON CONFLICT (customer_id) DO UPDATE SET `+set, args...)
+	_, err := tx.exec(ctx, `INSERT INTO customer_measures (`+strings.Join(names, ", ")+`) VALUES `+string(values)+
+		` ON CONFLICT (customer_id) DO UPDATE SET `+strings.Join(set, ", "), args...)
 	return err
 }
 
@@ -884,117 +660,4 @@ func (s *HealthService) ScoreAsOf(ctx context.Context, at time.Time) ([]Customer
 				Health: m.health.Value, Risk: m.risk.Value})
 		}
 	}
-}
-
-// addRecorded gives each customer whose stored figures are still current
-// (due after now) those figures with the recorded moments added, and
-// returns the customers whose figures must be read afresh, in ids' order.
-// Ratings are whole numbers, so a stored mean times its count gives back
-// the exact sum.
-func addRecorded(ctx context.Context, q querier, byID map[string]*customerFacts, ids []string, recorded map[string][]*rapport.Moment, now int64) ([]string, error) {
-	idArgs := make([]any, len(ids))
-	for i, id := range ids {
-		idArgs[i] = id
-	}
-	current := map[string]bool{}
-	err := eachRow(ctx, q, `SELECT customer_id, moments_30d, moments_90d, moments_365d, rated_90d, rating_90d, rated_prior_90d,
-			rating_prior_90d, magic_90d, misery_30d, misery_90d, revenue_365d, cost_365d, referrals, last_moment_at, due_at,
-			misery_recent
-		FROM customer_measures WHERE customer_id IN (`+placeholders(len(ids))+`) AND due_at > ?`, append(idArgs, now),
-		func(rows *sql.Rows) error {
-			var id string
-			var rating, prior sql.NullFloat64
-			var last sql.NullInt64
-			var c customerFacts
-			var list string
-			if err := rows.Scan(&id, &c.m30, &c.m90, &c.m365, &c.rated90, &rating, &c.ratedPrior, &prior, &c.magic90, &c.misery30,
-				&c.misery90, &c.revenue365, &c.cost365, &c.referrals, &last, &c.storedDue, &list); err != nil {
-				return err
-			}
-			var recent []storedMisery
-			if err := json.Unmarshal([]byte(list), &recent); err != nil {
-				return err
-			}
-			f := byID[id]
-			if f == nil {
-				return nil
-			}
-			current[id] = true
-			f.m30, f.m90, f.m365, f.rated90, f.ratedPrior = c.m30, c.m90, c.m365, c.rated90, c.ratedPrior
-			f.ratingSum90 = math.Round(rating.Float64 * float64(c.rated90))
-			f.ratingSumPrior = math.Round(prior.Float64 * float64(c.ratedPrior))
-			f.magic90, f.misery30, f.misery90, f.revenue365, f.cost365 = c.magic90, c.misery30, c.misery90, c.revenue365, c.cost365
-			f.referrals, f.last, f.storedDue = c.referrals, last.Int64, c.storedDue
-			f.misery = f.misery[:0]
-			for _, m := range recent {
-				f.misery = append(f.misery, miseryAt{touchpoint: m.Touchpoint, at: m.At})
-			}
-			return nil
-		})
-	if err != nil {
-		return nil, err
-	}
-	t30, t90 := now-int64(window30/time.Microsecond), now-int64(window90/time.Microsecond)
-	t180, t365 := now-int64(window180/time.Microsecond), now-int64(window365/time.Microsecond)
-	earliest := func(dst *int64, t int64) {
-		if *dst == 0 || t < *dst {
-			*dst = t
-		}
-	}
-	var full []string
-	for _, id := range ids {
-		f := byID[id]
-		if f == nil {
-			continue
-		}
-		if !current[id] {
-			full = append(full, id)
-			continue
-		}
-		for _, m := range recorded[id] {
-			t := micros(m.OccurredAt)
-			if t > now {
-				earliest(&f.future, t)
-				continue
-			}
-			f.last = max(f.last, t)
-			misery, rated := m.Outcome == rapport.OutcomeMisery, m.Rating != nil
-			if t >= t30 {
-				f.m30++
-				if misery {
-					f.misery30++
-				}
-				earliest(&f.oldest30, t)
-			}
-			switch {
-			case t >= t90:
-				f.m90++
-				if rated {
-					f.rated90++
-					f.ratingSum90 += float64(*m.Rating)
-				}
-				if m.Outcome == rapport.OutcomeMagic {
-					f.magic90++
-				}
-				if misery {
-					f.misery90++
-					f.misery = append(f.misery, miseryAt{touchpoint: m.Touchpoint, at: t})
-				}
-				earliest(&f.oldest90, t)
-			case t >= t180:
-				if rated {
-					f.ratedPrior++
-					f.ratingSumPrior += float64(*m.Rating)
-				}
-				earliest(&f.oldestPrior, t)
-			}
-			if t >= t365 {
-				f.m365++
-				f.revenue365 += m.Revenue
-				f.cost365 += m.Cost
-				earliest(&f.oldest365, t)
-			}
-		}
-	}
-	return full, nil
 }

@@ -174,160 +174,231 @@ func segmentIDs(sgs []*rapport.Segment) []string {
 // segment they run as one statement that evaluates the rule once, into a
 // materialised list of members that every part reads.
 func (s *OutcomeService) measure(ctx context.Context, sg *rapport.Segment, fromDay, toDay int64) (*rapport.Outcomes, error) {
-	q := s.db.reader()
-	from, to := fromDay*dayMicros, toDay*dayMicros
-	priorFromDay := fromDay - (toDay - fromDay)
-	priorFrom := priorFromDay * dayMicros
-	out := &rapport.Outcomes{From: dayStart(fromDay), To: dayStart(toDay)}
-	out.RevenueGrowth.PriorFrom = fromMicros(priorFrom)
-
-	// people is the population with its join dates: every customer, or the
-	// segment's members (p, materialised below); member limits a column to
-	// the population.
-	people, member := "customers", func(string) string { return "" }
-	var with sqlBuilder
+	w := newOutcomeWindow(fromDay, toDay)
+	pop, err := s.population(sg)
+	if err != nil {
+		return nil, err
+	}
+	var c outcomeCounts
+	if err := runOutcomeParts(ctx, s.db.reader(), pop, c.parts(pop, w)); err != nil {
+		return nil, err
+	}
+	out := c.outcomes(w)
 	if sg != nil {
-		cq, err := s.db.compileRule(sg.Rule)
-		if err != nil {
-			return nil, err
-		}
 		out.Segment = &rapport.SegmentRef{ID: sg.ID, Name: sg.Name, Rule: sg.Rule}
-		with.add(`WITH p AS MATERIALIZED (SELECT m.customer_id AS id, m.created_at`+segmentFrom(cq)+` WHERE `+cq.Where+`) `, cq.Args...)
-		people = "p"
-		member = func(col string) string { return ` AND ` + col + ` IN (SELECT id FROM p)` }
 	}
+	return out, nil
+}
 
-	var (
-		joinedByTo, joinedByFrom                                       nullableCount
-		dissolvedFrom, dissolvedTo, dissolvedPrior, leftOrGone         nullableCount
-		moments, rated, magic, misery, buyers, repeat                  nullableCount
-		multi, products, multiGone, productsGone, referrals, referrers nullableCount
-		ratingSum, revenue, prior, cost                                float64
-	)
-	var parts []*outcomePart
-	part := func(targets ...any) *outcomePart {
-		p := &outcomePart{targets: targets}
-		parts = append(parts, p)
-		return p
+// outcomeWindow is the window measured, [fromDay, toDay), and the window of
+// the same length before it, as days and as times.
+type outcomeWindow struct {
+	fromDay, toDay, priorFromDay int64
+	from, to, priorFrom          int64
+}
+
+func newOutcomeWindow(fromDay, toDay int64) outcomeWindow {
+	prior := fromDay - (toDay - fromDay)
+	return outcomeWindow{fromDay: fromDay, toDay: toDay, priorFromDay: prior,
+		from: fromDay * dayMicros, to: toDay * dayMicros, priorFrom: prior * dayMicros}
+}
+
+// outcomePopulation is whom the outcomes count: every customer, or a
+// segment's members materialised by with (as p).
+type outcomePopulation struct {
+	segment bool
+	with    sqlBuilder
+	// people is the population with its join dates.
+	people string
+	// member limits a column to the population.
+	member func(col string) string
+}
+
+func (s *OutcomeService) population(sg *rapport.Segment) (*outcomePopulation, error) {
+	pop := &outcomePopulation{people: "customers", member: func(string) string { return "" }}
+	if sg == nil {
+		return pop, nil
 	}
+	cq, err := s.db.compileRule(sg.Rule)
+	if err != nil {
+		return nil, err
+	}
+	pop.segment = true
+	pop.with.add(`WITH p AS MATERIALIZED (SELECT m.customer_id AS id, m.created_at`+segmentFrom(cq)+` WHERE `+cq.Where+`) `, cq.Args...)
+	pop.people = "p"
+	pop.member = func(col string) string { return ` AND ` + col + ` IN (SELECT id FROM p)` }
+	return pop, nil
+}
 
-	// Who had joined by the start and by the end.
-	p := part(&joinedByTo, &joinedByFrom)
-	p.b.add(`SELECT (SELECT COUNT(*) FROM `+people+` WHERE created_at < ?), (SELECT COUNT(*) FROM `+people+` WHERE created_at < ?)`, to, from)
+// outcomeCounts are the figures the one-row aggregates of the outcomes
+// report read, from which every outcome is worked out.
+type outcomeCounts struct {
+	joinedByTo, joinedByFrom                                       nullableCount
+	dissolvedFrom, dissolvedTo, dissolvedPrior, leftOrGone         nullableCount
+	moments, rated, magic, misery, buyers, repeat                  nullableCount
+	multi, products, multiGone, productsGone, referrals, referrers nullableCount
+	ratingSum, revenue, prior, cost                                float64
+}
 
-	// Who stood dissolved at the start, the end and the start of the prior
-	// window, and who of those who had joined by the start was dissolved at
-	// the start or the end. A dissolution lasts from its change until the
-	// customer's next change; whoever stood dissolved at a time had joined
-	// before it, so these are subtracted from the counts of who had joined.
+// parts are the aggregate queries that fill c.
+func (c *outcomeCounts) parts(pop *outcomePopulation, w outcomeWindow) []*outcomePart {
+	return []*outcomePart{
+		c.joinedPart(pop, w),
+		c.dissolvedPart(pop, w),
+		c.momentsPart(pop, w),
+		c.buyersPart(pop, w),
+		c.heldPart(pop, w, &c.multi, &c.products, &sqlBuilder{}),
+		c.heldPart(pop, w, &c.multiGone, &c.productsGone, goneAt(w.to)),
+		c.referralsPart(pop, w),
+	}
+}
+
+// joinedPart counts who had joined by the start and by the end.
+func (c *outcomeCounts) joinedPart(pop *outcomePopulation, w outcomeWindow) *outcomePart {
+	p := &outcomePart{targets: []any{&c.joinedByTo, &c.joinedByFrom}}
+	p.b.add(`SELECT (SELECT COUNT(*) FROM `+pop.people+` WHERE created_at < ?), (SELECT COUNT(*) FROM `+pop.people+` WHERE created_at < ?)`, w.to, w.from)
+	return p
+}
+
+// dissolvedPart counts who stood dissolved at the start, the end and the
+// start of the prior window, and who of those who had joined by the start
+// was dissolved at the start or the end. A dissolution lasts from its
+// change until the customer's next change; whoever stood dissolved at a
+// time had joined before it, so these are subtracted from the counts of
+// who had joined.
+func (c *outcomeCounts) dissolvedPart(pop *outcomePopulation, w outcomeWindow) *outcomePart {
+	p := &outcomePart{targets: []any{&c.dissolvedFrom, &c.dissolvedTo, &c.dissolvedPrior, &c.leftOrGone}}
 	covers := func(t int64) (string, []any) {
 		return `since < ? AND (until IS NULL OR until >= ?)`, []any{t, t}
 	}
-	p = part(&dissolvedFrom, &dissolvedTo, &dissolvedPrior, &leftOrGone)
-	cf, af := covers(from)
-	ct, at := covers(to)
-	cp, ap := covers(priorFrom)
+	cf, af := covers(w.from)
+	ct, at := covers(w.to)
+	cp, ap := covers(w.priorFrom)
 	p.b.add(`SELECT COUNT(DISTINCT CASE WHEN `+cf+` THEN customer_id END), `, af...)
 	p.b.add(`COUNT(DISTINCT CASE WHEN `+ct+` THEN customer_id END), `, at...)
 	p.b.add(`COUNT(DISTINCT CASE WHEN `+cp+` THEN customer_id END), `, ap...)
-	p.b.add(`COUNT(DISTINCT CASE WHEN (`+cf+`) OR (created_at < ? AND `+ct+`) THEN customer_id END)`, append(append(af, from), at...)...)
+	p.b.add(`COUNT(DISTINCT CASE WHEN (`+cf+`) OR (created_at < ? AND `+ct+`) THEN customer_id END)`, append(append(af, w.from), at...)...)
 	p.b.add(` FROM (SELECT s.customer_id, s.changed_at AS since, c.created_at,
 			(SELECT MIN(s2.changed_at) FROM stage_changes s2 WHERE s2.customer_id = s.customer_id AND s2.changed_at > s.changed_at) AS until
-		FROM stage_changes s JOIN `+people+` c ON c.id = s.customer_id
-		WHERE s.to_stage = 'dissolution' AND s.changed_at < ?) d`, to)
+		FROM stage_changes s JOIN `+pop.people+` c ON c.id = s.customer_id
+		WHERE s.to_stage = 'dissolution' AND s.changed_at < ?) d`, w.to)
+	return p
+}
 
-	// Their moments, in the window and the one before: for every customer
-	// from the running totals per touchpoint and day, for a segment from
-	// each customer's daily totals.
+// momentsPart sums their moments, in the window and the one before: for
+// every customer from the running totals per touchpoint and day, for a
+// segment from each customer's daily totals.
+func (c *outcomeCounts) momentsPart(pop *outcomePopulation, w outcomeWindow) *outcomePart {
+	p := &outcomePart{targets: []any{&c.moments, &c.rated, &c.ratingSum, &c.magic, &c.misery, &c.revenue, &c.prior, &c.cost}}
 	table := `moment_stats`
-	if sg != nil {
+	if pop.segment {
 		table = `customer_day_stats`
 	}
-	p = part(&moments, &rated, &ratingSum, &magic, &misery, &revenue, &prior, &cost)
+	from := w.fromDay
 	p.b.add(`SELECT SUM(CASE WHEN day >= ? THEN moments ELSE 0 END), SUM(CASE WHEN day >= ? THEN rated ELSE 0 END),
 			COALESCE(SUM(CASE WHEN day >= ? THEN rating_sum END), 0),
 			SUM(CASE WHEN day >= ? THEN magic ELSE 0 END), SUM(CASE WHEN day >= ? THEN misery ELSE 0 END),
 			COALESCE(SUM(CASE WHEN day >= ? THEN revenue END), 0), COALESCE(SUM(CASE WHEN day < ? THEN revenue END), 0),
 			COALESCE(SUM(CASE WHEN day >= ? THEN cost END), 0)
-		FROM `+table+` WHERE day >= ? AND day < ?`+member("customer_id"),
-		fromDay, fromDay, fromDay, fromDay, fromDay, fromDay, fromDay, fromDay, priorFromDay, toDay)
+		FROM `+table+` WHERE day >= ? AND day < ?`+pop.member("customer_id"),
+		from, from, from, from, from, from, from, from, w.priorFromDay, w.toDay)
+	return p
+}
 
-	// Who bought, and who bought again.
-	p = part(&buyers, &repeat)
+// buyersPart counts who bought, and who bought again.
+func (c *outcomeCounts) buyersPart(pop *outcomePopulation, w outcomeWindow) *outcomePart {
+	p := &outcomePart{targets: []any{&c.buyers, &c.repeat}}
 	p.b.add(`SELECT COUNT(*), SUM(CASE WHEN n >= 2 THEN 1 ELSE 0 END) FROM (SELECT customer_id, SUM(purchases) AS n
-		FROM customer_day_stats WHERE purchases > 0 AND day >= ? AND day < ?`+member("customer_id")+` GROUP BY customer_id) b`,
-		fromDay, toDay)
+		FROM customer_day_stats WHERE purchases > 0 AND day >= ? AND day < ?`+pop.member("customer_id")+` GROUP BY customer_id) b`,
+		w.fromDay, w.toDay)
+	return p
+}
 
-	// What the customers who had joined and were not dissolved at the end
-	// held then: what everyone held, less what those who had not joined or
-	// stood dissolved held. The few of them are looked up one by one rather
-	// than every holding tested against them.
-	held := func(p *outcomePart, cond *sqlBuilder) {
-		p.b.add(`SELECT SUM(CASE WHEN n > 1 THEN 1 ELSE 0 END), COALESCE(SUM(n), 0) FROM (SELECT customer_id, COUNT(DISTINCT product) AS n
-			FROM holdings WHERE started_at < ? AND (ended_at IS NULL OR ended_at >= ?)`+member("customer_id"), to, to)
-		p.b.add(cond.b.String()+` GROUP BY customer_id) h`, cond.args...)
-	}
-	held(part(&multi, &products), &sqlBuilder{})
+// heldPart counts who held more than one product at the end, and the
+// products held, of the customers cond selects. What the customers who had
+// joined and were not dissolved at the end held is what everyone held, less
+// what those who had not joined or stood dissolved held (goneAt): the few
+// of them are looked up one by one rather than every holding tested
+// against them.
+func (c *outcomeCounts) heldPart(pop *outcomePopulation, w outcomeWindow, multi, products *nullableCount, cond *sqlBuilder) *outcomePart {
+	p := &outcomePart{targets: []any{multi, products}}
+	p.b.add(`SELECT SUM(CASE WHEN n > 1 THEN 1 ELSE 0 END), COALESCE(SUM(n), 0) FROM (SELECT customer_id, COUNT(DISTINCT product) AS n
+			FROM holdings WHERE started_at < ? AND (ended_at IS NULL OR ended_at >= ?)`+pop.member("customer_id"), w.to, w.to)
+	p.b.add(cond.b.String()+` GROUP BY customer_id) h`, cond.args...)
+	return p
+}
+
+// goneAt limits holdings to the customers who had not joined by t or stood
+// dissolved just before it.
+func goneAt(t int64) *sqlBuilder {
 	var gone sqlBuilder
-	gone.add(` AND customer_id IN (SELECT id FROM customers WHERE created_at >= ? UNION `, to)
-	dissolvedAt(&gone, to)
+	gone.add(` AND customer_id IN (SELECT id FROM customers WHERE created_at >= ? UNION `, t)
+	dissolvedAt(&gone, t)
 	gone.add(`)`)
-	held(part(&multiGone, &productsGone), &gone)
+	return &gone
+}
 
-	// The new customers they referred.
-	p = part(&referrals, &referrers)
+// referralsPart counts the new customers they referred, and who referred them.
+func (c *outcomeCounts) referralsPart(pop *outcomePopulation, w outcomeWindow) *outcomePart {
+	p := &outcomePart{targets: []any{&c.referrals, &c.referrers}}
 	p.b.add(`SELECT COUNT(*), COUNT(DISTINCT referred_by) FROM customers
-		WHERE referred_by IS NOT NULL AND created_at >= ? AND created_at < ?`+member("referred_by"), from, to)
+		WHERE referred_by IS NOT NULL AND created_at >= ? AND created_at < ?`+pop.member("referred_by"), w.from, w.to)
+	return p
+}
 
-	if sg == nil {
-		if err := runParts(ctx, q, parts); err != nil {
-			return nil, err
-		}
-	} else {
-		// One statement: the parts cross-joined, each one row.
-		var all sqlBuilder
-		var targets []any
-		all.add(with.b.String()+`SELECT * FROM `, with.args...)
-		for i, p := range parts {
-			if i > 0 {
-				all.add(` CROSS JOIN `)
-			}
-			all.add(`(`+p.b.b.String()+`) AS part`+strconv.Itoa(i), p.b.args...)
-			targets = append(targets, p.targets...)
-		}
-		if err := q.queryRow(ctx, all.b.String(), all.args...).Scan(targets...); err != nil {
-			return nil, err
-		}
+// runOutcomeParts runs the parts: for everyone at once on the read pool;
+// for a segment as one statement, the parts cross-joined (each one row)
+// after the WITH that materialises the members.
+func runOutcomeParts(ctx context.Context, q querier, pop *outcomePopulation, parts []*outcomePart) error {
+	if !pop.segment {
+		return runParts(ctx, q, parts)
 	}
+	var all sqlBuilder
+	var targets []any
+	all.add(pop.with.b.String()+`SELECT * FROM `, pop.with.args...)
+	for i, p := range parts {
+		if i > 0 {
+			all.add(` CROSS JOIN `)
+		}
+		all.add(`(`+p.b.b.String()+`) AS part`+strconv.Itoa(i), p.b.args...)
+		targets = append(targets, p.targets...)
+	}
+	return q.queryRow(ctx, all.b.String(), all.args...).Scan(targets...)
+}
 
-	customers := joinedByTo - dissolvedFrom
-	activeStart := joinedByFrom - dissolvedFrom
-	retained := joinedByFrom - leftOrGone
-	priorCustomers := joinedByFrom - dissolvedPrior
-	activeEnd := joinedByTo - dissolvedTo
-	multi, products = multi-multiGone, products-productsGone
+// outcomes works the outcomes out from the counts.
+func (c *outcomeCounts) outcomes(w outcomeWindow) *rapport.Outcomes {
+	out := &rapport.Outcomes{From: dayStart(w.fromDay), To: dayStart(w.toDay)}
+	customers := c.joinedByTo - c.dissolvedFrom
+	activeStart := c.joinedByFrom - c.dissolvedFrom
+	retained := c.joinedByFrom - c.leftOrGone
+	priorCustomers := c.joinedByFrom - c.dissolvedPrior
+	activeEnd := c.joinedByTo - c.dissolvedTo
+	multi, products := c.multi-c.multiGone, c.products-c.productsGone
 
 	out.Customers = int(customers)
-	out.Satisfaction = rapport.OutcomeSatisfaction{Moments: int(moments), Rated: int(rated),
-		MeanRating: ratio(ratingSum, float64(rated)), MagicRate: ratio(float64(magic), float64(moments)),
-		MiseryRate: ratio(float64(misery), float64(moments))}
-	out.Loyalty = rapport.OutcomeLoyalty{Buyers: int(buyers), RepeatBuyers: int(repeat), RepeatRate: ratio(float64(repeat), float64(buyers))}
+	out.Satisfaction = rapport.OutcomeSatisfaction{Moments: int(c.moments), Rated: int(c.rated),
+		MeanRating: ratio(c.ratingSum, float64(c.rated)), MagicRate: ratio(float64(c.magic), float64(c.moments)),
+		MiseryRate: ratio(float64(c.misery), float64(c.moments))}
+	out.Loyalty = rapport.OutcomeLoyalty{Buyers: int(c.buyers), RepeatBuyers: int(c.repeat),
+		RepeatRate: ratio(float64(c.repeat), float64(c.buyers))}
 	out.Retention = rapport.OutcomeRetention{ActiveAtStart: int(activeStart), Retained: int(retained),
 		Rate: ratio(float64(retained), float64(activeStart))}
-	out.Referrals = rapport.OutcomeReferrals{Count: int(referrals), Referrers: int(referrers),
-		Rate: ratio(float64(referrers), float64(customers))}
+	out.Referrals = rapport.OutcomeReferrals{Count: int(c.referrals), Referrers: int(c.referrers),
+		Rate: ratio(float64(c.referrers), float64(customers))}
 	g := &out.RevenueGrowth
-	g.Revenue, g.PerCustomer = revenue, ratio(revenue, float64(customers))
-	g.PriorCustomers, g.PriorRevenue, g.PriorPerCustomer = int(priorCustomers), prior, ratio(prior, float64(priorCustomers))
+	g.PriorFrom = fromMicros(w.priorFrom)
+	g.Revenue, g.PerCustomer = c.revenue, ratio(c.revenue, float64(customers))
+	g.PriorCustomers, g.PriorRevenue, g.PriorPerCustomer = int(priorCustomers), c.prior, ratio(c.prior, float64(priorCustomers))
 	if g.PerCustomer != nil && g.PriorPerCustomer != nil && *g.PriorPerCustomer > 0 {
 		growth := *g.PerCustomer / *g.PriorPerCustomer - 1
 		g.Growth = &growth
 	}
 	out.CrossSell = rapport.OutcomeCrossSell{Customers: int(activeEnd), MultiProduct: int(multi),
 		Rate: ratio(float64(multi), float64(activeEnd)), ProductsPerCustomer: ratio(float64(products), float64(activeEnd))}
-	out.CostToServe = rapport.OutcomeCostToServe{Cost: cost, PerCustomer: ratio(cost, float64(customers)),
-		PerMoment: ratio(cost, float64(moments))}
-	return out, nil
+	out.CostToServe = rapport.OutcomeCostToServe{Cost: c.cost, PerCustomer: ratio(c.cost, float64(customers)),
+		PerMoment: ratio(c.cost, float64(c.moments))}
+	return out
 }
 
 // runParts runs independent one-row queries at once on the read pool.
