@@ -11,10 +11,13 @@ import (
 // the touchpoint's service level. Overdue cases escalate. A case resolved
 // and followed by a moment that is not misery counts as recovered.
 
+// CaseStatus is whether a recovery case is still being worked.
+type CaseStatus string
+
 // Recovery case statuses.
 const (
-	CaseOpen     = "open"
-	CaseResolved = "resolved"
+	CaseOpen     CaseStatus = "open"
+	CaseResolved CaseStatus = "resolved"
 )
 
 // Kinds of action on a case, kept in its history.
@@ -33,21 +36,24 @@ const DefaultServiceLevelHours = 48
 // MaxServiceLevelHours bounds a service level: thirty days.
 const MaxServiceLevelHours = 720
 
+// RecoveryOutcome is whether a case turned misery around.
+type RecoveryOutcome string
+
 // Recovery outcomes of a resolved case, decided by the customer's next moment.
 const (
-	RecoveryPending      = "pending"       // not resolved, or no moment since
-	RecoveryRecovered    = "recovered"     // resolved, and the next moment was not misery
-	RecoveryNotRecovered = "not_recovered" // resolved, and the next moment was misery again
+	RecoveryPending      RecoveryOutcome = "pending"       // not resolved, or no moment since
+	RecoveryRecovered    RecoveryOutcome = "recovered"     // resolved, and the next moment was not misery
+	RecoveryNotRecovered RecoveryOutcome = "not_recovered" // resolved, and the next moment was misery again
 )
 
 // RecoveryCase is the work of recovering one misery moment.
 type RecoveryCase struct {
-	ID           string `json:"id"`
-	CustomerID   string `json:"customer_id"`
-	CustomerName string `json:"customer_name,omitempty"`
-	MomentID     string `json:"moment_id"`
-	Touchpoint   string `json:"touchpoint"`
-	Status       string `json:"status"`
+	ID           string     `json:"id"`
+	CustomerID   string     `json:"customer_id"`
+	CustomerName string     `json:"customer_name,omitempty"`
+	MomentID     string     `json:"moment_id"`
+	Touchpoint   string     `json:"touchpoint"`
+	Status       CaseStatus `json:"status"`
 	// AssigneeID is the member of staff working the case; empty while it
 	// waits in Queue.
 	AssigneeID   string    `json:"assignee_id,omitempty"`
@@ -70,9 +76,9 @@ type RecoveryCase struct {
 	ResolvedInTime *bool `json:"resolved_in_time,omitempty"`
 	// Recovery is pending, recovered or not_recovered; NextMomentID is the
 	// customer's first moment after the resolution, which decided it.
-	Recovery     string       `json:"recovery"`
-	NextMomentID string       `json:"next_moment_id,omitempty"`
-	Actions      []CaseAction `json:"actions,omitempty"`
+	Recovery     RecoveryOutcome `json:"recovery"`
+	NextMomentID string          `json:"next_moment_id,omitempty"`
+	Actions      []CaseAction    `json:"actions,omitempty"`
 }
 
 // CaseAction is one step in a case's history.
@@ -86,7 +92,7 @@ type CaseAction struct {
 
 // CaseFilter selects cases; zero fields select everything.
 type CaseFilter struct {
-	Status     string
+	Status     CaseStatus
 	CustomerID string
 	// AssigneeID selects one member of staff's cases; CaseUnassigned selects
 	// the cases waiting in the queue.
@@ -106,10 +112,10 @@ const CaseUnassigned = "none"
 // assign, note, then resolve or reopen. Status is resolved (Resolution, what
 // was done, is then required) or open, to reopen a resolved case.
 type CaseUpdate struct {
-	AssigneeID *string `json:"assignee_id"`
-	Note       *string `json:"note"`
-	Status     *string `json:"status"`
-	Resolution *string `json:"resolution"`
+	AssigneeID *string     `json:"assignee_id"`
+	Note       *string     `json:"note"`
+	Status     *CaseStatus `json:"status"`
+	Resolution *string     `json:"resolution"`
 }
 
 // Validate checks an update's own fields.

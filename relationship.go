@@ -86,22 +86,25 @@ type StageChange struct {
 	ChangedAt         time.Time `json:"changed_at"`
 }
 
+// PromiseStatus is whether a promise is still open, or was kept or broken.
+type PromiseStatus string
+
 // Promise statuses.
 const (
-	PromiseOpen   = "open"
-	PromiseKept   = "kept"
-	PromiseBroken = "broken"
+	PromiseOpen   PromiseStatus = "open"
+	PromiseKept   PromiseStatus = "kept"
+	PromiseBroken PromiseStatus = "broken"
 )
 
 // Promise is something a member of staff promised a customer, usually in a moment.
 type Promise struct {
-	ID         string     `json:"id"`
-	CustomerID string     `json:"customer_id"`
-	StaffID    string     `json:"staff_id,omitempty"`
-	MomentID   string     `json:"moment_id,omitempty"`
-	Text       string     `json:"text"`
-	DueAt      time.Time  `json:"due_at"`
-	Status     string     `json:"status"`
-	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
+	ID         string        `json:"id"`
+	CustomerID string        `json:"customer_id"`
+	StaffID    string        `json:"staff_id,omitempty"`
+	MomentID   string        `json:"moment_id,omitempty"`
+	Text       string        `json:"text"`
+	DueAt      time.Time     `json:"due_at"`
+	Status     PromiseStatus `json:"status"`
+	ResolvedAt *time.Time    `json:"resolved_at,omitempty"`
+	CreatedAt  time.Time     `json:"created_at"`
 }
