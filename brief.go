@@ -51,12 +51,15 @@ type BriefMonth struct {
 	Misery     int       `json:"misery"`
 }
 
+// TrendDirection is which way a customer's ratings are moving.
+type TrendDirection string
+
 // Trend directions of a customer's ratings.
 const (
-	TrendImproving = "improving"
-	TrendSteady    = "steady"
-	TrendDeclining = "declining"
-	TrendUnknown   = "unknown"
+	TrendImproving TrendDirection = "improving"
+	TrendSteady    TrendDirection = "steady"
+	TrendDeclining TrendDirection = "declining"
+	TrendUnknown   TrendDirection = "unknown"
 )
 
 // BriefTrend is how the customer's ratings have moved: the last 90 days
@@ -66,7 +69,7 @@ type BriefTrend struct {
 	RecentRated   int          `json:"recent_rated"`
 	PreviousMean  *float64     `json:"previous_mean"`
 	PreviousRated int          `json:"previous_rated"`
-	Direction     string       `json:"direction"`
+	Direction     TrendDirection `json:"direction"`
 	Months        []BriefMonth `json:"months"`
 }
 
