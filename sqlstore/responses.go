@@ -133,9 +133,7 @@ func (s *ResponseService) CompareResponses(ctx context.Context, touchpoint strin
 	}
 	c := &rapport.Comparison{Touchpoint: touchpoint, Responses: []rapport.ResponseMeasures{}, Alpha: winnerAlpha,
 		MinMoments: winnerMinMoments, Tests: []rapport.PairTest{},
-		Method: "Magic rates compared pairwise, the leader against each other response: a one-sided two-proportion z-test " +
-			"(Fisher's exact test when any expected count is below 5), p doubled because the leader is chosen from the data, " +
-			"then Holm's correction for the number of comparisons. Intervals are 95% Wilson intervals."}
+		Method: rapport.ComparisonMethod}
 	var arms []analytics.Arm
 	for _, r := range responses {
 		if r.Status == rapport.ResponseRetired {
@@ -153,7 +151,7 @@ func (s *ResponseService) CompareResponses(ctx context.Context, touchpoint strin
 		w := d.Winner
 		c.Winner = &w
 	}
-	c.Reason, c.Explanation = string(d.Reason), d.Message
+	c.Reason, c.Explanation = rapport.ComparisonReason(d.Reason), d.Message
 	for _, p := range d.Pairs {
 		c.Tests = append(c.Tests, rapport.PairTest{Leader: p.Leader, Other: p.Other, Difference: p.Difference,
 			DifferenceCI: rapport.Interval{p.Interval.Lo, p.Interval.Hi}, PValue: p.PValue, AdjustedPValue: p.Adjusted, Test: string(p.Test)})

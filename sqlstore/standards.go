@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 
 	"github.com/rapport-crm/rapport"
 	"github.com/rapport-crm/rapport/analytics"
@@ -203,9 +202,4 @@ func (c momentCounts) meanRating() *float64 {
 	}
 	v := c.ratingSum / float64(c.rated)
 	return &v
-}
-
-// describeStandard is the one-line summary used by alerts.
-func describeStandard(st *rapport.Standard) string {
-	return fmt.Sprintf("The standard %q at %q has decayed. %s", st.Response, st.Touchpoint, st.Explanation)
 }

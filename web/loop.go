@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/rapport-crm/rapport"
-	"github.com/rapport-crm/rapport/analytics"
 )
 
 // The five-step loop of managing moments of truth, in the UI: the
@@ -267,9 +266,9 @@ func (s *server) renderTouchpoint(w http.ResponseWriter, r *http.Request, status
 	switch {
 	case winner != "":
 		d.Verdict = fmt.Sprintf("%s delights most", winner)
-	case d.Cmp.Reason == string(analytics.ReasonTooFewMoments):
+	case d.Cmp.Reason == rapport.ReasonTooFewMoments:
 		d.Verdict = "No winner yet: too few moments"
-	case d.Cmp.Reason == string(analytics.ReasonNoSignificantDifference):
+	case d.Cmp.Reason == rapport.ReasonNoSignificantDifference:
 		d.Verdict = "No winner: no significant difference"
 	default:
 		d.Verdict = "No winner"
