@@ -65,12 +65,12 @@ const (
 // BriefTrend is how the customer's ratings have moved: the last 90 days
 // against the 90 before, by month over the last six.
 type BriefTrend struct {
-	RecentMean    *float64     `json:"recent_mean"`
-	RecentRated   int          `json:"recent_rated"`
-	PreviousMean  *float64     `json:"previous_mean"`
-	PreviousRated int          `json:"previous_rated"`
+	RecentMean    *float64       `json:"recent_mean"`
+	RecentRated   int            `json:"recent_rated"`
+	PreviousMean  *float64       `json:"previous_mean"`
+	PreviousRated int            `json:"previous_rated"`
 	Direction     TrendDirection `json:"direction"`
-	Months        []BriefMonth `json:"months"`
+	Months        []BriefMonth   `json:"months"`
 }
 
 // BriefCounts sums up the customer's whole history.
