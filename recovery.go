@@ -20,14 +20,31 @@ const (
 	CaseResolved CaseStatus = "resolved"
 )
 
+// IsOpen reports whether the case is still being worked.
+func (s CaseStatus) IsOpen() bool { return s == CaseOpen }
+
+// IsResolved reports whether the case has been resolved.
+func (s CaseStatus) IsResolved() bool { return s == CaseResolved }
+
+// CaseActionKind is what a step in a case's history did.
+type CaseActionKind string
+
 // Kinds of action on a case, kept in its history.
 const (
-	ActionAssigned  = "assigned"
-	ActionNote      = "note"
-	ActionEscalated = "escalated"
-	ActionResolved  = "resolved"
-	ActionReopened  = "reopened"
+	ActionAssigned  CaseActionKind = "assigned"
+	ActionNote      CaseActionKind = "note"
+	ActionEscalated CaseActionKind = "escalated"
+	ActionResolved  CaseActionKind = "resolved"
+	ActionReopened  CaseActionKind = "reopened"
 )
+
+// InOwnWords reports whether the action's text is what a person wrote: a
+// note, or what was done to resolve the case.
+func (k CaseActionKind) InOwnWords() bool { return k == ActionNote || k == ActionResolved }
+
+// ActorRapport is who a case's history says took a step that Rapport took
+// itself, such as escalating an overdue case.
+const ActorRapport = "rapport"
 
 // DefaultServiceLevelHours is how long a touchpoint gives staff to recover a
 // misery moment unless a manager sets otherwise.
@@ -45,6 +62,12 @@ const (
 	RecoveryRecovered    RecoveryOutcome = "recovered"     // resolved, and the next moment was not misery
 	RecoveryNotRecovered RecoveryOutcome = "not_recovered" // resolved, and the next moment was misery again
 )
+
+// IsRecovered reports whether the customer's next moment was not misery.
+func (r RecoveryOutcome) IsRecovered() bool { return r == RecoveryRecovered }
+
+// IsNotRecovered reports whether the customer's next moment was misery again.
+func (r RecoveryOutcome) IsNotRecovered() bool { return r == RecoveryNotRecovered }
 
 // RecoveryCase is the work of recovering one misery moment.
 type RecoveryCase struct {
@@ -83,11 +106,11 @@ type RecoveryCase struct {
 
 // CaseAction is one step in a case's history.
 type CaseAction struct {
-	ID    string    `json:"id"`
-	Kind  string    `json:"kind"`
-	Text  string    `json:"text,omitempty"`
-	Actor string    `json:"actor,omitempty"`
-	At    time.Time `json:"at"`
+	ID    string         `json:"id"`
+	Kind  CaseActionKind `json:"kind"`
+	Text  string         `json:"text,omitempty"`
+	Actor string         `json:"actor,omitempty"`
+	At    time.Time      `json:"at"`
 }
 
 // CaseFilter selects cases; zero fields select everything.

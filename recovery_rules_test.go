@@ -192,3 +192,34 @@ func TestRecoveryReportExplain(t *testing.T) {
 		}
 	}
 }
+
+func TestStatusQuestions(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		got, want bool
+	}{
+		{"open case IsOpen", CaseOpen.IsOpen(), true},
+		{"open case IsResolved", CaseOpen.IsResolved(), false},
+		{"resolved case IsResolved", CaseResolved.IsResolved(), true},
+		{"resolved case IsOpen", CaseResolved.IsOpen(), false},
+		{"recovered IsRecovered", RecoveryRecovered.IsRecovered(), true},
+		{"recovered IsNotRecovered", RecoveryRecovered.IsNotRecovered(), false},
+		{"not recovered IsNotRecovered", RecoveryNotRecovered.IsNotRecovered(), true},
+		{"pending IsRecovered", RecoveryPending.IsRecovered(), false},
+		{"pending IsNotRecovered", RecoveryPending.IsNotRecovered(), false},
+		{"open promise IsOpen", PromiseOpen.IsOpen(), true},
+		{"kept promise IsKept", PromiseKept.IsKept(), true},
+		{"kept promise IsBroken", PromiseKept.IsBroken(), false},
+		{"broken promise IsBroken", PromiseBroken.IsBroken(), true},
+		{"broken promise IsOpen", PromiseBroken.IsOpen(), false},
+		{"a note is in own words", ActionNote.InOwnWords(), true},
+		{"a resolution is in own words", ActionResolved.InOwnWords(), true},
+		{"an assignment is not", ActionAssigned.InOwnWords(), false},
+		{"an escalation is not", ActionEscalated.InOwnWords(), false},
+		{"a reopening is not", ActionReopened.InOwnWords(), false},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s = %v; want %v", tc.name, tc.got, tc.want)
+		}
+	}
+}

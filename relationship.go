@@ -96,6 +96,15 @@ const (
 	PromiseBroken PromiseStatus = "broken"
 )
 
+// IsOpen reports whether the promise is neither kept nor broken yet.
+func (s PromiseStatus) IsOpen() bool { return s == PromiseOpen }
+
+// IsKept reports whether the promise was kept.
+func (s PromiseStatus) IsKept() bool { return s == PromiseKept }
+
+// IsBroken reports whether the promise was broken.
+func (s PromiseStatus) IsBroken() bool { return s == PromiseBroken }
+
 // Promise is something a member of staff promised a customer, usually in a moment.
 type Promise struct {
 	ID         string        `json:"id"`

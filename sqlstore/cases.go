@@ -410,15 +410,12 @@ func (s *RecoveryService) UpdateCase(ctx context.Context, id string, u rapport.C
 	return c, nil
 }
 
-func addCaseAction(ctx context.Context, tx *tx, caseID, kind, text, actor string) error {
+func addCaseAction(ctx context.Context, tx *tx, caseID string, kind rapport.CaseActionKind, text, actor string) error {
 	_, err := tx.exec(ctx, `INSERT INTO case_actions (id, case_id, seq, kind, text, actor, acted_at)
 		SELECT ?, ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ? FROM case_actions WHERE case_id = ?`,
-		rapport.NewID(tx.now), caseID, kind, text, actor, micros(tx.now), caseID)
+		rapport.NewID(tx.now), caseID, string(kind), text, actor, micros(tx.now), caseID)
 	return err
 }
-
-// escalationActor is who the history says escalated a case.
-const escalationActor = "rapport"
 
 // Escalate flags the open cases past their due time; see rapport.RecoveryService.
 // Several servers may sweep at once: a case is escalated by whichever
@@ -466,7 +463,7 @@ func (s *RecoveryService) Escalate(ctx context.Context) (int, error) {
 				if k, _ := res.RowsAffected(); k == 0 {
 					continue
 				}
-				if err := addCaseAction(ctx, tx, d.ID, rapport.ActionEscalated, e.Note, escalationActor); err != nil {
+				if err := addCaseAction(ctx, tx, d.ID, rapport.ActionEscalated, e.Note, rapport.ActorRapport); err != nil {
 					return err
 				}
 				n++

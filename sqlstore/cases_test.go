@@ -248,7 +248,7 @@ func TestCaseUpdates(t *testing.T) {
 		}
 		var kinds []string
 		for _, a := range got.Actions {
-			kinds = append(kinds, a.Kind)
+			kinds = append(kinds, string(a.Kind))
 			if a.Actor != agent.ID {
 				t.Errorf("action %s by %q; want %q", a.Kind, a.Actor, agent.ID)
 			}
