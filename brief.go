@@ -89,7 +89,7 @@ type BriefCounts struct {
 type Brief struct {
 	Customer     *Customer         `json:"customer"`
 	Owner        *BriefPerson      `json:"owner,omitempty"`
-	Stage        string            `json:"stage"`
+	Stage        Stage             `json:"stage"`
 	StageChanges []*StageChange    `json:"stage_changes"`
 	Preferences  Preferences       `json:"preferences"`
 	Holdings     []BriefHolding    `json:"holdings"`

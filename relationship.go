@@ -77,8 +77,8 @@ type StageChange struct {
 	ID         string `json:"id"`
 	CustomerID string `json:"customer_id"`
 	// From is "" for the customer's first stage.
-	From   string `json:"from"`
-	To     string `json:"to"`
+	From   Stage  `json:"from"`
+	To     Stage  `json:"to"`
 	Reason string `json:"reason,omitempty"`
 	// DissolutionReason is set only when To is dissolution.
 	DissolutionReason string    `json:"dissolution_reason,omitempty"`

@@ -23,7 +23,7 @@ const (
 
 // StageInput is a stage set by hand.
 type StageInput struct {
-	Stage  string `json:"stage"`
+	Stage  Stage  `json:"stage"`
 	Reason string `json:"reason"`
 	// DissolutionReason is required when Stage is dissolution, and refused otherwise.
 	DissolutionReason string `json:"dissolution_reason"`
@@ -36,7 +36,7 @@ func (in *StageInput) Validate() error {
 	if in.Stage == "" {
 		v.add("stage", "is required")
 	} else if !validStage(in.Stage) {
-		v.add("stage", "must be one of %s", strings.Join(Stages, ", "))
+		v.add("stage", "must be one of %s", StageNames())
 	}
 	checkText(&v, "reason", in.Reason, 1, 500)
 	switch {
@@ -54,7 +54,7 @@ func (in *StageInput) Validate() error {
 // because a person set the current stage, or because the move is one that
 // needs a person's judgement (dissolution, or coming back from it).
 type StageProposal struct {
-	Stage             string    `json:"stage"`
+	Stage             Stage     `json:"stage"`
 	Reason            string    `json:"reason"`
 	DissolutionReason string    `json:"dissolution_reason,omitempty"`
 	ProposedAt        time.Time `json:"proposed_at"`
@@ -64,7 +64,7 @@ type StageProposal struct {
 // inference rules propose, if anything.
 type StageStatus struct {
 	CustomerID string `json:"customer_id"`
-	Stage      string `json:"stage"`
+	Stage      Stage  `json:"stage"`
 	// SetBy is manual, inference or system.
 	SetBy string `json:"set_by"`
 	// Since is when the customer reached the stage.
@@ -166,7 +166,7 @@ type StageFacts struct {
 	Now     time.Time
 	Created time.Time
 	// Stage is the current stage and StageSince when it was reached.
-	Stage      string
+	Stage      Stage
 	StageSince time.Time
 	// Products is how many different products the customer holds now;
 	// EverHeld how many holdings they ever had, and LastEnded when the latest
@@ -186,7 +186,7 @@ type StageFacts struct {
 type StageInference struct {
 	// Stage is where the rules would put the customer; "" when they would
 	// leave the stage as it is.
-	Stage             string
+	Stage             Stage
 	Reason            string
 	DissolutionReason string
 	// Apply is true when the rules may make the move themselves; otherwise
@@ -199,7 +199,7 @@ type StageInference struct {
 func (r StageRules) InferStage(f StageFacts, manual bool) StageInference {
 	days := func(t time.Time) int { return int(f.Now.Sub(t).Hours() / 24) }
 	unhappy := r.MinRating > 0 && f.Rated90 >= 2 && f.Rating90 < r.MinRating
-	forward := ""
+	var forward Stage
 	reason := ""
 	switch {
 	case f.Products >= r.CommitmentProducts && !unhappy:
@@ -249,7 +249,7 @@ func (r StageRules) InferStage(f StageFacts, manual bool) StageInference {
 }
 
 // stageOrder is a stage's place in the lifecycle.
-func stageOrder(stage string) int { return slices.Index(Stages, stage) }
+func stageOrder(stage Stage) int { return slices.Index(Stages, stage) }
 
 func plural(n int, one, many string) string {
 	if n == 1 {

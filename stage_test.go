@@ -96,3 +96,24 @@ func TestStageInputValidate(t *testing.T) {
 		t.Errorf("DefaultStageRules().Validate() = %v", err.Validate())
 	}
 }
+
+func TestStageValues(t *testing.T) {
+	want := []string{"awareness", "exploration", "expansion", "commitment", "dissolution"}
+	got := StageValues()
+	if len(got) != len(want) {
+		t.Fatalf("StageValues() = %v; want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("StageValues()[%d] = %q; want %q", i, got[i], want[i])
+		}
+	}
+	if got, want := StageNames(), "awareness, exploration, expansion, commitment, dissolution"; got != want {
+		t.Errorf("StageNames() = %q; want %q", got, want)
+	}
+	for s, want := range map[Stage]bool{StageAwareness: true, StageDissolution: true, "": false, "Awareness": false, "lost": false} {
+		if got := validStage(s); got != want {
+			t.Errorf("validStage(%q) = %v; want %v", s, got, want)
+		}
+	}
+}
