@@ -14,6 +14,10 @@ const (
 	ChangedByInference = "inference"
 )
 
+// StageReasonCreated is the reason of a customer's first stage change, when
+// they were created in a stage.
+const StageReasonCreated = "created"
+
 // How the current stage was set.
 const (
 	StageSetByHand      = "manual"    // a person chose it; inference only proposes

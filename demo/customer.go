@@ -101,7 +101,7 @@ func (s *sim) live() {
 	if s.org {
 		s.activity *= 1.8
 	}
-	s.changes = append(s.changes, s.change("", rapport.StageAwareness, created, "created"))
+	s.changes = append(s.changes, s.change("", rapport.StageAwareness, created, rapport.StageReasonCreated))
 
 	if created.Before(g.from) {
 		s.history(created)

@@ -418,8 +418,11 @@ func addCaseAction(ctx context.Context, tx *tx, caseID string, kind rapport.Case
 }
 
 // Escalate flags the open cases past their due time; see rapport.RecoveryService.
-// Several servers may sweep at once: a case is escalated by whichever
-// updates it first, and only that one writes the history.
+// The query selects the cases rapport.IsOverdue calls overdue that have not
+// been escalated; where each goes, and what its history says, is
+// rapport.RecoveryPolicy.Escalate. Several servers may sweep at once: a case
+// is escalated by whichever updates it first, and only that one writes the
+// history.
 func (s *RecoveryService) Escalate(ctx context.Context) (int, error) {
 	const batch = 200
 	total := 0

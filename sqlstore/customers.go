@@ -118,7 +118,7 @@ func insertCustomer(ctx context.Context, tx *tx, c *rapport.Customer) error {
 		return rapport.Errorf(rapport.ECONFLICT, "A customer with the external id %q exists already.", c.ExternalID)
 	}
 	if err == nil && c.Stage != "" {
-		err = recordStageChange(ctx, tx, c.ID, "", c.Stage, "created", rapport.ActorID(ctx))
+		err = recordStageChange(ctx, tx, c.ID, "", c.Stage, rapport.StageReasonCreated, rapport.ActorID(ctx))
 	}
 	return err
 }
