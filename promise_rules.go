@@ -8,6 +8,20 @@ import (
 	"github.com/rapport-crm/rapport/analytics"
 )
 
+// CheckSettle says whether a promise in status s may be settled as to:
+// EINVALID unless to is kept or broken, ECONFLICT unless the promise is
+// still open.
+func (s PromiseStatus) CheckSettle(to PromiseStatus) error {
+	if to != PromiseKept && to != PromiseBroken {
+		return &Error{Code: EINVALID, Message: "The promise update is not valid.",
+			Fields: []FieldError{{Field: "status", Message: "must be kept or broken"}}}
+	}
+	if s != PromiseOpen {
+		return Errorf(ECONFLICT, "The promise is %s already.", s)
+	}
+	return nil
+}
+
 // PromiseCount is how many promises one member of staff made that are in
 // one status; StaffID is empty for promises nobody made (the staff member
 // was removed).

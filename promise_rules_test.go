@@ -57,3 +57,25 @@ func TestPromiseWorstFirst(t *testing.T) {
 		}
 	}
 }
+
+func TestPromiseStatusCheckSettle(t *testing.T) {
+	for _, tc := range []struct {
+		from, to PromiseStatus
+		want     string
+	}{
+		{PromiseOpen, PromiseKept, ""},
+		{PromiseOpen, PromiseBroken, ""},
+		{PromiseOpen, PromiseOpen, EINVALID},
+		{PromiseOpen, "forgotten", EINVALID},
+		{PromiseKept, PromiseBroken, ECONFLICT},
+		{PromiseBroken, PromiseKept, ECONFLICT},
+		{PromiseKept, "forgotten", EINVALID},
+	} {
+		if got := ErrorCode(tc.from.CheckSettle(tc.to)); got != tc.want {
+			t.Errorf("%s.CheckSettle(%s) code %q; want %q", tc.from, tc.to, got, tc.want)
+		}
+	}
+	if err := PromiseKept.CheckSettle(PromiseBroken); ErrorMessage(err) != "The promise is kept already." {
+		t.Errorf("kept.CheckSettle(broken) says %q; want %q", ErrorMessage(err), "The promise is kept already.")
+	}
+}

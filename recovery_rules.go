@@ -55,6 +55,19 @@ func (p RecoveryPolicy) OpenCase(m *Moment, owner string, levels map[string]int,
 	return CaseOpening{AssigneeID: assignee, Queue: queue, OpenedAt: opened, DueAt: CaseDue(opened, levels, m.Touchpoint)}
 }
 
+// CheckMove says whether a case in status s may move to status to: ECONFLICT
+// when it is there already (a resolved case is reopened before it is
+// resolved again).
+func (s CaseStatus) CheckMove(to CaseStatus) error {
+	switch {
+	case to == CaseResolved && s == CaseResolved:
+		return Errorf(ECONFLICT, "The case is resolved already; reopen it first.")
+	case to == CaseOpen && s == CaseOpen:
+		return Errorf(ECONFLICT, "The case is open already.")
+	}
+	return nil
+}
+
 // IsOverdue reports whether a case in status, due at due, is overdue at
 // now: open past its due time.
 func IsOverdue(status CaseStatus, due, now time.Time) bool {

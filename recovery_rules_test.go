@@ -223,3 +223,19 @@ func TestStatusQuestions(t *testing.T) {
 		}
 	}
 }
+
+func TestCaseStatusCheckMove(t *testing.T) {
+	for _, tc := range []struct {
+		from, to CaseStatus
+		want     string
+	}{
+		{CaseOpen, CaseResolved, ""},
+		{CaseResolved, CaseOpen, ""},
+		{CaseResolved, CaseResolved, ECONFLICT},
+		{CaseOpen, CaseOpen, ECONFLICT},
+	} {
+		if got := ErrorCode(tc.from.CheckMove(tc.to)); got != tc.want {
+			t.Errorf("%s.CheckMove(%s) code %q; want %q", tc.from, tc.to, got, tc.want)
+		}
+	}
+}

@@ -378,12 +378,11 @@ func (s *RecoveryService) UpdateCase(ctx context.Context, id string, u rapport.C
 			}
 		}
 		if u.Status != nil {
-			switch {
-			case *u.Status == rapport.CaseResolved && c.Status == rapport.CaseResolved:
-				return rapport.Errorf(rapport.ECONFLICT, "The case is resolved already; reopen it first.")
-			case *u.Status == rapport.CaseOpen && c.Status == rapport.CaseOpen:
-				return rapport.Errorf(rapport.ECONFLICT, "The case is open already.")
-			case *u.Status == rapport.CaseResolved:
+			if err := c.Status.CheckMove(*u.Status); err != nil {
+				return err
+			}
+			switch *u.Status {
+			case rapport.CaseResolved:
 				if _, err := tx.exec(ctx, `UPDATE recovery_cases SET status = ?, resolved_at = ?, resolved_by = ?, resolution = ?, updated_at = ?
 					WHERE id = ?`, string(rapport.CaseResolved), now, actor, *u.Resolution, now, id); err != nil {
 					return err

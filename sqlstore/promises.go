@@ -132,9 +132,9 @@ func (s *PromiseService) FindPromises(ctx context.Context, f rapport.PromiseFilt
 
 // SetPromiseStatus settles an open promise; see rapport.PromiseService.
 func (s *PromiseService) SetPromiseStatus(ctx context.Context, id string, status rapport.PromiseStatus) (*rapport.Promise, error) {
-	if status != rapport.PromiseKept && status != rapport.PromiseBroken {
-		return nil, &rapport.Error{Code: rapport.EINVALID, Message: "The promise update is not valid.",
-			Fields: []rapport.FieldError{{Field: "status", Message: "must be kept or broken"}}}
+	// An open promise may be settled so, or the status is not valid at all.
+	if err := rapport.PromiseOpen.CheckSettle(status); err != nil {
+		return nil, err
 	}
 	var p *rapport.Promise
 	err := s.db.inTx(ctx, func(tx *tx) error {
@@ -142,8 +142,8 @@ func (s *PromiseService) SetPromiseStatus(ctx context.Context, id string, status
 		if p, err = findPromise(ctx, tx.querier, id); err != nil {
 			return err
 		}
-		if p.Status != rapport.PromiseOpen {
-			return rapport.Errorf(rapport.ECONFLICT, "The promise is %s already.", p.Status)
+		if err := p.Status.CheckSettle(status); err != nil {
+			return err
 		}
 		if _, err := settlePromise(ctx, tx, p, status); err != nil {
 			return err
