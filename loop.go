@@ -180,7 +180,7 @@ type ResponseService interface {
 	FindResponses(ctx context.Context, touchpoint string) ([]*Response, error)
 	// SetResponseStatus moves a response between candidate, trial and retired;
 	// standard is reached only by promotion.
-	SetResponseStatus(ctx context.Context, touchpoint, key, status string) (*Response, error)
+	SetResponseStatus(ctx context.Context, touchpoint, key string, status ResponseStatus) (*Response, error)
 	CompareResponses(ctx context.Context, touchpoint string, f ReportFilter) (*Comparison, error)
 }
 

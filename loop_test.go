@@ -34,3 +34,22 @@ func TestAlertMessages(t *testing.T) {
 		t.Errorf("DecayMessage() = %q; want %q", got, want)
 	}
 }
+
+func TestResponseStatusQuestions(t *testing.T) {
+	for _, s := range ResponseStatuses {
+		got := []bool{s.IsCandidate(), s.IsTrial(), s.IsStandard(), s.IsRetired()}
+		want := []bool{s == "candidate", s == "trial", s == "standard", s == "retired"}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("%s: questions answer %v; want %v", s, got, want)
+				break
+			}
+		}
+		if got, want := s.Settable(), s != ResponseStandard; got != want {
+			t.Errorf("%s.Settable() = %v; want %v (standard only by promotion)", s, got, want)
+		}
+	}
+	if ResponseStatus("archived").Settable() {
+		t.Errorf(`"archived".Settable() = true; want false`)
+	}
+}

@@ -21,25 +21,47 @@ type Holding struct {
 	EndedAt    *time.Time `json:"ended_at,omitempty"`
 }
 
+// ResponseStatus is where a response stands in the loop: tried, in use as
+// the standard, or set aside.
+type ResponseStatus string
+
 // Response statuses, in the order a response usually passes through them.
 const (
-	ResponseCandidate = "candidate"
-	ResponseTrial     = "trial"
-	ResponseStandard  = "standard"
-	ResponseRetired   = "retired"
+	ResponseCandidate ResponseStatus = "candidate"
+	ResponseTrial     ResponseStatus = "trial"
+	ResponseStandard  ResponseStatus = "standard"
+	ResponseRetired   ResponseStatus = "retired"
 )
 
 // ResponseStatuses lists every response status.
-var ResponseStatuses = []string{ResponseCandidate, ResponseTrial, ResponseStandard, ResponseRetired}
+var ResponseStatuses = []ResponseStatus{ResponseCandidate, ResponseTrial, ResponseStandard, ResponseRetired}
+
+// IsCandidate reports whether the response waits to be tried.
+func (s ResponseStatus) IsCandidate() bool { return s == ResponseCandidate }
+
+// IsTrial reports whether the response is being tried.
+func (s ResponseStatus) IsTrial() bool { return s == ResponseTrial }
+
+// IsStandard reports whether the response is the touchpoint's standard.
+func (s ResponseStatus) IsStandard() bool { return s == ResponseStandard }
+
+// IsRetired reports whether the response has been set aside.
+func (s ResponseStatus) IsRetired() bool { return s == ResponseRetired }
+
+// Settable reports whether a response may be moved to the status by hand:
+// candidate, trial or retired; standard is reached only by promotion.
+func (s ResponseStatus) Settable() bool {
+	return s == ResponseCandidate || s == ResponseTrial || s == ResponseRetired
+}
 
 // Response is one way of handling a touchpoint; moments name the response they used.
 type Response struct {
-	ID          string    `json:"id"`
-	Touchpoint  string    `json:"touchpoint"`
-	Key         string    `json:"key"`
-	Description string    `json:"description"`
-	Status      string    `json:"status"`
-	CreatedAt   time.Time `json:"created_at"`
+	ID          string         `json:"id"`
+	Touchpoint  string         `json:"touchpoint"`
+	Key         string         `json:"key"`
+	Description string         `json:"description"`
+	Status      ResponseStatus `json:"status"`
+	CreatedAt   time.Time      `json:"created_at"`
 }
 
 // Validate checks a new response and fills its status (candidate by default).

@@ -375,7 +375,7 @@ func (s *server) responseCreate() http.Handler {
 }
 
 // statusWords say what a response has become.
-var statusWords = map[string]string{
+var statusWords = map[rapport.ResponseStatus]string{
 	rapport.ResponseCandidate: "a candidate again",
 	rapport.ResponseTrial:     "on trial",
 	rapport.ResponseRetired:   "retired",
@@ -386,7 +386,7 @@ func (s *server) responseSetStatus() http.Handler {
 		if !s.loopReady(w, r) {
 			return
 		}
-		key, response, status := r.PathValue("key"), r.PathValue("response"), r.PostFormValue("status")
+		key, response, status := r.PathValue("key"), r.PathValue("response"), rapport.ResponseStatus(r.PostFormValue("status"))
 		if _, err := s.Responses.SetResponseStatus(r.Context(), key, response, status); err != nil {
 			s.serverError(w, r, err)
 			return
