@@ -53,3 +53,24 @@ func TestResponseStatusQuestions(t *testing.T) {
 		t.Errorf(`"archived".Settable() = true; want false`)
 	}
 }
+
+func TestResponseCheckPromote(t *testing.T) {
+	for _, tc := range []struct {
+		status ResponseStatus
+		want   string
+	}{
+		{ResponseCandidate, ""},
+		{ResponseTrial, ""},
+		{ResponseRetired, EINVALID},
+		{ResponseStandard, ECONFLICT},
+	} {
+		r := &Response{Touchpoint: "complaint", Key: "listen_first", Status: tc.status}
+		if got := ErrorCode(r.CheckPromote()); got != tc.want {
+			t.Errorf("CheckPromote of a %s response: code %q; want %q", tc.status, got, tc.want)
+		}
+	}
+	r := &Response{Touchpoint: "complaint", Key: "listen_first", Status: ResponseStandard}
+	if got, want := ErrorMessage(r.CheckPromote()), `"listen_first" is the standard of "complaint" already.`; got != want {
+		t.Errorf("CheckPromote of the standard says %q; want %q", got, want)
+	}
+}

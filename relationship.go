@@ -64,6 +64,20 @@ type Response struct {
 	CreatedAt   time.Time      `json:"created_at"`
 }
 
+// CheckPromote says whether the response may become its touchpoint's
+// standard: not when it is retired (EINVALID), nor when it is the standard
+// already (ECONFLICT).
+func (r *Response) CheckPromote() error {
+	switch r.Status {
+	case ResponseRetired:
+		return &Error{Code: EINVALID, Message: "A retired response cannot become the standard.",
+			Fields: []FieldError{{Field: "response", Message: "is retired"}}}
+	case ResponseStandard:
+		return Errorf(ECONFLICT, "%q is the standard of %q already.", r.Key, r.Touchpoint)
+	}
+	return nil
+}
+
 // Validate checks a new response and fills its status (candidate by default).
 func (r *Response) Validate() error {
 	v := validation{index: -1}
