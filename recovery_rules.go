@@ -40,8 +40,9 @@ func CaseDue(opened time.Time, levels map[string]int, touchpoint string) time.Ti
 	return opened.Add(time.Duration(hours) * time.Hour)
 }
 
-// CaseOpening is the case a misery moment opens.
-type CaseOpening struct {
+// OpenedCase is the case a misery moment opens: who works it, or the queue
+// it waits in, and when it opened and is due.
+type OpenedCase struct {
 	AssigneeID string
 	Queue      string
 	OpenedAt   time.Time
@@ -50,9 +51,9 @@ type CaseOpening struct {
 
 // OpenCase decides the case a misery moment opens at opened, given the
 // customer's owner and the touchpoints' service levels in hours.
-func (p RecoveryPolicy) OpenCase(m *Moment, owner string, levels map[string]int, opened time.Time) CaseOpening {
+func (p RecoveryPolicy) OpenCase(m *Moment, owner string, levels map[string]int, opened time.Time) OpenedCase {
 	assignee, queue := p.Assign(owner)
-	return CaseOpening{AssigneeID: assignee, Queue: queue, OpenedAt: opened, DueAt: CaseDue(opened, levels, m.Touchpoint)}
+	return OpenedCase{AssigneeID: assignee, Queue: queue, OpenedAt: opened, DueAt: CaseDue(opened, levels, m.Touchpoint)}
 }
 
 // CheckMove says whether a case in status s may move to status to: ECONFLICT

@@ -58,11 +58,11 @@ func TestOpenCase(t *testing.T) {
 	for _, tc := range []struct {
 		touchpoint string
 		owner      string
-		want       CaseOpening
+		want       OpenedCase
 	}{
-		{"greeting", "u1", CaseOpening{AssigneeID: "u1", OpenedAt: ruleNow, DueAt: ruleNow.Add(4 * time.Hour)}},
-		{"claim", "", CaseOpening{Queue: "recovery", OpenedAt: ruleNow, DueAt: ruleNow.Add(72 * time.Hour)}},
-		{"unknown", "u2", CaseOpening{AssigneeID: "u2", OpenedAt: ruleNow, DueAt: ruleNow.Add(DefaultServiceLevelHours * time.Hour)}},
+		{"greeting", "u1", OpenedCase{AssigneeID: "u1", OpenedAt: ruleNow, DueAt: ruleNow.Add(4 * time.Hour)}},
+		{"claim", "", OpenedCase{Queue: "recovery", OpenedAt: ruleNow, DueAt: ruleNow.Add(72 * time.Hour)}},
+		{"unknown", "u2", OpenedCase{AssigneeID: "u2", OpenedAt: ruleNow, DueAt: ruleNow.Add(DefaultServiceLevelHours * time.Hour)}},
 	} {
 		got := p.OpenCase(&Moment{Touchpoint: tc.touchpoint}, tc.owner, levels, ruleNow)
 		if got != tc.want {
