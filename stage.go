@@ -18,12 +18,51 @@ const (
 // they were created in a stage.
 const StageReasonCreated = "created"
 
+// StageSetBy is how a customer's current stage was set.
+type StageSetBy string
+
 // How the current stage was set.
 const (
-	StageSetByHand      = "manual"    // a person chose it; inference only proposes
-	StageSetByInference = "inference" // the stage rules applied it
-	StageSetOtherwise   = "system"    // set when the customer was created or imported
+	StageSetByHand      StageSetBy = "manual"    // a person chose it; inference only proposes
+	StageSetByInference StageSetBy = "inference" // the stage rules applied it
+	StageSetOtherwise   StageSetBy = "system"    // set when the customer was created or imported
 )
+
+// ByHand reports whether a person chose the stage.
+func (s StageSetBy) ByHand() bool { return s == StageSetByHand }
+
+// ByInference reports whether the stage rules applied the stage.
+func (s StageSetBy) ByInference() bool { return s == StageSetByInference }
+
+// StageChangerKind is who made a stage change: a user, an API token, the
+// stage rules, or the system (creation, import, the demo).
+type StageChangerKind string
+
+// Kinds of who made a stage change.
+const (
+	ChangerUser      StageChangerKind = "user"
+	ChangerToken     StageChangerKind = "token"
+	ChangerInference StageChangerKind = "inference"
+	ChangerSystem    StageChangerKind = "system"
+)
+
+// ChangerKindOf says who made a stage change from its changed_by: a user
+// when it names one (isUser), a token ("token:…"), the stage rules, or
+// otherwise the system.
+func ChangerKindOf(changedBy string, isUser bool) StageChangerKind {
+	switch {
+	case isUser:
+		return ChangerUser
+	case strings.HasPrefix(changedBy, "token:"):
+		return ChangerToken
+	case changedBy == ChangedByInference:
+		return ChangerInference
+	}
+	return ChangerSystem
+}
+
+// IsInference reports whether the stage rules made the change.
+func (k StageChangerKind) IsInference() bool { return k == ChangerInference }
 
 // StageInput is a stage set by hand.
 type StageInput struct {
@@ -70,7 +109,7 @@ type StageStatus struct {
 	CustomerID string `json:"customer_id"`
 	Stage      Stage  `json:"stage"`
 	// SetBy is manual, inference or system.
-	SetBy string `json:"set_by"`
+	SetBy StageSetBy `json:"set_by"`
 	// Since is when the customer reached the stage.
 	Since time.Time `json:"since"`
 	// LastChange is the step that led to the stage.
@@ -83,7 +122,7 @@ type StageStatus struct {
 type StageHistoryEntry struct {
 	StageChange
 	// ChangedByKind is user, token, inference, or system (creation, import, demo).
-	ChangedByKind string `json:"changed_by_kind"`
+	ChangedByKind StageChangerKind `json:"changed_by_kind"`
 	// ChangedByName is the user's name when a user made the change.
 	ChangedByName string `json:"changed_by_name,omitempty"`
 }

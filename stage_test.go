@@ -117,3 +117,29 @@ func TestStageValues(t *testing.T) {
 		}
 	}
 }
+
+func TestChangerKindOf(t *testing.T) {
+	for _, tc := range []struct {
+		changedBy string
+		isUser    bool
+		want      StageChangerKind
+	}{
+		{"01USER", true, ChangerUser},
+		{"token:01TOKEN", false, ChangerToken},
+		{ChangedByInference, false, ChangerInference},
+		{"demo", false, ChangerSystem},
+		{"", false, ChangerSystem},
+	} {
+		if got := ChangerKindOf(tc.changedBy, tc.isUser); got != tc.want {
+			t.Errorf("ChangerKindOf(%q, %v) = %s; want %s", tc.changedBy, tc.isUser, got, tc.want)
+		}
+	}
+	if !ChangerInference.IsInference() || ChangerUser.IsInference() {
+		t.Errorf("IsInference: inference %v, user %v; want true, false", ChangerInference.IsInference(), ChangerUser.IsInference())
+	}
+	for s, want := range map[StageSetBy][2]bool{StageSetByHand: {true, false}, StageSetByInference: {false, true}, StageSetOtherwise: {false, false}} {
+		if got := [2]bool{s.ByHand(), s.ByInference()}; got != want {
+			t.Errorf("%s: ByHand, ByInference = %v; want %v", s, got, want)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"strings"
 
 	"github.com/rapport-crm/rapport"
 )
@@ -230,7 +229,7 @@ func inferStage(ctx context.Context, tx *tx, f *customerFacts, rules rapport.Sta
 		ON CONFLICT (customer_id) DO UPDATE SET proposed_stage = excluded.proposed_stage, proposed_reason = excluded.proposed_reason,
 			proposed_dissolution_reason = excluded.proposed_dissolution_reason, proposed_at = excluded.proposed_at,
 			dismissed_stage = ''`,
-		f.id, rapport.StageSetOtherwise, f.stageSince, string(inf.Stage), inf.Reason, inf.DissolutionReason, f.now)
+		f.id, string(rapport.StageSetOtherwise), f.stageSince, string(inf.Stage), inf.Reason, inf.DissolutionReason, f.now)
 	f.proposal = rapport.StageProposal{Stage: inf.Stage, Reason: inf.Reason, DissolutionReason: inf.DissolutionReason, ProposedAt: fromMicros(f.now)}
 	return false, err == nil, err
 }
@@ -253,16 +252,7 @@ func (s *StageService) StageHistory(ctx context.Context, customerID string) ([]*
 			return err
 		}
 		e.ChangedAt = fromMicros(at)
-		switch {
-		case name.Valid:
-			e.ChangedByKind, e.ChangedByName = "user", name.String
-		case strings.HasPrefix(e.ChangedBy, "token:"):
-			e.ChangedByKind = "token"
-		case e.ChangedBy == rapport.ChangedByInference:
-			e.ChangedByKind = "inference"
-		default:
-			e.ChangedByKind = "system"
-		}
+		e.ChangedByKind, e.ChangedByName = rapport.ChangerKindOf(e.ChangedBy, name.Valid), name.String
 		out = append(out, &e)
 		return nil
 	})
