@@ -51,23 +51,26 @@ type BriefMonth struct {
 	Misery     int       `json:"misery"`
 }
 
+// TrendDirection is which way a customer's ratings are moving.
+type TrendDirection string
+
 // Trend directions of a customer's ratings.
 const (
-	TrendImproving = "improving"
-	TrendSteady    = "steady"
-	TrendDeclining = "declining"
-	TrendUnknown   = "unknown"
+	TrendImproving TrendDirection = "improving"
+	TrendSteady    TrendDirection = "steady"
+	TrendDeclining TrendDirection = "declining"
+	TrendUnknown   TrendDirection = "unknown"
 )
 
 // BriefTrend is how the customer's ratings have moved: the last 90 days
 // against the 90 before, by month over the last six.
 type BriefTrend struct {
-	RecentMean    *float64     `json:"recent_mean"`
-	RecentRated   int          `json:"recent_rated"`
-	PreviousMean  *float64     `json:"previous_mean"`
-	PreviousRated int          `json:"previous_rated"`
-	Direction     string       `json:"direction"`
-	Months        []BriefMonth `json:"months"`
+	RecentMean    *float64       `json:"recent_mean"`
+	RecentRated   int            `json:"recent_rated"`
+	PreviousMean  *float64       `json:"previous_mean"`
+	PreviousRated int            `json:"previous_rated"`
+	Direction     TrendDirection `json:"direction"`
+	Months        []BriefMonth   `json:"months"`
 }
 
 // BriefCounts sums up the customer's whole history.
@@ -86,7 +89,7 @@ type BriefCounts struct {
 type Brief struct {
 	Customer     *Customer         `json:"customer"`
 	Owner        *BriefPerson      `json:"owner,omitempty"`
-	Stage        string            `json:"stage"`
+	Stage        Stage             `json:"stage"`
 	StageChanges []*StageChange    `json:"stage_changes"`
 	Preferences  Preferences       `json:"preferences"`
 	Holdings     []BriefHolding    `json:"holdings"`

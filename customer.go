@@ -3,6 +3,7 @@ package rapport
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 )
@@ -13,7 +14,11 @@ const (
 	KindOrganisation = "organisation"
 )
 
-// Relationship stages, in lifecycle order.
+// Stage is where a relationship stands in its lifecycle.
+type Stage string
+
+// Relationship stages, in lifecycle order. They are untyped constants so
+// that they also compare with a stage the store holds as a plain string.
 const (
 	StageAwareness   = "awareness"
 	StageExploration = "exploration"
@@ -23,7 +28,7 @@ const (
 )
 
 // Stages lists the relationship stages in lifecycle order.
-var Stages = []string{StageAwareness, StageExploration, StageExpansion, StageCommitment, StageDissolution}
+var Stages = []Stage{StageAwareness, StageExploration, StageExpansion, StageCommitment, StageDissolution}
 
 // Preferences are a customer's likes and dislikes, which staff read before a contact.
 type Preferences struct {
@@ -43,7 +48,7 @@ type Customer struct {
 	Preferences Preferences    `json:"preferences"`
 	OwnerID     string         `json:"owner_id,omitempty"`
 	ReferredBy  string         `json:"referred_by,omitempty"`
-	Stage       string         `json:"stage"`
+	Stage       Stage          `json:"stage"`
 	CreatedAt   time.Time      `json:"created_at"`
 	UpdatedAt   time.Time      `json:"updated_at"`
 }
@@ -86,7 +91,7 @@ func (c *Customer) Validate() error {
 		v.add("kind", "must be person or organisation")
 	}
 	if !validStage(c.Stage) {
-		v.add("stage", "must be one of %s", strings.Join(Stages, ", "))
+		v.add("stage", "must be one of %s", StageNames())
 	}
 	checkAttributes(&v, c.Attributes)
 	checkPreferences(&v, c.Preferences)
@@ -96,14 +101,20 @@ func (c *Customer) Validate() error {
 	return v.err("customer")
 }
 
-func validStage(s string) bool {
-	for _, x := range Stages {
-		if s == x {
-			return true
-		}
+func validStage(s Stage) bool { return slices.Contains(Stages, s) }
+
+// StageValues lists the stages' words in lifecycle order, as the API and
+// the segment language spell them.
+func StageValues() []string {
+	names := make([]string, len(Stages))
+	for i, s := range Stages {
+		names[i] = string(s)
 	}
-	return false
+	return names
 }
+
+// StageNames lists the stages, comma-separated, for messages.
+func StageNames() string { return strings.Join(StageValues(), ", ") }
 
 func checkAttributes(v *validation, attrs map[string]any) {
 	if len(attrs) > maxAttributes {
@@ -187,9 +198,10 @@ func (u CustomerUpdate) Apply(c *Customer) {
 type CustomerFilter struct {
 	Query   string
 	OwnerID string
-	Stage   string
-	Limit   int
-	Cursor  string
+	// Stage is a stage's word, as a query or a command line gives it.
+	Stage  string
+	Limit  int
+	Cursor string
 }
 
 // CustomerService keeps customers.

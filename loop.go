@@ -2,6 +2,7 @@ package rapport
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -140,19 +141,37 @@ type PairTest struct {
 	Test           string   `json:"test"`
 }
 
+// ComparisonReason says, in a stable word, why a comparison of responses
+// named a winner or did not.
+type ComparisonReason string
+
+// Reasons for a comparison's verdict; the words are those of the analytics
+// package's decisions.
+const (
+	ReasonSignificant             ComparisonReason = "significant"               // the winner beat every other response
+	ReasonNoSignificantDifference ComparisonReason = "no_significant_difference" // enough moments, no proven winner
+	ReasonTooFewMoments           ComparisonReason = "too_few_moments"           // a response has too few moments to judge
+	ReasonInvalidInput            ComparisonReason = "invalid_input"             // the counts could not be compared
+)
+
+// ComparisonMethod says how responses are compared, for the reader of a comparison.
+const ComparisonMethod = "Magic rates compared pairwise, the leader against each other response: a one-sided two-proportion z-test " +
+	"(Fisher's exact test when any expected count is below 5), p doubled because the leader is chosen from the data, " +
+	"then Holm's correction for the number of comparisons. Intervals are 95% Wilson intervals."
+
 // Comparison of a touchpoint's active responses on the moments that used them.
 type Comparison struct {
 	Touchpoint string             `json:"touchpoint"`
 	Responses  []ResponseMeasures `json:"responses"`
 	// Winner is the response whose magic rate beats every other's with
 	// significance, or nil; Reason and Explanation say why.
-	Winner      *string    `json:"winner"`
-	Reason      string     `json:"reason"`
-	Explanation string     `json:"explanation"`
-	Method      string     `json:"method"`
-	Alpha       float64    `json:"alpha"`
-	MinMoments  int        `json:"min_moments"`
-	Tests       []PairTest `json:"tests"`
+	Winner      *string          `json:"winner"`
+	Reason      ComparisonReason `json:"reason"`
+	Explanation string           `json:"explanation"`
+	Method      string           `json:"method"`
+	Alpha       float64          `json:"alpha"`
+	MinMoments  int              `json:"min_moments"`
+	Tests       []PairTest       `json:"tests"`
 }
 
 // ResponseService keeps each touchpoint's alternative responses.
@@ -161,7 +180,7 @@ type ResponseService interface {
 	FindResponses(ctx context.Context, touchpoint string) ([]*Response, error)
 	// SetResponseStatus moves a response between candidate, trial and retired;
 	// standard is reached only by promotion.
-	SetResponseStatus(ctx context.Context, touchpoint, key, status string) (*Response, error)
+	SetResponseStatus(ctx context.Context, touchpoint, key string, status ResponseStatus) (*Response, error)
 	CompareResponses(ctx context.Context, touchpoint string, f ReportFilter) (*Comparison, error)
 }
 
@@ -200,6 +219,17 @@ const (
 	AlertBelowTarget     = "below_target"
 	AlertStandardDecayed = "standard_decayed"
 )
+
+// BelowTargetMessage is what an alert says when a touchpoint's ratings over
+// the last days fell below its target; detail is the test's own account.
+func BelowTargetMessage(touchpointName string, days int, detail string) string {
+	return fmt.Sprintf("%s is below its target over the last %d days. %s", touchpointName, days, detail)
+}
+
+// DecayMessage is the one line an alert says of a decayed standard.
+func (st *Standard) DecayMessage() string {
+	return fmt.Sprintf("The standard %q at %q has decayed. %s", st.Response, st.Touchpoint, st.Explanation)
+}
 
 // Alert is raised once when a touchpoint falls significantly below its target
 // or a standard decays, and stays until acknowledged.

@@ -44,7 +44,7 @@ func (p *Promise) Validate(now time.Time) error {
 
 // PromiseFilter selects promises; zero fields select everything.
 type PromiseFilter struct {
-	Status     string
+	Status     PromiseStatus
 	StaffID    string
 	CustomerID string
 	// DueBefore selects promises due before this time.
@@ -93,7 +93,7 @@ type PromiseService interface {
 	FindPromises(ctx context.Context, f PromiseFilter) (Page[*Promise], error)
 	// SetPromiseStatus settles an open promise as kept or broken; a broken
 	// promise records a misery moment.
-	SetPromiseStatus(ctx context.Context, id, status string) (*Promise, error)
+	SetPromiseStatus(ctx context.Context, id string, status PromiseStatus) (*Promise, error)
 	// BreakOverdue breaks every open promise past its due time and returns
 	// how many it broke.
 	BreakOverdue(ctx context.Context) (int, error)

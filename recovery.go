@@ -11,20 +11,40 @@ import (
 // the touchpoint's service level. Overdue cases escalate. A case resolved
 // and followed by a moment that is not misery counts as recovered.
 
+// CaseStatus is whether a recovery case is still being worked.
+type CaseStatus string
+
 // Recovery case statuses.
 const (
-	CaseOpen     = "open"
-	CaseResolved = "resolved"
+	CaseOpen     CaseStatus = "open"
+	CaseResolved CaseStatus = "resolved"
 )
+
+// IsOpen reports whether the case is still being worked.
+func (s CaseStatus) IsOpen() bool { return s == CaseOpen }
+
+// IsResolved reports whether the case has been resolved.
+func (s CaseStatus) IsResolved() bool { return s == CaseResolved }
+
+// CaseActionKind is what a step in a case's history did.
+type CaseActionKind string
 
 // Kinds of action on a case, kept in its history.
 const (
-	ActionAssigned  = "assigned"
-	ActionNote      = "note"
-	ActionEscalated = "escalated"
-	ActionResolved  = "resolved"
-	ActionReopened  = "reopened"
+	ActionAssigned  CaseActionKind = "assigned"
+	ActionNote      CaseActionKind = "note"
+	ActionEscalated CaseActionKind = "escalated"
+	ActionResolved  CaseActionKind = "resolved"
+	ActionReopened  CaseActionKind = "reopened"
 )
+
+// InOwnWords reports whether the action's text is what a person wrote: a
+// note, or what was done to resolve the case.
+func (k CaseActionKind) InOwnWords() bool { return k == ActionNote || k == ActionResolved }
+
+// ActorRapport is who a case's history says took a step that Rapport took
+// itself, such as escalating an overdue case.
+const ActorRapport = "rapport"
 
 // DefaultServiceLevelHours is how long a touchpoint gives staff to recover a
 // misery moment unless a manager sets otherwise.
@@ -33,21 +53,30 @@ const DefaultServiceLevelHours = 48
 // MaxServiceLevelHours bounds a service level: thirty days.
 const MaxServiceLevelHours = 720
 
+// RecoveryOutcome is whether a case turned misery around.
+type RecoveryOutcome string
+
 // Recovery outcomes of a resolved case, decided by the customer's next moment.
 const (
-	RecoveryPending      = "pending"       // not resolved, or no moment since
-	RecoveryRecovered    = "recovered"     // resolved, and the next moment was not misery
-	RecoveryNotRecovered = "not_recovered" // resolved, and the next moment was misery again
+	RecoveryPending      RecoveryOutcome = "pending"       // not resolved, or no moment since
+	RecoveryRecovered    RecoveryOutcome = "recovered"     // resolved, and the next moment was not misery
+	RecoveryNotRecovered RecoveryOutcome = "not_recovered" // resolved, and the next moment was misery again
 )
+
+// IsRecovered reports whether the customer's next moment was not misery.
+func (r RecoveryOutcome) IsRecovered() bool { return r == RecoveryRecovered }
+
+// IsNotRecovered reports whether the customer's next moment was misery again.
+func (r RecoveryOutcome) IsNotRecovered() bool { return r == RecoveryNotRecovered }
 
 // RecoveryCase is the work of recovering one misery moment.
 type RecoveryCase struct {
-	ID           string `json:"id"`
-	CustomerID   string `json:"customer_id"`
-	CustomerName string `json:"customer_name,omitempty"`
-	MomentID     string `json:"moment_id"`
-	Touchpoint   string `json:"touchpoint"`
-	Status       string `json:"status"`
+	ID           string     `json:"id"`
+	CustomerID   string     `json:"customer_id"`
+	CustomerName string     `json:"customer_name,omitempty"`
+	MomentID     string     `json:"moment_id"`
+	Touchpoint   string     `json:"touchpoint"`
+	Status       CaseStatus `json:"status"`
 	// AssigneeID is the member of staff working the case; empty while it
 	// waits in Queue.
 	AssigneeID   string    `json:"assignee_id,omitempty"`
@@ -70,23 +99,23 @@ type RecoveryCase struct {
 	ResolvedInTime *bool `json:"resolved_in_time,omitempty"`
 	// Recovery is pending, recovered or not_recovered; NextMomentID is the
 	// customer's first moment after the resolution, which decided it.
-	Recovery     string       `json:"recovery"`
-	NextMomentID string       `json:"next_moment_id,omitempty"`
-	Actions      []CaseAction `json:"actions,omitempty"`
+	Recovery     RecoveryOutcome `json:"recovery"`
+	NextMomentID string          `json:"next_moment_id,omitempty"`
+	Actions      []CaseAction    `json:"actions,omitempty"`
 }
 
 // CaseAction is one step in a case's history.
 type CaseAction struct {
-	ID    string    `json:"id"`
-	Kind  string    `json:"kind"`
-	Text  string    `json:"text,omitempty"`
-	Actor string    `json:"actor,omitempty"`
-	At    time.Time `json:"at"`
+	ID    string         `json:"id"`
+	Kind  CaseActionKind `json:"kind"`
+	Text  string         `json:"text,omitempty"`
+	Actor string         `json:"actor,omitempty"`
+	At    time.Time      `json:"at"`
 }
 
 // CaseFilter selects cases; zero fields select everything.
 type CaseFilter struct {
-	Status     string
+	Status     CaseStatus
 	CustomerID string
 	// AssigneeID selects one member of staff's cases; CaseUnassigned selects
 	// the cases waiting in the queue.
@@ -106,10 +135,10 @@ const CaseUnassigned = "none"
 // assign, note, then resolve or reopen. Status is resolved (Resolution, what
 // was done, is then required) or open, to reopen a resolved case.
 type CaseUpdate struct {
-	AssigneeID *string `json:"assignee_id"`
-	Note       *string `json:"note"`
-	Status     *string `json:"status"`
-	Resolution *string `json:"resolution"`
+	AssigneeID *string     `json:"assignee_id"`
+	Note       *string     `json:"note"`
+	Status     *CaseStatus `json:"status"`
+	Resolution *string     `json:"resolution"`
 }
 
 // Validate checks an update's own fields.

@@ -21,25 +21,61 @@ type Holding struct {
 	EndedAt    *time.Time `json:"ended_at,omitempty"`
 }
 
+// ResponseStatus is where a response stands in the loop: tried, in use as
+// the standard, or set aside.
+type ResponseStatus string
+
 // Response statuses, in the order a response usually passes through them.
 const (
-	ResponseCandidate = "candidate"
-	ResponseTrial     = "trial"
-	ResponseStandard  = "standard"
-	ResponseRetired   = "retired"
+	ResponseCandidate ResponseStatus = "candidate"
+	ResponseTrial     ResponseStatus = "trial"
+	ResponseStandard  ResponseStatus = "standard"
+	ResponseRetired   ResponseStatus = "retired"
 )
 
 // ResponseStatuses lists every response status.
-var ResponseStatuses = []string{ResponseCandidate, ResponseTrial, ResponseStandard, ResponseRetired}
+var ResponseStatuses = []ResponseStatus{ResponseCandidate, ResponseTrial, ResponseStandard, ResponseRetired}
+
+// IsCandidate reports whether the response waits to be tried.
+func (s ResponseStatus) IsCandidate() bool { return s == ResponseCandidate }
+
+// IsTrial reports whether the response is being tried.
+func (s ResponseStatus) IsTrial() bool { return s == ResponseTrial }
+
+// IsStandard reports whether the response is the touchpoint's standard.
+func (s ResponseStatus) IsStandard() bool { return s == ResponseStandard }
+
+// IsRetired reports whether the response has been set aside.
+func (s ResponseStatus) IsRetired() bool { return s == ResponseRetired }
+
+// Settable reports whether a response may be moved to the status by hand:
+// candidate, trial or retired; standard is reached only by promotion.
+func (s ResponseStatus) Settable() bool {
+	return s == ResponseCandidate || s == ResponseTrial || s == ResponseRetired
+}
 
 // Response is one way of handling a touchpoint; moments name the response they used.
 type Response struct {
-	ID          string    `json:"id"`
-	Touchpoint  string    `json:"touchpoint"`
-	Key         string    `json:"key"`
-	Description string    `json:"description"`
-	Status      string    `json:"status"`
-	CreatedAt   time.Time `json:"created_at"`
+	ID          string         `json:"id"`
+	Touchpoint  string         `json:"touchpoint"`
+	Key         string         `json:"key"`
+	Description string         `json:"description"`
+	Status      ResponseStatus `json:"status"`
+	CreatedAt   time.Time      `json:"created_at"`
+}
+
+// CheckPromote says whether the response may become its touchpoint's
+// standard: not when it is retired (EINVALID), nor when it is the standard
+// already (ECONFLICT).
+func (r *Response) CheckPromote() error {
+	switch r.Status {
+	case ResponseRetired:
+		return &Error{Code: EINVALID, Message: "A retired response cannot become the standard.",
+			Fields: []FieldError{{Field: "response", Message: "is retired"}}}
+	case ResponseStandard:
+		return Errorf(ECONFLICT, "%q is the standard of %q already.", r.Key, r.Touchpoint)
+	}
+	return nil
 }
 
 // Validate checks a new response and fills its status (candidate by default).
@@ -77,8 +113,8 @@ type StageChange struct {
 	ID         string `json:"id"`
 	CustomerID string `json:"customer_id"`
 	// From is "" for the customer's first stage.
-	From   string `json:"from"`
-	To     string `json:"to"`
+	From   Stage  `json:"from"`
+	To     Stage  `json:"to"`
 	Reason string `json:"reason,omitempty"`
 	// DissolutionReason is set only when To is dissolution.
 	DissolutionReason string    `json:"dissolution_reason,omitempty"`
@@ -86,22 +122,34 @@ type StageChange struct {
 	ChangedAt         time.Time `json:"changed_at"`
 }
 
+// PromiseStatus is whether a promise is still open, or was kept or broken.
+type PromiseStatus string
+
 // Promise statuses.
 const (
-	PromiseOpen   = "open"
-	PromiseKept   = "kept"
-	PromiseBroken = "broken"
+	PromiseOpen   PromiseStatus = "open"
+	PromiseKept   PromiseStatus = "kept"
+	PromiseBroken PromiseStatus = "broken"
 )
+
+// IsOpen reports whether the promise is neither kept nor broken yet.
+func (s PromiseStatus) IsOpen() bool { return s == PromiseOpen }
+
+// IsKept reports whether the promise was kept.
+func (s PromiseStatus) IsKept() bool { return s == PromiseKept }
+
+// IsBroken reports whether the promise was broken.
+func (s PromiseStatus) IsBroken() bool { return s == PromiseBroken }
 
 // Promise is something a member of staff promised a customer, usually in a moment.
 type Promise struct {
-	ID         string     `json:"id"`
-	CustomerID string     `json:"customer_id"`
-	StaffID    string     `json:"staff_id,omitempty"`
-	MomentID   string     `json:"moment_id,omitempty"`
-	Text       string     `json:"text"`
-	DueAt      time.Time  `json:"due_at"`
-	Status     string     `json:"status"`
-	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
+	ID         string        `json:"id"`
+	CustomerID string        `json:"customer_id"`
+	StaffID    string        `json:"staff_id,omitempty"`
+	MomentID   string        `json:"moment_id,omitempty"`
+	Text       string        `json:"text"`
+	DueAt      time.Time     `json:"due_at"`
+	Status     PromiseStatus `json:"status"`
+	ResolvedAt *time.Time    `json:"resolved_at,omitempty"`
+	CreatedAt  time.Time     `json:"created_at"`
 }

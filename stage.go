@@ -14,16 +14,59 @@ const (
 	ChangedByInference = "inference"
 )
 
+// StageReasonCreated is the reason of a customer's first stage change, when
+// they were created in a stage.
+const StageReasonCreated = "created"
+
+// StageSetBy is how a customer's current stage was set.
+type StageSetBy string
+
 // How the current stage was set.
 const (
-	StageSetByHand      = "manual"    // a person chose it; inference only proposes
-	StageSetByInference = "inference" // the stage rules applied it
-	StageSetOtherwise   = "system"    // set when the customer was created or imported
+	StageSetByHand      StageSetBy = "manual"    // a person chose it; inference only proposes
+	StageSetByInference StageSetBy = "inference" // the stage rules applied it
+	StageSetOtherwise   StageSetBy = "system"    // set when the customer was created or imported
 )
+
+// ByHand reports whether a person chose the stage.
+func (s StageSetBy) ByHand() bool { return s == StageSetByHand }
+
+// ByInference reports whether the stage rules applied the stage.
+func (s StageSetBy) ByInference() bool { return s == StageSetByInference }
+
+// StageChangerKind is who made a stage change: a user, an API token, the
+// stage rules, or the system (creation, import, the demo).
+type StageChangerKind string
+
+// Kinds of who made a stage change.
+const (
+	ChangerUser      StageChangerKind = "user"
+	ChangerToken     StageChangerKind = "token"
+	ChangerInference StageChangerKind = "inference"
+	ChangerSystem    StageChangerKind = "system"
+)
+
+// ChangerKindOf says who made a stage change from its changed_by: a user
+// when it names one (isUser), a token ("token:…"), the stage rules, or
+// otherwise the system.
+func ChangerKindOf(changedBy string, isUser bool) StageChangerKind {
+	switch {
+	case isUser:
+		return ChangerUser
+	case strings.HasPrefix(changedBy, "token:"):
+		return ChangerToken
+	case changedBy == ChangedByInference:
+		return ChangerInference
+	}
+	return ChangerSystem
+}
+
+// IsInference reports whether the stage rules made the change.
+func (k StageChangerKind) IsInference() bool { return k == ChangerInference }
 
 // StageInput is a stage set by hand.
 type StageInput struct {
-	Stage  string `json:"stage"`
+	Stage  Stage  `json:"stage"`
 	Reason string `json:"reason"`
 	// DissolutionReason is required when Stage is dissolution, and refused otherwise.
 	DissolutionReason string `json:"dissolution_reason"`
@@ -36,7 +79,7 @@ func (in *StageInput) Validate() error {
 	if in.Stage == "" {
 		v.add("stage", "is required")
 	} else if !validStage(in.Stage) {
-		v.add("stage", "must be one of %s", strings.Join(Stages, ", "))
+		v.add("stage", "must be one of %s", StageNames())
 	}
 	checkText(&v, "reason", in.Reason, 1, 500)
 	switch {
@@ -54,7 +97,7 @@ func (in *StageInput) Validate() error {
 // because a person set the current stage, or because the move is one that
 // needs a person's judgement (dissolution, or coming back from it).
 type StageProposal struct {
-	Stage             string    `json:"stage"`
+	Stage             Stage     `json:"stage"`
 	Reason            string    `json:"reason"`
 	DissolutionReason string    `json:"dissolution_reason,omitempty"`
 	ProposedAt        time.Time `json:"proposed_at"`
@@ -64,9 +107,9 @@ type StageProposal struct {
 // inference rules propose, if anything.
 type StageStatus struct {
 	CustomerID string `json:"customer_id"`
-	Stage      string `json:"stage"`
+	Stage      Stage  `json:"stage"`
 	// SetBy is manual, inference or system.
-	SetBy string `json:"set_by"`
+	SetBy StageSetBy `json:"set_by"`
 	// Since is when the customer reached the stage.
 	Since time.Time `json:"since"`
 	// LastChange is the step that led to the stage.
@@ -79,7 +122,7 @@ type StageStatus struct {
 type StageHistoryEntry struct {
 	StageChange
 	// ChangedByKind is user, token, inference, or system (creation, import, demo).
-	ChangedByKind string `json:"changed_by_kind"`
+	ChangedByKind StageChangerKind `json:"changed_by_kind"`
 	// ChangedByName is the user's name when a user made the change.
 	ChangedByName string `json:"changed_by_name,omitempty"`
 }
@@ -166,7 +209,7 @@ type StageFacts struct {
 	Now     time.Time
 	Created time.Time
 	// Stage is the current stage and StageSince when it was reached.
-	Stage      string
+	Stage      Stage
 	StageSince time.Time
 	// Products is how many different products the customer holds now;
 	// EverHeld how many holdings they ever had, and LastEnded when the latest
@@ -186,7 +229,7 @@ type StageFacts struct {
 type StageInference struct {
 	// Stage is where the rules would put the customer; "" when they would
 	// leave the stage as it is.
-	Stage             string
+	Stage             Stage
 	Reason            string
 	DissolutionReason string
 	// Apply is true when the rules may make the move themselves; otherwise
@@ -199,7 +242,7 @@ type StageInference struct {
 func (r StageRules) InferStage(f StageFacts, manual bool) StageInference {
 	days := func(t time.Time) int { return int(f.Now.Sub(t).Hours() / 24) }
 	unhappy := r.MinRating > 0 && f.Rated90 >= 2 && f.Rating90 < r.MinRating
-	forward := ""
+	var forward Stage
 	reason := ""
 	switch {
 	case f.Products >= r.CommitmentProducts && !unhappy:
@@ -249,7 +292,7 @@ func (r StageRules) InferStage(f StageFacts, manual bool) StageInference {
 }
 
 // stageOrder is a stage's place in the lifecycle.
-func stageOrder(stage string) int { return slices.Index(Stages, stage) }
+func stageOrder(stage Stage) int { return slices.Index(Stages, stage) }
 
 func plural(n int, one, many string) string {
 	if n == 1 {

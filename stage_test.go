@@ -96,3 +96,50 @@ func TestStageInputValidate(t *testing.T) {
 		t.Errorf("DefaultStageRules().Validate() = %v", err.Validate())
 	}
 }
+
+func TestStageValues(t *testing.T) {
+	want := []string{"awareness", "exploration", "expansion", "commitment", "dissolution"}
+	got := StageValues()
+	if len(got) != len(want) {
+		t.Fatalf("StageValues() = %v; want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("StageValues()[%d] = %q; want %q", i, got[i], want[i])
+		}
+	}
+	if got, want := StageNames(), "awareness, exploration, expansion, commitment, dissolution"; got != want {
+		t.Errorf("StageNames() = %q; want %q", got, want)
+	}
+	for s, want := range map[Stage]bool{StageAwareness: true, StageDissolution: true, "": false, "Awareness": false, "lost": false} {
+		if got := validStage(s); got != want {
+			t.Errorf("validStage(%q) = %v; want %v", s, got, want)
+		}
+	}
+}
+
+func TestChangerKindOf(t *testing.T) {
+	for _, tc := range []struct {
+		changedBy string
+		isUser    bool
+		want      StageChangerKind
+	}{
+		{"01USER", true, ChangerUser},
+		{"token:01TOKEN", false, ChangerToken},
+		{ChangedByInference, false, ChangerInference},
+		{"demo", false, ChangerSystem},
+		{"", false, ChangerSystem},
+	} {
+		if got := ChangerKindOf(tc.changedBy, tc.isUser); got != tc.want {
+			t.Errorf("ChangerKindOf(%q, %v) = %s; want %s", tc.changedBy, tc.isUser, got, tc.want)
+		}
+	}
+	if !ChangerInference.IsInference() || ChangerUser.IsInference() {
+		t.Errorf("IsInference: inference %v, user %v; want true, false", ChangerInference.IsInference(), ChangerUser.IsInference())
+	}
+	for s, want := range map[StageSetBy][2]bool{StageSetByHand: {true, false}, StageSetByInference: {false, true}, StageSetOtherwise: {false, false}} {
+		if got := [2]bool{s.ByHand(), s.ByInference()}; got != want {
+			t.Errorf("%s: ByHand, ByInference = %v; want %v", s, got, want)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"mime"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/rapport-crm/rapport"
@@ -98,9 +97,9 @@ func (s *Server) handleExportMoments(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleExportCustomers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if stage := q.Get("stage"); stage != "" && !slices.Contains(rapport.Stages, stage) {
+	if stage := q.Get("stage"); stage != "" && !slices.Contains(rapport.Stages, rapport.Stage(stage)) {
 		writeError(w, r, s.Logger, &rapport.Error{Code: rapport.EINVALID, Message: "The query is not valid.",
-			Fields: []rapport.FieldError{{Field: "stage", Message: "must be one of " + strings.Join(rapport.Stages, ", ")}}})
+			Fields: []rapport.FieldError{{Field: "stage", Message: "must be one of " + rapport.StageNames()}}})
 		return
 	}
 	f := rapport.CustomerFilter{Query: q.Get("q"), OwnerID: q.Get("owner_id"), Stage: q.Get("stage")}

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/rapport-crm/rapport"
 )
@@ -49,9 +48,9 @@ func (s *Server) handleListCustomers(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, err)
 		return
 	}
-	if stage := q.Get("stage"); stage != "" && !slices.Contains(rapport.Stages, stage) {
+	if stage := q.Get("stage"); stage != "" && !slices.Contains(rapport.Stages, rapport.Stage(stage)) {
 		writeError(w, r, s.Logger, &rapport.Error{Code: rapport.EINVALID, Message: "The query is not valid.",
-			Fields: []rapport.FieldError{{Field: "stage", Message: "must be one of " + strings.Join(rapport.Stages, ", ")}}})
+			Fields: []rapport.FieldError{{Field: "stage", Message: "must be one of " + rapport.StageNames()}}})
 		return
 	}
 	page, err := s.Customers.FindCustomers(r.Context(), rapport.CustomerFilter{

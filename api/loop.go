@@ -91,9 +91,9 @@ func (s *Server) handleTrend(w http.ResponseWriter, r *http.Request) {
 
 // responseInput is what a manager sets on a new response.
 type responseInput struct {
-	Key         string `json:"key"`
-	Description string `json:"description"`
-	Status      string `json:"status"`
+	Key         string                 `json:"key"`
+	Description string                 `json:"description"`
+	Status      rapport.ResponseStatus `json:"status"`
 }
 
 func (s *Server) handleCreateResponse(w http.ResponseWriter, r *http.Request) {
@@ -121,7 +121,7 @@ func (s *Server) handleListResponses(w http.ResponseWriter, r *http.Request) {
 
 // responseUpdate moves a response between candidate, trial and retired.
 type responseUpdate struct {
-	Status string `json:"status"`
+	Status rapport.ResponseStatus `json:"status"`
 }
 
 func (s *Server) handleUpdateResponse(w http.ResponseWriter, r *http.Request) {
@@ -137,7 +137,7 @@ func (s *Server) handleRetireResponse(w http.ResponseWriter, r *http.Request) {
 	s.setResponseStatus(w, r, rapport.ResponseRetired)
 }
 
-func (s *Server) setResponseStatus(w http.ResponseWriter, r *http.Request, status string) {
+func (s *Server) setResponseStatus(w http.ResponseWriter, r *http.Request, status rapport.ResponseStatus) {
 	resp, err := s.Responses.SetResponseStatus(r.Context(), r.PathValue("key"), r.PathValue("response"), status)
 	if err != nil {
 		writeError(w, r, s.Logger, err)

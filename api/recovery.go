@@ -116,7 +116,7 @@ func (p *params) err() error {
 
 func (s *Server) handleListCases(w http.ResponseWriter, r *http.Request) {
 	p := &params{r: r}
-	f := rapport.CaseFilter{Status: p.get("status"), CustomerID: p.get("customer_id"), Queue: p.get("queue"), Cursor: p.get("cursor"),
+	f := rapport.CaseFilter{Status: rapport.CaseStatus(p.get("status")), CustomerID: p.get("customer_id"), Queue: p.get("queue"), Cursor: p.get("cursor"),
 		AssigneeID: p.user("assignee"), EscalatedTo: p.user("escalated_to"), Overdue: p.boolean("overdue"),
 		Escalated: p.boolean("escalated"), Limit: p.limit()}
 	if err := p.err(); err != nil {
@@ -274,7 +274,7 @@ func (s *Server) handleCreatePromise(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleListPromises(w http.ResponseWriter, r *http.Request) {
 	p := &params{r: r}
-	f := rapport.PromiseFilter{Status: p.get("status"), CustomerID: p.get("customer_id"), Cursor: p.get("cursor"),
+	f := rapport.PromiseFilter{Status: rapport.PromiseStatus(p.get("status")), CustomerID: p.get("customer_id"), Cursor: p.get("cursor"),
 		StaffID: p.user("staff_id"), DueBefore: p.time("due_before"), Limit: p.limit()}
 	if err := p.err(); err != nil {
 		writeError(w, r, s.Logger, err)
@@ -299,7 +299,7 @@ func (s *Server) handleGetPromise(w http.ResponseWriter, r *http.Request) {
 
 // promiseUpdate settles a promise.
 type promiseUpdate struct {
-	Status string `json:"status"`
+	Status rapport.PromiseStatus `json:"status"`
 }
 
 func (s *Server) handleUpdatePromise(w http.ResponseWriter, r *http.Request) {

@@ -41,7 +41,7 @@ func (t *table) customer(seen *duplicates) rapport.CustomerRow {
 	c.Phone = t.get("phone")
 	c.OwnerID = t.get("owner_id")
 	c.ReferredBy = t.id("referred_by")
-	c.Stage = strings.ToLower(t.get("stage"))
+	c.Stage = rapport.Stage(strings.ToLower(t.get("stage")))
 	c.Preferences = rapport.Preferences{Likes: entries(t.get("likes")), Dislikes: entries(t.get("dislikes"))}
 	c.Attributes = map[string]any{}
 	for _, a := range t.attrs {
@@ -89,7 +89,7 @@ func (cw *CustomerWriter) Write(r *rapport.CustomerRow) error {
 	c := &r.Customer
 	rec := []string{
 		escape(c.ID), escape(c.ExternalID), escape(c.Kind), escape(c.Name), escape(c.Email), escape(c.Phone),
-		escape(c.OwnerID), escape(r.OwnerEmail), escape(c.ReferredBy), escape(c.Stage),
+		escape(c.OwnerID), escape(r.OwnerEmail), escape(c.ReferredBy), escape(string(c.Stage)),
 		escape(strings.Join(c.Preferences.Likes, "\n")), escape(strings.Join(c.Preferences.Dislikes, "\n")),
 	}
 	for _, k := range cw.keys {

@@ -101,7 +101,7 @@ func (s *sim) live() {
 	if s.org {
 		s.activity *= 1.8
 	}
-	s.changes = append(s.changes, s.change("", rapport.StageAwareness, created, "created"))
+	s.changes = append(s.changes, s.change("", rapport.StageAwareness, created, rapport.StageReasonCreated))
 
 	if created.Before(g.from) {
 		s.history(created)
@@ -772,7 +772,7 @@ func (s *sim) promise(m *rapport.Moment, staff *member, text string) {
 // change returns a stage change of this customer made by the generator.
 func (s *sim) change(from, to string, at time.Time, reason string) rapport.StageChange {
 	return rapport.StageChange{
-		ID: newID(s.r, at), CustomerID: s.c.ID, From: from, To: to, Reason: reason,
+		ID: newID(s.r, at), CustomerID: s.c.ID, From: rapport.Stage(from), To: rapport.Stage(to), Reason: reason,
 		ChangedBy: generatedBy, ChangedAt: at,
 	}
 }
@@ -781,7 +781,7 @@ func (s *sim) change(from, to string, at time.Time, reason string) rapport.Stage
 func (s *sim) write(ctx context.Context) error {
 	g, l := s.g, s.g.l
 	last := s.changes[len(s.changes)-1]
-	s.c.Stage, s.c.UpdatedAt = s.stage, last.ChangedAt
+	s.c.Stage, s.c.UpdatedAt = rapport.Stage(s.stage), last.ChangedAt
 	if err := l.AddCustomer(ctx, &s.c); err != nil {
 		return err
 	}
@@ -825,7 +825,7 @@ func (s *sim) write(ctx context.Context) error {
 	return nil
 }
 
-func stageIndex(stage string) int { return slices.Index(rapport.Stages, stage) }
+func stageIndex(stage string) int { return slices.Index(rapport.Stages, rapport.Stage(stage)) }
 
 func outcomeIndex(o rapport.Outcome) int {
 	switch o {

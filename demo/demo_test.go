@@ -574,12 +574,12 @@ func TestPatternHoldingsAndStages(t *testing.T) {
 			if a.at != b.at {
 				return int(a.at - b.at)
 			}
-			return slices.Index(rapport.Stages, a.to) - slices.Index(rapport.Stages, b.to)
+			return slices.Index(rapport.Stages, rapport.Stage(a.to)) - slices.Index(rapport.Stages, rapport.Stage(b.to))
 		})
 		prev := ""
 		for _, c := range cs {
 			ok := c.from == prev && c.by == "demo" && c.reason != "" &&
-				slices.Index(rapport.Stages, c.to) > slices.Index(rapport.Stages, c.from) &&
+				slices.Index(rapport.Stages, rapport.Stage(c.to)) > slices.Index(rapport.Stages, rapport.Stage(c.from)) &&
 				(c.to == rapport.StageDissolution) == slices.Contains(rapport.DissolutionReasons, c.dissolution)
 			if !ok {
 				bad++
@@ -598,7 +598,7 @@ func TestPatternHoldingsAndStages(t *testing.T) {
 		}
 	}
 	t.Logf("stage changes into each stage: %v; %d customers went from awareness to commitment", reached, fullPath)
-	for _, st := range rapport.Stages {
+	for _, st := range rapport.StageValues() {
 		if reached[st] < s.Customers/20 {
 			t.Errorf("%d changes into %s; want at least %d", reached[st], st, s.Customers/20)
 		}

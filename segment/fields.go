@@ -36,7 +36,7 @@ type Field struct {
 var fields = func() map[string]*Field {
 	m := map[string]*Field{}
 	for _, f := range []*Field{
-		{Name: "stage", Kind: KindEnum, Values: rapport.Stages, column: "m.stage", Doc: "the relationship stage"},
+		{Name: "stage", Kind: KindEnum, Values: rapport.StageValues(), column: "m.stage", Doc: "the relationship stage"},
 		{Name: "kind", Kind: KindEnum, Values: []string{rapport.KindPerson, rapport.KindOrganisation}, column: "m.kind", Doc: "person or organisation"},
 		{Name: "owner", Kind: KindText, column: "m.owner_id", nullable: true, Doc: "the id of the member of staff who owns the relationship; null when nobody does"},
 		{Name: "referred_by", Kind: KindText, column: "m.referred_by", nullable: true, Doc: "the id of the customer who referred them; null when nobody did"},

@@ -59,7 +59,7 @@ func (s *AlertService) EvaluateAlerts(ctx context.Context) ([]*rapport.Alert, er
 		if check.Below {
 			found = append(found, candidate{kind: rapport.AlertBelowTarget, touchpoint: t.Key,
 				key:     fmt.Sprintf("%s:%s:week-%d", rapport.AlertBelowTarget, t.Key, analytics.WeekNumber(now)),
-				message: fmt.Sprintf("%s is below its target over the last %d days. %s", t.Name, targetWindowDays, check.Message),
+				message: rapport.BelowTargetMessage(t.Name, targetWindowDays, check.Message),
 				details: map[string]any{"mean_rating": check.Mean, "target": check.Target, "ratings": check.N, "p_value": check.PValue}})
 		}
 		st2, err := NewStandardService(s.db).FindStandard(ctx, t.Key)
@@ -71,7 +71,7 @@ func (s *AlertService) EvaluateAlerts(ctx context.Context) ([]*rapport.Alert, er
 		if st2.Decayed {
 			found = append(found, candidate{kind: rapport.AlertStandardDecayed, touchpoint: t.Key,
 				key:     fmt.Sprintf("%s:%s", rapport.AlertStandardDecayed, st2.ID),
-				message: describeStandard(st2),
+				message: st2.DecayMessage(),
 				details: map[string]any{"standard_id": st2.ID, "response": st2.Response, "baseline_magic_rate": st2.BaselineMagicRate,
 					"current_magic_rate": st2.CurrentMagicRate, "p_value": st2.PValue}})
 		}

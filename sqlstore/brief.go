@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/rapport-crm/rapport"
-	"github.com/rapport-crm/rapport/analytics"
 )
 
 // BriefService assembles handover briefs and keeps the record of handovers.
@@ -25,12 +24,7 @@ const (
 	maxBriefPeople       = 10
 	maxBriefSurveys      = 5
 	briefOpenItems       = 50
-	briefTrendMonths     = 6
 )
-
-// briefTrendMargin is how far, in rating points, the last 90 days' mean must
-// move from the 90 days before for the trend to count as moving.
-const briefTrendMargin = 0.3
 
 // BriefPath is where the API serves a customer's brief.
 func BriefPath(customerID string) string { return "/api/v1/customers/" + customerID + "/brief" }
@@ -246,90 +240,34 @@ func briefPeople(ctx context.Context, q querier, c *rapport.Customer) ([]rapport
 	return people, &owner, nil
 }
 
-// briefTrend compares the customer's ratings over the last 90 days with the
-// 90 before, and lists the last six calendar months.
+// briefTrend reads the customer's moments the trend needs; the trend
+// itself is rapport.BriefTrendOf.
 func briefTrend(ctx context.Context, q querier, customerID string, now time.Time) (rapport.BriefTrend, error) {
-	t := rapport.BriefTrend{Direction: rapport.TrendUnknown, Months: []rapport.BriefMonth{}}
-	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 1-briefTrendMonths, 0)
-	since := now.AddDate(0, 0, -180)
-	if first.Before(since) {
-		since = first
-	}
-	months := make([]rapport.BriefMonth, briefTrendMonths)
-	sums := make([]analytics.Mean, briefTrendMonths)
-	for i := range months {
-		months[i].Month = first.AddDate(0, i, 0)
-	}
-	var recent, previous analytics.Mean
 	rows, err := q.query(ctx, `SELECT occurred_at, rating, outcome FROM moments WHERE customer_id = ? AND occurred_at >= ? AND occurred_at <= ?`,
-		customerID, micros(since), micros(now))
+		customerID, micros(rapport.BriefTrendSince(now)), micros(now))
 	if err != nil {
-		return t, err
+		return rapport.BriefTrend{}, err
 	}
 	defer rows.Close()
+	var ms []rapport.TrendMoment
 	for rows.Next() {
 		var at int64
 		var rating sql.NullInt64
 		var outcome string
 		if err := rows.Scan(&at, &rating, &outcome); err != nil {
-			return t, err
+			return rapport.BriefTrend{}, err
 		}
-		when := fromMicros(at)
-		age := now.Sub(when)
+		m := rapport.TrendMoment{At: fromMicros(at), Outcome: rapport.Outcome(outcome)}
 		if rating.Valid {
-			switch {
-			case age <= 90*24*time.Hour:
-				recent = recent.Add(float64(rating.Int64))
-			case age <= 180*24*time.Hour:
-				previous = previous.Add(float64(rating.Int64))
-			}
+			r := int(rating.Int64)
+			m.Rating = &r
 		}
-		i := (when.Year()-first.Year())*12 + int(when.Month()) - int(first.Month())
-		if i < 0 || i >= briefTrendMonths {
-			continue
-		}
-		months[i].Moments++
-		switch rapport.Outcome(outcome) {
-		case rapport.OutcomeMagic:
-			months[i].Magic++
-		case rapport.OutcomeMisery:
-			months[i].Misery++
-		}
-		if rating.Valid {
-			months[i].Rated++
-			sums[i] = sums[i].Add(float64(rating.Int64))
-		}
+		ms = append(ms, m)
 	}
 	if err := rows.Err(); err != nil {
-		return t, err
+		return rapport.BriefTrend{}, err
 	}
-	for i := range months {
-		if sums[i].N > 0 {
-			v := sums[i].Value()
-			months[i].MeanRating = &v
-		}
-	}
-	t.Months = months
-	t.RecentRated, t.PreviousRated = recent.N, previous.N
-	if recent.N > 0 {
-		v := recent.Value()
-		t.RecentMean = &v
-	}
-	if previous.N > 0 {
-		v := previous.Value()
-		t.PreviousMean = &v
-	}
-	if t.RecentMean != nil && t.PreviousMean != nil {
-		switch d := *t.RecentMean - *t.PreviousMean; {
-		case d > briefTrendMargin:
-			t.Direction = rapport.TrendImproving
-		case d < -briefTrendMargin:
-			t.Direction = rapport.TrendDeclining
-		default:
-			t.Direction = rapport.TrendSteady
-		}
-	}
-	return t, nil
+	return rapport.BriefTrendOf(now, ms), nil
 }
 
 func briefCounts(ctx context.Context, q querier, customerID string) (rapport.BriefCounts, error) {

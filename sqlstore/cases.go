@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -48,9 +47,9 @@ type caseOpening struct {
 	backfill bool
 }
 
-// openCases opens a case for each misery moment that has none, assigned as
-// the policy says and due within its touchpoint's service level, and
-// returns how many it opened.
+// openCases opens a case for each misery moment that has none, as the
+// policy and the touchpoints' service levels decide (rapport.RecoveryPolicy.
+// OpensCase and OpenCase), and returns how many it opened.
 func openCases(ctx context.Context, tx *tx, ms []*rapport.Moment, how caseOpening) (int, error) {
 	policy, err := findPolicy(ctx, tx.querier)
 	if err != nil {
@@ -67,7 +66,6 @@ func openCases(ctx context.Context, tx *tx, ms []*rapport.Moment, how caseOpenin
 		}
 	}
 	now := tx.now.Truncate(time.Microsecond)
-	cutoff := now.AddDate(0, 0, -policy.OpenWithinDays)
 	const perRow = 11
 	var args []any
 	var tried []string
@@ -89,25 +87,18 @@ func openCases(ctx context.Context, tx *tx, ms []*rapport.Moment, how caseOpenin
 		return nil
 	}
 	for _, m := range ms {
-		if !how.anyAge && m.OccurredAt.Before(cutoff) {
+		if !policy.OpensCase(m.OccurredAt, now, how.anyAge) {
 			continue
 		}
 		at := now
 		if how.backfill {
 			at = m.RecordedAt
 		}
-		hours, ok := levels[m.Touchpoint]
-		if !ok {
-			hours = rapport.DefaultServiceLevelHours
-		}
-		assignee, queue := owners[m.CustomerID], ""
-		if assignee == "" {
-			queue = policy.Queue
-		}
+		c := policy.OpenCase(m, owners[m.CustomerID], levels, at)
 		id := rapport.NewID(at)
 		tried = append(tried, id)
-		args = append(args, id, m.CustomerID, m.ID, m.Touchpoint, rapport.CaseOpen, nullString(assignee), queue,
-			micros(m.OccurredAt), micros(at), micros(at.Add(time.Duration(hours)*time.Hour)), micros(now))
+		args = append(args, id, m.CustomerID, m.ID, m.Touchpoint, string(rapport.CaseOpen), nullString(c.AssigneeID), c.Queue,
+			micros(m.OccurredAt), micros(c.OpenedAt), micros(c.DueAt), micros(now))
 		if rows++; rows == insertChunk {
 			if err := flush(); err != nil {
 				return opened, err
@@ -231,29 +222,25 @@ func scanCase(row interface{ Scan(...any) error }, now time.Time) (*rapport.Reco
 		next                                sql.NullString
 		opened, due                         int64
 		escalatedAt, resolvedAt             sql.NullInt64
-		escalatedRole                       string
+		escalatedRole, status               string
 	)
-	if err := row.Scan(&c.ID, &c.CustomerID, &c.CustomerName, &c.MomentID, &c.Touchpoint, &c.Status, &assignee, &assigneeName,
+	if err := row.Scan(&c.ID, &c.CustomerID, &c.CustomerName, &c.MomentID, &c.Touchpoint, &status, &assignee, &assigneeName,
 		&c.Queue, &opened, &due, &escalatedAt, &escalatedTo, &escalatedRole, &resolvedAt, &c.ResolvedBy, &c.Resolution, &next); err != nil {
 		return nil, err
 	}
+	c.Status = rapport.CaseStatus(status)
 	c.AssigneeID, c.AssigneeName, c.EscalatedTo = assignee.String, assigneeName.String, escalatedTo.String
 	c.EscalatedRole = rapport.Role(escalatedRole)
 	c.OpenedAt, c.DueAt = fromMicros(opened), fromMicros(due)
 	c.EscalatedAt, c.ResolvedAt = timePtr(escalatedAt), timePtr(resolvedAt)
 	c.Escalated = c.EscalatedAt != nil
-	c.Overdue = c.Status == rapport.CaseOpen && now.After(c.DueAt)
-	c.Recovery = rapport.RecoveryPending
+	c.Overdue = rapport.IsOverdue(c.Status, c.DueAt, now)
+	outcome, id, _ := strings.Cut(next.String, " ")
+	c.NextMomentID = id
+	c.Recovery = rapport.RecoveryOf(c.ResolvedAt != nil, rapport.Outcome(outcome))
 	if c.ResolvedAt != nil {
 		inTime := !c.ResolvedAt.After(c.DueAt)
 		c.ResolvedInTime = &inTime
-		if outcome, id, ok := strings.Cut(next.String, " "); ok {
-			c.NextMomentID = id
-			c.Recovery = rapport.RecoveryRecovered
-			if outcome == string(rapport.OutcomeMisery) {
-				c.Recovery = rapport.RecoveryNotRecovered
-			}
-		}
 	}
 	return &c, nil
 }
@@ -297,7 +284,7 @@ func (s *RecoveryService) FindCases(ctx context.Context, f rapport.CaseFilter) (
 	switch f.Status {
 	case "":
 	case rapport.CaseOpen, rapport.CaseResolved:
-		where, args = append(where, "c.status = ?"), append(args, f.Status)
+		where, args = append(where, "c.status = ?"), append(args, string(f.Status))
 	default:
 		return page, invalidQuery("status", "must be open or resolved")
 	}
@@ -361,17 +348,14 @@ func (s *RecoveryService) UpdateCase(ctx context.Context, id string, u rapport.C
 		}
 		now := micros(tx.now)
 		if u.AssigneeID != nil {
-			text := "to the queue"
-			queue := ""
+			var name, queue string
 			if *u.AssigneeID == "" {
 				p, err := findPolicy(ctx, tx.querier)
 				if err != nil {
 					return err
 				}
 				queue = p.Queue
-				text = "to the " + p.Queue + " queue"
 			} else {
-				var name string
 				err := tx.queryRow(ctx, `SELECT name FROM users WHERE id = ?`, *u.AssigneeID).Scan(&name)
 				if errors.Is(err, sql.ErrNoRows) {
 					return &rapport.Error{Code: rapport.EINVALID, Message: "The case update is not valid.",
@@ -379,13 +363,12 @@ func (s *RecoveryService) UpdateCase(ctx context.Context, id string, u rapport.C
 				} else if err != nil {
 					return err
 				}
-				text = "to " + name
 			}
 			if _, err := tx.exec(ctx, `UPDATE recovery_cases SET assignee_id = ?, queue = ?, updated_at = ? WHERE id = ?`,
 				nullString(*u.AssigneeID), queue, now, id); err != nil {
 				return err
 			}
-			if err := addCaseAction(ctx, tx, id, rapport.ActionAssigned, text, actor); err != nil {
+			if err := addCaseAction(ctx, tx, id, rapport.ActionAssigned, rapport.AssignmentNote(name, queue), actor); err != nil {
 				return err
 			}
 		}
@@ -395,14 +378,13 @@ func (s *RecoveryService) UpdateCase(ctx context.Context, id string, u rapport.C
 			}
 		}
 		if u.Status != nil {
-			switch {
-			case *u.Status == rapport.CaseResolved && c.Status == rapport.CaseResolved:
-				return rapport.Errorf(rapport.ECONFLICT, "The case is resolved already; reopen it first.")
-			case *u.Status == rapport.CaseOpen && c.Status == rapport.CaseOpen:
-				return rapport.Errorf(rapport.ECONFLICT, "The case is open already.")
-			case *u.Status == rapport.CaseResolved:
+			if err := c.Status.CheckMove(*u.Status); err != nil {
+				return err
+			}
+			switch *u.Status {
+			case rapport.CaseResolved:
 				if _, err := tx.exec(ctx, `UPDATE recovery_cases SET status = ?, resolved_at = ?, resolved_by = ?, resolution = ?, updated_at = ?
-					WHERE id = ?`, rapport.CaseResolved, now, actor, *u.Resolution, now, id); err != nil {
+					WHERE id = ?`, string(rapport.CaseResolved), now, actor, *u.Resolution, now, id); err != nil {
 					return err
 				}
 				if err := addCaseAction(ctx, tx, id, rapport.ActionResolved, *u.Resolution, actor); err != nil {
@@ -410,7 +392,7 @@ func (s *RecoveryService) UpdateCase(ctx context.Context, id string, u rapport.C
 				}
 			default:
 				if _, err := tx.exec(ctx, `UPDATE recovery_cases SET status = ?, resolved_at = NULL, resolved_by = '', resolution = '', updated_at = ?
-					WHERE id = ?`, rapport.CaseOpen, now, id); err != nil {
+					WHERE id = ?`, string(rapport.CaseOpen), now, id); err != nil {
 					return err
 				}
 				if err := addCaseAction(ctx, tx, id, rapport.ActionReopened, "", actor); err != nil {
@@ -427,19 +409,19 @@ func (s *RecoveryService) UpdateCase(ctx context.Context, id string, u rapport.C
 	return c, nil
 }
 
-func addCaseAction(ctx context.Context, tx *tx, caseID, kind, text, actor string) error {
+func addCaseAction(ctx context.Context, tx *tx, caseID string, kind rapport.CaseActionKind, text, actor string) error {
 	_, err := tx.exec(ctx, `INSERT INTO case_actions (id, case_id, seq, kind, text, actor, acted_at)
 		SELECT ?, ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ? FROM case_actions WHERE case_id = ?`,
-		rapport.NewID(tx.now), caseID, kind, text, actor, micros(tx.now), caseID)
+		rapport.NewID(tx.now), caseID, string(kind), text, actor, micros(tx.now), caseID)
 	return err
 }
 
-// escalationActor is who the history says escalated a case.
-const escalationActor = "rapport"
-
 // Escalate flags the open cases past their due time; see rapport.RecoveryService.
-// Several servers may sweep at once: a case is escalated by whichever
-// updates it first, and only that one writes the history.
+// The query selects the cases rapport.IsOverdue calls overdue that have not
+// been escalated; where each goes, and what its history says, is
+// rapport.RecoveryPolicy.Escalate. Several servers may sweep at once: a case
+// is escalated by whichever updates it first, and only that one writes the
+// history.
 func (s *RecoveryService) Escalate(ctx context.Context) (int, error) {
 	const batch = 200
 	total := 0
@@ -456,19 +438,16 @@ func (s *RecoveryService) Escalate(ctx context.Context) (int, error) {
 			if err != nil {
 				return err
 			}
-			type due struct {
-				id, manager, managerName string
-				at                       int64
-			}
-			var dues []due
+			var dues []rapport.OverdueCase
 			for rows.Next() {
-				var d due
+				var d rapport.OverdueCase
+				var at int64
 				var manager, name sql.NullString
-				if err := rows.Scan(&d.id, &d.at, &manager, &name); err != nil {
+				if err := rows.Scan(&d.ID, &at, &manager, &name); err != nil {
 					rows.Close()
 					return err
 				}
-				d.manager, d.managerName = manager.String, name.String
+				d.DueAt, d.ManagerID, d.ManagerName = fromMicros(at), manager.String, name.String
 				dues = append(dues, d)
 			}
 			rows.Close()
@@ -477,23 +456,16 @@ func (s *RecoveryService) Escalate(ctx context.Context) (int, error) {
 			}
 			found = len(dues)
 			for _, d := range dues {
-				role, to := "", d.manager
-				text := "Overdue since " + fromMicros(d.at).Format("2 Jan 2006 15:04 MST") + "; escalated to "
-				if to == "" {
-					role = string(policy.EscalationRole)
-					text += "every " + role
-				} else {
-					text += d.managerName
-				}
+				e := policy.Escalate(d)
 				res, err := tx.exec(ctx, `UPDATE recovery_cases SET escalated_at = ?, escalated_to = ?, escalated_role = ?, updated_at = ?
-					WHERE id = ? AND status = 'open' AND escalated_at IS NULL`, micros(tx.now), nullString(to), role, micros(tx.now), d.id)
+					WHERE id = ? AND status = 'open' AND escalated_at IS NULL`, micros(tx.now), nullString(e.To), string(e.Role), micros(tx.now), d.ID)
 				if err != nil {
 					return err
 				}
 				if k, _ := res.RowsAffected(); k == 0 {
 					continue
 				}
-				if err := addCaseAction(ctx, tx, d.id, rapport.ActionEscalated, text, escalationActor); err != nil {
+				if err := addCaseAction(ctx, tx, d.ID, rapport.ActionEscalated, e.Note, rapport.ActorRapport); err != nil {
 					return err
 				}
 				n++
@@ -631,35 +603,35 @@ func (s *RecoveryService) RecoveryReport(ctx context.Context, f rapport.Recovery
 		if escalated.Valid {
 			r.Escalated++
 		}
-		group := 0 // 1 recovered, -1 unrecovered, 0 neither
-		if status == rapport.CaseOpen {
+		st := rapport.CaseStatus(status)
+		overdue := rapport.IsOverdue(st, fromMicros(due), now)
+		outcome, _, _ := strings.Cut(next.String, " ")
+		recovery := rapport.RecoveryOf(st != rapport.CaseOpen, rapport.Outcome(outcome))
+		if st == rapport.CaseOpen {
 			r.Open++
-			if due < micros(now) {
+			if overdue {
 				r.Overdue++
-				group = -1
 			}
 		} else {
 			r.Resolved++
 			if resolved.Valid && resolved.Int64 <= due {
 				r.ResolvedInTime++
 			}
-			switch outcome, _, _ := strings.Cut(next.String, " "); {
-			case !next.Valid:
+			switch recovery {
+			case rapport.RecoveryPending:
 				r.AwaitingMoment++
-			case outcome == string(rapport.OutcomeMisery):
+			case rapport.RecoveryNotRecovered:
 				r.NotRecovered++
-				group = -1
 			default:
 				r.Recovered++
-				group = 1
 			}
 		}
-		switch group {
-		case 1:
+		switch rapport.RecoveryGroupOf(st, overdue, recovery) {
+		case rapport.RecoveryRecovered:
 			r.RecoveredGroup.Cases++
 			recDissolved += dissolved
 			recBought += repurchased
-		case -1:
+		case rapport.RecoveryNotRecovered:
 			r.UnrecoveredGroup.Cases++
 			unrecDissolved += dissolved
 			unrecBought += repurchased
@@ -685,7 +657,7 @@ func (s *RecoveryService) RecoveryReport(ctx context.Context, f rapport.Recovery
 	unD, unB := fill(&r.UnrecoveredGroup, unrecDissolved, unrecBought)
 	r.DissolutionDifference = difference(recD, unD)
 	r.RepeatPurchaseDifference = difference(recB, unB)
-	r.Explanation = recoveryExplanation(r)
+	r.Explanation = r.Explain()
 	return r, nil
 }
 
@@ -695,30 +667,6 @@ func difference(a, b analytics.Proportion) *rapport.RecoveryDifference {
 		return nil
 	}
 	return &rapport.RecoveryDifference{Difference: c.Difference, DifferenceCI: rapport.Interval{c.Interval.Lo, c.Interval.Hi}, PValue: c.PValue}
-}
-
-func recoveryExplanation(r *rapport.RecoveryReport) string {
-	if r.Opened == 0 {
-		return "No recovery cases were opened in this period."
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d cases opened; %d resolved (%d by their due time), %d still open (%d overdue).", r.Opened, r.Resolved,
-		r.ResolvedInTime, r.Open, r.Overdue)
-	if r.RecoveryRate == nil {
-		b.WriteString(" No resolved case has been followed by another moment yet, so the recovery rate is not known.")
-	} else {
-		fmt.Fprintf(&b, " Of the %d resolved cases followed by another moment, %d (%.0f%%) were followed by one that was not misery: recovered.",
-			r.Recovered+r.NotRecovered, r.Recovered, 100**r.RecoveryRate)
-	}
-	if d := r.DissolutionDifference; d != nil {
-		sig := "a difference that could be chance"
-		if d.PValue < 0.05 {
-			sig = "a significant difference"
-		}
-		fmt.Fprintf(&b, " Within %d days, %.0f%% of recovered customers dissolved against %.0f%% of unrecovered ones (%s, p = %.3g).",
-			r.FollowUpDays, 100**r.RecoveredGroup.DissolutionRate, 100**r.UnrecoveredGroup.DissolutionRate, sig, d.PValue)
-	}
-	return b.String()
 }
 
 // caseEntries are a customer's recovery cases on their timeline, at the

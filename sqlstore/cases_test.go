@@ -216,11 +216,11 @@ func TestCaseUpdates(t *testing.T) {
 			code string
 		}{
 			{"nothing", rapport.CaseUpdate{}, rapport.EINVALID},
-			{"resolve without what was done", rapport.CaseUpdate{Status: ptr("resolved")}, rapport.EINVALID},
-			{"unknown status", rapport.CaseUpdate{Status: ptr("closed")}, rapport.EINVALID},
+			{"resolve without what was done", rapport.CaseUpdate{Status: ptr(rapport.CaseResolved)}, rapport.EINVALID},
+			{"unknown status", rapport.CaseUpdate{Status: ptr(rapport.CaseStatus("closed"))}, rapport.EINVALID},
 			{"empty note", rapport.CaseUpdate{Note: ptr("  ")}, rapport.EINVALID},
 			{"unknown assignee", rapport.CaseUpdate{AssigneeID: ptr("01NOSUCHUSER00000000000000")}, rapport.EINVALID},
-			{"reopen an open case", rapport.CaseUpdate{Status: ptr("open")}, rapport.ECONFLICT},
+			{"reopen an open case", rapport.CaseUpdate{Status: ptr(rapport.CaseOpen)}, rapport.ECONFLICT},
 		} {
 			if _, err := recovery.UpdateCase(actx, id, tc.u); rapport.ErrorCode(err) != tc.code {
 				t.Errorf("UpdateCase(%s) = %v; want %s", tc.name, err, tc.code)
@@ -234,21 +234,21 @@ func TestCaseUpdates(t *testing.T) {
 			t.Fatalf("UpdateCase(assign and note) = %s, %v", show(got), err)
 		}
 		s.clock.Add(time.Hour)
-		got, err = recovery.UpdateCase(actx, id, rapport.CaseUpdate{Status: ptr("resolved"), Resolution: ptr("Sent new documents by courier")})
+		got, err = recovery.UpdateCase(actx, id, rapport.CaseUpdate{Status: ptr(rapport.CaseResolved), Resolution: ptr("Sent new documents by courier")})
 		if err != nil || got.Status != rapport.CaseResolved || got.Resolution != "Sent new documents by courier" ||
 			got.ResolvedBy != agent.ID || got.ResolvedInTime == nil || !*got.ResolvedInTime {
 			t.Fatalf("UpdateCase(resolve) = %s, %v", show(got), err)
 		}
-		if _, err := recovery.UpdateCase(actx, id, rapport.CaseUpdate{Status: ptr("resolved"), Resolution: ptr("again")}); rapport.ErrorCode(err) != rapport.ECONFLICT {
+		if _, err := recovery.UpdateCase(actx, id, rapport.CaseUpdate{Status: ptr(rapport.CaseResolved), Resolution: ptr("again")}); rapport.ErrorCode(err) != rapport.ECONFLICT {
 			t.Errorf("resolving twice = %v; want ECONFLICT", err)
 		}
-		got, err = recovery.UpdateCase(actx, id, rapport.CaseUpdate{Status: ptr("open"), AssigneeID: ptr("")})
+		got, err = recovery.UpdateCase(actx, id, rapport.CaseUpdate{Status: ptr(rapport.CaseOpen), AssigneeID: ptr("")})
 		if err != nil || got.Status != rapport.CaseOpen || got.ResolvedAt != nil || got.Resolution != "" || got.Queue != "recovery" {
 			t.Fatalf("UpdateCase(reopen to the queue) = %s, %v", show(got), err)
 		}
 		var kinds []string
 		for _, a := range got.Actions {
-			kinds = append(kinds, a.Kind)
+			kinds = append(kinds, string(a.Kind))
 			if a.Actor != agent.ID {
 				t.Errorf("action %s by %q; want %q", a.Kind, a.Actor, agent.ID)
 			}
@@ -279,7 +279,7 @@ func TestCaseRecovery(t *testing.T) {
 		s.record(t, closing)
 		s.clock.Add(2 * time.Hour)
 		for _, c := range s.cases(t, rapport.CaseFilter{}) {
-			if _, err := recovery.UpdateCase(ctx, c.ID, rapport.CaseUpdate{Status: ptr("resolved"), Resolution: ptr("Apologised")}); err != nil {
+			if _, err := recovery.UpdateCase(ctx, c.ID, rapport.CaseUpdate{Status: ptr(rapport.CaseResolved), Resolution: ptr("Apologised")}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -113,12 +113,12 @@ func insertCustomer(ctx context.Context, tx *tx, c *rapport.Customer) error {
 	_, err := tx.exec(ctx, `INSERT INTO customers (`+customerColumns+`, search)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, nullString(c.ExternalID), c.Kind, c.Name, c.Email, c.Phone, attrs, prefs,
-		nullString(c.OwnerID), nullString(c.ReferredBy), c.Stage, micros(c.CreatedAt), micros(c.UpdatedAt), searchText(c))
+		nullString(c.OwnerID), nullString(c.ReferredBy), string(c.Stage), micros(c.CreatedAt), micros(c.UpdatedAt), searchText(c))
 	if tx.d.uniqueViolation(err) {
 		return rapport.Errorf(rapport.ECONFLICT, "A customer with the external id %q exists already.", c.ExternalID)
 	}
 	if err == nil && c.Stage != "" {
-		err = recordStageChange(ctx, tx, c.ID, "", c.Stage, "created", rapport.ActorID(ctx))
+		err = recordStageChange(ctx, tx, c.ID, "", c.Stage, rapport.StageReasonCreated, rapport.ActorID(ctx))
 	}
 	return err
 }
@@ -259,8 +259,8 @@ func scanCustomer(row interface{ Scan(...any) error }) (*rapport.Customer, error
 }
 
 // recordStageChange keeps one step of a customer's relationship history.
-func recordStageChange(ctx context.Context, tx *tx, customerID, from, to, reason, by string) error {
+func recordStageChange(ctx context.Context, tx *tx, customerID string, from, to rapport.Stage, reason, by string) error {
 	_, err := tx.exec(ctx, `INSERT INTO stage_changes (id, customer_id, from_stage, to_stage, reason, changed_by, changed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, rapport.NewID(tx.now), customerID, from, to, reason, by, micros(tx.now))
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, rapport.NewID(tx.now), customerID, string(from), string(to), reason, by, micros(tx.now))
 	return err
 }

@@ -81,7 +81,7 @@ func TestCustomerHealth(t *testing.T) {
 		// see them; one never measured (added by a bulk load, or before
 		// measures existed) is measured when asked for.
 		bo := s.customer(t, &rapport.Customer{Name: "Bo"})
-		if n := s.count(t, "customer_measures", "customer_id = '"+bo.ID+"' AND stage = '"+bo.Stage+"'"); n != 1 || bo.Stage == "" {
+		if n := s.count(t, "customer_measures", "customer_id = '"+bo.ID+"' AND stage = '"+string(bo.Stage)+"'"); n != 1 || bo.Stage == "" {
 			t.Fatalf("a new customer in stage %q has %d measures rows in that stage; want 1", bo.Stage, n)
 		}
 		if _, err := s.raw.Exec(`DELETE FROM customer_measures WHERE customer_id = '` + bo.ID + `'`); err != nil {

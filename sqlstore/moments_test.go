@@ -458,7 +458,7 @@ func TestTimeline(t *testing.T) {
 			}
 			for _, e := range page.Items {
 				if e.Kind == rapport.EntryStageChange && e.StageChange != nil && e.At.Equal(e.StageChange.ChangedAt) {
-					got = append(got, "stage:"+e.StageChange.To)
+					got = append(got, "stage:"+string(e.StageChange.To))
 					continue
 				}
 				if e.Kind != rapport.EntryMoment || e.Moment == nil || !e.At.Equal(e.Moment.OccurredAt) {

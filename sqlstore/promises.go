@@ -5,13 +5,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"math"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/rapport-crm/rapport"
-	"github.com/rapport-crm/rapport/analytics"
 )
 
 // PromiseService tracks promises staff make to customers.
@@ -30,10 +27,12 @@ func scanPromise(row interface{ Scan(...any) error }) (*rapport.Promise, error) 
 		staff, moment sql.NullString
 		due, created  int64
 		resolved      sql.NullInt64
+		status        string
 	)
-	if err := row.Scan(&p.ID, &p.CustomerID, &staff, &moment, &p.Text, &due, &p.Status, &resolved, &created); err != nil {
+	if err := row.Scan(&p.ID, &p.CustomerID, &staff, &moment, &p.Text, &due, &status, &resolved, &created); err != nil {
 		return nil, err
 	}
+	p.Status = rapport.PromiseStatus(status)
 	p.StaffID, p.MomentID = staff.String, moment.String
 	p.DueAt, p.CreatedAt, p.ResolvedAt = fromMicros(due), fromMicros(created), timePtr(resolved)
 	return &p, nil
@@ -82,7 +81,7 @@ func (s *PromiseService) CreatePromise(ctx context.Context, p *rapport.Promise) 
 		now := tx.now.Truncate(time.Microsecond)
 		p.ID, p.CreatedAt, p.ResolvedAt = rapport.NewID(now), now, nil
 		_, err := tx.exec(ctx, `INSERT INTO promises (`+promiseColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.ID, p.CustomerID, nullString(p.StaffID), nullString(p.MomentID), p.Text, micros(p.DueAt), p.Status, nil, micros(p.CreatedAt))
+			p.ID, p.CustomerID, nullString(p.StaffID), nullString(p.MomentID), p.Text, micros(p.DueAt), string(p.Status), nil, micros(p.CreatedAt))
 		return err
 	})
 }
@@ -109,7 +108,7 @@ func (s *PromiseService) FindPromises(ctx context.Context, f rapport.PromiseFilt
 	default:
 		return page, invalidQuery("status", "must be open, kept or broken")
 	}
-	for _, c := range []struct{ col, val string }{{"status", f.Status}, {"staff_id", f.StaffID}, {"customer_id", f.CustomerID}} {
+	for _, c := range []struct{ col, val string }{{"status", string(f.Status)}, {"staff_id", f.StaffID}, {"customer_id", f.CustomerID}} {
 		if c.val != "" {
 			where, args = append(where, c.col+" = ?"), append(args, c.val)
 		}
@@ -132,10 +131,10 @@ func (s *PromiseService) FindPromises(ctx context.Context, f rapport.PromiseFilt
 }
 
 // SetPromiseStatus settles an open promise; see rapport.PromiseService.
-func (s *PromiseService) SetPromiseStatus(ctx context.Context, id, status string) (*rapport.Promise, error) {
-	if status != rapport.PromiseKept && status != rapport.PromiseBroken {
-		return nil, &rapport.Error{Code: rapport.EINVALID, Message: "The promise update is not valid.",
-			Fields: []rapport.FieldError{{Field: "status", Message: "must be kept or broken"}}}
+func (s *PromiseService) SetPromiseStatus(ctx context.Context, id string, status rapport.PromiseStatus) (*rapport.Promise, error) {
+	// An open promise may be settled so, or the status is not valid at all.
+	if err := rapport.PromiseOpen.CheckSettle(status); err != nil {
+		return nil, err
 	}
 	var p *rapport.Promise
 	err := s.db.inTx(ctx, func(tx *tx) error {
@@ -143,8 +142,8 @@ func (s *PromiseService) SetPromiseStatus(ctx context.Context, id, status string
 		if p, err = findPromise(ctx, tx.querier, id); err != nil {
 			return err
 		}
-		if p.Status != rapport.PromiseOpen {
-			return rapport.Errorf(rapport.ECONFLICT, "The promise is %s already.", p.Status)
+		if err := p.Status.CheckSettle(status); err != nil {
+			return err
 		}
 		if _, err := settlePromise(ctx, tx, p, status); err != nil {
 			return err
@@ -162,9 +161,9 @@ func (s *PromiseService) SetPromiseStatus(ctx context.Context, id, status string
 
 // settlePromise marks an open promise kept or broken, reporting false when
 // another transaction settled it first.
-func settlePromise(ctx context.Context, tx *tx, p *rapport.Promise, status string) (bool, error) {
+func settlePromise(ctx context.Context, tx *tx, p *rapport.Promise, status rapport.PromiseStatus) (bool, error) {
 	now := tx.now.Truncate(time.Microsecond)
-	res, err := tx.exec(ctx, `UPDATE promises SET status = ?, resolved_at = ? WHERE id = ? AND status = 'open'`, status, micros(now), p.ID)
+	res, err := tx.exec(ctx, `UPDATE promises SET status = ?, resolved_at = ? WHERE id = ? AND status = 'open'`, string(status), micros(now), p.ID)
 	if err != nil {
 		return false, err
 	}
@@ -266,7 +265,7 @@ func recordBrokenPromises(ctx context.Context, tx *tx, ps []*rapport.Promise, at
 		m := &rapport.Moment{
 			ID: rapport.NewID(now), ExternalID: brokenPromiseExternalID(p.ID), CustomerID: p.CustomerID,
 			Touchpoint: rapport.PromiseTouchpoint, Channel: rapport.ChannelSystem, OccurredAt: at, StaffID: p.StaffID,
-			Outcome: rapport.OutcomeMisery, Notes: "Promise broken: " + p.Text, RecordedAt: now,
+			Outcome: rapport.OutcomeMisery, Notes: p.BrokenNote(), RecordedAt: now,
 		}
 		m.Outcome, m.OutcomeSource = rapport.DeriveOutcome(rapport.OutcomeMisery, nil)
 		ms = append(ms, m)
@@ -287,10 +286,8 @@ func ensurePromiseTouchpoint(ctx context.Context, tx *tx) error {
 	return err
 }
 
-// PromiseReport ranks staff and teams by say/do ratio, worst first. Ranking
-// is by the upper end of the ratio's 95% Wilson interval, so that someone
-// with a handful of settled promises is not named a worst offender on thin
-// evidence, and someone who breaks many is, however many they made.
+// PromiseReport counts promises by member of staff and status; the ranking
+// is rapport.RankPromises.
 func (s *PromiseService) PromiseReport(ctx context.Context, f rapport.PromiseReportFilter) (*rapport.PromiseReport, error) {
 	where, args := []string{"1 = 1"}, []any{}
 	r := &rapport.PromiseReport{Staff: []rapport.PromiseRecord{}, Teams: []rapport.PromiseRecord{}}
@@ -314,100 +311,23 @@ func (s *PromiseService) PromiseReport(ctx context.Context, f rapport.PromiseRep
 		return nil, err
 	}
 	defer rows.Close()
-	staff := map[string]*rapport.PromiseRecord{}
-	teams := map[string]*rapport.PromiseRecord{}
-	r.Total.Name = "Everyone"
+	var counts []rapport.PromiseCount
 	for rows.Next() {
 		var staffID, name, team sql.NullString
+		var c rapport.PromiseCount
 		var status string
-		var n int
-		if err := rows.Scan(&staffID, &name, &team, &status, &n); err != nil {
+		if err := rows.Scan(&staffID, &name, &team, &status, &c.N); err != nil {
 			return nil, err
 		}
-		targets := []*rapport.PromiseRecord{&r.Total}
-		if staffID.Valid {
-			rec := staff[staffID.String]
-			if rec == nil {
-				rec = &rapport.PromiseRecord{StaffID: staffID.String, Name: name.String, Team: team.String}
-				staff[staffID.String] = rec
-			}
-			targets = append(targets, rec)
-			if team.String != "" {
-				t := teams[team.String]
-				if t == nil {
-					t = &rapport.PromiseRecord{Name: team.String, Team: team.String}
-					teams[team.String] = t
-				}
-				targets = append(targets, t)
-			}
-		}
-		for _, rec := range targets {
-			rec.Made += n
-			switch status {
-			case rapport.PromiseKept:
-				rec.Kept += n
-			case rapport.PromiseBroken:
-				rec.Broken += n
-			default:
-				rec.Open += n
-			}
-		}
+		c.StaffID, c.Name, c.Team, c.Status = staffID.String, name.String, team.String, rapport.PromiseStatus(status)
+		counts = append(counts, c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	sayDo(&r.Total)
-	for _, rec := range staff {
-		sayDo(rec)
-		r.Staff = append(r.Staff, *rec)
-	}
-	for _, rec := range teams {
-		sayDo(rec)
-		r.Teams = append(r.Teams, *rec)
-	}
-	slices.SortFunc(r.Staff, worstFirst)
-	slices.SortFunc(r.Teams, worstFirst)
-	r.Explanation = "The say/do ratio is promises kept ÷ promises settled (kept + broken); open promises do not count until they are kept, " +
-		"or broken when they fall due. Staff and teams are listed worst first, by the upper end of the ratio's 95% interval: " +
-		"someone is ranked low only when the evidence says they keep few promises, not merely because they have settled few."
+	r.Total, r.Staff, r.Teams = rapport.RankPromises(counts)
+	r.Explanation = rapport.PromiseReportExplanation
 	return r, nil
-}
-
-func sayDo(rec *rapport.PromiseRecord) {
-	rec.SayDo, rec.SayDoCI = rateOf(analytics.Proportion{Successes: rec.Kept, Trials: rec.Kept + rec.Broken})
-}
-
-// worstFirst orders records by the upper end of their say/do interval, then
-// the ratio, then the most broken; records with nothing settled come last.
-func worstFirst(a, b rapport.PromiseRecord) int {
-	hi := func(r rapport.PromiseRecord) float64 {
-		if r.SayDoCI == nil {
-			return math.Inf(1)
-		}
-		return r.SayDoCI[1]
-	}
-	ratio := func(r rapport.PromiseRecord) float64 {
-		if r.SayDo == nil {
-			return math.Inf(1)
-		}
-		return *r.SayDo
-	}
-	switch {
-	case hi(a) != hi(b):
-		return cmpFloat(hi(a), hi(b))
-	case ratio(a) != ratio(b):
-		return cmpFloat(ratio(a), ratio(b))
-	case a.Broken != b.Broken:
-		return b.Broken - a.Broken
-	}
-	return strings.Compare(a.Name, b.Name)
-}
-
-func cmpFloat(a, b float64) int {
-	if a < b {
-		return -1
-	}
-	return 1
 }
 
 // promiseEntries are a customer's promises on their timeline, at the time

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/rapport-crm/rapport"
@@ -43,7 +42,7 @@ func (s *ResponseService) CreateResponse(ctx context.Context, r *rapport.Respons
 		r.ID = rapport.NewID(tx.now)
 		r.CreatedAt = tx.now.Truncate(time.Microsecond)
 		_, err := tx.exec(ctx, `INSERT INTO responses (`+responseColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-			r.ID, r.Touchpoint, r.Key, r.Description, r.Status, micros(r.CreatedAt))
+			r.ID, r.Touchpoint, r.Key, r.Description, string(r.Status), micros(r.CreatedAt))
 		if tx.d.uniqueViolation(err) {
 			return rapport.Errorf(rapport.ECONFLICT, "Touchpoint %q has a response %q already.", r.Touchpoint, r.Key)
 		}
@@ -74,8 +73,8 @@ func (s *ResponseService) FindResponses(ctx context.Context, touchpoint string) 
 
 // SetResponseStatus moves a response to candidate, trial or retired. Retiring
 // the touchpoint's standard ends the standard.
-func (s *ResponseService) SetResponseStatus(ctx context.Context, touchpoint, key, status string) (*rapport.Response, error) {
-	if !slices.Contains([]string{rapport.ResponseCandidate, rapport.ResponseTrial, rapport.ResponseRetired}, status) {
+func (s *ResponseService) SetResponseStatus(ctx context.Context, touchpoint, key string, status rapport.ResponseStatus) (*rapport.Response, error) {
+	if !status.Settable() {
 		return nil, &rapport.Error{Code: rapport.EINVALID, Message: "The status is not valid.",
 			Fields: []rapport.FieldError{{Field: "status", Message: "must be candidate, trial or retired; a response becomes the standard by promotion"}}}
 	}
@@ -133,9 +132,7 @@ func (s *ResponseService) CompareResponses(ctx context.Context, touchpoint strin
 	}
 	c := &rapport.Comparison{Touchpoint: touchpoint, Responses: []rapport.ResponseMeasures{}, Alpha: winnerAlpha,
 		MinMoments: winnerMinMoments, Tests: []rapport.PairTest{},
-		Method: "Magic rates compared pairwise, the leader against each other response: a one-sided two-proportion z-test " +
-			"(Fisher's exact test when any expected count is below 5), p doubled because the leader is chosen from the data, " +
-			"then Holm's correction for the number of comparisons. Intervals are 95% Wilson intervals."}
+		Method: rapport.ComparisonMethod}
 	var arms []analytics.Arm
 	for _, r := range responses {
 		if r.Status == rapport.ResponseRetired {
@@ -153,7 +150,7 @@ func (s *ResponseService) CompareResponses(ctx context.Context, touchpoint strin
 		w := d.Winner
 		c.Winner = &w
 	}
-	c.Reason, c.Explanation = string(d.Reason), d.Message
+	c.Reason, c.Explanation = rapport.ComparisonReason(d.Reason), d.Message
 	for _, p := range d.Pairs {
 		c.Tests = append(c.Tests, rapport.PairTest{Leader: p.Leader, Other: p.Other, Difference: p.Difference,
 			DifferenceCI: rapport.Interval{p.Interval.Lo, p.Interval.Hi}, PValue: p.PValue, AdjustedPValue: p.Adjusted, Test: string(p.Test)})

@@ -167,7 +167,7 @@ func inferStagesOnDemo(t *testing.T, path string, end time.Time) {
 	rows.Close()
 	t.Logf("stage rules on the demo firm: %d customers, %d moved on, %d proposals %v; stages as generated %v, after the rules %v",
 		res.Customers, res.StagesApplied, res.Proposals, proposals, before, after)
-	for _, stage := range rapport.Stages {
+	for _, stage := range rapport.StageValues() {
 		if after[stage] < total/50 {
 			t.Errorf("after the rules %d customers are in %s; want at least 2%% of %d", after[stage], stage, total)
 		}

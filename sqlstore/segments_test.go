@@ -34,7 +34,7 @@ type firmCustomer struct {
 
 type stageAt struct {
 	at    time.Time
-	stage string
+	stage rapport.Stage
 }
 
 // dissolvedAt reports whether the customer's relationship stood dissolved
@@ -96,7 +96,7 @@ func buildFirm(t *testing.T, s *store, r rel) *firm {
 		f.byID[c.ID] = fc
 	}
 	// Dissolutions at several times, and one return.
-	setStage := func(fc *firmCustomer, stage string) {
+	setStage := func(fc *firmCustomer, stage rapport.Stage) {
 		in := rapport.StageInput{Stage: stage, Reason: "test"}
 		if stage == rapport.StageDissolution {
 			in.DissolutionReason = rapport.DissolutionDefected
@@ -109,7 +109,7 @@ func buildFirm(t *testing.T, s *store, r rel) *firm {
 	for _, step := range []struct {
 		daysBefore int
 		customers  []int
-		stage      string
+		stage      rapport.Stage
 	}{
 		{100, []int{1, 2}, rapport.StageDissolution},
 		{50, []int{5, 6, 7}, rapport.StageDissolution},

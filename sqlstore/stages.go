@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"strings"
 
 	"github.com/rapport-crm/rapport"
 )
@@ -144,9 +143,9 @@ func (s *StageService) DismissProposal(ctx context.Context, customerID string) (
 // changeStage moves a customer from one stage to another, if they are still
 // in from, records the step and how the stage was set, and clears any
 // proposal. It reports whether the customer was still in from.
-func changeStage(ctx context.Context, tx *tx, customerID, from, to, reason, dissolutionReason, by string, manual bool) (bool, error) {
+func changeStage(ctx context.Context, tx *tx, customerID string, from, to rapport.Stage, reason, dissolutionReason, by string, manual bool) (bool, error) {
 	res, err := tx.exec(ctx, `UPDATE customers SET stage = ?, updated_at = ? WHERE id = ? AND stage = ?`,
-		to, micros(tx.now), customerID, from)
+		string(to), micros(tx.now), customerID, string(from))
 	if err != nil {
 		return false, err
 	}
@@ -154,7 +153,7 @@ func changeStage(ctx context.Context, tx *tx, customerID, from, to, reason, diss
 		return false, nil
 	}
 	// Segment rules read the stage from the measures' copy.
-	if _, err := tx.exec(ctx, `UPDATE customer_measures SET stage = ? WHERE customer_id = ?`, to, customerID); err != nil {
+	if _, err := tx.exec(ctx, `UPDATE customer_measures SET stage = ? WHERE customer_id = ?`, string(to), customerID); err != nil {
 		return false, err
 	}
 	// Each step comes strictly after the one before, so that the history
@@ -168,7 +167,7 @@ func changeStage(ctx context.Context, tx *tx, customerID, from, to, reason, diss
 		at = last.Int64 + 1
 	}
 	_, err = tx.exec(ctx, `INSERT INTO stage_changes (`+stageChangeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		rapport.NewID(tx.now), customerID, from, to, reason, dissolutionReason, by, at)
+		rapport.NewID(tx.now), customerID, string(from), string(to), reason, dissolutionReason, by, at)
 	if err != nil {
 		return false, err
 	}
@@ -192,7 +191,7 @@ func changeStage(ctx context.Context, tx *tx, customerID, from, to, reason, diss
 // longer holds. f is updated to the stage applied.
 func inferStage(ctx context.Context, tx *tx, f *customerFacts, rules rapport.StageRules) (applied, proposed bool, err error) {
 	sf := rapport.StageFacts{
-		Now: fromMicros(f.now), Created: fromMicros(f.created), Stage: f.stage, StageSince: fromMicros(f.stageSince),
+		Now: fromMicros(f.now), Created: fromMicros(f.created), Stage: rapport.Stage(f.stage), StageSince: fromMicros(f.stageSince),
 		Products: f.products, EverHeld: f.everHeld, Moments90: int(f.m90), Rated90: int(f.rated90),
 	}
 	if f.rated90 > 0 {
@@ -215,14 +214,14 @@ func inferStage(ctx context.Context, tx *tx, f *customerFacts, rules rapport.Sta
 		}
 		return false, false, err
 	case inf.Apply:
-		ok, err := changeStage(ctx, tx, f.id, f.stage, inf.Stage, inf.Reason, inf.DissolutionReason, rapport.ChangedByInference, false)
+		ok, err := changeStage(ctx, tx, f.id, rapport.Stage(f.stage), inf.Stage, inf.Reason, inf.DissolutionReason, rapport.ChangedByInference, false)
 		if ok {
-			f.stage, f.stageSince, f.proposal = inf.Stage, f.now, rapport.StageProposal{}
+			f.stage, f.stageSince, f.proposal = string(inf.Stage), f.now, rapport.StageProposal{}
 		}
 		return ok, false, err
 	case f.proposal.Stage == inf.Stage && f.proposal.DissolutionReason == inf.DissolutionReason:
 		return false, false, nil // proposed already; it keeps its first reason and time
-	case inf.Stage == f.dismissed:
+	case inf.Stage == rapport.Stage(f.dismissed):
 		return false, false, nil // dismissed by a person; not proposed again yet
 	}
 	_, err = tx.exec(ctx, `INSERT INTO customer_stages (customer_id, manual, set_by, set_at, proposed_stage, proposed_reason,
@@ -230,7 +229,7 @@ func inferStage(ctx context.Context, tx *tx, f *customerFacts, rules rapport.Sta
 		ON CONFLICT (customer_id) DO UPDATE SET proposed_stage = excluded.proposed_stage, proposed_reason = excluded.proposed_reason,
 			proposed_dissolution_reason = excluded.proposed_dissolution_reason, proposed_at = excluded.proposed_at,
 			dismissed_stage = ''`,
-		f.id, rapport.StageSetOtherwise, f.stageSince, inf.Stage, inf.Reason, inf.DissolutionReason, f.now)
+		f.id, string(rapport.StageSetOtherwise), f.stageSince, string(inf.Stage), inf.Reason, inf.DissolutionReason, f.now)
 	f.proposal = rapport.StageProposal{Stage: inf.Stage, Reason: inf.Reason, DissolutionReason: inf.DissolutionReason, ProposedAt: fromMicros(f.now)}
 	return false, err == nil, err
 }
@@ -253,16 +252,7 @@ func (s *StageService) StageHistory(ctx context.Context, customerID string) ([]*
 			return err
 		}
 		e.ChangedAt = fromMicros(at)
-		switch {
-		case name.Valid:
-			e.ChangedByKind, e.ChangedByName = "user", name.String
-		case strings.HasPrefix(e.ChangedBy, "token:"):
-			e.ChangedByKind = "token"
-		case e.ChangedBy == rapport.ChangedByInference:
-			e.ChangedByKind = "inference"
-		default:
-			e.ChangedByKind = "system"
-		}
+		e.ChangedByKind, e.ChangedByName = rapport.ChangerKindOf(e.ChangedBy, name.Valid), name.String
 		out = append(out, &e)
 		return nil
 	})

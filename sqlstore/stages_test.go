@@ -63,7 +63,7 @@ func history(t testing.TB, r rel, customerID string) []string {
 	}
 	var out []string
 	for _, e := range h {
-		out = append(out, e.From+">"+e.To+" by "+e.ChangedByKind)
+		out = append(out, string(e.From)+">"+string(e.To)+" by "+string(e.ChangedByKind))
 	}
 	return out
 }

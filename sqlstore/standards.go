@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 
 	"github.com/rapport-crm/rapport"
 	"github.com/rapport-crm/rapport/analytics"
@@ -45,25 +44,21 @@ func (s *StandardService) PromoteResponse(ctx context.Context, touchpoint, respo
 			}
 			return err
 		}
-		switch r.Status {
-		case rapport.ResponseRetired:
-			return &rapport.Error{Code: rapport.EINVALID, Message: "A retired response cannot become the standard.",
-				Fields: []rapport.FieldError{{Field: "response", Message: "is retired"}}}
-		case rapport.ResponseStandard:
-			return rapport.Errorf(rapport.ECONFLICT, "%q is the standard of %q already.", response, touchpoint)
+		if err := r.CheckPromote(); err != nil {
+			return err
 		}
 		var base momentCounts
 		if err := base.load(ctx, tx.querier, touchpoint, response, 0, micros(tx.now)); err != nil {
 			return err
 		}
 		if _, err := tx.exec(ctx, `UPDATE responses SET status = ? WHERE touchpoint = ? AND status = ?`,
-			rapport.ResponseTrial, touchpoint, rapport.ResponseStandard); err != nil {
+			string(rapport.ResponseTrial), touchpoint, string(rapport.ResponseStandard)); err != nil {
 			return err
 		}
 		if _, err := tx.exec(ctx, `UPDATE standards SET ended_at = ? WHERE touchpoint = ? AND ended_at IS NULL`, micros(tx.now), touchpoint); err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `UPDATE responses SET status = ? WHERE id = ?`, rapport.ResponseStandard, r.ID); err != nil {
+		if _, err := tx.exec(ctx, `UPDATE responses SET status = ? WHERE id = ?`, string(rapport.ResponseStandard), r.ID); err != nil {
 			return err
 		}
 		id = rapport.NewID(tx.now)
@@ -203,9 +198,4 @@ func (c momentCounts) meanRating() *float64 {
 	}
 	v := c.ratingSum / float64(c.rated)
 	return &v
-}
-
-// describeStandard is the one-line summary used by alerts.
-func describeStandard(st *rapport.Standard) string {
-	return fmt.Sprintf("The standard %q at %q has decayed. %s", st.Response, st.Touchpoint, st.Explanation)
 }

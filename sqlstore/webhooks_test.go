@@ -184,7 +184,7 @@ func TestWebhookEventsFromPromisesAndStages(t *testing.T) {
 			switch e.Kind {
 			case rapport.EventPromiseBroken:
 				broken = append(broken, dataID(e))
-				if d["status"] != rapport.PromiseBroken {
+				if d["status"] != string(rapport.PromiseBroken) {
 					t.Errorf("promise.broken data = %v; want status broken", d)
 				}
 			case rapport.EventStageChanged:

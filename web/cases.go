@@ -251,7 +251,7 @@ type caseAction struct {
 	ActorName string
 }
 
-var caseActionLabels = map[string]string{
+var caseActionLabels = map[rapport.CaseActionKind]string{
 	rapport.ActionAssigned: "Assigned", rapport.ActionNote: "Note", rapport.ActionEscalated: "Escalated",
 	rapport.ActionResolved: "Resolved", rapport.ActionReopened: "Reopened",
 }
@@ -310,11 +310,11 @@ func (s *server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 	for _, a := range c.Actions {
 		ca := caseAction{CaseAction: a, Label: caseActionLabels[a.Kind], ActorName: names.users[a.Actor]}
 		if ca.Label == "" {
-			ca.Label = codeLabel(a.Kind)
+			ca.Label = codeLabel(string(a.Kind))
 		}
 		switch {
 		case ca.ActorName != "":
-		case a.Actor == "rapport": // the escalation sweep
+		case a.Actor == rapport.ActorRapport: // the escalation sweep
 			ca.ActorName = "Rapport"
 		case strings.HasPrefix(a.Actor, "token:"):
 			ca.ActorName = "an API token"

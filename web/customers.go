@@ -199,7 +199,7 @@ func (s *server) customerCreate() http.Handler {
 		f := newForm(r.PostForm)
 		c := &rapport.Customer{
 			Name: f.Get("name"), Kind: f.Get("kind"), Email: f.Get("email"), Phone: f.Get("phone"),
-			ExternalID: f.Get("external_id"), OwnerID: f.Get("owner_id"), Stage: f.Get("stage"),
+			ExternalID: f.Get("external_id"), OwnerID: f.Get("owner_id"), Stage: rapport.Stage(f.Get("stage")),
 			Preferences: rapport.Preferences{Likes: lines(f.Get("likes")), Dislikes: lines(f.Get("dislikes"))},
 			Attributes:  parseAttributes(f, f.Values.Get("attributes")),
 		}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/rapport-crm/rapport"
-	"github.com/rapport-crm/rapport/analytics"
 )
 
 // The five-step loop of managing moments of truth, in the UI: the
@@ -264,9 +263,9 @@ func (s *server) renderTouchpoint(w http.ResponseWriter, r *http.Request, status
 	switch {
 	case winner != "":
 		d.Verdict = fmt.Sprintf("%s delights most", winner)
-	case d.Cmp.Reason == string(analytics.ReasonTooFewMoments):
+	case d.Cmp.Reason == rapport.ReasonTooFewMoments:
 		d.Verdict = "No winner yet: too few moments"
-	case d.Cmp.Reason == string(analytics.ReasonNoSignificantDifference):
+	case d.Cmp.Reason == rapport.ReasonNoSignificantDifference:
 		d.Verdict = "No winner: no significant difference"
 	default:
 		d.Verdict = "No winner"
@@ -363,7 +362,7 @@ func (s *server) responseCreate() http.Handler {
 }
 
 // statusWords say what a response has become.
-var statusWords = map[string]string{
+var statusWords = map[rapport.ResponseStatus]string{
 	rapport.ResponseCandidate: "a candidate again",
 	rapport.ResponseTrial:     "on trial",
 	rapport.ResponseRetired:   "retired",
@@ -371,7 +370,7 @@ var statusWords = map[string]string{
 
 func (s *server) responseSetStatus() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key, response, status := r.PathValue("key"), r.PathValue("response"), r.PostFormValue("status")
+		key, response, status := r.PathValue("key"), r.PathValue("response"), rapport.ResponseStatus(r.PostFormValue("status"))
 		if _, err := s.Responses.SetResponseStatus(r.Context(), key, response, status); err != nil {
 			s.serverError(w, r, err)
 			return

@@ -12,7 +12,7 @@ import (
 )
 
 // responseStatus returns the status of a touchpoint's response, or "" if it has none by that key.
-func (f *fixture) responseStatus(t *testing.T, touchpoint, key string) string {
+func (f *fixture) responseStatus(t *testing.T, touchpoint, key string) rapport.ResponseStatus {
 	t.Helper()
 	rs, err := f.services.Responses.FindResponses(context.Background(), touchpoint)
 	if err != nil {
@@ -182,8 +182,8 @@ func TestResponses(t *testing.T) {
 		t.Error("the touchpoint page does not list the new response with its actions and a message")
 	}
 
-	status := func(s string) url.Values { return url.Values{"status": {s}} }
-	for _, step := range []struct{ to, want string }{
+	status := func(s rapport.ResponseStatus) url.Values { return url.Values{"status": {string(s)}} }
+	for _, step := range []struct{ to, want rapport.ResponseStatus }{
 		{rapport.ResponseTrial, rapport.ResponseTrial},
 		{rapport.ResponseCandidate, rapport.ResponseCandidate},
 		{rapport.ResponseRetired, rapport.ResponseRetired},

@@ -92,11 +92,11 @@ func (s *server) promisesPage() http.Handler {
 		if _, set := q["staff"]; !set && d.Show == "due" && me.Role.Can(rapport.PermWriteMoments) {
 			staff = "me"
 		}
-		status := q.Get("status")
+		status := rapport.PromiseStatus(q.Get("status"))
 		if d.Show == "due" {
 			status = rapport.PromiseOpen
 		}
-		d.Filter = newForm(url.Values{"staff": {staff}, "status": {status}, "customer": {q.Get("customer")}})
+		d.Filter = newForm(url.Values{"staff": {staff}, "status": {string(status)}, "customer": {q.Get("customer")}})
 		f := rapport.PromiseFilter{Status: status, StaffID: staff, CustomerID: q.Get("customer"), Limit: promisePageSize, Cursor: q.Get("cursor")}
 		if staff == "me" {
 			f.StaffID = me.ID
@@ -158,7 +158,7 @@ func (s *server) promisesPage() http.Handler {
 }
 
 // promiseStatusWords say what marking a promise did.
-var promiseStatusWords = map[string]string{
+var promiseStatusWords = map[rapport.PromiseStatus]string{
 	rapport.PromiseKept:   "Promise kept. Well done.",
 	rapport.PromiseBroken: "Promise marked broken. It is on the customer's timeline as a misery moment, and a recovery case opens for it.",
 }
@@ -169,7 +169,7 @@ func (s *server) promiseSetStatus() http.Handler {
 		if n := r.PostFormValue("next"); n != "" {
 			next = safeNext(n)
 		}
-		status := r.PostFormValue("status")
+		status := rapport.PromiseStatus(r.PostFormValue("status"))
 		_, err := s.Promises.SetPromiseStatus(r.Context(), r.PathValue("id"), status)
 		switch {
 		case err == nil:

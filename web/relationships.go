@@ -44,7 +44,7 @@ func (s *server) customerRelationship(r *http.Request, c *rapport.Customer) (*cu
 	forms, _ := ctx.Value(relFormsKey{}).(relForms)
 	d := &customerRel{Stage: forms.stage, Holding: forms.holding, Reasons: rapport.DissolutionReasons, Names: map[string]string{}}
 	if d.Stage == nil {
-		d.Stage = newForm(url.Values{"stage": {c.Stage}})
+		d.Stage = newForm(url.Values{"stage": {string(c.Stage)}})
 	}
 	if d.Holding == nil {
 		d.Holding = newForm(nil)
@@ -98,7 +98,7 @@ func (s *server) stageSet() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
 		f := newForm(r.PostForm)
-		in := rapport.StageInput{Stage: f.Get("stage"), Reason: f.Get("reason")}
+		in := rapport.StageInput{Stage: rapport.Stage(f.Get("stage")), Reason: f.Get("reason")}
 		if in.Stage == rapport.StageDissolution {
 			in.DissolutionReason = f.Get("dissolution_reason")
 		}
@@ -111,7 +111,7 @@ func (s *server) stageSet() http.Handler {
 			s.renderCustomer(w, withRelForms(r, relForms{stage: f}), http.StatusUnprocessableEntity, id, nil, false)
 			return
 		}
-		setFlash(w, r, "Stage set to "+in.Stage+".")
+		setFlash(w, r, "Stage set to "+string(in.Stage)+".")
 		redirect(w, r, relPath(id))
 	})
 }
@@ -136,7 +136,7 @@ func (s *server) stageAccept() http.Handler {
 			s.serverError(w, r, err)
 			return
 		}
-		setFlash(w, r, "Proposal accepted: stage set to "+p.Stage+".")
+		setFlash(w, r, "Proposal accepted: stage set to "+string(p.Stage)+".")
 		redirect(w, r, relPath(id))
 	})
 }

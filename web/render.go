@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"reflect"
 	"strings"
 	"time"
 
@@ -236,15 +237,22 @@ var templateFuncs = template.FuncMap{
 		}
 		return p
 	},
-	"title": func(s string) string {
-		if s == "" {
-			return ""
+	// title takes any word: a plain string, or a stage, status or other
+	// named string of the domain.
+	"title": func(v any) (string, error) {
+		w := reflect.ValueOf(v)
+		if w.Kind() != reflect.String {
+			return "", fmt.Errorf("title of %T: want a word", v)
 		}
-		return strings.ToUpper(s[:1]) + strings.ReplaceAll(s[1:], "_", " ")
+		s := w.String()
+		if s == "" {
+			return "", nil
+		}
+		return strings.ToUpper(s[:1]) + strings.ReplaceAll(s[1:], "_", " "), nil
 	},
 	"channels": func() []rapport.Channel { return rapport.Channels },
 	"phases":   func() []string { return phases },
-	"stages":   func() []string { return rapport.Stages },
+	"stages":   func() []string { return rapport.StageValues() },
 	"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"when":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04") + " UTC" },
 	"date":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
