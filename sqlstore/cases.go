@@ -20,8 +20,8 @@ func NewRecoveryService(db *DB) *RecoveryService { return &RecoveryService{db: d
 
 var _ rapport.RecoveryService = (*RecoveryService)(nil)
 
-// openRecoveryCases is the moment hook that opens a case for every newly
-// recorded misery moment. Moments sent again with a known external id are
+// openRecoveryCases opens a case for every newly recorded misery moment
+// (step 4 of the moment pipeline, pipeline.go). Moments sent again with a known external id are
 // not new and never reach it; the unique moment_id makes "once" hold even so.
 func openRecoveryCases(ctx context.Context, tx *tx, recorded []*rapport.Moment) error {
 	var misery []*rapport.Moment
@@ -576,89 +576,131 @@ func (s *RecoveryService) RecoveryReport(ctx context.Context, f rapport.Recovery
 		return nil, invalidQuery("from", "must be before to")
 	}
 	r := &rapport.RecoveryReport{From: f.From.UTC(), To: f.To.UTC(), FollowUpDays: rapport.FollowUpDays}
-	followUp := int64(rapport.FollowUpDays) * dayMicros
-	rows, err := s.db.reader().query(ctx, `SELECT c.status, c.due_at, c.resolved_at, c.escalated_at, `+nextMomentExpr+`,
-		CASE WHEN EXISTS (SELECT 1 FROM stage_changes s WHERE s.customer_id = c.customer_id AND s.to_stage = 'dissolution'
-			AND s.changed_at > c.moment_at AND s.changed_at <= c.moment_at + ?) THEN 1 ELSE 0 END,
-		CASE WHEN EXISTS (SELECT 1 FROM moments p WHERE p.customer_id = c.customer_id AND p.touchpoint = 'purchase'
-			AND p.id <> c.moment_id AND p.occurred_at > c.moment_at AND p.occurred_at <= c.moment_at + ?) THEN 1 ELSE 0 END
-		FROM recovery_cases c WHERE c.opened_at >= ? AND c.opened_at < ?`, followUp, followUp, micros(f.From), micros(f.To))
+	cases, err := s.recoveryFacts(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var recDissolved, recBought, unrecDissolved, unrecBought int
-	for rows.Next() {
-		var (
-			status                 string
-			due                    int64
-			resolved, escalated    sql.NullInt64
-			next                   sql.NullString
-			dissolved, repurchased int
-		)
-		if err := rows.Scan(&status, &due, &resolved, &escalated, &next, &dissolved, &repurchased); err != nil {
-			return nil, err
-		}
-		r.Opened++
-		if escalated.Valid {
-			r.Escalated++
-		}
-		st := rapport.CaseStatus(status)
-		overdue := rapport.IsOverdue(st, fromMicros(due), now)
-		outcome, _, _ := strings.Cut(next.String, " ")
-		recovery := rapport.RecoveryOf(st != rapport.CaseOpen, rapport.Outcome(outcome))
-		if st == rapport.CaseOpen {
-			r.Open++
-			if overdue {
-				r.Overdue++
-			}
-		} else {
-			r.Resolved++
-			if resolved.Valid && resolved.Int64 <= due {
-				r.ResolvedInTime++
-			}
-			switch recovery {
-			case rapport.RecoveryPending:
-				r.AwaitingMoment++
-			case rapport.RecoveryNotRecovered:
-				r.NotRecovered++
-			default:
-				r.Recovered++
-			}
-		}
-		switch rapport.RecoveryGroupOf(st, overdue, recovery) {
+	var recovered, unrecovered groupTally
+	for _, c := range cases {
+		switch countRecoveryCase(r, c, now) {
 		case rapport.RecoveryRecovered:
-			r.RecoveredGroup.Cases++
-			recDissolved += dissolved
-			recBought += repurchased
+			recovered.add(c)
 		case rapport.RecoveryNotRecovered:
-			r.UnrecoveredGroup.Cases++
-			unrecDissolved += dissolved
-			unrecBought += repurchased
+			unrecovered.add(c)
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	if r.Resolved > 0 {
 		rate := float64(r.ResolvedInTime) / float64(r.Resolved)
 		r.InTimeRate = &rate
 	}
 	r.RecoveryRate, r.RecoveryRateCI = rateOf(analytics.Proportion{Successes: r.Recovered, Trials: r.Recovered + r.NotRecovered})
-	fill := func(g *rapport.RecoveryGroup, dissolved, bought int) (analytics.Proportion, analytics.Proportion) {
-		g.Dissolved, g.Repurchased = dissolved, bought
-		d := analytics.Proportion{Successes: dissolved, Trials: g.Cases}
-		b := analytics.Proportion{Successes: bought, Trials: g.Cases}
-		g.DissolutionRate, g.DissolutionRateCI = rateOf(d)
-		g.RepeatPurchaseRate, g.RepeatPurchaseCI = rateOf(b)
-		return d, b
-	}
-	recD, recB := fill(&r.RecoveredGroup, recDissolved, recBought)
-	unD, unB := fill(&r.UnrecoveredGroup, unrecDissolved, unrecBought)
+	recD, recB := recovered.fill(&r.RecoveredGroup)
+	unD, unB := unrecovered.fill(&r.UnrecoveredGroup)
 	r.DissolutionDifference = difference(recD, unD)
 	r.RepeatPurchaseDifference = difference(recB, unB)
 	r.Explanation = r.Explain()
 	return r, nil
+}
+
+// recoveryFact is one case of the recovery report, with what its customer
+// did in the follow-up days after the misery moment.
+type recoveryFact struct {
+	status                 rapport.CaseStatus
+	due                    time.Time
+	resolved               *time.Time
+	escalated              bool
+	nextOutcome            rapport.Outcome // of the customer's next moment; "" when none yet
+	dissolved, repurchased bool
+}
+
+// recoveryFacts reads the cases opened in the report's window.
+func (s *RecoveryService) recoveryFacts(ctx context.Context, f rapport.RecoveryReportFilter) ([]recoveryFact, error) {
+	followUp := int64(rapport.FollowUpDays) * dayMicros
+	var out []recoveryFact
+	err := eachRow(ctx, s.db.reader(), `SELECT c.status, c.due_at, c.resolved_at, c.escalated_at, `+nextMomentExpr+`,
+		CASE WHEN EXISTS (SELECT 1 FROM stage_changes s WHERE s.customer_id = c.customer_id AND s.to_stage = 'dissolution'
+			AND s.changed_at > c.moment_at AND s.changed_at <= c.moment_at + ?) THEN 1 ELSE 0 END,
+		CASE WHEN EXISTS (SELECT 1 FROM moments p WHERE p.customer_id = c.customer_id AND p.touchpoint = 'purchase'
+			AND p.id <> c.moment_id AND p.occurred_at > c.moment_at AND p.occurred_at <= c.moment_at + ?) THEN 1 ELSE 0 END
+		FROM recovery_cases c WHERE c.opened_at >= ? AND c.opened_at < ?`, []any{followUp, followUp, micros(f.From), micros(f.To)},
+		func(rows *sql.Rows) error {
+			var (
+				c                      recoveryFact
+				status                 string
+				due                    int64
+				resolved, escalated    sql.NullInt64
+				next                   sql.NullString
+				dissolved, repurchased int
+			)
+			if err := rows.Scan(&status, &due, &resolved, &escalated, &next, &dissolved, &repurchased); err != nil {
+				return err
+			}
+			outcome, _, _ := strings.Cut(next.String, " ")
+			c.status, c.due, c.escalated, c.nextOutcome = rapport.CaseStatus(status), fromMicros(due), escalated.Valid, rapport.Outcome(outcome)
+			if resolved.Valid {
+				at := fromMicros(resolved.Int64)
+				c.resolved = &at
+			}
+			c.dissolved, c.repurchased = dissolved == 1, repurchased == 1
+			out = append(out, c)
+			return nil
+		})
+	return out, err
+}
+
+// countRecoveryCase adds one case to the report's counts and returns the
+// group it compares in, as the domain's rules say.
+func countRecoveryCase(r *rapport.RecoveryReport, c recoveryFact, now time.Time) rapport.RecoveryOutcome {
+	r.Opened++
+	if c.escalated {
+		r.Escalated++
+	}
+	overdue := rapport.IsOverdue(c.status, c.due, now)
+	recovery := rapport.RecoveryOf(c.status != rapport.CaseOpen, c.nextOutcome)
+	if c.status == rapport.CaseOpen {
+		r.Open++
+		if overdue {
+			r.Overdue++
+		}
+	} else {
+		r.Resolved++
+		if c.resolved != nil && !c.resolved.After(c.due) {
+			r.ResolvedInTime++
+		}
+		switch recovery {
+		case rapport.RecoveryPending:
+			r.AwaitingMoment++
+		case rapport.RecoveryNotRecovered:
+			r.NotRecovered++
+		default:
+			r.Recovered++
+		}
+	}
+	return rapport.RecoveryGroupOf(c.status, overdue, recovery)
+}
+
+// groupTally counts what the customers of one group of cases did.
+type groupTally struct{ cases, dissolved, bought int }
+
+func (g *groupTally) add(c recoveryFact) {
+	g.cases++
+	if c.dissolved {
+		g.dissolved++
+	}
+	if c.repurchased {
+		g.bought++
+	}
+}
+
+// fill writes the tally into the report's group, with rates and intervals,
+// and returns the proportions that the groups are compared by.
+func (g groupTally) fill(out *rapport.RecoveryGroup) (dissolved, bought analytics.Proportion) {
+	out.Cases, out.Dissolved, out.Repurchased = g.cases, g.dissolved, g.bought
+	dissolved = analytics.Proportion{Successes: g.dissolved, Trials: g.cases}
+	bought = analytics.Proportion{Successes: g.bought, Trials: g.cases}
+	out.DissolutionRate, out.DissolutionRateCI = rateOf(dissolved)
+	out.RepeatPurchaseRate, out.RepeatPurchaseCI = rateOf(bought)
+	return dissolved, bought
 }
 
 func difference(a, b analytics.Proportion) *rapport.RecoveryDifference {
