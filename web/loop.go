@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -221,39 +222,66 @@ func (s *server) renderTouchpoint(w http.ResponseWriter, r *http.Request, status
 	if add == nil {
 		add = newForm(nil)
 	}
-	d := touchpointPageData{T: t, Window: win, Add: add, TrendWeeks: trendWeeks}
-
-	report, err := s.Reports.TouchpointReport(ctx, win.Filter)
+	d := &touchpointPageData{T: t, Window: win, Add: add, TrendWeeks: trendWeeks}
+	names, err := s.userNames(r)
+	if err == nil {
+		err = s.touchpointMeasures(ctx, d)
+	}
+	if err == nil {
+		err = s.touchpointComparison(ctx, d)
+	}
+	if err == nil {
+		err = s.touchpointStandards(ctx, d, names)
+	}
+	if err == nil {
+		err = s.touchpointTrend(ctx, d, names)
+	}
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
+	if promote == nil {
+		promote = newForm(url.Values{"response": {d.Winner}})
+	}
+	d.Promote = promote
+	s.render(w, r, status, "touchpoint", "", s.newPage(r, t.Name, "touchpoints", *d))
+}
+
+// touchpointMeasures is step 1 of the page: the touchpoint's measures in
+// the window, its impact and its priority among the others.
+func (s *server) touchpointMeasures(ctx context.Context, d *touchpointPageData) error {
+	report, err := s.Reports.TouchpointReport(ctx, d.Window.Filter)
+	if err != nil {
+		return err
+	}
 	d.Window.covered(report.From, report.To)
 	for _, m := range report.Touchpoints {
-		if m.Key == t.Key {
+		if m.Key == d.T.Key {
 			d.M = m
 		}
 	}
 	d.Impact = explainImpact(d.M.Impact)
 	d.Priority = explainPriority(d.M, len(report.Touchpoints))
+	return nil
+}
 
-	if d.Responses, err = s.Responses.FindResponses(ctx, t.Key); err != nil {
-		s.serverError(w, r, err)
-		return
+// touchpointComparison is steps 2 and 3: the responses, and which delights
+// most, with the chart of their magic rates and the verdict.
+func (s *server) touchpointComparison(ctx context.Context, d *touchpointPageData) error {
+	var err error
+	if d.Responses, err = s.Responses.FindResponses(ctx, d.T.Key); err != nil {
+		return err
 	}
-	if d.Cmp, err = s.Responses.CompareResponses(ctx, t.Key, win.Filter); err != nil {
-		s.serverError(w, r, err)
-		return
+	if d.Cmp, err = s.Responses.CompareResponses(ctx, d.T.Key, d.Window.Filter); err != nil {
+		return err
 	}
-	winner := ""
 	if d.Cmp.Winner != nil {
-		winner = *d.Cmp.Winner
+		d.Winner = *d.Cmp.Winner
 	}
-	d.Winner = winner
 	var bars []intervalInput
 	for _, m := range d.Cmp.Responses {
-		bars = append(bars, intervalInput{Name: m.Key, Rate: m.MagicRate, CI: m.MagicRateCI, Moments: m.Moments, IsWinner: m.Key == winner})
-		if m.Key == winner && m.Status != rapport.ResponseStandard {
+		bars = append(bars, intervalInput{Name: m.Key, Rate: m.MagicRate, CI: m.MagicRateCI, Moments: m.Moments, IsWinner: m.Key == d.Winner})
+		if m.Key == d.Winner && m.Status != rapport.ResponseStandard {
 			d.PromoteWinner = true
 		}
 	}
@@ -261,8 +289,8 @@ func (s *server) renderTouchpoint(w http.ResponseWriter, r *http.Request, status
 		d.CmpChart = newIntervalChart(bars)
 	}
 	switch {
-	case winner != "":
-		d.Verdict = fmt.Sprintf("%s delights most", winner)
+	case d.Winner != "":
+		d.Verdict = fmt.Sprintf("%s delights most", d.Winner)
 	case d.Cmp.Reason == rapport.ReasonTooFewMoments:
 		d.Verdict = "No winner yet: too few moments"
 	case d.Cmp.Reason == rapport.ReasonNoSignificantDifference:
@@ -270,23 +298,22 @@ func (s *server) renderTouchpoint(w http.ResponseWriter, r *http.Request, status
 	default:
 		d.Verdict = "No winner"
 	}
+	return nil
+}
 
-	names, err := s.userNames(r)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	d.Standard, err = s.Standards.FindStandard(ctx, t.Key)
+// touchpointStandards is step 4: the standard, its history, and the
+// responses that could be promoted.
+func (s *server) touchpointStandards(ctx context.Context, d *touchpointPageData, names map[string]string) error {
+	var err error
+	d.Standard, err = s.Standards.FindStandard(ctx, d.T.Key)
 	if rapport.ErrorCode(err) == rapport.ENOTFOUND {
 		d.Standard = nil
 	} else if err != nil {
-		s.serverError(w, r, err)
-		return
+		return err
 	}
-	history, err := s.Standards.StandardHistory(ctx, t.Key)
+	history, err := s.Standards.StandardHistory(ctx, d.T.Key)
 	if err != nil {
-		s.serverError(w, r, err)
-		return
+		return err
 	}
 	for _, st := range history {
 		d.History = append(d.History, standardRow{Standard: st, PromotedByName: names[st.PromotedBy]})
@@ -302,29 +329,27 @@ func (s *server) renderTouchpoint(w http.ResponseWriter, r *http.Request, status
 	if d.Standard != nil {
 		d.StandardBy = names[d.Standard.PromotedBy]
 	}
-	if promote == nil {
-		promote = newForm(url.Values{"response": {winner}})
-	}
-	d.Promote = promote
+	return nil
+}
 
-	trend, err := s.Reports.Trend(ctx, t.Key, trendWeeks)
+// touchpointTrend is step 5: the weekly trend and the touchpoint's alerts.
+func (s *server) touchpointTrend(ctx context.Context, d *touchpointPageData, names map[string]string) error {
+	trend, err := s.Reports.Trend(ctx, d.T.Key, trendWeeks)
 	if err != nil {
-		s.serverError(w, r, err)
-		return
+		return err
 	}
 	d.Trend = trendChart(trend)
-	alerts, err := s.Alerts.FindAlerts(ctx, rapport.AlertFilter{Touchpoint: t.Key})
+	alerts, err := s.Alerts.FindAlerts(ctx, rapport.AlertFilter{Touchpoint: d.T.Key})
 	if err != nil {
-		s.serverError(w, r, err)
-		return
+		return err
 	}
-	d.Alerts = alertRows(alerts, map[string]string{t.Key: t.Name}, names)
+	d.Alerts = alertRows(alerts, map[string]string{d.T.Key: d.T.Name}, names)
 	for _, a := range alerts {
 		if a.AcknowledgedAt == nil {
 			d.OpenAlerts++
 		}
 	}
-	s.render(w, r, status, "touchpoint", "", s.newPage(r, t.Name, "touchpoints", d))
+	return nil
 }
 
 // touchpointPath is a touchpoint's page, at one of its steps.
