@@ -5,7 +5,7 @@ package sqlstore
 // applyMomentChange, in the transaction that makes the change, so nothing
 // derived can disagree with what was acknowledged:
 //
-//	added:   the API (one moment or a batch) and the web form   MomentService.record
+//	added:   the API (one moment or a batch) and the web form   MomentService.record (groupcommit.go)
 //	         a CSV import                                        ImportService.ImportMoments
 //	         the misery moment of a broken promise               recordBrokenPromises
 //	changed: a customer's survey answer                          SurveyService.AnswerSurvey
@@ -65,9 +65,10 @@ func applyMomentChange(ctx context.Context, tx *tx, c momentChange) error {
 		return err
 	}
 	// 4. Recovery cases: an added misery moment opens one when it is recent
-	// enough for the policy; a moment a change made misery opens one however
-	// old it is, since the customer is unhappy now. A removed moment's case
-	// is deleted with its customer.
+	// enough for the policy; a changed moment that is misery now opens one
+	// however old it is, since the customer is unhappy now (once: a moment
+	// has one case at most). A removed moment's case is deleted with its
+	// customer.
 	if err := openCasesFor(ctx, tx, c); err != nil {
 		return err
 	}
@@ -153,8 +154,14 @@ func openCasesFor(ctx context.Context, tx *tx, c momentChange) error {
 	if err := openRecoveryCases(ctx, tx, c.added); err != nil {
 		return err
 	}
-	if made := c.madeMisery(); len(made) > 0 {
-		if _, err := openCases(ctx, tx, made, caseOpening{anyAge: true}); err != nil {
+	var misery []*rapport.Moment
+	for _, e := range c.changed {
+		if e.after.Outcome == rapport.OutcomeMisery {
+			misery = append(misery, e.after)
+		}
+	}
+	if len(misery) > 0 {
+		if _, err := openCases(ctx, tx, misery, caseOpening{anyAge: true}); err != nil {
 			return err
 		}
 	}

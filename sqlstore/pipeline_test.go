@@ -513,3 +513,46 @@ func TestConcurrentMomentsShareTransactions(t *testing.T) {
 		})
 	}
 }
+
+// TestOldMiseryAnsweredOpensCase records a misery moment from long ago,
+// too old to open a case, and has the customer answer its survey unhappily:
+// the customer is unhappy now, so a case opens, once, though the moment
+// was misery already and so raises no second moment.misery event.
+func TestOldMiseryAnsweredOpensCase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newPipelineFirm(t, testdb.Backends()[0])
+	two := 2
+	m := &rapport.Moment{ExternalID: "old-misery", CustomerID: f.customers["Ben"], Touchpoint: "complaint",
+		Channel: rapport.ChannelPhone, OccurredAt: f.clock.Now().AddDate(0, 0, -60), Rating: &two}
+	if _, err := sqlstore.NewMomentService(f.db).RecordMoment(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	count := func(query string) int {
+		t.Helper()
+		var n int
+		if err := f.raw.QueryRow(query, m.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	const cases = `SELECT COUNT(*) FROM recovery_cases WHERE moment_id = $1`
+	const events = `SELECT COUNT(*) FROM webhook_deliveries WHERE kind = 'moment.misery' AND payload LIKE '%' || $1 || '%'`
+	if n := count(cases); n != 0 {
+		t.Fatalf("a misery moment 60 days old opened %d cases when recorded; want none (the policy opens within 30 days)", n)
+	}
+	surveys := sqlstore.NewSurveyService(f.db)
+	link, err := surveys.CreateSurveyLink(ctx, m.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := surveys.AnswerSurvey(ctx, link.Token, rapport.SurveyAnswer{Rating: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(cases); n != 1 {
+		t.Errorf("after the customer answered 1, %d cases for the moment; want 1", n)
+	}
+	if n := count(events); n != 1 {
+		t.Errorf("%d moment.misery events for the moment; want the one from when it was recorded", n)
+	}
+}
