@@ -155,6 +155,30 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	mf.Channel, mf.Outcome = rapport.Channel(channel), rapport.Outcome(outcome)
+	if err := momentFilterTimes(&mf, from, to); err != nil {
+		return err
+	}
+	db, err := sqlstore.Open(ctx, *dsn, time.Now)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	exports := sqlstore.NewImportService(db)
+	out := bufio.NewWriter(stdout)
+	if what == "moments" {
+		err = exportMoments(ctx, exports, mf, out)
+	} else {
+		err = exportCustomers(ctx, exports, cf, out)
+	}
+	if err != nil {
+		return err
+	}
+	return out.Flush()
+}
+
+// momentFilterTimes reads the export's --from and --to into the filter and
+// checks its channel and outcome.
+func momentFilterTimes(mf *rapport.MomentFilter, from, to string) error {
 	for _, t := range []struct {
 		flag, value string
 		dst         *time.Time
@@ -170,43 +194,35 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	switch {
 	case mf.Channel != "" && !mf.Channel.Valid():
-		return usageError{fmt.Sprintf("--channel %q is not a channel; channels are in_person, phone, email, chat, web, system", channel)}
+		return usageError{fmt.Sprintf("--channel %q is not a channel; channels are in_person, phone, email, chat, web, system", mf.Channel)}
 	case mf.Outcome != "" && !mf.Outcome.Valid():
 		return usageError{"--outcome must be magic, neutral or misery"}
 	}
-	db, err := sqlstore.Open(ctx, *dsn, time.Now)
+	return nil
+}
+
+func exportMoments(ctx context.Context, exports *sqlstore.ImportService, f rapport.MomentFilter, out io.Writer) error {
+	w, err := csvio.NewMomentWriter(out)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	exports := sqlstore.NewImportService(db)
-	out := bufio.NewWriter(stdout)
-	if what == "moments" {
-		w, err := csvio.NewMomentWriter(out)
-		if err == nil {
-			err = exports.ExportMoments(ctx, mf, w.Write)
-		}
-		if err == nil {
-			err = w.Flush()
-		}
-		if err != nil {
-			return err
-		}
-		return out.Flush()
+	if err := exports.ExportMoments(ctx, f, w.Write); err != nil {
+		return err
 	}
-	keys, err := exports.CustomerAttributeKeys(ctx, cf)
+	return w.Flush()
+}
+
+func exportCustomers(ctx context.Context, exports *sqlstore.ImportService, f rapport.CustomerFilter, out io.Writer) error {
+	keys, err := exports.CustomerAttributeKeys(ctx, f)
 	if err != nil {
 		return err
 	}
 	w, err := csvio.NewCustomerWriter(out, keys)
-	if err == nil {
-		err = exports.ExportCustomers(ctx, cf, w.Write)
-	}
-	if err == nil {
-		err = w.Flush()
-	}
 	if err != nil {
 		return err
 	}
-	return out.Flush()
+	if err := exports.ExportCustomers(ctx, f, w.Write); err != nil {
+		return err
+	}
+	return w.Flush()
 }
