@@ -71,70 +71,13 @@ func validAlpha(alpha float64) bool { return alpha > 0 && alpha < 1 }
 // nobody has tried yet would be decided by the one that has been tried.
 func Winner(candidates []Arm, alpha float64, minTrials int) Decision {
 	d := Decision{Alpha: alpha}
-	if !validAlpha(alpha) {
-		d.Reason = ReasonInvalidInput
-		d.Message = "The significance level must be between 0 and 1."
+	if reason, msg := checkArms(candidates, alpha, max(minTrials, 1)); reason != "" {
+		d.Reason, d.Message = reason, msg
 		return d
 	}
-	for _, a := range candidates {
-		if !a.Magic.Valid() {
-			d.Reason = ReasonInvalidInput
-			d.Message = fmt.Sprintf("Response %q has impossible counts: %d magic moments out of %d.",
-				a.Key, a.Magic.Successes, a.Magic.Trials)
-			return d
-		}
-	}
-	need := max(minTrials, 1)
-	if len(candidates) < 2 {
-		d.Reason = ReasonTooFewMoments
-		d.Message = "There is nothing to compare: a winner needs at least two responses with moments."
-		return d
-	}
-	var short []string
-	for _, a := range candidates {
-		if a.Magic.Trials < need {
-			short = append(short, fmt.Sprintf("%q has %d", a.Key, a.Magic.Trials))
-		}
-	}
-	if len(short) > 0 {
-		d.Reason = ReasonTooFewMoments
-		d.Message = fmt.Sprintf("Too few moments to compare: %s; each response needs at least %d.",
-			strings.Join(short, ", "), need)
-		return d
-	}
-
-	arms := slices.Clone(candidates)
-	slices.SortStableFunc(arms, func(x, y Arm) int {
-		// Compare rates by cross-multiplication so equal rates from different
-		// counts (1/2 and 2/4) tie exactly.
-		if c := cmp.Compare(
-			float64(y.Magic.Successes)*float64(x.Magic.Trials),
-			float64(x.Magic.Successes)*float64(y.Magic.Trials)); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(y.Magic.Trials, x.Magic.Trials); c != 0 {
-			return c
-		}
-		return strings.Compare(x.Key, y.Key)
-	})
+	arms := rankArms(candidates)
 	lead := arms[0]
-	raw := make([]float64, 0, len(arms)-1)
-	for _, o := range arms[1:] {
-		c := CompareProportions(lead.Magic, o.Magic, Level95)
-		d.Pairs = append(d.Pairs, PairTest{
-			Leader: lead.Key, Other: o.Key, Difference: c.Difference,
-			Interval: c.Interval, PValue: c.PGreater, Test: c.Test,
-		})
-		raw = append(raw, c.PGreater)
-	}
-	for i, p := range raw {
-		raw[i] = math.Min(1, 2*p)
-	}
-	worst := 0.0
-	for i, p := range Holm(raw) {
-		d.Pairs[i].Adjusted = p
-		worst = math.Max(worst, p)
-	}
+	worst := d.testLeader(arms)
 	runnerUp := arms[1]
 	if worst < alpha {
 		d.Winner = lead.Key
@@ -156,6 +99,80 @@ func Winner(candidates []Arm, alpha float64, minTrials int) Decision {
 	d.Message = fmt.Sprintf("No response is significantly better than all the others: the best, %q at %s magic, is not proven better than %q at %s (adjusted %s).",
 		lead.Key, pct(lead.Magic.Rate()), other.Key, pct(other.Magic.Rate()), sig(worst, alpha))
 	return d
+}
+
+// checkArms says why the candidates cannot be compared, if they cannot: a
+// bad significance level, impossible counts, fewer than two responses, or
+// one with fewer than need moments. It returns "" when they can.
+func checkArms(candidates []Arm, alpha float64, need int) (Reason, string) {
+	if !validAlpha(alpha) {
+		return ReasonInvalidInput, "The significance level must be between 0 and 1."
+	}
+	for _, a := range candidates {
+		if !a.Magic.Valid() {
+			return ReasonInvalidInput, fmt.Sprintf("Response %q has impossible counts: %d magic moments out of %d.",
+				a.Key, a.Magic.Successes, a.Magic.Trials)
+		}
+	}
+	if len(candidates) < 2 {
+		return ReasonTooFewMoments, "There is nothing to compare: a winner needs at least two responses with moments."
+	}
+	var short []string
+	for _, a := range candidates {
+		if a.Magic.Trials < need {
+			short = append(short, fmt.Sprintf("%q has %d", a.Key, a.Magic.Trials))
+		}
+	}
+	if len(short) > 0 {
+		return ReasonTooFewMoments, fmt.Sprintf("Too few moments to compare: %s; each response needs at least %d.",
+			strings.Join(short, ", "), need)
+	}
+	return "", ""
+}
+
+// rankArms orders the arms best first: by magic rate, then by more moments,
+// then by key.
+func rankArms(candidates []Arm) []Arm {
+	arms := slices.Clone(candidates)
+	slices.SortStableFunc(arms, func(x, y Arm) int {
+		// Compare rates by cross-multiplication so equal rates from different
+		// counts (1/2 and 2/4) tie exactly.
+		if c := cmp.Compare(
+			float64(y.Magic.Successes)*float64(x.Magic.Trials),
+			float64(x.Magic.Successes)*float64(y.Magic.Trials)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(y.Magic.Trials, x.Magic.Trials); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Key, y.Key)
+	})
+	return arms
+}
+
+// testLeader tests the leader against each other arm (one-sided, doubled,
+// then Holm-adjusted across the pairs), records the pairs, and returns the
+// largest adjusted p-value: the leader wins only if that is below alpha.
+func (d *Decision) testLeader(arms []Arm) float64 {
+	lead := arms[0]
+	raw := make([]float64, 0, len(arms)-1)
+	for _, o := range arms[1:] {
+		c := CompareProportions(lead.Magic, o.Magic, Level95)
+		d.Pairs = append(d.Pairs, PairTest{
+			Leader: lead.Key, Other: o.Key, Difference: c.Difference,
+			Interval: c.Interval, PValue: c.PGreater, Test: c.Test,
+		})
+		raw = append(raw, c.PGreater)
+	}
+	for i, p := range raw {
+		raw[i] = math.Min(1, 2*p)
+	}
+	worst := 0.0
+	for i, p := range Holm(raw) {
+		d.Pairs[i].Adjusted = p
+		worst = math.Max(worst, p)
+	}
+	return worst
 }
 
 // DecayCheck is the verdict of Decayed.
