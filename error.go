@@ -16,6 +16,7 @@ const (
 	ETOOLARGE     = "too_large"
 	EMEDIATYPE    = "unsupported_media_type" // the body is not in a format this request takes
 	EMETHOD       = "method_not_allowed"
+	ETOOMANY      = "too_many_requests" // too many failed attempts: wait and try again
 	EINTERNAL     = "internal"
 )
 

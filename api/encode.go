@@ -113,6 +113,7 @@ var statuses = map[string]int{
 	rapport.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	rapport.EMEDIATYPE:    http.StatusUnsupportedMediaType,
 	rapport.EMETHOD:       http.StatusMethodNotAllowed,
+	rapport.ETOOMANY:      http.StatusTooManyRequests,
 	rapport.EINTERNAL:     http.StatusInternalServerError,
 }
 

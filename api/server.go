@@ -6,10 +6,12 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/internal/netaddr"
 )
 
 // Options are how the API presents itself, beyond the services it serves.
@@ -33,6 +35,8 @@ type Server struct {
 	mux     *http.ServeMux
 	routes  []route
 	openAPI []byte
+	// addresses slows the guessing of tokens from one client address.
+	addresses *rapport.Throttle
 }
 
 // route is one endpoint: what it answers and who may call it. The table of
@@ -58,7 +62,8 @@ func NewServer(services rapport.Services, opts Options) *Server {
 		// The document is embedded and checked by tests: failing here is a build defect.
 		panic(err)
 	}
-	s := &Server{Services: services, Options: opts, mux: http.NewServeMux(), openAPI: doc}
+	s := &Server{Services: services, Options: opts, mux: http.NewServeMux(), openAPI: doc,
+		addresses: rapport.AddressThrottle(opts.Clock)}
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		h := http.Handler(rt.handler)
@@ -115,7 +120,17 @@ func (s *Server) authorize(perm rapport.Permission, next http.Handler) http.Hand
 			writeError(w, r, s.Logger, rapport.Errorf(rapport.EUNAUTHORIZED, "Send an API token as Authorization: Bearer <token>."))
 			return
 		}
+		// A client that has sent many wrong tokens waits before any token of
+		// its is checked, so guessing learns nothing while it waits.
+		addr := netaddr.Client(r)
+		if wait := s.addresses.Wait(addr); wait > 0 {
+			s.tooMany(w, r, wait)
+			return
+		}
 		p, err := s.Tokens.Authenticate(r.Context(), strings.TrimSpace(secret))
+		if rapport.ErrorCode(err) == rapport.EUNAUTHORIZED {
+			s.addresses.Fail(addr)
+		}
 		if err != nil {
 			writeError(w, r, s.Logger, err)
 			return
@@ -126,6 +141,14 @@ func (s *Server) authorize(perm rapport.Permission, next http.Handler) http.Hand
 		}
 		next.ServeHTTP(w, r.WithContext(rapport.NewContextWithPrincipal(r.Context(), p)))
 	})
+}
+
+// tooMany refuses a client that must wait before it tries again.
+func (s *Server) tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration) {
+	secs := int(wait.Round(time.Second) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+	writeError(w, r, s.Logger, rapport.Errorf(rapport.ETOOMANY,
+		"Too many requests from this address came with a wrong token; try again in %d seconds.", max(secs, 1)))
 }
 
 // handleMetrics serves the metrics to any signed-in caller: they describe

@@ -1,8 +1,6 @@
 package survey
 
 import (
-	"net"
-	"net/http"
 	"sync"
 	"time"
 )
@@ -66,14 +64,4 @@ func (l *limiter) sweep(now time.Time) {
 			delete(l.buckets, k)
 		}
 	}
-}
-
-// clientIP is the address the request came from, without its port. Behind
-// a reverse proxy every request comes from the proxy; put the limit there too.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/internal/netaddr"
 )
 
 //go:embed templates/*.html
@@ -131,7 +132,7 @@ func (h *handler) serveCSS(w http.ResponseWriter, r *http.Request) {
 // limited refuses clients over their rate with 429 and a polite page.
 func (h *handler) limited(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ok, wait := h.limit.allow(clientIP(r)); !ok {
+		if ok, wait := h.limit.allow(netaddr.Client(r)); !ok {
 			secs := int(wait/time.Second) + 1
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 			h.render(w, http.StatusTooManyRequests, view{Kind: "limited"})

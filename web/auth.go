@@ -1,11 +1,16 @@
 package web
 
 import (
+	"fmt"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/internal/netaddr"
 )
 
 // signInData is the sign-in page's data.
@@ -59,9 +64,21 @@ func (s *server) signIn() http.Handler {
 			s.renderSignIn(w, r, http.StatusUnprocessableEntity, f, next)
 			return
 		}
+		// After many wrong passwords for one account, or from one address,
+		// every try waits, the right password too, so guessing learns nothing.
+		account, addr := "account:"+strings.ToLower(email), netaddr.Client(r)
+		if wait := max(s.accounts.Wait(account), s.addresses.Wait(addr)); wait > 0 {
+			s.Logger.Info("web: sign-in held", "email", email, "remote", r.RemoteAddr, "wait", wait)
+			s.refuseSignIn(w, r, f, next, wait)
+			return
+		}
 		u, err := s.Passwords.AuthenticatePassword(r.Context(), email, password)
 		if rapport.ErrorCode(err) == rapport.EUNAUTHORIZED {
 			s.Logger.Info("web: sign-in refused", "email", email, "remote", r.RemoteAddr)
+			if wait := max(s.accounts.Fail(account), s.addresses.Fail(addr)); wait > 0 {
+				s.refuseSignIn(w, r, f, next, wait)
+				return
+			}
 			f.Message = rapport.ErrorMessage(err)
 			s.renderSignIn(w, r, http.StatusUnauthorized, f, next)
 			return
@@ -69,6 +86,7 @@ func (s *server) signIn() http.Handler {
 			s.serverError(w, r, err)
 			return
 		}
+		s.accounts.Succeed(account)
 		_, secret, err := s.Sessions.CreateSession(r.Context(), u.ID)
 		if err != nil {
 			s.serverError(w, r, err)
@@ -78,6 +96,17 @@ func (s *server) signIn() http.Handler {
 		clearCookie(w, r, preSessionCookie)
 		http.Redirect(w, r, next, http.StatusSeeOther)
 	})
+}
+
+// refuseSignIn says how long to wait before trying to sign in again.
+func (s *server) refuseSignIn(w http.ResponseWriter, r *http.Request, f *form, next string, wait time.Duration) {
+	minutes, unit := int(math.Ceil(wait.Minutes())), "minutes"
+	if minutes == 1 {
+		unit = "minute"
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+	f.Message = fmt.Sprintf("Too many attempts to sign in. Please wait %d %s and try again.", minutes, unit)
+	s.renderSignIn(w, r, http.StatusTooManyRequests, f, next)
 }
 
 func (s *server) signOut() http.Handler {

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -293,4 +294,36 @@ func TestBrowserSignInStaysHere(t *testing.T) {
 	if got := signInFrom("%2Fcustomers%3Fq%3Dvane", "#customer-search"); got != f.srv.URL+"/customers?q=vane" {
 		t.Errorf("signed in with next=/customers?q=vane, the browser is at %s", got)
 	}
+}
+
+// TestBrowserSignInHeld guesses a password five times in Chromium: the page
+// then says to wait, keeps the email, and refuses the right password until
+// the wait is over.
+func TestBrowserSignInHeld(t *testing.T) {
+	f := newFixture(t)
+	b := newBrowser(t, 390, 844, f.srv.URL)
+	agent := f.users[rapport.RoleAgent]
+	b.Open("/signin", "#f-email")
+	b.Do("type the email", chromedp.SendKeys(css("#f-email"), agent.Email))
+	// The page that answers a sign-in has the password empty again.
+	const answered = `document.readyState === "complete" && document.querySelector("#f-password")?.value === "" && !!document.querySelector(".form-error")`
+	for i := 1; i <= 5; i++ {
+		b.Do(fmt.Sprintf("wrong password %d", i), chromedp.SendKeys(css("#f-password"), "guess"), chromedp.Submit(css("#f-password")))
+		b.Settle(fmt.Sprintf("the answer to wrong password %d", i), answered)
+	}
+	if got := b.Text(".form-error"); !strings.Contains(got, "Too many attempts to sign in. Please wait 1 minute") {
+		t.Errorf("after five wrong passwords the page says %q; want to wait a minute", got)
+	}
+	if got := b.Value("#f-email"); got != agent.Email {
+		t.Errorf("the email reads %q; want %q kept", got, agent.Email)
+	}
+	b.Screenshot("21-phone-signin-held")
+	b.Do("the right password, held", chromedp.SendKeys(css("#f-password"), testPassword), chromedp.Submit(css("#f-password")))
+	b.Settle("the answer to the right password", answered)
+	if got := b.Text(".form-error"); !strings.Contains(got, "Too many attempts") {
+		t.Errorf("the right password while held: the page says %q", got)
+	}
+	f.clock.Add(time.Minute)
+	b.Do("the right password after the wait", chromedp.SendKeys(css("#f-password"), testPassword), chromedp.Submit(css("#f-password")),
+		chromedp.WaitVisible(css("#kpi-this-week")))
 }

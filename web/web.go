@@ -42,6 +42,9 @@ type server struct {
 	rapport.Services
 	Options
 	pages *pageSet
+	// accounts and addresses slow the guessing of passwords, per account
+	// and per client address.
+	accounts, addresses *rapport.Throttle
 }
 
 // New returns the UI over services as a handler to mount at "/". It uses no
@@ -53,7 +56,8 @@ func New(services rapport.Services, opts Options) http.Handler {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
-	s := &server{Services: services, Options: opts, pages: mustParsePages()}
+	s := &server{Services: services, Options: opts, pages: mustParsePages(),
+		accounts: rapport.SignInThrottle(opts.Clock), addresses: rapport.AddressThrottle(opts.Clock)}
 	return s.routes()
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rapport-crm/rapport"
 )
@@ -478,5 +479,43 @@ func TestNewFirm(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || !strings.Contains(body, tc.want) {
 			t.Errorf("GET %s = %d; want 200 with %q", tc.path, resp.StatusCode, tc.want)
 		}
+	}
+}
+
+// TestSignInThrottled guesses one account's password: after five wrong
+// tries the sign-in page asks to wait, the right password too is refused
+// while it waits, and it works once the wait is over. Another account from
+// elsewhere is not held.
+func TestSignInThrottled(t *testing.T) {
+	f := newFixture(t)
+	agent, manager := f.users[rapport.RoleAgent], f.users[rapport.RoleManager]
+	c := f.newClient(t)
+	_, page := c.get("/signin")
+	try := func(email, password string) (*http.Response, string) {
+		t.Helper()
+		resp := c.post("/signin", url.Values{"email": {email}, "password": {password}, "csrf_token": {csrfIn(page)}})
+		return resp, readBody(t, resp)
+	}
+	for i := 1; i <= 4; i++ {
+		if resp, _ := try(agent.Email, "guess"); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d = %d; want 401", i, resp.StatusCode)
+		}
+	}
+	resp, body := try(strings.ToUpper(agent.Email), "guess")
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "60" ||
+		!strings.Contains(body, "Too many attempts to sign in. Please wait 1 minute and try again.") {
+		t.Errorf("fifth wrong password = %d, Retry-After %q; want 429 after 60 s with the message", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if resp, _ := try(agent.Email, testPassword); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("the right password while held = %d; want 429", resp.StatusCode)
+	}
+	if resp, _ := try(manager.Email, testPassword); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("another account from the same address = %d; want 303 (signed in)", resp.StatusCode)
+	}
+	f.clock.Add(time.Minute)
+	c = f.newClient(t)
+	_, page = c.get("/signin")
+	if resp, _ := try(agent.Email, testPassword); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("the right password after the wait = %d; want 303 (signed in)", resp.StatusCode)
 	}
 }

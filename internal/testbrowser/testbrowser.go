@@ -140,6 +140,19 @@ func (b *Page) WaitUntil(step, expr string) {
 	}
 }
 
+// Settle waits for a JavaScript condition to hold in whatever page the tab
+// shows, asking from outside the page: unlike WaitUntil it outlives a
+// navigation, so it can wait for the page a form submission leads to.
+func (b *Page) Settle(step, expr string) {
+	b.T.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if ok, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](expr)); err == nil && ok {
+			return
+		}
+	}
+	b.T.Fatalf("%s: %s did not hold within 30 s", step, expr)
+}
+
 // WiderThanScreen reports whether the page scrolls sideways.
 func (b *Page) WiderThanScreen() bool {
 	b.T.Helper()
