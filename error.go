@@ -3,6 +3,8 @@ package rapport
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 )
 
 // Application error codes. The HTTP layer maps each to one status.
@@ -106,4 +108,11 @@ func (v *validation) err(what string) error {
 		return nil
 	}
 	return &Error{Code: EINVALID, Message: "The " + what + " is not valid.", Fields: v.fields}
+}
+
+// StorableText reports whether s can be stored and compared alike on every
+// database: PostgreSQL refuses a NUL character and bytes that are not UTF-8,
+// which SQLite would store, so both are refused at the door.
+func StorableText(s string) bool {
+	return strings.IndexByte(s, 0) < 0 && utf8.ValidString(s)
 }

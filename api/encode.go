@@ -43,7 +43,7 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 		if _, extra := dec.Token(); extra != io.EOF {
 			return rapport.Errorf(rapport.EMALFORMED, "The body must hold a single JSON value.")
 		}
-		return nil
+		return checkBodyText(v)
 	}
 	var (
 		tooLarge  *http.MaxBytesError

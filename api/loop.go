@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rapport-crm/rapport"
@@ -25,14 +24,9 @@ func reportFilter(r *http.Request) (rapport.ReportFilter, error) {
 		if v == "" {
 			continue
 		}
-		// A "+" in a query string arrives as a space when the client did not escape it.
-		v = strings.ReplaceAll(v, " ", "+")
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			t, err = time.Parse(time.DateOnly, v)
-		}
-		if err != nil {
-			fields = append(fields, rapport.FieldError{Field: p.name, Message: "must be a date such as 2026-03-01 or an RFC 3339 time"})
+		t, problem := queryTime(v)
+		if problem != "" {
+			fields = append(fields, rapport.FieldError{Field: p.name, Message: problem})
 		}
 		*p.dst = t
 	}

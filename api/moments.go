@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/rapport-crm/rapport"
@@ -200,9 +199,9 @@ func momentFilter(r *http.Request) (rapport.MomentFilter, []rapport.FieldError) 
 		dst  *time.Time
 	}{{"from", &f.From}, {"to", &f.To}} {
 		if v := q.Get(p.name); v != "" {
-			t, err := time.Parse(time.RFC3339Nano, strings.ReplaceAll(v, " ", "+"))
-			if err != nil {
-				fields = append(fields, rapport.FieldError{Field: p.name, Message: "must be an RFC 3339 time such as 2026-03-01T00:00:00Z"})
+			t, problem := queryTime(v)
+			if problem != "" {
+				fields = append(fields, rapport.FieldError{Field: p.name, Message: problem})
 			}
 			*p.dst = t
 		}

@@ -82,14 +82,9 @@ func (p *params) time(name string) time.Time {
 	if v == "" {
 		return time.Time{}
 	}
-	// A "+" in a query string arrives as a space when the client did not escape it.
-	v = strings.ReplaceAll(v, " ", "+")
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		t, err = time.Parse(time.DateOnly, v)
-	}
-	if err != nil {
-		p.add(name, "must be a date such as 2026-03-01 or an RFC 3339 time")
+	t, problem := queryTime(v)
+	if problem != "" {
+		p.add(name, problem)
 	}
 	return t
 }

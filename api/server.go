@@ -109,6 +109,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if err := checkAddress(r); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 

@@ -188,6 +188,34 @@ func isMultipart(r *http.Request) bool {
 
 // signedIn sends visitors who are not signed in to the sign-in page, with
 // the page they wanted to come back to.
+// refuseBadText answers 400 to a request whose address or form holds a
+// NUL character or text that is not UTF-8, which no database should be
+// asked to store or compare. Uploaded files are read and checked by rows.
+func (s *server) refuseBadText(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		values := []url.Values{r.URL.Query()}
+		if r.Method == http.MethodPost && !isMultipart(r) {
+			if err := r.ParseForm(); err == nil {
+				values = append(values, r.PostForm)
+			}
+		}
+		ok := rapport.StorableText(r.URL.Path)
+		for _, vs := range values {
+			for k, list := range vs {
+				ok = ok && rapport.StorableText(k)
+				for _, v := range list {
+					ok = ok && rapport.StorableText(v)
+				}
+			}
+		}
+		if !ok {
+			s.renderError(w, r, http.StatusBadRequest, "The page was sent a NUL character or text that is not UTF-8, and changed nothing.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 func (s *server) signedIn(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if currentUser(r) != nil {

@@ -108,6 +108,7 @@ func (s *server) routes() http.Handler {
 	})))
 
 	var h http.Handler = mux
+	h = s.refuseBadText(h)
 	h = s.checkCSRF(h)
 	h = s.loadSession(h)
 	h = http.NewCrossOriginProtection().Handler(h)

@@ -519,3 +519,23 @@ func TestSignInThrottled(t *testing.T) {
 		t.Errorf("the right password after the wait = %d; want 303 (signed in)", resp.StatusCode)
 	}
 }
+
+// TestBadTextRefused posts a profile holding a NUL character, and asks for
+// a page with broken UTF-8 in its address: each is a readable 400 that
+// changes nothing (PostgreSQL would refuse such text with an error).
+func TestBadTextRefused(t *testing.T) {
+	f := newFixture(t)
+	harriet := f.customers["Harriet Vane"]
+	c := f.signedIn(t, rapport.RoleAgent)
+	path := "/customers/" + harriet.ID
+	resp, body := c.submit(path+"/edit", path, url.Values{"name": {"Harriet\x00Vane"}, "kind": {"person"}, "email": {"hv@example.com"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "NUL character") {
+		t.Errorf("a name with a NUL = %d; want 400 saying why", resp.StatusCode)
+	}
+	if got, _ := f.services.Customers.FindCustomerByID(context.Background(), harriet.ID); got.Name != "Harriet Vane" {
+		t.Errorf("after the refusal the name is %q; want it unchanged", got.Name)
+	}
+	if resp, _ := c.get("/customers?q=%ff%fe"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a search for broken UTF-8 = %d; want 400", resp.StatusCode)
+	}
+}

@@ -1,0 +1,121 @@
+package api
+
+import (
+	"net/http"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/rapport-crm/rapport"
+)
+
+// badText reports whether s holds a NUL character or is not UTF-8.
+func badText(s string) bool { return !rapport.StorableText(s) }
+
+// checkAddress refuses a request whose path or query holds bad text.
+func checkAddress(r *http.Request) error {
+	bad := badText(r.URL.Path)
+	for k, vs := range r.URL.Query() {
+		bad = bad || badText(k)
+		for _, v := range vs {
+			bad = bad || badText(v)
+		}
+	}
+	if bad {
+		return rapport.Errorf(rapport.EMALFORMED, "The address holds a NUL character or text that is not UTF-8.")
+	}
+	return nil
+}
+
+// checkBodyText refuses a decoded body holding a NUL character in any
+// string or object key, naming the field. (The JSON decoder has already
+// replaced bytes that are not UTF-8.)
+func checkBodyText(v any) error {
+	if field := nulField(reflect.ValueOf(v), ""); field != "" {
+		return &rapport.Error{Code: rapport.EINVALID, Message: "The request is not valid.",
+			Fields: []rapport.FieldError{{Field: field, Message: "must not hold a NUL character (\\u0000)"}}}
+	}
+	return nil
+}
+
+// nulField returns the path of the first string under v holding a NUL, or "".
+func nulField(v reflect.Value, path string) string {
+	name := func(field string) string {
+		if path == "" {
+			return field
+		}
+		return path + "." + field
+	}
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return nulField(v.Elem(), path)
+		}
+	case reflect.String:
+		if strings.IndexByte(v.String(), 0) >= 0 {
+			return cmpOr(path, "body")
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if tag == "-" {
+				continue
+			}
+			if tag == "" {
+				tag = f.Name
+			}
+			if p := nulField(v.Field(i), name(tag)); p != "" {
+				return p
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if p := nulField(v.Index(i), path); p != "" {
+				return p
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if k := it.Key(); k.Kind() == reflect.String && strings.IndexByte(k.String(), 0) >= 0 {
+				return cmpOr(path, "body")
+			}
+			if p := nulField(it.Value(), name(it.Key().String())); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// Dates a query may name: anything outside is a mistake (year 1 read as
+// "no filter", year 9999 past what a window can reach).
+const minQueryYear, maxQueryYear = 1900, 2999
+
+// queryTime reads a time from a query: RFC 3339, or a date. A "+" in a query
+// string arrives as a space when the client did not escape it. It returns
+// what is wrong with v, or "".
+func queryTime(v string) (time.Time, string) {
+	v = strings.ReplaceAll(v, " ", "+")
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		t, err = time.Parse(time.DateOnly, v)
+	}
+	switch {
+	case err != nil:
+		return time.Time{}, "must be a date such as 2026-03-01 or an RFC 3339 time"
+	case t.Year() < minQueryYear || t.Year() > maxQueryYear:
+		return time.Time{}, "must be a date between the years 1900 and 2999"
+	}
+	return t, ""
+}
