@@ -52,6 +52,9 @@ Usage:
                                                           import a CSV file; nothing is written if a row is bad
   rapport export moments|customers [--db DSN] [--from T] [--to T] > FILE
                                                           export as CSV (which imports again)
+  rapport load [--url URL] [--token T] [--clients N] [--duration D] [--batch N]
+                                                          record moments on a running server (loopback only)
+                                                          beside the machine's HTTP ceiling, and print the figures
   rapport openapi                                         print the API's OpenAPI document
   rapport version                                         print the version
 
@@ -77,6 +80,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runUser(ctx, rest, getenv, stdout, stderr)
 	case "import":
 		return runImport(ctx, rest, getenv, stdout, stderr)
+	case "load":
+		return runLoad(ctx, rest, getenv, stdout, stderr)
 	case "export":
 		return runExport(ctx, rest, getenv, stdout, stderr)
 	case "openapi":

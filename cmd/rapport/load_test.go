@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestLoad runs the load command against a server on loopback, bounded to
+// 300 requests: it prints the figures beside the bare handler's, and the
+// moments it says it stored are the ones the server counted.
+func TestLoad(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "rapport.db")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"token", "create", "--db", db, "--name", "load", "--role", "agent"}, noEnv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	token := lines[len(lines)-1]
+	base, _ := startServer(t, "--db", db)
+	for _, name := range []string{"Ada", "Ben", "Cy"} {
+		req, _ := http.NewRequest("POST", base+"/api/v1/customers", strings.NewReader(`{"name": "`+name+`"}`))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != http.StatusCreated {
+			t.Fatalf("create customer %s: %v %v", name, res, err)
+		}
+		res.Body.Close()
+	}
+
+	for _, tc := range []struct {
+		args    []string
+		moments string
+	}{
+		{[]string{"--clients", "8", "--max", "300"}, "300"},
+		{[]string{"--clients", "4", "--max", "20", "--batch", "50"}, "1000"},
+	} {
+		out.Reset()
+		args := append([]string{"load", "--url", base, "--token", token, "--duration", "60s"}, tc.args...)
+		if err := run(context.Background(), args, noEnv, &out, io.Discard); err != nil {
+			t.Fatalf("rapport %s: %v\n%s", strings.Join(args, " "), err, out.String())
+		}
+		for _, want := range []*regexp.Regexp{
+			regexp.MustCompile(`bare handler \(ceiling\)\s+\d+\s+\d+\s+[\d.]+ ms`),
+			regexp.MustCompile(`rapport\s+\d+\s+\d+\s+[\d.]+ ms\s+[\d.]+ ms\s+[\d.]+ ms\s+0`),
+			regexp.MustCompile(`Rapport's share of its ceiling: [\d.]+%`),
+			regexp.MustCompile(`Moments stored: ` + tc.moments + `\n`),
+			regexp.MustCompile(`Server resident memory after the run: \d+ MB`),
+		} {
+			if !want.MatchString(out.String()) {
+				t.Errorf("rapport load %v printed no %s:\n%s", tc.args, want, out.String())
+			}
+		}
+	}
+	req, _ := http.NewRequest("GET", base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{`rapport_moments_recorded_total{how="single"} 300`, `rapport_moments_recorded_total{how="batch"} 1000`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("the server's metrics lack %s", want)
+		}
+	}
+
+	// Only this machine is driven, and settings stay in bounds.
+	for _, bad := range [][]string{
+		{"--url", "http://192.0.2.10:8080"}, {"--url", "http://example.com"}, {"--clients", "0"}, {"--batch", "1001"}, {"--duration", "1h"},
+	} {
+		err := run(context.Background(), append([]string{"load", "--token", token}, bad...), noEnv, io.Discard, io.Discard)
+		if _, ok := err.(usageError); !ok {
+			t.Errorf("rapport load %v = %v; want a usage error", bad, err)
+		}
+	}
+}
