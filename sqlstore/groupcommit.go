@@ -147,22 +147,9 @@ func (s *MomentService) storeGroup(ctx context.Context, tx *tx, group []*recordi
 	for _, r := range ok {
 		ms = append(ms, r.m)
 	}
-	created := make([]bool, len(ms))
-	fresh, byExternalID, err := s.dedupe(ctx, tx, ms, created)
-	if err != nil {
-		return err
-	}
-	recordedAt := tx.now.Truncate(time.Microsecond)
-	for _, m := range fresh {
-		m.ID, m.RecordedAt = rapport.NewID(tx.now), recordedAt
-	}
-	// A moment sent twice at once is stored once; the second client gets it
-	// as a retry does.
+	created, err := s.storeNew(ctx, tx, rapport.SourceSingle, ms)
 	for i, r := range ok {
-		r.created = created[i]
-		if !created[i] && r.m.ID == "" {
-			*r.m = *byExternalID[r.m.ExternalID]
-		}
+		r.created = err == nil && created[i]
 	}
-	return addMoments(ctx, tx, rapport.SourceSingle, fresh)
+	return err
 }

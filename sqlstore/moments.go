@@ -92,7 +92,7 @@ func (s *MomentService) recordAlone(ctx context.Context, source rapport.MomentSo
 // recordOnce stores validated moments in one transaction; fields are the
 // problems validation found.
 func (s *MomentService) recordOnce(ctx context.Context, source rapport.MomentSource, ms []*rapport.Moment, fields []rapport.FieldError) ([]bool, error) {
-	created := make([]bool, len(ms))
+	var created []bool
 	batch := source != rapport.SourceSingle
 	err := s.db.inTx(ctx, func(tx *tx) error {
 		refFields, err := checkMomentRefs(ctx, tx, ms, batch)
@@ -102,26 +102,35 @@ func (s *MomentService) recordOnce(ctx context.Context, source rapport.MomentSou
 		if all := slices.Concat(fields, refFields); len(all) > 0 {
 			return invalidMoments(all, len(ms), batch)
 		}
-		fresh, byExternalID, err := s.dedupe(ctx, tx, ms, created)
-		if err != nil {
-			return err
-		}
-		recordedAt := tx.now.Truncate(time.Microsecond)
-		for _, m := range fresh {
-			m.ID, m.RecordedAt = rapport.NewID(tx.now), recordedAt
-		}
-		// A moment sent twice in one batch is the first one.
-		for i, m := range ms {
-			if !created[i] && m.ID == "" {
-				*m = *byExternalID[m.ExternalID]
-			}
-		}
-		return addMoments(ctx, tx, source, fresh)
+		created, err = s.storeNew(ctx, tx, source, ms)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return created, nil
+}
+
+// storeNew stores the moments whose external ids are not stored yet, with
+// what follows from them, and reports which were new. A moment stored
+// already becomes the stored one, as a retry finds it; one sent twice at
+// once is stored once, and both senders get it.
+func (s *MomentService) storeNew(ctx context.Context, tx *tx, source rapport.MomentSource, ms []*rapport.Moment) ([]bool, error) {
+	created := make([]bool, len(ms))
+	fresh, byExternalID, err := s.dedupe(ctx, tx, ms, created)
+	if err != nil {
+		return nil, err
+	}
+	recordedAt := tx.now.Truncate(time.Microsecond)
+	for _, m := range fresh {
+		m.ID, m.RecordedAt = rapport.NewID(tx.now), recordedAt
+	}
+	for i, m := range ms {
+		if !created[i] && m.ID == "" {
+			*m = *byExternalID[m.ExternalID]
+		}
+	}
+	return created, addMoments(ctx, tx, source, fresh)
 }
 
 // dedupe replaces each moment whose external id is stored already (or appeared
