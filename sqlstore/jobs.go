@@ -37,9 +37,12 @@ const WebhookEvery = 5 * time.Second
 // case, delivery and alert is changed or raised once regardless.
 func Jobs(db *DB, opts Options, sweepEvery time.Duration) []Job {
 	jobs := []Job{
-		{Name: "promises", Every: OverdueEvery, Run: breakPromises(NewPromiseService(db))},
-		{Name: "cases", Every: OverdueEvery, Run: escalateCases(NewRecoveryService(db))},
-		{Name: "webhooks", Every: WebhookEvery, Run: deliverWebhooks(NewWebhookService(db, opts.Webhooks))},
+		{Name: "promises", Every: OverdueEvery,
+			Run: counting("breaking overdue promises", "promises broken", slog.LevelInfo, NewPromiseService(db).BreakOverdue)},
+		{Name: "cases", Every: OverdueEvery,
+			Run: counting("escalating cases", "cases escalated", slog.LevelWarn, NewRecoveryService(db).Escalate)},
+		{Name: "webhooks", Every: WebhookEvery,
+			Run: counting("delivering webhooks", "webhooks delivered", slog.LevelDebug, NewWebhookService(db, opts.Webhooks).Deliver)},
 	}
 	if sweepEvery > 0 {
 		jobs = append(jobs, Job{Name: "sweep", Every: sweepEvery, Run: sweep(db)})
@@ -47,40 +50,16 @@ func Jobs(db *DB, opts Options, sweepEvery time.Duration) []Job {
 	return jobs
 }
 
-func breakPromises(promises *PromiseService) func(context.Context, *slog.Logger) error {
+// counting runs work that reports how many things it did, and logs the
+// count at level when it is not zero.
+func counting(doing, done string, level slog.Level, work func(context.Context) (int, error)) func(context.Context, *slog.Logger) error {
 	return func(ctx context.Context, logger *slog.Logger) error {
-		n, err := promises.BreakOverdue(ctx)
+		n, err := work(ctx)
 		if err != nil {
-			return fmt.Errorf("breaking overdue promises: %w", err)
+			return fmt.Errorf("%s: %w", doing, err)
 		}
 		if n > 0 {
-			logger.InfoContext(ctx, "promises broken", "count", n)
-		}
-		return nil
-	}
-}
-
-func escalateCases(recovery *RecoveryService) func(context.Context, *slog.Logger) error {
-	return func(ctx context.Context, logger *slog.Logger) error {
-		n, err := recovery.Escalate(ctx)
-		if err != nil {
-			return fmt.Errorf("escalating cases: %w", err)
-		}
-		if n > 0 {
-			logger.WarnContext(ctx, "cases escalated", "count", n)
-		}
-		return nil
-	}
-}
-
-func deliverWebhooks(webhooks *WebhookService) func(context.Context, *slog.Logger) error {
-	return func(ctx context.Context, logger *slog.Logger) error {
-		n, err := webhooks.Deliver(ctx)
-		if err != nil {
-			return fmt.Errorf("delivering webhooks: %w", err)
-		}
-		if n > 0 {
-			logger.DebugContext(ctx, "webhooks delivered", "count", n)
+			logger.Log(ctx, level, done, "count", n)
 		}
 		return nil
 	}
