@@ -116,3 +116,19 @@ func (v *validation) err(what string) error {
 func StorableText(s string) bool {
 	return strings.IndexByte(s, 0) < 0 && utf8.ValidString(s)
 }
+
+// StorableValues reports whether every key and value of a query or form is
+// StorableText.
+func StorableValues(values map[string][]string) bool {
+	for k, vs := range values {
+		if !StorableText(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !StorableText(v) {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"net/http"
 	"reflect"
 	"strings"
@@ -9,19 +10,9 @@ import (
 	"github.com/rapport-crm/rapport"
 )
 
-// badText reports whether s holds a NUL character or is not UTF-8.
-func badText(s string) bool { return !rapport.StorableText(s) }
-
 // checkAddress refuses a request whose path or query holds bad text.
 func checkAddress(r *http.Request) error {
-	bad := badText(r.URL.Path)
-	for k, vs := range r.URL.Query() {
-		bad = bad || badText(k)
-		for _, v := range vs {
-			bad = bad || badText(v)
-		}
-	}
-	if bad {
+	if !rapport.StorableText(r.URL.Path) || !rapport.StorableValues(r.URL.Query()) {
 		return rapport.Errorf(rapport.EMALFORMED, "The address holds a NUL character or text that is not UTF-8.")
 	}
 	return nil
@@ -53,7 +44,7 @@ func nulField(v reflect.Value, path string) string {
 		}
 	case reflect.String:
 		if strings.IndexByte(v.String(), 0) >= 0 {
-			return cmpOr(path, "body")
+			return cmp.Or(path, "body")
 		}
 	case reflect.Struct:
 		for i := range v.NumField() {
@@ -81,7 +72,7 @@ func nulField(v reflect.Value, path string) string {
 	case reflect.Map:
 		for it := v.MapRange(); it.Next(); {
 			if k := it.Key(); k.Kind() == reflect.String && strings.IndexByte(k.String(), 0) >= 0 {
-				return cmpOr(path, "body")
+				return cmp.Or(path, "body")
 			}
 			if p := nulField(it.Value(), name(it.Key().String())); p != "" {
 				return p
@@ -89,13 +80,6 @@ func nulField(v reflect.Value, path string) string {
 		}
 	}
 	return ""
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // Dates a query may name: anything outside is a mistake (year 1 read as

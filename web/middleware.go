@@ -193,19 +193,10 @@ func isMultipart(r *http.Request) bool {
 // asked to store or compare. Uploaded files are read and checked by rows.
 func (s *server) refuseBadText(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		values := []url.Values{r.URL.Query()}
-		if r.Method == http.MethodPost && !isMultipart(r) {
+		ok := rapport.StorableText(r.URL.Path) && rapport.StorableValues(r.URL.Query())
+		if ok && r.Method == http.MethodPost && !isMultipart(r) {
 			if err := r.ParseForm(); err == nil {
-				values = append(values, r.PostForm)
-			}
-		}
-		ok := rapport.StorableText(r.URL.Path)
-		for _, vs := range values {
-			for k, list := range vs {
-				ok = ok && rapport.StorableText(k)
-				for _, v := range list {
-					ok = ok && rapport.StorableText(v)
-				}
+				ok = rapport.StorableValues(r.PostForm)
 			}
 		}
 		if !ok {
