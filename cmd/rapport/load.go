@@ -153,32 +153,38 @@ func (c *loadConfig) catalogue(ctx context.Context, client *http.Client) (custom
 	return customers, touchpoints, nil
 }
 
-func (c *loadConfig) getJSON(ctx context.Context, client *http.Client, path string, v any) error {
+// get asks the server for path with the token, and returns its answer
+// when it is 200.
+func (c *loadConfig) get(ctx context.Context, client *http.Client, path string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, "GET", c.base+path, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	res, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("GET %s: %w", path, err)
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	if res.StatusCode != http.StatusOK {
+		defer res.Body.Close()
+		b, _ := io.ReadAll(io.LimitReader(res.Body, 500))
+		return nil, fmt.Errorf("GET %s = %d: %s", path, res.StatusCode, b)
+	}
+	return res, nil
+}
+
+func (c *loadConfig) getJSON(ctx context.Context, client *http.Client, path string, v any) error {
+	res, err := c.get(ctx, client, path)
+	if err != nil {
+		return err
 	}
 	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(res.Body, 500))
-		return fmt.Errorf("GET %s = %d: %s", path, res.StatusCode, b)
-	}
 	return json.NewDecoder(res.Body).Decode(v)
 }
 
 // residentMemory reads the server's resident memory from its metrics.
 func (c *loadConfig) residentMemory(ctx context.Context, client *http.Client) (float64, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/metrics", nil)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	res, err := client.Do(req)
+	res, err := c.get(ctx, client, "/metrics")
 	if err != nil {
 		return 0, err
 	}
