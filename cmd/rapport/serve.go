@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -34,6 +35,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	webhooksPrivate := fs.Bool("webhooks-private", getenv("RAPPORT_WEBHOOKS_PRIVATE") == "true",
 		"let webhooks reach loopback, private and link-local addresses, such as a receiver inside the firm's network ($RAPPORT_WEBHOOKS_PRIVATE=true)")
 	logFormat := fs.String("log", envOr(getenv, "RAPPORT_LOG", "text"), "log format: text or json ($RAPPORT_LOG)")
+	debugAddr := fs.String("debug-addr", getenv("RAPPORT_DEBUG_ADDR"), "a loopback address to serve Go's profiles at /debug/pprof/, e.g. 127.0.0.1:6060 ($RAPPORT_DEBUG_ADDR)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -61,6 +63,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	db.ObserveMoments(m.CountMoments)
 	opts := sqlstore.Options{Webhooks: sqlstore.WebhookOptions{AllowPrivate: *webhooksPrivate}}
 	services := sqlstore.NewServices(db, opts)
+	if *debugAddr != "" {
+		stop, err := serveProfiles(*debugAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -96,6 +105,33 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	logger.Info("rapport stopped")
 	return nil
+}
+
+// serveProfiles serves the runtime's profiles (CPU, heap, goroutines,
+// blocking) on their own listener, which must be a loopback address: they
+// show the program's insides and are never part of the public server.
+func serveProfiles(addr string, logger *slog.Logger) (stop func(), err error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, usageError{fmt.Sprintf("--debug-addr %q: %v", addr, err)}
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, usageError{fmt.Sprintf("--debug-addr %q: profiles are served on a loopback address only, such as 127.0.0.1:6060", addr)}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	logger.Info("profiles served", "addr", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return func() { srv.Close() }, nil
 }
 
 // site is how the server presents itself to customers.
