@@ -38,6 +38,9 @@ type DB struct {
 	observeMoments func(rapport.MomentSource, int)
 	// commits gathers single moments into shared transactions.
 	commits committer
+	// writeStmts and readStmts keep SQLite's statements prepared; nil on
+	// PostgreSQL. See prepared.go.
+	writeStmts, readStmts *preparedStmts
 }
 
 // Open connects to the database named by dsn, applies any pending migrations
@@ -75,6 +78,7 @@ func Open(ctx context.Context, dsn string, now rapport.Clock) (*DB, error) {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
 		db.read.SetMaxOpenConns(max(4, runtime.NumCPU()))
+		db.writeStmts, db.readStmts = newPreparedStmts(db.write), newPreparedStmts(db.read)
 	}
 	err = db.write.PingContext(ctx)
 	for try := 0; err != nil && db.dialect.name == "sqlite" && strings.Contains(err.Error(), "SQLITE_BUSY") && try < 20; try++ {
@@ -105,6 +109,10 @@ func isPostgres(dsn string) bool {
 
 // Close releases the database.
 func (db *DB) Close() error {
+	if db.writeStmts != nil {
+		db.writeStmts.close()
+		db.readStmts.close()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -278,8 +286,19 @@ func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	defer sqlTx.Rollback()
-	t := &tx{querier: querier{q: sqlTx, d: db.dialect}, now: db.now(), observe: db.observeMoments}
+	defer func() {
+		sqlTx.Rollback()
+		if db.writeStmts != nil {
+			// Statements first seen in this transaction are prepared now that
+			// the writer is free, whether it committed or not.
+			db.writeStmts.prepareSeen(context.WithoutCancel(ctx))
+		}
+	}()
+	q := querier{q: sqlTx, d: db.dialect}
+	if db.writeStmts != nil {
+		q.q = preparedTx{sqlTx, db.writeStmts}
+	}
+	t := &tx{querier: q, now: db.now(), observe: db.observeMoments}
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -298,7 +317,12 @@ func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
 func (db *DB) ObserveMoments(fn func(source rapport.MomentSource, n int)) { db.observeMoments = fn }
 
 // reader returns a querier on the read pool.
-func (db *DB) reader() querier { return querier{q: db.read, d: db.dialect} }
+func (db *DB) reader() querier {
+	if db.readStmts != nil {
+		return querier{q: preparedPool{db.read, db.readStmts}, d: db.dialect}
+	}
+	return querier{q: db.read, d: db.dialect}
+}
 
 // micros turns a time into the stored form: microseconds since the Unix epoch.
 func micros(t time.Time) int64 { return t.UnixMicro() }
