@@ -41,6 +41,8 @@ type DB struct {
 	// writeStmts and readStmts keep SQLite's statements prepared; nil on
 	// PostgreSQL. See prepared.go.
 	writeStmts, readStmts *preparedStmts
+	// tokens are the API tokens found lately; see TokenService.Authenticate.
+	tokens tokenCache
 }
 
 // Open connects to the database named by dsn, applies any pending migrations

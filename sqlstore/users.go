@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rapport-crm/rapport"
@@ -167,37 +168,104 @@ func (s *TokenService) CreateToken(ctx context.Context, t *rapport.Token) (strin
 // reads do not each cost a write.
 const lastUsedGranularity = time.Hour
 
-// Authenticate returns the principal for a secret, or EUNAUTHORIZED.
+// Authenticate returns the principal for a secret, or EUNAUTHORIZED. A
+// token found is kept for tokenCacheFor (see tokenCache), so most requests
+// read no row to learn who is asking.
 func (s *TokenService) Authenticate(ctx context.Context, secret string) (*rapport.Principal, error) {
 	if !strings.HasPrefix(secret, tokenPrefix) {
 		return nil, rapport.Errorf(rapport.EUNAUTHORIZED, "The token is not valid.")
 	}
-	var (
-		p        rapport.Principal
-		role     string
-		userID   sql.NullString
-		lastUsed sql.NullInt64
-	)
-	err := s.db.reader().queryRow(ctx, `SELECT t.id, t.name, t.role, t.user_id, t.last_used_at
-		FROM tokens t WHERE t.secret_hash = ? AND t.revoked_at IS NULL`, hashSecret(secret)).
-		Scan(&p.TokenID, &p.Name, &role, &userID, &lastUsed)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, rapport.Errorf(rapport.EUNAUTHORIZED, "The token is not valid or has been revoked.")
-	} else if err != nil {
-		return nil, err
+	hash, now := hashSecret(secret), s.db.now()
+	known, ok := s.db.tokens.get(hash, now)
+	if !ok {
+		var (
+			role     string
+			userID   sql.NullString
+			lastUsed sql.NullInt64
+		)
+		err := s.db.reader().queryRow(ctx, `SELECT t.id, t.name, t.role, t.user_id, t.last_used_at
+			FROM tokens t WHERE t.secret_hash = ? AND t.revoked_at IS NULL`, hash).
+			Scan(&known.p.TokenID, &known.p.Name, &role, &userID, &lastUsed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, rapport.Errorf(rapport.EUNAUTHORIZED, "The token is not valid or has been revoked.")
+		} else if err != nil {
+			return nil, err
+		}
+		known.p.Role, known.p.UserID = rapport.Role(role), userID.String
+		if lastUsed.Valid {
+			known.lastUsed = fromMicros(lastUsed.Int64)
+		}
 	}
-	p.Role, p.UserID = rapport.Role(role), userID.String
-	now := s.db.now()
-	if !lastUsed.Valid || now.Sub(fromMicros(lastUsed.Int64)) > lastUsedGranularity {
+	if now.Sub(known.lastUsed) > lastUsedGranularity {
 		err := s.db.inTx(ctx, func(tx *tx) error {
-			_, err := tx.exec(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ?`, micros(now), p.TokenID)
+			_, err := tx.exec(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ?`, micros(now), known.p.TokenID)
 			return err
 		})
 		if err != nil {
 			return nil, err
 		}
+		known.lastUsed = now
 	}
+	s.db.tokens.put(hash, known, now)
+	p := known.p
 	return &p, nil
+}
+
+// tokenCacheFor is how long a server trusts a token it has found without
+// reading it again: a token revoked on another server sharing the database
+// stops working here within this time. Revoked on this server, it stops at
+// once.
+const tokenCacheFor = 5 * time.Second
+
+// maxCachedTokens bounds the cache; when it is full it starts afresh.
+const maxCachedTokens = 10000
+
+// tokenCache keeps the tokens a server has found lately, by the hash of
+// their secret. Only valid tokens are kept: a wrong guess always reads the
+// table, and the sign-in throttle answers guessing.
+type tokenCache struct {
+	mu     sync.Mutex
+	byHash map[string]cachedToken
+}
+
+type cachedToken struct {
+	p        rapport.Principal
+	lastUsed time.Time // as written to the table
+	read     time.Time // when the table was read
+}
+
+func (c *tokenCache) get(hash string, now time.Time) (cachedToken, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.byHash[hash]
+	if !ok || now.Sub(t.read) >= tokenCacheFor || now.Before(t.read) {
+		return cachedToken{}, false
+	}
+	return t, true
+}
+
+// put keeps t, found in the table at now unless it came from the cache.
+func (c *tokenCache) put(hash string, t cachedToken, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byHash == nil || len(c.byHash) >= maxCachedTokens {
+		c.byHash = map[string]cachedToken{}
+	}
+	if t.read.IsZero() {
+		t.read = now
+	}
+	c.byHash[hash] = t
+}
+
+// forget drops the token with this id, once its revocation has committed.
+func (c *tokenCache) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h, t := range c.byHash {
+		if t.p.TokenID == id {
+			delete(c.byHash, h)
+		}
+	}
 }
 
 // FindTokens lists tokens, newest first; secrets are never listed.
@@ -236,6 +304,7 @@ func (s *TokenService) RevokeToken(ctx context.Context, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return rapport.Errorf(rapport.ENOTFOUND, "No active token has the id %q.", id)
 		}
+		tx.onCommit(func() { s.db.tokens.forget(id) })
 		return nil
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/sqlstore"
 )
 
 // TestCreateUser checks that staff emails are unique whatever their case, and users are validated.
@@ -191,4 +192,39 @@ func tokensHolding(t *testing.T, s *store, secret string) string {
 		t.Fatal("the tokens table is empty; want the created tokens there")
 	}
 	return ""
+}
+
+// Two servers share one database. A token revoked on one stops working there
+// at once, and on the other within seconds, however often it was used there
+// just before.
+func TestRevokedTokenStopsOnEveryServer(t *testing.T) {
+	eachBackend(t, func(t *testing.T, here *store) {
+		ctx := context.Background()
+		there, err := sqlstore.Open(ctx, here.dsn, here.clock.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer there.Close()
+		thereTokens := sqlstore.NewTokenService(there)
+		tok := &rapport.Token{Name: "contact centre", Role: rapport.RoleAgent}
+		secret, err := here.tokens.CreateToken(ctx, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			for _, tokens := range []*sqlstore.TokenService{here.tokens, thereTokens} {
+				if _, err := tokens.Authenticate(ctx, secret); err != nil {
+					t.Fatalf("Authenticate before revoking = %v", err)
+				}
+			}
+		}
+		if err := here.tokens.RevokeToken(ctx, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = here.tokens.Authenticate(ctx, secret)
+		wantCode(t, "Authenticate on the server that revoked it", err, rapport.EUNAUTHORIZED)
+		here.clock.Add(5 * time.Second)
+		_, err = thereTokens.Authenticate(ctx, secret)
+		wantCode(t, "Authenticate on another server 5 s later", err, rapport.EUNAUTHORIZED)
+	})
 }
