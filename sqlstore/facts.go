@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"math"
 	"time"
 
@@ -513,8 +512,8 @@ func addRecorded(ctx context.Context, q querier, byID map[string]*customerFacts,
 // takeStored starts f's moment facts from its stored figures. Ratings are
 // whole numbers, so a stored mean times its count gives back the exact sum.
 func (f *customerFacts) takeStored(s storedFigures) error {
-	var recent []storedMisery
-	if err := json.Unmarshal([]byte(s.miseryJSON), &recent); err != nil {
+	recent, err := parseMiseryList(s.miseryJSON)
+	if err != nil {
 		return err
 	}
 	f.momentTotals = s.momentTotals

@@ -480,8 +480,7 @@ func measure(f *customerFacts, weights miseryWeights, rules rapport.StageRules) 
 	// Newest first, however the moments came, so that the stored figures
 	// of a rebuild and of recording one moment at a time are the same.
 	slices.SortStableFunc(list, func(a, b storedMisery) int { return cmp.Compare(b.At, a.At) })
-	b, _ := json.Marshal(list)
-	mc.miseryJSON = string(b)
+	mc.miseryJSON = string(appendMiseryList(nil, list))
 	return mc
 }
 
