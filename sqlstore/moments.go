@@ -177,11 +177,17 @@ func (s *MomentService) dedupe(ctx context.Context, tx *tx, ms []*rapport.Moment
 }
 
 func insertMoments(ctx context.Context, tx *tx, ms []*rapport.Moment) error {
+	return insertMomentsInto(ctx, tx, "moments", ms)
+}
+
+// insertMomentsInto inserts moments into table, which has the moments
+// table's columns.
+func insertMomentsInto(ctx context.Context, tx *tx, table string, ms []*rapport.Moment) error {
 	if len(ms) == 0 {
 		return nil
 	}
 	var q strings.Builder
-	q.WriteString(`INSERT INTO moments (` + momentColumns + `) VALUES `)
+	q.WriteString(`INSERT INTO ` + table + ` (` + momentColumns + `) VALUES `)
 	row := "(" + placeholders(momentColumnCount) + ")"
 	args := make([]any, 0, len(ms)*momentColumnCount)
 	for i, m := range ms {

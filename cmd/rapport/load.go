@@ -20,9 +20,12 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
+
+	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/sqlstore"
 )
 
-const loadSynopsis = "rapport load [--url URL] [--token TOKEN] [--clients N] [--duration D] [--batch N] [--max N]"
+const loadSynopsis = "rapport load [--url URL] [--token TOKEN] [--clients N] [--duration D] [--batch N] [--max N] [--rate R] [--reads N] [--db DSN]"
 
 // loadConfig is one run of the load command.
 type loadConfig struct {
@@ -30,14 +33,20 @@ type loadConfig struct {
 	token    string
 	clients  int
 	duration time.Duration
-	batch    int // moments per request; 0 sends single moments
-	max      int // requests at most, per target
+	batch    int     // moments per request; 0 sends single moments
+	max      int     // requests at most, per target
+	rate     float64 // requests per second at most; 0 as fast as the server answers
+	reads    int     // clients reading while the moments are recorded
+	db       string  // the server's database, for the insert ceiling of batches
 }
 
 // runLoad records moments on a running server from many keep-alive clients
 // and, in the same run, drives a bare handler that decodes the same JSON
-// and answers 201 (the ceiling of the HTTP stack on this machine), so that
-// Rapport's rate reads as a share of what the machine allows.
+// and answers 201 (the ceiling of the HTTP stack on this machine) and, for
+// batches, inserts the same moments into a copy of the moments table with
+// nothing derived (the ceiling of the database), so that Rapport's rate
+// reads as a share of what the machine allows. Readers may ask for customer
+// pages, timelines and reports meanwhile, each kind timed apart.
 func runLoad(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("load", loadSynopsis, stderr)
 	var cfg loadConfig
@@ -47,6 +56,9 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "how long to drive each target, 1s to 10m")
 	fs.IntVar(&cfg.batch, "batch", 0, "moments per request: 0 sends single moments, else batches of up to 1000")
 	fs.IntVar(&cfg.max, "max", 1_000_000, "requests at most per target")
+	fs.Float64Var(&cfg.rate, "rate", 0, "recording requests per second at most, across clients (0: as fast as the server answers)")
+	fs.IntVar(&cfg.reads, "reads", 0, "clients reading customers, timelines and reports while moments are recorded, 0 to 64")
+	fs.StringVar(&cfg.db, "db", defaultDB(getenv), "the server's database, where batches' insert ceiling is measured in a scratch table ($RAPPORT_DB)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -55,11 +67,12 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConnsPerHost: cfg.clients, MaxConnsPerHost: cfg.clients, Proxy: nil}}
-	customers, touchpoints, err := cfg.catalogue(ctx, client)
+	cat, err := cfg.catalogue(ctx, client)
 	if err != nil {
 		return err
 	}
-	body := cfg.bodies(customers, touchpoints)
+	gen := newMoments(cat)
+	body := cfg.bodies(gen)
 
 	ceiling, err := driveBare(ctx, client, cfg, body)
 	if err != nil {
@@ -69,8 +82,18 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	if cfg.batch > 0 {
 		path += "/batch"
 	}
+	readCtx, stopReads := context.WithCancel(ctx)
+	reads := make(chan map[string]loadResult, 1)
+	go func() { reads <- cfg.readAlong(readCtx, cat) }()
 	got := drive(ctx, client, cfg, cfg.base+path, cfg.token, body)
+	stopReads()
+	readResults := <-reads
 	rss, _ := cfg.residentMemory(ctx, client)
+	var inserts loadResult
+	var insertErr error
+	if cfg.batch > 0 {
+		inserts, insertErr = cfg.insertCeiling(ctx, gen)
+	}
 
 	what := "single moments"
 	if cfg.batch > 0 {
@@ -80,28 +103,74 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	if cfg.clients == 1 {
 		clients = "1 client"
 	}
-	fmt.Fprintf(stdout, "Recording %s from %s for %s at %s\n\n", what, clients, cfg.duration, cfg.base)
+	paced := ""
+	if cfg.rate > 0 {
+		paced = fmt.Sprintf(", at most %g requests/s", cfg.rate)
+	}
+	fmt.Fprintf(stdout, "Recording %s from %s%s for %s at %s\n\n", what, clients, paced, cfg.duration, cfg.base)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\trequests/s\tmoments/s\tp50\tp95\tp99\terrors\t")
-	for _, r := range []struct {
+	rows := []struct {
 		name string
 		res  loadResult
-	}{{"bare handler (ceiling)", ceiling}, {"rapport", got}} {
+	}{{"bare handler (ceiling)", ceiling}}
+	if cfg.batch > 0 && insertErr == nil {
+		rows = append(rows, struct {
+			name string
+			res  loadResult
+		}{"bare insert (ceiling)", inserts})
+	}
+	rows = append(rows, struct {
+		name string
+		res  loadResult
+	}{"rapport", got})
+	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", r.name, rate(r.res.requests, r.res.elapsed), rate(r.res.moments, r.res.elapsed),
 			ms(r.res.quantile(0.50)), ms(r.res.quantile(0.95)), ms(r.res.quantile(0.99)), r.res.errors)
 	}
 	tw.Flush()
-	if c := float64(ceiling.moments) / ceiling.elapsed.Seconds(); c > 0 {
-		fmt.Fprintf(stdout, "\nRapport's share of its ceiling: %.1f%%\n", 100*float64(got.moments)/got.elapsed.Seconds()/c)
+	fmt.Fprintln(stdout)
+	fmt.Fprintf(stdout, "Rapport's share of the bare handler: %s\n", share(got, ceiling))
+	switch {
+	case cfg.batch > 0 && insertErr != nil:
+		fmt.Fprintf(stdout, "Bare insert not measured: %v\n", insertErr)
+	case cfg.batch > 0:
+		fmt.Fprintf(stdout, "Rapport's share of the bare insert: %s\n", share(got, inserts))
 	}
 	fmt.Fprintf(stdout, "Moments stored: %d\n", got.moments)
 	if rss > 0 {
 		fmt.Fprintf(stdout, "Server resident memory after the run: %.0f MB\n", rss/(1<<20))
 	}
+	if len(readResults) > 0 {
+		fmt.Fprintf(stdout, "\nRead while recording, from %d clients:\n\n", cfg.reads)
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "\treads/s\tp50\tp95\tp99\terrors\t")
+		for _, k := range readKinds {
+			if r, ok := readResults[k.name]; ok {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t\n", k.name, rate(r.requests, r.elapsed),
+					ms(r.quantile(0.50)), ms(r.quantile(0.95)), ms(r.quantile(0.99)), r.errors)
+			}
+		}
+		tw.Flush()
+	}
 	if got.errors > 0 {
 		return fmt.Errorf("%d of %d requests failed; the first: %s", got.errors, got.requests, got.firstError)
 	}
+	for _, k := range readKinds {
+		if r := readResults[k.name]; r.errors > 0 {
+			return fmt.Errorf("%d of %d reads of %s failed; the first: %s", r.errors, r.requests, k.name, r.firstError)
+		}
+	}
 	return nil
+}
+
+// share is got's rate as a share of ceiling's.
+func share(got, ceiling loadResult) string {
+	c := float64(ceiling.moments) / ceiling.elapsed.Seconds()
+	if c <= 0 || got.elapsed <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(got.moments)/got.elapsed.Seconds()/c)
 }
 
 // check refuses settings out of range, and any server but this machine's.
@@ -117,6 +186,10 @@ func (c *loadConfig) check() error {
 		return usageError{"--batch must be from 0 to 1000"}
 	case c.max < 1:
 		return usageError{"--max must be at least 1"}
+	case c.rate < 0:
+		return usageError{"--rate must not be negative"}
+	case c.reads < 0 || c.reads > 64:
+		return usageError{"--reads must be from 0 to 64"}
 	}
 	u, err := url.Parse(c.base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -131,26 +204,41 @@ func (c *loadConfig) check() error {
 	return nil
 }
 
-// catalogue reads up to 200 customers' ids and the touchpoints' keys.
-func (c *loadConfig) catalogue(ctx context.Context, client *http.Client) (customers, touchpoints []string, err error) {
+// catalogue is what the server holds that moments and reads refer to.
+type catalogue struct {
+	customers, touchpoints []string
+	segment                string // a saved segment's id, if there is one
+}
+
+// catalogue reads up to 200 customers' ids, the touchpoints' keys and a
+// saved segment.
+func (c *loadConfig) catalogue(ctx context.Context, client *http.Client) (catalogue, error) {
+	var cat catalogue
 	var cs struct{ Items []struct{ ID string } }
 	if err := c.getJSON(ctx, client, "/api/v1/customers?limit=200", &cs); err != nil {
-		return nil, nil, err
+		return cat, err
 	}
 	var ts struct{ Items []struct{ Key string } }
 	if err := c.getJSON(ctx, client, "/api/v1/touchpoints", &ts); err != nil {
-		return nil, nil, err
+		return cat, err
+	}
+	var ss struct{ Items []struct{ ID string } }
+	if err := c.getJSON(ctx, client, "/api/v1/segments?limit=1", &ss); err != nil {
+		return cat, err
 	}
 	for _, x := range cs.Items {
-		customers = append(customers, x.ID)
+		cat.customers = append(cat.customers, x.ID)
 	}
 	for _, t := range ts.Items {
-		touchpoints = append(touchpoints, t.Key)
+		cat.touchpoints = append(cat.touchpoints, t.Key)
 	}
-	if len(customers) == 0 || len(touchpoints) == 0 {
-		return nil, nil, errors.New("the server has no customers or touchpoints to record moments for; fill it first (rapport demo)")
+	if len(ss.Items) > 0 {
+		cat.segment = ss.Items[0].ID
 	}
-	return customers, touchpoints, nil
+	if len(cat.customers) == 0 || len(cat.touchpoints) == 0 {
+		return cat, errors.New("the server has no customers or touchpoints to record moments for; fill it first (rapport demo)")
+	}
+	return cat, nil
 }
 
 // get asks the server for path with the token, and returns its answer
@@ -198,20 +286,30 @@ func (c *loadConfig) residentMemory(ctx context.Context, client *http.Client) (f
 	return 0, errors.New("no process_resident_memory_bytes in the metrics")
 }
 
-// bodies returns the body of the i-th request: one moment, or a batch.
-// External ids carry this run's own prefix, so a second run records anew.
-func (c *loadConfig) bodies(customers, touchpoints []string) func(i int) []byte {
+// newMoments returns the n-th moment of this run. External ids carry the
+// run's own prefix, so a second run records anew.
+func newMoments(cat catalogue) func(n int) rapport.Moment {
 	var b [6]byte
 	rand.Read(b[:])
 	run := "load-" + hex.EncodeToString(b[:])
-	now := time.Now().UTC()
-	channels := []string{"in_person", "phone", "email", "chat", "web"}
+	now := time.Now().UTC().Truncate(time.Second)
+	return func(n int) rapport.Moment {
+		return rapport.Moment{
+			ExternalID: fmt.Sprintf("%s-%d", run, n), CustomerID: cat.customers[n%len(cat.customers)],
+			Touchpoint: cat.touchpoints[n%len(cat.touchpoints)], Channel: rapport.Channels[n%len(rapport.Channels)],
+			OccurredAt: now.Add(-time.Duration(n%10000) * time.Minute),
+			Rating:     new(1 + n%5), Notes: "Asked about the renewal date and was answered at once.",
+		}
+	}
+}
+
+// bodies returns the body of the i-th request: one moment, or a batch.
+func (c *loadConfig) bodies(gen func(int) rapport.Moment) func(i int) []byte {
 	moment := func(n int) map[string]any {
+		m := gen(n)
 		return map[string]any{
-			"external_id": fmt.Sprintf("%s-%d", run, n), "customer_id": customers[n%len(customers)],
-			"touchpoint": touchpoints[n%len(touchpoints)], "channel": channels[n%len(channels)],
-			"occurred_at": now.Add(-time.Duration(n%10000) * time.Minute).Format(time.RFC3339),
-			"rating":      1 + n%5, "notes": "Asked about the renewal date and was answered at once.",
+			"external_id": m.ExternalID, "customer_id": m.CustomerID, "touchpoint": m.Touchpoint,
+			"channel": m.Channel, "occurred_at": m.OccurredAt.Format(time.RFC3339), "rating": *m.Rating, "notes": m.Notes,
 		}
 	}
 	return func(i int) []byte {
@@ -228,6 +326,132 @@ func (c *loadConfig) bodies(customers, touchpoints []string) func(i int) []byte 
 		out, _ := json.Marshal(v)
 		return out
 	}
+}
+
+// insertCeiling inserts batches of the same moments, for as long as
+// Rapport was driven, into a copy of the moments table in the server's
+// database, with none of what Rapport derives from them.
+func (c *loadConfig) insertCeiling(ctx context.Context, gen func(int) rapport.Moment) (loadResult, error) {
+	db, err := sqlstore.Open(ctx, c.db, nil)
+	if err != nil {
+		return loadResult{}, err
+	}
+	defer db.Close()
+	now := time.Now()
+	var lat []time.Duration
+	last := time.Now()
+	rows, took, err := db.InsertCeiling(ctx, func(i int) []*rapport.Moment {
+		if i > 0 {
+			lat = append(lat, time.Since(last))
+		}
+		if i >= c.max {
+			return nil
+		}
+		last = time.Now()
+		ms := make([]*rapport.Moment, c.batch)
+		for j := range ms {
+			m := gen(i*c.batch + j)
+			m.Validate(now, -1)
+			m.ID, m.RecordedAt = rapport.NewID(now), now
+			ms[j] = &m
+		}
+		return ms
+	}, c.duration)
+	if err != nil {
+		return loadResult{}, fmt.Errorf("in %s: %w (give the server's database with --db)", c.db, err)
+	}
+	if len(lat) < rows/c.batch {
+		lat = append(lat, time.Since(last))
+	}
+	slices.Sort(lat)
+	return loadResult{requests: rows / c.batch, moments: rows, elapsed: took, latencies: lat}, nil
+}
+
+// readKinds are what readers ask for, in turn.
+var readKinds = []struct {
+	name string
+	path func(customer, touchpoint, segment string) string
+}{
+	{"customer", func(c, _, _ string) string { return "/api/v1/customers/" + c }},
+	{"timeline", func(c, _, _ string) string { return "/api/v1/customers/" + c + "/timeline?limit=50" }},
+	{"health", func(c, _, _ string) string { return "/api/v1/customers/" + c + "/health" }},
+	{"brief", func(c, _, _ string) string { return "/api/v1/customers/" + c + "/brief" }},
+	{"cross-sell", func(c, _, _ string) string { return "/api/v1/customers/" + c + "/cross-sell" }},
+	{"touchpoint report", func(_, _, _ string) string { return "/api/v1/reports/touchpoints" }},
+	{"touchpoint", func(_, t, _ string) string { return "/api/v1/touchpoints/" + t }},
+	{"segment members", func(_, _, s string) string {
+		if s == "" {
+			return ""
+		}
+		return "/api/v1/segments/" + s + "/customers?limit=50"
+	}},
+}
+
+// readAlong reads from cfg.reads clients until ctx ends, each kind of read
+// timed apart.
+func (c *loadConfig) readAlong(ctx context.Context, cat catalogue) map[string]loadResult {
+	if c.reads == 0 {
+		return nil
+	}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConnsPerHost: c.reads, MaxConnsPerHost: c.reads, Proxy: nil}}
+	var (
+		mu   sync.Mutex
+		out  = map[string]loadResult{}
+		wg   sync.WaitGroup
+		next atomic.Int64
+	)
+	start := time.Now()
+	for range c.reads {
+		wg.Go(func() {
+			mine := map[string]loadResult{}
+			for ctx.Err() == nil {
+				i := int(next.Add(1))
+				k := readKinds[i%len(readKinds)]
+				path := k.path(cat.customers[(i/len(readKinds))%len(cat.customers)], cat.touchpoints[i%len(cat.touchpoints)], cat.segment)
+				if path == "" {
+					continue
+				}
+				t0 := time.Now()
+				res, err := c.get(ctx, client, path)
+				if ctx.Err() != nil {
+					break
+				}
+				r := mine[k.name]
+				r.requests++
+				r.latencies = append(r.latencies, time.Since(t0))
+				if err != nil {
+					r.errors++
+					if r.firstError == "" {
+						r.firstError = err.Error()
+					}
+				} else {
+					io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+				}
+				mine[k.name] = r
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for name, r := range mine {
+				all := out[name]
+				all.requests += r.requests
+				all.errors += r.errors
+				all.latencies = append(all.latencies, r.latencies...)
+				if all.firstError == "" {
+					all.firstError = r.firstError
+				}
+				out[name] = all
+			}
+		})
+	}
+	wg.Wait()
+	for name, r := range out {
+		r.elapsed = time.Since(start)
+		slices.Sort(r.latencies)
+		out[name] = r
+	}
+	return out
 }
 
 // loadResult is what driving one target measured.
@@ -267,6 +491,14 @@ func drive(ctx context.Context, client *http.Client, cfg loadConfig, target, tok
 				i := int(next.Add(1)) - 1
 				if i >= cfg.max {
 					break
+				}
+				if cfg.rate > 0 { // the i-th request is sent no sooner than its turn
+					if wait := time.Until(start.Add(time.Duration(float64(i) / cfg.rate * float64(time.Second)))); wait > 0 {
+						select {
+						case <-time.After(wait):
+						case <-ctx.Done():
+						}
+					}
 				}
 				t0 := time.Now()
 				status, err := post(ctx, client, target, token, body(i))
