@@ -163,6 +163,12 @@ func (l *Loader) Flush(ctx context.Context) error {
 	if err := l.commit(); err != nil {
 		return err
 	}
+	// Holdings were written directly, so the counts the cross-sell reads
+	// are made afresh.
+	err := l.db.inTx(ctx, func(tx *tx) error { return rebuildProductPairs(ctx, tx.querier) })
+	if err := l.fail(err); err != nil {
+		return err
+	}
 	if err := l.fail(l.untuneSQLite(ctx)); err != nil {
 		return err
 	}

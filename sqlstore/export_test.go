@@ -41,3 +41,9 @@ func SharedTransactions(db *DB) int {
 	defer db.commits.mu.Unlock()
 	return db.commits.groups
 }
+
+// RebuildProductPairs counts the product pairs afresh from every holding,
+// as a bulk load does.
+func RebuildProductPairs(ctx context.Context, db *DB) error {
+	return db.inTx(ctx, func(tx *tx) error { return rebuildProductPairs(ctx, tx.querier) })
+}
