@@ -47,3 +47,9 @@ func SharedTransactions(db *DB) int {
 func RebuildProductPairs(ctx context.Context, db *DB) error {
 	return db.inTx(ctx, func(tx *tx) error { return rebuildProductPairs(ctx, tx.querier) })
 }
+
+// RebuildPromiseCounts counts promise_counts afresh from every promise, as
+// a bulk load does.
+func RebuildPromiseCounts(ctx context.Context, db *DB) error {
+	return db.inTx(ctx, func(tx *tx) error { return rebuildPromiseCounts(ctx, tx.querier) })
+}
