@@ -163,6 +163,17 @@ func (l *Loader) Flush(ctx context.Context) error {
 	if err := l.commit(); err != nil {
 		return err
 	}
+	// Holdings and promises were written directly, so the counts the
+	// cross-sell and the promises report read are made afresh.
+	err := l.db.inTx(ctx, func(tx *tx) error {
+		if err := rebuildProductPairs(ctx, tx.querier); err != nil {
+			return err
+		}
+		return rebuildPromiseCounts(ctx, tx.querier)
+	})
+	if err := l.fail(err); err != nil {
+		return err
+	}
 	if err := l.fail(l.untuneSQLite(ctx)); err != nil {
 		return err
 	}

@@ -613,14 +613,19 @@ type recoveryFact struct {
 	dissolved, repurchased bool
 }
 
-// recoveryFacts reads the cases opened in the report's window.
+// recoveryFacts reads the cases opened in the report's window. Each case
+// looks only at its own customer's moments of the follow-up days: the
+// touchpoint is compared as an expression so that SQLite, which keeps no
+// statistics, seeks the customer's moments rather than every purchase of
+// the firm in those days (measured at a million moments, 5,680 cases: 6.6 s
+// before, growing with the square of the firm).
 func (s *RecoveryService) recoveryFacts(ctx context.Context, f rapport.RecoveryReportFilter) ([]recoveryFact, error) {
 	followUp := int64(rapport.FollowUpDays) * dayMicros
 	var out []recoveryFact
 	err := eachRow(ctx, s.db.reader(), `SELECT c.status, c.due_at, c.resolved_at, c.escalated_at, `+nextMomentExpr+`,
 		CASE WHEN EXISTS (SELECT 1 FROM stage_changes s WHERE s.customer_id = c.customer_id AND s.to_stage = 'dissolution'
 			AND s.changed_at > c.moment_at AND s.changed_at <= c.moment_at + ?) THEN 1 ELSE 0 END,
-		CASE WHEN EXISTS (SELECT 1 FROM moments p WHERE p.customer_id = c.customer_id AND p.touchpoint = 'purchase'
+		CASE WHEN EXISTS (SELECT 1 FROM moments p WHERE p.customer_id = c.customer_id AND p.touchpoint || '' = 'purchase'
 			AND p.id <> c.moment_id AND p.occurred_at > c.moment_at AND p.occurred_at <= c.moment_at + ?) THEN 1 ELSE 0 END
 		FROM recovery_cases c WHERE c.opened_at >= ? AND c.opened_at < ?`, []any{followUp, followUp, micros(f.From), micros(f.To)},
 		func(rows *sql.Rows) error {

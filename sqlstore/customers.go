@@ -181,7 +181,15 @@ func (s *CustomerService) DeleteCustomer(ctx context.Context, id string) error {
 		if err := removeCustomerMoments(ctx, tx, id); err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `DELETE FROM customers WHERE id = ?`, id); err != nil {
+		if err := forgetCustomerPromises(ctx, tx, id); err != nil {
+			return err
+		}
+		// The customer's holdings go with them, and out of the product pairs.
+		err = keepProductPairs(ctx, tx, id, func() error {
+			_, err := tx.exec(ctx, `DELETE FROM customers WHERE id = ?`, id)
+			return err
+		})
+		if err != nil {
 			return err
 		}
 		// The database forgets the referrer of those this customer referred;

@@ -41,3 +41,15 @@ func SharedTransactions(db *DB) int {
 	defer db.commits.mu.Unlock()
 	return db.commits.groups
 }
+
+// RebuildProductPairs counts the product pairs afresh from every holding,
+// as a bulk load does.
+func RebuildProductPairs(ctx context.Context, db *DB) error {
+	return db.inTx(ctx, func(tx *tx) error { return rebuildProductPairs(ctx, tx.querier) })
+}
+
+// RebuildPromiseCounts counts promise_counts afresh from every promise, as
+// a bulk load does.
+func RebuildPromiseCounts(ctx context.Context, db *DB) error {
+	return db.inTx(ctx, func(tx *tx) error { return rebuildPromiseCounts(ctx, tx.querier) })
+}

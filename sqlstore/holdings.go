@@ -122,8 +122,12 @@ func (s *HoldingService) AddHolding(ctx context.Context, customerID string, in r
 			return rapport.Errorf(rapport.ECONFLICT, "The customer holds %s already; end that holding first.", in.Product)
 		}
 		h = &rapport.Holding{ID: rapport.NewID(now), CustomerID: customerID, Product: in.Product, StartedAt: started}
-		if _, err := tx.exec(ctx, `INSERT INTO holdings (`+holdingColumns+`) VALUES (?, ?, ?, ?, NULL)`,
-			h.ID, h.CustomerID, h.Product, micros(h.StartedAt)); err != nil {
+		err = keepProductPairs(ctx, tx, customerID, func() error {
+			_, err := tx.exec(ctx, `INSERT INTO holdings (`+holdingColumns+`) VALUES (?, ?, ?, ?, NULL)`,
+				h.ID, h.CustomerID, h.Product, micros(h.StartedAt))
+			return err
+		})
+		if err != nil {
 			return err
 		}
 		_, err = refreshCustomers(ctx, tx, []string{customerID}, true)
@@ -162,7 +166,11 @@ func (s *HoldingService) EndHolding(ctx context.Context, customerID, holdingID s
 			return &rapport.Error{Code: rapport.EINVALID, Message: "The end is not valid.",
 				Fields: []rapport.FieldError{{Field: "ended_at", Message: "is more than a day in the future"}}}
 		}
-		if _, err := tx.exec(ctx, `UPDATE holdings SET ended_at = ? WHERE id = ?`, micros(end), h.ID); err != nil {
+		err = keepProductPairs(ctx, tx, customerID, func() error {
+			_, err := tx.exec(ctx, `UPDATE holdings SET ended_at = ? WHERE id = ?`, micros(end), h.ID)
+			return err
+		})
+		if err != nil {
 			return err
 		}
 		h.EndedAt = &end
@@ -208,7 +216,8 @@ func (s *HoldingService) Referrals(ctx context.Context, customerID string) (*rap
 // holders of their products also hold: for each product P they lack, the
 // product A they hold whose holders most often hold P too (the association
 // rule A → P with the highest confidence). A customer who holds nothing is
-// offered the products most customers hold.
+// offered the products most customers hold. The firm's counts come from
+// product_pairs, so the panel costs the same however many customers hold.
 func (s *HoldingService) CrossSell(ctx context.Context, customerID string) (*rapport.CrossSell, error) {
 	q := s.db.reader()
 	if _, err := findCustomer(ctx, q, customerID); err != nil {
@@ -223,38 +232,39 @@ func (s *HoldingService) CrossSell(ctx context.Context, customerID string) (*rap
 	if out.Holds, err = heldProducts(ctx, q, customerID, now); err != nil {
 		return nil, err
 	}
-	holders, err := productHolders(ctx, q, now)
+	pairs, err := productPairsAt(ctx, q, now)
 	if err != nil {
 		return nil, err
 	}
-	if err := q.queryRow(ctx, `SELECT COUNT(DISTINCT customer_id) FROM `+currentHoldings+` h`, now, now).Scan(&out.Customers); err != nil {
-		return nil, err
+	holders := map[string]int{}
+	for k, n := range pairs {
+		if k.held == k.also && k.held != "" {
+			holders[k.held] = n
+		}
 	}
+	out.Customers = pairs[productPair{}]
 	pick := newCrossSellPick(out, products, holders)
 	if len(out.Holds) == 0 {
 		for p, n := range holders {
 			pick.consider(rapport.CrossSellSuggestion{Product: p, Support: n, Base: out.Customers})
 		}
 	} else {
-		pairs, err := heldTogether(ctx, q, out.Holds, now)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range pairs {
-			pick.consider(rapport.CrossSellSuggestion{Product: c.also, Because: c.held, Support: c.customers, Base: holders[c.held]})
+		// In order, so that equally good rules are chosen between as ever.
+		for _, k := range sortedKeys(pairs, productPair.compare) {
+			if k.held != k.also && slices.Contains(out.Holds, k.held) {
+				pick.consider(rapport.CrossSellSuggestion{Product: k.also, Because: k.held, Support: pairs[k], Base: holders[k.held]})
+			}
 		}
 	}
 	out.Suggestions = pick.suggestions()
 	return out, nil
 }
 
-// currentHoldings is who holds which product now (the two arguments).
-const currentHoldings = `(SELECT DISTINCT customer_id, product FROM holdings WHERE started_at <= ? AND (ended_at IS NULL OR ended_at > ?))`
-
 // heldProducts returns the products the customer holds now, in order.
 func heldProducts(ctx context.Context, q querier, customerID string, now int64) ([]string, error) {
 	held := []string{}
-	err := eachRow(ctx, q, `SELECT product FROM `+currentHoldings+` h WHERE customer_id = ? ORDER BY product`, []any{now, now, customerID},
+	err := eachRow(ctx, q, `SELECT DISTINCT product FROM holdings WHERE customer_id = ? AND started_at <= ? AND (ended_at IS NULL OR ended_at > ?)
+		ORDER BY product`, []any{customerID, now, now},
 		func(rows *sql.Rows) error {
 			var p string
 			err := rows.Scan(&p)
@@ -264,45 +274,146 @@ func heldProducts(ctx context.Context, q querier, customerID string, now int64) 
 	return held, err
 }
 
-// productHolders counts the customers who hold each product now.
-func productHolders(ctx context.Context, q querier, now int64) (map[string]int, error) {
-	holders := map[string]int{}
-	err := eachRow(ctx, q, `SELECT product, COUNT(*) FROM `+currentHoldings+` h GROUP BY product`, []any{now, now}, func(rows *sql.Rows) error {
-		var p string
-		var n int
-		err := rows.Scan(&p, &n)
-		holders[p] = n
-		return err
-	})
-	return holders, err
+// productPair is a row of product_pairs: held = also counts a product's
+// holders, and the zero pair the customers who hold anything.
+type productPair struct{ held, also string }
+
+func (a productPair) compare(b productPair) int {
+	return cmp.Or(strings.Compare(a.held, b.held), strings.Compare(a.also, b.also))
 }
 
-// heldWith is how many customers hold the product also besides held.
-type heldWith struct {
-	held, also string
-	customers  int
-}
-
-// heldTogether counts, for each product in held, the customers who hold
-// it and each other product now.
-func heldTogether(ctx context.Context, q querier, held []string, now int64) ([]heldWith, error) {
-	args := []any{now, now, now, now}
-	for _, p := range held {
-		args = append(args, p)
+// addPairs adds sign times what one customer holding products (distinct)
+// counts in product_pairs.
+func addPairs(into map[productPair]int, products []string, sign int) {
+	if len(products) == 0 {
+		return
 	}
-	var out []heldWith
-	err := eachRow(ctx, q, `SELECT a.product, b.product, COUNT(*) FROM `+currentHoldings+` a JOIN `+currentHoldings+` b
-			ON b.customer_id = a.customer_id AND b.product <> a.product
-			WHERE a.product IN (`+placeholders(len(held))+`) GROUP BY a.product, b.product`, args,
+	into[productPair{}] += sign
+	for _, a := range products {
+		for _, b := range products {
+			into[productPair{a, b}] += sign
+		}
+	}
+}
+
+// openProducts returns the products a customer holds in holdings not ended,
+// as product_pairs counts them.
+func openProducts(ctx context.Context, q querier, customerID string) ([]string, error) {
+	var out []string
+	err := eachRow(ctx, q, `SELECT DISTINCT product FROM holdings WHERE customer_id = ? AND ended_at IS NULL`, []any{customerID},
 		func(rows *sql.Rows) error {
-			var c heldWith
-			if err := rows.Scan(&c.held, &c.also, &c.customers); err != nil {
-				return err
-			}
-			out = append(out, c)
-			return nil
+			var p string
+			err := rows.Scan(&p)
+			out = append(out, p)
+			return err
 		})
 	return out, err
+}
+
+// keepProductPairs runs change, which changes a customer's holdings (or
+// deletes the customer), and brings product_pairs up to date with it.
+func keepProductPairs(ctx context.Context, tx *tx, customerID string, change func() error) error {
+	before, err := openProducts(ctx, tx.querier, customerID)
+	if err != nil {
+		return err
+	}
+	if err := change(); err != nil {
+		return err
+	}
+	after, err := openProducts(ctx, tx.querier, customerID)
+	if err != nil {
+		return err
+	}
+	delta := map[productPair]int{}
+	addPairs(delta, before, -1)
+	addPairs(delta, after, 1)
+	gone := false
+	// In order, so that concurrent writers on PostgreSQL cannot deadlock.
+	for _, k := range sortedKeys(delta, productPair.compare) {
+		if delta[k] == 0 {
+			continue
+		}
+		gone = gone || delta[k] < 0
+		if _, err := tx.exec(ctx, `INSERT INTO product_pairs (held, also, customers) VALUES (?, ?, ?)
+			ON CONFLICT (held, also) DO UPDATE SET customers = product_pairs.customers + excluded.customers`, k.held, k.also, delta[k]); err != nil {
+			return err
+		}
+	}
+	if gone {
+		// Pairs no customer holds are gone, as a rebuild leaves them.
+		_, err = tx.exec(ctx, `DELETE FROM product_pairs WHERE customers = 0`)
+	}
+	return err
+}
+
+// rebuildProductPairs counts product_pairs afresh from every holding, for
+// after a bulk load; migration 0010 does the same.
+func rebuildProductPairs(ctx context.Context, q querier) error {
+	for _, stmt := range []string{`DELETE FROM product_pairs`,
+		`INSERT INTO product_pairs (held, also, customers)
+		SELECT a.product, b.product, COUNT(*)
+		FROM (SELECT DISTINCT customer_id, product FROM holdings WHERE ended_at IS NULL) a
+		JOIN (SELECT DISTINCT customer_id, product FROM holdings WHERE ended_at IS NULL) b ON b.customer_id = a.customer_id
+		GROUP BY a.product, b.product`,
+		`INSERT INTO product_pairs (held, also, customers)
+		SELECT '', '', COUNT(DISTINCT customer_id) FROM holdings WHERE ended_at IS NULL HAVING COUNT(DISTINCT customer_id) > 0`,
+	} {
+		if _, err := q.exec(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// productPairsAt returns product_pairs as it stands at now: the stored
+// counts, set right for the customers with a holding that starts or ends
+// after now, which the counts take as held and not held already.
+func productPairsAt(ctx context.Context, q querier, now int64) (map[productPair]int, error) {
+	pairs := map[productPair]int{}
+	err := eachRow(ctx, q, `SELECT held, also, customers FROM product_pairs`, nil, func(rows *sql.Rows) error {
+		var k productPair
+		var n int
+		err := rows.Scan(&k.held, &k.also, &n)
+		pairs[k] = n
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	type held struct{ counted, now []string }
+	pending := map[string]*held{}
+	err = eachRow(ctx, q, `SELECT customer_id, product, started_at, ended_at FROM holdings WHERE customer_id IN (
+			SELECT customer_id FROM holdings WHERE started_at > ? OR ended_at > ?)`, []any{now, now},
+		func(rows *sql.Rows) error {
+			var customer, product string
+			var started int64
+			var ended sql.NullInt64
+			if err := rows.Scan(&customer, &product, &started, &ended); err != nil {
+				return err
+			}
+			h := pending[customer]
+			if h == nil {
+				h = &held{}
+				pending[customer] = h
+			}
+			if !ended.Valid && !slices.Contains(h.counted, product) {
+				h.counted = append(h.counted, product)
+			}
+			if started <= now && (!ended.Valid || ended.Int64 > now) && !slices.Contains(h.now, product) {
+				h.now = append(h.now, product)
+			}
+			return nil
+		})
+	for _, h := range pending {
+		addPairs(pairs, h.counted, -1)
+		addPairs(pairs, h.now, 1)
+	}
+	for k, n := range pairs {
+		if n == 0 {
+			delete(pairs, k)
+		}
+	}
+	return pairs, err
 }
 
 // crossSellPick keeps, for each product the customer lacks, the suggestion

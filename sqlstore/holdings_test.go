@@ -1,13 +1,17 @@
 package sqlstore_test
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/sqlstore"
 )
 
 // TestHoldings checks adding and ending holdings, and what is refused.
@@ -184,4 +188,166 @@ func sameSuggestions(got, want []rapport.CrossSellSuggestion) bool {
 		}
 	}
 	return true
+}
+
+// TestProductPairsAgree makes holdings in every way they change (added,
+// ended, re-added, starting and ending later than now, deleted with their
+// customer) and checks that the kept product pairs equal a count made
+// afresh, and that the cross-sell, at each moment, equals one worked out
+// from the holdings themselves.
+func TestProductPairsAgree(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		r := relationships(s)
+		r.products(t, "motor", "home", "travel", "pet")
+		var ids []string
+		for _, set := range [][]string{{"motor"}, {"motor", "home"}, {"motor", "home", "travel"}, {"home", "travel"}, {"pet", "home"}, {"motor"}} {
+			c := s.customer(t, &rapport.Customer{Name: "C"})
+			for _, p := range set {
+				r.hold(t, c.ID, p)
+			}
+			ids = append(ids, c.ID)
+		}
+		holdings := func(id string) []*rapport.Holding {
+			hs, err := r.holdings.FindHoldings(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return hs
+		}
+		end := func(id string, h *rapport.Holding, at time.Time) {
+			if _, err := r.holdings.EndHolding(ctx, id, h.ID, at); err != nil {
+				t.Fatalf("EndHolding(%s) = %v", h.Product, err)
+			}
+		}
+		add := func(id, product string, at time.Time) {
+			if _, err := r.holdings.AddHolding(ctx, id, rapport.HoldingInput{Product: product, StartedAt: at}); err != nil {
+				t.Fatalf("AddHolding(%s) = %v", product, err)
+			}
+		}
+		now := s.clock.Now()
+		end(ids[1], holdings(ids[1])[0], time.Time{})          // ended now
+		add(ids[1], "pet", time.Time{})                        // a new product
+		end(ids[2], holdings(ids[2])[0], now.Add(6*time.Hour)) // ends later today
+		add(ids[3], "pet", now.Add(3*time.Hour))               // starts later today
+		motor := holdings(ids[5])[0]
+		end(ids[5], motor, time.Time{}) // ended, then held again
+		add(ids[5], "motor", time.Time{})
+		if err := s.customers.DeleteCustomer(ctx, ids[4]); err != nil {
+			t.Fatal(err)
+		}
+		ids = slices.Delete(ids, 4, 5)
+
+		kept := productPairRows(t, s)
+		if len(kept) == 0 {
+			t.Fatal("no product pairs kept")
+		}
+		if err := sqlstore.RebuildProductPairs(ctx, s.db); err != nil {
+			t.Fatal(err)
+		}
+		if rebuilt := productPairRows(t, s); !slices.Equal(kept, rebuilt) {
+			t.Errorf("product pairs kept = %q; counted afresh = %q", kept, rebuilt)
+		}
+		for _, later := range []time.Duration{0, 4 * time.Hour, 8 * time.Hour} {
+			s.clock.Add(later - s.clock.Now().Sub(now))
+			for _, id := range ids {
+				got, err := r.holdings.CrossSell(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := scannedCrossSell(t, s, id, s.clock.Now())
+				if got.Customers != want.Customers || !slices.Equal(got.Holds, want.Holds) || !sameSuggestions(got.Suggestions, want.Suggestions) {
+					t.Errorf("at now+%s CrossSell(%s) = %d customers, holds %q, %s; want %d, %q, %s", later, id,
+						got.Customers, got.Holds, show(got.Suggestions), want.Customers, want.Holds, show(want.Suggestions))
+				}
+			}
+		}
+	})
+}
+
+// productPairRows returns product_pairs as sorted lines.
+func productPairRows(t *testing.T, s *store) []string {
+	t.Helper()
+	rows, err := s.raw.Query(`SELECT held, also, customers FROM product_pairs`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var held, also string
+		var n int
+		if err := rows.Scan(&held, &also, &n); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%s+%s=%d", held, also, n))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// scannedCrossSell works out a customer's cross-sell from every holding at
+// now, the way the definition reads: each product lacked, by the held
+// product whose holders most often hold it too.
+func scannedCrossSell(t *testing.T, s *store, customerID string, now time.Time) *rapport.CrossSell {
+	t.Helper()
+	rows, err := s.raw.Query(`SELECT h.customer_id, h.product, p.name FROM holdings h JOIN products p ON p.key = h.product
+		WHERE h.started_at <= $1 AND (h.ended_at IS NULL OR h.ended_at > $1)`, now.UnixMicro())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	sets, names := map[string]map[string]bool{}, map[string]string{}
+	for rows.Next() {
+		var c, p, name string
+		if err := rows.Scan(&c, &p, &name); err != nil {
+			t.Fatal(err)
+		}
+		if sets[c] == nil {
+			sets[c] = map[string]bool{}
+		}
+		sets[c][p], names[p] = true, name
+	}
+	holders := map[string]int{}
+	for _, set := range sets {
+		for p := range set {
+			holders[p]++
+		}
+	}
+	out := &rapport.CrossSell{Customers: len(sets), Holds: []string{}}
+	for p := range sets[customerID] {
+		out.Holds = append(out.Holds, p)
+	}
+	slices.Sort(out.Holds)
+	for p := range holders {
+		if sets[customerID][p] {
+			continue
+		}
+		var best *rapport.CrossSellSuggestion
+		for _, a := range out.Holds {
+			n := 0
+			for _, set := range sets {
+				if set[a] && set[p] {
+					n++
+				}
+			}
+			sg := rapport.CrossSellSuggestion{Product: p, ProductName: names[p], Because: a, Support: n, Base: holders[a]}
+			sg.Confidence = float64(n) / float64(holders[a])
+			if n > 0 && (best == nil || sg.Confidence > best.Confidence || (sg.Confidence == best.Confidence && n > best.Support)) {
+				best = &sg
+			}
+		}
+		if len(out.Holds) == 0 {
+			best = &rapport.CrossSellSuggestion{Product: p, ProductName: names[p], Support: holders[p], Base: len(sets),
+				Confidence: float64(holders[p]) / float64(len(sets))}
+		}
+		if best != nil {
+			best.Lift = best.Confidence / (float64(holders[p]) / float64(len(sets)))
+			out.Suggestions = append(out.Suggestions, *best)
+		}
+	}
+	slices.SortFunc(out.Suggestions, func(a, b rapport.CrossSellSuggestion) int {
+		return cmp.Or(cmp.Compare(b.Confidence, a.Confidence), cmp.Compare(b.Support, a.Support), strings.Compare(a.Product, b.Product))
+	})
+	return out
 }

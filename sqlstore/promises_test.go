@@ -2,6 +2,8 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -182,4 +184,89 @@ func TestCreatePromise(t *testing.T) {
 			t.Errorf("FindPromises(status maybe) = %v; want EINVALID", err)
 		}
 	})
+}
+
+// TestPromiseCountsAgree makes, keeps and breaks promises (by hand and by
+// the overdue sweep), with and without their maker, deletes a customer with
+// theirs, and checks that the kept counts equal a count made afresh and that
+// the report over all time, which reads them, equals one over a window
+// wide enough for every promise, which counts the promises themselves.
+func TestPromiseCountsAgree(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		promises := sqlstore.NewPromiseService(s.db)
+		ana, ben := s.user(t, "Ana Agent"), s.user(t, "Ben Broker")
+		ada, bob := s.customer(t, &rapport.Customer{Name: "Ada"}), s.customer(t, &rapport.Customer{Name: "Bob"})
+		var made []*rapport.Promise
+		for i, staff := range []string{ana.ID, ana.ID, ben.ID, "", ben.ID, ana.ID} {
+			made = append(made, s.promise(t, []string{ada.ID, bob.ID}[i%2], staff, time.Duration(i+1)*time.Hour))
+		}
+		for _, settle := range []struct {
+			p      *rapport.Promise
+			status rapport.PromiseStatus
+		}{{made[0], rapport.PromiseKept}, {made[3], rapport.PromiseKept}, {made[4], rapport.PromiseBroken}} {
+			if _, err := promises.SetPromiseStatus(ctx, settle.p.ID, settle.status); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.clock.Add(3 * time.Hour)
+		if n, err := promises.BreakOverdue(ctx); err != nil || n != 1 {
+			t.Fatalf("BreakOverdue = %d, %v; want 1", n, err)
+		}
+		s.promise(t, bob.ID, ben.ID, time.Hour)
+		if err := s.customers.DeleteCustomer(ctx, ada.ID); err != nil {
+			t.Fatal(err)
+		}
+
+		kept := tableRows(t, s, `SELECT staff_id, status, promises FROM promise_counts`)
+		if len(kept) == 0 {
+			t.Fatal("no promise counts kept")
+		}
+		if err := sqlstore.RebuildPromiseCounts(ctx, s.db); err != nil {
+			t.Fatal(err)
+		}
+		if rebuilt := tableRows(t, s, `SELECT staff_id, status, promises FROM promise_counts`); !slices.Equal(kept, rebuilt) {
+			t.Errorf("promise counts kept = %q; counted afresh = %q", kept, rebuilt)
+		}
+		all, err := promises.PromiseReport(ctx, rapport.PromiseReportFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := s.clock.Now()
+		window, err := promises.PromiseReport(ctx, rapport.PromiseReportFilter{From: now.AddDate(-1, 0, 0), To: now.AddDate(0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if all.Total.Made == 0 {
+			t.Fatal("the report counts no promises")
+		}
+		if got, want := show([]any{all.Total, all.Staff, all.Teams}), show([]any{window.Total, window.Staff, window.Teams}); got != want {
+			t.Errorf("PromiseReport(all time) = %s; counted = %s", got, want)
+		}
+	})
+}
+
+// tableRows returns a query's rows as sorted lines.
+func tableRows(t *testing.T, s *store, query string) []string {
+	t.Helper()
+	rows, err := s.raw.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprint(vals...))
+	}
+	slices.Sort(out)
+	return out
 }
