@@ -43,6 +43,9 @@ type DB struct {
 	writeStmts, readStmts *preparedStmts
 	// tokens are the API tokens found lately; see TokenService.Authenticate.
 	tokens tokenCache
+	// stopCheckpoints ends SQLite's checkpointer and waits for it; nil on
+	// PostgreSQL. See checkpoint.go.
+	stopCheckpoints func()
 }
 
 // Open connects to the database named by dsn, applies any pending migrations
@@ -81,6 +84,15 @@ func Open(ctx context.Context, dsn string, now rapport.Clock) (*DB, error) {
 		}
 		db.read.SetMaxOpenConns(max(4, runtime.NumCPU()))
 		db.writeStmts, db.readStmts = newPreparedStmts(db.write), newPreparedStmts(db.read)
+		checkpoints, err := sql.Open("sqlite", sqliteDSN(path, false))
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		checkpoints.SetMaxOpenConns(1)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go checkpointer(ctx, checkpoints, done)
+		db.stopCheckpoints = func() { cancel(); <-done; checkpoints.Close() }
 	}
 	err = db.write.PingContext(ctx)
 	for try := 0; err != nil && db.dialect.name == "sqlite" && strings.Contains(err.Error(), "SQLITE_BUSY") && try < 20; try++ {
@@ -111,6 +123,9 @@ func isPostgres(dsn string) bool {
 
 // Close releases the database.
 func (db *DB) Close() error {
+	if db.stopCheckpoints != nil {
+		db.stopCheckpoints()
+	}
 	if db.writeStmts != nil {
 		db.writeStmts.close()
 		db.readStmts.close()

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -67,6 +68,7 @@ func sqliteDSN(path string, readOnly bool) string {
 		v.Add("_pragma", "query_only(1)")
 	} else {
 		v.Set("_txlock", "immediate")
+		v.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", checkpointPages))
 	}
 	return "file:" + path + "?" + v.Encode()
 }
