@@ -26,8 +26,8 @@ type RelationshipFacts struct {
 	RatedPrior  int
 	RatingPrior float64
 	Magic90     int
-	// Misery are the misery moments of the last 90 days.
-	Misery []MiseryMoment
+	// Misery are the misery moments of the last 90 days, by touchpoint.
+	Misery []MiseryGroup
 	// Products is how many different products they hold; EverHeld how many
 	// holdings they ever had.
 	Products  int
@@ -35,11 +35,17 @@ type RelationshipFacts struct {
 	Referrals int
 }
 
-// MiseryMoment is one misery moment and what misery at its touchpoint is
-// measured to do.
-type MiseryMoment struct {
+// MiseryGroup is a customer's misery moments at one touchpoint within the
+// horizon, and what misery there is measured to do. Each moment weighs less
+// the older it is, in a straight line, so the group's weight follows from
+// how many there are and how long ago they were, added up: a customer with
+// a thousand misery moments costs as little to score as one with one.
+type MiseryGroup struct {
 	Touchpoint string // its name, for the explanation
-	DaysAgo    float64
+	N          int
+	// LatestDaysAgo is how long ago the latest was; SumDaysAgo adds up how
+	// long ago each was.
+	LatestDaysAgo, SumDaysAgo float64
 	// Weight is the measured extra chance of dissolving within 90 days after
 	// misery at the touchpoint (the impact's risk difference), or
 	// DefaultMiseryWeight when it is not Measured yet.
@@ -98,48 +104,34 @@ func Risk(f RelationshipFacts) Score {
 	var s scorer
 	s.add(RiskBase, "every relationship can end")
 
-	// Misery, grouped by touchpoint, worst first.
+	// Misery, by touchpoint, worst first: each moment weighs
+	// 100·weight·(1 − days ago/horizon), so a group weighs
+	// 100·weight·(n − the days ago added up/horizon).
 	type group struct {
-		name     string
-		n        int
-		latest   float64
-		points   float64
-		weight   float64
-		measured bool
+		MiseryGroup
+		points float64
 	}
-	groups := map[string]*group{}
-	for _, m := range f.Misery {
-		if m.DaysAgo < 0 || m.DaysAgo >= MiseryHorizonDays {
+	gs := make([]group, 0, len(f.Misery))
+	for _, g := range f.Misery {
+		if g.N <= 0 {
 			continue
 		}
-		g := groups[m.Touchpoint]
-		if g == nil {
-			g = &group{name: m.Touchpoint, latest: m.DaysAgo}
-			groups[m.Touchpoint] = g
-		}
-		w := math.Max(m.Weight, MinMiseryWeight)
-		g.n++
-		g.latest = math.Min(g.latest, m.DaysAgo)
-		g.points += 100 * w * (1 - m.DaysAgo/MiseryHorizonDays)
-		g.weight, g.measured = w, m.Measured
+		g.Weight = math.Max(g.Weight, MinMiseryWeight)
+		gs = append(gs, group{g, 100 * g.Weight * (float64(g.N) - g.SumDaysAgo/MiseryHorizonDays)})
 	}
-	gs := make([]*group, 0, len(groups))
-	for _, g := range groups {
-		gs = append(gs, g)
-	}
-	slices.SortFunc(gs, func(a, b *group) int {
-		return cmp.Or(cmp.Compare(b.points, a.points), strings.Compare(a.name, b.name))
+	slices.SortFunc(gs, func(a, b group) int {
+		return cmp.Or(cmp.Compare(b.points, a.points), strings.Compare(a.Touchpoint, b.Touchpoint))
 	})
 	for _, g := range gs {
 		what := "a misery moment"
-		if g.n > 1 {
-			what = fmt.Sprintf("%d misery moments", g.n)
+		if g.N > 1 {
+			what = fmt.Sprintf("%d misery moments", g.N)
 		}
-		why := fmt.Sprintf("misery there is followed by dissolution %s points more often", spellDecimal(100*g.weight))
-		if !g.measured {
+		why := fmt.Sprintf("misery there is followed by dissolution %s points more often", spellDecimal(100*g.Weight))
+		if !g.Measured {
 			why = "its impact is not measured yet"
 		}
-		s.add(g.points, fmt.Sprintf("%s at %s in 90 days, the latest %s ago (%s)", what, g.name, spellDays(g.latest), why))
+		s.add(g.points, fmt.Sprintf("%s at %s in 90 days, the latest %s ago (%s)", what, g.Touchpoint, spellDays(g.LatestDaysAgo), why))
 	}
 
 	if f.Rated90 >= 2 && f.Rating90 < 3 {
@@ -195,7 +187,11 @@ func Health(f RelationshipFacts) Score {
 	if f.Magic90 > 0 {
 		s.add(math.Min(4*float64(f.Magic90), 16), spellCount(f.Magic90, "magic moment", "magic moments")+" in 90 days")
 	}
-	if n := len(f.Misery); n > 0 {
+	n := 0
+	for _, g := range f.Misery {
+		n += g.N
+	}
+	if n > 0 {
 		s.add(-math.Min(6*float64(n), 30), spellCount(n, "misery moment", "misery moments")+" in 90 days")
 	}
 	switch {

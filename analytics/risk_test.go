@@ -25,7 +25,7 @@ func TestRiskExplainsItself(t *testing.T) {
 			5, []ScoreFactor{{"every relationship can end", 5}}},
 		{"fresh misery at a touchpoint that matters",
 			RelationshipFacts{TenureDays: 800, HasMoment: true, SilentDays: 9, Products: 2,
-				Misery: []MiseryMoment{{"Service visit", 9, 0.3, true}, {"Service visit", 45, 0.3, true}, {"Greeting", 30, 0, true}, {"Renewal", 80, 0.05, false}}},
+				Misery: []MiseryGroup{{"Service visit", 2, 9, 9 + 45, 0.3, true}, {"Greeting", 1, 30, 30, 0, true}, {"Renewal", 1, 80, 80, 0.05, false}}},
 			// 100·0.3·(1−9/90) = 27 plus 100·0.3·(1−45/90) = 15 is 42; the
 			// greeting counts at the minimum weight: 100·0.02·(1−30/90) = 1.33.
 			// A renewal misery, unmeasured: 100·0.05·(1−80/90) = 0.56.
@@ -42,7 +42,7 @@ func TestRiskExplainsItself(t *testing.T) {
 			5 + 20 + 15, []ScoreFactor{{"every relationship can end", 5}, {"silent for over a year", 20}, {"holds no product now (2 holdings before)", 15}}},
 		{"delighted advocate", RelationshipFacts{TenureDays: 900, HasMoment: true, SilentDays: 1, Magic90: 6, Products: 3, Referrals: 2},
 			0, []ScoreFactor{{"every relationship can end", 5}, {"holds 3 products", -3}, {"6 magic moments in 90 days", -4}, {"has referred 2 customers", -3}}},
-		{"dissolved", RelationshipFacts{Dissolved: true, Misery: []MiseryMoment{{"Service visit", 1, 0.3, true}}},
+		{"dissolved", RelationshipFacts{Dissolved: true, Misery: []MiseryGroup{{"Service visit", 1, 1, 1, 0.3, true}}},
 			100, []ScoreFactor{{"the relationship has dissolved", 100}}},
 	}
 	for _, tt := range tests {
@@ -56,7 +56,7 @@ func TestRiskExplainsItself(t *testing.T) {
 func TestHealthExplainsItself(t *testing.T) {
 	f := RelationshipFacts{TenureDays: 900, HasMoment: true, SilentDays: 2, Moments90: 5, Rated90: 4, Rating90: 4.5,
 		RatedPrior: 2, RatingPrior: 3.5, Magic90: 2, Products: 3, Referrals: 1,
-		Misery: []MiseryMoment{{"Service visit", 40, 0.3, true}}}
+		Misery: []MiseryGroup{{"Service visit", 1, 40, 40, 0.3, true}}}
 	got := Health(f)
 	// 50 + (4.5−3.5)·16 + rise 1·6 + 2 magic·4 − 1 misery·6 + 5 moments 6 + 3 products 10 + referral 6 = 96.
 	want := []string{"every relationship starts here", "mean rating 4.5 over 90 days", "mean rating rose from 3.5 to 4.5",
@@ -71,7 +71,7 @@ func TestHealthExplainsItself(t *testing.T) {
 	if sum != got.Value {
 		t.Errorf("Health factors add up to %d; want the score %d", sum, got.Value)
 	}
-	if h := Health(RelationshipFacts{HasMoment: true, SilentDays: 500, Rated90: 0, EverHeld: 1, Misery: make([]MiseryMoment, 9)}); h.Value != 0 {
+	if h := Health(RelationshipFacts{HasMoment: true, SilentDays: 500, Rated90: 0, EverHeld: 1, Misery: []MiseryGroup{{Touchpoint: "Complaint", N: 9, LatestDaysAgo: 1, SumDaysAgo: 9}}}); h.Value != 0 {
 		t.Errorf("Health(silent, lapsed, miserable) = %d; want 0 (clipped)", h.Value)
 	}
 	if h := Health(RelationshipFacts{Dissolved: true}); h.Value != 0 || len(h.Factors) != 1 {

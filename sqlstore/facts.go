@@ -26,7 +26,7 @@ type customerFacts struct {
 	storedDue int64
 	holdingFacts
 	referrals int64
-	misery    []miseryAt
+	misery    miseryTallies
 }
 
 // customerProfile is what customer_measures copies of the customer's
@@ -65,15 +65,32 @@ type holdingFacts struct {
 	nextHoldingChange  int64
 }
 
-type miseryAt struct {
-	touchpoint string
-	at         int64
+// miseryTallies are a customer's misery moments of the last 90 days, by
+// touchpoint key: what the risk score needs of them, however many there are.
+type miseryTallies map[string]*miseryTally
+
+// miseryTally is a customer's misery moments at one touchpoint.
+type miseryTally struct {
+	n int64
+	// sumSeconds adds up the moments' times in whole seconds since 1970;
+	// with n it gives how long ago they were, added up.
+	sumSeconds     int64
+	latest, oldest int64 // microseconds
 }
 
-// storedMisery is a misery moment as customer_measures keeps it.
-type storedMisery struct {
-	Touchpoint string `json:"t"`
-	At         int64  `json:"at"`
+// add counts a misery moment at touchpoint at t (microseconds).
+func (ts *miseryTallies) add(touchpoint string, t int64) {
+	if *ts == nil {
+		*ts = miseryTallies{}
+	}
+	x := (*ts)[touchpoint]
+	if x == nil {
+		x = &miseryTally{latest: t, oldest: t}
+		(*ts)[touchpoint] = x
+	}
+	x.n++
+	x.sumSeconds += t / 1e6
+	x.latest, x.oldest = max(x.latest, t), min(x.oldest, t)
 }
 
 // windows are the bounds of a customer's measures as of now, in
@@ -231,8 +248,8 @@ func addMomentFacts(ctx context.Context, q querier, byID map[string]*customerFac
 	if err != nil {
 		return err
 	}
-	for id, list := range misery {
-		byID[id].misery = list
+	for id, tallies := range misery {
+		byID[id].misery = tallies
 	}
 	return nil
 }
@@ -315,22 +332,23 @@ func queryLastMoments(ctx context.Context, q querier, ids []string, now int64) (
 	return out, err
 }
 
-// queryMisery returns each customer's misery moments of the last 90 days,
-// oldest first.
-func queryMisery(ctx context.Context, q querier, ids []string, w windows) (map[string][]miseryAt, error) {
-	out := map[string][]miseryAt{}
+// queryMisery tallies each customer's misery moments of the last 90 days.
+func queryMisery(ctx context.Context, q querier, ids []string, w windows) (map[string]miseryTallies, error) {
+	out := map[string]miseryTallies{}
 	if len(ids) == 0 {
 		return out, nil
 	}
 	err := eachNamedRow(ctx, q, `SELECT customer_id, touchpoint, occurred_at FROM moments
 		WHERE customer_id IN (:ids) AND outcome = 'misery' AND `+within90d+`
 		ORDER BY customer_id, occurred_at`, w.args(ids), func(rows *sql.Rows) error {
-		var id string
-		var m miseryAt
-		if err := rows.Scan(&id, &m.touchpoint, &m.at); err != nil {
+		var id, touchpoint string
+		var at int64
+		if err := rows.Scan(&id, &touchpoint, &at); err != nil {
 			return err
 		}
-		out[id] = append(out[id], m)
+		tallies := out[id]
+		tallies.add(touchpoint, at)
+		out[id] = tallies
 		return nil
 	})
 	return out, err
@@ -512,7 +530,7 @@ func addRecorded(ctx context.Context, q querier, byID map[string]*customerFacts,
 // takeStored starts f's moment facts from its stored figures. Ratings are
 // whole numbers, so a stored mean times its count gives back the exact sum.
 func (f *customerFacts) takeStored(s storedFigures) error {
-	recent, err := parseMiseryList(s.miseryJSON)
+	recent, err := parseMiseryTallies(s.miseryJSON)
 	if err != nil {
 		return err
 	}
@@ -520,10 +538,7 @@ func (f *customerFacts) takeStored(s storedFigures) error {
 	f.ratingSum90 = math.Round(s.rating90 * float64(s.rated90))
 	f.ratingSumPrior = math.Round(s.ratingPrior * float64(s.ratedPrior))
 	f.referrals, f.storedDue = s.referrals, s.due
-	f.misery = nil
-	for _, m := range recent {
-		f.misery = append(f.misery, miseryAt{touchpoint: m.Touchpoint, at: m.At})
-	}
+	f.misery = recent
 	return nil
 }
 
@@ -555,7 +570,7 @@ func (f *customerFacts) addMoment(m *rapport.Moment, w windows) {
 		}
 		if misery {
 			f.misery90++
-			f.misery = append(f.misery, miseryAt{touchpoint: m.Touchpoint, at: t})
+			f.misery.add(m.Touchpoint, t)
 		}
 		earliest(&f.oldest90, t)
 	case t >= w.from180:

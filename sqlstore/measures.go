@@ -1,11 +1,11 @@
 package sqlstore
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -443,12 +443,16 @@ func (f *customerFacts) relationshipFacts(weights miseryWeights) analytics.Relat
 	if f.ratedPrior > 0 {
 		rf.RatingPrior = f.ratingSumPrior / float64(f.ratedPrior)
 	}
-	for _, m := range f.misery {
-		w, ok := weights[m.touchpoint]
+	nowSeconds := f.now / 1e6
+	for _, key := range slices.Sorted(maps.Keys(f.misery)) {
+		m := f.misery[key]
+		w, ok := weights[key]
 		if !ok {
-			w.name, w.weight = m.touchpoint, analytics.DefaultMiseryWeight
+			w.name, w.weight = key, analytics.DefaultMiseryWeight
 		}
-		rf.Misery = append(rf.Misery, analytics.MiseryMoment{Touchpoint: w.name, DaysAgo: daysSince(m.at), Weight: w.weight, Measured: w.measured})
+		rf.Misery = append(rf.Misery, analytics.MiseryGroup{Touchpoint: w.name, N: int(m.n),
+			LatestDaysAgo: daysSince(m.latest), SumDaysAgo: float64(m.n*nowSeconds-m.sumSeconds) / oneDay.Seconds(),
+			Weight: w.weight, Measured: w.measured})
 	}
 	return rf
 }
@@ -473,14 +477,7 @@ func measure(f *customerFacts, weights miseryWeights, rules rapport.StageRules) 
 	}
 	mc.due = f.dueAt(rules)
 	mc.healthJSON, mc.riskJSON = factorsJSON(mc.health), factorsJSON(mc.risk)
-	list := make([]storedMisery, len(f.misery))
-	for i, m := range f.misery {
-		list[i] = storedMisery{Touchpoint: m.touchpoint, At: m.at}
-	}
-	// Newest first, however the moments came, so that the stored figures
-	// of a rebuild and of recording one moment at a time are the same.
-	slices.SortStableFunc(list, func(a, b storedMisery) int { return cmp.Compare(b.At, a.At) })
-	mc.miseryJSON = string(appendMiseryList(nil, list))
+	mc.miseryJSON = string(appendMiseryTallies(nil, f.misery))
 	return mc
 }
 
