@@ -279,6 +279,9 @@ func refreshCustomersWith(ctx context.Context, tx *tx, ids []string, infer bool,
 		return res, nil
 	}
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	if err := lockCustomers(ctx, tx, ids); err != nil {
+		return res, err
+	}
 	sc, err := loadScoring(ctx, tx.querier, infer)
 	if err != nil {
 		return res, err
@@ -290,6 +293,27 @@ func refreshCustomersWith(ctx context.Context, tx *tx, ids []string, infer bool,
 		}
 	}
 	return res, nil
+}
+
+// lockCustomers makes transactions that measure the same customers take
+// turns. Measuring reads a customer's figures (or moments) and writes the
+// figures back; on PostgreSQL two transactions doing so at once would each
+// miss the other's moments, and the one to commit last would leave its own
+// figures without them. So each locks the customers first, in id order (no
+// two can then wait for each other), with the lock that leaves the rows free
+// for new moments to refer to. SQLite writes one transaction at a time.
+func lockCustomers(ctx context.Context, tx *tx, ids []string) error {
+	if tx.d.name != "postgres" {
+		return nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return inChunks(args, func(chunk []any) error {
+		_, err := tx.exec(ctx, `SELECT id FROM customers WHERE id IN (`+placeholders(len(chunk))+`) ORDER BY id FOR NO KEY UPDATE`, chunk...)
+		return err
+	})
 }
 
 // scoring is what measuring needs besides the facts.

@@ -556,3 +556,50 @@ func TestOldMiseryAnsweredOpensCase(t *testing.T) {
 		t.Errorf("%d moment.misery events for the moment; want the one from when it was recorded", n)
 	}
 }
+
+// TestConcurrentWritesKeepMeasures records batches for the same customers on
+// different days from several clients at once, as imports and integrations
+// do: every customer's kept figures must count every moment, as a rebuild
+// from the moments does, however the transactions interleaved.
+func TestConcurrentWritesKeepMeasures(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, backend := range testdb.Backends() {
+		t.Run(backend.Name, func(t *testing.T) {
+			f := newPipelineFirm(t, backend)
+			moments := sqlstore.NewMomentService(f.db)
+			now := f.clock.Now()
+			var wg sync.WaitGroup
+			errs := make(chan error, 8)
+			for client := range 8 {
+				wg.Go(func() {
+					for b := range 5 {
+						batch := make([]*rapport.Moment, 6)
+						for i := range batch {
+							r := 1 + (client+i)%5
+							batch[i] = &rapport.Moment{ExternalID: fmt.Sprintf("c%d-b%d-%d", client, b, i),
+								CustomerID: f.customers[[]string{"Ada", "Ben", "Cy"}[i%3]], Touchpoint: "service",
+								Channel: rapport.ChannelPhone, Rating: &r,
+								// Each client its own days, so no two share a day's totals.
+								OccurredAt: now.Add(-time.Duration(client*5+b+1) * 24 * time.Hour)}
+						}
+						if _, err := moments.RecordMoments(ctx, batch); err != nil {
+							errs <- err
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			kept := f.snapshot()
+			if err := f.db.RebuildFromMoments(ctx, sqlstore.Rebuild{}); err != nil {
+				t.Fatal(err)
+			}
+			sameDerived(t, "kept by concurrent batches, against a rebuild", kept, f.snapshot(), "moment_stats", "customer_day_stats", "customer_measures")
+		})
+	}
+}
