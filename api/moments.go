@@ -194,17 +194,5 @@ func momentFilter(r *http.Request) (rapport.MomentFilter, []rapport.FieldError) 
 	if f.Outcome != "" && !f.Outcome.Valid() {
 		fields = append(fields, rapport.FieldError{Field: "outcome", Message: "must be magic, neutral or misery"})
 	}
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &f.From}, {"to", &f.To}} {
-		if v := q.Get(p.name); v != "" {
-			t, problem := queryTime(v)
-			if problem != "" {
-				fields = append(fields, rapport.FieldError{Field: p.name, Message: problem})
-			}
-			*p.dst = t
-		}
-	}
-	return f, fields
+	return f, append(fields, queryWindow(q, &f.From, &f.To)...)
 }
