@@ -182,13 +182,15 @@ func isList(v any) bool { _, ok := v.([]any); return ok }
 
 // auditValue is what the log keeps of one field's value: numbers, booleans
 // and absence as they are; text and lists only for fields that hold codes,
-// ids and times, never a name, an address or a note.
+// ids and times, never a name, an address or a note. Nested fields (a
+// customer's attributes and preferences) are the firm's own notes on a
+// person, and are never kept.
 func auditValue(path string, v any) any {
 	if v == nil {
 		return nil
 	}
 	field := path[strings.LastIndex(path, ".")+1:]
-	if isSecretField(field) {
+	if isSecretField(field) || strings.Contains(path, ".") {
 		return Redacted
 	}
 	switch v.(type) {

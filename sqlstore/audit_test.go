@@ -54,7 +54,7 @@ func TestAuditRecordsEachChange(t *testing.T) {
 		ctx := auditCtx(admin)
 		s.clock.Add(time.Second)
 		cust := &rapport.Customer{Name: "Zelda Quixote", Email: "zelda@home.example", Phone: "+44 20 7946 0000",
-			Attributes: map[string]any{"region": "north"}}
+			Attributes: map[string]any{"region": "north", "segment": "gold", "age": 41.0}}
 		var (
 			staff   *rapport.User
 			token   *rapport.Token
@@ -76,10 +76,12 @@ func TestAuditRecordsEachChange(t *testing.T) {
 				err := s.customers.CreateCustomer(ctx, cust)
 				return cust.ID, err
 			}, map[string]rapport.AuditChange{
-				"name":              chg(nil, rapport.Redacted),
-				"email":             chg(nil, rapport.Redacted),
-				"phone":             chg(nil, rapport.Redacted),
-				"attributes.region": chg(nil, rapport.Redacted),
+				"name":               chg(nil, rapport.Redacted),
+				"email":              chg(nil, rapport.Redacted),
+				"phone":              chg(nil, rapport.Redacted),
+				"attributes.region":  chg(nil, rapport.Redacted),
+				"attributes.segment": chg(nil, rapport.Redacted),
+				"attributes.age":     chg(nil, rapport.Redacted),
 			}},
 			{"update customer", "update", "customer", func() (string, error) {
 				_, err := s.customers.UpdateCustomer(ctx, cust.ID, rapport.CustomerUpdate{Name: ptr("Zelda Q. Quixote"), Kind: ptr("organisation")})
@@ -191,7 +193,7 @@ func TestAuditRecordsEachChange(t *testing.T) {
 			b, _ := json.Marshal(e)
 			all.Write(b)
 		}
-		for _, personal := range []string{"Zelda", "zelda@", "7946", "Ring Zelda", "Sam Staff", "sam@firm", "Iona", "horse", "whsec_", "hooks.example", "commitment", "nightly"} {
+		for _, personal := range []string{"Zelda", "zelda@", "7946", "Ring Zelda", "Sam Staff", "sam@firm", "Iona", "horse", "whsec_", "hooks.example", "commitment", "nightly", "gold"} {
 			if strings.Contains(all.String(), personal) {
 				t.Errorf("the audit log holds %q: %s", personal, all.String())
 			}
