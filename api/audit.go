@@ -1,12 +1,11 @@
 package api
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/csvio"
 )
 
 // auditRoutes read the audit log and set how long it keeps entries; for
@@ -48,10 +47,6 @@ func (s *Server) handleListAudit(w http.ResponseWriter, r *http.Request) {
 	encode(w, http.StatusOK, page)
 }
 
-// auditCSVHeader are the columns of the audit log as CSV; changes is the
-// entry's changes as a JSON object.
-var auditCSVHeader = []string{"id", "at", "actor", "token_id", "address", "action", "entity_type", "entity_id", "changes"}
-
 // handleExportAudit streams the entries the filters select, newest first,
 // as CSV or (format=ndjson) one JSON object a line.
 func (s *Server) handleExportAudit(w http.ResponseWriter, r *http.Request) {
@@ -74,20 +69,13 @@ func (s *Server) handleExportAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := s.startCSV(w, "audit")
-	cw := csv.NewWriter(out)
-	flush := func() error { cw.Flush(); return cw.Error() }
-	err := cw.Write(auditCSVHeader)
+	aw, err := csvio.NewAuditWriter(out)
 	if err == nil {
 		err = s.Audit.ExportAudit(r.Context(), f, func(e *rapport.AuditEntry) error {
-			changes, err := json.Marshal(e.Changes)
-			if err != nil {
-				return err
-			}
-			return out.row(cw.Write([]string{e.ID, e.At.Format(time.RFC3339Nano), e.Actor, e.TokenID, e.Address,
-				e.Action, e.EntityType, e.EntityID, string(changes)}), flush)
+			return out.row(aw.Write(e), aw.Flush)
 		})
 	}
-	s.endCSV(w, r, out, err, flush)
+	s.endCSV(w, r, out, err, aw.Flush)
 }
 
 func (s *Server) handleGetAuditSettings(w http.ResponseWriter, r *http.Request) {
