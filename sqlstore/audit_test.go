@@ -155,6 +155,25 @@ func TestAuditRecordsEachChange(t *testing.T) {
 				_, err := promises.SetPromiseStatus(ctx, promise.ID, rapport.PromiseKept)
 				return promise.ID, err
 			}, map[string]rapport.AuditChange{"status": chg("open", "kept")}},
+			{"work a case", "update", "case", func() (string, error) {
+				// The misery moment that opens the case is not itself an entry.
+				m := s.record(t, s.misery(cust.ID, "query"))
+				cases := s.cases(t, rapport.CaseFilter{CustomerID: cust.ID})
+				if len(cases) != 1 || cases[0].MomentID != m.ID {
+					t.Fatalf("cases for the misery moment = %d; want 1", len(cases))
+				}
+				_, err := sqlstore.NewRecoveryService(s.db).UpdateCase(ctx, cases[0].ID, rapport.CaseUpdate{
+					AssigneeID: ptr(staff.ID), Note: ptr("Zelda was upset about the wait")})
+				return cases[0].ID, err
+			}, map[string]rapport.AuditChange{"note": chg(nil, rapport.Redacted)}},
+			{"survey link", "create", "survey_link", func() (string, error) {
+				m := s.record(t, s.moment(cust.ID))
+				link, err := sqlstore.NewSurveyService(s.db).CreateSurveyLink(ctx, m.ID, 0)
+				if err != nil {
+					return "", err
+				}
+				return link.ID, nil
+			}, map[string]rapport.AuditChange{"token": chg(nil, rapport.Redacted), "url": chg(nil, rapport.Redacted)}},
 			{"import customers", "import", "import", func() (string, error) {
 				_, err := sqlstore.NewImportService(s.db).ImportCustomers(ctx, readCustomers(t, "name,email\nIona Import,iona@home.example\nJo Import,\n"), rapport.ImportOptions{})
 				return "", err
@@ -193,7 +212,7 @@ func TestAuditRecordsEachChange(t *testing.T) {
 			b, _ := json.Marshal(e)
 			all.Write(b)
 		}
-		for _, personal := range []string{"Zelda", "zelda@", "7946", "Ring Zelda", "Sam Staff", "sam@firm", "Iona", "horse", "whsec_", "hooks.example", "commitment", "nightly", "gold"} {
+		for _, personal := range []string{"Zelda", "zelda@", "7946", "Ring Zelda", "Sam Staff", "sam@firm", "Iona", "horse", "whsec_", "hooks.example", "commitment", "nightly", "gold", "upset"} {
 			if strings.Contains(all.String(), personal) {
 				t.Errorf("the audit log holds %q: %s", personal, all.String())
 			}
