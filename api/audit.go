@@ -30,21 +30,10 @@ func auditFilter(r *http.Request) (rapport.AuditFilter, []rapport.FieldError) {
 
 func (s *Server) handleListAudit(w http.ResponseWriter, r *http.Request) {
 	f, fields := auditFilter(r)
-	limit, err := queryLimit(r)
-	if err != nil {
-		fields = append(fields, rapport.ErrorFields(err)...)
-	}
-	if len(fields) > 0 {
-		writeError(w, r, s.Logger, &rapport.Error{Code: rapport.EINVALID, Message: "The query is not valid.", Fields: fields})
-		return
-	}
-	f.Limit, f.Cursor = limit, r.URL.Query().Get("cursor")
-	page, err := s.Audit.FindAudit(r.Context(), f)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
-		return
-	}
-	encode(w, http.StatusOK, page)
+	servePage(s, w, r, fields, func(limit int, cursor string) (rapport.Page[*rapport.AuditEntry], error) {
+		f.Limit, f.Cursor = limit, cursor
+		return s.Audit.FindAudit(r.Context(), f)
+	})
 }
 
 // handleExportAudit streams the entries the filters select, newest first,

@@ -86,20 +86,8 @@ func auditWhere(f rapport.AuditFilter) (where []string, args []any) {
 	if f.Actor != "" {
 		where, args = append(where, "(actor = ? OR token_id = ?)"), append(args, f.Actor, strings.TrimPrefix(f.Actor, "token:"))
 	}
-	for _, c := range []struct{ col, val string }{
-		{"entity_type", f.EntityType}, {"entity_id", f.EntityID}, {"action", f.Action},
-	} {
-		if c.val != "" {
-			where, args = append(where, c.col+" = ?"), append(args, c.val)
-		}
-	}
-	if !f.From.IsZero() {
-		where, args = append(where, "at >= ?"), append(args, micros(f.From))
-	}
-	if !f.To.IsZero() {
-		where, args = append(where, "at < ?"), append(args, micros(f.To))
-	}
-	return where, args
+	where, args = whereEqual(where, args, "entity_type", f.EntityType, "entity_id", f.EntityID, "action", f.Action)
+	return whereWindow(where, args, "at", f.From, f.To)
 }
 
 func scanAudit(rows *sql.Rows) (*rapport.AuditEntry, error) {

@@ -295,11 +295,7 @@ func (s *RecoveryService) FindCases(ctx context.Context, f rapport.CaseFilter) (
 	default:
 		where, args = append(where, "c.assignee_id = ?"), append(args, f.AssigneeID)
 	}
-	for _, c := range []struct{ col, val string }{{"c.customer_id", f.CustomerID}, {"c.queue", f.Queue}, {"c.escalated_to", f.EscalatedTo}} {
-		if c.val != "" {
-			where, args = append(where, c.col+" = ?"), append(args, c.val)
-		}
-	}
+	where, args = whereEqual(where, args, "c.customer_id", f.CustomerID, "c.queue", f.Queue, "c.escalated_to", f.EscalatedTo)
 	if f.Overdue != nil {
 		if *f.Overdue {
 			where, args = append(where, "c.status = 'open' AND c.due_at < ?"), append(args, micros(now))
