@@ -143,6 +143,9 @@ func auditRowOf(e *rapport.AuditEntry, names map[string]string) auditRow {
 	default:
 		row.Who = "User " + e.Actor
 	}
+	if e.TokenID != "" && !strings.HasPrefix(e.Actor, "token:") {
+		row.Who += " (API token " + e.TokenID + ")"
+	}
 	switch e.EntityType {
 	case "customer":
 		row.Link = "/customers/" + url.PathEscape(e.EntityID)
