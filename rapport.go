@@ -43,13 +43,32 @@ type Principal struct {
 	TokenID string `json:"token_id,omitempty"`
 	Name    string `json:"name"`
 	Role    Role   `json:"role"`
+	// Address is where the request came from (the client's network
+	// address), for the audit log.
+	Address string `json:"-"`
 }
 
 type principalKey struct{}
 
-// NewContextWithPrincipal returns a context that carries the principal.
+// NewContextWithPrincipal returns a context that carries the principal. A
+// context made by NewContextNotingPrincipal is told of it too.
 func NewContextWithPrincipal(ctx context.Context, p *Principal) context.Context {
+	if note, ok := ctx.Value(principalNoteKey{}).(*principalNote); ok {
+		note.p = p
+	}
 	return context.WithValue(ctx, principalKey{}, p)
+}
+
+type principalNoteKey struct{}
+
+type principalNote struct{ p *Principal }
+
+// NewContextNotingPrincipal returns a context and a function that tells the
+// principal a handler later put in a context made from it, or nil: the
+// request log wraps the handlers and learns who asked only afterwards.
+func NewContextNotingPrincipal(ctx context.Context) (context.Context, func() *Principal) {
+	note := &principalNote{}
+	return context.WithValue(ctx, principalNoteKey{}, note), func() *Principal { return note.p }
 }
 
 // PrincipalFromContext returns the request's principal, or nil.
@@ -66,8 +85,10 @@ func ActorID(ctx context.Context) string {
 		return ""
 	case p.UserID != "":
 		return p.UserID
+	case p.TokenID != "":
+		return "token:" + p.TokenID
 	}
-	return "token:" + p.TokenID
+	return ""
 }
 
 // Clock tells the time; services take one so tests control time.

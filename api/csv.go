@@ -135,9 +135,14 @@ const exportFlushRows = rapport.MaxPageSize
 const exportWriteTime = time.Minute
 
 func (s *Server) startCSV(w http.ResponseWriter, what string) *csvStream {
+	return s.startExport(w, what, "csv", "text/csv; charset=utf-8")
+}
+
+// startExport starts a file download named what and the date, of a type.
+func (s *Server) startExport(w http.ResponseWriter, what, ext, contentType string) *csvStream {
 	h := w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", `attachment; filename="`+what+"-"+s.Clock().UTC().Format("2006-01-02")+`.csv"`)
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Disposition", `attachment; filename="`+what+"-"+s.Clock().UTC().Format("2006-01-02")+"."+ext+`"`)
 	out := &csvStream{w: w, rc: http.NewResponseController(w)}
 	out.rc.SetWriteDeadline(time.Now().Add(exportWriteTime))
 	return out

@@ -121,3 +121,24 @@ func queryLimit(r *http.Request) (int, error) {
 	}
 	return n, nil
 }
+
+// servePage answers a list: the filter's field errors and a bad limit
+// together as one 422, else the page find returns for the query's limit
+// and cursor.
+func servePage[T any](s *Server, w http.ResponseWriter, r *http.Request, fields []rapport.FieldError,
+	find func(limit int, cursor string) (rapport.Page[T], error)) {
+	limit, err := queryLimit(r)
+	if err != nil {
+		fields = append(fields, rapport.ErrorFields(err)...)
+	}
+	if len(fields) > 0 {
+		writeError(w, r, s.Logger, &rapport.Error{Code: rapport.EINVALID, Message: "The query is not valid.", Fields: fields})
+		return
+	}
+	page, err := find(limit, r.URL.Query().Get("cursor"))
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	encode(w, http.StatusOK, page)
+}

@@ -3,6 +3,7 @@ package api
 import (
 	"cmp"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 	"time"
@@ -102,4 +103,23 @@ func queryTime(v string) (time.Time, string) {
 		return time.Time{}, "must be a date between the years 1900 and 2999"
 	}
 	return t, ""
+}
+
+// queryWindow reads the query's from and to into from and to, with a field
+// error for each that is not a time.
+func queryWindow(q url.Values, from, to *time.Time) []rapport.FieldError {
+	var fields []rapport.FieldError
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", from}, {"to", to}} {
+		if v := q.Get(p.name); v != "" {
+			t, problem := queryTime(v)
+			if problem != "" {
+				fields = append(fields, rapport.FieldError{Field: p.name, Message: problem})
+			}
+			*p.dst = t
+		}
+	}
+	return fields
 }

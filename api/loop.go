@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/rapport-crm/rapport"
 )
@@ -16,20 +15,7 @@ func reportFilter(r *http.Request) (rapport.ReportFilter, error) {
 	if f.Channel != "" && !f.Channel.Valid() {
 		fields = append(fields, rapport.FieldError{Field: "channel", Message: "is not a known channel"})
 	}
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &f.From}, {"to", &f.To}} {
-		v := q.Get(p.name)
-		if v == "" {
-			continue
-		}
-		t, problem := queryTime(v)
-		if problem != "" {
-			fields = append(fields, rapport.FieldError{Field: p.name, Message: problem})
-		}
-		*p.dst = t
-	}
+	fields = append(fields, queryWindow(q, &f.From, &f.To)...)
 	if len(fields) > 0 {
 		return f, &rapport.Error{Code: rapport.EINVALID, Message: "The query is not valid.", Fields: fields}
 	}

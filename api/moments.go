@@ -163,21 +163,10 @@ func (s *Server) handleGetMoment(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleListMoments(w http.ResponseWriter, r *http.Request) {
 	f, fields := momentFilter(r)
-	limit, err := queryLimit(r)
-	if err != nil {
-		fields = append(fields, rapport.ErrorFields(err)...)
-	}
-	if len(fields) > 0 {
-		writeError(w, r, s.Logger, &rapport.Error{Code: rapport.EINVALID, Message: "The query is not valid.", Fields: fields})
-		return
-	}
-	f.Limit, f.Cursor = limit, r.URL.Query().Get("cursor")
-	page, err := s.Moments.FindMoments(r.Context(), f)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
-		return
-	}
-	encode(w, http.StatusOK, page)
+	servePage(s, w, r, fields, func(limit int, cursor string) (rapport.Page[*rapport.Moment], error) {
+		f.Limit, f.Cursor = limit, cursor
+		return s.Moments.FindMoments(r.Context(), f)
+	})
 }
 
 // momentFilter reads the filters of a list of moments from the query,
@@ -194,17 +183,5 @@ func momentFilter(r *http.Request) (rapport.MomentFilter, []rapport.FieldError) 
 	if f.Outcome != "" && !f.Outcome.Valid() {
 		fields = append(fields, rapport.FieldError{Field: "outcome", Message: "must be magic, neutral or misery"})
 	}
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &f.From}, {"to", &f.To}} {
-		if v := q.Get(p.name); v != "" {
-			t, problem := queryTime(v)
-			if problem != "" {
-				fields = append(fields, rapport.FieldError{Field: p.name, Message: problem})
-			}
-			*p.dst = t
-		}
-	}
-	return f, fields
+	return f, append(fields, queryWindow(q, &f.From, &f.To)...)
 }

@@ -132,6 +132,9 @@ func (s *Server) authorize(perm rapport.Permission, next http.Handler) http.Hand
 			return
 		}
 		p, err := s.Tokens.Authenticate(r.Context(), strings.TrimSpace(secret))
+		if p != nil {
+			p.Address = addr
+		}
 		if rapport.ErrorCode(err) == rapport.EUNAUTHORIZED {
 			s.addresses.Fail(addr)
 		}

@@ -177,7 +177,11 @@ func (s *AlertService) AcknowledgeAlert(ctx context.Context, id string) (*rappor
 		at := tx.now.Truncate(time.Microsecond)
 		a.AcknowledgedAt, a.AcknowledgedBy = &at, rapport.ActorID(ctx)
 		_, err = tx.exec(ctx, `UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ?`, micros(at), a.AcknowledgedBy, id)
-		return err
+		if err != nil {
+			return err
+		}
+		return auditChanges(ctx, tx, rapport.AuditUpdate, "alert", id,
+			map[string]rapport.AuditChange{"acknowledged_at": {After: at}, "acknowledged_by": {After: a.AcknowledgedBy}})
 	})
 	return a, err
 }

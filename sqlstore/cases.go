@@ -295,11 +295,7 @@ func (s *RecoveryService) FindCases(ctx context.Context, f rapport.CaseFilter) (
 	default:
 		where, args = append(where, "c.assignee_id = ?"), append(args, f.AssigneeID)
 	}
-	for _, c := range []struct{ col, val string }{{"c.customer_id", f.CustomerID}, {"c.queue", f.Queue}, {"c.escalated_to", f.EscalatedTo}} {
-		if c.val != "" {
-			where, args = append(where, c.col+" = ?"), append(args, c.val)
-		}
-	}
+	where, args = whereEqual(where, args, "c.customer_id", f.CustomerID, "c.queue", f.Queue, "c.escalated_to", f.EscalatedTo)
 	if f.Overdue != nil {
 		if *f.Overdue {
 			where, args = append(where, "c.status = 'open' AND c.due_at < ?"), append(args, micros(now))
@@ -400,8 +396,15 @@ func (s *RecoveryService) UpdateCase(ctx context.Context, id string, u rapport.C
 				}
 			}
 		}
-		c, err = findCase(ctx, tx.querier, id, tx.now)
-		return err
+		before := c
+		if c, err = findCase(ctx, tx.querier, id, tx.now); err != nil {
+			return err
+		}
+		changes := rapport.AuditChanges(before, c)
+		if u.Note != nil {
+			changes["note"] = rapport.AuditChange{After: rapport.Redacted}
+		}
+		return auditChanges(ctx, tx, rapport.AuditUpdate, "case", id, changes)
 	})
 	if err != nil {
 		return nil, err
@@ -513,11 +516,18 @@ func (s *RecoveryService) SetRecoveryPolicy(ctx context.Context, p rapport.Recov
 		assign = 1
 	}
 	err := s.db.inTx(ctx, func(tx *tx) error {
-		_, err := tx.exec(ctx, `INSERT INTO recovery_policy (id, assign_to_owner, queue, escalation_role, open_within_days, updated_at)
+		before, err := findPolicy(ctx, tx.querier)
+		if err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, `INSERT INTO recovery_policy (id, assign_to_owner, queue, escalation_role, open_within_days, updated_at)
 			VALUES ('default', ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET assign_to_owner = excluded.assign_to_owner,
 			queue = excluded.queue, escalation_role = excluded.escalation_role, open_within_days = excluded.open_within_days,
 			updated_at = excluded.updated_at`, assign, p.Queue, string(p.EscalationRole), p.OpenWithinDays, micros(tx.now))
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, rapport.AuditUpdate, "recovery_policy", "default", before, &p)
 	})
 	if err != nil {
 		return nil, err
@@ -542,14 +552,17 @@ func (s *RecoveryService) SetServiceLevel(ctx context.Context, sl rapport.Servic
 		return nil, err
 	}
 	err := s.db.inTx(ctx, func(tx *tx) error {
-		res, err := tx.exec(ctx, `UPDATE touchpoints SET service_level_hours = ?, updated_at = ? WHERE key = ?`, sl.Hours, micros(tx.now), sl.Touchpoint)
-		if err != nil {
+		before := &rapport.ServiceLevel{Touchpoint: sl.Touchpoint}
+		err := tx.queryRow(ctx, `SELECT service_level_hours FROM touchpoints WHERE key = ?`, sl.Touchpoint).Scan(&before.Hours)
+		if errors.Is(err, sql.ErrNoRows) {
+			return rapport.Errorf(rapport.ENOTFOUND, "No touchpoint has the key %q.", sl.Touchpoint)
+		} else if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return rapport.Errorf(rapport.ENOTFOUND, "No touchpoint has the key %q.", sl.Touchpoint)
+		if _, err := tx.exec(ctx, `UPDATE touchpoints SET service_level_hours = ?, updated_at = ? WHERE key = ?`, sl.Hours, micros(tx.now), sl.Touchpoint); err != nil {
+			return err
 		}
-		return nil
+		return audit(ctx, tx, rapport.AuditUpdate, "touchpoint", sl.Touchpoint, before, &sl)
 	})
 	if err != nil {
 		return nil, err

@@ -68,3 +68,26 @@ func queryPage[T any](ctx context.Context, q querier, query string, args []any, 
 	}
 	return page, rows.Err()
 }
+
+// whereEqual adds a condition col = value for each pair of cols (column,
+// value, column, value, …) whose value is set.
+func whereEqual(where []string, args []any, pairs ...string) ([]string, []any) {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] != "" {
+			where, args = append(where, pairs[i]+" = ?"), append(args, pairs[i+1])
+		}
+	}
+	return where, args
+}
+
+// whereWindow keeps the rows whose time column is at or after from and
+// before to; a zero time leaves that side open.
+func whereWindow(where []string, args []any, col string, from, to time.Time) ([]string, []any) {
+	if !from.IsZero() {
+		where, args = append(where, col+" >= ?"), append(args, micros(from))
+	}
+	if !to.IsZero() {
+		where, args = append(where, col+" < ?"), append(args, micros(to))
+	}
+	return where, args
+}

@@ -84,8 +84,10 @@ func (s *CustomerService) CreateCustomer(ctx context.Context, c *rapport.Custome
 		}
 		// Measured at once, so that segments see every customer from the
 		// start, with their referrer, whose count of referrals has grown.
-		_, err := refreshCustomers(ctx, tx, withReferrers([]string{c.ID}, c.ReferredBy), false)
-		return err
+		if _, err := refreshCustomers(ctx, tx, withReferrers([]string{c.ID}, c.ReferredBy), false); err != nil {
+			return err
+		}
+		return audit(ctx, tx, rapport.AuditCreate, "customer", c.ID, nil, c)
 	})
 }
 
@@ -131,7 +133,7 @@ func (s *CustomerService) UpdateCustomer(ctx context.Context, id string, u rappo
 		if c, err = findCustomer(ctx, tx.querier, id); err != nil {
 			return err
 		}
-		referrer := c.ReferredBy
+		referrer, before := c.ReferredBy, *c
 		u.Apply(c)
 		if err := c.Validate(); err != nil {
 			return err
@@ -140,6 +142,9 @@ func (s *CustomerService) UpdateCustomer(ctx context.Context, id string, u rappo
 			return err
 		}
 		if err := recordHandover(ctx, tx, id, c.OwnerID); err != nil {
+			return err
+		}
+		if err := audit(ctx, tx, rapport.AuditUpdate, "customer", id, &before, c); err != nil {
 			return err
 		}
 		c.UpdatedAt = tx.now.Truncate(time.Microsecond)
@@ -170,12 +175,11 @@ func (s *CustomerService) UpdateCustomer(ctx context.Context, id string, u rappo
 // DeleteCustomer removes a customer with their moments and history.
 func (s *CustomerService) DeleteCustomer(ctx context.Context, id string) error {
 	return s.db.inTx(ctx, func(tx *tx) error {
-		var referrer sql.NullString
-		err := tx.queryRow(ctx, `SELECT referred_by FROM customers WHERE id = ?`, id).Scan(&referrer)
-		if errors.Is(err, sql.ErrNoRows) {
-			return rapport.Errorf(rapport.ENOTFOUND, "No customer has the id %q.", id)
-		}
+		c, err := findCustomer(ctx, tx.querier, id)
 		if err != nil {
+			return err
+		}
+		if err := audit(ctx, tx, rapport.AuditDelete, "customer", id, c, nil); err != nil {
 			return err
 		}
 		if err := removeCustomerMoments(ctx, tx, id); err != nil {
@@ -197,7 +201,7 @@ func (s *CustomerService) DeleteCustomer(ctx context.Context, id string) error {
 		if _, err := tx.exec(ctx, `UPDATE customer_measures SET referred_by = NULL WHERE referred_by = ?`, id); err != nil {
 			return err
 		}
-		_, err = refreshCustomers(ctx, tx, withReferrers(nil, referrer.String), false)
+		_, err = refreshCustomers(ctx, tx, withReferrers(nil, c.ReferredBy), false)
 		return err
 	})
 }

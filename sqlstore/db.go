@@ -206,11 +206,30 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := db.applyMigration(ctx, version, base, string(body)); err != nil {
+		if err := db.applyMigration(ctx, version, base, forDialect(string(body), db.dialect.name)); err != nil {
 			return fmt.Errorf("migration %s: %w", base, err)
 		}
 	}
 	return nil
+}
+
+// forDialect keeps the parts of a migration for one database. SQL after a
+// line "-- dialect: NAME" is for that database alone, up to the next such
+// line; everything before the first is for both. Only what cannot be said
+// portably (triggers) goes in such a part.
+func forDialect(body, name string) string {
+	var out strings.Builder
+	keep := true
+	for line := range strings.Lines(body) {
+		if d, ok := strings.CutPrefix(strings.TrimSpace(line), "-- dialect:"); ok {
+			keep = strings.TrimSpace(d) == name
+			continue
+		}
+		if keep {
+			out.WriteString(line)
+		}
+	}
+	return out.String()
 }
 
 func (db *DB) applyMigration(ctx context.Context, version int, name, body string) error {

@@ -51,7 +51,10 @@ func (s *HoldingService) CreateProduct(ctx context.Context, p *rapport.Product) 
 		if tx.d.uniqueViolation(err) {
 			return rapport.Errorf(rapport.ECONFLICT, "A product with the key %q exists already.", p.Key)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, rapport.AuditCreate, "product", p.Key, nil, p)
 	})
 }
 
@@ -130,8 +133,10 @@ func (s *HoldingService) AddHolding(ctx context.Context, customerID string, in r
 		if err != nil {
 			return err
 		}
-		_, err = refreshCustomers(ctx, tx, []string{customerID}, true)
-		return err
+		if _, err = refreshCustomers(ctx, tx, []string{customerID}, true); err != nil {
+			return err
+		}
+		return audit(ctx, tx, rapport.AuditCreate, "holding", h.ID, nil, h)
 	})
 	return h, err
 }
@@ -173,9 +178,12 @@ func (s *HoldingService) EndHolding(ctx context.Context, customerID, holdingID s
 		if err != nil {
 			return err
 		}
+		before := *h
 		h.EndedAt = &end
-		_, err = refreshCustomers(ctx, tx, []string{customerID}, true)
-		return err
+		if _, err = refreshCustomers(ctx, tx, []string{customerID}, true); err != nil {
+			return err
+		}
+		return audit(ctx, tx, rapport.AuditUpdate, "holding", h.ID, &before, h)
 	})
 	return h, err
 }

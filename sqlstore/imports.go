@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -215,7 +216,7 @@ func (s *ImportService) ImportMoments(ctx context.Context, f *rapport.MomentFile
 		end := min(start+rapport.ImportChunk, len(fresh))
 		created, err := s.moments.record(ctx, rapport.SourceImport, fresh[start:end])
 		if err != nil {
-			return nil, stopped(err, res.Created, rowOf[start:end])
+			return nil, errors.Join(stopped(err, res.Created, rowOf[start:end]), s.auditImport(ctx, "moments", res))
 		}
 		for _, ok := range created {
 			if ok {
@@ -225,7 +226,24 @@ func (s *ImportService) ImportMoments(ctx context.Context, f *rapport.MomentFile
 			}
 		}
 	}
-	return res, nil
+	return res, s.auditImport(ctx, "moments", res)
+}
+
+// auditImport records an import in the audit log: one entry with its
+// counts, not one per row. A file is added in chunks of rapport.ImportChunk
+// rows, each committed on its own, so the entry is written after the last
+// (or after the one the import stopped at) in a transaction of its own.
+// Nothing is recorded for an import that added nothing.
+func (s *ImportService) auditImport(ctx context.Context, kind string, res *rapport.ImportResult) error {
+	if res.Created == 0 {
+		return nil
+	}
+	return s.db.inTx(ctx, func(tx *tx) error {
+		return auditChanges(ctx, tx, rapport.AuditImport, "import", rapport.NewID(tx.now), map[string]rapport.AuditChange{
+			"kind": {After: kind}, "rows": {After: res.Rows}, "created": {After: res.Created},
+			"skipped": {After: res.Skipped}, "invalid": {After: res.Invalid},
+		})
+	})
 }
 
 // momentsToRecord returns the file's moments that are not stored yet, with
@@ -349,11 +367,11 @@ func (s *ImportService) ImportCustomers(ctx context.Context, f *rapport.Customer
 			for i, row := range chunk {
 				rows[i] = row.Row
 			}
-			return nil, stopped(err, res.Created, rows)
+			return nil, errors.Join(stopped(err, res.Created, rows), s.auditImport(ctx, "customers", res))
 		}
 		res.Created += len(chunk)
 	}
-	return res, nil
+	return res, s.auditImport(ctx, "customers", res)
 }
 
 // customersToAdd returns the file's customers that are not stored yet, with

@@ -28,10 +28,15 @@ const OverdueEvery = time.Minute
 // server barely asks.
 const WebhookEvery = 5 * time.Second
 
+// AuditEvery is how often the audit log lets go of the entries older than
+// its retention, which is counted in days.
+const AuditEvery = time.Hour
+
 // Jobs returns a server's background work over db. Every minute it breaks
 // promises past due (which may open recovery cases) and escalates overdue
 // cases; every five seconds it posts the webhook deliveries due, as
-// opts.Webhooks say; and every sweepEvery, unless that is zero, it sweeps
+// opts.Webhooks say; every hour it removes the audit entries past their
+// retention; and every sweepEvery, unless that is zero, it sweeps
 // what is too costly to keep current per request or changes because time
 // passes. Several servers on one database may all run them: each promise,
 // case, delivery and alert is changed or raised once regardless.
@@ -43,6 +48,8 @@ func Jobs(db *DB, opts Options, sweepEvery time.Duration) []Job {
 			Run: counting("escalating cases", "cases escalated", slog.LevelWarn, NewRecoveryService(db).Escalate)},
 		{Name: "webhooks", Every: WebhookEvery,
 			Run: counting("delivering webhooks", "webhooks delivered", slog.LevelDebug, NewWebhookService(db, opts.Webhooks).Deliver)},
+		{Name: "audit", Every: AuditEvery,
+			Run: counting("sweeping the audit log", "audit entries past their retention removed", slog.LevelInfo, NewAuditService(db).SweepAudit)},
 	}
 	if sweepEvery > 0 {
 		jobs = append(jobs, Job{Name: "sweep", Every: sweepEvery, Run: sweep(db)})

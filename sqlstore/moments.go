@@ -343,21 +343,9 @@ func (s *MomentService) FindMomentByID(ctx context.Context, id string) (*rapport
 // FindMoments lists moments, newest first.
 func (s *MomentService) FindMoments(ctx context.Context, f rapport.MomentFilter) (rapport.Page[*rapport.Moment], error) {
 	page := rapport.Page[*rapport.Moment]{Items: []*rapport.Moment{}}
-	where, args := []string{"1 = 1"}, []any{}
-	for _, c := range []struct {
-		col, val string
-	}{{"customer_id", f.CustomerID}, {"touchpoint", f.Touchpoint}, {"channel", string(f.Channel)},
-		{"outcome", string(f.Outcome)}, {"staff_id", f.StaffID}} {
-		if c.val != "" {
-			where, args = append(where, c.col+" = ?"), append(args, c.val)
-		}
-	}
-	if !f.From.IsZero() {
-		where, args = append(where, "occurred_at >= ?"), append(args, micros(f.From))
-	}
-	if !f.To.IsZero() {
-		where, args = append(where, "occurred_at < ?"), append(args, micros(f.To))
-	}
+	where, args := whereEqual([]string{"1 = 1"}, []any{}, "customer_id", f.CustomerID, "touchpoint", f.Touchpoint,
+		"channel", string(f.Channel), "outcome", string(f.Outcome), "staff_id", f.StaffID)
+	where, args = whereWindow(where, args, "occurred_at", f.From, f.To)
 	if f.Cursor != "" {
 		us, id, err := decodeTimeCursor(f.Cursor)
 		if err != nil {

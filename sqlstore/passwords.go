@@ -60,8 +60,11 @@ func (s *PasswordService) SetPassword(ctx context.Context, userID, password stri
 		if n, _ := res.RowsAffected(); n == 0 {
 			return rapport.Errorf(rapport.ENOTFOUND, "No user has the id %q.", userID)
 		}
-		_, err = tx.exec(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
-		return err
+		if _, err = tx.exec(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
+			return err
+		}
+		return auditChanges(ctx, tx, rapport.AuditUpdate, "user", userID,
+			map[string]rapport.AuditChange{"password": {Before: rapport.Redacted, After: rapport.Redacted}})
 	})
 }
 

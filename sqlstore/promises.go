@@ -86,7 +86,10 @@ func (s *PromiseService) CreatePromise(ctx context.Context, p *rapport.Promise) 
 		if err != nil {
 			return err
 		}
-		return addPromiseCounts(ctx, tx, map[promiseCount]int{{p.StaffID, p.Status}: 1})
+		if err := addPromiseCounts(ctx, tx, map[promiseCount]int{{p.StaffID, p.Status}: 1}); err != nil {
+			return err
+		}
+		return audit(ctx, tx, rapport.AuditCreate, "promise", p.ID, nil, p)
 	})
 }
 
@@ -149,7 +152,11 @@ func (s *PromiseService) SetPromiseStatus(ctx context.Context, id string, status
 		if err := p.Status.CheckSettle(status); err != nil {
 			return err
 		}
+		before := *p
 		if _, err := settlePromise(ctx, tx, p, status); err != nil {
+			return err
+		}
+		if err := audit(ctx, tx, rapport.AuditUpdate, "promise", id, &before, p); err != nil {
 			return err
 		}
 		if status == rapport.PromiseBroken {

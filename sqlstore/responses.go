@@ -46,7 +46,10 @@ func (s *ResponseService) CreateResponse(ctx context.Context, r *rapport.Respons
 		if tx.d.uniqueViolation(err) {
 			return rapport.Errorf(rapport.ECONFLICT, "Touchpoint %q has a response %q already.", r.Touchpoint, r.Key)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, rapport.AuditCreate, "response", r.ID, nil, r)
 	})
 }
 
@@ -89,9 +92,12 @@ func (s *ResponseService) SetResponseStatus(ctx context.Context, touchpoint, key
 				return err
 			}
 		}
+		before := *r
 		r.Status = status
-		_, err = tx.exec(ctx, `UPDATE responses SET status = ? WHERE id = ?`, status, r.ID)
-		return err
+		if _, err = tx.exec(ctx, `UPDATE responses SET status = ? WHERE id = ?`, status, r.ID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, rapport.AuditUpdate, "response", r.ID, &before, r)
 	})
 	return r, err
 }

@@ -94,8 +94,17 @@ func (s *SegmentService) CreateSegment(ctx context.Context, sg *rapport.Segment)
 		if tx.d.uniqueViolation(err) {
 			return rapport.Errorf(rapport.ECONFLICT, "A segment named %q exists already.", sg.Name)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, rapport.AuditCreate, "segment", sg.ID, nil, segmentDefinition(sg))
 	})
+}
+
+// segmentDefinition is what the audit log compares of a segment: its
+// counts change with the customers, not by anyone's hand.
+func segmentDefinition(sg *rapport.Segment) map[string]any {
+	return map[string]any{"name": sg.Name, "rule": sg.Rule}
 }
 
 // FindSegments lists every segment by name, with its size as last counted.
@@ -168,6 +177,7 @@ func (s *SegmentService) UpdateSegment(ctx context.Context, id string, u rapport
 		if sg, err = findSegment(ctx, tx.querier, id); err != nil {
 			return err
 		}
+		before := segmentDefinition(sg)
 		if u.Name != nil {
 			sg.Name = *u.Name
 		}
@@ -197,7 +207,10 @@ func (s *SegmentService) UpdateSegment(ctx context.Context, id string, u rapport
 		if tx.d.uniqueViolation(err) {
 			return rapport.Errorf(rapport.ECONFLICT, "A segment named %q exists already.", sg.Name)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, rapport.AuditUpdate, "segment", id, before, segmentDefinition(sg))
 	})
 	return sg, err
 }
@@ -205,14 +218,14 @@ func (s *SegmentService) UpdateSegment(ctx context.Context, id string, u rapport
 // DeleteSegment removes a segment; its customers are untouched.
 func (s *SegmentService) DeleteSegment(ctx context.Context, id string) error {
 	return s.db.inTx(ctx, func(tx *tx) error {
-		res, err := tx.exec(ctx, `DELETE FROM segments WHERE id = ?`, id)
+		sg, err := findSegment(ctx, tx.querier, id)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return rapport.Errorf(rapport.ENOTFOUND, "No segment has the id %q.", id)
+		if _, err := tx.exec(ctx, `DELETE FROM segments WHERE id = ?`, id); err != nil {
+			return err
 		}
-		return nil
+		return audit(ctx, tx, rapport.AuditDelete, "segment", id, segmentDefinition(sg), nil)
 	})
 }
 

@@ -88,6 +88,10 @@ func (s *StageService) SetStage(ctx context.Context, customerID string, in rappo
 		if !changed {
 			return rapport.Errorf(rapport.ECONFLICT, "The customer's stage changed at the same time; look at it again and retry.")
 		}
+		err = audit(ctx, tx, rapport.AuditUpdate, "customer", customerID, map[string]any{"stage": c.Stage}, in)
+		if err != nil {
+			return err
+		}
 		if _, err := refreshCustomers(ctx, tx, []string{customerID}, false); err != nil {
 			return err
 		}
@@ -105,13 +109,20 @@ func (s *StageService) ReleaseStage(ctx context.Context, customerID string) (*ra
 		if _, err := findCustomer(ctx, tx.querier, customerID); err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `UPDATE customer_stages SET manual = 0 WHERE customer_id = ?`, customerID); err != nil {
+		res, err := tx.exec(ctx, `UPDATE customer_stages SET manual = 0 WHERE customer_id = ? AND manual <> 0`, customerID)
+		if err != nil {
 			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			err := auditChanges(ctx, tx, rapport.AuditUpdate, "customer", customerID,
+				map[string]rapport.AuditChange{"stage_set_by_hand": {Before: true, After: false}})
+			if err != nil {
+				return err
+			}
 		}
 		if _, err := refreshCustomers(ctx, tx, []string{customerID}, true); err != nil {
 			return err
 		}
-		var err error
 		st, err = stageStatus(ctx, tx.querier, customerID)
 		return err
 	})
@@ -133,6 +144,11 @@ func (s *StageService) DismissProposal(ctx context.Context, customerID string) (
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return rapport.Errorf(rapport.ECONFLICT, "The rules propose nothing for this customer now.")
+		}
+		err = auditChanges(ctx, tx, rapport.AuditUpdate, "customer", customerID,
+			map[string]rapport.AuditChange{"stage_proposal": {Before: "proposed", After: "dismissed"}})
+		if err != nil {
+			return err
 		}
 		st, err = stageStatus(ctx, tx.querier, customerID)
 		return err
@@ -277,10 +293,17 @@ func (s *StageService) SetStageRules(ctx context.Context, r rapport.StageRules) 
 		return nil, err
 	}
 	err = s.db.inTx(ctx, func(tx *tx) error {
-		_, err := tx.exec(ctx, `INSERT INTO stage_rules (name, rules, updated_at, updated_by) VALUES (?, ?, ?, ?)
+		before, err := loadStageRules(ctx, tx.querier)
+		if err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, `INSERT INTO stage_rules (name, rules, updated_at, updated_by) VALUES (?, ?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET rules = excluded.rules, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
 			stageRulesName, string(b), micros(tx.now), rapport.ActorID(ctx))
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, rapport.AuditUpdate, "stage_rules", stageRulesName, before, &r)
 	})
 	if err != nil {
 		return nil, err

@@ -64,7 +64,11 @@ func (s *StandardService) PromoteResponse(ctx context.Context, touchpoint, respo
 		id = rapport.NewID(tx.now)
 		_, err = tx.exec(ctx, `INSERT INTO standards (`+standardColumns+`) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)`,
 			id, touchpoint, response, micros(tx.now), base.moments, base.magic, base.rated, base.ratingSum, rapport.ActorID(ctx))
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, rapport.AuditCreate, "standard", id, nil,
+			map[string]any{"touchpoint": touchpoint, "response": response, "response_id": r.ID})
 	})
 	if err != nil {
 		return nil, err

@@ -86,7 +86,10 @@ func (s *SurveyService) CreateSurveyLink(ctx context.Context, momentID string, t
 		_, err = tx.exec(ctx, `INSERT INTO survey_links (id, moment_id, customer_id, token_hash, created_by, created_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, link.ID, momentID, customer, hashSurveyToken(token), rapport.ActorID(ctx),
 			micros(link.CreatedAt), micros(link.ExpiresAt))
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, rapport.AuditCreate, "survey_link", link.ID, nil, link)
 	})
 	if err != nil {
 		return nil, err

@@ -70,7 +70,10 @@ func (s *TouchpointService) CreateTouchpoint(ctx context.Context, t *rapport.Tou
 			// Created by another request since we looked.
 			return rapport.Errorf(rapport.ECONFLICT, "A touchpoint with the key %q exists already.", t.Key)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, rapport.AuditCreate, "touchpoint", t.Key, nil, t)
 	})
 }
 
@@ -91,8 +94,12 @@ func (s *TouchpointService) UpdateTouchpoint(ctx context.Context, key string, u 
 		if t, err = findTouchpoint(ctx, tx.querier, key); err != nil {
 			return err
 		}
+		before := *t
 		u.Apply(t)
 		if err := t.Validate(); err != nil {
+			return err
+		}
+		if err := audit(ctx, tx, rapport.AuditUpdate, "touchpoint", key, &before, t); err != nil {
 			return err
 		}
 		t.UpdatedAt = tx.now.Truncate(time.Microsecond)

@@ -53,7 +53,10 @@ func (s *UserService) CreateUser(ctx context.Context, u *rapport.User) error {
 		if tx.d.uniqueViolation(err) {
 			return rapport.Errorf(rapport.ECONFLICT, "A user with the email %s exists already.", u.Email)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, rapport.AuditCreate, "user", u.ID, nil, u)
 	})
 }
 
@@ -156,7 +159,10 @@ func (s *TokenService) CreateToken(ctx context.Context, t *rapport.Token) (strin
 		t.CreatedAt = tx.now.Truncate(time.Microsecond)
 		_, err := tx.exec(ctx, `INSERT INTO tokens (id, name, role, user_id, secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			t.ID, t.Name, string(t.Role), nullString(t.UserID), hashSecret(secret), micros(t.CreatedAt))
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, rapport.AuditCreate, "token", t.ID, nil, t)
 	})
 	if err != nil {
 		return "", err
@@ -305,6 +311,7 @@ func (s *TokenService) RevokeToken(ctx context.Context, id string) error {
 			return rapport.Errorf(rapport.ENOTFOUND, "No active token has the id %q.", id)
 		}
 		tx.onCommit(func() { s.db.tokens.forget(id) })
-		return nil
+		return auditChanges(ctx, tx, rapport.AuditRevoke, "token", id,
+			map[string]rapport.AuditChange{"revoked_at": {After: tx.now.Truncate(time.Microsecond)}})
 	})
 }

@@ -59,7 +59,12 @@ func (s *WebhookService) CreateWebhook(ctx context.Context, w *rapport.Webhook, 
 		if err != nil {
 			return err
 		}
-		return setSubscriptions(ctx, tx, w.ID, w.Kinds)
+		if err := setSubscriptions(ctx, tx, w.ID, w.Kinds); err != nil {
+			return err
+		}
+		changes := rapport.AuditChanges(nil, w)
+		changes["secret"] = rapport.AuditChange{After: rapport.Redacted}
+		return auditChanges(ctx, tx, rapport.AuditCreate, "webhook", w.ID, changes)
 	})
 	if err != nil {
 		return "", err
@@ -175,7 +180,7 @@ func (s *WebhookService) UpdateWebhook(ctx context.Context, id string, u rapport
 		if w, err = findWebhook(ctx, tx.querier, id); err != nil {
 			return err
 		}
-		wasActive := w.Active
+		wasActive, before := w.Active, *w
 		if u.URL != nil {
 			w.URL = *u.URL
 		}
@@ -210,6 +215,15 @@ func (s *WebhookService) UpdateWebhook(ctx context.Context, id string, u rapport
 				return err
 			}
 		}
+		changes := rapport.AuditChanges(&before, w)
+		if u.Secret != nil {
+			changes["secret"] = rapport.AuditChange{Before: rapport.Redacted, After: rapport.Redacted}
+		}
+		if len(changes) > 0 {
+			if err := auditChanges(ctx, tx, rapport.AuditUpdate, "webhook", id, changes); err != nil {
+				return err
+			}
+		}
 		switch {
 		case wasActive && !w.Active:
 			_, err = tx.exec(ctx, `UPDATE webhook_deliveries SET status = ? WHERE endpoint_id = ? AND status = ?`,
@@ -229,14 +243,14 @@ func (s *WebhookService) UpdateWebhook(ctx context.Context, id string, u rapport
 // DeleteWebhook removes an endpoint with its deliveries.
 func (s *WebhookService) DeleteWebhook(ctx context.Context, id string) error {
 	return s.db.inTx(ctx, func(tx *tx) error {
-		res, err := tx.exec(ctx, `DELETE FROM webhook_endpoints WHERE id = ?`, id)
+		w, err := findWebhook(ctx, tx.querier, id)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return rapport.Errorf(rapport.ENOTFOUND, "No webhook has the id %q.", id)
+		if _, err := tx.exec(ctx, `DELETE FROM webhook_endpoints WHERE id = ?`, id); err != nil {
+			return err
 		}
-		return nil
+		return audit(ctx, tx, rapport.AuditDelete, "webhook", id, w, nil)
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"net/url"
 
 	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/internal/netaddr"
 )
 
 // Cookie names. The session cookie holds the session's secret; the pre-session
@@ -102,7 +103,8 @@ func (s *server) loadSession(next http.Handler) http.Handler {
 		}
 		ctx := context.WithValue(r.Context(), visitorKey{}, v)
 		if v.user != nil {
-			ctx = rapport.NewContextWithPrincipal(ctx, &rapport.Principal{UserID: v.user.ID, Name: v.user.Name, Role: v.user.Role})
+			ctx = rapport.NewContextWithPrincipal(ctx, &rapport.Principal{UserID: v.user.ID, Name: v.user.Name, Role: v.user.Role,
+				Address: netaddr.Client(r)})
 		}
 		inner := r.WithContext(ctx)
 		next.ServeHTTP(w, inner)

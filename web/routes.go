@@ -92,7 +92,8 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /segments/{id}/delete", s.allowed(rapport.PermWriteCatalogue, s.segmentDelete()))
 	mux.Handle("GET /reports/outcomes", s.signedIn(s.outcomesPage()))
 
-	// Settings: webhooks and API tokens, for admins only, as in the API.
+	// Settings: webhooks, API tokens and the audit log, for admins only, as
+	// in the API.
 	admin := rapport.PermManageUsers
 	mux.Handle("GET /settings", s.allowed(admin, s.settingsPage()))
 	mux.Handle("POST /settings/webhooks", s.allowed(admin, s.webhookCreate()))
@@ -102,6 +103,9 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /settings/webhooks/{id}/delete", s.allowed(admin, s.webhookDelete()))
 	mux.Handle("POST /settings/tokens", s.allowed(admin, s.tokenCreate()))
 	mux.Handle("POST /settings/tokens/{id}/revoke", s.allowed(admin, s.tokenRevoke()))
+	mux.Handle("GET /settings/audit", s.allowed(admin, s.auditPage()))
+	mux.Handle("GET /settings/audit/export", s.allowed(admin, s.auditExport()))
+	mux.Handle("POST /settings/audit", s.allowed(admin, s.auditRetention()))
 
 	mux.Handle("/", s.signedIn(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusNotFound, "There is no page at this address.")

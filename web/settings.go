@@ -31,6 +31,8 @@ type settingsData struct {
 	Secret      string
 	NewToken    *rapport.Token
 	TokenSecret string
+	// AuditRetention is how many days the audit log keeps entries.
+	AuditRetention int
 }
 
 // webhookData is one endpoint's page with its recent deliveries.
@@ -68,6 +70,12 @@ func (s *server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 		s.serverError(w, r, err)
 		return
 	}
+	audit, err := s.Audit.AuditSettings(ctx)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	d.AuditRetention = audit.RetentionDays
 	s.render(w, r, status, "settings", "", s.newPage(r, "Settings", "settings", d))
 }
 

@@ -2,6 +2,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -11,6 +12,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/rapport-crm/rapport"
 	"github.com/rapport-crm/rapport/api"
 )
 
@@ -69,7 +71,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stderr, usage)
 		return usageError{"no command given"}
 	}
-	switch cmd, rest := args[0], args[1:]; cmd {
+	cmd, rest := args[0], args[1:]
+	if cmd == "token" || cmd == "user" || cmd == "import" {
+		// Changes made here are the command line's in the audit log.
+		ctx = rapport.NewContextWithPrincipal(ctx, rapport.CommandLinePrincipal(commandLineAccount(getenv)))
+	}
+	switch cmd {
 	case "serve":
 		return runServe(ctx, rest, getenv, stdout, stderr)
 	case "demo":
@@ -136,4 +143,10 @@ func defaultDB(getenv func(string) string) string {
 		return dsn
 	}
 	return "rapport.db"
+}
+
+// commandLineAccount names the account on this machine that runs a command,
+// for the audit log.
+func commandLineAccount(getenv func(string) string) string {
+	return cmp.Or(getenv("USER"), getenv("LOGNAME"), getenv("USERNAME"), "unknown")
 }

@@ -361,3 +361,30 @@ func TestServeWatchZeroKeepsPromisesAndCases(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestCommandLineAudited: a token made on the command line is in the audit
+// log as the command line's, with the account that ran it.
+func TestCommandLineAudited(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "rapport.db")
+	env := func(k string) string {
+		if k == "USER" {
+			return "ops"
+		}
+		return ""
+	}
+	if err := run(context.Background(), []string{"token", "create", "--db", db, "--name", "ci", "--role", "viewer"}, env, io.Discard, io.Discard); err != nil {
+		t.Fatalf("token create: %v", err)
+	}
+	store, err := sqlstore.Open(context.Background(), db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	page, err := sqlstore.NewAuditService(store).FindAudit(context.Background(), rapport.AuditFilter{EntityType: "token"})
+	if err != nil || len(page.Items) != 1 {
+		t.Fatalf("FindAudit(token) = %d entries, %v; want 1", len(page.Items), err)
+	}
+	if e := page.Items[0]; e.Actor != rapport.ActorCLI || e.Address != "cli:ops" || e.Action != rapport.AuditCreate {
+		t.Errorf("entry = %s by %q from %q; want create by cli from cli:ops", e.Action, e.Actor, e.Address)
+	}
+}
