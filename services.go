@@ -29,6 +29,7 @@ type Services struct {
 	Briefs       BriefService
 	Webhooks     WebhookService
 	Imports      ImportService
+	Erasure      ErasureService
 	// Ping reports whether the store answers; the health check asks it.
 	Ping func(ctx context.Context) error
 }

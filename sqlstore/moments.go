@@ -219,7 +219,11 @@ func checkMomentRefs(ctx context.Context, tx *tx, ms []*rapport.Moment, batch bo
 	for i, m := range ms {
 		customerIDs[i], staffIDs[i] = m.CustomerID, m.StaffID
 	}
-	customers, err := existingValues(ctx, tx, `SELECT id FROM customers WHERE id IN`, customerIDs)
+	customers, err := existingValues(ctx, tx, `SELECT id FROM customers WHERE erased_at IS NULL AND id IN`, customerIDs)
+	if err != nil {
+		return nil, err
+	}
+	erased, err := erasedAmong(ctx, tx, customerIDs, customers)
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +267,11 @@ func checkMomentRefs(ctx context.Context, tx *tx, ms []*rapport.Moment, batch bo
 		add := func(field, msg string, args ...any) {
 			fields = append(fields, rapport.NewFieldError(idx, field, msg, args...))
 		}
-		if m.CustomerID != "" && !customers[m.CustomerID] {
+		switch {
+		case m.CustomerID == "" || customers[m.CustomerID]:
+		case erased[m.CustomerID]:
+			add("customer_id", "customer %q was erased and takes no new moments", m.CustomerID)
+		default:
 			add("customer_id", "no customer has the id %q", m.CustomerID)
 		}
 		if m.Touchpoint != "" && !touchpoints[m.Touchpoint] {
@@ -276,6 +284,22 @@ func checkMomentRefs(ctx context.Context, tx *tx, ms []*rapport.Moment, batch bo
 		}
 	}
 	return fields, nil
+}
+
+// erasedAmong returns which of ids, other than the live ones found, are
+// erased customers. It asks only when some id was not found, which
+// recording a moment for a known customer never does.
+func erasedAmong(ctx context.Context, tx *tx, ids []string, live map[string]bool) (map[string]bool, error) {
+	var missing []string
+	for _, id := range ids {
+		if id != "" && !live[id] {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return nil, nil
+	}
+	return existingValues(ctx, tx, `SELECT id FROM customers WHERE erased_at IS NOT NULL AND id IN`, missing)
 }
 
 // existingValues returns which of values (ignoring empty ones) a query

@@ -47,6 +47,8 @@ type pipelineFirm struct {
 	raw       *sql.DB
 	customers map[string]string // name -> id
 	staff     string
+	// momentNames are the moments' names in a snapshot, by id.
+	momentNames map[string]string
 }
 
 // newPipelineFirm makes a fresh database of one backend with three
@@ -56,7 +58,7 @@ func newPipelineFirm(t *testing.T, backend testdb.Backend) *pipelineFirm {
 	t.Helper()
 	ctx := context.Background()
 	dsn := backend.DSN(t)
-	f := &pipelineFirm{t: t, clock: testdb.NewClock(epoch), customers: map[string]string{}}
+	f := &pipelineFirm{t: t, clock: testdb.NewClock(epoch), customers: map[string]string{}, momentNames: map[string]string{}}
 	db, err := sqlstore.Open(ctx, dsn, f.clock.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -145,13 +147,18 @@ func (f *pipelineFirm) snapshot() map[string][]string {
 		f.t.Fatal(err)
 	}
 	for rows.Next() {
-		var id, ext string
+		var id string
+		var ext sql.NullString
 		if err := rows.Scan(&id, &ext); err != nil {
 			f.t.Fatal(err)
 		}
-		names[id] = "moment:" + ext
+		if ext.Valid {
+			f.momentNames[id] = "moment:" + ext.String
+		}
 	}
 	rows.Close()
+	// Moments named once keep their names when erasing clears external ids.
+	maps.Copy(names, f.momentNames)
 
 	out := map[string][]string{}
 	for _, table := range derivedTables {

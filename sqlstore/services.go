@@ -35,6 +35,7 @@ func NewServices(db *DB, opts Options) rapport.Services {
 		Briefs:       NewBriefService(db),
 		Webhooks:     NewWebhookService(db, opts.Webhooks),
 		Imports:      NewImportService(db),
+		Erasure:      NewErasureService(db),
 		Ping:         db.Ping,
 	}
 }
