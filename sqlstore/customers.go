@@ -32,7 +32,13 @@ func (s *CustomerService) FindCustomerByID(ctx context.Context, id string) (*rap
 }
 
 func findCustomer(ctx context.Context, q querier, id string) (*rapport.Customer, error) {
-	c, err := scanCustomer(q.queryRow(ctx, `SELECT `+customerReadColumns+` FROM customers WHERE id = ?`, id))
+	return findCustomerLocked(ctx, q, id, "")
+}
+
+// findCustomerLocked is findCustomer with lock (a dialect's shareLock or
+// updateLock, or "").
+func findCustomerLocked(ctx context.Context, q querier, id, lock string) (*rapport.Customer, error) {
+	c, err := scanCustomer(q.queryRow(ctx, `SELECT `+customerReadColumns+` FROM customers WHERE id = ?`+lock, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rapport.Errorf(rapport.ENOTFOUND, "No customer has the id %q.", id)
 	}
@@ -216,7 +222,7 @@ func (s *CustomerService) DeleteCustomer(ctx context.Context, id string) error {
 // liveCustomer returns a customer who may be changed or given something
 // new: ENOTFOUND when there is none, ECONFLICT when they were erased.
 func liveCustomer(ctx context.Context, q querier, id string) (*rapport.Customer, error) {
-	c, err := findCustomer(ctx, q, id)
+	c, err := findCustomerLocked(ctx, q, id, q.d.shareLock)
 	if err == nil && c.IsErased() {
 		return nil, rapport.ErrErased(id)
 	}

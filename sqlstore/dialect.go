@@ -12,11 +12,16 @@ import (
 )
 
 // dialect holds everything that differs between the two backends. The SQL
-// itself is shared; only placeholders and error codes differ.
+// itself is shared; only placeholders, error codes and row locks differ.
 type dialect struct {
 	name            string
 	dollarParams    bool
 	uniqueViolation func(error) bool
+	// shareLock and updateLock end a SELECT to lock the rows it reads until
+	// the transaction ends: shared, against a change of the row, or alone.
+	// SQLite has one writer at a time, which locks everything, and needs
+	// neither.
+	shareLock, updateLock string
 }
 
 var (
@@ -26,7 +31,7 @@ var (
 	postgres = dialect{name: "postgres", dollarParams: true, uniqueViolation: func(err error) bool {
 		var pgErr *pgconn.PgError
 		return errors.As(err, &pgErr) && pgErr.Code == "23505"
-	}}
+	}, shareLock: " FOR KEY SHARE", updateLock: " FOR UPDATE"}
 )
 
 // rebind turns ? placeholders into $1, $2, … for PostgreSQL, leaving quoted

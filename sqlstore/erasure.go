@@ -30,8 +30,10 @@ var _ rapport.ErasureService = (*ErasureService)(nil)
 func (s *ErasureService) EraseCustomer(ctx context.Context, id string) (*rapport.Customer, error) {
 	var c *rapport.Customer
 	err := s.db.inTx(ctx, func(tx *tx) error {
+		// Whatever is being added to the customer as they are erased
+		// finishes first, and is erased too, or waits and is refused.
 		var err error
-		if c, err = findCustomer(ctx, tx.querier, id); err != nil {
+		if c, err = findCustomerLocked(ctx, tx.querier, id, tx.d.updateLock); err != nil {
 			return err
 		}
 		c.Erase(tx.now.Truncate(time.Microsecond))

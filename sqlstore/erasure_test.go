@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -438,4 +440,46 @@ func TestErasureLeavesNothingInTheFile(t *testing.T) {
 	if len(inFile("bystander note 49")) == 0 {
 		t.Error("the bystander's notes are gone from the file too")
 	}
+}
+
+// TestEraseWhileRecording erases customers while moments with notes are
+// being recorded for them from several clients: each moment is either
+// stored before the erasure, and cleared by it, or refused after; none
+// keeps its notes.
+func TestEraseWhileRecording(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		services := sqlstore.NewServices(s.db, sqlstore.Options{})
+		for round := range 8 {
+			c := s.customer(t, &rapport.Customer{Name: fmt.Sprintf("Racing %d", round)})
+			var wg sync.WaitGroup
+			var stored, refused atomic.Int64
+			for client := range 6 {
+				wg.Go(func() {
+					for i := range 15 {
+						m := s.moment(c.ID)
+						m.Notes = fmt.Sprintf("secret %d/%d", client, i)
+						_, err := services.Moments.RecordMoments(ctx, []*rapport.Moment{m})
+						switch {
+						case err == nil:
+							stored.Add(1)
+						case rapport.ErrorCode(err) == rapport.EINVALID:
+							refused.Add(1)
+						default:
+							t.Error(err)
+						}
+					}
+				})
+			}
+			time.Sleep(time.Duration(round) * time.Millisecond)
+			if _, err := services.Erasure.EraseCustomer(ctx, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			wg.Wait()
+			if n := s.count(t, "moments", "notes <> '' AND customer_id = '"+c.ID+"'"); n > 0 {
+				t.Errorf("round %d: %d of the erased customer's moments kept their notes (%d stored, %d refused)",
+					round, n, stored.Load(), refused.Load())
+			}
+		}
+	})
 }

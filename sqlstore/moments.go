@@ -219,7 +219,10 @@ func checkMomentRefs(ctx context.Context, tx *tx, ms []*rapport.Moment, batch bo
 	for i, m := range ms {
 		customerIDs[i], staffIDs[i] = m.CustomerID, m.StaffID
 	}
-	customers, err := existingValues(ctx, tx, `SELECT id FROM customers WHERE erased_at IS NULL AND id IN`, customerIDs)
+	// Locked until the moments are stored, so that an erasure waits for
+	// them and then clears them, or goes first and is seen here.
+	customers, err := existingValuesLocked(ctx, tx, `SELECT id FROM customers WHERE erased_at IS NULL AND id IN`,
+		tx.d.shareLock, customerIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -306,6 +309,12 @@ func erasedAmong(ctx context.Context, tx *tx, ids []string, live map[string]bool
 // finds, asking in chunks: prefix selects one column and ends with IN, as in
 // SELECT id FROM customers WHERE id IN.
 func existingValues(ctx context.Context, tx *tx, prefix string, values []string) (map[string]bool, error) {
+	return existingValuesLocked(ctx, tx, prefix, "", values)
+}
+
+// existingValuesLocked is existingValues with lock (a dialect's shareLock
+// or updateLock, or "") after each query.
+func existingValuesLocked(ctx context.Context, tx *tx, prefix, lock string, values []string) (map[string]bool, error) {
 	seen := map[string]bool{}
 	var args []any
 	for _, v := range values {
@@ -316,7 +325,7 @@ func existingValues(ctx context.Context, tx *tx, prefix string, values []string)
 	}
 	found := make(map[string]bool, len(args))
 	err := inChunks(args, func(chunk []any) error {
-		rows, err := tx.query(ctx, prefix+` (`+placeholders(len(chunk))+`)`, chunk...)
+		rows, err := tx.query(ctx, prefix+` (`+placeholders(len(chunk))+`)`+lock, chunk...)
 		if err != nil {
 			return err
 		}
