@@ -88,26 +88,13 @@ func markerFound(t *testing.T, raw *sql.DB, dsn, marker string) []string {
 	}
 	var found []string
 	for _, table := range tables {
-		rows, err := raw.Query(`SELECT * FROM ` + table)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		vals, ptrs := make([]any, len(cols)), make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
+		eachStoredRow(t, raw, table, func(cols []string, vals []any) {
 			for i, v := range vals {
-				if strings.Contains(strings.ToLower(fmt.Sprint(canonical(v, nil))), strings.ToLower(marker)) {
+				if strings.Contains(strings.ToLower(canonical(v, nil)), strings.ToLower(marker)) {
 					found = append(found, table+"."+cols[i])
 				}
 			}
-		}
-		rows.Close()
+		})
 	}
 	slices.Sort(found)
 	return slices.Compact(found)

@@ -61,14 +61,8 @@ func (s *HoldingService) FindHoldings(ctx context.Context, customerID string) ([
 	if _, err := findCustomer(ctx, q, customerID); err != nil {
 		return nil, err
 	}
-	out := []*rapport.Holding{}
-	err := eachRow(ctx, q, `SELECT `+holdingColumns+` FROM holdings WHERE customer_id = ? ORDER BY started_at DESC, id DESC`,
-		[]any{customerID}, func(rows *sql.Rows) error {
-			h, err := scanHolding(rows)
-			out = append(out, h)
-			return err
-		})
-	return out, err
+	return collect(ctx, q, `SELECT `+holdingColumns+` FROM holdings WHERE customer_id = ? ORDER BY started_at DESC, id DESC`,
+		[]any{customerID}, scanHolding)
 }
 
 func scanHolding(row interface{ Scan(...any) error }) (*rapport.Holding, error) {

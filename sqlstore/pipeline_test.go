@@ -162,20 +162,7 @@ func (f *pipelineFirm) snapshot() map[string][]string {
 
 	out := map[string][]string{}
 	for _, table := range derivedTables {
-		rows, err := f.raw.Query(`SELECT * FROM ` + table.name)
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				f.t.Fatal(err)
-			}
+		eachStoredRow(f.t, f.raw, table.name, func(cols []string, vals []any) {
 			var line []string
 			for i, c := range cols {
 				if slices.Contains(table.skip, c) {
@@ -184,11 +171,35 @@ func (f *pipelineFirm) snapshot() map[string][]string {
 				line = append(line, c+"="+canonical(vals[i], names))
 			}
 			out[table.name] = append(out[table.name], strings.Join(line, " "))
-		}
-		rows.Close()
+		})
 		slices.Sort(out[table.name])
 	}
 	return out
+}
+
+// eachStoredRow calls fn with every row of a table, every column, as
+// stored.
+func eachStoredRow(t testing.TB, raw *sql.DB, table string, fn func(cols []string, vals []any)) {
+	t.Helper()
+	rows, err := raw.Query(`SELECT * FROM ` + table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	vals, ptrs := make([]any, len(cols)), make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		fn(cols, vals)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // canonical writes a stored value the same way on both databases.
