@@ -40,6 +40,13 @@ func (c *Customer) Erase(at time.Time) {
 	}
 }
 
+// CustomerErased tells webhooks that a customer's personal data was
+// erased, so that receivers holding what Rapport sent them erase it too.
+type CustomerErased struct {
+	CustomerID string    `json:"customer_id"`
+	ErasedAt   time.Time `json:"erased_at"`
+}
+
 // ErrErased is the error for changing an erased customer or giving them
 // anything new.
 func ErrErased(id string) error {

@@ -62,7 +62,12 @@ func (s *ErasureService) EraseCustomer(ctx context.Context, id string) (*rapport
 				return err
 			}
 		}
-		return forgetDeliveries(ctx, tx, id)
+		if err := forgetDeliveries(ctx, tx, id); err != nil {
+			return err
+		}
+		// Names no customer in its row, so that a later erasure of the same
+		// customer leaves it be.
+		return enqueue(ctx, tx, rapport.EventCustomerErased, []rapport.CustomerErased{{CustomerID: id, ErasedAt: *c.ErasedAt}})
 	})
 	if err != nil {
 		return nil, err

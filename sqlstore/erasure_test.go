@@ -427,6 +427,23 @@ func TestErasureLeavesNothingInTheFile(t *testing.T) {
 	if len(inFile("bystander note 49")) == 0 {
 		t.Error("the bystander's notes are gone from the file too")
 	}
+	// Of the erased and deleted customers' deliveries, only the news of the
+	// erasure is left, for the webhook to erase its copies.
+	var kinds []string
+	rows, err := raw.Query(`SELECT kind FROM webhook_deliveries WHERE payload LIKE $1 OR payload LIKE $2`,
+		"%"+ids["erased"]+"%", "%"+ids["deleted"]+"%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var kind string
+		rows.Scan(&kind)
+		kinds = append(kinds, kind)
+	}
+	rows.Close()
+	if !slices.Equal(kinds, []string{rapport.EventCustomerErased}) {
+		t.Errorf("deliveries about the erased and deleted customers: %v; want one %s", kinds, rapport.EventCustomerErased)
+	}
 }
 
 // TestEraseWhileRecording erases customers while moments with notes are
