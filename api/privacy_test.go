@@ -40,6 +40,8 @@ func TestErasureAPI(t *testing.T) {
 			contains: []string{`"name":"Grace Hopper"`, "Grace was upset", `"cases":[{`, `"moments":[{`}},
 		{name: "export of no one", role: rapport.RoleAdmin, method: "GET", path: "/api/v1/customers/01NOSUCHCUSTOMER0000000000/export", status: 404},
 		{name: "erase no one", role: rapport.RoleAdmin, method: "POST", path: "/api/v1/customers/01NOSUCHCUSTOMER0000000000/erase", status: 404},
+		{name: "erase a NUL", role: rapport.RoleAdmin, method: "POST", path: "/api/v1/customers/%00/erase", status: 400},
+		{name: "export bad UTF-8", role: rapport.RoleAdmin, method: "GET", path: "/api/v1/customers/%ff%fe/export", status: 400},
 		{name: "admin erases", role: rapport.RoleAdmin, method: "POST", path: "/api/v1/customers/{customer}/erase", status: 200,
 			contains: []string{`"name":"` + rapport.ErasedNamePrefix, `"erased_at":"`}, lacks: []string{"Grace", "grace"}},
 		{name: "erased cannot be edited back", role: rapport.RoleAgent, method: "PATCH", path: "/api/v1/customers/{customer}",
