@@ -46,6 +46,7 @@ const (
 	AuditDelete = "delete"
 	AuditRevoke = "revoke"
 	AuditImport = "import"
+	AuditErase  = "erase"
 )
 
 // Actors that are not a user or a token.
@@ -215,7 +216,15 @@ var codeFields = map[string]bool{
 	"segment": true, "source": true, "events": true, "queue": true, "product": true,
 }
 
+// personalIDFields are ids that name a person elsewhere (a customer's id
+// in the firm's other systems): erasing the customer clears them, so the
+// log never keeps them.
+var personalIDFields = map[string]bool{"external_id": true}
+
 func codeField(field string) bool {
+	if personalIDFields[field] {
+		return false
+	}
 	return codeFields[field] || strings.HasSuffix(field, "_id") || strings.HasSuffix(field, "_ids") ||
 		strings.HasSuffix(field, "_at") || strings.HasSuffix(field, "_by")
 }

@@ -51,6 +51,8 @@ type Customer struct {
 	Stage       Stage          `json:"stage"`
 	CreatedAt   time.Time      `json:"created_at"`
 	UpdatedAt   time.Time      `json:"updated_at"`
+	// ErasedAt is when the customer's personal data was erased (see Erase).
+	ErasedAt *time.Time `json:"erased_at,omitempty"`
 }
 
 // Limits on a customer's free-form data, so one record cannot grow without bound.

@@ -30,6 +30,7 @@ type Services struct {
 	Webhooks     WebhookService
 	Imports      ImportService
 	Audit        AuditService
+	Erasure      ErasureService
 	// Ping reports whether the store answers; the health check asks it.
 	Ping func(ctx context.Context) error
 }

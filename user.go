@@ -41,6 +41,10 @@ const (
 	PermWriteMoments                     // record moments
 	PermWriteCatalogue                   // edit touchpoints, responses, standards
 	PermManageUsers                      // users, tokens and webhooks
+	// PermPersonalData answers a person's requests about their data: erase
+	// it, export all of it. It is the admins' alone, as the firm's answer to
+	// a legal request rather than a part of serving customers.
+	PermPersonalData
 )
 
 // Can reports whether the role allows the permission.
@@ -49,7 +53,7 @@ func (r Role) Can(p Permission) bool {
 	case RoleAdmin:
 		return true
 	case RoleManager:
-		return p != PermManageUsers
+		return p != PermManageUsers && p != PermPersonalData
 	case RoleAgent:
 		return p == PermRead || p == PermWriteCustomers || p == PermWriteMoments
 	case RoleViewer:

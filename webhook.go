@@ -26,11 +26,13 @@ const (
 	EventCaseOpened     = "case.opened"     // data: the recovery case
 	EventPromiseBroken  = "promise.broken"  // data: the promise
 	EventStageChanged   = "stage.changed"   // data: the stage change
+	EventCustomerErased = "customer.erased" // data: a CustomerErased
 	EventPing           = "ping"            // data: the webhook's id; sent only on request
 )
 
 // EventKinds lists the kinds an endpoint may subscribe to.
-var EventKinds = []string{EventMomentRecorded, EventMomentMisery, EventCaseOpened, EventPromiseBroken, EventStageChanged}
+var EventKinds = []string{EventMomentRecorded, EventMomentMisery, EventCaseOpened, EventPromiseBroken, EventStageChanged,
+	EventCustomerErased}
 
 // Delivery statuses.
 const (

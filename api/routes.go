@@ -15,8 +15,8 @@ func (s *Server) routeTable() []route {
 // coreRoutes are customers, the touchpoint catalogue and its loop, moments,
 // users and tokens.
 func (s *Server) coreRoutes() []route {
-	read, customers, moments, catalogue, admin := rapport.PermRead, rapport.PermWriteCustomers,
-		rapport.PermWriteMoments, rapport.PermWriteCatalogue, rapport.PermManageUsers
+	read, customers, moments, catalogue, admin, personal := rapport.PermRead, rapport.PermWriteCustomers,
+		rapport.PermWriteMoments, rapport.PermWriteCatalogue, rapport.PermManageUsers, rapport.PermPersonalData
 	return []route{
 		{method: "GET", pattern: "/healthz", public: true, handler: s.handleHealth},
 		{method: "GET", pattern: "/metrics", perm: read, handler: s.handleMetrics},
@@ -29,6 +29,8 @@ func (s *Server) coreRoutes() []route {
 		{method: "PATCH", pattern: "/api/v1/customers/{id}", perm: customers, handler: s.handleUpdateCustomer},
 		{method: "DELETE", pattern: "/api/v1/customers/{id}", perm: customers, handler: s.handleDeleteCustomer},
 		{method: "GET", pattern: "/api/v1/customers/{id}/timeline", perm: read, handler: s.handleTimeline},
+		{method: "POST", pattern: "/api/v1/customers/{id}/erase", perm: personal, handler: s.handleEraseCustomer},
+		{method: "GET", pattern: "/api/v1/customers/{id}/export", perm: personal, handler: s.handleExportCustomer},
 
 		{method: "GET", pattern: "/api/v1/touchpoints", perm: read, handler: s.handleListTouchpoints},
 		{method: "POST", pattern: "/api/v1/touchpoints", perm: catalogue, handler: s.handleCreateTouchpoint},

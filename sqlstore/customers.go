@@ -22,13 +22,23 @@ var _ rapport.CustomerService = (*CustomerService)(nil)
 const customerColumns = `id, external_id, kind, name, email, phone, attributes, preferences,
 	owner_id, referred_by, stage, created_at, updated_at`
 
+// customerReadColumns are customerColumns and when the customer was erased,
+// which only EraseCustomer writes.
+const customerReadColumns = customerColumns + `, erased_at`
+
 // FindCustomerByID returns one customer, or ENOTFOUND.
 func (s *CustomerService) FindCustomerByID(ctx context.Context, id string) (*rapport.Customer, error) {
 	return findCustomer(ctx, s.db.reader(), id)
 }
 
 func findCustomer(ctx context.Context, q querier, id string) (*rapport.Customer, error) {
-	c, err := scanCustomer(q.queryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE id = ?`, id))
+	return findCustomerLocked(ctx, q, id, "")
+}
+
+// findCustomerLocked is findCustomer with lock (a dialect's shareLock or
+// updateLock, or "").
+func findCustomerLocked(ctx context.Context, q querier, id, lock string) (*rapport.Customer, error) {
+	c, err := scanCustomer(q.queryRow(ctx, `SELECT `+customerReadColumns+` FROM customers WHERE id = ?`+lock, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rapport.Errorf(rapport.ENOTFOUND, "No customer has the id %q.", id)
 	}
@@ -47,7 +57,7 @@ func (s *CustomerService) FindCustomers(ctx context.Context, f rapport.CustomerF
 		where, args = append(where, "id < ?"), append(args, parts[0])
 	}
 	limit := rapport.PageLimit(f.Limit)
-	return queryPage(ctx, s.db.reader(), `SELECT `+customerColumns+` FROM customers WHERE `+
+	return queryPage(ctx, s.db.reader(), `SELECT `+customerReadColumns+` FROM customers WHERE `+
 		strings.Join(where, " AND ")+` ORDER BY id DESC LIMIT ?`, args, limit,
 		func(rows *sql.Rows) (*rapport.Customer, error) { return scanCustomer(rows) },
 		func(c *rapport.Customer) string { return encodeCursor(c.ID) })
@@ -130,7 +140,7 @@ func (s *CustomerService) UpdateCustomer(ctx context.Context, id string, u rappo
 	var c *rapport.Customer
 	err := s.db.inTx(ctx, func(tx *tx) error {
 		var err error
-		if c, err = findCustomer(ctx, tx.querier, id); err != nil {
+		if c, err = liveCustomer(ctx, tx.querier, id); err != nil {
 			return err
 		}
 		referrer, before := c.ReferredBy, *c
@@ -172,9 +182,10 @@ func (s *CustomerService) UpdateCustomer(ctx context.Context, id string, u rappo
 	return c, err
 }
 
-// DeleteCustomer removes a customer with their moments and history.
+// DeleteCustomer removes a customer with their moments and history, and
+// the webhook deliveries that tell of them.
 func (s *CustomerService) DeleteCustomer(ctx context.Context, id string) error {
-	return s.db.inTx(ctx, func(tx *tx) error {
+	err := s.db.inTx(ctx, func(tx *tx) error {
 		c, err := findCustomer(ctx, tx.querier, id)
 		if err != nil {
 			return err
@@ -201,9 +212,25 @@ func (s *CustomerService) DeleteCustomer(ctx context.Context, id string) error {
 		if _, err := tx.exec(ctx, `UPDATE customer_measures SET referred_by = NULL WHERE referred_by = ?`, id); err != nil {
 			return err
 		}
-		_, err = refreshCustomers(ctx, tx, withReferrers(nil, c.ReferredBy), false)
-		return err
+		if _, err := refreshCustomers(ctx, tx, withReferrers(nil, c.ReferredBy), false); err != nil {
+			return err
+		}
+		return forgetDeliveries(ctx, tx, id)
 	})
+	if err != nil {
+		return err
+	}
+	return s.db.truncateLog(ctx)
+}
+
+// liveCustomer returns a customer who may be changed or given something
+// new: ENOTFOUND when there is none, ECONFLICT when they were erased.
+func liveCustomer(ctx context.Context, q querier, id string) (*rapport.Customer, error) {
+	c, err := findCustomerLocked(ctx, q, id, q.d.shareLock)
+	if err == nil && c.IsErased() {
+		return nil, rapport.ErrErased(id)
+	}
+	return c, err
 }
 
 // checkCustomerRefs checks that the owner, referrer and external id of c
@@ -254,9 +281,10 @@ func scanCustomer(row interface{ Scan(...any) error }) (*rapport.Customer, error
 		externalID, owner, refBy sql.NullString
 		attrs, prefs             string
 		createdAt, updatedAt     int64
+		erasedAt                 sql.NullInt64
 	)
 	if err := row.Scan(&c.ID, &externalID, &c.Kind, &c.Name, &c.Email, &c.Phone, &attrs, &prefs,
-		&owner, &refBy, &c.Stage, &createdAt, &updatedAt); err != nil {
+		&owner, &refBy, &c.Stage, &createdAt, &updatedAt, &erasedAt); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(attrs), &c.Attributes); err != nil {
@@ -266,7 +294,7 @@ func scanCustomer(row interface{ Scan(...any) error }) (*rapport.Customer, error
 		return nil, err
 	}
 	c.ExternalID, c.OwnerID, c.ReferredBy = externalID.String, owner.String, refBy.String
-	c.CreatedAt, c.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
+	c.CreatedAt, c.UpdatedAt, c.ErasedAt = fromMicros(createdAt), fromMicros(updatedAt), timePtr(erasedAt)
 	return &c, nil
 }
 

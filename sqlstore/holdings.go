@@ -64,14 +64,8 @@ func (s *HoldingService) FindHoldings(ctx context.Context, customerID string) ([
 	if _, err := findCustomer(ctx, q, customerID); err != nil {
 		return nil, err
 	}
-	out := []*rapport.Holding{}
-	err := eachRow(ctx, q, `SELECT `+holdingColumns+` FROM holdings WHERE customer_id = ? ORDER BY started_at DESC, id DESC`,
-		[]any{customerID}, func(rows *sql.Rows) error {
-			h, err := scanHolding(rows)
-			out = append(out, h)
-			return err
-		})
-	return out, err
+	return collect(ctx, q, `SELECT `+holdingColumns+` FROM holdings WHERE customer_id = ? ORDER BY started_at DESC, id DESC`,
+		[]any{customerID}, scanHolding)
 }
 
 func scanHolding(row interface{ Scan(...any) error }) (*rapport.Holding, error) {
@@ -91,7 +85,7 @@ func scanHolding(row interface{ Scan(...any) error }) (*rapport.Holding, error) 
 func (s *HoldingService) AddHolding(ctx context.Context, customerID string, in rapport.HoldingInput) (*rapport.Holding, error) {
 	var h *rapport.Holding
 	err := s.db.inTx(ctx, func(tx *tx) error {
-		if _, err := findCustomer(ctx, tx.querier, customerID); err != nil {
+		if _, err := liveCustomer(ctx, tx.querier, customerID); err != nil {
 			return err
 		}
 		now := tx.now.Truncate(time.Microsecond)
@@ -195,6 +189,11 @@ func (s *HoldingService) Referrals(ctx context.Context, customerID string) (*rap
 	if err != nil {
 		return nil, err
 	}
+	return findReferrals(ctx, q, c)
+}
+
+// findReferrals reads who referred a customer and whom they referred.
+func findReferrals(ctx context.Context, q querier, c *rapport.Customer) (*rapport.Referrals, error) {
 	out := &rapport.Referrals{CustomerID: c.ID, Referred: []rapport.CustomerRef{}}
 	scanRef := func(rows interface{ Scan(...any) error }) (rapport.CustomerRef, error) {
 		var r rapport.CustomerRef
@@ -211,8 +210,8 @@ func (s *HoldingService) Referrals(ctx context.Context, customerID string) (*rap
 			out.ReferredBy = &r
 		}
 	}
-	err = eachRow(ctx, q, `SELECT id, name, stage, created_at FROM customers WHERE referred_by = ? ORDER BY created_at DESC, id DESC`,
-		[]any{customerID}, func(rows *sql.Rows) error {
+	err := eachRow(ctx, q, `SELECT id, name, stage, created_at FROM customers WHERE referred_by = ? ORDER BY created_at DESC, id DESC`,
+		[]any{c.ID}, func(rows *sql.Rows) error {
 			r, err := scanRef(rows)
 			out.Referred = append(out.Referred, r)
 			return err

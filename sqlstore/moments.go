@@ -219,7 +219,14 @@ func checkMomentRefs(ctx context.Context, tx *tx, ms []*rapport.Moment, batch bo
 	for i, m := range ms {
 		customerIDs[i], staffIDs[i] = m.CustomerID, m.StaffID
 	}
-	customers, err := existingValues(ctx, tx, `SELECT id FROM customers WHERE id IN`, customerIDs)
+	// Locked until the moments are stored, so that an erasure waits for
+	// them and then clears them, or goes first and is seen here.
+	customers, err := existingValuesLocked(ctx, tx, `SELECT id FROM customers WHERE erased_at IS NULL AND id IN`,
+		tx.d.shareLock, customerIDs)
+	if err != nil {
+		return nil, err
+	}
+	erased, err := erasedAmong(ctx, tx, customerIDs, customers)
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +270,11 @@ func checkMomentRefs(ctx context.Context, tx *tx, ms []*rapport.Moment, batch bo
 		add := func(field, msg string, args ...any) {
 			fields = append(fields, rapport.NewFieldError(idx, field, msg, args...))
 		}
-		if m.CustomerID != "" && !customers[m.CustomerID] {
+		switch {
+		case m.CustomerID == "" || customers[m.CustomerID]:
+		case erased[m.CustomerID]:
+			add("customer_id", "customer %q was erased and takes no new moments", m.CustomerID)
+		default:
 			add("customer_id", "no customer has the id %q", m.CustomerID)
 		}
 		if m.Touchpoint != "" && !touchpoints[m.Touchpoint] {
@@ -278,10 +289,32 @@ func checkMomentRefs(ctx context.Context, tx *tx, ms []*rapport.Moment, batch bo
 	return fields, nil
 }
 
+// erasedAmong returns which of ids, other than the live ones found, are
+// erased customers. It asks only when some id was not found, which
+// recording a moment for a known customer never does.
+func erasedAmong(ctx context.Context, tx *tx, ids []string, live map[string]bool) (map[string]bool, error) {
+	var missing []string
+	for _, id := range ids {
+		if id != "" && !live[id] {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return nil, nil
+	}
+	return existingValues(ctx, tx, `SELECT id FROM customers WHERE erased_at IS NOT NULL AND id IN`, missing)
+}
+
 // existingValues returns which of values (ignoring empty ones) a query
 // finds, asking in chunks: prefix selects one column and ends with IN, as in
 // SELECT id FROM customers WHERE id IN.
 func existingValues(ctx context.Context, tx *tx, prefix string, values []string) (map[string]bool, error) {
+	return existingValuesLocked(ctx, tx, prefix, "", values)
+}
+
+// existingValuesLocked is existingValues with lock (a dialect's shareLock
+// or updateLock, or "") after each query.
+func existingValuesLocked(ctx context.Context, tx *tx, prefix, lock string, values []string) (map[string]bool, error) {
 	seen := map[string]bool{}
 	var args []any
 	for _, v := range values {
@@ -292,7 +325,7 @@ func existingValues(ctx context.Context, tx *tx, prefix string, values []string)
 	}
 	found := make(map[string]bool, len(args))
 	err := inChunks(args, func(chunk []any) error {
-		rows, err := tx.query(ctx, prefix+` (`+placeholders(len(chunk))+`)`, chunk...)
+		rows, err := tx.query(ctx, prefix+` (`+placeholders(len(chunk))+`)`+lock, chunk...)
 		if err != nil {
 			return err
 		}

@@ -16,6 +16,10 @@ package sqlstore
 // consequences in the same order. A new derived thing adds one step to
 // applyMomentChange and one to RebuildFromMoments, and the equivalence test
 // (pipeline_test.go) proves the routes and the rebuild agree.
+//
+// Erasing a customer (ErasureService.EraseCustomer) does not pass through
+// here: it clears moments' notes and external ids, which no step reads, and
+// changes none of their figures (TestEraseKeepsFigures).
 
 import (
 	"context"

@@ -47,6 +47,8 @@ type pipelineFirm struct {
 	raw       *sql.DB
 	customers map[string]string // name -> id
 	staff     string
+	// momentNames are the moments' names in a snapshot, by id.
+	momentNames map[string]string
 }
 
 // newPipelineFirm makes a fresh database of one backend with three
@@ -56,7 +58,7 @@ func newPipelineFirm(t *testing.T, backend testdb.Backend) *pipelineFirm {
 	t.Helper()
 	ctx := context.Background()
 	dsn := backend.DSN(t)
-	f := &pipelineFirm{t: t, clock: testdb.NewClock(epoch), customers: map[string]string{}}
+	f := &pipelineFirm{t: t, clock: testdb.NewClock(epoch), customers: map[string]string{}, momentNames: map[string]string{}}
 	db, err := sqlstore.Open(ctx, dsn, f.clock.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -145,30 +147,22 @@ func (f *pipelineFirm) snapshot() map[string][]string {
 		f.t.Fatal(err)
 	}
 	for rows.Next() {
-		var id, ext string
+		var id string
+		var ext sql.NullString
 		if err := rows.Scan(&id, &ext); err != nil {
 			f.t.Fatal(err)
 		}
-		names[id] = "moment:" + ext
+		if ext.Valid {
+			f.momentNames[id] = "moment:" + ext.String
+		}
 	}
 	rows.Close()
+	// Moments named once keep their names when erasing clears external ids.
+	maps.Copy(names, f.momentNames)
 
 	out := map[string][]string{}
 	for _, table := range derivedTables {
-		rows, err := f.raw.Query(`SELECT * FROM ` + table.name)
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				f.t.Fatal(err)
-			}
+		eachStoredRow(f.t, f.raw, table.name, func(cols []string, vals []any) {
 			var line []string
 			for i, c := range cols {
 				if slices.Contains(table.skip, c) {
@@ -177,11 +171,35 @@ func (f *pipelineFirm) snapshot() map[string][]string {
 				line = append(line, c+"="+canonical(vals[i], names))
 			}
 			out[table.name] = append(out[table.name], strings.Join(line, " "))
-		}
-		rows.Close()
+		})
 		slices.Sort(out[table.name])
 	}
 	return out
+}
+
+// eachStoredRow calls fn with every row of a table, every column, as
+// stored.
+func eachStoredRow(t testing.TB, raw *sql.DB, table string, fn func(cols []string, vals []any)) {
+	t.Helper()
+	rows, err := raw.Query(`SELECT * FROM ` + table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	vals, ptrs := make([]any, len(cols)), make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		fn(cols, vals)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // canonical writes a stored value the same way on both databases.

@@ -51,11 +51,14 @@ func (s *PromiseService) CreatePromise(ctx context.Context, p *rapport.Promise) 
 	}
 	return s.db.inTx(ctx, func(tx *tx) error {
 		var fields []rapport.FieldError
-		var n int
-		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM customers WHERE id = ?`, p.CustomerID).Scan(&n); err != nil {
+		var n, erased int
+		if err := tx.queryRow(ctx, `SELECT COUNT(*), COUNT(erased_at) FROM (SELECT erased_at FROM customers WHERE id = ?`+tx.d.shareLock+`) c`,
+			p.CustomerID).Scan(&n, &erased); err != nil {
 			return err
 		} else if n == 0 {
 			fields = append(fields, rapport.FieldError{Field: "customer_id", Message: "no customer has this id"})
+		} else if erased > 0 {
+			return rapport.ErrErased(p.CustomerID)
 		}
 		if p.StaffID != "" {
 			if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM users WHERE id = ?`, p.StaffID).Scan(&n); err != nil {

@@ -37,9 +37,9 @@ func segmentFrom(q segment.Query) string {
 // segmentJoin is the measures with their customers.
 const segmentJoin = ` FROM customer_measures m JOIN customers c ON c.id = m.customer_id`
 
-// qualifiedCustomerColumns are customerColumns of customers c.
+// qualifiedCustomerColumns are customerReadColumns of customers c.
 var qualifiedCustomerColumns = func() string {
-	cols := splitColumns(customerColumns)
+	cols := splitColumns(customerReadColumns)
 	for i, c := range cols {
 		cols[i] = "c." + c
 	}

@@ -36,6 +36,7 @@ func NewServices(db *DB, opts Options) rapport.Services {
 		Webhooks:     NewWebhookService(db, opts.Webhooks),
 		Imports:      NewImportService(db),
 		Audit:        NewAuditService(db),
+		Erasure:      NewErasureService(db),
 		Ping:         db.Ping,
 	}
 }

@@ -73,6 +73,9 @@ func (s *SurveyService) CreateSurveyLink(ctx context.Context, momentID string, t
 		} else if err != nil {
 			return err
 		}
+		if _, err := liveCustomer(ctx, tx.querier, customer); err != nil {
+			return err
+		}
 		var answered int
 		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM survey_links WHERE moment_id = ? AND answered_at IS NOT NULL`, momentID).Scan(&answered); err != nil {
 			return err

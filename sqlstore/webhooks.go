@@ -374,7 +374,23 @@ func subscribed(ctx context.Context, tx *tx, kind string) ([]string, error) {
 }
 
 // deliveryColumnCount is the number of columns insertEvents writes.
-const deliveryColumnCount = 8
+const deliveryColumnCount = 9
+
+// eventCustomer is the customer an event's data tells of, "" for none, kept
+// beside the delivery so that erasing the customer finds it.
+func eventCustomer(data any) string {
+	switch d := data.(type) {
+	case *rapport.Moment:
+		return d.CustomerID
+	case *rapport.RecoveryCase:
+		return d.CustomerID
+	case *rapport.Promise:
+		return d.CustomerID
+	case *rapport.StageChange:
+		return d.CustomerID
+	}
+	return ""
+}
 
 // insertEvents writes one event per item of data, to each endpoint, and
 // returns the deliveries' ids.
@@ -389,7 +405,7 @@ func insertEvents(ctx context.Context, tx *tx, kind string, endpoints []string, 
 			return nil
 		}
 		_, err := tx.exec(ctx, `INSERT INTO webhook_deliveries (id, endpoint_id, kind, payload, status, attempts, next_attempt_at,
-			created_at) VALUES `+strings.TrimSuffix(strings.Repeat("("+placeholders(deliveryColumnCount)+"), ", rows), ", "), args...)
+			created_at, customer_id) VALUES `+strings.TrimSuffix(strings.Repeat("("+placeholders(deliveryColumnCount)+"), ", rows), ", "), args...)
 		args, rows = args[:0], 0
 		return err
 	}
@@ -398,10 +414,11 @@ func insertEvents(ctx context.Context, tx *tx, kind string, endpoints []string, 
 		if err != nil {
 			return nil, err
 		}
+		customer := eventCustomer(d)
 		for _, e := range endpoints {
 			id := rapport.NewID(now)
 			ids = append(ids, id)
-			args = append(args, id, e, kind, body, rapport.DeliveryPending, 0, at, at)
+			args = append(args, id, e, kind, body, rapport.DeliveryPending, 0, at, at, customer)
 			if rows++; rows == insertChunk {
 				if err := flush(); err != nil {
 					return nil, err

@@ -114,7 +114,7 @@ func (s *server) renderCustomer(w http.ResponseWriter, r *http.Request, status i
 			data.ReferredBy = ref
 		}
 	}
-	if data.Timeline, err = s.timeline(r, c.ID, ""); err != nil {
+	if data.Timeline, err = s.timeline(r, c.ID, "", c.IsErased()); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
@@ -131,7 +131,12 @@ func (s *server) renderCustomer(w http.ResponseWriter, r *http.Request, status i
 		s.serverError(w, r, err)
 		return
 	}
-	s.render(w, r, status, "customer", "", s.newPage(r, c.Name, "customers", data))
+	p := s.newPage(r, c.Name, "customers", data)
+	if c.IsErased() {
+		// Nothing can be added to an erased customer or changed on them.
+		p.Can.WriteCustomers, p.Can.WriteMoments = false, false
+	}
+	s.render(w, r, status, "customer", "", p)
 }
 
 // attributeList lists a customer's attributes by key, each value as the

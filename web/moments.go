@@ -28,7 +28,9 @@ type timelineEntry struct {
 }
 
 // timeline fetches a page of a customer's timeline with the names the page shows.
-func (s *server) timeline(r *http.Request, customerID, cursor string) (timelineData, error) {
+// timeline reads a page of a customer's timeline; an erased customer's
+// entries offer no actions, since nothing new can be added to them.
+func (s *server) timeline(r *http.Request, customerID, cursor string, erased bool) (timelineData, error) {
 	ctx := r.Context()
 	page, err := s.Timeline.Timeline(ctx, customerID, rapport.TimelineFilter{Limit: timelinePageSize, Cursor: cursor})
 	if err != nil {
@@ -62,7 +64,7 @@ func (s *server) timeline(r *http.Request, customerID, cursor string) (timelineD
 		}
 		data.Entries = append(data.Entries, te)
 	}
-	if err := s.recoveryEntries(r, customerID, data.Entries, tps); err != nil {
+	if err := s.recoveryEntries(r, customerID, data.Entries, tps, !erased); err != nil {
 		return timelineData{}, err
 	}
 	if page.NextCursor != "" {
@@ -88,11 +90,12 @@ func (s *server) touchpointNames(r *http.Request) (map[string]string, error) {
 func (s *server) timelinePage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		if _, err := s.Customers.FindCustomerByID(r.Context(), id); err != nil {
+		c, err := s.Customers.FindCustomerByID(r.Context(), id)
+		if err != nil {
 			s.serverError(w, r, err)
 			return
 		}
-		tl, err := s.timeline(r, id, r.URL.Query().Get("cursor"))
+		tl, err := s.timeline(r, id, r.URL.Query().Get("cursor"), c.IsErased())
 		if err != nil {
 			s.serverError(w, r, err)
 			return
@@ -225,7 +228,7 @@ func (s *server) customerLogMoment() http.Handler {
 		} else {
 			// Keep the touchpoint and channel: the next moment is often alike.
 			f = newForm(url.Values{"touchpoint": {m.Touchpoint}, "channel": {string(m.Channel)}})
-			if data.Timeline, err = s.timeline(r, id, ""); err != nil {
+			if data.Timeline, err = s.timeline(r, id, "", false); err != nil {
 				s.serverError(w, r, err)
 				return
 			}

@@ -349,7 +349,7 @@ func (s *server) customerRecovery(r *http.Request, c *rapport.Customer) (*custom
 		}
 	}
 	d.MoreCases = cs.NextCursor != ""
-	if currentUser(r).Role.Can(rapport.PermWriteMoments) {
+	if currentUser(r).Role.Can(rapport.PermWriteMoments) && !c.IsErased() {
 		if d.Promise, err = s.newPromiseForm(r, c); err != nil {
 			return nil, err
 		}

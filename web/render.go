@@ -79,7 +79,7 @@ type page struct {
 // perms says what the signed-in user may change, so templates show only
 // the controls that would work.
 type perms struct {
-	WriteCustomers, WriteMoments, WriteCatalogue, ManageUsers bool
+	WriteCustomers, WriteMoments, WriteCatalogue, ManageUsers, PersonalData bool
 }
 
 func (s *server) newPage(r *http.Request, title, nav string, d any) page {
@@ -91,6 +91,7 @@ func (s *server) newPage(r *http.Request, title, nav string, d any) page {
 			WriteMoments:   v.user.Role.Can(rapport.PermWriteMoments),
 			WriteCatalogue: v.user.Role.Can(rapport.PermWriteCatalogue),
 			ManageUsers:    v.user.Role.Can(rapport.PermManageUsers),
+			PersonalData:   v.user.Role.Can(rapport.PermPersonalData),
 		}
 	}
 	return p

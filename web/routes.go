@@ -35,6 +35,9 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /customers/{id}/edit", s.allowed(rapport.PermWriteCustomers, s.customerEditPage()))
 	mux.Handle("POST /customers/{id}", s.allowed(rapport.PermWriteCustomers, s.customerUpdate()))
 	mux.Handle("POST /customers/{id}/moments", s.allowed(rapport.PermWriteMoments, s.customerLogMoment()))
+	mux.Handle("GET /customers/{id}/export", s.allowed(rapport.PermPersonalData, s.exportCustomer()))
+	mux.Handle("GET /customers/{id}/erase", s.allowed(rapport.PermPersonalData, s.erasePage()))
+	mux.Handle("POST /customers/{id}/erase", s.allowed(rapport.PermPersonalData, s.eraseCustomer()))
 
 	mux.Handle("GET /moments/new", s.allowed(rapport.PermWriteMoments, s.quickEntryPage()))
 	mux.Handle("GET /moments/new/customers", s.allowed(rapport.PermWriteMoments, s.quickEntryCustomers()))

@@ -17,10 +17,11 @@ type recoveryEntry struct {
 }
 
 // recoveryEntries fills in what the promise, case and survey entries of a
-// page of the timeline show, and what every entry's actions need.
-func (s *server) recoveryEntries(r *http.Request, customerID string, entries []timelineEntry, tps map[string]string) error {
+// page of the timeline show, and what every entry's actions need; entries
+// offer actions only when open (the customer was not erased).
+func (s *server) recoveryEntries(r *http.Request, customerID string, entries []timelineEntry, tps map[string]string, open bool) error {
 	v := visitorFrom(r.Context())
-	work := v.user != nil && v.user.Role.Can(rapport.PermWriteMoments)
+	work := open && v.user != nil && v.user.Role.Can(rapport.PermWriteMoments)
 	now := s.Clock()
 	var users map[string]string
 	name := func(key string) string {
