@@ -1,9 +1,11 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -108,9 +110,27 @@ func (s *Server) handleGetStageRules(w http.ResponseWriter, r *http.Request) {
 	encode(w, http.StatusOK, rules)
 }
 
+// handleSetStageRules changes the rules the body names; a rule left out
+// keeps its current value, and a body that names none is refused rather
+// than taken as "change nothing" or "reset everything".
 func (s *Server) handleSetStageRules(w http.ResponseWriter, r *http.Request) {
-	// A rule left out takes its default.
-	in := rapport.DefaultStageRules()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		writeError(w, r, s.Logger, rapport.Errorf(rapport.ETOOLARGE, "The body is larger than %d bytes.", maxBodyBytes))
+		return
+	}
+	var named map[string]json.RawMessage
+	if json.Unmarshal(body, &named) == nil && len(named) == 0 {
+		writeError(w, r, s.Logger, &rapport.Error{Code: rapport.EINVALID, Message: "The body names no rule to change; send the rules to change, such as {\"commitment_products\": 4}."})
+		return
+	}
+	current, err := s.Stages.StageRules(r.Context())
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	in := *current
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	if err := decode(w, r, maxBodyBytes, &in); err != nil {
 		writeError(w, r, s.Logger, err)
 		return

@@ -46,6 +46,12 @@ func TestRelationshipScenarios(t *testing.T) {
 			status: 422, contains: []string{`"field":"commitment_products"`}},
 		{name: "manager changes rules", role: rapport.RoleManager, method: "PUT", path: "/api/v1/stage-rules", body: `{"commitment_products": 4}`,
 			status: 200, contains: []string{`"commitment_products":4`, `"expansion_products":2`}},
+		{name: "a rule left out keeps its value", role: rapport.RoleManager, method: "PUT", path: "/api/v1/stage-rules", body: `{"expansion_products": 2}`,
+			status: 200, contains: []string{`"commitment_products":4`, `"expansion_products":2`}},
+		{name: "naming no rule changes nothing", role: rapport.RoleManager, method: "PUT", path: "/api/v1/stage-rules", body: `{}`,
+			status: 422, contains: []string{"names no rule"}},
+		{name: "rules unchanged by the refused body", role: rapport.RoleViewer, method: "GET", path: "/api/v1/stage-rules", status: 200,
+			contains: []string{`"commitment_products":4`, `"expansion_products":2`}},
 
 		{name: "no products yet", role: rapport.RoleViewer, method: "GET", path: "/api/v1/products", status: 200, contains: []string{`{"items":[]}`}},
 		{name: "agent cannot add products", role: rapport.RoleAgent, method: "POST", path: "/api/v1/products", body: `{"key": "motor", "name": "Motor"}`, status: 403},
