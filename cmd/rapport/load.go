@@ -74,7 +74,10 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	gen := newMoments(cat)
 	body := cfg.bodies(gen)
 
-	ceiling, err := driveBare(ctx, client, cfg, body)
+	// The ceiling is what the machine allows, so it is never held to --rate.
+	unpaced := cfg
+	unpaced.rate = 0
+	ceiling, err := driveBare(ctx, client, unpaced, body)
 	if err != nil {
 		return err
 	}
