@@ -271,15 +271,23 @@ func briefTrend(ctx context.Context, q querier, customerID string, now time.Time
 }
 
 func briefCounts(ctx context.Context, q querier, customerID string) (rapport.BriefCounts, error) {
+	// The counts come from the customer's daily totals, kept as moments
+	// arrive, and the first and last moment from the ends of the customer's
+	// index: a customer with years of history costs no more than a new one.
 	var c rapport.BriefCounts
-	var magic, misery, first, last sql.NullInt64
-	err := q.queryRow(ctx, `SELECT COUNT(*), SUM(CASE WHEN outcome = 'magic' THEN 1 ELSE 0 END),
-		SUM(CASE WHEN outcome = 'misery' THEN 1 ELSE 0 END), MIN(occurred_at), MAX(occurred_at)
-		FROM moments WHERE customer_id = ?`, customerID).Scan(&c.Moments, &magic, &misery, &first, &last)
+	var moments, magic, misery, first, last sql.NullInt64
+	err := q.queryRow(ctx, `SELECT SUM(moments), SUM(magic), SUM(misery) FROM customer_day_stats WHERE customer_id = ?`,
+		customerID).Scan(&moments, &magic, &misery)
 	if err != nil {
 		return c, err
 	}
-	c.Magic, c.Misery = int(magic.Int64), int(misery.Int64)
+	c.Moments, c.Magic, c.Misery = int(moments.Int64), int(magic.Int64), int(misery.Int64)
+	if err := q.queryRow(ctx, `SELECT MIN(occurred_at) FROM moments WHERE customer_id = ?`, customerID).Scan(&first); err != nil {
+		return c, err
+	}
+	if err := q.queryRow(ctx, `SELECT MAX(occurred_at) FROM moments WHERE customer_id = ?`, customerID).Scan(&last); err != nil {
+		return c, err
+	}
 	c.FirstAt, c.LastAt = timePtr(first), timePtr(last)
 	var kept, broken sql.NullInt64
 	if err := q.queryRow(ctx, `SELECT SUM(CASE WHEN status = 'kept' THEN 1 ELSE 0 END), SUM(CASE WHEN status = 'broken' THEN 1 ELSE 0 END)
