@@ -193,12 +193,6 @@ func (t *table) fail(field, format string, args ...any) {
 	t.problems = append(t.problems, rapport.NewFieldError(t.row, field, format, args...))
 }
 
-// has reports whether the file has the column.
-func (t *table) has(col string) bool {
-	_, ok := t.cols[col]
-	return ok
-}
-
 // get returns the current row's cell in a column, trimmed and with a
 // spreadsheet guard removed (see escape); "" when the file has no such column.
 func (t *table) get(col string) string {
