@@ -69,6 +69,16 @@ func newFixture(t testing.TB, open func(testing.TB, rapport.Clock) *sqlstore.DB)
 // do sends a request as role ("" for none) and returns the status and body.
 func (f *fixture) do(role rapport.Role, method, path, body string) (int, http.Header, []byte) {
 	f.t.Helper()
+	secret := ""
+	if role != "" {
+		secret = f.tokens[role]
+	}
+	return f.doWithSecret(secret, method, path, body)
+}
+
+// doWithSecret sends a request with a bearer secret ("" for none).
+func (f *fixture) doWithSecret(secret, method, path, body string) (int, http.Header, []byte) {
+	f.t.Helper()
 	body = strings.NewReplacer("{customer}", f.customer, "{staff}", f.staff).Replace(body)
 	path = strings.NewReplacer("{customer}", f.customer, "{staff}", f.staff).Replace(path)
 	req, err := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
@@ -78,8 +88,8 @@ func (f *fixture) do(role rapport.Role, method, path, body string) (int, http.He
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if role != "" {
-		req.Header.Set("Authorization", "Bearer "+f.tokens[role])
+	if secret != "" {
+		req.Header.Set("Authorization", "Bearer "+secret)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
