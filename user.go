@@ -3,6 +3,7 @@ package rapport
 import (
 	"context"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 )
@@ -46,6 +47,20 @@ const (
 	// a legal request rather than a part of serving customers.
 	PermPersonalData
 )
+
+// Within reports whether r allows no more than o: a token bound to a user
+// may not be given more than the user's own role.
+func (r Role) Within(o Role) bool {
+	return slices.Index(Roles, r) >= slices.Index(Roles, o)
+}
+
+// Weaker returns the less powerful of two roles.
+func Weaker(a, b Role) Role {
+	if a.Within(b) {
+		return a
+	}
+	return b
+}
 
 // Can reports whether the role allows the permission.
 func (r Role) Can(p Permission) bool {

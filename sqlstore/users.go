@@ -8,6 +8,7 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -147,12 +148,18 @@ func (s *TokenService) CreateToken(ctx context.Context, t *rapport.Token) (strin
 	secret := tokenPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw[:]))
 	err := s.db.inTx(ctx, func(tx *tx) error {
 		if t.UserID != "" {
-			var n int
-			if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM users WHERE id = ?`, t.UserID).Scan(&n); err != nil {
-				return err
-			} else if n == 0 {
+			// A token acts as its user, so it may do no more than the user may.
+			var userRole string
+			err := tx.queryRow(ctx, `SELECT role FROM users WHERE id = ?`, t.UserID).Scan(&userRole)
+			if errors.Is(err, sql.ErrNoRows) {
 				return &rapport.Error{Code: rapport.EINVALID, Message: "The token is not valid.",
 					Fields: []rapport.FieldError{{Field: "user_id", Message: "no user has this id"}}}
+			} else if err != nil {
+				return err
+			}
+			if !t.Role.Within(rapport.Role(userRole)) {
+				return &rapport.Error{Code: rapport.EINVALID, Message: "The token is not valid.",
+					Fields: []rapport.FieldError{{Field: "role", Message: fmt.Sprintf("may not be above its user's own role (%s)", userRole)}}}
 			}
 		}
 		t.ID = rapport.NewID(tx.now)
@@ -187,17 +194,22 @@ func (s *TokenService) Authenticate(ctx context.Context, secret string) (*rappor
 		var (
 			role     string
 			userID   sql.NullString
+			userRole sql.NullString
 			lastUsed sql.NullInt64
 		)
-		err := s.db.reader().queryRow(ctx, `SELECT t.id, t.name, t.role, t.user_id, t.last_used_at
-			FROM tokens t WHERE t.secret_hash = ? AND t.revoked_at IS NULL`, hash).
-			Scan(&known.p.TokenID, &known.p.Name, &role, &userID, &lastUsed)
+		err := s.db.reader().queryRow(ctx, `SELECT t.id, t.name, t.role, t.user_id, u.role, t.last_used_at
+			FROM tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ? AND t.revoked_at IS NULL`, hash).
+			Scan(&known.p.TokenID, &known.p.Name, &role, &userID, &userRole, &lastUsed)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, rapport.Errorf(rapport.EUNAUTHORIZED, "The token is not valid or has been revoked.")
 		} else if err != nil {
 			return nil, err
 		}
 		known.p.Role, known.p.UserID = rapport.Role(role), userID.String
+		if userRole.Valid {
+			// A user's token never does more than the user may now.
+			known.p.Role = rapport.Weaker(known.p.Role, rapport.Role(userRole.String))
+		}
 		if lastUsed.Valid {
 			known.lastUsed = fromMicros(lastUsed.Int64)
 		}

@@ -228,3 +228,36 @@ func TestRevokedTokenStopsOnEveryServer(t *testing.T) {
 		wantCode(t, "Authenticate on another server 5 s later", err, rapport.EUNAUTHORIZED)
 	})
 }
+
+// A token acts as its user: it cannot be made more powerful than the user,
+// and never does more than the user may now.
+func TestTokenWithinItsUser(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		viewer := &rapport.User{Email: "val@firm.example", Name: "Val Viewer", Role: rapport.RoleViewer}
+		manager := &rapport.User{Email: "max@firm.example", Name: "Max Manager", Role: rapport.RoleManager}
+		for _, u := range []*rapport.User{viewer, manager} {
+			if err := s.users.CreateUser(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := s.tokens.CreateToken(ctx, &rapport.Token{Name: "sneaky", Role: rapport.RoleAdmin, UserID: viewer.ID})
+		wantCode(t, "CreateToken(admin for a viewer)", err, rapport.EINVALID)
+		if fe := rapport.ErrorFields(err); len(fe) != 1 || fe[0].Field != "role" {
+			t.Errorf("CreateToken(admin for a viewer) fields = %v; want the role named", fe)
+		}
+		secret, err := s.tokens.CreateToken(ctx, &rapport.Token{Name: "reports", Role: rapport.RoleAgent, UserID: manager.ID})
+		if err != nil {
+			t.Fatalf("CreateToken(agent for a manager) = %v", err)
+		}
+		// The manager is made a viewer: their token does no more than view.
+		if _, err := s.raw.Exec(`UPDATE users SET role = 'viewer' WHERE id = $1`, manager.ID); err != nil {
+			t.Fatal(err)
+		}
+		s.clock.Add(5 * time.Second)
+		p, err := s.tokens.Authenticate(ctx, secret)
+		if err != nil || p.Role != rapport.RoleViewer {
+			t.Errorf("Authenticate after the user became a viewer = %+v, %v; want the viewer role", p, err)
+		}
+	})
+}
