@@ -35,6 +35,12 @@ var now = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 
 func newFixture(t testing.TB, open func(testing.TB, rapport.Clock) *sqlstore.DB) *fixture {
 	t.Helper()
+	return newFixtureWith(t, open, sqlstore.Options{})
+}
+
+// newFixtureWith is newFixture with the services configured by opts.
+func newFixtureWith(t testing.TB, open func(testing.TB, rapport.Clock) *sqlstore.DB, opts sqlstore.Options) *fixture {
+	t.Helper()
 	db := open(t, func() time.Time { return now })
 	f := &fixture{t: t, db: db, tokens: map[rapport.Role]string{}}
 	ctx := context.Background()
@@ -43,7 +49,7 @@ func newFixture(t testing.TB, open func(testing.TB, rapport.Clock) *sqlstore.DB)
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg, "test")
 	db.ObserveMoments(m.CountMoments)
-	services := sqlstore.NewServices(db, sqlstore.Options{})
+	services := sqlstore.NewServices(db, opts)
 	for _, role := range rapport.Roles {
 		secret, err := services.Tokens.CreateToken(ctx, &rapport.Token{Name: string(role), Role: role})
 		if err != nil {
@@ -60,8 +66,8 @@ func newFixture(t testing.TB, open func(testing.TB, rapport.Clock) *sqlstore.DB)
 		t.Fatal(err)
 	}
 	f.customer, f.staff = c.ID, staff.ID
-	opts := api.Options{Metrics: metrics.Handler(reg), Clock: func() time.Time { return now }}
-	f.srv = httptest.NewServer(m.Instrument(api.NewServer(services, opts)))
+	apiOpts := api.Options{Metrics: metrics.Handler(reg), Clock: func() time.Time { return now }}
+	f.srv = httptest.NewServer(m.Instrument(api.NewServer(services, apiOpts)))
 	t.Cleanup(f.srv.Close)
 	return f
 }

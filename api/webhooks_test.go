@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -21,7 +22,7 @@ import (
 func TestWebhookScenarios(t *testing.T) {
 	for _, b := range testdb.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
-			f := newFixture(t, b.Open)
+			f := newFixtureWith(t, b.Open, sqlstore.Options{Webhooks: sqlstore.WebhookOptions{AllowPrivate: true}})
 			var mu sync.Mutex
 			var got []*http.Request
 			var bodies [][]byte
@@ -106,5 +107,37 @@ func TestWebhookScenarios(t *testing.T) {
 			step("deleted", rapport.RoleAdmin, "GET", "/api/v1/webhooks/{webhook}/deliveries", "", 404)
 			step("delete again", rapport.RoleAdmin, "DELETE", "/api/v1/webhooks/{webhook}", "", 404)
 		})
+	}
+}
+
+// TestWebhookInternalAddressRefused: a server that keeps webhooks off
+// internal addresses refuses, at registration, a URL written with one, on
+// the url field; nothing is stored and nothing is contacted.
+func TestWebhookInternalAddressRefused(t *testing.T) {
+	f := newFixture(t, testdb.Backends()[0].Open)
+	for _, url := range []string{
+		"http://0.0.0.0/", "http://10.1.2.3/", "http://100.64.0.1/", "http://100.100.100.200/latest/meta-data",
+		"http://127.0.0.1:9000/", "http://169.254.169.254/latest/meta-data", "http://172.16.5.4/", "http://192.0.0.8/",
+		"http://192.168.1.1/", "http://198.18.0.1/", "http://198.19.255.254/", "http://240.0.0.1/", "http://255.255.255.255/",
+		"http://[::1]/", "http://[::ffff:100.64.0.1]/", "http://[::ffff:169.254.169.254]/", "http://[fd00:ec2::254]/",
+		"http://[fe80::1%25eth0]/", "http://[64:ff9b::a9fe:a9fe]/", "https://localhost:8443/", "http://metadata.localhost/",
+	} {
+		status, _, body := f.do(rapport.RoleAdmin, "POST", "/api/v1/webhooks", `{"url": "`+url+`", "kinds": ["moment.recorded"]}`)
+		if status != 422 || !bytes.Contains(body, []byte(`"field":"url"`)) || !bytes.Contains(body, []byte("--webhooks-private")) {
+			t.Errorf("POST /api/v1/webhooks with url %s = %d %s; want 422 on url naming --webhooks-private", url, status, body)
+		}
+	}
+	status, _, body := f.do(rapport.RoleAdmin, "POST", "/api/v1/webhooks", `{"url": "https://hooks.example.com/rapport", "kinds": ["moment.recorded"]}`)
+	if status != 201 {
+		t.Fatalf("POST /api/v1/webhooks with a public name = %d %s; want 201", status, body)
+	}
+	var created struct{ ID string }
+	json.Unmarshal(body, &created)
+	status, _, body = f.do(rapport.RoleAdmin, "PATCH", "/api/v1/webhooks/"+created.ID, `{"url": "http://100.64.0.1/"}`)
+	if status != 422 || !bytes.Contains(body, []byte("100.64.0.0/10")) {
+		t.Errorf("PATCH the webhook to 100.64.0.1 = %d %s; want 422 naming 100.64.0.0/10", status, body)
+	}
+	if _, _, list := f.do(rapport.RoleAdmin, "GET", "/api/v1/webhooks", ""); bytes.Count(list, []byte(`"url"`)) != 1 {
+		t.Errorf("GET /api/v1/webhooks = %s; want the one public webhook alone", list)
 	}
 }

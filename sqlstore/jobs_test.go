@@ -44,7 +44,7 @@ func TestJobsWithoutSweep(t *testing.T) {
 	eachBackend(t, func(t *testing.T, s *store) {
 		ctx := context.Background()
 		rcv := newReceiver(t)
-		hooks := sqlstore.NewWebhookService(s.db, sqlstore.WebhookOptions{})
+		hooks := sqlstore.NewWebhookService(s.db, sqlstore.WebhookOptions{AllowPrivate: true})
 		if _, err := hooks.CreateWebhook(ctx, &rapport.Webhook{URL: rcv.URL, Kinds: []string{rapport.EventMomentRecorded}, Active: true}, ""); err != nil {
 			t.Fatal(err)
 		}

@@ -31,11 +31,13 @@ type Doer interface {
 type WebhookOptions struct {
 	// Client sends the requests: by default an http.Client that gives up
 	// after Timeout, follows no redirect, uses no proxy and, unless
-	// AllowPrivate, connects to no loopback, private or link-local address.
+	// AllowPrivate, connects to no internal address (rapport.InternalAddress).
 	Client Doer
-	// AllowPrivate lets the default client deliver to loopback, private
-	// and link-local addresses. Off, a webhook URL cannot reach the firm's
-	// own internal services through Rapport, whatever its host resolves to.
+	// AllowPrivate lets webhooks reach internal addresses: loopback,
+	// private, link-local and special-use ones. Off, a webhook URL written
+	// with one is refused, and no delivery connects to one, so a webhook
+	// cannot reach the firm's own internal services through Rapport,
+	// whatever its host resolves to.
 	AllowPrivate bool
 	// Timeout bounds one attempt (10 s).
 	Timeout time.Duration
@@ -105,12 +107,9 @@ func (o WebhookOptions) withDefaults() WebhookOptions {
 	return o
 }
 
-// errPrivateAddress is why a delivery to an internal address failed.
-var errPrivateAddress = errors.New("the address is loopback, private or link-local; " +
-	"webhooks reach such addresses only when the server allows it (rapport serve --webhooks-private)")
-
-// refusePrivate refuses a connection to a loopback, private, link-local,
-// multicast or unspecified address.
+// refusePrivate refuses a connection to an internal address (see
+// rapport.InternalAddress). It runs before the connection is made, so
+// nothing is sent there.
 func refusePrivate(network, address string, _ syscall.RawConn) error {
 	host, _, err := net.SplitHostPort(address)
 	if err != nil {
@@ -120,12 +119,33 @@ func refusePrivate(network, address string, _ syscall.RawConn) error {
 	if err != nil {
 		return err
 	}
-	ip = ip.Unmap()
-	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsMulticast() || ip.IsUnspecified() || ip.IsInterfaceLocalMulticast() {
-		return fmt.Errorf("%s: %w", ip, errPrivateAddress)
+	if what, internal := rapport.InternalAddress(ip); internal {
+		return fmt.Errorf("refused: the address is internal, in %s; webhooks reach internal addresses only when the server allows it (rapport serve --webhooks-private)", what)
 	}
 	return nil
+}
+
+// deliveryError says why an attempt got no answer, for the admins who read
+// the delivery list: what failed and where to, without this server's own
+// addresses or its DNS resolver's, which are the firm's internals.
+func deliveryError(err error) string {
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	switch {
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return "no address found for " + dnsErr.Name
+	case errors.As(err, &dnsErr) && dnsErr.IsTimeout:
+		return "looking up the address of " + dnsErr.Name + " timed out"
+	case errors.As(err, &dnsErr):
+		return "could not look up the address of " + dnsErr.Name
+	case errors.As(err, &opErr):
+		msg := opErr.Op
+		if opErr.Addr != nil {
+			msg += " " + opErr.Addr.String()
+		}
+		return msg + ": " + opErr.Err.Error()
+	}
+	return err.Error()
 }
 
 // retryDelay is the nominal wait after a delivery's attempts-th failed
@@ -295,7 +315,7 @@ func (s *WebhookService) attempt(ctx context.Context, d claimedDelivery) attempt
 	req.Header.Set(rapport.HeaderSignature, rapport.SignWebhook(d.secret, r.at, d.payload))
 	res, err := s.opts.Client.Do(req)
 	if err != nil {
-		r.err, r.cut = clip(err.Error()), parent.Err() != nil
+		r.err, r.cut = clip(deliveryError(err)), parent.Err() != nil
 		return r
 	}
 	defer res.Body.Close()

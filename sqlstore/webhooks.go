@@ -41,7 +41,7 @@ const deliveryColumns = `id, endpoint_id, kind, status, attempts, next_attempt_a
 
 // CreateWebhook stores a new endpoint; see rapport.WebhookService.
 func (s *WebhookService) CreateWebhook(ctx context.Context, w *rapport.Webhook, secret string) (string, error) {
-	if err := validateWebhook(w, secret, secret != ""); err != nil {
+	if err := s.validateWebhook(w, secret, secret != ""); err != nil {
 		return "", err
 	}
 	if secret == "" {
@@ -73,9 +73,14 @@ func (s *WebhookService) CreateWebhook(ctx context.Context, w *rapport.Webhook, 
 }
 
 // validateWebhook checks an endpoint and, when one is being set, its secret,
-// reporting every problem at once.
-func validateWebhook(w *rapport.Webhook, secret string, settingSecret bool) error {
+// reporting every problem at once. A URL written with an internal address
+// is refused here, unless such addresses are allowed, rather than only
+// when a delivery fails.
+func (s *WebhookService) validateWebhook(w *rapport.Webhook, secret string, settingSecret bool) error {
 	fields := rapport.ErrorFields(w.Validate())
+	if !s.opts.AllowPrivate && !slices.ContainsFunc(fields, func(f rapport.FieldError) bool { return f.Field == "url" }) {
+		fields = append(fields, rapport.ErrorFields(rapport.CheckWebhookAddress(w.URL))...)
+	}
 	if settingSecret {
 		fields = append(fields, rapport.ErrorFields(rapport.ValidateWebhookSecret(secret))...)
 	}
@@ -197,7 +202,7 @@ func (s *WebhookService) UpdateWebhook(ctx context.Context, id string, u rapport
 		if u.Secret != nil {
 			secret = *u.Secret
 		}
-		if err := validateWebhook(w, secret, u.Secret != nil); err != nil {
+		if err := s.validateWebhook(w, secret, u.Secret != nil); err != nil {
 			return err
 		}
 		now := micros(tx.now)

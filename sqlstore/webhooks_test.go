@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -266,7 +268,7 @@ func TestWebhookRefusesPrivateAddresses(t *testing.T) {
 			t.Fatalf("Deliver = %d, %v; want nothing delivered", n, err)
 		}
 		d := deliveries(t, hooks, w.ID)[0]
-		if d.Status != rapport.DeliveryPending || d.Attempts != 1 || !strings.Contains(d.LastError, "loopback, private or link-local") {
+		if d.Status != rapport.DeliveryPending || d.Attempts != 1 || !strings.Contains(d.LastError, "127.0.0.0/8 (loopback)") {
 			t.Errorf("delivery = %s; want a failed attempt saying the address is refused", show(d))
 		}
 		if got := rcv.received(); len(got) != 0 {
@@ -625,6 +627,119 @@ func TestWebhookDeliveryStopping(t *testing.T) {
 		}
 		if len(requests) != 3 || once != 2 {
 			t.Errorf("requests per delivery = %v; want the first and the never-tried one once, the cut one twice", requests)
+		}
+	})
+}
+
+// TestWebhookRegistrationRefusesInternalAddresses: unless the server allows
+// internal addresses, a URL written with one is refused when it is
+// registered or changed to, on the url field, and nothing is stored.
+func TestWebhookRegistrationRefusesInternalAddresses(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		hooks := sqlstore.NewWebhookService(s.db, sqlstore.WebhookOptions{})
+		allowing := sqlstore.NewWebhookService(s.db, sqlstore.WebhookOptions{AllowPrivate: true})
+		urls := map[string]string{
+			"http://0.0.0.0:8080/":             "0.0.0.0/8",
+			"http://10.0.0.5/":                 "10.0.0.0/8",
+			"http://100.100.100.200/meta-data": "100.64.0.0/10",
+			"http://127.0.0.1:9/":              "127.0.0.0/8",
+			"http://169.254.169.254/":          "169.254.0.0/16",
+			"http://172.20.0.1/":               "172.16.0.0/12",
+			"http://192.0.0.170/":              "192.0.0.0/24",
+			"http://192.168.0.1/":              "192.168.0.0/16",
+			"http://198.18.5.5/":               "198.18.0.0/15",
+			"http://240.1.2.3/":                "240.0.0.0/4",
+			"http://255.255.255.255/":          "240.0.0.0/4",
+			"http://[::1]:9/":                  "::/96",
+			"http://[::ffff:100.64.0.1]/":      "100.64.0.0/10",
+			"http://[::ffff:198.18.0.1]/":      "198.18.0.0/15",
+			"http://[fd12:3456::1]/":           "fc00::/7",
+			"http://[fe80::1]/":                "fe80::/10",
+			"http://localhost:9/":              "localhost",
+		}
+		for url, want := range urls {
+			_, err := hooks.CreateWebhook(ctx, &rapport.Webhook{URL: url, Kinds: []string{rapport.EventMomentRecorded}}, "")
+			wantCode(t, "CreateWebhook("+url+")", err, rapport.EINVALID)
+			if f := rapport.ErrorFields(err); len(f) != 1 || f[0].Field != "url" || !strings.Contains(f[0].Message, want) ||
+				!strings.Contains(f[0].Message, "--webhooks-private") {
+				t.Errorf("CreateWebhook(%s) fields = %v; want url refused as in %s, naming --webhooks-private", url, f, want)
+			}
+		}
+		if n := s.count(t, "webhook_endpoints", "1 = 1"); n != 0 {
+			t.Errorf("%d webhooks stored; want none", n)
+		}
+		w := &rapport.Webhook{URL: "https://hooks.example.com/rapport", Kinds: []string{rapport.EventMomentRecorded}, Active: true}
+		if _, err := hooks.CreateWebhook(ctx, w, ""); err != nil {
+			t.Fatalf("CreateWebhook(public name) = %v", err)
+		}
+		_, err := hooks.UpdateWebhook(ctx, w.ID, rapport.WebhookUpdate{URL: ptr("http://100.64.0.1/")})
+		if f := rapport.ErrorFields(err); len(f) != 1 || f[0].Field != "url" {
+			t.Errorf("UpdateWebhook(to 100.64.0.1) = %v; want url refused", err)
+		}
+		if got, _ := hooks.FindWebhookByID(ctx, w.ID); got.URL != w.URL {
+			t.Errorf("after a refused update the URL is %s; want %s", got.URL, w.URL)
+		}
+		// A server that allows internal addresses takes them.
+		if _, err := allowing.CreateWebhook(ctx, &rapport.Webhook{URL: "http://100.64.0.1/", Kinds: []string{rapport.EventMomentRecorded}}, ""); err != nil {
+			t.Errorf("CreateWebhook(100.64.0.1) allowing internal addresses = %v; want it stored", err)
+		}
+	})
+}
+
+// failingDoer answers every request with err, as a client whose
+// connection failed would.
+type failingDoer struct{ err error }
+
+func (d failingDoer) Do(*http.Request) (*http.Response, error) { return nil, d.err }
+
+// TestWebhookDeliveryErrorHidesInternals: the error admins read for a
+// failed attempt says what failed, without the DNS resolver's address or
+// this server's own.
+func TestWebhookDeliveryErrorHidesInternals(t *testing.T) {
+	type errorCase struct {
+		name      string
+		err       error
+		want      string
+		internals []string
+	}
+	var cases []errorCase
+	for _, tt := range []errorCase{
+		{"no such host", &url.Error{Op: "Post", URL: "https://hooks.example.com/x", Err: &net.OpError{Op: "dial", Net: "tcp",
+			Err: &net.DNSError{Err: "no such host", Name: "hooks.example.com", Server: "10.96.0.10:53", IsNotFound: true}}},
+			"no address found for hooks.example.com", []string{"10.96.0.10"}},
+		{"lookup timed out", &url.Error{Op: "Post", URL: "https://hooks.example.com/x", Err: &net.OpError{Op: "dial", Net: "tcp",
+			Err: &net.DNSError{Err: "i/o timeout", Name: "hooks.example.com", Server: "[fd00::53]:53", IsTimeout: true}}},
+			"looking up the address of hooks.example.com timed out", []string{"fd00::53"}},
+		{"lookup failed", &net.DNSError{Err: "server misbehaving", Name: "hooks.example.com", Server: "192.168.0.53:53"},
+			"could not look up the address of hooks.example.com", []string{"192.168.0.53"}},
+		{"connection reset", &url.Error{Op: "Post", URL: "https://hooks.example.com/x", Err: &net.OpError{Op: "read", Net: "tcp",
+			Source: &net.TCPAddr{IP: net.ParseIP("10.1.2.3"), Port: 43210}, Addr: &net.TCPAddr{IP: net.ParseIP("203.0.113.5"), Port: 443},
+			Err: errors.New("connection reset by peer")}},
+			"read 203.0.113.5:443: connection reset by peer", []string{"10.1.2.3"}},
+	} {
+		cases = append(cases, tt)
+	}
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		for _, tt := range cases {
+			w, _ := s.webhook(t, "https://hooks.example.com/x", rapport.EventMomentRecorded)
+			hooks := sqlstore.NewWebhookService(s.db, sqlstore.WebhookOptions{Client: failingDoer{tt.err}, Jitter: exact})
+			if _, err := hooks.TestWebhook(ctx, w.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := hooks.Deliver(ctx); err != nil {
+				t.Fatal(err)
+			}
+			d := deliveries(t, hooks, w.ID)[0]
+			if !strings.Contains(d.LastError, tt.want) {
+				t.Errorf("%s: last error = %q; want %q", tt.name, d.LastError, tt.want)
+			}
+			for _, internal := range tt.internals {
+				if strings.Contains(d.LastError, internal) {
+					t.Errorf("%s: last error = %q; shows the internal address %s", tt.name, d.LastError, internal)
+				}
+			}
 		}
 	})
 }

@@ -71,6 +71,7 @@ func TestWebhookInvalid(t *testing.T) {
 	}{
 		{"bad URL", url.Values{"url": {"ftp://files.example.com/in"}, "kinds": {"case.opened"}}, "url", `value="ftp://files.example.com/in"`},
 		{"no events", url.Values{"url": {"https://hooks.example.com/x"}, "description": {"Kept"}}, "kinds", `value="Kept"`},
+		{"internal address", url.Values{"url": {"http://100.100.100.200/latest/meta-data"}, "kinds": {"case.opened"}}, "url", "100.64.0.0/10"},
 	} {
 		resp, body := c.submit("/settings", "/settings/webhooks", tc.form)
 		if resp.StatusCode != http.StatusUnprocessableEntity {

@@ -54,6 +54,8 @@ Usage:
                                                           import a CSV file; nothing is written if a row is bad
   rapport export moments|customers [--db DSN] [--from T] [--to T] > FILE
                                                           export as CSV (which imports again)
+  rapport backup FILE [--db DSN] [--force]               copy a SQLite database, even while a server uses it
+  rapport restore FILE [--db DSN] [--force]              check a backup and put it in place of the database
   rapport load [--url URL] [--token T] [--clients N] [--duration D] [--batch N]
                                                           record moments on a running server (loopback only)
                                                           beside the machine's HTTP ceiling, and print the figures
@@ -91,6 +93,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runLoad(ctx, rest, getenv, stdout, stderr)
 	case "export":
 		return runExport(ctx, rest, getenv, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, rest, getenv, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, rest, getenv, stdout, stderr)
 	case "openapi":
 		doc, err := api.OpenAPI()
 		if err != nil {

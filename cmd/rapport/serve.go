@@ -33,7 +33,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	publicURL := fs.String("public-url", getenv("RAPPORT_PUBLIC_URL"), "the address customers reach Rapport at, for survey links, e.g. https://rapport.example.com ($RAPPORT_PUBLIC_URL)")
 	firm := fs.String("firm", getenv("RAPPORT_FIRM"), "the firm's name, shown to customers on survey pages ($RAPPORT_FIRM)")
 	webhooksPrivate := fs.Bool("webhooks-private", getenv("RAPPORT_WEBHOOKS_PRIVATE") == "true",
-		"let webhooks reach loopback, private and link-local addresses, such as a receiver inside the firm's network ($RAPPORT_WEBHOOKS_PRIVATE=true)")
+		"let webhooks reach internal addresses (loopback, private, link-local and other special-use ranges), such as a receiver inside the firm's network ($RAPPORT_WEBHOOKS_PRIVATE=true)")
 	logFormat := fs.String("log", envOr(getenv, "RAPPORT_LOG", "text"), "log format: text or json ($RAPPORT_LOG)")
 	debugAddr := fs.String("debug-addr", getenv("RAPPORT_DEBUG_ADDR"), "a loopback address to serve Go's profiles at /debug/pprof/, e.g. 127.0.0.1:6060 ($RAPPORT_DEBUG_ADDR)")
 	if err := parse(fs, args); err != nil {
