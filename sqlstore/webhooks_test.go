@@ -703,8 +703,7 @@ func TestWebhookDeliveryErrorHidesInternals(t *testing.T) {
 		want      string
 		internals []string
 	}
-	var cases []errorCase
-	for _, tt := range []errorCase{
+	cases := []errorCase{
 		{"no such host", &url.Error{Op: "Post", URL: "https://hooks.example.com/x", Err: &net.OpError{Op: "dial", Net: "tcp",
 			Err: &net.DNSError{Err: "no such host", Name: "hooks.example.com", Server: "10.96.0.10:53", IsNotFound: true}}},
 			"no address found for hooks.example.com", []string{"10.96.0.10"}},
@@ -717,8 +716,6 @@ func TestWebhookDeliveryErrorHidesInternals(t *testing.T) {
 			Source: &net.TCPAddr{IP: net.ParseIP("10.1.2.3"), Port: 43210}, Addr: &net.TCPAddr{IP: net.ParseIP("203.0.113.5"), Port: 443},
 			Err: errors.New("connection reset by peer")}},
 			"read 203.0.113.5:443: connection reset by peer", []string{"10.1.2.3"}},
-	} {
-		cases = append(cases, tt)
 	}
 	eachBackend(t, func(t *testing.T, s *store) {
 		ctx := context.Background()
