@@ -175,6 +175,10 @@ func (s *sim) profile(created time.Time) {
 	}
 	c.Preferences = rapport.Preferences{Likes: choose(r, likes, r.IntN(3)), Dislikes: choose(r, dislikes, r.IntN(3))}
 	s.owner = g.owners[r.IntN(len(g.owners))]
+	if s.org {
+		// The admin looks after the business customers herself.
+		s.owner = g.admin
+	}
 	c.OwnerID = s.owner.user.ID
 }
 
@@ -791,6 +795,9 @@ func (s *sim) write(ctx context.Context) error {
 		g.sum.Dissolutions++
 	}
 	g.refs = append(g.refs, ref)
+	if mine := g.mine[s.c.OwnerID]; g.logins[s.c.OwnerID] != nil && len(mine) < 6 && ref.dissolved == 0 {
+		g.mine[s.c.OwnerID] = append(mine, s.c.ID)
+	}
 	g.sum.Customers++
 	if s.org {
 		g.sum.Organisations++

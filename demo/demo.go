@@ -91,7 +91,9 @@ type Config struct {
 type Summary struct {
 	Firm string `json:"firm"`
 	// LoginEmail is the demo admin's email, for signing in to the demo.
-	LoginEmail    string    `json:"login_email"`
+	LoginEmail string `json:"login_email"`
+	// Logins are the demo staff who can sign in: the admin, a manager and an agent.
+	Logins        []Login   `json:"logins"`
 	From          time.Time `json:"from"`
 	To            time.Time `json:"to"`
 	Users         int       `json:"users"`
@@ -119,6 +121,13 @@ func (s Summary) String() string {
 		count(s.Promises), count(s.StageChanges), count(s.Dissolutions))
 	fmt.Fprintf(&b, "demo admin: %s", s.LoginEmail)
 	return b.String()
+}
+
+// Login is a member of the demo staff who can sign in.
+type Login struct {
+	Email string       `json:"email"`
+	Name  string       `json:"name"`
+	Role  rapport.Role `json:"role"`
 }
 
 // count writes n with thousands separators.

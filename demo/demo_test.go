@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -132,7 +133,7 @@ func TestSameSeedSameFirm(t *testing.T) {
 		if digests[i] != digests[0] {
 			t.Errorf("%s database %d digest = %s; want %s as on the first", backends[i].Name, i, digests[i], digests[0])
 		}
-		if summaries[i] != summaries[0] {
+		if !reflect.DeepEqual(summaries[i], summaries[0]) {
 			t.Errorf("summary %d = %+v; want %+v", i, summaries[i], summaries[0])
 		}
 	}
@@ -318,6 +319,28 @@ func TestCounts(t *testing.T) {
 	}
 	if n := queryInt(t, raw, "SELECT COUNT(*) FROM users WHERE email = ? AND role = 'admin'", s.LoginEmail); n != 1 {
 		t.Errorf("%d admins with the login email; want 1", n)
+	}
+	// Every sign-in but the manager's has work of their own: customers,
+	// open cases and promises due today; the manager's team has them.
+	var roles []string
+	for _, l := range s.Logins {
+		roles = append(roles, string(l.Role))
+		if l.Role == rapport.RoleManager {
+			continue
+		}
+		owned := queryInt(t, raw, "SELECT COUNT(*) FROM customers c JOIN users u ON u.id = c.owner_id WHERE u.email = ?", l.Email)
+		cases := queryInt(t, raw, "SELECT COUNT(*) FROM recovery_cases c JOIN users u ON u.id = c.assignee_id WHERE u.email = ? AND c.status = 'open'", l.Email)
+		today := queryInt(t, raw, "SELECT COUNT(*) FROM promises p JOIN users u ON u.id = p.staff_id WHERE u.email = ? AND p.status = 'open' AND p.due_at >= ? AND p.due_at < ?",
+			l.Email, now.Truncate(24*time.Hour).UnixMicro(), now.Truncate(24*time.Hour).Add(24*time.Hour).UnixMicro())
+		week := queryInt(t, raw, "SELECT COUNT(*) FROM promises p JOIN users u ON u.id = p.staff_id WHERE u.email = ? AND p.status = 'open'", l.Email)
+		t.Logf("%s: %d customers, %d open cases, %d promises due today, %d open", l.Email, owned, cases, today, week)
+		if owned < 20 || cases < 2 || today < 2 || week < today+2 {
+			t.Errorf("%s owns %d customers with %d open cases and %d open promises, %d due today; want at least 20, 2, 4 and 2",
+				l.Email, owned, cases, week, today)
+		}
+	}
+	if got := strings.Join(roles, " "); got != "admin manager agent" {
+		t.Errorf("the demo's sign-ins are %q; want an admin, a manager and an agent", got)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rapport-crm/rapport"
@@ -70,7 +71,12 @@ type generator struct {
 	l        *sqlstore.Loader
 	r        *rand.Rand // the firm's own stream
 
-	staff    []*member
+	staff  []*member
+	admin  *member
+	logins map[string]*member // the staff who sign in, by user id
+	// mine holds a few living customers of each member in logins, for the
+	// promises planted for them.
+	mine     map[string][]string
 	teams    map[string][]*member
 	owners   []*member
 	products []*rapport.Product
@@ -92,6 +98,8 @@ func newGenerator(cfg Config, l *sqlstore.Loader) *generator {
 		l:      l,
 		r:      rand.New(rand.NewPCG(uint64(cfg.Seed), firmStream)),
 		teams:  map[string][]*member{},
+		logins: map[string]*member{},
+		mine:   map[string][]string{},
 	}
 	g.stormAt = cfg.Now.Add(-stormStarts)
 	g.stormEnd = g.stormAt.Add(stormLasts)
@@ -128,6 +136,49 @@ func (g *generator) run(ctx context.Context) error {
 			return err
 		}
 	}
+	return g.plantPromises(ctx)
+}
+
+// plantPromises gives each member of staff who signs in promises of their
+// own, late, due today and due later this week, so that "My day" and the
+// promises page have work in them from the first sign-in.
+func (g *generator) plantPromises(ctx context.Context) error {
+	// Relative to the start of Now's day: one late, two today, three this week.
+	dues := []time.Duration{-day + 16*time.Hour, 17 * time.Hour, 20 * time.Hour, 2*day + 12*time.Hour, 4*day + 16*time.Hour, 6*day + 10*time.Hour}
+	texts := append(append(slices.Clone(promiseTexts["query"]), promiseTexts["complaint"]...), promiseTexts["service"][0])
+	today := g.now.Truncate(day)
+	for _, spec := range staffSpecs {
+		m := g.loginMember(staffEmail(spec))
+		if m == nil {
+			continue
+		}
+		customers := g.mine[m.user.ID]
+		for j, due := range dues {
+			if len(customers) == 0 {
+				break
+			}
+			made := today.Add(due - time.Duration(2+g.r.IntN(5))*day)
+			p := &rapport.Promise{
+				ID: newID(g.r, made), CustomerID: customers[j%len(customers)], StaffID: m.user.ID,
+				Text: fill(texts[g.r.IntN(len(texts))], g.r.IntN(len(productSpecs))), DueAt: today.Add(due),
+				Status: rapport.PromiseOpen, CreatedAt: made,
+			}
+			if err := g.l.AddPromise(ctx, p); err != nil {
+				return err
+			}
+			g.sum.Promises++
+		}
+	}
+	return nil
+}
+
+// loginMember returns the member of staff with this email if they sign in to the demo.
+func (g *generator) loginMember(email string) *member {
+	for _, m := range g.logins {
+		if m.user.Email == email {
+			return m
+		}
+	}
 	return nil
 }
 
@@ -145,9 +196,14 @@ func (g *generator) addStaff(ctx context.Context) error {
 			breakRate: spec.breakRate,
 			skill:     0.85 + 0.3*g.r.Float64(),
 		}
+		if slices.Contains(loginNames, strings.ToLower(spec.first)) {
+			g.logins[m.user.ID] = m
+			g.sum.Logins = append(g.sum.Logins, Login{Email: m.user.Email, Name: m.user.Name, Role: m.user.Role})
+		}
 		switch spec.role {
 		case rapport.RoleAdmin:
 			admin = m.user.ID
+			g.admin = m
 		case rapport.RoleManager:
 			managers[spec.team] = m.user.ID
 			m.user.ManagerID = admin
