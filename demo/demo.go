@@ -107,6 +107,7 @@ type Summary struct {
 	StageChanges  int       `json:"stage_changes"`
 	Promises      int       `json:"promises"`
 	Dissolutions  int       `json:"dissolutions"`
+	Segments      int       `json:"segments"`
 	// Elapsed is how long Populate took.
 	Elapsed time.Duration `json:"elapsed"`
 }
@@ -116,9 +117,9 @@ func (s Summary) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s, a demo insurer: %s staff, %s customers (%s organisations, %s referred by another customer)\n",
 		s.Firm, count(s.Users), count(s.Customers), count(s.Organisations), count(s.Referred))
-	fmt.Fprintf(&b, "%s moments from %s to %s, %s holdings of %s products, %s promises, %s stage changes, %s dissolutions\n",
+	fmt.Fprintf(&b, "%s moments from %s to %s, %s holdings of %s products, %s promises, %s stage changes, %s dissolutions, %s segments\n",
 		count(s.Moments), s.From.Format("2 Jan 2006"), s.To.Format("2 Jan 2006"), count(s.Holdings), count(s.Products),
-		count(s.Promises), count(s.StageChanges), count(s.Dissolutions))
+		count(s.Promises), count(s.StageChanges), count(s.Dissolutions), count(s.Segments))
 	fmt.Fprintf(&b, "demo admin: %s", s.LoginEmail)
 	return b.String()
 }
@@ -177,6 +178,9 @@ func Populate(ctx context.Context, db *sqlstore.DB, cfg Config) (Summary, error)
 	// recovery queue holds the last month's misery, as it would in a firm
 	// that had been using Rapport.
 	if err := db.RebuildFromMoments(ctx, sqlstore.Rebuild{OpenCasesSince: cfg.Now.AddDate(0, 0, -30)}); err != nil {
+		return Summary{}, err
+	}
+	if err := g.addSegments(ctx, db); err != nil {
 		return Summary{}, err
 	}
 	g.sum.Elapsed = time.Since(started)

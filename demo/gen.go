@@ -140,12 +140,13 @@ func (g *generator) run(ctx context.Context) error {
 }
 
 // plantPromises gives each member of staff who signs in promises of their
-// own, late, due today and due later this week, so that "My day" and the
-// promises page have work in them from the first sign-in.
+// own, made on calls with their customers in the last few days and due
+// today and later this week, so that "My day" and the promises page have
+// work in them from the first sign-in.
 func (g *generator) plantPromises(ctx context.Context) error {
-	// Relative to the start of Now's day: one late, two today, three this week.
-	dues := []time.Duration{-day + 16*time.Hour, 17 * time.Hour, 20 * time.Hour, 2*day + 12*time.Hour, 4*day + 16*time.Hour, 6*day + 10*time.Hour}
-	texts := append(append(slices.Clone(promiseTexts["query"]), promiseTexts["complaint"]...), promiseTexts["service"][0])
+	// Relative to the start of Now's day: two due today, three this week.
+	dues := []time.Duration{17 * time.Hour, 20 * time.Hour, 2*day + 12*time.Hour, 4*day + 16*time.Hour, 6*day + 10*time.Hour}
+	texts := promiseTexts["query"]
 	today := g.now.Truncate(day)
 	for _, spec := range staffSpecs {
 		m := g.loginMember(staffEmail(spec))
@@ -157,15 +158,25 @@ func (g *generator) plantPromises(ctx context.Context) error {
 			if len(customers) == 0 {
 				break
 			}
-			made := today.Add(due - time.Duration(2+g.r.IntN(5))*day)
-			p := &rapport.Promise{
-				ID: newID(g.r, made), CustomerID: customers[j%len(customers)], StaffID: m.user.ID,
-				Text: fill(texts[g.r.IntN(len(texts))], g.r.IntN(len(productSpecs))), DueAt: today.Add(due),
-				Status: rapport.PromiseOpen, CreatedAt: made,
+			at := today.Add(-time.Duration(1+g.r.IntN(4))*day + 9*time.Hour + time.Duration(g.r.IntN(8*3600))*time.Second)
+			p := g.r.IntN(len(productSpecs))
+			mo := &rapport.Moment{
+				ID: newID(g.r, at), CustomerID: customers[j%len(customers)], Touchpoint: "query", Channel: rapport.ChannelPhone,
+				StaffID: m.user.ID, OccurredAt: at, RecordedAt: at.Add(5 * time.Minute), Notes: fill(notes["query"][2][0], p),
+				Cost: costFor(g.r, "query", rapport.ChannelPhone),
 			}
-			if err := g.l.AddPromise(ctx, p); err != nil {
+			mo.Outcome, mo.OutcomeSource = rapport.DeriveOutcome("", nil)
+			if err := g.l.AddMoment(ctx, mo); err != nil {
 				return err
 			}
+			pr := &rapport.Promise{
+				ID: newID(g.r, at), CustomerID: mo.CustomerID, StaffID: m.user.ID, MomentID: mo.ID,
+				Text: fill(texts[g.r.IntN(len(texts))], p), DueAt: today.Add(due), Status: rapport.PromiseOpen, CreatedAt: mo.RecordedAt,
+			}
+			if err := g.l.AddPromise(ctx, pr); err != nil {
+				return err
+			}
+			g.sum.Moments++
 			g.sum.Promises++
 		}
 	}
