@@ -815,6 +815,9 @@ func (s *sim) write(ctx context.Context) error {
 		if err := l.AddMoment(ctx, m); err != nil {
 			return err
 		}
+		if m.Outcome == rapport.OutcomeMisery && !m.OccurredAt.Before(g.now.Add(-caseWindow)) {
+			g.misery = append(g.misery, miseryMoment{id: m.ID, recorded: m.RecordedAt, owner: s.c.OwnerID, touchpoint: m.Touchpoint})
+		}
 	}
 	g.sum.Moments += len(s.moments)
 	for j := range s.changes {

@@ -108,6 +108,8 @@ type Summary struct {
 	Promises      int       `json:"promises"`
 	Dissolutions  int       `json:"dissolutions"`
 	Segments      int       `json:"segments"`
+	ResolvedCases int       `json:"resolved_cases"`
+	OpenCases     int       `json:"open_cases"`
 	// Elapsed is how long Populate took.
 	Elapsed time.Duration `json:"elapsed"`
 }
@@ -120,6 +122,7 @@ func (s Summary) String() string {
 	fmt.Fprintf(&b, "%s moments from %s to %s, %s holdings of %s products, %s promises, %s stage changes, %s dissolutions, %s segments\n",
 		count(s.Moments), s.From.Format("2 Jan 2006"), s.To.Format("2 Jan 2006"), count(s.Holdings), count(s.Products),
 		count(s.Promises), count(s.StageChanges), count(s.Dissolutions), count(s.Segments))
+	fmt.Fprintf(&b, "%s recovery cases resolved and %s open\n", count(s.ResolvedCases), count(s.OpenCases))
 	fmt.Fprintf(&b, "demo admin: %s", s.LoginEmail)
 	return b.String()
 }
@@ -177,7 +180,10 @@ func Populate(ctx context.Context, db *sqlstore.DB, cfg Config) (Summary, error)
 	// (totals, impact, measures, stages) is computed once at the end. The
 	// recovery queue holds the last month's misery, as it would in a firm
 	// that had been using Rapport.
-	if err := db.RebuildFromMoments(ctx, sqlstore.Rebuild{OpenCasesSince: cfg.Now.AddDate(0, 0, -30)}); err != nil {
+	if err := db.RebuildFromMoments(ctx, sqlstore.Rebuild{OpenCasesSince: cfg.Now.Add(-caseWindow)}); err != nil {
+		return Summary{}, err
+	}
+	if err := g.resolveCases(ctx, db); err != nil {
 		return Summary{}, err
 	}
 	if err := g.addSegments(ctx, db); err != nil {

@@ -683,3 +683,31 @@ func BenchmarkPopulate(b *testing.B) {
 	}
 	b.ReportMetric(float64(moments)/b.Elapsed().Seconds(), "moments/s")
 }
+
+// TestRecoveryHistory checks that the recovery report has figures to show:
+// cases resolved in time and late, recovered and not, and some still open,
+// overdue and escalated.
+func TestRecoveryHistory(t *testing.T) {
+	s, _ := firm(t)
+	db, err := sqlstore.Open(context.Background(), defaultFirm.dsn, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rep, err := sqlstore.NewRecoveryService(db).RecoveryReport(context.Background(), rapport.RecoveryReportFilter{From: now.Add(-30 * 24 * time.Hour), To: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d opened, %d open (%d overdue, %d escalated), %d resolved (%d in time), %d recovered, %d not, %d awaiting",
+		rep.Opened, rep.Open, rep.Overdue, rep.Escalated, rep.Resolved, rep.ResolvedInTime, rep.Recovered, rep.NotRecovered, rep.AwaitingMoment)
+	if rep.Resolved != s.ResolvedCases || rep.Open != s.OpenCases {
+		t.Errorf("report has %d resolved and %d open; the summary says %d and %d", rep.Resolved, rep.Open, s.ResolvedCases, s.OpenCases)
+	}
+	if rep.InTimeRate == nil || *rep.InTimeRate < 0.6 || *rep.InTimeRate > 0.95 || rep.RecoveryRate == nil || rep.Recovered < 20 || rep.NotRecovered < 3 {
+		t.Errorf("in time %v, recovery rate %v from %d recovered and %d not; want both rates, most in time but not all, and some of each",
+			rep.InTimeRate, rep.RecoveryRate, rep.Recovered, rep.NotRecovered)
+	}
+	if rep.Open < 10 || rep.Overdue < 1 || rep.Escalated < 1 || rep.Open > rep.Resolved {
+		t.Errorf("%d open, %d overdue, %d escalated of %d; want some of each, fewer open than resolved", rep.Open, rep.Overdue, rep.Escalated, rep.Opened)
+	}
+}

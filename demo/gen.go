@@ -33,6 +33,7 @@ const (
 	otherMiseryDissolution   = 0.01
 	stormStarts              = 130 * day // before Now
 	stormLasts               = 14 * day
+	caseWindow               = 30 * day // misery this recent has a recovery case
 )
 
 // Calibration of the moment count: how many moments a customer's year gives
@@ -74,6 +75,9 @@ type generator struct {
 	staff  []*member
 	admin  *member
 	logins map[string]*member // the staff who sign in, by user id
+	// misery holds the misery moments of the last caseWindow, whose cases
+	// resolveCases resolves or leaves open.
+	misery []miseryMoment
 	// mine holds a few living customers of each member in logins, for the
 	// promises planted for them.
 	mine     map[string][]string

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"time"
 
 	"github.com/rapport-crm/rapport"
 	"github.com/rapport-crm/rapport/sqlstore"
@@ -37,4 +38,59 @@ func (g *generator) addSegments(ctx context.Context, db *sqlstore.DB) error {
 		g.sum.Segments++
 	}
 	return nil
+}
+
+// miseryMoment is what resolveCases needs of a recent misery moment.
+type miseryMoment struct {
+	id, owner, touchpoint string
+	recorded              time.Time
+}
+
+// Recovery in the demo: staff resolve most cases within a few days, some
+// after their due time; the last two days' cases are still open.
+const (
+	casesOpenFor     = 2 * day // cases opened this recently are all still open
+	resolvedShare    = 0.93    // of older cases, the share resolved
+	resolvedLateOdds = 0.2     // of resolved cases, the share resolved after two days
+)
+
+// resolutions are what staff write on resolving a case, by touchpoint.
+var resolutions = map[string][]string{
+	"service":   {"Called the customer, apologised and fast-tracked the claim payment.", "Sent the assessor back the next day and confirmed the repair date.", "Settled the disputed amount and explained the decision in writing."},
+	"complaint": {"Called back, apologised and refunded the difference.", "Reviewed the complaint with the customer and agreed a goodwill payment."},
+	"":          {"Called the customer, apologised and put it right.", "Sent the corrected documents with an apology.", "Explained what went wrong and waived the fee."},
+}
+
+// resolveCases resolves, as staff did, most of the recovery cases the
+// rebuild opened for the last month's misery, each by its assignee, and
+// leaves the rest open (some overdue, escalated as Rapport would).
+func (g *generator) resolveCases(ctx context.Context, db *sqlstore.DB) error {
+	var rs []sqlstore.PastResolution
+	for _, m := range g.misery {
+		if m.recorded.After(g.now.Add(-casesOpenFor)) || g.r.Float64() >= resolvedShare {
+			continue
+		}
+		took := time.Duration(1+g.r.IntN(40)) * time.Hour
+		if g.r.Float64() < resolvedLateOdds {
+			took = time.Duration(49+g.r.IntN(72)) * time.Hour
+		}
+		at := m.recorded.Add(took).Truncate(time.Second)
+		if at.After(g.now) {
+			continue
+		}
+		texts := resolutions[m.touchpoint]
+		if texts == nil {
+			texts = resolutions[""]
+		}
+		rs = append(rs, sqlstore.PastResolution{MomentID: m.id, By: m.owner, Resolution: texts[g.r.IntN(len(texts))], At: at})
+	}
+	recovery := sqlstore.NewRecoveryService(db)
+	n, err := recovery.ResolvePastCases(ctx, rs)
+	if err != nil {
+		return err
+	}
+	g.sum.ResolvedCases = n
+	g.sum.OpenCases = len(g.misery) - n
+	_, err = recovery.Escalate(ctx)
+	return err
 }
