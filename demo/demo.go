@@ -49,6 +49,13 @@
 //
 // The figures are for seed 7 at the default size; other seeds differ by a
 // few points.
+//
+// So that every view has work in it, the firm also has: sign-ins for the
+// admin (who owns the organisations), a manager and an agent of Customer
+// Care, with promises of their own due today and this week; recovery cases
+// for the last month's misery, most resolved by their assignee and the
+// rest open, some overdue and escalated; touchpoint targets that two or
+// three touchpoints miss; and a few saved segments.
 package demo
 
 import (
@@ -184,6 +191,9 @@ func Populate(ctx context.Context, db *sqlstore.DB, cfg Config) (Summary, error)
 		return Summary{}, err
 	}
 	if err := g.resolveCases(ctx, db); err != nil {
+		return Summary{}, err
+	}
+	if err := g.setTargets(ctx, db); err != nil {
 		return Summary{}, err
 	}
 	if err := g.addSegments(ctx, db); err != nil {

@@ -711,3 +711,28 @@ func TestRecoveryHistory(t *testing.T) {
 		t.Errorf("%d open, %d overdue, %d escalated of %d; want some of each, fewer open than resolved", rep.Open, rep.Overdue, rep.Escalated, rep.Opened)
 	}
 }
+
+// TestTargets checks that the touchpoints' targets make a few alerts, not
+// one for every touchpoint: most touchpoints meet their target.
+func TestTargets(t *testing.T) {
+	firm(t)
+	db, err := sqlstore.Open(context.Background(), defaultFirm.dsn, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	alerts, err := sqlstore.NewAlertService(db).EvaluateAlerts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var below []string
+	for _, a := range alerts {
+		if a.Kind == rapport.AlertBelowTarget {
+			below = append(below, a.Touchpoint)
+		}
+	}
+	t.Logf("below target: %v", below)
+	if len(below) < 2 || len(below) > 3 {
+		t.Errorf("%d touchpoints below target (%v); want two or three of the eight", len(below), below)
+	}
+}
