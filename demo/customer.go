@@ -630,14 +630,14 @@ func (s *sim) conversation(at time.Time, ch rapport.Channel, team, tp string, p 
 	return m
 }
 
-// workTime moves t into office hours (8:00 to 18:00 on weekdays), on the
-// same day or, at a weekend, a day of the week before, for contacts with
-// staff. It returns zero when that falls outside the
-// customer's time. A moment moved before an earlier one is put back in
+// workTime moves t into office hours (8:00 to 18:00 on the firm's
+// weekdays, those of the anchor), on the same day or, at a weekend, a day
+// of the week before, for contacts with staff. It returns zero when that
+// falls outside the customer's time. A moment moved before an earlier one is put back in
 // order by moment.
 func (s *sim) workTime(t time.Time) time.Time {
 	d := t.Truncate(24 * time.Hour)
-	switch d.Weekday() {
+	switch d.Add(-s.g.moved).Weekday() {
 	case time.Saturday:
 		d = d.Add(-time.Duration(1+s.r.IntN(5)) * day)
 	case time.Sunday:

@@ -7,7 +7,11 @@
 // million moments, which is why customers are generated and written one at
 // a time and no more than one customer's moments are ever held in memory.
 //
-// The firm is reproducible: a seeded PCG drives every choice, and ids come
+// The firm is reproducible: it is made as if its year ended on a fixed day
+// (anchor) and then moved, by whole days, to end on Config.Now, so the
+// same seed gives the same firm, with the same times relative to Now,
+// whatever day it is made. Its quiet weekends are the anchor's, which fall
+// on other days of the week once moved. A seeded PCG drives every choice, and ids come
 // from rapport.FormatID with entropy from it, so the same Config gives
 // byte-identical rows on either backend. Each customer draws from its own
 // stream, derived from the seed and its place, so changing one customer's
@@ -89,8 +93,9 @@ type Config struct {
 	// Moments is about how many moments in all; 0 means about
 	// DefaultMomentsPerCustomer per customer over the year.
 	Moments int
-	// Now is when the firm's year ends; every time is relative to it. Zero
-	// means the current time, to the second.
+	// Now is the day the firm's year ends, at its start (midnight UTC);
+	// every time is relative to it, so the same seed gives the same firm
+	// whatever the day. Zero means today.
 	Now time.Time
 }
 
@@ -219,7 +224,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Now.IsZero() {
 		c.Now = time.Now()
 	}
-	c.Now = c.Now.UTC().Truncate(time.Second)
+	c.Now = c.Now.UTC().Truncate(day)
 	return c, nil
 }
 

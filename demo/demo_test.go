@@ -316,7 +316,7 @@ func TestCounts(t *testing.T) {
 	} {
 		args := []any{}
 		if strings.Contains(c.query, "?") {
-			args = []any{now.Add(-365 * 24 * time.Hour).UnixMicro(), now.UnixMicro()}
+			args = []any{s.From.UnixMicro(), s.To.UnixMicro()}
 		}
 		if got := queryInt(t, raw, c.query, args...); got != c.want {
 			t.Errorf("%s = %d; want %d", c.what, got, c.want)
@@ -694,7 +694,7 @@ func TestRecoveryHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rep, err := sqlstore.NewRecoveryService(db).RecoveryReport(context.Background(), rapport.RecoveryReportFilter{From: now.Add(-30 * 24 * time.Hour), To: now})
+	rep, err := sqlstore.NewRecoveryService(db).RecoveryReport(context.Background(), rapport.RecoveryReportFilter{From: s.To.Add(-30 * 24 * time.Hour), To: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -735,4 +735,83 @@ func TestTargets(t *testing.T) {
 	if len(below) < 2 || len(below) > 3 {
 		t.Errorf("%d touchpoints below target (%v); want two or three of the eight", len(below), below)
 	}
+}
+
+// TestSameFirmAnyDay checks that the same seed gives the same firm whatever
+// the day it is made, and the time of day: the same customers, moments,
+// promises, stages, cases and segments, at the same times relative to the
+// day the firm's year ends.
+func TestSameFirmAnyDay(t *testing.T) {
+	t.Parallel()
+	firms := make([][]string, 2)
+	for i, at := range []time.Time{now, now.Add(9*24*time.Hour + 5*time.Hour)} {
+		dsn := sqlite().DSN(t)
+		db, err := sqlstore.Open(context.Background(), dsn, func() time.Time { return at })
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		s, err := demo.Populate(context.Background(), db, demo.Config{Seed: 5, Customers: 400, Now: at})
+		if err != nil {
+			t.Fatalf("Populate(%v) = %v", at, err)
+		}
+		end := s.To.UnixMicro()
+		if !s.To.Equal(at.Truncate(24 * time.Hour)) {
+			t.Errorf("Populate(%v) ends the year at %v; want the start of that day", at, s.To)
+		}
+		raw := testdb.SQL(t, dsn)
+		for _, q := range sameFirmQueries {
+			var args []any
+			if strings.Contains(q, "?") {
+				args = append(args, end)
+			}
+			firms[i] = append(firms[i], queryStrings(t, raw, q, args...)...)
+		}
+	}
+	if len(firms[0]) < 10_000 {
+		t.Fatalf("the firm has %d rows; want thousands", len(firms[0]))
+	}
+	diffs := 0
+	for j := range max(len(firms[0]), len(firms[1])) {
+		if j >= len(firms[0]) || j >= len(firms[1]) || firms[0][j] != firms[1][j] {
+			if diffs++; diffs <= 5 {
+				t.Errorf("row %d differs:\n %s\n %s", j, at(firms[0], j), at(firms[1], j))
+			}
+		}
+	}
+	if diffs > 0 {
+		t.Errorf("%d of %d rows differ between a firm made on one day and nine days later", diffs, len(firms[0]))
+	}
+}
+
+func at(rows []string, j int) string {
+	if j < len(rows) {
+		return rows[j]
+	}
+	return "(none)"
+}
+
+// sameFirmQueries describe a firm without its ids, with every time as
+// microseconds relative to the end of its year (the one argument).
+var sameFirmQueries = []string{
+	`SELECT email || ' ' || name || ' ' || role || ' ' || COALESCE(team, '') || ' ' || (created_at - ?) FROM users ORDER BY email`,
+	`SELECT external_id || ' ' || kind || ' ' || name || ' ' || COALESCE(email, '') || ' ' || COALESCE(phone, '') || ' ' || COALESCE(attributes, '') || ' ' || COALESCE(preferences, '') || ' ' ||
+		COALESCE((SELECT email FROM users u WHERE u.id = c.owner_id), '-') || ' ' || COALESCE((SELECT r.external_id FROM customers r WHERE r.id = c.referred_by), '-') || ' ' ||
+		stage || ' ' || (created_at - ?) FROM customers c ORDER BY external_id`,
+	`SELECT c.external_id || ' ' || m.touchpoint || ' ' || m.channel || ' ' || (m.occurred_at - ?) || ' ' || (m.recorded_at - m.occurred_at) || ' ' ||
+		COALESCE((SELECT email FROM users u WHERE u.id = m.staff_id), '-') || ' ' || COALESCE(m.response, '') || ' ' || COALESCE(m.rating, '-') || ' ' ||
+		COALESCE(m.effort, '-') || ' ' || COALESCE(m.nps, '-') || ' ' || m.outcome || ' ' || COALESCE(m.notes, '') || ' ' || m.revenue || ' ' || m.cost
+		FROM moments m JOIN customers c ON c.id = m.customer_id ORDER BY c.external_id, m.occurred_at, m.touchpoint, m.recorded_at`,
+	`SELECT c.external_id || ' ' || p.text || ' ' || p.status || ' ' || (p.due_at - ?) || ' ' || COALESCE(p.resolved_at - p.due_at, '-') || ' ' || (p.created_at - p.due_at)
+		FROM promises p JOIN customers c ON c.id = p.customer_id ORDER BY c.external_id, p.due_at, p.text, p.created_at`,
+	`SELECT c.external_id || ' ' || s.from_stage || ' ' || s.to_stage || ' ' || COALESCE(s.reason, '') || ' ' || COALESCE(s.dissolution_reason, '') || ' ' || (s.changed_at - ?)
+		FROM stage_changes s JOIN customers c ON c.id = s.customer_id ORDER BY c.external_id, s.changed_at, s.to_stage`,
+	`SELECT c.external_id || ' ' || h.product || ' ' || (h.started_at - ?) || ' ' || COALESCE(h.ended_at - h.started_at, '-')
+		FROM holdings h JOIN customers c ON c.id = h.customer_id ORDER BY c.external_id, h.started_at, h.product`,
+	`SELECT c.external_id || ' ' || k.touchpoint || ' ' || k.status || ' ' || COALESCE((SELECT email FROM users u WHERE u.id = k.assignee_id), k.queue) || ' ' ||
+		(k.moment_at - ?) || ' ' || (k.opened_at - k.moment_at) || ' ' || (k.due_at - k.opened_at) || ' ' || COALESCE(k.resolved_at - k.opened_at, '-') || ' ' ||
+		COALESCE(k.escalated_at IS NOT NULL, '-') || ' ' || COALESCE(k.resolution, '')
+		FROM recovery_cases k JOIN customers c ON c.id = k.customer_id ORDER BY c.external_id, k.moment_at`,
+	`SELECT name || ' ' || rule || ' ' || size FROM segments ORDER BY name`,
+	`SELECT key || ' ' || target_score FROM touchpoints ORDER BY key`,
 }

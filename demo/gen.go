@@ -45,6 +45,10 @@ const (
 	momentsPerEpisode    = 1.68
 )
 
+// anchor is the day the firm is made for before it moves to Config.Now: the
+// firm's weekdays are the anchor's.
+var anchor = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+
 // member is a member of staff with what the generator needs to know of them.
 type member struct {
 	user      rapport.User
@@ -65,8 +69,9 @@ type custRef struct {
 type generator struct {
 	cfg      Config
 	now      time.Time
-	from     time.Time // the start of the year of moments
-	latest   time.Time // no episode starts after this
+	moved    time.Duration // how far the firm moved from anchor: whole days
+	from     time.Time     // the start of the year of moments
+	latest   time.Time     // no episode starts after this
 	stormAt  time.Time
 	stormEnd time.Time
 	l        *sqlstore.Loader
@@ -97,6 +102,7 @@ func newGenerator(cfg Config, l *sqlstore.Loader) *generator {
 	g := &generator{
 		cfg:    cfg,
 		now:    cfg.Now,
+		moved:  cfg.Now.Sub(anchor),
 		from:   cfg.Now.Add(-window),
 		latest: cfg.Now.Add(-2 * time.Hour),
 		l:      l,
