@@ -56,10 +56,11 @@
 //
 // So that every view has work in it, the firm also has: sign-ins for the
 // admin (who owns the organisations), a manager and an agent of Customer
-// Care, with promises of their own due today and this week; recovery cases
-// for the last month's misery, most resolved by their assignee and the
-// rest open, some overdue and escalated; touchpoint targets that two or
-// three touchpoints miss; and a few saved segments.
+// Care, and a viewer, the admin and the agent with promises of their own
+// due today and this week; recovery cases for the last month's misery,
+// most resolved by their assignee and the rest open, some overdue and
+// escalated; touchpoint targets that two or three touchpoints miss; and a
+// few saved segments.
 package demo
 
 import (
@@ -104,7 +105,7 @@ type Summary struct {
 	Firm string `json:"firm"`
 	// LoginEmail is the demo admin's email, for signing in to the demo.
 	LoginEmail string `json:"login_email"`
-	// Logins are the demo staff who can sign in: the admin, a manager and an agent.
+	// Logins are the demo staff who can sign in: the admin, a manager, an agent and a viewer.
 	Logins        []Login   `json:"logins"`
 	From          time.Time `json:"from"`
 	To            time.Time `json:"to"`

@@ -57,7 +57,7 @@ func serveDemo(ctx context.Context, db *sqlstore.DB, stdout io.Writer) error {
 	return demoSignIn(ctx, db, sum, stdout)
 }
 
-// demoSignIn gives the demo's admin, manager and agent a known password,
+// demoSignIn gives the demo's staff who sign in a known password,
 // gives the admin an API token, and prints both. The demo runs on the
 // newcomer's own machine, so a known password is the friendly choice; a real
 // firm's users are created with "rapport user create".

@@ -199,8 +199,8 @@ func TestServeDemo(t *testing.T) {
 		}
 		roles = append(roles, l[2])
 	}
-	if got := strings.Join(roles, " "); got != "admin manager agent" {
-		t.Errorf("demo sign-ins have roles %q; want an admin, a manager and an agent", got)
+	if got := strings.Join(roles, " "); got != "admin manager agent viewer" {
+		t.Errorf("demo sign-ins have roles %q; want an admin, a manager, an agent and a viewer", got)
 	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := client.Get(base + "/")
