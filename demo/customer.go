@@ -175,6 +175,10 @@ func (s *sim) profile(created time.Time) {
 	}
 	c.Preferences = rapport.Preferences{Likes: choose(r, likes, r.IntN(3)), Dislikes: choose(r, dislikes, r.IntN(3))}
 	s.owner = g.owners[r.IntN(len(g.owners))]
+	if s.org {
+		// The admin looks after the business customers herself.
+		s.owner = g.admin
+	}
 	c.OwnerID = s.owner.user.ID
 }
 
@@ -626,14 +630,14 @@ func (s *sim) conversation(at time.Time, ch rapport.Channel, team, tp string, p 
 	return m
 }
 
-// workTime moves t into office hours (8:00 to 18:00 on weekdays), on the
-// same day or, at a weekend, a day of the week before, for contacts with
-// staff. It returns zero when that falls outside the
-// customer's time. A moment moved before an earlier one is put back in
+// workTime moves t into office hours (8:00 to 18:00 on the firm's
+// weekdays, those of the anchor), on the same day or, at a weekend, a day
+// of the week before, for contacts with staff. It returns zero when that
+// falls outside the customer's time. A moment moved before an earlier one is put back in
 // order by moment.
 func (s *sim) workTime(t time.Time) time.Time {
 	d := t.Truncate(24 * time.Hour)
-	switch d.Weekday() {
+	switch d.Add(-s.g.moved).Weekday() {
 	case time.Saturday:
 		d = d.Add(-time.Duration(1+s.r.IntN(5)) * day)
 	case time.Sunday:
@@ -791,6 +795,9 @@ func (s *sim) write(ctx context.Context) error {
 		g.sum.Dissolutions++
 	}
 	g.refs = append(g.refs, ref)
+	if mine := g.mine[s.c.OwnerID]; g.logins[s.c.OwnerID] != nil && len(mine) < 6 && ref.dissolved == 0 {
+		g.mine[s.c.OwnerID] = append(mine, s.c.ID)
+	}
 	g.sum.Customers++
 	if s.org {
 		g.sum.Organisations++
@@ -807,6 +814,9 @@ func (s *sim) write(ctx context.Context) error {
 	for _, m := range s.moments {
 		if err := l.AddMoment(ctx, m); err != nil {
 			return err
+		}
+		if m.Outcome == rapport.OutcomeMisery && !m.OccurredAt.Before(g.now.Add(-caseWindow)) {
+			g.misery = append(g.misery, miseryMoment{id: m.ID, recorded: m.RecordedAt, owner: s.c.OwnerID, touchpoint: m.Touchpoint})
 		}
 	}
 	g.sum.Moments += len(s.moments)

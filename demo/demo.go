@@ -7,7 +7,11 @@
 // million moments, which is why customers are generated and written one at
 // a time and no more than one customer's moments are ever held in memory.
 //
-// The firm is reproducible: a seeded PCG drives every choice, and ids come
+// The firm is reproducible: it is made as if its year ended on a fixed day
+// (anchor) and then moved, by whole days, to end on Config.Now, so the
+// same seed gives the same firm, with the same times relative to Now,
+// whatever day it is made. Its quiet weekends are the anchor's, which fall
+// on other days of the week once moved. A seeded PCG drives every choice, and ids come
 // from rapport.FormatID with entropy from it, so the same Config gives
 // byte-identical rows on either backend. Each customer draws from its own
 // stream, derived from the seed and its place, so changing one customer's
@@ -49,6 +53,14 @@
 //
 // The figures are for seed 7 at the default size; other seeds differ by a
 // few points.
+//
+// So that every view has work in it, the firm also has: sign-ins for the
+// admin (who owns the organisations), a manager and an agent of Customer
+// Care, and a viewer, the admin and the agent with promises of their own
+// due today and this week; recovery cases for the last month's misery,
+// most resolved by their assignee and the rest open, some overdue and
+// escalated; touchpoint targets that two or three touchpoints miss; and a
+// few saved segments.
 package demo
 
 import (
@@ -82,8 +94,9 @@ type Config struct {
 	// Moments is about how many moments in all; 0 means about
 	// DefaultMomentsPerCustomer per customer over the year.
 	Moments int
-	// Now is when the firm's year ends; every time is relative to it. Zero
-	// means the current time, to the second.
+	// Now is the day the firm's year ends, at its start (midnight UTC);
+	// every time is relative to it, so the same seed gives the same firm
+	// whatever the day. Zero means today.
 	Now time.Time
 }
 
@@ -91,7 +104,9 @@ type Config struct {
 type Summary struct {
 	Firm string `json:"firm"`
 	// LoginEmail is the demo admin's email, for signing in to the demo.
-	LoginEmail    string    `json:"login_email"`
+	LoginEmail string `json:"login_email"`
+	// Logins are the demo staff who can sign in: the admin, a manager, an agent and a viewer.
+	Logins        []Login   `json:"logins"`
 	From          time.Time `json:"from"`
 	To            time.Time `json:"to"`
 	Users         int       `json:"users"`
@@ -105,6 +120,9 @@ type Summary struct {
 	StageChanges  int       `json:"stage_changes"`
 	Promises      int       `json:"promises"`
 	Dissolutions  int       `json:"dissolutions"`
+	Segments      int       `json:"segments"`
+	ResolvedCases int       `json:"resolved_cases"`
+	OpenCases     int       `json:"open_cases"`
 	// Elapsed is how long Populate took.
 	Elapsed time.Duration `json:"elapsed"`
 }
@@ -114,11 +132,19 @@ func (s Summary) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s, a demo insurer: %s staff, %s customers (%s organisations, %s referred by another customer)\n",
 		s.Firm, count(s.Users), count(s.Customers), count(s.Organisations), count(s.Referred))
-	fmt.Fprintf(&b, "%s moments from %s to %s, %s holdings of %s products, %s promises, %s stage changes, %s dissolutions\n",
+	fmt.Fprintf(&b, "%s moments from %s to %s, %s holdings of %s products, %s promises, %s stage changes, %s dissolutions, %s segments\n",
 		count(s.Moments), s.From.Format("2 Jan 2006"), s.To.Format("2 Jan 2006"), count(s.Holdings), count(s.Products),
-		count(s.Promises), count(s.StageChanges), count(s.Dissolutions))
+		count(s.Promises), count(s.StageChanges), count(s.Dissolutions), count(s.Segments))
+	fmt.Fprintf(&b, "%s recovery cases resolved and %s open\n", count(s.ResolvedCases), count(s.OpenCases))
 	fmt.Fprintf(&b, "demo admin: %s", s.LoginEmail)
 	return b.String()
+}
+
+// Login is a member of the demo staff who can sign in.
+type Login struct {
+	Email string       `json:"email"`
+	Name  string       `json:"name"`
+	Role  rapport.Role `json:"role"`
 }
 
 // count writes n with thousands separators.
@@ -167,7 +193,16 @@ func Populate(ctx context.Context, db *sqlstore.DB, cfg Config) (Summary, error)
 	// (totals, impact, measures, stages) is computed once at the end. The
 	// recovery queue holds the last month's misery, as it would in a firm
 	// that had been using Rapport.
-	if err := db.RebuildFromMoments(ctx, sqlstore.Rebuild{OpenCasesSince: cfg.Now.AddDate(0, 0, -30)}); err != nil {
+	if err := db.RebuildFromMoments(ctx, sqlstore.Rebuild{OpenCasesSince: cfg.Now.Add(-caseWindow)}); err != nil {
+		return Summary{}, err
+	}
+	if err := g.resolveCases(ctx, db); err != nil {
+		return Summary{}, err
+	}
+	if err := g.setTargets(ctx, db); err != nil {
+		return Summary{}, err
+	}
+	if err := g.addSegments(ctx, db); err != nil {
 		return Summary{}, err
 	}
 	g.sum.Elapsed = time.Since(started)
@@ -190,7 +225,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Now.IsZero() {
 		c.Now = time.Now()
 	}
-	c.Now = c.Now.UTC().Truncate(time.Second)
+	c.Now = c.Now.UTC().Truncate(day)
 	return c, nil
 }
 

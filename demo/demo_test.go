@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,12 +33,32 @@ const day = int64(24 * time.Hour / time.Microsecond)
 func open(t testing.TB, b testdb.Backend) (*sqlstore.DB, *sql.DB) {
 	t.Helper()
 	dsn := b.DSN(t)
-	db, err := sqlstore.Open(context.Background(), dsn, nil)
+	// The database's clock is the firm's, as when the demo serves.
+	db, err := sqlstore.Open(context.Background(), dsn, func() time.Time { return now })
 	if err != nil {
 		t.Fatalf("Open(%s) = %v", b.Name, err)
 	}
 	t.Cleanup(func() { db.Close() })
 	return db, testdb.SQL(t, dsn)
+}
+
+// queryStrings returns a query's one column of strings.
+func queryStrings(t testing.TB, raw *sql.DB, query string, args ...any) []string {
+	t.Helper()
+	rows, err := raw.Query(query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 func sqlite() testdb.Backend { return testdb.Backends()[0] }
@@ -132,7 +153,7 @@ func TestSameSeedSameFirm(t *testing.T) {
 		if digests[i] != digests[0] {
 			t.Errorf("%s database %d digest = %s; want %s as on the first", backends[i].Name, i, digests[i], digests[0])
 		}
-		if summaries[i] != summaries[0] {
+		if !reflect.DeepEqual(summaries[i], summaries[0]) {
 			t.Errorf("summary %d = %+v; want %+v", i, summaries[i], summaries[0])
 		}
 	}
@@ -240,7 +261,7 @@ func firm(t *testing.T) (demo.Summary, *sql.DB) {
 		}
 		defaultFirm.dir = dir
 		defaultFirm.dsn = filepath.Join(dir, "demo.db")
-		db, err := sqlstore.Open(context.Background(), defaultFirm.dsn, nil)
+		db, err := sqlstore.Open(context.Background(), defaultFirm.dsn, func() time.Time { return now })
 		if err != nil {
 			defaultFirm.err = err
 			return
@@ -275,9 +296,11 @@ func TestCounts(t *testing.T) {
 		{"stage changes", "SELECT COUNT(*) FROM stage_changes", s.StageChanges},
 		{"promises", "SELECT COUNT(*) FROM promises", s.Promises},
 		{"dissolutions", "SELECT COUNT(*) FROM customers WHERE stage = 'dissolution'", s.Dissolutions},
+		{"segments", "SELECT COUNT(*) FROM segments", s.Segments},
+		{"segments with fewer than ten or more than a third of the customers", "SELECT COUNT(*) FROM segments WHERE size < 10 OR size > 1000", 0},
 		{"touchpoints used", "SELECT COUNT(DISTINCT touchpoint) FROM moments", 8},
 		{"channels used", "SELECT COUNT(DISTINCT channel) FROM moments", 6},
-		{"staff who handle moments", "SELECT COUNT(DISTINCT staff_id) FROM moments", 18},
+		{"staff who handle moments", "SELECT COUNT(DISTINCT staff_id) FROM moments", 19},
 		{"web and system moments with staff", "SELECT COUNT(*) FROM moments WHERE channel IN ('web', 'system') AND staff_id IS NOT NULL", 0},
 		{"moments without a cost", "SELECT COUNT(*) FROM moments WHERE cost <= 0", 0},
 		{"revenue off purchases and offers", "SELECT COUNT(*) FROM moments WHERE revenue <> 0 AND touchpoint NOT IN ('purchase', 'offer')", 0},
@@ -293,7 +316,7 @@ func TestCounts(t *testing.T) {
 	} {
 		args := []any{}
 		if strings.Contains(c.query, "?") {
-			args = []any{now.Add(-365 * 24 * time.Hour).UnixMicro(), now.UnixMicro()}
+			args = []any{s.From.UnixMicro(), s.To.UnixMicro()}
 		}
 		if got := queryInt(t, raw, c.query, args...); got != c.want {
 			t.Errorf("%s = %d; want %d", c.what, got, c.want)
@@ -309,6 +332,9 @@ func TestCounts(t *testing.T) {
 	effort := queryInt(t, raw, "SELECT COUNT(*) FROM moments WHERE effort IS NOT NULL")
 	nps := queryInt(t, raw, "SELECT COUNT(*) FROM moments WHERE nps IS NOT NULL")
 	notes := queryInt(t, raw, "SELECT COUNT(*) FROM moments WHERE notes <> ''")
+	for _, sg := range queryStrings(t, raw, "SELECT name || ': ' || size FROM segments ORDER BY name") {
+		t.Logf("segment %s", sg)
+	}
 	t.Logf("%.0f%% of moments rated; %d with effort, %d with NPS, %d with notes", 100*rated, effort, nps, notes)
 	if rated < 0.6 || effort < s.Moments/20 || nps < s.Moments/40 || notes < s.Moments/3 {
 		t.Errorf("rated %.2f, effort %d, NPS %d, notes %d of %d moments; want most rated and some of each", rated, effort, nps, notes, s.Moments)
@@ -318,6 +344,28 @@ func TestCounts(t *testing.T) {
 	}
 	if n := queryInt(t, raw, "SELECT COUNT(*) FROM users WHERE email = ? AND role = 'admin'", s.LoginEmail); n != 1 {
 		t.Errorf("%d admins with the login email; want 1", n)
+	}
+	// Every sign-in but the manager's has work of their own: customers,
+	// open cases and promises due today; the manager's team has them.
+	var roles []string
+	for _, l := range s.Logins {
+		roles = append(roles, string(l.Role))
+		if l.Role == rapport.RoleManager || l.Role == rapport.RoleViewer {
+			continue
+		}
+		owned := queryInt(t, raw, "SELECT COUNT(*) FROM customers c JOIN users u ON u.id = c.owner_id WHERE u.email = ?", l.Email)
+		cases := queryInt(t, raw, "SELECT COUNT(*) FROM recovery_cases c JOIN users u ON u.id = c.assignee_id WHERE u.email = ? AND c.status = 'open'", l.Email)
+		today := queryInt(t, raw, "SELECT COUNT(*) FROM promises p JOIN users u ON u.id = p.staff_id WHERE u.email = ? AND p.status = 'open' AND p.due_at >= ? AND p.due_at < ?",
+			l.Email, now.Truncate(24*time.Hour).UnixMicro(), now.Truncate(24*time.Hour).Add(24*time.Hour).UnixMicro())
+		week := queryInt(t, raw, "SELECT COUNT(*) FROM promises p JOIN users u ON u.id = p.staff_id WHERE u.email = ? AND p.status = 'open'", l.Email)
+		t.Logf("%s: %d customers, %d open cases, %d promises due today, %d open", l.Email, owned, cases, today, week)
+		if owned < 20 || cases < 2 || today < 2 || week < today+3 {
+			t.Errorf("%s owns %d customers with %d open cases and %d open promises, %d due today; want at least 20, 2, 5 and 2",
+				l.Email, owned, cases, week, today)
+		}
+	}
+	if got := strings.Join(roles, " "); got != "admin manager agent viewer" {
+		t.Errorf("the demo's sign-ins are %q; want an admin, a manager, an agent and a viewer", got)
 	}
 }
 
@@ -634,4 +682,136 @@ func BenchmarkPopulate(b *testing.B) {
 		moments += s.Moments
 	}
 	b.ReportMetric(float64(moments)/b.Elapsed().Seconds(), "moments/s")
+}
+
+// TestRecoveryHistory checks that the recovery report has figures to show:
+// cases resolved in time and late, recovered and not, and some still open,
+// overdue and escalated.
+func TestRecoveryHistory(t *testing.T) {
+	s, _ := firm(t)
+	db, err := sqlstore.Open(context.Background(), defaultFirm.dsn, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rep, err := sqlstore.NewRecoveryService(db).RecoveryReport(context.Background(), rapport.RecoveryReportFilter{From: s.To.Add(-30 * 24 * time.Hour), To: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d opened, %d open (%d overdue, %d escalated), %d resolved (%d in time), %d recovered, %d not, %d awaiting",
+		rep.Opened, rep.Open, rep.Overdue, rep.Escalated, rep.Resolved, rep.ResolvedInTime, rep.Recovered, rep.NotRecovered, rep.AwaitingMoment)
+	if rep.Resolved != s.ResolvedCases || rep.Open != s.OpenCases {
+		t.Errorf("report has %d resolved and %d open; the summary says %d and %d", rep.Resolved, rep.Open, s.ResolvedCases, s.OpenCases)
+	}
+	if rep.InTimeRate == nil || *rep.InTimeRate < 0.6 || *rep.InTimeRate > 0.95 || rep.RecoveryRate == nil || rep.Recovered < 20 || rep.NotRecovered < 3 {
+		t.Errorf("in time %v, recovery rate %v from %d recovered and %d not; want both rates, most in time but not all, and some of each",
+			rep.InTimeRate, rep.RecoveryRate, rep.Recovered, rep.NotRecovered)
+	}
+	if rep.Open < 10 || rep.Overdue < 1 || rep.Escalated < 1 || rep.Open > rep.Resolved {
+		t.Errorf("%d open, %d overdue, %d escalated of %d; want some of each, fewer open than resolved", rep.Open, rep.Overdue, rep.Escalated, rep.Opened)
+	}
+}
+
+// TestTargets checks that the touchpoints' targets make a few alerts, not
+// one for every touchpoint: most touchpoints meet their target.
+func TestTargets(t *testing.T) {
+	firm(t)
+	db, err := sqlstore.Open(context.Background(), defaultFirm.dsn, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	alerts, err := sqlstore.NewAlertService(db).EvaluateAlerts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var below []string
+	for _, a := range alerts {
+		if a.Kind == rapport.AlertBelowTarget {
+			below = append(below, a.Touchpoint)
+		}
+	}
+	t.Logf("below target: %v", below)
+	if len(below) < 2 || len(below) > 3 {
+		t.Errorf("%d touchpoints below target (%v); want two or three of the eight", len(below), below)
+	}
+}
+
+// TestSameFirmAnyDay checks that the same seed gives the same firm whatever
+// the day it is made, and the time of day: the same customers, moments,
+// promises, stages, cases and segments, at the same times relative to the
+// day the firm's year ends.
+func TestSameFirmAnyDay(t *testing.T) {
+	t.Parallel()
+	firms := make([][]string, 2)
+	for i, at := range []time.Time{now, now.Add(9*24*time.Hour + 5*time.Hour)} {
+		dsn := sqlite().DSN(t)
+		db, err := sqlstore.Open(context.Background(), dsn, func() time.Time { return at })
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		s, err := demo.Populate(context.Background(), db, demo.Config{Seed: 5, Customers: 400, Now: at})
+		if err != nil {
+			t.Fatalf("Populate(%v) = %v", at, err)
+		}
+		end := s.To.UnixMicro()
+		if !s.To.Equal(at.Truncate(24 * time.Hour)) {
+			t.Errorf("Populate(%v) ends the year at %v; want the start of that day", at, s.To)
+		}
+		raw := testdb.SQL(t, dsn)
+		for _, q := range sameFirmQueries {
+			var args []any
+			if strings.Contains(q, "?") {
+				args = append(args, end)
+			}
+			firms[i] = append(firms[i], queryStrings(t, raw, q, args...)...)
+		}
+	}
+	if len(firms[0]) < 10_000 {
+		t.Fatalf("the firm has %d rows; want thousands", len(firms[0]))
+	}
+	diffs := 0
+	for j := range max(len(firms[0]), len(firms[1])) {
+		if j >= len(firms[0]) || j >= len(firms[1]) || firms[0][j] != firms[1][j] {
+			if diffs++; diffs <= 5 {
+				t.Errorf("row %d differs:\n %s\n %s", j, at(firms[0], j), at(firms[1], j))
+			}
+		}
+	}
+	if diffs > 0 {
+		t.Errorf("%d of %d rows differ between a firm made on one day and nine days later", diffs, len(firms[0]))
+	}
+}
+
+func at(rows []string, j int) string {
+	if j < len(rows) {
+		return rows[j]
+	}
+	return "(none)"
+}
+
+// sameFirmQueries describe a firm without its ids, with every time as
+// microseconds relative to the end of its year (the one argument).
+var sameFirmQueries = []string{
+	`SELECT email || ' ' || name || ' ' || role || ' ' || COALESCE(team, '') || ' ' || (created_at - ?) FROM users ORDER BY email`,
+	`SELECT external_id || ' ' || kind || ' ' || name || ' ' || COALESCE(email, '') || ' ' || COALESCE(phone, '') || ' ' || COALESCE(attributes, '') || ' ' || COALESCE(preferences, '') || ' ' ||
+		COALESCE((SELECT email FROM users u WHERE u.id = c.owner_id), '-') || ' ' || COALESCE((SELECT r.external_id FROM customers r WHERE r.id = c.referred_by), '-') || ' ' ||
+		stage || ' ' || (created_at - ?) FROM customers c ORDER BY external_id`,
+	`SELECT c.external_id || ' ' || m.touchpoint || ' ' || m.channel || ' ' || (m.occurred_at - ?) || ' ' || (m.recorded_at - m.occurred_at) || ' ' ||
+		COALESCE((SELECT email FROM users u WHERE u.id = m.staff_id), '-') || ' ' || COALESCE(m.response, '') || ' ' || COALESCE(m.rating, '-') || ' ' ||
+		COALESCE(m.effort, '-') || ' ' || COALESCE(m.nps, '-') || ' ' || m.outcome || ' ' || COALESCE(m.notes, '') || ' ' || m.revenue || ' ' || m.cost
+		FROM moments m JOIN customers c ON c.id = m.customer_id ORDER BY c.external_id, m.occurred_at, m.touchpoint, m.recorded_at`,
+	`SELECT c.external_id || ' ' || p.text || ' ' || p.status || ' ' || (p.due_at - ?) || ' ' || COALESCE(p.resolved_at - p.due_at, '-') || ' ' || (p.created_at - p.due_at)
+		FROM promises p JOIN customers c ON c.id = p.customer_id ORDER BY c.external_id, p.due_at, p.text, p.created_at`,
+	`SELECT c.external_id || ' ' || s.from_stage || ' ' || s.to_stage || ' ' || COALESCE(s.reason, '') || ' ' || COALESCE(s.dissolution_reason, '') || ' ' || (s.changed_at - ?)
+		FROM stage_changes s JOIN customers c ON c.id = s.customer_id ORDER BY c.external_id, s.changed_at, s.to_stage`,
+	`SELECT c.external_id || ' ' || h.product || ' ' || (h.started_at - ?) || ' ' || COALESCE(h.ended_at - h.started_at, '-')
+		FROM holdings h JOIN customers c ON c.id = h.customer_id ORDER BY c.external_id, h.started_at, h.product`,
+	`SELECT c.external_id || ' ' || k.touchpoint || ' ' || k.status || ' ' || COALESCE((SELECT email FROM users u WHERE u.id = k.assignee_id), k.queue) || ' ' ||
+		(k.moment_at - ?) || ' ' || (k.opened_at - k.moment_at) || ' ' || (k.due_at - k.opened_at) || ' ' || COALESCE(k.resolved_at - k.opened_at, '-') || ' ' ||
+		COALESCE(k.escalated_at IS NOT NULL, '-') || ' ' || COALESCE(k.resolution, '')
+		FROM recovery_cases k JOIN customers c ON c.id = k.customer_id ORDER BY c.external_id, k.moment_at`,
+	`SELECT name || ' ' || rule || ' ' || size FROM segments ORDER BY name`,
+	`SELECT key || ' ' || target_score FROM touchpoints ORDER BY key`,
 }

@@ -32,6 +32,12 @@ type staffSpec struct {
 const year = 365 * 24 * time.Hour
 const day = 24 * time.Hour
 
+// loginNames are the staff who can sign in to the demo, by first name: the
+// admin, who owns the organisations; a manager and an agent of Customer
+// Care, whose customers, cases and promises fill their own queues; and the
+// viewer, who reads everything and changes nothing.
+var loginNames = []string{demoLoginName, "maya", "leo", "nina"}
+
 // promiseBreaker is the claims handler who breaks promises far more often
 // than anyone else: planted pattern (c).
 const promiseBreaker = "dylan"

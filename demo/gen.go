@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rapport-crm/rapport"
@@ -32,6 +33,7 @@ const (
 	otherMiseryDissolution   = 0.01
 	stormStarts              = 130 * day // before Now
 	stormLasts               = 14 * day
+	caseWindow               = 30 * day // misery this recent has a recovery case
 )
 
 // Calibration of the moment count: how many moments a customer's year gives
@@ -42,6 +44,10 @@ const (
 	fixedMomentsNew      = 6.5
 	momentsPerEpisode    = 1.68
 )
+
+// anchor is the day the firm is made for before it moves to Config.Now: the
+// firm's weekdays are the anchor's.
+var anchor = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 
 // member is a member of staff with what the generator needs to know of them.
 type member struct {
@@ -63,14 +69,23 @@ type custRef struct {
 type generator struct {
 	cfg      Config
 	now      time.Time
-	from     time.Time // the start of the year of moments
-	latest   time.Time // no episode starts after this
+	moved    time.Duration // how far the firm moved from anchor: whole days
+	from     time.Time     // the start of the year of moments
+	latest   time.Time     // no episode starts after this
 	stormAt  time.Time
 	stormEnd time.Time
 	l        *sqlstore.Loader
 	r        *rand.Rand // the firm's own stream
 
-	staff    []*member
+	staff  []*member
+	admin  *member
+	logins map[string]*member // the staff who sign in, by user id
+	// misery holds the misery moments of the last caseWindow, whose cases
+	// resolveCases resolves or leaves open.
+	misery []miseryMoment
+	// mine holds a few living customers of each member in logins, for the
+	// promises planted for them.
+	mine     map[string][]string
 	teams    map[string][]*member
 	owners   []*member
 	products []*rapport.Product
@@ -87,11 +102,14 @@ func newGenerator(cfg Config, l *sqlstore.Loader) *generator {
 	g := &generator{
 		cfg:    cfg,
 		now:    cfg.Now,
+		moved:  cfg.Now.Sub(anchor),
 		from:   cfg.Now.Add(-window),
 		latest: cfg.Now.Add(-2 * time.Hour),
 		l:      l,
 		r:      rand.New(rand.NewPCG(uint64(cfg.Seed), firmStream)),
 		teams:  map[string][]*member{},
+		logins: map[string]*member{},
+		mine:   map[string][]string{},
 	}
 	g.stormAt = cfg.Now.Add(-stormStarts)
 	g.stormEnd = g.stormAt.Add(stormLasts)
@@ -128,6 +146,60 @@ func (g *generator) run(ctx context.Context) error {
 			return err
 		}
 	}
+	return g.plantPromises(ctx)
+}
+
+// plantPromises gives each member of staff who signs in promises of their
+// own, made on calls with their customers in the last few days and due
+// today and later this week, so that "My day" and the promises page have
+// work in them from the first sign-in.
+func (g *generator) plantPromises(ctx context.Context) error {
+	// Relative to the start of Now's day: two due today, three this week.
+	dues := []time.Duration{17 * time.Hour, 20 * time.Hour, 2*day + 12*time.Hour, 4*day + 16*time.Hour, 6*day + 10*time.Hour}
+	texts := promiseTexts["query"]
+	today := g.now.Truncate(day)
+	for _, spec := range staffSpecs {
+		m := g.loginMember(staffEmail(spec))
+		if m == nil {
+			continue
+		}
+		customers := g.mine[m.user.ID]
+		for j, due := range dues {
+			if len(customers) == 0 {
+				break
+			}
+			at := today.Add(-time.Duration(1+g.r.IntN(4))*day + 9*time.Hour + time.Duration(g.r.IntN(8*3600))*time.Second)
+			p := g.r.IntN(len(productSpecs))
+			mo := &rapport.Moment{
+				ID: newID(g.r, at), CustomerID: customers[j%len(customers)], Touchpoint: "query", Channel: rapport.ChannelPhone,
+				StaffID: m.user.ID, OccurredAt: at, RecordedAt: at.Add(5 * time.Minute), Notes: fill(notes["query"][2][0], p),
+				Cost: costFor(g.r, "query", rapport.ChannelPhone),
+			}
+			mo.Outcome, mo.OutcomeSource = rapport.DeriveOutcome("", nil)
+			if err := g.l.AddMoment(ctx, mo); err != nil {
+				return err
+			}
+			pr := &rapport.Promise{
+				ID: newID(g.r, at), CustomerID: mo.CustomerID, StaffID: m.user.ID, MomentID: mo.ID,
+				Text: fill(texts[g.r.IntN(len(texts))], p), DueAt: today.Add(due), Status: rapport.PromiseOpen, CreatedAt: mo.RecordedAt,
+			}
+			if err := g.l.AddPromise(ctx, pr); err != nil {
+				return err
+			}
+			g.sum.Moments++
+			g.sum.Promises++
+		}
+	}
+	return nil
+}
+
+// loginMember returns the member of staff with this email if they sign in to the demo.
+func (g *generator) loginMember(email string) *member {
+	for _, m := range g.logins {
+		if m.user.Email == email {
+			return m
+		}
+	}
 	return nil
 }
 
@@ -145,9 +217,14 @@ func (g *generator) addStaff(ctx context.Context) error {
 			breakRate: spec.breakRate,
 			skill:     0.85 + 0.3*g.r.Float64(),
 		}
+		if slices.Contains(loginNames, strings.ToLower(spec.first)) {
+			g.logins[m.user.ID] = m
+			g.sum.Logins = append(g.sum.Logins, Login{Email: m.user.Email, Name: m.user.Name, Role: m.user.Role})
+		}
 		switch spec.role {
 		case rapport.RoleAdmin:
 			admin = m.user.ID
+			g.admin = m
 		case rapport.RoleManager:
 			managers[spec.team] = m.user.ID
 			m.user.ManagerID = admin

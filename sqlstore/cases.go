@@ -752,3 +752,51 @@ func caseEntries(ctx context.Context, q querier, customerID string, pos timeline
 	}
 	return out, rows.Err()
 }
+
+// PastResolution is a recovery case that was resolved before it was
+// loaded: history such as the demo firm's, where the case opened for a
+// moment was resolved by a member of staff at a time gone by.
+type PastResolution struct {
+	MomentID   string
+	By         string // the user id of who resolved it
+	Resolution string
+	At         time.Time
+}
+
+// ResolvePastCases records past resolutions of the open cases of the
+// moments, each with its own time in the case's history, and returns how
+// many cases it resolved. Like the Loader, it writes history, so it leaves
+// the audit log alone; a moment without an open case is passed over.
+func (s *RecoveryService) ResolvePastCases(ctx context.Context, rs []PastResolution) (int, error) {
+	const batch = 500
+	resolved := 0
+	for start := 0; start < len(rs); start += batch {
+		err := s.db.inTx(ctx, func(tx *tx) error {
+			for _, r := range rs[start:min(start+batch, len(rs))] {
+				var id string
+				err := tx.queryRow(ctx, `SELECT id FROM recovery_cases WHERE moment_id = ? AND status = ?`, r.MomentID, string(rapport.CaseOpen)).Scan(&id)
+				if errors.Is(err, sql.ErrNoRows) {
+					continue
+				} else if err != nil {
+					return err
+				}
+				at := micros(r.At)
+				if _, err := tx.exec(ctx, `UPDATE recovery_cases SET status = ?, resolved_at = ?, resolved_by = ?, resolution = ?, updated_at = ? WHERE id = ?`,
+					string(rapport.CaseResolved), at, r.By, r.Resolution, at, id); err != nil {
+					return err
+				}
+				if _, err := tx.exec(ctx, `INSERT INTO case_actions (id, case_id, seq, kind, text, actor, acted_at)
+					SELECT ?, ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ? FROM case_actions WHERE case_id = ?`,
+					rapport.NewID(r.At), id, string(rapport.ActionResolved), r.Resolution, r.By, at, id); err != nil {
+					return err
+				}
+				resolved++
+			}
+			return nil
+		})
+		if err != nil {
+			return resolved, err
+		}
+	}
+	return resolved, nil
+}

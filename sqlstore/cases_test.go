@@ -338,3 +338,42 @@ func TestOpenMissingCases(t *testing.T) {
 		}
 	})
 }
+
+// TestResolvePastCases checks that loading history resolves a case at its
+// own time, by its own member of staff, and passes over moments without an
+// open case.
+func TestResolvePastCases(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		c := s.customer(t, &rapport.Customer{Name: "Ada"})
+		m := s.record(t, s.misery(c.ID, "service"))
+		recovery := sqlstore.NewRecoveryService(s.db)
+		at := s.clock.Now().Add(30 * time.Hour).Truncate(time.Second)
+		rs := []sqlstore.PastResolution{
+			{MomentID: m.ID, By: "u1", Resolution: "Called back and put it right.", At: at},
+			{MomentID: "no-such-moment", By: "u1", Resolution: "x", At: at},
+		}
+		if n, err := recovery.ResolvePastCases(ctx, rs); err != nil || n != 1 {
+			t.Fatalf("ResolvePastCases = %d, %v; want 1", n, err)
+		}
+		page, err := recovery.FindCases(ctx, rapport.CaseFilter{CustomerID: c.ID})
+		if err != nil || len(page.Items) != 1 {
+			t.Fatalf("FindCases = %d cases, %v; want 1", len(page.Items), err)
+		}
+		got, err := recovery.FindCaseByID(ctx, page.Items[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Status.IsResolved() || got.ResolvedAt == nil || !got.ResolvedAt.Equal(at) || got.ResolvedBy != "u1" ||
+			got.ResolvedInTime == nil || !*got.ResolvedInTime {
+			t.Errorf("case = %s at %v by %q (in time %v); want resolved at %v by u1, in time", got.Status, got.ResolvedAt, got.ResolvedBy, got.ResolvedInTime, at)
+		}
+		if last := got.Actions[len(got.Actions)-1]; last.Kind != rapport.ActionResolved || !last.At.Equal(at) {
+			t.Errorf("last action = %s at %v; want resolved at %v", last.Kind, last.At, at)
+		}
+		// A resolved case is not resolved again.
+		if n, err := recovery.ResolvePastCases(ctx, rs); err != nil || n != 0 {
+			t.Errorf("ResolvePastCases again = %d, %v; want 0", n, err)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -123,14 +124,42 @@ func TestBrowser(t *testing.T) {
 	if got := b.Text(`#timeline .entry[id^="moment-"]`); !strings.Contains(got, note) || !strings.Contains(got, "Handling a complaint") || !strings.Contains(got, "Misery") {
 		t.Errorf("the newest timeline entry reads %q; want the complaint just logged", got)
 	}
+	// It says so, when the case is due and who has it, and links to it.
+	logged := b.Text("#log-moment .form-success")
 	b.Screenshot("07-customer-logged")
+	b.Do("open the case the moment opened", chromedp.Click(css("#log-moment .form-success a")), chromedp.WaitVisible(css("h1")))
+	opened := caseAt(t, f, b.Location())
+	if want := "A recovery case opened, due " + opened.DueAt.UTC().Format("2 Jan 2006, 15:04") + " UTC, " + caseHolder(opened) + "."; !strings.Contains(logged, want) {
+		t.Errorf("after logging a misery moment the form says %q; want %q", logged, want)
+	}
+	if opened.CustomerName != "Harriet Vane" || !opened.Status.IsOpen() {
+		t.Errorf("the link leads to %s's %s case; want Harriet Vane's open case", opened.CustomerName, opened.Status)
+	}
+
+	// The quick entry says the same after it moves to the customer's page.
+	b.Open("/moments/new?customer="+opened.CustomerID, "#quick-entry")
+	b.Do("log a misery moment from the quick entry",
+		chromedp.SetValue(css("#quick-entry #f-touchpoint"), "service"),
+		chromedp.Click(css(`#quick-entry input[name=channel][value=phone]`)),
+		chromedp.Click(css(`#quick-entry input[name=rating][value="1"]`)),
+		chromedp.Submit(css("#quick-entry")),
+		chromedp.WaitVisible(css(".flash a")),
+	)
+	flashed := b.Text(".flash")
+	b.Screenshot("07-quick-entry-logged")
+	b.Do("open the case from the message", chromedp.Click(css(".flash a")), chromedp.WaitVisible(css("h1")))
+	second := caseAt(t, f, b.Location())
+	if second.ID == opened.ID || second.Touchpoint != "service" || !strings.Contains(flashed, "Moment logged for Harriet Vane. A recovery case opened, due ") ||
+		!strings.Contains(flashed, caseHolder(second)) {
+		t.Errorf("after the quick entry the page says %q and links to the %s case; want the new service case", flashed, second.Touchpoint)
+	}
 
 	b.Open("/", "#kpi-this-week")
-	if got, _ := strconv.Atoi(strings.TrimSpace(b.Text("#kpi-this-week"))); got != thisWeek+1 {
-		t.Errorf("moments this week went from %d to %d; want %d", thisWeek, got, thisWeek+1)
+	if got, _ := strconv.Atoi(strings.TrimSpace(b.Text("#kpi-this-week"))); got != thisWeek+2 {
+		t.Errorf("moments this week went from %d to %d; want %d", thisWeek, got, thisWeek+2)
 	}
-	if got := b.Text(".misery-list li"); !strings.Contains(got, "Harriet Vane") || !strings.Contains(got, note) {
-		t.Errorf("the latest misery moment reads %q; want the one just logged", got)
+	if got := b.Text(".misery-list"); !strings.Contains(got, "Harriet Vane") || !strings.Contains(got, note) {
+		t.Errorf("the latest misery moments read %q; want the ones just logged", got)
 	}
 
 	b.Open("/moments/new", "#quick-entry")
@@ -330,4 +359,26 @@ func TestBrowserSignInHeld(t *testing.T) {
 	f.clock.Add(time.Minute)
 	b.Do("the right password after the wait", chromedp.SendKeys(css("#f-password"), testPassword), chromedp.Submit(css("#f-password")),
 		chromedp.WaitVisible(css("#kpi-this-week")))
+}
+
+// caseAt returns the case whose page is at address u.
+func caseAt(t *testing.T, f *fixture, u string) *rapport.RecoveryCase {
+	t.Helper()
+	_, id, ok := strings.Cut(u, "/cases/")
+	if !ok {
+		t.Fatalf("the link led to %s; want a case's page", u)
+	}
+	c, err := f.services.Recovery.FindCaseByID(context.Background(), id)
+	if err != nil {
+		t.Fatalf("FindCaseByID(%s) = %v", id, err)
+	}
+	return c
+}
+
+// caseHolder says who has a case, as the confirmation does.
+func caseHolder(c *rapport.RecoveryCase) string {
+	if c.AssigneeName != "" {
+		return "assigned to " + c.AssigneeName
+	}
+	return "waiting in the " + c.Queue + " queue"
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -114,6 +115,8 @@ type momentForm struct {
 	Action      string
 	Touchpoints []*rapport.Touchpoint
 	Logged      bool // a moment was just logged: say so
+	// Case is the recovery case the logged moment opened, or nil.
+	Case *rapport.RecoveryCase
 	// For the quick entry: the search and the customers to choose from.
 	Q         string
 	Customers []*rapport.Customer
@@ -213,7 +216,10 @@ func (s *server) customerLogMoment() http.Handler {
 				s.renderCustomer(w, r, http.StatusUnprocessableEntity, id, f, false)
 				return
 			}
-			setFlash(w, r, "Moment logged.")
+			if err := s.flashLogged(w, r, m, "Moment logged."); err != nil {
+				s.serverError(w, r, err)
+				return
+			}
 			http.Redirect(w, r, "/customers/"+id+"#timeline", http.StatusSeeOther)
 			return
 		}
@@ -239,6 +245,12 @@ func (s *server) customerLogMoment() http.Handler {
 			return
 		}
 		data.Log.Logged = m != nil
+		if m != nil {
+			if data.Log.Case, err = s.caseOpenedBy(r, m); err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+		}
 		s.render(w, r, status, "customer", "log-response", s.newPage(r, "", "customers", data))
 	})
 }
@@ -333,7 +345,52 @@ func (s *server) quickEntryLog() http.Handler {
 			s.serverError(w, r, err)
 			return
 		}
-		setFlash(w, r, "Moment logged for "+c.Name+".")
+		if err := s.flashLogged(w, r, m, "Moment logged for "+c.Name+"."); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
 		redirect(w, r, "/customers/"+m.CustomerID+"#timeline")
 	})
+}
+
+// caseOpenedBy returns the recovery case that recording moment m opened, or
+// nil when it opened none.
+func (s *server) caseOpenedBy(r *http.Request, m *rapport.Moment) (*rapport.RecoveryCase, error) {
+	if m.Outcome != rapport.OutcomeMisery {
+		return nil, nil
+	}
+	cases, err := s.Recovery.FindCases(r.Context(), rapport.CaseFilter{CustomerID: m.CustomerID, Status: rapport.CaseOpen, Limit: rapport.MaxPageSize})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cases.Items {
+		if c.MomentID == m.ID {
+			return c, nil
+		}
+	}
+	return nil, nil
+}
+
+// flashLogged says the moment was logged and, when it opened a recovery
+// case, when the case is due and who has it, with a link to it.
+func (s *server) flashLogged(w http.ResponseWriter, r *http.Request, m *rapport.Moment, msg string) error {
+	c, err := s.caseOpenedBy(r, m)
+	if err != nil {
+		return err
+	}
+	if c == nil {
+		setFlash(w, r, msg)
+		return nil
+	}
+	setFlashLink(w, r, msg+" "+caseOpened(c), "/cases/"+c.ID, "Open the case")
+	return nil
+}
+
+// caseOpened says that a case opened, when it is due and who has it.
+func caseOpened(c *rapport.RecoveryCase) string {
+	who := "waiting in the " + c.Queue + " queue"
+	if c.AssigneeName != "" {
+		who = "assigned to " + c.AssigneeName
+	}
+	return fmt.Sprintf("A recovery case opened, due %s, %s.", formatWhen(c.DueAt), who)
 }

@@ -72,8 +72,16 @@ type page struct {
 	User  *rapport.User
 	CSRF  string
 	Can   perms
-	Flash string
+	Flash flash
 	D     any
+}
+
+// flash is what the page says of the action just done, with a link to what
+// followed from it, such as a case that opened.
+type flash struct {
+	Text     string
+	Link     string // a path on this site, or empty
+	LinkText string
 }
 
 // perms says what the signed-in user may change, so templates show only
@@ -108,7 +116,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	if block == "" {
 		block = "layout"
-		if p.Flash == "" {
+		if p.Flash.Text == "" {
 			p.Flash = takeFlash(w, r)
 		}
 	}
@@ -181,21 +189,34 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) {
 }
 
 // setFlash leaves a one-line message for the next page, after a redirect.
+// formatWhen writes a time as pages show it.
+func formatWhen(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04") + " UTC" }
+
 func setFlash(w http.ResponseWriter, r *http.Request, msg string) {
 	setCookie(w, r, flashCookie, url.QueryEscape(msg), 60)
 }
 
-func takeFlash(w http.ResponseWriter, r *http.Request) string {
+// setFlashLink says msg with a link to path, a page on this site.
+func setFlashLink(w http.ResponseWriter, r *http.Request, msg, path, linkText string) {
+	setCookie(w, r, flashCookie, url.QueryEscape(msg+"\n"+path+"\n"+linkText), 60)
+}
+
+func takeFlash(w http.ResponseWriter, r *http.Request) flash {
 	c, err := r.Cookie(flashCookie)
 	if err != nil {
-		return ""
+		return flash{}
 	}
 	clearCookie(w, r, flashCookie)
 	msg, _ := url.QueryUnescape(c.Value)
-	if len(msg) > 200 {
-		return ""
+	if len(msg) > 400 {
+		return flash{}
 	}
-	return msg
+	f := flash{Text: msg}
+	// A link is only ever to a page of this site.
+	if parts := strings.Split(msg, "\n"); len(parts) == 3 && strings.HasPrefix(parts[1], "/") && !strings.HasPrefix(parts[1], "//") {
+		f = flash{Text: parts[0], Link: parts[1], LinkText: parts[2]}
+	}
+	return f
 }
 
 func (s *server) serveStatic() http.Handler {
@@ -251,12 +272,13 @@ var templateFuncs = template.FuncMap{
 		}
 		return strings.ToUpper(s[:1]) + strings.ReplaceAll(s[1:], "_", " "), nil
 	},
-	"channels": func() []rapport.Channel { return rapport.Channels },
-	"phases":   func() []string { return phases },
-	"stages":   func() []string { return rapport.StageValues() },
-	"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"when":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04") + " UTC" },
-	"date":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+	"channels":   func() []rapport.Channel { return rapport.Channels },
+	"phases":     func() []string { return phases },
+	"stages":     func() []string { return rapport.StageValues() },
+	"datetime":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"when":       formatWhen,
+	"caseOpened": caseOpened,
+	"date":       func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
 	"pct": func(x float64) string {
 		return fmt.Sprintf("%.0f%%", math.Round(x*100))
 	},

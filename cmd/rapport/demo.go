@@ -57,26 +57,34 @@ func serveDemo(ctx context.Context, db *sqlstore.DB, stdout io.Writer) error {
 	return demoSignIn(ctx, db, sum, stdout)
 }
 
-// demoSignIn gives the demo admin a known password and an API token, and
-// prints both. The demo runs on the newcomer's own machine, so a known
-// password is the friendly choice; a real firm's users are created with
-// "rapport user create".
+// demoSignIn gives the demo's staff who sign in a known password,
+// gives the admin an API token, and prints both. The demo runs on the
+// newcomer's own machine, so a known password is the friendly choice; a real
+// firm's users are created with "rapport user create".
 func demoSignIn(ctx context.Context, db *sqlstore.DB, sum demo.Summary, stdout io.Writer) error {
-	admin, err := sqlstore.NewUserService(db).FindUserByEmail(ctx, sum.LoginEmail)
+	users := sqlstore.NewUserService(db)
+	fmt.Fprintf(stdout, "\nSign in to the web UI with the password %s as\n", demoPassword)
+	var adminID string
+	for _, l := range sum.Logins {
+		u, err := users.FindUserByEmail(ctx, l.Email)
+		if err != nil {
+			return err
+		}
+		if err := sqlstore.NewPasswordService(db).SetPassword(ctx, u.ID, demoPassword); err != nil {
+			return err
+		}
+		if l.Email == sum.LoginEmail {
+			adminID = u.ID
+		}
+		fmt.Fprintf(stdout, "  %-26s %s (%s)\n", l.Email, l.Name, l.Role)
+	}
+	secret, err := sqlstore.NewTokenService(db).CreateToken(ctx, &rapport.Token{Name: "demo", Role: rapport.RoleAdmin, UserID: adminID})
 	if err != nil {
 		return err
 	}
-	if err := sqlstore.NewPasswordService(db).SetPassword(ctx, admin.ID, demoPassword); err != nil {
-		return err
-	}
-	secret, err := sqlstore.NewTokenService(db).CreateToken(ctx, &rapport.Token{Name: "demo", Role: rapport.RoleAdmin, UserID: admin.ID})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "\nSign in to the web UI as %s with the password %s\n", sum.LoginEmail, demoPassword)
 	fmt.Fprintf(stdout, "API token (admin): %s\n", secret)
 	return nil
 }
 
-// demoPassword is the demo admin's password.
+// demoPassword is the password of the demo staff who sign in.
 const demoPassword = "moments-of-truth"

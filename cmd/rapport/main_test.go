@@ -177,8 +177,9 @@ func TestServeDemo(t *testing.T) {
 	if m == nil {
 		t.Fatalf("serve --demo printed no API token:\n%s", stdout)
 	}
-	signIn := regexp.MustCompile(`Sign in to the web UI as (\S+) with the password (\S+)`).FindStringSubmatch(stdout.String())
-	if signIn == nil {
+	password := regexp.MustCompile(`Sign in to the web UI with the password (\S+) as`).FindStringSubmatch(stdout.String())
+	logins := regexp.MustCompile(`(?m)^  (\S+@\S+) .* \((\w+)\)$`).FindAllStringSubmatch(stdout.String(), -1)
+	if password == nil || len(logins) == 0 {
 		t.Fatalf("serve --demo printed no sign-in:\n%s", stdout)
 	}
 	db2, err := sqlstore.Open(context.Background(), db, nil)
@@ -186,8 +187,20 @@ func TestServeDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db2.Close()
-	if _, err := sqlstore.NewPasswordService(db2).AuthenticatePassword(context.Background(), signIn[1], signIn[2]); err != nil {
-		t.Errorf("the printed demo sign-in does not work: %v", err)
+	var roles []string
+	for _, l := range logins {
+		u, err := sqlstore.NewPasswordService(db2).AuthenticatePassword(context.Background(), l[1], password[1])
+		if err != nil {
+			t.Errorf("the printed demo sign-in %s does not work: %v", l[1], err)
+			continue
+		}
+		if string(u.Role) != l[2] {
+			t.Errorf("%s signs in as %s; printed as %s", l[1], u.Role, l[2])
+		}
+		roles = append(roles, l[2])
+	}
+	if got := strings.Join(roles, " "); got != "admin manager agent viewer" {
+		t.Errorf("demo sign-ins have roles %q; want an admin, a manager, an agent and a viewer", got)
 	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := client.Get(base + "/")
@@ -219,7 +232,7 @@ func TestCommandLine(t *testing.T) {
 		{args: []string{"serve", "--help"}, wantErr: true, wantCode: 0},
 		{args: []string{"token", "create", "--help"}, wantErr: true, wantCode: 0},
 		{args: []string{"demo", "--help"}, wantErr: true, wantCode: 0},
-		{args: []string{"demo", "--db", filepath.Join(t.TempDir(), "demo.db"), "--customers", "40"}, wantOut: "Sign in to the web UI as harriet@harbour.example with the password"},
+		{args: []string{"demo", "--db", filepath.Join(t.TempDir(), "demo.db"), "--customers", "40"}, wantOut: "harriet@harbour.example"},
 		{args: []string{"frobnicate"}, wantErr: true, wantCode: 2},
 		{args: []string{}, wantErr: true, wantCode: 2},
 		{args: []string{"serve", "--bogus"}, wantErr: true, wantCode: 2},
