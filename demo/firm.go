@@ -38,15 +38,12 @@ const day = 24 * time.Hour
 // viewer, who reads everything and changes nothing.
 var loginNames = []string{demoLoginName, "maya", "leo", "nina"}
 
-// promiseBreaker is the claims handler who breaks promises far more often
-// than anyone else: planted pattern (c).
-const promiseBreaker = "dylan"
-
 // staffSpecs lists the firm's staff: the admin first, then each team's
 // manager before the team, because a manager must exist before their reports.
 var staffSpecs = []staffSpec{
 	{"Harriet", "Quayle", rapport.RoleAdmin, "", 6 * year, 0},
 	{"Owen", "Pritchard", rapport.RoleManager, teamClaims, 5 * year, 0.05},
+	// Dylan breaks promises far more often than anyone else: planted pattern (c).
 	{"Dylan", "Foster", rapport.RoleAgent, teamClaims, 2 * year, 0.45},
 	{"Priya", "Raman", rapport.RoleAgent, teamClaims, 4 * year, 0.07},
 	{"Tom", "Whitaker", rapport.RoleAgent, teamClaims, 3 * year, 0.09},
