@@ -86,6 +86,7 @@ func Open(ctx context.Context, dsn string, now rapport.Clock) (*DB, error) {
 		db.writeStmts, db.readStmts = newPreparedStmts(db.write), newPreparedStmts(db.read)
 		checkpoints, err := sql.Open("sqlite", sqliteDSN(path, false))
 		if err != nil {
+			db.Close()
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
 		checkpoints.SetMaxOpenConns(1)
