@@ -244,6 +244,9 @@ const maxCachedTokens = 10000
 type tokenCache struct {
 	mu     sync.Mutex
 	byHash map[string]cachedToken
+	// revoked are the tokens revoked on this server: a request that read
+	// one just before its revocation committed does not put it back.
+	revoked map[string]bool
 }
 
 type cachedToken struct {
@@ -266,6 +269,9 @@ func (c *tokenCache) get(hash string, now time.Time) (cachedToken, bool) {
 func (c *tokenCache) put(hash string, t cachedToken, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.revoked[t.p.TokenID] {
+		return
+	}
 	if c.byHash == nil || len(c.byHash) >= maxCachedTokens {
 		c.byHash = map[string]cachedToken{}
 	}
@@ -275,10 +281,15 @@ func (c *tokenCache) put(hash string, t cachedToken, now time.Time) {
 	c.byHash[hash] = t
 }
 
-// forget drops the token with this id, once its revocation has committed.
+// forget drops the token with this id, once its revocation has committed,
+// and keeps it from being cached again.
 func (c *tokenCache) forget(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.revoked == nil || len(c.revoked) >= maxCachedTokens {
+		c.revoked = map[string]bool{}
+	}
+	c.revoked[id] = true
 	for h, t := range c.byHash {
 		if t.p.TokenID == id {
 			delete(c.byHash, h)
