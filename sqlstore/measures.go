@@ -306,11 +306,7 @@ func lockCustomers(ctx context.Context, tx *tx, ids []string) error {
 	if tx.d.name != "postgres" {
 		return nil
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	return inChunks(args, func(chunk []any) error {
+	return inChunks(anys(ids), func(chunk []any) error {
 		_, err := tx.exec(ctx, `SELECT id FROM customers WHERE id IN (`+placeholders(len(chunk))+`) ORDER BY id FOR NO KEY UPDATE`, chunk...)
 		return err
 	})

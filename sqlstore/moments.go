@@ -342,6 +342,15 @@ func existingValuesLocked(ctx context.Context, tx *tx, prefix, lock string, valu
 	return found, err
 }
 
+// anys turns ids into query arguments.
+func anys(ids []string) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
+}
+
 // inChunks calls fn on slices of at most insertChunk values.
 func inChunks(vals []any, fn func([]any) error) error {
 	for start := 0; start < len(vals); start += insertChunk {

@@ -473,12 +473,8 @@ func enqueueCasesOpened(ctx context.Context, tx *tx, ids []string) error {
 	if endpoints, err := subscribed(ctx, tx, rapport.EventCaseOpened); err != nil || len(endpoints) == 0 {
 		return err
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
 	var cases []*rapport.RecoveryCase
-	err := inChunks(args, func(chunk []any) error {
+	err := inChunks(anys(ids), func(chunk []any) error {
 		return eachRow(ctx, tx.querier, caseSelect+` WHERE c.id IN (`+placeholders(len(chunk))+`) ORDER BY c.id`, chunk,
 			func(rows *sql.Rows) error {
 				c, err := scanCase(rows, tx.now)

@@ -113,20 +113,15 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	fmt.Fprintf(stdout, "Recording %s from %s%s for %s at %s\n\n", what, clients, paced, cfg.duration, cfg.base)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\trequests/s\tmoments/s\tp50\tp95\tp99\terrors\t")
-	rows := []struct {
+	type row struct {
 		name string
 		res  loadResult
-	}{{"bare handler (ceiling)", ceiling}}
-	if cfg.batch > 0 && insertErr == nil {
-		rows = append(rows, struct {
-			name string
-			res  loadResult
-		}{"bare insert (ceiling)", inserts})
 	}
-	rows = append(rows, struct {
-		name string
-		res  loadResult
-	}{"rapport", got})
+	rows := []row{{"bare handler (ceiling)", ceiling}}
+	if cfg.batch > 0 && insertErr == nil {
+		rows = append(rows, row{"bare insert (ceiling)", inserts})
+	}
+	rows = append(rows, row{"rapport", got})
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", r.name, rate(r.res.requests, r.res.elapsed), rate(r.res.moments, r.res.elapsed),
 			ms(r.res.quantile(0.50)), ms(r.res.quantile(0.95)), ms(r.res.quantile(0.99)), r.res.errors)
