@@ -47,6 +47,9 @@ const (
 	AuditRevoke = "revoke"
 	AuditImport = "import"
 	AuditErase  = "erase"
+	// AuditLiftHold is an admin lifting the hold on an account that too
+	// many wrong passwords had held.
+	AuditLiftHold = "lift_sign_in_hold"
 )
 
 // Actors that are not a user or a token.
@@ -103,6 +106,9 @@ type AuditService interface {
 	SetAuditSettings(ctx context.Context, s AuditSettings) (*AuditSettings, error)
 	// SweepAudit removes the entries older than the retention and says how many.
 	SweepAudit(ctx context.Context) (int, error)
+	// RecordAudit records a change that no stored entity holds, such as an
+	// admin lifting a sign-in hold kept in a server's memory.
+	RecordAudit(ctx context.Context, action, entityType, entityID string, changes map[string]AuditChange) error
 }
 
 // AuditActor says who acts in ctx and from where, for the audit log.

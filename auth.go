@@ -35,6 +35,12 @@ type PasswordService interface {
 	// or EUNAUTHORIZED. It takes about as long whether or not the email exists,
 	// so that it does not reveal who has an account.
 	AuthenticatePassword(ctx context.Context, email, password string) (*User, error)
+	// DeviceMark returns a mark to keep in a browser the user has just
+	// signed in from. It stays valid until the user's password changes.
+	DeviceMark(ctx context.Context, userID string) (string, error)
+	// KnownDevice reports whether mark was made for the user with this
+	// email: the browser has signed in as them before.
+	KnownDevice(ctx context.Context, email, mark string) bool
 }
 
 // SessionLifetime is how long a web session lasts after signing in.

@@ -1,6 +1,8 @@
 package rapport
 
 import (
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -97,4 +99,40 @@ func (t *Throttle) forget(now time.Time) {
 			delete(t.keys, k)
 		}
 	}
+}
+
+// Hold is a key that may not try again until Until.
+type Hold struct {
+	Key      string
+	Failures int
+	Until    time.Time
+}
+
+// Held lists the keys held now, the longest held first.
+func (t *Throttle) Held() []Hold {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.Now()
+	var out []Hold
+	for k, a := range t.keys {
+		if now.Before(a.heldUntil) {
+			out = append(out, Hold{Key: k, Failures: a.failures, Until: a.heldUntil})
+		}
+	}
+	slices.SortFunc(out, func(a, b Hold) int {
+		if c := b.Until.Compare(a.Until); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	return out
+}
+
+// Lift clears key as a success would: an admin knows the person.
+func (t *Throttle) Lift(key string) { t.Succeed(key) }
+
+// SignInKey is the key under which SignInThrottle counts the failures of
+// the account with this email, from browsers it has not signed in from.
+func SignInKey(email string) string {
+	return "account:" + strings.ToLower(strings.TrimSpace(email))
 }

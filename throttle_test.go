@@ -43,3 +43,32 @@ func TestThrottle(t *testing.T) {
 		now = now.Add(16 * time.Minute)
 	}
 }
+
+// TestThrottleHeldAndLift lists the keys held now, longest first, and lifts one.
+func TestThrottleHeldAndLift(t *testing.T) {
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	th := SignInThrottle(func() time.Time { return now })
+	for range 4 {
+		th.Fail(SignInKey("Ann@example.com "))
+	}
+	if held := th.Held(); len(held) != 0 {
+		t.Fatalf("after four failures Held = %v; want none", held)
+	}
+	th.Fail(SignInKey("ann@example.com"))
+	for range 6 {
+		th.Fail("account:bob@example.com")
+	}
+	held := th.Held()
+	if len(held) != 2 || held[0].Key != "account:bob@example.com" || held[0].Failures != 6 || !held[0].Until.Equal(now.Add(2*time.Minute)) ||
+		held[1].Key != "account:ann@example.com" || held[1].Failures != 5 {
+		t.Fatalf("Held = %+v; want bob (6 failures, 2m) then ann (5)", held)
+	}
+	th.Lift("account:bob@example.com")
+	if got := th.Wait("account:bob@example.com"); got != 0 {
+		t.Errorf("after the lift bob waits %v", got)
+	}
+	now = now.Add(time.Minute)
+	if held := th.Held(); len(held) != 0 {
+		t.Errorf("a minute on, Held = %+v; want none", held)
+	}
+}

@@ -26,6 +26,9 @@ type Options struct {
 	// PublicURL, such as https://rapport.example.com, makes survey links
 	// absolute; without it they are paths (/s/…).
 	PublicURL string
+	// SignIns counts the web UI's wrong passwords per account, so that an
+	// admin can list and lift its holds; nil shows none.
+	SignIns *rapport.Throttle
 }
 
 // Server is the JSON API.

@@ -108,3 +108,33 @@ func (s *Server) handleRevokeToken(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+func (s *Server) handleListSignInHolds(w http.ResponseWriter, r *http.Request) {
+	page := rapport.Page[rapport.SignInHold]{Items: []rapport.SignInHold{}}
+	if s.SignIns != nil {
+		holds, err := rapport.SignInHolds(r.Context(), s.Users, s.SignIns)
+		if err != nil {
+			writeError(w, r, s.Logger, err)
+			return
+		}
+		page.Items = append(page.Items, holds...)
+	}
+	encode(w, http.StatusOK, page)
+}
+
+func (s *Server) handleLiftSignInHold(w http.ResponseWriter, r *http.Request) {
+	if s.SignIns == nil {
+		writeError(w, r, s.Logger, rapport.Errorf(rapport.ENOTFOUND, "This server keeps no sign-in holds."))
+		return
+	}
+	held, err := rapport.LiftSignInHold(r.Context(), s.Users, s.Audit, s.SignIns, r.PathValue("id"))
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	if !held {
+		writeError(w, r, s.Logger, rapport.Errorf(rapport.ENOTFOUND, "The user %q is not held from signing in.", r.PathValue("id")))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -161,3 +161,10 @@ func (s *AuditService) SweepAudit(ctx context.Context) (int, error) {
 	})
 	return int(n), err
 }
+
+// RecordAudit records a change that touches no table, in its own transaction.
+func (s *AuditService) RecordAudit(ctx context.Context, action, entityType, entityID string, changes map[string]rapport.AuditChange) error {
+	return s.db.inTx(ctx, func(tx *tx) error {
+		return auditChanges(ctx, tx, action, entityType, entityID, changes)
+	})
+}

@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"database/sql"
 	"encoding/base64"
@@ -138,4 +140,44 @@ func checkPassword(stored, password string) (bool, error) {
 	}
 	got := argon2.IDKey([]byte(password), salt, p.time, p.memory, p.threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// DeviceMark returns a mark for a browser that userID has just signed in
+// from: the user's id, a random nonce and a MAC of both keyed by the user's
+// password hash, so that only this database can make one, and a new password
+// voids every mark made before it.
+func (s *PasswordService) DeviceMark(ctx context.Context, userID string) (string, error) {
+	var stored string
+	err := s.db.reader().queryRow(ctx, `SELECT password_hash FROM users WHERE id = ?`, userID).Scan(&stored)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && stored == "") {
+		return "", rapport.Errorf(rapport.ENOTFOUND, "No user with a password has the id %q.", userID)
+	} else if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, 16)
+	rand.Read(nonce)
+	n := base64.RawURLEncoding.EncodeToString(nonce)
+	return userID + "." + n + "." + deviceMAC(stored, userID, n), nil
+}
+
+// KnownDevice reports whether mark was made by DeviceMark for the user who
+// has this email, with their current password.
+func (s *PasswordService) KnownDevice(ctx context.Context, email, mark string) bool {
+	parts := strings.Split(mark, ".")
+	if len(parts) != 3 || len(mark) > 200 {
+		return false
+	}
+	var stored string
+	err := s.db.reader().queryRow(ctx, `SELECT password_hash FROM users WHERE id = ? AND email = ?`,
+		parts[0], strings.ToLower(strings.TrimSpace(email))).Scan(&stored)
+	if err != nil || stored == "" {
+		return false
+	}
+	return hmac.Equal([]byte(parts[2]), []byte(deviceMAC(stored, parts[0], parts[1])))
+}
+
+func deviceMAC(key, userID, nonce string) string {
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write([]byte("rapport device " + userID + "." + nonce))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"net/http"
@@ -66,7 +68,9 @@ func (s *server) signIn() http.Handler {
 		}
 		// After many wrong passwords for one account, or from one address,
 		// every try waits, the right password too, so guessing learns nothing.
-		account, addr := "account:"+strings.ToLower(email), netaddr.Client(r)
+		// A browser the person has signed in from before counts its failures
+		// apart, so that someone guessing elsewhere cannot lock them out.
+		account, addr := s.signInKey(r, email), netaddr.Client(r)
 		if wait := max(s.accounts.Wait(account), s.addresses.Wait(addr)); wait > 0 {
 			s.Logger.Info("web: sign-in held", "email", email, "remote", r.RemoteAddr, "wait", wait)
 			s.refuseSignIn(w, r, f, next, wait)
@@ -93,9 +97,34 @@ func (s *server) signIn() http.Handler {
 			return
 		}
 		setCookie(w, r, sessionCookie, secret, int(rapport.SessionLifetime.Seconds()))
+		mark, err := s.Passwords.DeviceMark(r.Context(), u.ID)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		setCookie(w, r, deviceCookie, mark, int(deviceMarkLifetime.Seconds()))
 		clearCookie(w, r, preSessionCookie)
 		http.Redirect(w, r, next, http.StatusSeeOther)
 	})
+}
+
+// deviceCookie marks a browser that has signed in, for deviceMarkLifetime
+// after its latest sign-in or until the person's password changes.
+const (
+	deviceCookie       = "rapport_device"
+	deviceMarkLifetime = 365 * 24 * time.Hour
+)
+
+// signInKey is the key that counts the failures of this attempt: the
+// account's own, or for a browser that has signed in to it before, one of
+// that browser's alone.
+func (s *server) signInKey(r *http.Request, email string) string {
+	c, err := r.Cookie(deviceCookie)
+	if err != nil || !s.Passwords.KnownDevice(r.Context(), email, c.Value) {
+		return rapport.SignInKey(email)
+	}
+	sum := sha256.Sum256([]byte(c.Value))
+	return "device:" + hex.EncodeToString(sum[:8])
 }
 
 // refuseSignIn says how long to wait before trying to sign in again.

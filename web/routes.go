@@ -106,6 +106,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /settings/webhooks/{id}/delete", s.allowed(admin, s.webhookDelete()))
 	mux.Handle("POST /settings/tokens", s.allowed(admin, s.tokenCreate()))
 	mux.Handle("POST /settings/tokens/{id}/revoke", s.allowed(admin, s.tokenRevoke()))
+	mux.Handle("POST /settings/sign-in-holds/{id}/lift", s.allowed(admin, s.signInHoldLift()))
 	mux.Handle("GET /settings/audit", s.allowed(admin, s.auditPage()))
 	mux.Handle("GET /settings/audit/export", s.allowed(admin, s.auditExport()))
 	mux.Handle("POST /settings/audit", s.allowed(admin, s.auditRetention()))

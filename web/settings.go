@@ -33,6 +33,8 @@ type settingsData struct {
 	TokenSecret string
 	// AuditRetention is how many days the audit log keeps entries.
 	AuditRetention int
+	// Holds are the accounts too many wrong passwords hold now.
+	Holds []rapport.SignInHold
 }
 
 // webhookData is one endpoint's page with its recent deliveries.
@@ -76,6 +78,10 @@ func (s *server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 		return
 	}
 	d.AuditRetention = audit.RetentionDays
+	if d.Holds, err = rapport.SignInHolds(ctx, s.Users, s.accounts); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	s.render(w, r, status, "settings", "", s.newPage(r, "Settings", "settings", d))
 }
 
@@ -219,5 +225,22 @@ func (s *server) tokenRevoke() http.Handler {
 		}
 		setFlash(w, r, "Token revoked; it no longer works.")
 		redirect(w, r, "/settings#tokens")
+	})
+}
+
+// signInHoldLift lets a held account sign in again at once.
+func (s *server) signInHoldLift() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		held, err := rapport.LiftSignInHold(r.Context(), s.Users, s.Audit, s.accounts, r.PathValue("id"))
+		if err != nil && rapport.ErrorCode(err) != rapport.ENOTFOUND {
+			s.serverError(w, r, err)
+			return
+		}
+		if held {
+			setFlash(w, r, "Hold lifted: they can sign in again now.")
+		} else {
+			setFlash(w, r, "That account was no longer held.")
+		}
+		redirect(w, r, "/settings#sign-in-holds")
 	})
 }

@@ -35,6 +35,9 @@ type Options struct {
 	PublicURL string
 	Logger    *slog.Logger
 	Clock     rapport.Clock
+	// SignIns counts wrong passwords per account; the API shares it so an
+	// admin can lift a hold there too. Nil makes one for this UI alone.
+	SignIns *rapport.Throttle
 }
 
 // server is the UI's state: its services, options and parsed templates.
@@ -56,8 +59,11 @@ func New(services rapport.Services, opts Options) http.Handler {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
+	if opts.SignIns == nil {
+		opts.SignIns = rapport.SignInThrottle(opts.Clock)
+	}
 	s := &server{Services: services, Options: opts, pages: mustParsePages(),
-		accounts: rapport.SignInThrottle(opts.Clock), addresses: rapport.AddressThrottle(opts.Clock)}
+		accounts: opts.SignIns, addresses: rapport.AddressThrottle(opts.Clock)}
 	return s.routes()
 }
 

@@ -144,8 +144,9 @@ type site struct {
 // the metrics, the public survey pages and the web UI, behind the request
 // log and the request metrics.
 func newHandler(services rapport.Services, m *metrics.Metrics, exposition http.Handler, logger *slog.Logger, site site) http.Handler {
-	apiServer := api.NewServer(services, api.Options{Logger: logger, Clock: time.Now, Metrics: exposition, PublicURL: site.publicURL})
-	ui := web.New(services, web.Options{Logger: logger, Clock: time.Now, PublicURL: site.publicURL})
+	signIns := rapport.SignInThrottle(time.Now)
+	apiServer := api.NewServer(services, api.Options{Logger: logger, Clock: time.Now, Metrics: exposition, PublicURL: site.publicURL, SignIns: signIns})
+	ui := web.New(services, web.Options{Logger: logger, Clock: time.Now, PublicURL: site.publicURL, SignIns: signIns})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiServer)
 	mux.Handle("/healthz", apiServer)
