@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rapport-crm/rapport"
 )
@@ -20,7 +21,9 @@ func encodeCursor(parts ...string) string {
 func decodeCursor(c string, n int) ([]string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	parts := strings.Split(string(b), "|")
-	if err != nil || len(parts) != n {
+	// A cursor made here holds text only: anything else was not made here,
+	// and PostgreSQL would refuse to compare it.
+	if err != nil || len(parts) != n || !utf8.Valid(b) || strings.ContainsRune(string(b), 0) {
 		return nil, rapport.Errorf(rapport.EINVALID, "The cursor is not valid; use the next_cursor of a previous page.")
 	}
 	return parts, nil
