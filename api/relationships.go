@@ -40,7 +40,7 @@ func (s *Server) relationshipRoutes() []route {
 		{method: "GET", pattern: "/api/v1/segments", perm: read, handler: s.handleListSegments},
 		{method: "POST", pattern: "/api/v1/segments", perm: catalogue, handler: s.handleCreateSegment},
 		{method: "GET", pattern: "/api/v1/segments/fields", perm: read, handler: s.handleSegmentFields},
-		{method: "POST", pattern: "/api/v1/segments/preview", perm: read, handler: s.handlePreviewSegment},
+		{method: "POST", pattern: "/api/v1/segments/preview", perm: catalogue, handler: s.handlePreviewSegment},
 		{method: "GET", pattern: "/api/v1/segments/{id}", perm: read, handler: s.handleGetSegment},
 		{method: "PATCH", pattern: "/api/v1/segments/{id}", perm: catalogue, handler: s.handleUpdateSegment},
 		{method: "DELETE", pattern: "/api/v1/segments/{id}", perm: catalogue, handler: s.handleDeleteSegment},
