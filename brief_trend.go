@@ -15,22 +15,28 @@ const (
 	// BriefTrendMargin is how far, in rating points, the last 90 days' mean
 	// must move from the 90 days before for the trend to count as moving.
 	BriefTrendMargin = 0.3
-	trendWindow      = 90 * 24 * time.Hour
+	// trendDays is the length of each of the two windows compared.
+	trendDays = 90
 )
 
-// TrendMoment is what the trend reads of one moment: when it happened, its
-// rating (nil when unrated) and its outcome.
-type TrendMoment struct {
-	At      time.Time
-	Rating  *int
-	Outcome Outcome
+// TrendDay is what the trend reads of one day of a customer's moments,
+// summed: the customer's daily totals, kept as moments arrive, so that the
+// trend costs the same whatever the customer's history.
+type TrendDay struct {
+	Day       time.Time // midnight UTC
+	Moments   int
+	Rated     int
+	RatingSum float64
+	Magic     int
+	Misery    int
 }
 
-// BriefTrendSince is the earliest moment BriefTrendOf needs at now: the start
-// of the first month it lists, or 180 days back, whichever is earlier.
+// BriefTrendSince is the first day BriefTrendOf needs at now: the start of
+// the first month it lists, or 179 days before today (the first day of the
+// previous 90), whichever is earlier.
 func BriefTrendSince(now time.Time) time.Time {
 	first := trendFirstMonth(now)
-	if since := now.AddDate(0, 0, -180); since.Before(first) {
+	if since := utcDay(now).AddDate(0, 0, -(2*trendDays - 1)); since.Before(first) {
 		return since
 	}
 	return first
@@ -40,44 +46,43 @@ func trendFirstMonth(now time.Time) time.Time {
 	return time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 1-BriefTrendMonths, 0)
 }
 
-// BriefTrendOf works out the trend at now from the customer's moments
-// since BriefTrendSince(now), in any order; later moments are ignored.
-func BriefTrendOf(now time.Time, ms []TrendMoment) BriefTrend {
-	first := trendFirstMonth(now)
+func utcDay(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// BriefTrendOf works out the trend at now from the customer's daily totals
+// since BriefTrendSince(now), in any order. The last 90 days are today and
+// the 89 before it; the previous 90 the days before those. Days after today
+// are ignored.
+func BriefTrendOf(now time.Time, days []TrendDay) BriefTrend {
+	first, today := trendFirstMonth(now), utcDay(now)
 	months := make([]BriefMonth, BriefTrendMonths)
 	sums := make([]analytics.Mean, BriefTrendMonths)
 	for i := range months {
 		months[i].Month = first.AddDate(0, i, 0)
 	}
 	var recent, previous analytics.Mean
-	for _, m := range ms {
-		if m.At.After(now) {
+	for _, d := range days {
+		if d.Day.After(today) {
 			continue
 		}
-		age := now.Sub(m.At)
-		if m.Rating != nil {
-			switch {
-			case age <= trendWindow:
-				recent = recent.Add(float64(*m.Rating))
-			case age <= 2*trendWindow:
-				previous = previous.Add(float64(*m.Rating))
-			}
+		rated := analytics.Mean{N: d.Rated, Sum: d.RatingSum}
+		switch age := int(today.Sub(utcDay(d.Day)) / (24 * time.Hour)); {
+		case age < trendDays:
+			recent = recent.Merge(rated)
+		case age < 2*trendDays:
+			previous = previous.Merge(rated)
 		}
-		i := (m.At.Year()-first.Year())*12 + int(m.At.Month()) - int(first.Month())
+		i := (d.Day.Year()-first.Year())*12 + int(d.Day.Month()) - int(first.Month())
 		if i < 0 || i >= BriefTrendMonths {
 			continue
 		}
-		months[i].Moments++
-		switch m.Outcome {
-		case OutcomeMagic:
-			months[i].Magic++
-		case OutcomeMisery:
-			months[i].Misery++
-		}
-		if m.Rating != nil {
-			months[i].Rated++
-			sums[i] = sums[i].Add(float64(*m.Rating))
-		}
+		months[i].Moments += d.Moments
+		months[i].Magic += d.Magic
+		months[i].Misery += d.Misery
+		months[i].Rated += d.Rated
+		sums[i] = sums[i].Merge(rated)
 	}
 	for i := range months {
 		months[i].MeanRating = meanOrNil(sums[i])

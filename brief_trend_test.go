@@ -36,23 +36,33 @@ func show(p *float64) any {
 
 func TestBriefTrendOf(t *testing.T) {
 	now := time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)
-	r := func(n int) *int { return &n }
-	day := func(d int) time.Time { return now.AddDate(0, 0, -d) }
-	ms := []TrendMoment{
-		{At: day(1), Rating: r(5), Outcome: OutcomeMagic},
-		{At: day(10), Rating: r(4)},
-		{At: day(20), Outcome: OutcomeMisery}, // unrated: counted in its month only
-		{At: day(100), Rating: r(2), Outcome: OutcomeMisery},
-		{At: day(150), Rating: r(3)},
-		{At: day(200), Rating: r(1)},           // before both windows and the months
-		{At: now.Add(time.Hour), Rating: r(1)}, // after now: ignored
+	today := time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)
+	day := func(d int) time.Time { return today.AddDate(0, 0, -d) }
+	rated := func(d int, rating float64) TrendDay {
+		return TrendDay{Day: day(d), Moments: 1, Rated: 1, RatingSum: rating}
+	}
+	magic, misery := rated(1, 5), TrendDay{Day: day(20), Moments: 1, Misery: 1} // unrated: counted in its month only
+	magic.Magic = 1
+	old := rated(100, 2)
+	old.Misery = 1
+	ms := []TrendDay{
+		magic,
+		rated(10, 4),
+		misery,
+		rated(89, 3), rated(90, 1), // the last day of the recent 90, the first of the previous
+		old,
+		rated(150, 3),
+		rated(179, 4), rated(180, 5), // the last day of the previous 90, and the day before it
+		rated(200, 1),            // before both windows and the months
+		rated(-1, 1),             // tomorrow: ignored
+		{Day: today, Moments: 1}, // today, unrated
 	}
 	got := BriefTrendOf(now, ms)
-	if got.RecentRated != 2 || got.RecentMean == nil || *got.RecentMean != 4.5 {
-		t.Errorf("recent = %d rated, mean %v; want 2 and 4.5", got.RecentRated, show(got.RecentMean))
+	if got.RecentRated != 3 || got.RecentMean == nil || *got.RecentMean != 4 {
+		t.Errorf("recent = %d rated, mean %v; want 3 (5, 4, 3) and 4", got.RecentRated, show(got.RecentMean))
 	}
-	if got.PreviousRated != 2 || got.PreviousMean == nil || *got.PreviousMean != 2.5 {
-		t.Errorf("previous = %d rated, mean %v; want 2 and 2.5", got.PreviousRated, show(got.PreviousMean))
+	if got.PreviousRated != 4 || got.PreviousMean == nil || *got.PreviousMean != 2.5 {
+		t.Errorf("previous = %d rated, mean %v; want 4 (1, 2, 3, 4) and 2.5", got.PreviousRated, show(got.PreviousMean))
 	}
 	if got.Direction != TrendImproving {
 		t.Errorf("direction = %s; want improving", got.Direction)
@@ -63,11 +73,13 @@ func TestBriefTrendOf(t *testing.T) {
 	if first := time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC); !got.Months[0].Month.Equal(first) {
 		t.Errorf("first month = %v; want %v", got.Months[0].Month, first)
 	}
-	// March: day 1 and day 10; February: day 20 (23 Feb 2026); December: day 100; October: day 150.
+	// March: today, day 1 and day 10; February: day 20 (23 Feb 2026); December: day 89 (16 Dec) and day 90
+	// (15 Dec), January none; December also day 100 (5 Dec); October: day 150 (16 Oct); September (days 179,
+	// 180, 200) is before the first month.
 	want := map[int]BriefMonth{
-		5: {Moments: 2, Rated: 2, Magic: 1},
+		5: {Moments: 3, Rated: 2, Magic: 1},
 		4: {Moments: 1, Misery: 1},
-		2: {Moments: 1, Rated: 1, Misery: 1},
+		2: {Moments: 3, Rated: 3, Misery: 1},
 		0: {Moments: 1, Rated: 1},
 	}
 	for i, m := range got.Months {
@@ -87,9 +99,9 @@ func TestBriefTrendOf(t *testing.T) {
 
 func TestBriefTrendSince(t *testing.T) {
 	for _, tc := range []struct{ now, want time.Time }{
-		// 180 days back from mid-March reaches into September, before October's start.
-		{time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC), time.Date(2025, 9, 16, 12, 0, 0, 0, time.UTC)},
-		// On 31 March, 180 days back is 2 October; the months start on 1 October.
+		// 179 days before 15 March is 17 September, before October's start.
+		{time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC), time.Date(2025, 9, 17, 0, 0, 0, 0, time.UTC)},
+		// On 31 March, 179 days before is 3 October; the months start on 1 October.
 		{time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC), time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC)},
 	} {
 		if got := BriefTrendSince(tc.now); !got.Equal(tc.want) {

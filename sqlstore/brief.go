@@ -240,34 +240,29 @@ func briefPeople(ctx context.Context, q querier, c *rapport.Customer) ([]rapport
 	return people, &owner, nil
 }
 
-// briefTrend reads the customer's moments the trend needs; the trend
+// briefTrend reads the customer's daily totals the trend needs; the trend
 // itself is rapport.BriefTrendOf.
 func briefTrend(ctx context.Context, q querier, customerID string, now time.Time) (rapport.BriefTrend, error) {
-	rows, err := q.query(ctx, `SELECT occurred_at, rating, outcome FROM moments WHERE customer_id = ? AND occurred_at >= ? AND occurred_at <= ?`,
-		customerID, micros(rapport.BriefTrendSince(now)), micros(now))
+	rows, err := q.query(ctx, `SELECT day, moments, rated, rating_sum, magic, misery FROM customer_day_stats
+		WHERE customer_id = ? AND day >= ? AND day <= ?`, customerID, dayOf(rapport.BriefTrendSince(now)), dayOf(now))
 	if err != nil {
 		return rapport.BriefTrend{}, err
 	}
 	defer rows.Close()
-	var ms []rapport.TrendMoment
+	var days []rapport.TrendDay
 	for rows.Next() {
-		var at int64
-		var rating sql.NullInt64
-		var outcome string
-		if err := rows.Scan(&at, &rating, &outcome); err != nil {
+		var d rapport.TrendDay
+		var day int64
+		if err := rows.Scan(&day, &d.Moments, &d.Rated, &d.RatingSum, &d.Magic, &d.Misery); err != nil {
 			return rapport.BriefTrend{}, err
 		}
-		m := rapport.TrendMoment{At: fromMicros(at), Outcome: rapport.Outcome(outcome)}
-		if rating.Valid {
-			r := int(rating.Int64)
-			m.Rating = &r
-		}
-		ms = append(ms, m)
+		d.Day = dayStart(day)
+		days = append(days, d)
 	}
 	if err := rows.Err(); err != nil {
 		return rapport.BriefTrend{}, err
 	}
-	return rapport.BriefTrendOf(now, ms), nil
+	return rapport.BriefTrendOf(now, days), nil
 }
 
 func briefCounts(ctx context.Context, q querier, customerID string) (rapport.BriefCounts, error) {
