@@ -1,7 +1,7 @@
 // Rapport's few enhancements. Every page works without this file; it shows
 // times in the reader's own time zone, tells the server the zone of a time
 // typed into a form, closes the account menu on a click elsewhere, copies
-// survey links and prints the handover brief.
+// survey links, prints the handover brief and folds the menu on a phone.
 (function () {
   "use strict";
 
@@ -70,6 +70,28 @@
     });
   }
 
+  // On a phone the main menu folds behind a Menu button; without script
+  // the links simply wrap onto more rows.
+  function navMenu() {
+    var toggle = document.querySelector(".nav-toggle");
+    if (!toggle) return;
+    var bar = toggle.closest(".topbar");
+    toggle.hidden = false;
+    bar.classList.add("nav-folds");
+    toggle.addEventListener("click", function () {
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", String(open));
+      bar.classList.toggle("nav-open", open);
+    });
+    document.addEventListener("keydown", function (e) {
+      if (e.key !== "Escape" || !bar.classList.contains("nav-open")) return;
+      toggle.setAttribute("aria-expanded", "false");
+      bar.classList.remove("nav-open");
+      toggle.focus();
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", navMenu);
   document.addEventListener("DOMContentLoaded", function () { printButtons(document); });
   document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
   document.addEventListener("htmx:load", function (e) { localTimes(e.detail.elt); });
