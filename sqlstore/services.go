@@ -12,6 +12,7 @@ type Options struct {
 func NewServices(db *DB, opts Options) rapport.Services {
 	return rapport.Services{
 		Customers:    NewCustomerService(db),
+		CustomerList: NewCustomerListService(db),
 		Touchpoints:  NewTouchpointService(db),
 		Moments:      NewMomentService(db),
 		Timeline:     NewTimelineService(db),

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"path"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -282,11 +283,24 @@ var templateFuncs = template.FuncMap{
 	"pct": func(x float64) string {
 		return fmt.Sprintf("%.0f%%", math.Round(x*100))
 	},
-	"num":    func(x float64) string { return fmt.Sprintf("%.1f", x) },
-	"plus":   func(a, b int) int { return a + b },
-	"plusf":  func(a, b float64) float64 { return a + b },
-	"minusf": func(a, b float64) float64 { return a - b },
-	"divf":   func(a, b float64) float64 { return a / b },
+	"num":   func(x float64) string { return fmt.Sprintf("%.1f", x) },
+	"count": thousands,
+	"band": func(score *int) string {
+		if score == nil {
+			return ""
+		}
+		return string(rapport.BandOf(*score))
+	},
+	"bands": func() []rapport.Band { return rapport.Bands },
+	"bandRange": func(b rapport.Band) string {
+		lo, hi := b.Range()
+		return fmt.Sprintf("(%d–%d)", lo, hi)
+	},
+	"sortChoices": func() []choice { return sortChoices },
+	"plus":        func(a, b int) int { return a + b },
+	"plusf":       func(a, b float64) float64 { return a + b },
+	"minusf":      func(a, b float64) float64 { return a - b },
+	"divf":        func(a, b float64) float64 { return a / b },
 	// Figures of the loop, which may be missing ("–") and carry intervals.
 	"rate": func(p *float64) string {
 		if p == nil {
@@ -382,4 +396,31 @@ var templateFuncs = template.FuncMap{
 		}
 		return m, nil
 	},
+}
+
+// thousands writes a count with a comma between each three digits.
+func thousands(n int) string {
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	s := strconv.Itoa(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// choice is an option of a select: its value and what it reads.
+type choice struct{ Value, Label string }
+
+// sortChoices are the orders of the customer list, the default first.
+var sortChoices = []choice{
+	{"", "Name, A to Z"}, {"-name", "Name, Z to A"},
+	{"risk", "Risk, highest first"}, {"-risk", "Risk, lowest first"},
+	{"-health", "Health, lowest first"}, {"health", "Health, highest first"},
+	{"last", "Last moment, latest first"}, {"-last", "Last moment, earliest first"},
 }
