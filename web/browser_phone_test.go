@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -161,4 +162,53 @@ func TestBrowserPhoneMenu(t *testing.T) {
 	}
 	b.Do("open the menu and press Escape", chromedp.Click(css(".nav-toggle")), chromedp.WaitVisible(css(".nav a")), chromedp.KeyEvent("\x1b"))
 	b.WaitUntil("the menu folds", `document.querySelector('.nav a').getBoundingClientRect().width === 0`)
+}
+
+// TestBrowserAgentDay is the demo firm's agent at work on a phone: the
+// recovery queue opens on their own cases with a count on each tab, a case
+// opens from it; on the promises page one promise is kept, and another is
+// marked broken only once that is confirmed (first declined).
+func TestBrowserAgentDay(t *testing.T) {
+	d := newDemoFirm(t)
+	b := newBrowser(t, 390, 844, d.srv.URL)
+	b.signIn(d.logins[rapport.RoleAgent])
+
+	b.Open("/cases", "#cases")
+	mine := b.Text("#tab-mine .tab-count")
+	if !b.Eval(`document.querySelector('#tab-mine').getAttribute('aria-current') === 'page'`) || mine == "0" {
+		t.Errorf("the agent's queue opens elsewhere than on their own %s cases", mine)
+	}
+	b.Screenshot("agent-01-queue")
+	b.Do("open the first case", chromedp.Click(css("#cases .case-link")), chromedp.WaitVisible(css("h1")))
+	if !strings.Contains(b.Location(), "/cases/") {
+		t.Errorf("the case's link led to %s", b.Location())
+	}
+	b.Screenshot("agent-02-case")
+
+	b.Open("/promises", ".promise-list")
+	first := testbrowser.Get(b.Page, "the first promise", chromedp.Evaluate[string](`document.querySelector('.promise-list .promise-item').id`))
+	b.Do("keep the first promise", chromedp.Click(css(".promise-list .button-good")), chromedp.WaitVisible(css(".flash")))
+	if got := b.Text(".flash"); !strings.Contains(got, "Promise kept") {
+		t.Errorf("after Kept the page says %q", got)
+	}
+	if b.Eval(`document.getElementById(` + strconv.Quote(first) + `) !== null`) {
+		t.Errorf("the kept promise %s is still listed as due", first)
+	}
+	next := testbrowser.Get(b.Page, "the next promise", chromedp.Evaluate[string](`document.querySelector('.promise-list .promise-item').id`))
+	nextText := b.Text(".promise-list .promise-text")
+	b.Do("press Broken", chromedp.Click(css(".promise-list .button-danger")), chromedp.WaitVisible(css("#confirm-broken")))
+	if got := b.Text("main"); !strings.Contains(got, nextText) || !strings.Contains(got, "a recovery case opens for it") {
+		t.Errorf("the confirmation reads %q; want the promise %q and what follows", got, nextText)
+	}
+	b.Screenshot("agent-03-confirm-broken")
+	b.Do("decline", chromedp.Click(css("#confirm-broken a")), chromedp.WaitVisible(css(".promise-list")))
+	if !b.Eval(`document.querySelector('.promise-list .promise-item').id === ` + strconv.Quote(next)) {
+		t.Errorf("after declining, the promise %s is not first due, still open", next)
+	}
+	b.Do("press Broken and confirm", chromedp.Click(css(".promise-list .button-danger")), chromedp.WaitVisible(css("#confirm-broken")),
+		chromedp.Click(css("#confirm-broken button")), chromedp.WaitVisible(css(".flash")))
+	if got := b.Text(".flash"); !strings.Contains(got, "Promise marked broken") {
+		t.Errorf("after confirming, the page says %q", got)
+	}
+	b.Screenshot("agent-04-promises")
 }
