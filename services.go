@@ -7,6 +7,7 @@ import "context"
 type Services struct {
 	Customers    CustomerService
 	CustomerList CustomerListService
+	SavedViews   SavedViewService
 	Touchpoints  TouchpointService
 	Moments      MomentService
 	Timeline     TimelineService

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -211,4 +212,48 @@ func TestBrowserAgentDay(t *testing.T) {
 		t.Errorf("after confirming, the page says %q", got)
 	}
 	b.Screenshot("agent-04-promises")
+}
+
+// choose picks an option of a select as a person does, telling the page.
+func (b *browser) choose(sel, value string) {
+	b.T.Helper()
+	b.Do("choose "+value+" in "+sel, chromedp.SetValue(css(sel), value),
+		chromedp.Evaluate[testbrowser.Void](`document.querySelector(`+strconv.Quote(sel)+`).dispatchEvent(new Event("change", {bubbles: true}))`))
+}
+
+// TestBrowserManagerCustomers is the demo firm's manager at a desk: the
+// customer list filtered to high risk and sorted by it, as the count and the
+// address say, saved as a view, and opened again from its name.
+func TestBrowserManagerCustomers(t *testing.T) {
+	d := newDemoFirm(t)
+	b := newBrowser(t, 1280, 900, d.srv.URL)
+	b.signIn(d.logins[rapport.RoleManager])
+	b.Open("/customers", "#customer-count")
+	all := b.Text("#customer-count")
+	b.choose("#f-risk", "high")
+	b.WaitUntil("the list filtered", `document.querySelector('#customer-count').textContent.includes('with these filters')`)
+	b.choose("#f-sort", "risk")
+	b.WaitUntil("the list sorted", `location.search.includes('sort=risk')`)
+	b.WaitUntil("the list sorted", `document.querySelector('th[aria-sort] a')?.textContent === 'Risk'`)
+	filtered := b.Text("#customer-count")
+	if filtered == all || !strings.Contains(b.Location(), "risk=high") {
+		t.Errorf("filtered to high risk the list says %q at %s; before it said %q", filtered, b.Location(), all)
+	}
+	risks := testbrowser.Get(b.Page, "risks", chromedp.Evaluate[[]int](`[...document.querySelectorAll('#customer-results tbody td:nth-child(5) .score')].map(s => +s.textContent)`))
+	if len(risks) == 0 || !slices.IsSortedFunc(risks, func(a, b int) int { return b - a }) || risks[len(risks)-1] < 70 {
+		t.Errorf("the high-risk list's risks read %v; want 70 or more, the highest first", risks)
+	}
+	b.Screenshot("manager-01-customers-filtered")
+
+	b.Do("save the view", chromedp.Click(css(".view-save summary")), chromedp.SendKeys(css("#f-view-name"), "High risk first"),
+		chromedp.Submit(css("#f-view-name")), chromedp.WaitVisible(css(".flash")))
+	if got := b.Text(".view-current"); !strings.Contains(got, "High risk first") {
+		t.Errorf("after saving, the current view reads %q", got)
+	}
+	b.Open("/customers", "#customer-count")
+	b.Do("open the view", chromedp.Click(css(`.view-chip a`)), chromedp.WaitVisible(css(".view-current")))
+	if got := b.Text("#customer-count"); got != filtered {
+		t.Errorf("the saved view says %q; want %q as when it was saved", got, filtered)
+	}
+	b.Screenshot("manager-02-customers-view")
 }

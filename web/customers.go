@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +26,19 @@ type customersData struct {
 	Prev     string
 	Next     string
 	Filtered bool // whether any filter is set (the search aside)
+	Views    []*rapport.SavedView
+	ViewForm *form // the save-this-view form
+}
+
+// CurrentView is the saved view the list shows now, if it is one.
+func (d customersData) CurrentView() string {
+	here := d.F.Encoded()
+	for _, v := range d.Views {
+		if v.Query == here {
+			return v.ID
+		}
+	}
+	return ""
 }
 
 // customerListQuery is the customer list's filter as the address gives it.
@@ -122,47 +136,123 @@ func (q customerListQuery) filter(me string) rapport.CustomerListFilter {
 
 func (s *server) customersPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		q := parseCustomerListQuery(r.URL.Query())
-		list, err := s.CustomerList.ListCustomers(ctx, q.filter(currentUser(r).ID))
-		if rapport.ErrorCode(err) == rapport.EINVALID || rapport.ErrorCode(err) == rapport.ENOTFOUND {
-			s.renderError(w, r, http.StatusBadRequest, "This list cannot be shown: "+rapport.ErrorMessage(err)+" Start again from the list of every customer.")
-			return
+		s.renderCustomers(w, r, http.StatusOK, parseCustomerListQuery(r.URL.Query()), newForm(nil))
+	})
+}
+
+// renderCustomers shows a page of the customer list with the user's saved
+// views; view is the save-this-view form.
+func (s *server) renderCustomers(w http.ResponseWriter, r *http.Request, status int, q customerListQuery, view *form) {
+	ctx := r.Context()
+	me := currentUser(r)
+	list, err := s.CustomerList.ListCustomers(ctx, q.filter(me.ID))
+	if rapport.ErrorCode(err) == rapport.EINVALID || rapport.ErrorCode(err) == rapport.ENOTFOUND {
+		s.renderError(w, r, http.StatusBadRequest, "This list cannot be shown: "+rapport.ErrorMessage(err)+" Start again from the list of every customer.")
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	data := customersData{F: q, List: list, First: (q.Page-1)*customerPageSize + 1, ViewForm: view,
+		Filtered: q.Stage != "" || q.Owner != "" || q.Health != "" || q.Risk != "" || q.Segment != ""}
+	data.Last = data.First + len(list.Rows) - 1
+	if q.Page > 1 {
+		prev := q
+		prev.Page--
+		data.Prev = prev.Link()
+	}
+	if data.Last < list.Total {
+		next := q
+		next.Page++
+		data.Next = next.Link()
+	}
+	if data.Owners, err = s.userNames(r); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if data.Staff, err = s.Users.FindUsers(ctx, rapport.UserFilter{}); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if data.Segments, err = s.Segments.FindSegments(ctx); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if data.Views, err = s.SavedViews.FindSavedViews(ctx, me.ID); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	block := ""
+	if r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Target") == "customer-results" {
+		block = "customer-results"
+	}
+	s.render(w, r, status, "customers", block, s.newPage(r, "Customers", "customers", data))
+}
+
+// customerListKeys are the parameters of the customer list a view keeps.
+var customerListKeys = []string{"q", "stage", "owner", "health", "risk", "segment", "sort"}
+
+// parseViewQuery reads the filter a view is saved with: the list's own
+// parameters, and nothing else, each valid.
+func parseViewQuery(raw string) (customerListQuery, error) {
+	v, err := url.ParseQuery(raw)
+	if err != nil {
+		return customerListQuery{}, rapport.Errorf(rapport.EINVALID, "The view's filter cannot be read.")
+	}
+	for k := range v {
+		if !slices.Contains(customerListKeys, k) && k != "page" {
+			return customerListQuery{}, rapport.Errorf(rapport.EINVALID, "The view's filter has %q, which the list does not know.", k)
 		}
+	}
+	q := parseCustomerListQuery(v)
+	q.Page = 1
+	f := q.filter("me")
+	if err := f.Validate(); err != nil {
+		return customerListQuery{}, err
+	}
+	return q, nil
+}
+
+// viewSave keeps the list's filter and order under a name for the user.
+func (s *server) viewSave() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fm := newForm(r.PostForm)
+		q, err := parseViewQuery(r.PostFormValue("query"))
 		if err != nil {
+			fm.fromError(err, nil)
+			s.renderCustomers(w, r, http.StatusUnprocessableEntity, customerListQuery{Page: 1}, fm)
+			return
+		}
+		v := &rapport.SavedView{UserID: currentUser(r).ID, Name: fm.Get("name"), Query: q.Encoded()}
+		if err := s.SavedViews.SaveView(r.Context(), v); err != nil {
+			if !fm.fromError(err, nil) {
+				s.serverError(w, r, err)
+				return
+			}
+			s.renderCustomers(w, r, http.StatusUnprocessableEntity, q, fm)
+			return
+		}
+		setFlash(w, r, "View “"+v.Name+"” saved: it is listed above the filters.")
+		redirect(w, r, q.Link())
+	})
+}
+
+// viewDelete removes one of the user's views.
+func (s *server) viewDelete() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := s.SavedViews.DeleteSavedView(r.Context(), currentUser(r).ID, r.PathValue("id"))
+		switch {
+		case err == nil:
+			setFlash(w, r, "View deleted.")
+		case rapport.ErrorCode(err) == rapport.ENOTFOUND:
+			s.renderError(w, r, http.StatusNotFound, rapport.ErrorMessage(err))
+			return
+		default:
 			s.serverError(w, r, err)
 			return
 		}
-		data := customersData{F: q, List: list, First: (q.Page-1)*customerPageSize + 1,
-			Filtered: q.Stage != "" || q.Owner != "" || q.Health != "" || q.Risk != "" || q.Segment != ""}
-		data.Last = data.First + len(list.Rows) - 1
-		if q.Page > 1 {
-			prev := q
-			prev.Page--
-			data.Prev = prev.Link()
-		}
-		if data.Last < list.Total {
-			next := q
-			next.Page++
-			data.Next = next.Link()
-		}
-		if data.Owners, err = s.userNames(r); err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		if data.Staff, err = s.Users.FindUsers(ctx, rapport.UserFilter{}); err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		if data.Segments, err = s.Segments.FindSegments(ctx); err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		block := ""
-		if r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Target") == "customer-results" {
-			block = "customer-results"
-		}
-		s.render(w, r, http.StatusOK, "customers", block, s.newPage(r, "Customers", "customers", data))
+		redirect(w, r, "/customers")
 	})
 }
 

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -80,5 +81,56 @@ func TestCustomerList(t *testing.T) {
 		if resp, body := agent.get(bad); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "This list cannot be shown") {
 			t.Errorf("GET %s = %d; want 400 saying the list cannot be shown", bad, resp.StatusCode)
 		}
+	}
+}
+
+// TestSavedViews saves the list's filter under a name, lists it above the
+// list marked as the one shown, keeps it to its owner, refuses a view with
+// no name or a filter the list does not know, and deletes it.
+func TestSavedViews(t *testing.T) {
+	f := newFixture(t)
+	agent := f.signedIn(t, rapport.RoleAgent)
+	manager := f.signedIn(t, rapport.RoleManager)
+
+	resp, _ := agent.submit("/customers?stage=commitment&sort=risk", "/customers/views", url.Values{"name": {"Committed at risk"}, "query": {"stage=commitment&sort=risk&page=2"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/customers?sort=risk&stage=commitment" {
+		t.Fatalf("save a view = %d to %q; want 303 to the list it keeps", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, body := agent.get("/customers?sort=risk&stage=commitment")
+	wantInPage(t, "the saved view's list", body, `View “Committed at risk” saved`,
+		`<a href="/customers?sort=risk&amp;stage=commitment" aria-current="page">Committed at risk</a>`)
+	if names := listedNames(body); !slices.Equal(names, []string{"Harriet Vane"}) {
+		t.Errorf("the view lists %q; want Harriet Vane", names)
+	}
+	if _, body := manager.get("/customers"); strings.Contains(body, "Committed at risk") {
+		t.Error("the agent's view shows on the manager's list")
+	}
+
+	for _, bad := range []struct {
+		form url.Values
+		want string
+	}{
+		{url.Values{"name": {"  "}, "query": {"stage=commitment"}}, "Give the view a name."},
+		{url.Values{"name": {"Odd"}, "query": {"stage=lost"}}, "Choose one of the stages."},
+		{url.Values{"name": {"Odd"}, "query": {"colour=red"}}, "which the list does not know"},
+	} {
+		resp, body := agent.submit("/customers", "/customers/views", bad.form)
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, bad.want) {
+			t.Errorf("save a view %v = %d; want 422 saying %q", bad.form, resp.StatusCode, bad.want)
+		}
+	}
+
+	views, err := f.services.SavedViews.FindSavedViews(context.Background(), f.users[rapport.RoleAgent].ID)
+	if err != nil || len(views) != 1 {
+		t.Fatalf("the agent keeps %d views (%v); want the one saved", len(views), err)
+	}
+	if resp, _ := manager.submit("/customers", "/customers/views/"+views[0].ID+"/delete", url.Values{}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the manager deleting the agent's view = %d; want 404", resp.StatusCode)
+	}
+	if resp, _ := agent.submit("/customers", "/customers/views/"+views[0].ID+"/delete", url.Values{}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("deleting one's view = %d; want 303", resp.StatusCode)
+	}
+	if _, body := agent.get("/customers"); strings.Contains(body, "Committed at risk") {
+		t.Error("the deleted view is still listed")
 	}
 }

@@ -297,10 +297,17 @@ var templateFuncs = template.FuncMap{
 		return fmt.Sprintf("(%d–%d)", lo, hi)
 	},
 	"sortChoices": func() []choice { return sortChoices },
-	"plus":        func(a, b int) int { return a + b },
-	"plusf":       func(a, b float64) float64 { return a + b },
-	"minusf":      func(a, b float64) float64 { return a - b },
-	"divf":        func(a, b float64) float64 { return a / b },
+	// listLink is the customer list's address with a saved view's parameters.
+	"listLink": func(query string) string {
+		if query == "" {
+			return "/customers"
+		}
+		return "/customers?" + query
+	},
+	"plus":   func(a, b int) int { return a + b },
+	"plusf":  func(a, b float64) float64 { return a + b },
+	"minusf": func(a, b float64) float64 { return a - b },
+	"divf":   func(a, b float64) float64 { return a / b },
 	// Figures of the loop, which may be missing ("–") and carry intervals.
 	"rate": func(p *float64) string {
 		if p == nil {
