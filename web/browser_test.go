@@ -262,8 +262,8 @@ func TestBrowserLoop(t *testing.T) {
 		t.Errorf("the retired response's row reads %q", got)
 	}
 	b.Do("promote the winner", chromedp.Click(css("#promote-winner button")), chromedp.WaitVisible(css("#current-standard")))
-	if got := b.Text("#current-standard"); !strings.Contains(got, "call_back_same_day") || !strings.Contains(got, "No decay found") {
-		t.Errorf("the standard reads %q; want call_back_same_day, no decay found", got)
+	if got := b.Text("#current-standard"); !strings.Contains(got, "call_back_same_day") || !strings.Contains(got, "Nothing to judge yet") {
+		t.Errorf("the standard reads %q; want call_back_same_day, nothing to judge yet", got)
 	}
 	b.Screenshot("17-touchpoint-standard")
 

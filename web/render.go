@@ -405,12 +405,25 @@ var templateFuncs = template.FuncMap{
 	},
 }
 
-// thousands writes a count with a comma between each three digits.
-func thousands(n int) string {
-	if n < 0 {
-		return "-" + thousands(-n)
+// thousands writes a count, of any integer type, with a comma between
+// each three digits.
+func thousands(v any) (string, error) {
+	w := reflect.ValueOf(v)
+	switch w.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return commas(w.Int()), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return commas(int64(w.Uint())), nil
 	}
-	s := strconv.Itoa(n)
+	return "", fmt.Errorf("count of %T: want a whole number", v)
+}
+
+// commas writes n with a comma between each three digits.
+func commas(n int64) string {
+	if n < 0 {
+		return "-" + commas(-n)
+	}
+	s := strconv.FormatInt(n, 10)
 	var b strings.Builder
 	for i, c := range s {
 		if i > 0 && (len(s)-i)%3 == 0 {

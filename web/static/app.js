@@ -5,7 +5,14 @@
 (function () {
   "use strict";
 
-  var format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  // Times read as the server writes them ("4 Dec 2026, 22:46"), in the
+  // reader's own zone; a date the server gave without its time stays a date.
+  var months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function format(d, withTime) {
+    var day = d.getDate() + " " + months[d.getMonth()] + " " + d.getFullYear();
+    return withTime ? day + ", " + pad(d.getHours()) + ":" + pad(d.getMinutes()) : day;
+  }
 
   function localTimes(root) {
     root.querySelectorAll("time[datetime]").forEach(function (el) {
@@ -13,7 +20,7 @@
       var d = new Date(el.getAttribute("datetime"));
       if (isNaN(d)) return;
       el.title = el.textContent;
-      el.textContent = format.format(d);
+      el.textContent = format(d, el.textContent.indexOf(":") >= 0);
       el.dataset.localised = "1";
     });
   }
