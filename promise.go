@@ -49,8 +49,10 @@ type PromiseFilter struct {
 	CustomerID string
 	// DueBefore selects promises due before this time.
 	DueBefore time.Time
-	Limit     int
-	Cursor    string
+	// Latest lists the latest due first, rather than the soonest.
+	Latest bool
+	Limit  int
+	Cursor string
 }
 
 // PromiseReportFilter selects the promises a report covers: those made in

@@ -122,6 +122,7 @@ type CaseFilter struct {
 	AssigneeID  string
 	Queue       string
 	EscalatedTo string
+	Touchpoint  string
 	Overdue     *bool
 	Escalated   *bool
 	Limit       int
@@ -282,6 +283,8 @@ type RecoveryReport struct {
 type RecoveryService interface {
 	FindCaseByID(ctx context.Context, id string) (*RecoveryCase, error)
 	FindCases(ctx context.Context, f CaseFilter) (Page[*RecoveryCase], error)
+	// CountCases counts the cases a filter selects, ignoring its page.
+	CountCases(ctx context.Context, f CaseFilter) (int, error)
 	UpdateCase(ctx context.Context, id string, u CaseUpdate) (*RecoveryCase, error)
 	// Escalate flags every open case past its due time that has not been
 	// escalated, escalating it to the assignee's manager or the policy's

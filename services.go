@@ -6,6 +6,8 @@ import "context"
 // them together and the API and the web UI take them whole.
 type Services struct {
 	Customers    CustomerService
+	CustomerList CustomerListService
+	SavedViews   SavedViewService
 	Touchpoints  TouchpointService
 	Moments      MomentService
 	Timeline     TimelineService

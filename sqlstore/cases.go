@@ -280,13 +280,45 @@ func findCase(ctx context.Context, q querier, id string, now time.Time) (*rappor
 func (s *RecoveryService) FindCases(ctx context.Context, f rapport.CaseFilter) (rapport.Page[*rapport.RecoveryCase], error) {
 	page := rapport.Page[*rapport.RecoveryCase]{Items: []*rapport.RecoveryCase{}}
 	now := s.db.now()
+	where, args, err := caseWhere(f, now)
+	if err != nil {
+		return page, err
+	}
+	if f.Cursor != "" {
+		us, id, err := decodeTimeCursor(f.Cursor)
+		if err != nil {
+			return page, err
+		}
+		where, args = append(where, "(c.due_at > ? OR (c.due_at = ? AND c.id > ?))"), append(args, us, us, id)
+	}
+	limit := rapport.PageLimit(f.Limit)
+	return queryPage(ctx, s.db.reader(), caseSelect+` WHERE `+strings.Join(where, " AND ")+` ORDER BY c.due_at, c.id LIMIT ?`,
+		args, limit,
+		func(rows *sql.Rows) (*rapport.RecoveryCase, error) { return scanCase(rows, now) },
+		func(c *rapport.RecoveryCase) string { return timeCursor(c.DueAt, c.ID) })
+}
+
+// CountCases counts the cases a filter selects, ignoring its page.
+func (s *RecoveryService) CountCases(ctx context.Context, f rapport.CaseFilter) (int, error) {
+	where, args, err := caseWhere(f, s.db.now())
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = s.db.reader().queryRow(ctx, `SELECT COUNT(*) FROM recovery_cases c WHERE `+strings.Join(where, " AND "), args...).Scan(&n)
+	return n, err
+}
+
+// caseWhere returns the conditions on recovery_cases c that a filter sets,
+// ignoring its page; now is what overdue is measured against.
+func caseWhere(f rapport.CaseFilter, now time.Time) ([]string, []any, error) {
 	where, args := []string{"1 = 1"}, []any{}
 	switch f.Status {
 	case "":
 	case rapport.CaseOpen, rapport.CaseResolved:
 		where, args = append(where, "c.status = ?"), append(args, string(f.Status))
 	default:
-		return page, invalidQuery("status", "must be open or resolved")
+		return nil, nil, invalidQuery("status", "must be open or resolved")
 	}
 	switch f.AssigneeID {
 	case "":
@@ -295,7 +327,7 @@ func (s *RecoveryService) FindCases(ctx context.Context, f rapport.CaseFilter) (
 	default:
 		where, args = append(where, "c.assignee_id = ?"), append(args, f.AssigneeID)
 	}
-	where, args = whereEqual(where, args, "c.customer_id", f.CustomerID, "c.queue", f.Queue, "c.escalated_to", f.EscalatedTo)
+	where, args = whereEqual(where, args, "c.customer_id", f.CustomerID, "c.queue", f.Queue, "c.escalated_to", f.EscalatedTo, "c.touchpoint", f.Touchpoint)
 	if f.Overdue != nil {
 		if *f.Overdue {
 			where, args = append(where, "c.status = 'open' AND c.due_at < ?"), append(args, micros(now))
@@ -310,18 +342,7 @@ func (s *RecoveryService) FindCases(ctx context.Context, f rapport.CaseFilter) (
 			where = append(where, "c.escalated_at IS NULL")
 		}
 	}
-	if f.Cursor != "" {
-		us, id, err := decodeTimeCursor(f.Cursor)
-		if err != nil {
-			return page, err
-		}
-		where, args = append(where, "(c.due_at > ? OR (c.due_at = ? AND c.id > ?))"), append(args, us, us, id)
-	}
-	limit := rapport.PageLimit(f.Limit)
-	return queryPage(ctx, s.db.reader(), caseSelect+` WHERE `+strings.Join(where, " AND ")+` ORDER BY c.due_at, c.id LIMIT ?`,
-		args, limit,
-		func(rows *sql.Rows) (*rapport.RecoveryCase, error) { return scanCase(rows, now) },
-		func(c *rapport.RecoveryCase) string { return timeCursor(c.DueAt, c.ID) })
+	return where, args, nil
 }
 
 func invalidQuery(field, msg string) error {

@@ -109,7 +109,7 @@ func findPromise(ctx context.Context, q querier, id string) (*rapport.Promise, e
 	return p, err
 }
 
-// FindPromises lists promises, soonest due first.
+// FindPromises lists promises, soonest due first (or latest, as the filter says).
 func (s *PromiseService) FindPromises(ctx context.Context, f rapport.PromiseFilter) (rapport.Page[*rapport.Promise], error) {
 	page := rapport.Page[*rapport.Promise]{Items: []*rapport.Promise{}}
 	where, args := []string{"1 = 1"}, []any{}
@@ -131,11 +131,19 @@ func (s *PromiseService) FindPromises(ctx context.Context, f rapport.PromiseFilt
 		if err != nil {
 			return page, err
 		}
-		where, args = append(where, "(due_at > ? OR (due_at = ? AND id > ?))"), append(args, us, us, id)
+		after := "(due_at > ? OR (due_at = ? AND id > ?))"
+		if f.Latest {
+			after = "(due_at < ? OR (due_at = ? AND id < ?))"
+		}
+		where, args = append(where, after), append(args, us, us, id)
+	}
+	order := "due_at, id"
+	if f.Latest {
+		order = "due_at DESC, id DESC"
 	}
 	limit := rapport.PageLimit(f.Limit)
 	return queryPage(ctx, s.db.reader(), `SELECT `+promiseColumns+` FROM promises WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY due_at, id LIMIT ?`, args, limit,
+		` ORDER BY `+order+` LIMIT ?`, args, limit,
 		func(rows *sql.Rows) (*rapport.Promise, error) { return scanPromise(rows) },
 		func(p *rapport.Promise) string { return timeCursor(p.DueAt, p.ID) })
 }

@@ -12,6 +12,8 @@ type Options struct {
 func NewServices(db *DB, opts Options) rapport.Services {
 	return rapport.Services{
 		Customers:    NewCustomerService(db),
+		CustomerList: NewCustomerListService(db),
+		SavedViews:   NewSavedViewService(db),
 		Touchpoints:  NewTouchpointService(db),
 		Moments:      NewMomentService(db),
 		Timeline:     NewTimelineService(db),

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -87,39 +88,92 @@ func (s *server) caseRows(r *http.Request, cases []*rapport.RecoveryCase, names 
 	return out, nil
 }
 
-// caseTab is one view of the queue.
+// caseTab is one view of the queue, with how many cases it holds.
 type caseTab struct {
 	Key, Label string
+	Count      int
+	Link       string
 }
 
-var caseTabs = []caseTab{
-	{"mine", "Mine"}, {"team", "Team"}, {"overdue", "Overdue"}, {"open", "All open"}, {"resolved", "Resolved"},
+// caseTabKeys are the queue's views, in the order the page offers them.
+var caseTabKeys = []caseTab{
+	{Key: "mine", Label: "Mine"}, {Key: "team", Label: "Team"}, {Key: "unassigned", Label: "Unassigned"},
+	{Key: "overdue", Label: "Overdue"}, {Key: "open", Label: "All open"}, {Key: "resolved", Label: "Resolved"},
 }
 
 // casesData is the recovery queue's data.
 type casesData struct {
-	Tabs      []caseTab
-	Show      string
-	Note      string // what this tab lists
-	Cases     []caseRow
-	Escalated []caseRow // on "mine": open cases escalated to me
-	Next      string    // the next page, if any
-	Paged     bool      // this is a later page
-	Truncated bool      // the team tab shows only its first cases
-	Empty     string    // what to say when there are none
+	Tabs        []caseTab
+	Show        string
+	Note        string // what this tab lists
+	Cases       []caseRow
+	Escalated   []caseRow // on "mine": open cases escalated to me
+	Next        string    // the next page, if any
+	Paged       bool      // this is a later page
+	Truncated   bool      // the team tab shows only its first cases
+	Empty       string    // what to say when there are none
+	Touchpoints []*rapport.Touchpoint
+	Touchpoint  string // the touchpoint filter, or ""
+	EscOnly     bool   // only escalated cases
+	Filtered    bool
+}
+
+// caseQueueFilter is the filter of a tab of the queue, with the page's own
+// filters; the team tab, which merges several queues, has none.
+func caseQueueFilter(tab string, me *rapport.User, touchpoint string, escOnly bool) rapport.CaseFilter {
+	yes := true
+	f := rapport.CaseFilter{Status: rapport.CaseOpen, Touchpoint: touchpoint}
+	if escOnly {
+		f.Escalated = &yes
+	}
+	switch tab {
+	case "mine":
+		f.AssigneeID = me.ID
+	case "unassigned":
+		f.AssigneeID = rapport.CaseUnassigned
+	case "overdue":
+		f.Overdue = &yes
+	case "resolved":
+		f.Status = rapport.CaseResolved
+	}
+	return f
+}
+
+// caseTabNotes say what each tab lists, and what it says when it is empty.
+var caseTabNotes = map[string][2]string{
+	"mine":       {"Open cases assigned to you, soonest due first.", "No open cases are assigned to you."},
+	"unassigned": {"Open cases nobody has taken yet, soonest due first.", "Every open case has someone on it."},
+	"overdue":    {"Open cases past their due time, longest overdue first.", "No case is overdue."},
+	"open":       {"Every open case, soonest due first.", "No open cases. Every misery moment has been dealt with."},
+	"resolved":   {"Resolved cases, by when they were due.", "No case has been resolved yet."},
 }
 
 func (s *server) casesPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		me := currentUser(r)
-		show := r.URL.Query().Get("show")
-		d := casesData{Tabs: caseTabs, Show: "mine"}
-		if !me.Role.Can(rapport.PermWriteMoments) {
-			d.Show = "open" // nothing is ever assigned to those who only read
+		q := r.URL.Query()
+		d := casesData{Touchpoint: q.Get("touchpoint"), EscOnly: q.Get("escalated") == "1"}
+		d.Filtered = d.Touchpoint != "" || d.EscOnly
+		var err error
+		if d.Touchpoints, err = s.Touchpoints.FindTouchpoints(r.Context()); err != nil {
+			s.serverError(w, r, err)
+			return
 		}
-		for _, t := range caseTabs {
-			if t.Key == show {
-				d.Show = show
+		if d.Tabs, err = s.caseTabCounts(r, me, d); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		d.Show = q.Get("show")
+		if !slices.ContainsFunc(d.Tabs, func(t caseTab) bool { return t.Key == d.Show }) {
+			// Cases escalated to the user are shown with their own.
+			escalated, err := s.Recovery.CountCases(r.Context(), rapport.CaseFilter{Status: rapport.CaseOpen, EscalatedTo: me.ID})
+			if err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+			d.Show = defaultCaseTab(d.Tabs, escalated > 0)
+			if !me.Role.Can(rapport.PermWriteMoments) {
+				d.Show = "open" // those who only read follow the whole queue
 			}
 		}
 		names, err := s.loadCaseNames(r)
@@ -127,14 +181,8 @@ func (s *server) casesPage() http.Handler {
 			s.serverError(w, r, err)
 			return
 		}
-		yes := true
-		var f rapport.CaseFilter
-		switch d.Show {
-		case "mine":
-			f = rapport.CaseFilter{Status: rapport.CaseOpen, AssigneeID: me.ID}
-			d.Note, d.Empty = "Open cases assigned to you, soonest due first.", "No open cases are assigned to you."
-		case "team":
-			cases, truncated, note, err := s.teamCases(r, me)
+		if d.Show == "team" {
+			cases, truncated, note, err := s.teamCases(r, me, d.Touchpoint, d.EscOnly)
 			if err != nil {
 				s.serverError(w, r, err)
 				return
@@ -146,17 +194,10 @@ func (s *server) casesPage() http.Handler {
 			d.Truncated, d.Note, d.Empty = truncated, note, "Nothing open for your team, and the queue is empty."
 			s.render(w, r, http.StatusOK, "cases", "", s.newPage(r, "Recovery", "recovery", d))
 			return
-		case "overdue":
-			f = rapport.CaseFilter{Status: rapport.CaseOpen, Overdue: &yes}
-			d.Note, d.Empty = "Open cases past their due time, longest overdue first.", "No case is overdue."
-		case "open":
-			f = rapport.CaseFilter{Status: rapport.CaseOpen}
-			d.Note, d.Empty = "Every open case, soonest due first.", "No open cases. Every misery moment has been dealt with."
-		case "resolved":
-			f = rapport.CaseFilter{Status: rapport.CaseResolved}
-			d.Note, d.Empty = "Resolved cases, by when they were due.", "No case has been resolved yet."
 		}
-		f.Limit, f.Cursor = casePageSize, r.URL.Query().Get("cursor")
+		d.Note, d.Empty = caseTabNotes[d.Show][0], caseTabNotes[d.Show][1]
+		f := caseQueueFilter(d.Show, me, d.Touchpoint, d.EscOnly)
+		f.Limit, f.Cursor = casePageSize, q.Get("cursor")
 		page, err := s.Recovery.FindCases(r.Context(), f)
 		if rapport.ErrorCode(err) == rapport.EINVALID && f.Cursor != "" {
 			// A stale or mangled cursor: start again from the first page.
@@ -173,7 +214,7 @@ func (s *server) casesPage() http.Handler {
 		}
 		d.Paged = f.Cursor != ""
 		if page.NextCursor != "" {
-			d.Next = "/cases?" + url.Values{"show": {d.Show}, "cursor": {page.NextCursor}}.Encode()
+			d.Next = d.link(d.Show, page.NextCursor)
 		}
 		if d.Show == "mine" && !d.Paged {
 			esc, err := s.Recovery.FindCases(r.Context(), rapport.CaseFilter{Status: rapport.CaseOpen, EscalatedTo: me.ID, Limit: casePageSize})
@@ -190,30 +231,75 @@ func (s *server) casesPage() http.Handler {
 	})
 }
 
+// FirstPage is the address of the tab's first page.
+func (d casesData) FirstPage() string { return d.link(d.Show, "") }
+
+// link is the queue's address at a tab (and page), keeping the filters.
+func (d casesData) link(tab, cursor string) string {
+	v := url.Values{"show": {tab}}
+	if d.Touchpoint != "" {
+		v.Set("touchpoint", d.Touchpoint)
+	}
+	if d.EscOnly {
+		v.Set("escalated", "1")
+	}
+	if cursor != "" {
+		v.Set("cursor", cursor)
+	}
+	return "/cases?" + v.Encode()
+}
+
+// caseTabCounts returns the tabs the user may open, each with how many
+// cases it holds under the page's filters. Those who only read have nothing
+// assigned to them, and no team: they see the whole queue.
+func (s *server) caseTabCounts(r *http.Request, me *rapport.User, d casesData) ([]caseTab, error) {
+	var tabs []caseTab
+	for _, t := range caseTabKeys {
+		if !me.Role.Can(rapport.PermWriteMoments) && (t.Key == "mine" || t.Key == "team") {
+			continue
+		}
+		var err error
+		if t.Key == "team" {
+			t.Count, err = s.teamCaseCount(r, me, d.Touchpoint, d.EscOnly)
+		} else {
+			t.Count, err = s.Recovery.CountCases(r.Context(), caseQueueFilter(t.Key, me, d.Touchpoint, d.EscOnly))
+		}
+		if err != nil {
+			return nil, err
+		}
+		t.Link = d.link(t.Key, "")
+		tabs = append(tabs, t)
+	}
+	return tabs, nil
+}
+
+// defaultCaseTab is the first tab with work in it, in the order people
+// work: their own cases (or those escalated to them, shown with theirs),
+// their team's, those nobody has taken, the overdue; else every open case.
+func defaultCaseTab(tabs []caseTab, escalatedToMe bool) string {
+	for _, t := range tabs {
+		if (t.Count > 0 || t.Key == "mine" && escalatedToMe) && t.Key != "resolved" {
+			return t.Key
+		}
+	}
+	return "open"
+}
+
 // teamCases returns the open cases of the user's team — colleagues in the
 // same team and those who report to the user, the user included — and the
 // cases waiting in the queue, soonest due first, with a note saying so.
-func (s *server) teamCases(r *http.Request, me *rapport.User) ([]*rapport.RecoveryCase, bool, string, error) {
+func (s *server) teamCases(r *http.Request, me *rapport.User, touchpoint string, escOnly bool) ([]*rapport.RecoveryCase, bool, string, error) {
 	ctx := r.Context()
-	users, err := s.Users.FindUsers(ctx, rapport.UserFilter{})
+	members, reports, err := s.teamMembers(r, me)
 	if err != nil {
 		return nil, false, "", err
-	}
-	members := []string{rapport.CaseUnassigned}
-	reports := false
-	for _, u := range users {
-		mate := me.Team != "" && u.Team == me.Team
-		if u.ManagerID == me.ID {
-			reports = true
-		}
-		if u.ID == me.ID || mate || u.ManagerID == me.ID {
-			members = append(members, u.ID)
-		}
 	}
 	var all []*rapport.RecoveryCase
 	truncated := false
 	for _, id := range members {
-		page, err := s.Recovery.FindCases(ctx, rapport.CaseFilter{Status: rapport.CaseOpen, AssigneeID: id, Limit: teamCaseLimit})
+		f := caseQueueFilter("open", me, touchpoint, escOnly)
+		f.AssigneeID, f.Limit = id, teamCaseLimit
+		page, err := s.Recovery.FindCases(ctx, f)
 		if err != nil {
 			return nil, false, "", err
 		}
@@ -242,6 +328,47 @@ func (s *server) teamCases(r *http.Request, me *rapport.User) ([]*rapport.Recove
 	}
 	note += ", and the cases nobody has taken yet, soonest due first."
 	return all, truncated, note, nil
+}
+
+// teamMembers returns whose cases the user's team tab holds — the queue
+// (nobody), the user, colleagues in the same team and those who report to
+// the user — and whether anyone reports to the user.
+func (s *server) teamMembers(r *http.Request, me *rapport.User) ([]string, bool, error) {
+	users, err := s.Users.FindUsers(r.Context(), rapport.UserFilter{})
+	if err != nil {
+		return nil, false, err
+	}
+	members := []string{rapport.CaseUnassigned}
+	reports := false
+	for _, u := range users {
+		mate := me.Team != "" && u.Team == me.Team
+		if u.ManagerID == me.ID {
+			reports = true
+		}
+		if u.ID == me.ID || mate || u.ManagerID == me.ID {
+			members = append(members, u.ID)
+		}
+	}
+	return members, reports, nil
+}
+
+// teamCaseCount counts the open cases of the user's team tab.
+func (s *server) teamCaseCount(r *http.Request, me *rapport.User, touchpoint string, escOnly bool) (int, error) {
+	members, _, err := s.teamMembers(r, me)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, id := range members {
+		f := caseQueueFilter("open", me, touchpoint, escOnly)
+		f.AssigneeID = id
+		n, err := s.Recovery.CountCases(r.Context(), f)
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
 }
 
 // caseAction is one step of a case's history, with who took it.

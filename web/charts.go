@@ -160,18 +160,22 @@ func ratingLabel(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 
 // ratingChart is the weekly mean rating on the 1–5 scale.
 func ratingChart(weeks []rapport.WeekSatisfaction) lineChart {
-	return weekChart(dashboardWeeks(weeks), 1, 5, []float64{1, 2, 3, 4, 5}, ratingLabel,
+	c := weekChart(dashboardWeeks(weeks), 1, 5, []float64{1, 2, 3, 4, 5}, ratingLabel,
 		[]chartLine{{"mean rating", "line-rating", func(i int) (float64, bool) { return weeks[i].Satisfaction.MeanRating() }}})
+	c.Class = "weekly"
+	return c
 }
 
 // outcomeChart is the weekly magic and misery rates.
 func outcomeChart(weeks []rapport.WeekSatisfaction) lineChart {
 	has := func(i int) bool { return weeks[i].Satisfaction.Moments > 0 }
-	return weekChart(dashboardWeeks(weeks), 0, 1, []float64{0, 0.25, 0.5, 0.75, 1}, func(v float64) string { return fmt.Sprintf("%.0f%%", v*100) },
+	c := weekChart(dashboardWeeks(weeks), 0, 1, []float64{0, 0.25, 0.5, 0.75, 1}, func(v float64) string { return fmt.Sprintf("%.0f%%", v*100) },
 		[]chartLine{
 			{"magic rate", "line-magic", func(i int) (float64, bool) { return weeks[i].Satisfaction.MagicRate(), has(i) }},
 			{"misery rate", "line-misery", func(i int) (float64, bool) { return weeks[i].Satisfaction.MiseryRate(), has(i) }},
 		})
+	c.Class = "weekly"
+	return c
 }
 
 // trendChart is a touchpoint's weekly mean rating with its 95% interval as

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,46 +16,243 @@ const customerPageSize = 25
 
 // customersData is the customer list's data.
 type customersData struct {
-	Q         string
-	Customers []*rapport.Customer
-	Owners    map[string]string // user id to name
-	Next      string            // URL of the next page, if any
-	Paged     bool              // whether this is a later page
+	F        customerListQuery
+	List     *rapport.CustomerList
+	Owners   map[string]string // user id to name
+	Staff    []*rapport.User   // who may own customers, for the owner filter
+	Segments []*rapport.Segment
+	First    int // the place of the page's first row, from 1
+	Last     int // the place of its last row
+	Prev     string
+	Next     string
+	Filtered bool // whether any filter is set (the search aside)
+	Views    []*rapport.SavedView
+	ViewForm *form // the save-this-view form
+}
+
+// CurrentView is the saved view the list shows now, if it is one.
+func (d customersData) CurrentView() string {
+	here := d.F.Encoded()
+	for _, v := range d.Views {
+		if v.Query == here {
+			return v.ID
+		}
+	}
+	return ""
+}
+
+// customerListQuery is the customer list's filter as the address gives it.
+type customerListQuery struct {
+	Q, Stage, Owner, Health, Risk, Segment, Sort string
+	Page                                         int // from 1
+}
+
+// parseCustomerListQuery reads the list's filter from the address; an
+// unknown page number is the first page.
+func parseCustomerListQuery(v url.Values) customerListQuery {
+	q := customerListQuery{Q: strings.TrimSpace(v.Get("q")), Stage: v.Get("stage"), Owner: v.Get("owner"), Health: v.Get("health"),
+		Risk: v.Get("risk"), Segment: v.Get("segment"), Sort: v.Get("sort"), Page: 1}
+	if n, err := strconv.Atoi(v.Get("page")); err == nil && n > 1 {
+		q.Page = n
+	}
+	return q
+}
+
+// values is the query as an address's parameters, leaving out what is not set.
+func (q customerListQuery) values() url.Values {
+	v := url.Values{}
+	for _, p := range [][2]string{{"q", q.Q}, {"stage", q.Stage}, {"owner", q.Owner}, {"health", q.Health}, {"risk", q.Risk}, {"segment", q.Segment}, {"sort", q.Sort}} {
+		if p[1] != "" {
+			v.Set(p[0], p[1])
+		}
+	}
+	if q.Page > 1 {
+		v.Set("page", strconv.Itoa(q.Page))
+	}
+	return v
+}
+
+// Link is the list's address with this query.
+func (q customerListQuery) Link() string {
+	if v := q.values().Encode(); v != "" {
+		return "/customers?" + v
+	}
+	return "/customers"
+}
+
+// Encoded is the query's parameters without the page, as a saved view keeps them.
+func (q customerListQuery) Encoded() string {
+	q.Page = 1
+	return q.values().Encode()
+}
+
+// SortLink is the list's address sorted by a column: by its natural order,
+// or the other way round when it is sorted so already.
+func (q customerListQuery) SortLink(col string) string {
+	q.Page = 1
+	switch {
+	case q.Sort == col || (col == string(rapport.SortName) && q.Sort == ""):
+		q.Sort = "-" + col
+	default:
+		q.Sort = col
+	}
+	if q.Sort == string(rapport.SortName) {
+		q.Sort = ""
+	}
+	return q.Link()
+}
+
+// SortedBy says how the list is sorted by a column, for aria-sort:
+// "ascending", "descending" or "" when it is not.
+func (q customerListQuery) SortedBy(col string) string {
+	sort := rapport.CustomerSort(q.Sort)
+	if sort == "" {
+		sort = rapport.SortName
+	}
+	if string(sort.Column()) != col {
+		return ""
+	}
+	// Names run A to Z; the figures run from the highest, the latest first.
+	ascending := col == string(rapport.SortName)
+	if sort.Reversed() {
+		ascending = !ascending
+	}
+	if ascending {
+		return "ascending"
+	}
+	return "descending"
+}
+
+// filter is the query for the store; "me" as the owner is the signed-in user.
+func (q customerListQuery) filter(me string) rapport.CustomerListFilter {
+	owner := q.Owner
+	if owner == "me" {
+		owner = me
+	}
+	return rapport.CustomerListFilter{Query: q.Q, Stage: rapport.Stage(q.Stage), OwnerID: owner, Health: rapport.Band(q.Health),
+		Risk: rapport.Band(q.Risk), SegmentID: q.Segment, Sort: rapport.CustomerSort(q.Sort),
+		Limit: customerPageSize, Offset: (q.Page - 1) * customerPageSize}
 }
 
 func (s *server) customersPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		q := strings.TrimSpace(r.URL.Query().Get("q"))
-		cursor := r.URL.Query().Get("cursor")
-		page, err := s.Customers.FindCustomers(ctx, rapport.CustomerFilter{Query: q, Limit: customerPageSize, Cursor: cursor})
-		if rapport.ErrorCode(err) == rapport.EINVALID {
-			// A stale or mangled cursor: start again from the first page.
-			page, err = s.Customers.FindCustomers(ctx, rapport.CustomerFilter{Query: q, Limit: customerPageSize})
-			cursor = ""
+		s.renderCustomers(w, r, http.StatusOK, parseCustomerListQuery(r.URL.Query()), newForm(nil))
+	})
+}
+
+// renderCustomers shows a page of the customer list with the user's saved
+// views; view is the save-this-view form.
+func (s *server) renderCustomers(w http.ResponseWriter, r *http.Request, status int, q customerListQuery, view *form) {
+	ctx := r.Context()
+	me := currentUser(r)
+	list, err := s.CustomerList.ListCustomers(ctx, q.filter(me.ID))
+	if rapport.ErrorCode(err) == rapport.EINVALID || rapport.ErrorCode(err) == rapport.ENOTFOUND {
+		s.renderError(w, r, http.StatusBadRequest, "This list cannot be shown: "+rapport.ErrorMessage(err)+" Start again from the list of every customer.")
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	data := customersData{F: q, List: list, First: (q.Page-1)*customerPageSize + 1, ViewForm: view,
+		Filtered: q.Stage != "" || q.Owner != "" || q.Health != "" || q.Risk != "" || q.Segment != ""}
+	data.Last = data.First + len(list.Rows) - 1
+	if q.Page > 1 {
+		prev := q
+		prev.Page--
+		data.Prev = prev.Link()
+	}
+	if data.Last < list.Total {
+		next := q
+		next.Page++
+		data.Next = next.Link()
+	}
+	if data.Owners, err = s.userNames(r); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if data.Staff, err = s.Users.FindUsers(ctx, rapport.UserFilter{}); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if data.Segments, err = s.Segments.FindSegments(ctx); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if data.Views, err = s.SavedViews.FindSavedViews(ctx, me.ID); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	block := ""
+	if r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Target") == "customer-results" {
+		block = "customer-results"
+	}
+	s.render(w, r, status, "customers", block, s.newPage(r, "Customers", "customers", data))
+}
+
+// customerListKeys are the parameters of the customer list a view keeps.
+var customerListKeys = []string{"q", "stage", "owner", "health", "risk", "segment", "sort"}
+
+// parseViewQuery reads the filter a view is saved with: the list's own
+// parameters, and nothing else, each valid.
+func parseViewQuery(raw string) (customerListQuery, error) {
+	v, err := url.ParseQuery(raw)
+	if err != nil {
+		return customerListQuery{}, rapport.Errorf(rapport.EINVALID, "The view's filter cannot be read.")
+	}
+	for k := range v {
+		if !slices.Contains(customerListKeys, k) && k != "page" {
+			return customerListQuery{}, rapport.Errorf(rapport.EINVALID, "The view's filter has %q, which the list does not know.", k)
 		}
+	}
+	q := parseCustomerListQuery(v)
+	q.Page = 1
+	f := q.filter("me")
+	if err := f.Validate(); err != nil {
+		return customerListQuery{}, err
+	}
+	return q, nil
+}
+
+// viewSave keeps the list's filter and order under a name for the user.
+func (s *server) viewSave() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fm := newForm(r.PostForm)
+		q, err := parseViewQuery(r.PostFormValue("query"))
 		if err != nil {
-			s.serverError(w, r, err)
+			fm.fromError(err, nil)
+			s.renderCustomers(w, r, http.StatusUnprocessableEntity, customerListQuery{Page: 1}, fm)
 			return
 		}
-		owners, err := s.userNames(r)
-		if err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		data := customersData{Q: q, Customers: page.Items, Owners: owners, Paged: cursor != ""}
-		if page.NextCursor != "" {
-			v := url.Values{"cursor": {page.NextCursor}}
-			if q != "" {
-				v.Set("q", q)
+		v := &rapport.SavedView{UserID: currentUser(r).ID, Name: fm.Get("name"), Query: q.Encoded()}
+		if err := s.SavedViews.SaveView(r.Context(), v); err != nil {
+			if !fm.fromError(err, nil) {
+				s.serverError(w, r, err)
+				return
 			}
-			data.Next = "/customers?" + v.Encode()
+			s.renderCustomers(w, r, http.StatusUnprocessableEntity, q, fm)
+			return
 		}
-		block := ""
-		if r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Target") == "customer-results" {
-			block = "customer-results"
+		setFlash(w, r, "View “"+v.Name+"” saved: it is listed above the filters.")
+		redirect(w, r, q.Link())
+	})
+}
+
+// viewDelete removes one of the user's views.
+func (s *server) viewDelete() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := s.SavedViews.DeleteSavedView(r.Context(), currentUser(r).ID, r.PathValue("id"))
+		switch {
+		case err == nil:
+			setFlash(w, r, "View deleted.")
+		case rapport.ErrorCode(err) == rapport.ENOTFOUND:
+			s.renderError(w, r, http.StatusNotFound, rapport.ErrorMessage(err))
+			return
+		default:
+			s.serverError(w, r, err)
+			return
 		}
-		s.render(w, r, http.StatusOK, "customers", block, s.newPage(r, "Customers", "customers", data))
+		redirect(w, r, "/customers")
 	})
 }
 

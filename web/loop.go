@@ -178,12 +178,15 @@ type touchpointPageData struct {
 	Verdict       string
 	PromoteWinner bool // there is a winner and it is not the standard yet
 	// Step 4: the standard.
-	Standard   *rapport.Standard
-	StandardOf *rapport.Response // the standard's response
-	StandardBy string            // who promoted it
-	History    []standardRow
-	Promote    *form
-	Promotable []*rapport.Response
+	Standard *rapport.Standard
+	// MarkedStandard is a response whose status says standard although no
+	// standard was promoted (so none is watched), when there is one.
+	MarkedStandard *rapport.Response
+	StandardOf     *rapport.Response // the standard's response
+	StandardBy     string            // who promoted it
+	History        []standardRow
+	Promote        *form
+	Promotable     []*rapport.Response
 	// Step 5: the trend and alerts.
 	Trend      lineChart
 	TrendWeeks int
@@ -324,6 +327,9 @@ func (s *server) touchpointStandards(ctx context.Context, d *touchpointPageData,
 		}
 		if d.Standard != nil && resp.Key == d.Standard.Response {
 			d.StandardOf = resp
+		}
+		if d.Standard == nil && resp.Status == rapport.ResponseStandard {
+			d.MarkedStandard = resp
 		}
 	}
 	if d.Standard != nil {

@@ -53,8 +53,8 @@ func TestLoopPages(t *testing.T) {
 			"Misery here drives customers away: &#43;63 percentage points",
 			"Priority 1 of 8, from the data",
 			`<svg class="chart intervals"`, "call_back_same_day · winner",
-			"call_back_same_day delights most", `id="promote-winner"`, "Make call_back_same_day the standard",
-			"Holm", "No service standard yet.", `<option value="call_back_same_day" selected>call_back_same_day (the winner)</option>`,
+			"call_back_same_day delights most", `id="promote-winner"`, "Make “Call back same day” the standard",
+			"Holm", "No service standard yet.", `<option value="call_back_same_day" selected>Call back same day (the winner)</option>`,
 			`<svg class="chart trend"`, `class="target"`, "target 3.8", `class="band"`,
 			`id="add-response"`, `action="/touchpoints/complaint/responses/apologise_and_fix/status"`}},
 		{"/touchpoints/delivery", []string{"1 open alert", "Below target", "Delivery is below its target", "Acknowledge",
@@ -239,9 +239,16 @@ func TestPromote(t *testing.T) {
 	}
 	_, body := c.get(page)
 	for _, want := range []string{`id="current-standard"`, "Call the customer back the same day", "promoted by Mo Manager",
-		"No decay found", "Too few moments to judge decay", `id="standards-history"`, "Current", "Replace the standard with"} {
+		"Nothing to judge yet", "Too few moments to judge decay", `id="standards-history"`, "Current", "Replace the standard with"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("after promoting, the page lacks %q", want)
+		}
+	}
+	// With no moment since the promotion there is nothing to judge: not a
+	// verdict in green.
+	for _, unwanted := range []string{"No decay found", "verdict-ok"} {
+		if strings.Contains(body, unwanted) {
+			t.Errorf("with nothing to judge, the standard shows %q", unwanted)
 		}
 	}
 	if strings.Contains(body, `id="promote-winner"`) {
@@ -323,7 +330,7 @@ func TestLoopRoleLimits(t *testing.T) {
 				t.Errorf("%s GET %s = %d; want 200 showing %q", role, tc.path, resp.StatusCode, tc.see)
 			}
 			for _, control := range []string{"/responses\"", "/status\"", "/standard\"", "/acknowledge\"", "Acknowledge",
-				"Add a response", "Make call_back_same_day the standard", "Promote", "Edit touchpoint", "/edit"} {
+				"Add a response", "Make “Call back same day” the standard", "Promote", "Edit touchpoint", "/edit"} {
 				if strings.Contains(body, control) {
 					t.Errorf("%s GET %s shows %q", role, tc.path, control)
 				}

@@ -103,19 +103,19 @@ func segmentOutcomeChart(cols []*rapport.Outcomes) hbarChart {
 	}
 	measures := []measure{
 		{"Magic moments", func(o *rapport.Outcomes) (*float64, string) {
-			return o.Satisfaction.MagicRate, fmt.Sprintf("of %d moments", o.Satisfaction.Moments)
+			return o.Satisfaction.MagicRate, "of " + commas(int64(o.Satisfaction.Moments)) + " moments"
 		}, "good"},
 		{"Misery moments", func(o *rapport.Outcomes) (*float64, string) {
-			return o.Satisfaction.MiseryRate, fmt.Sprintf("of %d moments", o.Satisfaction.Moments)
+			return o.Satisfaction.MiseryRate, "of " + commas(int64(o.Satisfaction.Moments)) + " moments"
 		}, "bad"},
 		{"Loyalty: bought again", func(o *rapport.Outcomes) (*float64, string) {
-			return o.Loyalty.RepeatRate, fmt.Sprintf("%d of %d buyers", o.Loyalty.RepeatBuyers, o.Loyalty.Buyers)
+			return o.Loyalty.RepeatRate, commas(int64(o.Loyalty.RepeatBuyers)) + " of " + commas(int64(o.Loyalty.Buyers)) + " buyers"
 		}, "plain"},
 		{"Retention", func(o *rapport.Outcomes) (*float64, string) {
-			return o.Retention.Rate, fmt.Sprintf("%d of %d", o.Retention.Retained, o.Retention.ActiveAtStart)
+			return o.Retention.Rate, commas(int64(o.Retention.Retained)) + " of " + commas(int64(o.Retention.ActiveAtStart))
 		}, "good"},
 		{"Cross-sell: more than one product", func(o *rapport.Outcomes) (*float64, string) {
-			return o.CrossSell.Rate, fmt.Sprintf("%d of %d", o.CrossSell.MultiProduct, o.CrossSell.Customers)
+			return o.CrossSell.Rate, commas(int64(o.CrossSell.MultiProduct)) + " of " + commas(int64(o.CrossSell.Customers))
 		}, "plain"},
 	}
 	c := hbarChart{Ticks: hbarTicks}

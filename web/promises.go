@@ -97,7 +97,10 @@ func (s *server) promisesPage() http.Handler {
 			status = rapport.PromiseOpen
 		}
 		d.Filter = newForm(url.Values{"staff": {staff}, "status": {string(status)}, "customer": {q.Get("customer")}})
-		f := rapport.PromiseFilter{Status: status, StaffID: staff, CustomerID: q.Get("customer"), Limit: promisePageSize, Cursor: q.Get("cursor")}
+		// Those due: the most urgent first, overdue at the top. Every promise:
+		// the latest first, rather than last year's.
+		f := rapport.PromiseFilter{Status: status, StaffID: staff, CustomerID: q.Get("customer"), Latest: d.Show == "all",
+			Limit: promisePageSize, Cursor: q.Get("cursor")}
 		if staff == "me" {
 			f.StaffID = me.ID
 		}
@@ -170,6 +173,12 @@ func (s *server) promiseSetStatus() http.Handler {
 			next = safeNext(n)
 		}
 		status := rapport.PromiseStatus(r.PostFormValue("status"))
+		if status == rapport.PromiseBroken && r.PostFormValue("confirm") != "yes" {
+			// Breaking cannot be undone and sets off a misery moment and a
+			// case: it is asked again, never done on one click.
+			s.confirmBroken(w, r, next)
+			return
+		}
 		_, err := s.Promises.SetPromiseStatus(r.Context(), r.PathValue("id"), status)
 		switch {
 		case err == nil:
@@ -183,6 +192,32 @@ func (s *server) promiseSetStatus() http.Handler {
 		}
 		redirect(w, r, next)
 	})
+}
+
+// brokenData is the page that asks whether a promise was really broken.
+type brokenData struct {
+	Row  promiseRow
+	Next string
+}
+
+// confirmBroken asks whether a promise was broken, saying what follows.
+func (s *server) confirmBroken(w http.ResponseWriter, r *http.Request, next string) {
+	p, err := s.Promises.FindPromiseByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if err := p.Status.CheckSettle(rapport.PromiseBroken); err != nil {
+		setFlash(w, r, rapport.ErrorMessage(err))
+		redirect(w, r, next)
+		return
+	}
+	rows, err := s.promiseRows(r, []*rapport.Promise{p})
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "promise_broken", "", s.newPage(r, "Mark the promise broken?", "promises", brokenData{Row: rows[0], Next: next}))
 }
 
 // promiseForm is the make-a-promise form on a customer's page.

@@ -121,7 +121,7 @@ func nounCount(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
-	return fmt.Sprintf("%d %s", n, many)
+	return commas(int64(n)) + " " + many
 }
 
 func (s *server) recoveryReportPage() http.Handler {
@@ -138,7 +138,7 @@ func (s *server) recoveryReportPage() http.Handler {
 		}
 		d := recoveryReportData{Window: win, R: rep, Last: lastDay(rep.To)}
 		rec, unrec := rep.RecoveredGroup, rep.UnrecoveredGroup
-		of := func(n, cases int) string { return fmt.Sprintf("%d of %d", n, cases) }
+		of := func(n, cases int) string { return commas(int64(n)) + " of " + commas(int64(cases)) }
 		d.Chart = hbarChart{Ticks: hbarTicks, Groups: []hbarGroup{
 			{Title: fmt.Sprintf("Dissolved within %d days", rep.FollowUpDays), Rows: []hbarRow{
 				newHbarRow("Recovered", rec.DissolutionRate, rec.DissolutionRateCI, of(rec.Dissolved, rec.Cases), "good"),

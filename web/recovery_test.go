@@ -204,7 +204,7 @@ func TestRecoveryPages(t *testing.T) {
 		path string
 		want []string
 	}{
-		{"/cases", []string{`aria-current="page">Mine</a>`, "Bunter &amp; Co", "The engineer did not turn up", "Overdue", "Escalated",
+		{"/cases", []string{`id="tab-mine" aria-current="page">Mine`, "Bunter &amp; Co", "The engineer did not turn up", "Overdue", "Escalated",
 			"escalated to every manager", `href="/cases/` + rf.overdue.ID + `"`, `href="/cases" aria-current="page">Recovery</a>`}},
 		{"/cases?show=team", []string{"Open cases of the Front desk team", "Mary Quant", "The sofa came with a torn cover", "With Dylan Foster",
 			"escalated to Mo Manager"}},
@@ -394,9 +394,16 @@ func TestPromiseActions(t *testing.T) {
 	_, body = agent.get("/promises")
 	wantInPage(t, "promises after a second settling", body, "The promise is kept already.")
 
+	// Broken is asked again before it is done: nothing changes until it is confirmed.
 	due := f.promiseByText(t, "Call Harriet back with the claim reference")
 	before := f.momentCount(t, harriet)
-	resp, _ = agent.submit(path, "/promises/"+due.ID+"/status", url.Values{"status": {"broken"}, "next": {path + "#timeline"}})
+	resp, body = agent.submit(path, "/promises/"+due.ID+"/status", url.Values{"status": {"broken"}, "next": {path + "#timeline"}})
+	if got, _ := f.services.Promises.FindPromiseByID(context.Background(), due.ID); resp.StatusCode != http.StatusOK || got.Status != rapport.PromiseOpen {
+		t.Errorf("Broken without confirming = %d, status %s; want 200 asking, still open", resp.StatusCode, got.Status)
+	}
+	wantInPage(t, "the confirmation", body, "Mark the promise broken?", "Call Harriet back with the claim reference", "a recovery case opens for it",
+		`name="confirm" value="yes"`, `href="`+path+`#timeline">No, keep it open`)
+	resp, _ = agent.submit(path, "/promises/"+due.ID+"/status", url.Values{"status": {"broken"}, "confirm": {"yes"}, "next": {path + "#timeline"}})
 	if got, _ := f.services.Promises.FindPromiseByID(context.Background(), due.ID); resp.StatusCode != http.StatusSeeOther ||
 		resp.Header.Get("Location") != path+"#timeline" || got.Status != rapport.PromiseBroken {
 		t.Errorf("mark broken = %d to %q, status %s", resp.StatusCode, resp.Header.Get("Location"), got.Status)
@@ -498,7 +505,7 @@ func TestRecoveryViewer(t *testing.T) {
 	}
 	// Nothing is assigned to a viewer: they start from everyone's.
 	_, body := viewer.get("/cases")
-	wantInPage(t, "viewer's /cases", body, `aria-current="page">All open</a>`, "Mary Quant", "Bunter &amp; Co")
+	wantInPage(t, "viewer's /cases", body, `id="tab-open" aria-current="page">All open`, "Mary Quant", "Bunter &amp; Co")
 	_, body = viewer.get("/promises")
 	wantInPage(t, "viewer's /promises", body, "Send Mary the revised invoice", "Call Harriet back with the claim reference")
 

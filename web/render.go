@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"path"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -282,7 +283,27 @@ var templateFuncs = template.FuncMap{
 	"pct": func(x float64) string {
 		return fmt.Sprintf("%.0f%%", math.Round(x*100))
 	},
-	"num":    func(x float64) string { return fmt.Sprintf("%.1f", x) },
+	"num":   func(x float64) string { return fmt.Sprintf("%.1f", x) },
+	"count": thousands,
+	"band": func(score *int) string {
+		if score == nil {
+			return ""
+		}
+		return string(rapport.BandOf(*score))
+	},
+	"bands": func() []rapport.Band { return rapport.Bands },
+	"bandRange": func(b rapport.Band) string {
+		lo, hi := b.Range()
+		return fmt.Sprintf("(%d–%d)", lo, hi)
+	},
+	"sortChoices": func() []choice { return sortChoices },
+	// listLink is the customer list's address with a saved view's parameters.
+	"listLink": func(query string) string {
+		if query == "" {
+			return "/customers"
+		}
+		return "/customers?" + query
+	},
 	"plus":   func(a, b int) int { return a + b },
 	"plusf":  func(a, b float64) float64 { return a + b },
 	"minusf": func(a, b float64) float64 { return a - b },
@@ -382,4 +403,44 @@ var templateFuncs = template.FuncMap{
 		}
 		return m, nil
 	},
+}
+
+// thousands writes a count, of any integer type, with a comma between
+// each three digits.
+func thousands(v any) (string, error) {
+	w := reflect.ValueOf(v)
+	switch w.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return commas(w.Int()), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return commas(int64(w.Uint())), nil
+	}
+	return "", fmt.Errorf("count of %T: want a whole number", v)
+}
+
+// commas writes n with a comma between each three digits.
+func commas(n int64) string {
+	if n < 0 {
+		return "-" + commas(-n)
+	}
+	s := strconv.FormatInt(n, 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// choice is an option of a select: its value and what it reads.
+type choice struct{ Value, Label string }
+
+// sortChoices are the orders of the customer list, the default first.
+var sortChoices = []choice{
+	{"", "Name, A to Z"}, {"-name", "Name, Z to A"},
+	{"risk", "Risk, highest first"}, {"-risk", "Risk, lowest first"},
+	{"-health", "Health, lowest first"}, {"health", "Health, highest first"},
+	{"last", "Last moment, latest first"}, {"-last", "Last moment, earliest first"},
 }

@@ -37,3 +37,22 @@ func TestTitleTakesDomainWords(t *testing.T) {
 		t.Errorf("title 3 = %q; want an error", b.String())
 	}
 }
+
+// TestThousands writes counts of every integer type with a comma between
+// each three digits, and refuses what is not a whole number.
+func TestThousands(t *testing.T) {
+	for _, tc := range []struct {
+		in   any
+		want string
+	}{
+		{0, "0"}, {7, "7"}, {999, "999"}, {1000, "1,000"}, {88792, "88,792"}, {1234567, "1,234,567"},
+		{-1234, "-1,234"}, {int64(10_000_000_000), "10,000,000,000"}, {uint32(65536), "65,536"},
+	} {
+		if got, err := thousands(tc.in); err != nil || got != tc.want {
+			t.Errorf("thousands(%v) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	if _, err := thousands(3.5); err == nil {
+		t.Error("thousands(3.5) = nil error; want a refusal")
+	}
+}

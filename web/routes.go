@@ -26,6 +26,9 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /customers/import", s.allowed(rapport.PermWriteCustomers, s.importPage(importCustomers)))
 	mux.Handle("POST /customers/import", s.allowed(rapport.PermWriteCustomers, s.importFile(importCustomers)))
 	mux.Handle("GET /customers/export", s.signedIn(s.exportCustomers()))
+	// Saved views of the list are each user's own.
+	mux.Handle("POST /customers/views", s.signedIn(s.viewSave()))
+	mux.Handle("POST /customers/views/{id}/delete", s.signedIn(s.viewDelete()))
 	mux.Handle("GET /moments/import", s.allowed(rapport.PermWriteMoments, s.importPage(importMoments)))
 	mux.Handle("POST /moments/import", s.allowed(rapport.PermWriteMoments, s.importFile(importMoments)))
 	mux.Handle("GET /moments/export", s.signedIn(s.exportMoments()))

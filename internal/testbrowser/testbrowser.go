@@ -5,6 +5,7 @@ package testbrowser
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -73,6 +74,11 @@ func start(t testing.TB, width, height int) context.Context {
 	// context: so start it without the deadline that bounds the test's steps.
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
+	}
+	// A headless window is never narrower than 500 px: the page is given
+	// the size asked for, so that a phone's 390 px are really 390.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
+		t.Fatalf("set the viewport to %d×%d: %v", width, height, err)
 	}
 	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(cancelTimeout)
@@ -151,6 +157,26 @@ func (b *Page) Settle(step, expr string) {
 		}
 	}
 	b.T.Fatalf("%s: %s did not hold within 30 s", step, expr)
+}
+
+// Clipped lists the buttons of the page that are cut off: partly off the
+// screen, or with their label wider than the button. Buttons not shown
+// (inside a closed menu, say) do not count.
+func (b *Page) Clipped() []string {
+	b.T.Helper()
+	return Get(b, "clipped buttons", chromedp.Evaluate[[]string](`[...document.querySelectorAll("button, .button, input[type=submit]")].filter(el => {
+		const r = el.getBoundingClientRect();
+		if (r.width === 0 && r.height === 0) return false;
+		return r.left < -0.5 || r.right > window.innerWidth + 0.5 || el.scrollWidth > el.clientWidth + 1;
+	}).map(el => el.textContent.trim().replace(/\s+/g, " "))`))
+}
+
+// SmallText lists the texts of the page's charts drawn smaller than px
+// pixels tall, with their heights.
+func (b *Page) SmallText(px float64) []string {
+	b.T.Helper()
+	return Get(b, "small chart text", chromedp.Evaluate[[]string](fmt.Sprintf(`[...document.querySelectorAll("svg text")].map(el => [el.textContent.trim(), el.getBoundingClientRect().height]).
+		filter(([text, h]) => h > 0 && h < %g).map(([text, h]) => text + " (" + h.toFixed(1) + " px)")`, px)))
 }
 
 // WiderThanScreen reports whether the page scrolls sideways.

@@ -1,11 +1,18 @@
 // Rapport's few enhancements. Every page works without this file; it shows
 // times in the reader's own time zone, tells the server the zone of a time
 // typed into a form, closes the account menu on a click elsewhere, copies
-// survey links and prints the handover brief.
+// survey links, prints the handover brief and folds the menu on a phone.
 (function () {
   "use strict";
 
-  var format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  // Times read as the server writes them ("4 Dec 2026, 22:46"), in the
+  // reader's own zone; a date the server gave without its time stays a date.
+  var months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function format(d, withTime) {
+    var day = d.getDate() + " " + months[d.getMonth()] + " " + d.getFullYear();
+    return withTime ? day + ", " + pad(d.getHours()) + ":" + pad(d.getMinutes()) : day;
+  }
 
   function localTimes(root) {
     root.querySelectorAll("time[datetime]").forEach(function (el) {
@@ -13,7 +20,7 @@
       var d = new Date(el.getAttribute("datetime"));
       if (isNaN(d)) return;
       el.title = el.textContent;
-      el.textContent = format.format(d);
+      el.textContent = format(d, el.textContent.indexOf(":") >= 0);
       el.dataset.localised = "1";
     });
   }
@@ -70,6 +77,28 @@
     });
   }
 
+  // On a phone the main menu folds behind a Menu button; without script
+  // the links simply wrap onto more rows.
+  function navMenu() {
+    var toggle = document.querySelector(".nav-toggle");
+    if (!toggle) return;
+    var bar = toggle.closest(".topbar");
+    toggle.hidden = false;
+    bar.classList.add("nav-folds");
+    toggle.addEventListener("click", function () {
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", String(open));
+      bar.classList.toggle("nav-open", open);
+    });
+    document.addEventListener("keydown", function (e) {
+      if (e.key !== "Escape" || !bar.classList.contains("nav-open")) return;
+      toggle.setAttribute("aria-expanded", "false");
+      bar.classList.remove("nav-open");
+      toggle.focus();
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", navMenu);
   document.addEventListener("DOMContentLoaded", function () { printButtons(document); });
   document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
   document.addEventListener("htmx:load", function (e) { localTimes(e.detail.elt); });

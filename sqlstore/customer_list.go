@@ -1,0 +1,103 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/rapport-crm/rapport"
+)
+
+// CustomerListService reads the customer list from the measures kept per
+// customer: each filter and order is a column of customer_measures (or the
+// customer's name), indexed, so no moment is read.
+type CustomerListService struct{ db *DB }
+
+// NewCustomerListService returns the customer list of the customers in db.
+func NewCustomerListService(db *DB) *CustomerListService { return &CustomerListService{db: db} }
+
+var _ rapport.CustomerListService = (*CustomerListService)(nil)
+
+// customerListOrder is each order's SQL; customers never measured and
+// never in touch come last whichever way the list runs.
+var customerListOrder = map[rapport.CustomerSort]string{
+	rapport.SortName:             "lower(c.name), c.id",
+	"-" + rapport.SortName:       "lower(c.name) DESC, c.id DESC",
+	rapport.SortRisk:             "m.risk DESC, c.id",
+	"-" + rapport.SortRisk:       "m.risk, c.id",
+	rapport.SortHealth:           "m.health DESC, c.id",
+	"-" + rapport.SortHealth:     "m.health, c.id",
+	rapport.SortLastMoment:       "m.last_moment_at IS NULL, m.last_moment_at DESC, c.id",
+	"-" + rapport.SortLastMoment: "m.last_moment_at IS NULL, m.last_moment_at, c.id",
+}
+
+// ListCustomers returns a page of the customers a filter selects, in its
+// order, and how many it selects in all.
+func (s *CustomerListService) ListCustomers(ctx context.Context, f rapport.CustomerListFilter) (*rapport.CustomerList, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	q := s.db.reader()
+	where, args, err := s.customerListWhere(ctx, q, f)
+	if err != nil {
+		return nil, err
+	}
+	from := ` FROM customer_measures m JOIN customers c ON c.id = m.customer_id WHERE ` + strings.Join(where, " AND ")
+	list := &rapport.CustomerList{Rows: []rapport.CustomerListRow{}}
+	if err := q.queryRow(ctx, `SELECT COUNT(*)`+from, args...).Scan(&list.Total); err != nil {
+		return nil, err
+	}
+	limit := rapport.PageLimit(f.Limit)
+	err = eachRow(ctx, q, `SELECT c.id, c.name, c.kind, c.email, c.stage, c.owner_id, m.health, m.risk, m.last_moment_at, c.erased_at`+from+
+		` ORDER BY `+customerListOrder[f.Sort]+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset), func(rows *sql.Rows) error {
+		var r rapport.CustomerListRow
+		var owner sql.NullString
+		var health, risk, last, erased sql.NullInt64
+		if err := rows.Scan(&r.ID, &r.Name, &r.Kind, &r.Email, &r.Stage, &owner, &health, &risk, &last, &erased); err != nil {
+			return err
+		}
+		r.OwnerID, r.Health, r.Risk, r.LastMomentAt, r.Erased = owner.String, intPtr(health), intPtr(risk), timePtr(last), erased.Valid
+		list.Rows = append(list.Rows, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
+// customerListWhere returns the conditions a filter sets, on the measures
+// m and the customers c.
+func (s *CustomerListService) customerListWhere(ctx context.Context, q querier, f rapport.CustomerListFilter) ([]string, []any, error) {
+	where, args := []string{"1 = 1"}, []any{}
+	if f.Query != "" {
+		where, args = append(where, `c.search LIKE ? ESCAPE '\'`), append(args, likePattern(f.Query))
+	}
+	if f.Stage != "" {
+		where, args = append(where, "m.stage = ?"), append(args, string(f.Stage))
+	}
+	switch f.OwnerID {
+	case "":
+	case rapport.NoOwner:
+		where = append(where, "m.owner_id IS NULL")
+	default:
+		where, args = append(where, "m.owner_id = ?"), append(args, f.OwnerID)
+	}
+	for _, b := range []struct {
+		col  string
+		band rapport.Band
+	}{{"m.health", f.Health}, {"m.risk", f.Risk}} {
+		if b.band != "" {
+			lo, hi := b.band.Range()
+			where, args = append(where, b.col+" BETWEEN ? AND ?"), append(args, lo, hi)
+		}
+	}
+	if f.SegmentID != "" {
+		members, margs, _, err := s.db.segmentCustomers(ctx, q, f.SegmentID)
+		if err != nil {
+			return nil, nil, err
+		}
+		where, args = append(where, "m.customer_id IN ("+members+")"), append(args, margs...)
+	}
+	return where, args, nil
+}
