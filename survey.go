@@ -34,13 +34,18 @@ type SurveyInvite struct {
 	TouchpointName string    `json:"touchpoint_name"`
 	OccurredAt     time.Time `json:"occurred_at"`
 	ExpiresAt      time.Time `json:"expires_at"`
+	// Reasons are what the customer may choose as the main reason for a
+	// low score, as the touchpoint's survey policy lists them.
+	Reasons []string `json:"reasons"`
 }
 
 // SurveyAnswer is what the customer says about the moment.
 type SurveyAnswer struct {
-	Rating  int    `json:"rating"`
-	Effort  *int   `json:"effort,omitempty"`
-	NPS     *int   `json:"nps,omitempty"`
+	Rating int  `json:"rating"`
+	Effort *int `json:"effort,omitempty"`
+	NPS    *int `json:"nps,omitempty"`
+	// Reason is the main reason for a low score, one of the touchpoint's.
+	Reason  string `json:"reason,omitempty"`
 	Comment string `json:"comment,omitempty"`
 }
 
@@ -58,6 +63,8 @@ func (a *SurveyAnswer) Validate() error {
 	checkRange(&v, "effort", a.Effort, 1, 7)
 	checkRange(&v, "nps", a.NPS, 0, 10)
 	checkText(&v, "comment", a.Comment, 0, MaxSurveyComment)
+	a.Reason = strings.TrimSpace(a.Reason)
+	checkText(&v, "reason", a.Reason, 0, 80)
 	return v.err("answer")
 }
 
@@ -69,8 +76,14 @@ type SurveyResponse struct {
 	Rating     int       `json:"rating"`
 	Effort     *int      `json:"effort,omitempty"`
 	NPS        *int      `json:"nps,omitempty"`
+	Reason     string    `json:"reason,omitempty"`
 	Comment    string    `json:"comment,omitempty"`
 	AnsweredAt time.Time `json:"answered_at"`
+	// StaffRating is the rating staff had recorded on the moment before
+	// the customer answered, kept beside the customer's own; reports use
+	// the customer's.
+	StaffRating *int   `json:"staff_rating,omitempty"`
+	CustomerID  string `json:"customer_id,omitempty"`
 }
 
 // SurveyService issues survey links and takes their answers.

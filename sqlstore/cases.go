@@ -108,7 +108,10 @@ func openCases(ctx context.Context, tx *tx, ms []*rapport.Moment, how caseOpenin
 	if err := flush(); err != nil {
 		return opened, err
 	}
-	return opened, enqueueCasesOpened(ctx, tx, tried)
+	if err := enqueueCasesOpened(ctx, tx, tried); err != nil {
+		return opened, err
+	}
+	return opened, notifyCaseAssignees(ctx, tx, tried, tx.email)
 }
 
 // customerOwners returns the owner of each of the moments' customers that has one.

@@ -89,6 +89,11 @@ func forgetDeliveries(ctx context.Context, tx *tx, customerID string) error {
 	}
 	_, err = tx.exec(ctx, `DELETE FROM webhook_deliveries WHERE customer_id IS NULL AND payload LIKE ?`,
 		`%"customer_id":"`+customerID+`"%`)
+	if err != nil {
+		return err
+	}
+	// Emails to or about the customer carry their address and name.
+	_, err = tx.exec(ctx, `DELETE FROM email_outbox WHERE customer_id = ?`, customerID)
 	return err
 }
 

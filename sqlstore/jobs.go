@@ -28,6 +28,10 @@ const OverdueEvery = time.Minute
 // server barely asks.
 const WebhookEvery = 5 * time.Second
 
+// EmailEvery is how often the email outbox is sent: a survey invitation or
+// a notification leaves within seconds of falling due.
+const EmailEvery = 5 * time.Second
+
 // AuditEvery is how often the audit log lets go of the entries older than
 // its retention, which is counted in days.
 const AuditEvery = time.Hour
@@ -48,6 +52,8 @@ func Jobs(db *DB, opts Options, sweepEvery time.Duration) []Job {
 			Run: counting("escalating cases", "cases escalated", slog.LevelWarn, NewRecoveryService(db).Escalate)},
 		{Name: "webhooks", Every: WebhookEvery,
 			Run: counting("delivering webhooks", "webhooks delivered", slog.LevelDebug, NewWebhookService(db, opts.Webhooks).Deliver)},
+		{Name: "email", Every: EmailEvery,
+			Run: counting("sending email", "emails sent", slog.LevelInfo, NewEmailService(db, opts.Email).Send)},
 		{Name: "audit", Every: AuditEvery,
 			Run: counting("sweeping the audit log", "audit entries past their retention removed", slog.LevelInfo, NewAuditService(db).SweepAudit)},
 	}

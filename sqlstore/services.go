@@ -6,37 +6,41 @@ import "github.com/rapport-crm/rapport"
 type Options struct {
 	// Webhooks say how webhooks are delivered.
 	Webhooks WebhookOptions
+	// Email says how the email outbox is sent.
+	Email EmailOptions
 }
 
 // NewServices returns every service over db.
 func NewServices(db *DB, opts Options) rapport.Services {
 	return rapport.Services{
-		Customers:    NewCustomerService(db),
-		Touchpoints:  NewTouchpointService(db),
-		Moments:      NewMomentService(db),
-		Timeline:     NewTimelineService(db),
-		Users:        NewUserService(db),
-		Tokens:       NewTokenService(db),
-		Passwords:    NewPasswordService(db),
-		Sessions:     NewSessionService(db),
-		Dashboard:    NewDashboardService(db),
-		Reports:      NewReportService(db),
-		Responses:    NewResponseService(db),
-		Standards:    NewStandardService(db),
-		Alerts:       NewAlertService(db),
-		Stages:       NewStageService(db),
-		HealthScores: NewHealthService(db),
-		Holdings:     NewHoldingService(db),
-		Segments:     NewSegmentService(db),
-		Outcomes:     NewOutcomeService(db),
-		Recovery:     NewRecoveryService(db),
-		Promises:     NewPromiseService(db),
-		Surveys:      NewSurveyService(db),
-		Briefs:       NewBriefService(db),
-		Webhooks:     NewWebhookService(db, opts.Webhooks),
-		Imports:      NewImportService(db),
-		Audit:        NewAuditService(db),
-		Erasure:      NewErasureService(db),
-		Ping:         db.Ping,
+		Customers:      NewCustomerService(db),
+		Touchpoints:    NewTouchpointService(db),
+		Moments:        NewMomentService(db),
+		Timeline:       NewTimelineService(db),
+		Users:          NewUserService(db),
+		Tokens:         NewTokenService(db),
+		Passwords:      NewPasswordService(db),
+		Sessions:       NewSessionService(db),
+		Dashboard:      NewDashboardService(db),
+		Reports:        NewReportService(db),
+		Responses:      NewResponseService(db),
+		Standards:      NewStandardService(db),
+		Alerts:         NewAlertService(db),
+		Stages:         NewStageService(db),
+		HealthScores:   NewHealthService(db),
+		Holdings:       NewHoldingService(db),
+		Segments:       NewSegmentService(db),
+		Outcomes:       NewOutcomeService(db),
+		Recovery:       NewRecoveryService(db),
+		Promises:       NewPromiseService(db),
+		Surveys:        NewSurveyService(db),
+		SurveyPolicies: NewSurveyPolicyService(db),
+		Emails:         NewEmailService(db, opts.Email),
+		Briefs:         NewBriefService(db),
+		Webhooks:       NewWebhookService(db, opts.Webhooks),
+		Imports:        NewImportService(db),
+		Audit:          NewAuditService(db),
+		Erasure:        NewErasureService(db),
+		Ping:           db.Ping,
 	}
 }
