@@ -37,6 +37,9 @@ var page = template.Must(template.ParseFS(templateFiles, "templates/*.html"))
 // Config is what the survey pages need.
 type Config struct {
 	Surveys rapport.SurveyService
+	// Emails take the unsubscribes of customers who follow the link in a
+	// survey email.
+	Emails rapport.EmailService
 	// FirmName is shown on the page; "us" when empty.
 	FirmName string
 	Logger   *slog.Logger
@@ -99,6 +102,8 @@ func New(cfg Config) http.Handler {
 	h.mux.HandleFunc("GET /s/static/survey.css", h.serveCSS)
 	h.mux.Handle("GET /s/{token}", h.limited(h.serveForm))
 	h.mux.Handle("POST /s/{token}", h.limited(h.serveAnswer))
+	h.mux.Handle("GET /s/unsubscribe/{token}", h.limited(h.serveUnsubscribeForm))
+	h.mux.Handle("POST /s/unsubscribe/{token}", h.limited(h.serveUnsubscribe))
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.render(w, http.StatusNotFound, view{Kind: "gone"})
 	})
@@ -144,7 +149,7 @@ func (h *handler) limited(next http.HandlerFunc) http.Handler {
 
 // view is what the template shows.
 type view struct {
-	Kind       string // form, thanks, answered, gone, forbidden, limited, error
+	Kind       string // form, thanks, answered, gone, forbidden, limited, error, unsubscribe, unsubscribed
 	Firm       string
 	Touchpoint string
 	Date       string
@@ -157,11 +162,12 @@ type view struct {
 	Ratings    []choice
 	Efforts    []choice
 	NPS        []choice
+	Reasons    []choice
 }
 
 // formValues are what the customer chose, to show again after an error.
 type formValues struct {
-	Rating, Effort, NPS, Comment string
+	Rating, Effort, NPS, Reason, Comment string
 }
 
 // choice is one radio button.
@@ -227,6 +233,9 @@ func (h *handler) renderForm(w http.ResponseWriter, r *http.Request, status int,
 	v.Ratings = choices(1, 5, vals.Rating, map[int]string{1: "Very unhappy", 2: "Unhappy", 3: "Neither", 4: "Happy", 5: "Very happy"})
 	v.Efforts = choices(1, 7, vals.Effort, map[int]string{1: "Very easy", 7: "Very hard"})
 	v.NPS = choices(0, 10, vals.NPS, map[int]string{0: "Not at all likely", 10: "Extremely likely"})
+	for _, r := range inv.Reasons {
+		v.Reasons = append(v.Reasons, choice{Value: r, Label: r, Checked: r == vals.Reason})
+	}
 	h.render(w, status, v)
 }
 
@@ -260,7 +269,7 @@ func (h *handler) serveAnswer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	vals := formValues{Rating: r.PostForm.Get(fieldRating), Effort: r.PostForm.Get(fieldEffort),
-		NPS: r.PostForm.Get(fieldNPS), Comment: r.PostForm.Get(fieldComment)}
+		NPS: r.PostForm.Get(fieldNPS), Reason: r.PostForm.Get(fieldReason), Comment: r.PostForm.Get(fieldComment)}
 	if !h.nonceMatches(r) {
 		h.renderForm(w, r, http.StatusForbidden, token, inv, vals, nil,
 			"Your answer was not sent: this page had been open a long time, or your browser refused its cookie. Please send it again.")
@@ -301,4 +310,35 @@ func (h *handler) nonceMatches(r *http.Request) bool {
 // PublicURL, when set, is trusted too, for a proxy that changes Host.
 func (h *handler) sameOrigin(r *http.Request) bool {
 	return h.origins.Check(r) == nil
+}
+
+// serveUnsubscribeForm asks the customer to confirm: a link opened by a
+// mail scanner must not unsubscribe anyone, so only the button does.
+func (h *handler) serveUnsubscribeForm(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	optedOut, err := h.cfg.Emails.CheckUnsubscribe(r.Context(), token)
+	if err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	if optedOut {
+		h.render(w, http.StatusOK, view{Kind: "unsubscribed"})
+		return
+	}
+	h.render(w, http.StatusOK, view{Kind: "unsubscribe", Action: rapport.UnsubscribePath(token)})
+}
+
+// serveUnsubscribe records the wish. It takes the page's own button and a
+// mail client's one-click post (RFC 8058), which comes from no browser
+// and so carries no origin; another site's page cannot post it.
+func (h *handler) serveUnsubscribe(w http.ResponseWriter, r *http.Request) {
+	if !h.sameOrigin(r) {
+		h.render(w, http.StatusForbidden, view{Kind: "forbidden"})
+		return
+	}
+	if err := h.cfg.Emails.Unsubscribe(r.Context(), r.PathValue("token")); err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	h.render(w, http.StatusOK, view{Kind: "unsubscribed"})
 }
