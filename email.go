@@ -216,6 +216,9 @@ type SurveyPolicyService interface {
 	// was set; an unknown touchpoint is ENOTFOUND.
 	FindSurveyPolicy(ctx context.Context, touchpoint string) (*SurveyPolicy, error)
 	SetSurveyPolicy(ctx context.Context, p *SurveyPolicy) error
+	// SurveyReport tells how a touchpoint's invitations fared and what
+	// customers answered beside what staff recorded.
+	SurveyReport(ctx context.Context, f SurveyReportFilter) (*SurveyReport, error)
 }
 
 // EmailService takes a customer's wish for no more email.

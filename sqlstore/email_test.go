@@ -2,6 +2,8 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -278,6 +280,55 @@ func TestEmailRetries(t *testing.T) {
 		}
 		if n := s.count(t, "email_outbox", ""); n != before {
 			t.Errorf("emails after a refused batch = %d; want %d", n, before)
+		}
+	})
+}
+
+// TestSurveyReport measures a touchpoint on simulated answers with a known
+// truth: 50 customers invited, staff rated every moment 4; 20 answered, ten
+// with 5 and ten with 1 (six "Too slow", four "Not solved").
+func TestSurveyReport(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		f := newMailFixture(t, s, nil)
+		p := queryPolicy()
+		p.DelayMinutes, p.ReminderDays = 0, 0
+		f.setPolicy(t, p)
+		for i := range 50 {
+			c := s.customer(t, &rapport.Customer{Name: fmt.Sprintf("Customer %d", i), Email: fmt.Sprintf("c%d@example.com", i)})
+			s.record(t, s.moment(c.ID))
+		}
+		f.send(t, 50)
+		for i, m := range f.smtp.Wait(t, 50, 10*time.Second)[:20] {
+			token, _ := tokens(t, m)
+			a := rapport.SurveyAnswer{Rating: 5}
+			if i >= 10 {
+				a.Rating, a.Reason = 1, "Too slow"
+				if i >= 16 {
+					a.Reason = "Not solved"
+				}
+			}
+			if err := f.surveys.AnswerSurvey(ctx, token, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.clock.Add(time.Hour)
+		r, err := f.policies.SurveyReport(ctx, rapport.SurveyReportFilter{Touchpoint: "query"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		near := func(got, want float64) bool { return math.Abs(got-want) < 0.001 }
+		if r.Invited != 50 || r.Answered != 20 || r.ResponseRate == nil || !near(r.ResponseRate.Value, 0.4) ||
+			!near(r.ResponseRate.Low, 0.2761) || !near(r.ResponseRate.High, 0.5382) || !r.LowResponse {
+			t.Errorf("response: %s; want 20 of 50, 0.40 in [0.276, 0.538], too few to trust", show(r))
+		}
+		if r.CustomerRating == nil || r.CustomerRating.N != 20 || !near(r.CustomerRating.Value, 3) ||
+			r.StaffRating == nil || r.StaffRating.N != 50 || !near(r.StaffRating.Value, 4) {
+			t.Errorf("ratings: customers %s, staff %s; want 3 on 20 answers beside staff's 4 on 50 moments", show(r.CustomerRating), show(r.StaffRating))
+		}
+		want := []rapport.ReasonCount{{Reason: "Too slow", Count: 6, Share: 0.6}, {Reason: "Not solved", Count: 4, Share: 0.4}}
+		if r.LowAnswers != 10 || show(r.Reasons) != show(want) {
+			t.Errorf("reasons: %d low answers, %s; want 10, %s", r.LowAnswers, show(r.Reasons), show(want))
 		}
 	})
 }
