@@ -287,6 +287,19 @@ var templateFuncs = template.FuncMap{
 	"plusf":  func(a, b float64) float64 { return a + b },
 	"minusf": func(a, b float64) float64 { return a - b },
 	"divf":   func(a, b float64) float64 { return a / b },
+	// Survey estimates: a figure with its interval and count.
+	"est":   estimateText,
+	"estCI": estimateCI,
+	"rateEst": func(e *rapport.Estimate) string {
+		if e == nil {
+			return "–"
+		}
+		return pctText(e.Value)
+	},
+	"rateEstCI":    rateEstimateCI,
+	"rateEstRange": func(e *rapport.Estimate) string { return pctText(e.Low) + " and " + pctText(e.High) },
+	"plural":       plural,
+	"minutes":      minutesText,
 	// Figures of the loop, which may be missing ("–") and carry intervals.
 	"rate": func(p *float64) string {
 		if p == nil {
