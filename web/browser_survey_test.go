@@ -101,6 +101,17 @@ func TestBrowserSurveyPolicy(t *testing.T) {
 		t.Errorf("the reasons read %q; want Kept waiting, 1, 100%%", got)
 	}
 	b.Screenshot("survey-policy-02-results")
+
+	// Harriet's timeline logs the invitation and keeps both ratings.
+	b.Open("/customers/"+f.customers["Harriet Vane"].ID, ".entry-email")
+	if got := b.Text(".entry-email"); !strings.Contains(got, "Survey invitation") || !strings.Contains(got, "Sent") ||
+		!strings.Contains(got, "To harriet@vane.example") {
+		t.Errorf("the invitation on the timeline reads %q", got)
+	}
+	if got := b.Text(".entry-survey"); !strings.Contains(got, "Main reason: Kept waiting") || !strings.Contains(got, "staff had recorded 4 of 5") {
+		t.Errorf("the answer on the timeline reads %q; want the reason and the staff's rating beside the customer's", got)
+	}
+	b.Screenshot("survey-policy-04-timeline")
 	phone := newBrowser(t, 390, 844, f.srv.URL)
 	phone.signIn(f.users[rapport.RoleManager].Email)
 	phone.Open("/touchpoints/service", "#survey-results")
