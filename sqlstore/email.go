@@ -554,6 +554,20 @@ func (s *EmailService) Unsubscribe(ctx context.Context, token string) error {
 		}
 		_, err = tx.exec(ctx, `INSERT INTO email_opt_outs (customer_id, opted_out_at) VALUES (?, ?) ON CONFLICT (customer_id) DO NOTHING`,
 			customer, micros(tx.now))
-		return err
+		if err != nil {
+			return err
+		}
+		return skipSurveyEmails(ctx, tx, `kind IN (?, ?) AND customer_id = ?`, rapport.EmailSurveyInvitation, rapport.EmailSurveyReminder, customer)
 	})
+}
+
+// skipSurveyEmails marks the pending emails that where selects as no longer
+// to be sent, and lets go of their bodies.
+func skipSurveyEmails(ctx context.Context, tx *tx, where string, args ...any) error {
+	_, err := tx.exec(ctx, `UPDATE email_outbox SET status = ?, text_body = '', html_body = '', next_attempt_at = ?
+		WHERE status = ? AND `+where, append([]any{rapport.EmailSkipped, micros(tx.now), rapport.EmailPending}, args...)...)
+	if err != nil {
+		return fmt.Errorf("skip survey email: %w", err)
+	}
+	return nil
 }

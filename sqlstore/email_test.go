@@ -149,8 +149,8 @@ func TestSurveyInvitationByEmail(t *testing.T) {
 			t.Errorf("the answer on the timeline = %s; want the customer's 1 beside the staff's 4, and the reason", show(answer))
 		}
 		slices.Sort(logged)
-		if strings.Join(logged, ", ") != "survey.invitation sent, survey.reminder pending" {
-			t.Errorf("emails on the timeline: %v; want the reminder pending and the invitation sent", logged)
+		if strings.Join(logged, ", ") != "survey.invitation sent, survey.reminder skipped" {
+			t.Errorf("emails on the timeline: %v; want the invitation sent and the reminder skipped, since the customer answered", logged)
 		}
 
 		// The case opened for the owner, who is told by email.

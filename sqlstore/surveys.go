@@ -217,6 +217,11 @@ func (s *SurveyService) AnswerSurvey(ctx context.Context, token string, a rappor
 		if err := changeMoment(ctx, tx, old, answeredMoment(old, a)); err != nil {
 			return err
 		}
+		// A reminder is for those who have not answered.
+		if err := skipSurveyEmails(ctx, tx, `kind = ? AND invitation_id IN (SELECT id FROM survey_invitations WHERE link_id = ?)`,
+			rapport.EmailSurveyReminder, l.id); err != nil {
+			return err
+		}
 		r, err := scanSurveyResponse(tx.queryRow(ctx, surveyResponseSelect+` WHERE l.id = ?`, l.id))
 		if err != nil {
 			return err
