@@ -332,3 +332,44 @@ func TestSurveyReport(t *testing.T) {
 		}
 	})
 }
+
+// TestSurveyWebhookEvents: an endpoint subscribed to the survey events
+// hears survey.sent when an invitation goes, survey.answered when the
+// customer answers and notification.sent when the case's assignee is told;
+// one subscribed to none of them hears nothing.
+func TestSurveyWebhookEvents(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		f := newMailFixture(t, s, nil)
+		hooks := sqlstore.NewWebhookService(s.db, sqlstore.WebhookOptions{})
+		w := &rapport.Webhook{URL: "https://hooks.example.com/rapport", Active: true,
+			Kinds: []string{rapport.EventSurveySent, rapport.EventSurveyAnswered, rapport.EventNotificationSent}}
+		if _, err := hooks.CreateWebhook(ctx, w, ""); err != nil {
+			t.Fatal(err)
+		}
+		other := &rapport.Webhook{URL: "https://other.example.com/rapport", Active: true, Kinds: []string{rapport.EventStageChanged}}
+		if _, err := hooks.CreateWebhook(ctx, other, ""); err != nil {
+			t.Fatal(err)
+		}
+		p := queryPolicy()
+		p.DelayMinutes, p.ReminderDays = 0, 0
+		f.setPolicy(t, p)
+		owner := s.user(t, "Grace Hopper")
+		c := s.customer(t, &rapport.Customer{Name: "Ada", Email: "ada@example.com", OwnerID: owner.ID})
+		s.record(t, s.moment(c.ID))
+		f.send(t, 1)
+		token, _ := tokens(t, f.smtp.Wait(t, 1, 5*time.Second)[0])
+		if err := f.surveys.AnswerSurvey(ctx, token, rapport.SurveyAnswer{Rating: 1, Reason: "Too slow"}); err != nil {
+			t.Fatal(err)
+		}
+		f.send(t, 1)
+		for _, kind := range []string{rapport.EventSurveySent, rapport.EventSurveyAnswered, rapport.EventNotificationSent} {
+			if n := s.count(t, "webhook_deliveries", "kind = '"+kind+"' AND endpoint_id = '"+w.ID+"' AND customer_id = '"+c.ID+"'"); n != 1 {
+				t.Errorf("%s deliveries = %d; want 1", kind, n)
+			}
+		}
+		if n := s.count(t, "webhook_deliveries", "endpoint_id = '"+other.ID+"' AND kind LIKE '%.sent'"); n != 0 {
+			t.Errorf("an endpoint not subscribed got %d email events", n)
+		}
+	})
+}
