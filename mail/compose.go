@@ -168,39 +168,35 @@ func (c *Catalogues) SurveyInvitation(s Survey) rapport.Email {
 	return v.email(c.Text(lang, subject, data))
 }
 
-// Case is what a recovery case notification tells its assignee.
-type Case struct {
-	Firm       string
-	Name       string
-	Customer   string
-	Touchpoint string
-	DueAt      time.Time
-	Rating     *int
-	Reason     string
-	Comment    string
-	URL        string
+// Notice is what a notification tells a member of staff: its kind, their
+// name, the facts its sentences name (Customer, Touchpoint, Due, Text,
+// Message, From; Rating, Reason and Comment add a line each when set) and
+// the page it is about.
+type Notice struct {
+	Kind  string
+	Name  string
+	Facts map[string]any
+	URL   string
 }
 
-// CaseAssigned writes the email that tells staff a case is theirs. Staff
-// read Rapport in English.
-func (c *Catalogues) CaseAssigned(k Case) rapport.Email {
+// Notification writes a notification: its title and body, for the list in
+// the UI, and its email. Staff read Rapport in English.
+func (c *Catalogues) Notification(n Notice) (title, body string, e rapport.Email) {
 	lang := DefaultLanguage
-	data := map[string]any{"Firm": k.Firm, "Name": k.Name, "Customer": k.Customer, "Touchpoint": k.Touchpoint,
-		"Due": k.DueAt.UTC().Format("Mon 2 January 15:04 MST"), "Reason": k.Reason, "Comment": k.Comment}
-	v := emailView{Lang: lang, Greeting: c.Text(lang, "case.greeting", data), Button: c.Text(lang, "case.button", data),
-		URL: k.URL, Signature: "Rapport"}
-	v.Paragraphs = append(v.Paragraphs, c.Text(lang, "case.body", data))
-	if k.Rating != nil {
-		data["Rating"] = *k.Rating
-		v.Paragraphs = append(v.Paragraphs, c.Text(lang, "case.rating", data))
+	facts := map[string]any{"Name": n.Name}
+	for k, v := range n.Facts {
+		facts[k] = v
 	}
-	if k.Reason != "" {
-		v.Paragraphs = append(v.Paragraphs, c.Text(lang, "case.reason", data))
+	title = strings.Join(strings.Fields(c.Text(lang, "notify."+n.Kind+".subject", facts)), " ")
+	body = c.Text(lang, "notify."+n.Kind+".body", facts)
+	v := emailView{Lang: lang, Greeting: c.Text(lang, "notify.greeting", facts), Paragraphs: []string{body},
+		Button: c.Text(lang, "notify.button", facts), URL: n.URL, Signature: "Rapport"}
+	for _, detail := range []string{"Rating", "Reason", "Comment"} {
+		if x, ok := n.Facts[detail]; ok && x != "" && x != nil {
+			v.Paragraphs = append(v.Paragraphs, c.Text(lang, "notify.detail."+strings.ToLower(detail), facts))
+		}
 	}
-	if k.Comment != "" {
-		v.Paragraphs = append(v.Paragraphs, c.Text(lang, "case.comment", data))
-	}
-	return v.email(c.Text(lang, "case.subject", data))
+	return title, body, v.email(title)
 }
 
 // emailView is every email's shape: a greeting, paragraphs, one button,

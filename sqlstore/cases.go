@@ -111,7 +111,7 @@ func openCases(ctx context.Context, tx *tx, ms []*rapport.Moment, how caseOpenin
 	if err := enqueueCasesOpened(ctx, tx, tried); err != nil {
 		return opened, err
 	}
-	return opened, notifyCaseAssignees(ctx, tx, tried, tx.email)
+	return opened, notifyCases(ctx, tx, rapport.NotifyCaseAssigned, tried)
 }
 
 // customerOwners returns the owner of each of the moments' customers that has one.
@@ -370,6 +370,9 @@ func (s *RecoveryService) UpdateCase(ctx context.Context, id string, u rapport.C
 			if err := addCaseAction(ctx, tx, id, rapport.ActionAssigned, rapport.AssignmentNote(name, queue), actor); err != nil {
 				return err
 			}
+			if err := notifyCases(ctx, tx, rapport.NotifyCaseAssigned, []string{id}); err != nil {
+				return err
+			}
 		}
 		if u.Note != nil {
 			if err := addCaseAction(ctx, tx, id, rapport.ActionNote, *u.Note, actor); err != nil {
@@ -472,6 +475,9 @@ func (s *RecoveryService) Escalate(ctx context.Context) (int, error) {
 					continue
 				}
 				if err := addCaseAction(ctx, tx, d.ID, rapport.ActionEscalated, e.Note, rapport.ActorRapport); err != nil {
+					return err
+				}
+				if err := notifyCases(ctx, tx, rapport.NotifyCaseEscalated, []string{d.ID}); err != nil {
 					return err
 				}
 				n++

@@ -185,51 +185,6 @@ func newUnsubscribeToken(ctx context.Context, tx *tx, customerID string) (string
 	return token, err
 }
 
-// notifyCaseAssignees queues an email to the assignee of each case opened
-// (given the ids openCases tried), telling them it is theirs.
-func notifyCaseAssignees(ctx context.Context, tx *tx, ids []string, setup *EmailSetup) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	type row struct {
-		id, customerID, userID, to, name, customer, touchpoint, momentID string
-		due                                                              int64
-		rating                                                           sql.NullInt64
-	}
-	var cases []row
-	err := inChunks(anys(ids), func(chunk []any) error {
-		return eachRow(ctx, tx.querier, `SELECT c.id, c.customer_id, u.id, u.email, u.name, cu.name, t.name, c.moment_id, c.due_at, m.rating
-			FROM recovery_cases c JOIN users u ON u.id = c.assignee_id JOIN customers cu ON cu.id = c.customer_id
-			JOIN touchpoints t ON t.key = c.touchpoint JOIN moments m ON m.id = c.moment_id
-			WHERE c.id IN (`+placeholders(len(chunk))+`) ORDER BY c.id`, chunk, func(rows *sql.Rows) error {
-			var r row
-			err := rows.Scan(&r.id, &r.customerID, &r.userID, &r.to, &r.name, &r.customer, &r.touchpoint, &r.momentID, &r.due, &r.rating)
-			cases = append(cases, r)
-			return err
-		})
-	})
-	if err != nil {
-		return fmt.Errorf("find cases to notify: %w", err)
-	}
-	for _, r := range cases {
-		k := mail.Case{Firm: setup.Firm, Name: r.name, Customer: r.customer, Touchpoint: r.touchpoint, DueAt: fromMicros(r.due),
-			Rating: intPtr(r.rating), URL: setup.PublicURL + "/cases/" + r.id}
-		// The customer's own answer, when a survey opened the case.
-		err := tx.queryRow(ctx, `SELECT reason, comment FROM survey_links WHERE moment_id = ? AND answered_at IS NOT NULL`, r.momentID).
-			Scan(&k.Reason, &k.Comment)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		e := setup.Messages.CaseAssigned(k)
-		e.To = r.to
-		if err := queueEmail(ctx, tx, outboxEmail{kind: rapport.EmailCaseAssigned, customerID: r.customerID, userID: r.userID,
-			email: e, due: tx.now}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // EmailOptions tune sending; a zero field takes the default named beside it.
 type EmailOptions struct {
 	// Mailer hands emails to the mail server. Without one, emails wait in

@@ -93,7 +93,11 @@ func forgetDeliveries(ctx context.Context, tx *tx, customerID string) error {
 		return err
 	}
 	// Emails to or about the customer carry their address and name.
-	_, err = tx.exec(ctx, `DELETE FROM email_outbox WHERE customer_id = ?`, customerID)
+	if _, err = tx.exec(ctx, `DELETE FROM email_outbox WHERE customer_id = ?`, customerID); err != nil {
+		return err
+	}
+	// So do staff's notifications about them.
+	_, err = tx.exec(ctx, `DELETE FROM notifications WHERE customer_id = ?`, customerID)
 	return err
 }
 

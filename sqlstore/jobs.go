@@ -48,6 +48,8 @@ func Jobs(db *DB, opts Options, sweepEvery time.Duration) []Job {
 	jobs := []Job{
 		{Name: "promises", Every: OverdueEvery,
 			Run: counting("breaking overdue promises", "promises broken", slog.LevelInfo, NewPromiseService(db).BreakOverdue)},
+		{Name: "promise reminders", Every: OverdueEvery,
+			Run: counting("telling of promises due", "promises due tomorrow told", slog.LevelInfo, NewNotificationService(db).NotifyPromisesDue)},
 		{Name: "cases", Every: OverdueEvery,
 			Run: counting("escalating cases", "cases escalated", slog.LevelWarn, NewRecoveryService(db).Escalate)},
 		{Name: "webhooks", Every: WebhookEvery,

@@ -36,6 +36,7 @@ func NewServices(db *DB, opts Options) rapport.Services {
 		Surveys:        NewSurveyService(db),
 		SurveyPolicies: NewSurveyPolicyService(db),
 		Emails:         NewEmailService(db, opts.Email),
+		Notifications:  NewNotificationService(db),
 		Briefs:         NewBriefService(db),
 		Webhooks:       NewWebhookService(db, opts.Webhooks),
 		Imports:        NewImportService(db),
