@@ -73,7 +73,9 @@ type page struct {
 	CSRF  string
 	Can   perms
 	Flash flash
-	D     any
+	// Unread is how many of the user's notifications are unread, for the nav.
+	Unread int
+	D      any
 }
 
 // flash is what the page says of the action just done, with a link to what
@@ -100,6 +102,12 @@ func (s *server) newPage(r *http.Request, title, nav string, d any) page {
 			WriteCatalogue: v.user.Role.Can(rapport.PermWriteCatalogue),
 			ManageUsers:    v.user.Role.Can(rapport.PermManageUsers),
 			PersonalData:   v.user.Role.Can(rapport.PermPersonalData),
+		}
+		// A count that cannot be read leaves the badge off rather than the page.
+		if list, err := s.Notifications.FindNotifications(r.Context(), v.user.ID, 0); err == nil {
+			p.Unread = list.Unread
+		} else {
+			s.Logger.WarnContext(r.Context(), "counting unread notifications", "err", err)
 		}
 	}
 	return p

@@ -58,6 +58,9 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /touchpoints/{key}/survey", s.allowed(rapport.PermWriteCatalogue, s.surveyPolicyPage()))
 	mux.Handle("POST /touchpoints/{key}/survey", s.allowed(rapport.PermWriteCatalogue, s.surveyPolicySave()))
 	mux.Handle("GET /alerts", s.signedIn(s.alertsPage()))
+	mux.Handle("GET /notifications", s.signedIn(s.notificationsPage()))
+	mux.Handle("POST /notifications/read", s.signedIn(s.notificationsRead()))
+	mux.Handle("POST /notifications/settings", s.signedIn(s.notificationsSettings()))
 	mux.Handle("POST /alerts/{id}/acknowledge", s.allowed(rapport.PermWriteCatalogue, s.alertAcknowledge()))
 
 	// Recovery cases, promises, survey links and the handover brief: as in
