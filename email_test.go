@@ -92,3 +92,18 @@ func TestSurveyPolicyValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestCustomerLanguage: a language is a two-letter code, kept lower case,
+// or empty.
+func TestCustomerLanguage(t *testing.T) {
+	c := rapport.Customer{Name: "Ada", Language: " ES "}
+	if err := c.Validate(); err != nil || c.Language != "es" {
+		t.Errorf("Validate(ES) = %v, language %q; want es", err, c.Language)
+	}
+	for _, bad := range []string{"spa", "e", "e1", "es-ES"} {
+		c := rapport.Customer{Name: "Ada", Language: bad}
+		if err := c.Validate(); rapport.ErrorCode(err) != rapport.EINVALID {
+			t.Errorf("Validate(language %q) = %v; want EINVALID", bad, err)
+		}
+	}
+}

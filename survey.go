@@ -37,6 +37,8 @@ type SurveyInvite struct {
 	// Reasons are what the customer may choose as the main reason for a
 	// low score, as the touchpoint's survey policy lists them.
 	Reasons []string `json:"reasons"`
+	// Language is the customer's, "" when not known.
+	Language string `json:"language,omitempty"`
 }
 
 // SurveyAnswer is what the customer says about the moment.

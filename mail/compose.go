@@ -252,3 +252,32 @@ func (v emailView) email(subject string) rapport.Email {
 	return rapport.Email{Subject: strings.Join(strings.Fields(subject), " "), Text: text.String(), HTML: html.String(),
 		Unsubscribe: v.Unsubscribe}
 }
+
+// Page returns the sentences of the public survey pages ("page.*") in lang,
+// filled with facts, by their name after "page.".
+func (c *Catalogues) Page(lang string, facts map[string]any) map[string]string {
+	out := map[string]string{}
+	for key := range c.byLang[DefaultLanguage] {
+		if name, ok := strings.CutPrefix(key, "page."); ok {
+			out[name] = c.Text(lang, key, facts)
+		}
+	}
+	return out
+}
+
+// Choose returns the language to speak to someone in: want when it has a
+// catalogue, else the first language of an Accept-Language header that has
+// one, else English.
+func (c *Catalogues) Choose(want, acceptLanguage string) string {
+	if c.Has(want) {
+		return want
+	}
+	for _, part := range strings.Split(acceptLanguage, ",") {
+		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		primary, _, _ := strings.Cut(strings.ToLower(tag), "-")
+		if c.Has(primary) {
+			return primary
+		}
+	}
+	return DefaultLanguage
+}

@@ -86,7 +86,7 @@ func inviteToSurveys(ctx context.Context, tx *tx, c momentChange, setup *EmailSe
 		if p == nil || (len(p.Channels) > 0 && !slices.Contains(p.Channels, m.Channel)) || !rapport.Sampled(m.ID, p.SamplePercent) {
 			continue
 		}
-		who, name, err := findInvitee(ctx, tx.querier, m.CustomerID)
+		who, name, lang, err := findInvitee(ctx, tx.querier, m.CustomerID)
 		if err != nil {
 			return err
 		}
@@ -101,7 +101,7 @@ func inviteToSurveys(ctx context.Context, tx *tx, c momentChange, setup *EmailSe
 			}
 			names[m.Touchpoint] = tp.Name
 		}
-		inv := invitation{moment: m, policy: p, to: who.Email, name: name, touchpointName: names[m.Touchpoint], sendAt: sendAt}
+		inv := invitation{moment: m, policy: p, to: who.Email, name: name, language: lang, touchpointName: names[m.Touchpoint], sendAt: sendAt}
 		if err := invite(ctx, tx, inv, setup); err != nil {
 			return err
 		}
@@ -110,17 +110,17 @@ func inviteToSurveys(ctx context.Context, tx *tx, c momentChange, setup *EmailSe
 }
 
 // findInvitee gathers what deciding an invitation needs to know of a
-// customer, and their name.
-func findInvitee(ctx context.Context, q querier, customerID string) (rapport.Invitee, string, error) {
+// customer, their name and their language.
+func findInvitee(ctx context.Context, q querier, customerID string) (rapport.Invitee, string, string, error) {
 	var who rapport.Invitee
-	var name string
+	var name, lang string
 	var erased, optedOut, last sql.NullInt64
-	err := q.queryRow(ctx, `SELECT c.email, c.name, c.erased_at,
+	err := q.queryRow(ctx, `SELECT c.email, c.name, c.language, c.erased_at,
 		(SELECT o.opted_out_at FROM email_opt_outs o WHERE o.customer_id = c.id),
 		(SELECT MAX(i.send_at) FROM survey_invitations i WHERE i.customer_id = c.id)
-		FROM customers c WHERE c.id = ?`, customerID).Scan(&who.Email, &name, &erased, &optedOut, &last)
+		FROM customers c WHERE c.id = ?`, customerID).Scan(&who.Email, &name, &lang, &erased, &optedOut, &last)
 	if err != nil {
-		return who, "", fmt.Errorf("find invitee %s: %w", customerID, err)
+		return who, "", "", fmt.Errorf("find invitee %s: %w", customerID, err)
 	}
 	if erased.Valid {
 		who.Email = ""
@@ -129,7 +129,7 @@ func findInvitee(ctx context.Context, q querier, customerID string) (rapport.Inv
 	if last.Valid {
 		who.LastInvited = fromMicros(last.Int64)
 	}
-	return who, name, nil
+	return who, name, lang, nil
 }
 
 // invitation is one customer invited to rate one moment.
@@ -137,6 +137,7 @@ type invitation struct {
 	moment         *rapport.Moment
 	policy         *rapport.SurveyPolicy
 	to, name       string
+	language       string
 	touchpointName string
 	sendAt         time.Time
 }
@@ -158,7 +159,7 @@ func invite(ctx context.Context, tx *tx, inv invitation, setup *EmailSetup) erro
 	if err != nil {
 		return err
 	}
-	s := mail.Survey{Firm: setup.Firm, Name: inv.name, Touchpoint: inv.touchpointName, OccurredAt: m.OccurredAt,
+	s := mail.Survey{Language: inv.language, Firm: setup.Firm, Name: inv.name, Touchpoint: inv.touchpointName, OccurredAt: m.OccurredAt,
 		ExpiresAt: link.ExpiresAt, URL: setup.PublicURL + link.URL, Unsubscribe: setup.PublicURL + rapport.UnsubscribePath(unsubscribe)}
 	e := setup.Messages.SurveyInvitation(s)
 	e.To = inv.to

@@ -120,6 +120,7 @@ type surveyLinkRow struct {
 	touchpointName string
 	touchpoint     string
 	occurredAt     int64
+	language       string
 }
 
 func findSurveyLink(ctx context.Context, q querier, token string, now time.Time) (*surveyLinkRow, error) {
@@ -128,9 +129,11 @@ func findSurveyLink(ctx context.Context, q querier, token string, now time.Time)
 	}
 	var l surveyLinkRow
 	var answered sql.NullInt64
-	err := q.queryRow(ctx, `SELECT l.id, l.moment_id, l.expires_at, l.answered_at, t.name, t.key, m.occurred_at
+	err := q.queryRow(ctx, `SELECT l.id, l.moment_id, l.expires_at, l.answered_at, t.name, t.key, m.occurred_at, c.language
 		FROM survey_links l JOIN moments m ON m.id = l.moment_id JOIN touchpoints t ON t.key = m.touchpoint
-		WHERE l.token_hash = ?`, hashSurveyToken(token)).Scan(&l.id, &l.momentID, &l.expires, &answered, &l.touchpointName, &l.touchpoint, &l.occurredAt)
+		JOIN customers c ON c.id = l.customer_id
+		WHERE l.token_hash = ?`, hashSurveyToken(token)).Scan(&l.id, &l.momentID, &l.expires, &answered, &l.touchpointName, &l.touchpoint,
+		&l.occurredAt, &l.language)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errSurveyGone
 	} else if err != nil {
@@ -157,7 +160,7 @@ func (s *SurveyService) FindSurvey(ctx context.Context, token string) (*rapport.
 		return nil, err
 	}
 	return &rapport.SurveyInvite{TouchpointName: l.touchpointName, OccurredAt: fromMicros(l.occurredAt), ExpiresAt: fromMicros(l.expires),
-		Reasons: p.Reasons}, nil
+		Reasons: p.Reasons, Language: l.language}, nil
 }
 
 // AnswerSurvey lands an answer on its moment, once. In the same transaction

@@ -2,6 +2,8 @@ package survey_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -194,5 +196,51 @@ func TestInvitationEmailInBrowser(t *testing.T) {
 	}
 	if n := len(f.smtp.Messages()); n != 2 {
 		t.Errorf("emails sent in all = %d; want the invitation and the assignee's", n)
+	}
+}
+
+// TestSpanishInvitationInBrowser: a customer whose language is Spanish gets
+// the invitation in Spanish and answers a page in Spanish; a page that does
+// not know whose link it is speaks the browser's language.
+func TestSpanishInvitationInBrowser(t *testing.T) {
+	ctx := context.Background()
+	f := newInviteFixture(t)
+	es := "es"
+	if _, err := sqlstore.NewCustomerService(f.db).UpdateCustomer(ctx, f.customer.ID, rapport.CustomerUpdate{Language: &es}); err != nil {
+		t.Fatal(err)
+	}
+	f.record(4)
+	f.send(1)
+	invitation := f.smtp.Wait(t, 1, 5*time.Second)[0]
+	if invitation.Subject != "¿Qué tal fue su Service visit con Harbour Mutual?" || !strings.Contains(invitation.Text, "Darse de baja") &&
+		!strings.Contains(invitation.Text, "dese de baja") {
+		t.Errorf("the invitation reads %q:\n%s", invitation.Subject, invitation.Text)
+	}
+	b := testbrowser.New(t, 390, 844, f.srv.URL)
+	b.Open(f.link(invitation, "/s/"), `input[name=rating]`)
+	if got := b.Text("h1"); got != "¿Qué tal lo hicimos?" {
+		t.Errorf("the page's heading is %q; want Spanish", got)
+	}
+	if got := b.Text("main"); !strings.Contains(got, "Muy insatisfecho") || !strings.Contains(got, "Sobre su Service visit del 20/11/2026") {
+		t.Errorf("the page reads %q; want Spanish labels and date", got)
+	}
+	b.Screenshot("invite-03-spanish-phone")
+	b.Do("answer", chromedp.Click(testbrowser.CSS(`input[name=rating][value="5"]`)), chromedp.Click(testbrowser.CSS(`button[type=submit]`)),
+		chromedp.WaitVisible(testbrowser.CSS(`main:not(:has(form))`)))
+	if got := b.Text("h1"); got != "Gracias" {
+		t.Errorf("after sending, the page says %q; want Gracias", got)
+	}
+
+	// A link nobody sent: the page speaks the browser's language.
+	req, _ := http.NewRequest("GET", f.srv.URL+"/s/"+strings.Repeat("A", 43), nil)
+	req.Header.Set("Accept-Language", "de-DE, es;q=0.8, en;q=0.5")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "Este enlace ya no funciona") || !strings.Contains(string(body), `lang="es"`) {
+		t.Errorf("an unknown link with Accept-Language de, es = %d:\n%s", res.StatusCode, body)
 	}
 }
