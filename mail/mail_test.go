@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -223,6 +224,39 @@ func FuzzParseURL(f *testing.F) {
 		}
 		if srv.Host == "" || srv.Port == "" || strings.ContainsAny(srv.Host, "\r\n") {
 			t.Errorf("ParseURL(%q) = %+v", s, srv)
+		}
+	})
+}
+
+// TestCataloguesOverride: a firm's catalogue replaces the sentences it
+// names and keeps the rest; a broken one is refused with its file named.
+func TestCataloguesOverride(t *testing.T) {
+	firm := fstest.MapFS{"en.json": {Data: []byte(`{"invitation.subject": "Tell {{.Firm}} about your {{.Touchpoint}}"}`)}}
+	c, err := mail.LoadCatalogues(firm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := invitation(c, "en")
+	if e.Subject != "Tell Harbour Bank about your Opening an account" || !strings.Contains(e.Text, "Tell us how it went") {
+		t.Errorf("with the firm's wording: %q\n%s", e.Subject, e.Text)
+	}
+	for name, data := range map[string]string{"bad JSON": `{"x": `, "bad template": `{"invitation.subject": "{{.Firm"}`} {
+		if _, err := mail.LoadCatalogues(fstest.MapFS{"en.json": {Data: []byte(data)}}); err == nil || !strings.Contains(err.Error(), "en.json") {
+			t.Errorf("LoadCatalogues(%s) = %v; want an error naming en.json", name, err)
+		}
+	}
+}
+
+// FuzzChoose: whatever the Accept-Language header, Choose answers a
+// language that has a catalogue.
+func FuzzChoose(f *testing.F) {
+	c := mail.MustCatalogues()
+	for _, s := range []string{"", "es", "de-DE, es;q=0.8", "*", ",,;;", "ES-mx"} {
+		f.Add("", s)
+	}
+	f.Fuzz(func(t *testing.T, want, header string) {
+		if got := c.Choose(want, header); !c.Has(got) {
+			t.Errorf("Choose(%q, %q) = %q, which has no catalogue", want, header, got)
 		}
 	})
 }

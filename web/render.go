@@ -308,6 +308,7 @@ var templateFuncs = template.FuncMap{
 	"rateEstRange": func(e *rapport.Estimate) string { return pctText(e.Low) + " and " + pctText(e.High) },
 	"plural":       plural,
 	"minutes":      minutesText,
+	"languages":    languageChoices,
 	// Figures of the loop, which may be missing ("–") and carry intervals.
 	"rate": func(p *float64) string {
 		if p == nil {

@@ -7,8 +7,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/mail"
 )
 
 // surveyPolicyData is the survey settings form of a touchpoint.
@@ -156,3 +158,18 @@ func rateEstimateCI(e *rapport.Estimate) string {
 	}
 	return fmt.Sprintf("95%%: %s – %s", pctText(e.Low), pctText(e.High))
 }
+
+// languageChoice is a language a customer may be written to in.
+type languageChoice struct{ Code, Name string }
+
+// languageChoices are the languages with a message catalogue.
+func languageChoices() []languageChoice {
+	c := shippedMessages()
+	var out []languageChoice
+	for _, l := range c.Languages() {
+		out = append(out, languageChoice{Code: l, Name: c.Text(l, "language", nil)})
+	}
+	return out
+}
+
+var shippedMessages = sync.OnceValue(mail.MustCatalogues)

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"sync"
 	"time"
 
@@ -38,6 +40,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	smtpURL := fs.String("smtp-url", getenv("RAPPORT_SMTP_URL"),
 		"the mail server survey invitations and notifications go through, smtp://user:password@host:587 (STARTTLS where offered) or smtps://…:465 ($RAPPORT_SMTP_URL); without it, emails wait in the outbox")
 	smtpFrom := fs.String("smtp-from", getenv("RAPPORT_SMTP_FROM"), "the sender of Rapport's emails, e.g. \"Harbour Bank <care@harbour.example>\" ($RAPPORT_SMTP_FROM)")
+	messagesDir := fs.String("messages", getenv("RAPPORT_MESSAGES"),
+		"a directory of message catalogues (en.json, es.json, …) whose sentences replace the shipped wording of emails and survey pages, key by key ($RAPPORT_MESSAGES)")
 	logFormat := fs.String("log", envOr(getenv, "RAPPORT_LOG", "text"), "log format: text or json ($RAPPORT_LOG)")
 	debugAddr := fs.String("debug-addr", getenv("RAPPORT_DEBUG_ADDR"), "a loopback address to serve Go's profiles at /debug/pprof/, e.g. 127.0.0.1:6060 ($RAPPORT_DEBUG_ADDR)")
 	if err := parse(fs, args); err != nil {
@@ -50,6 +54,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	mailer, err := newMailer(*smtpURL, *smtpFrom, *publicURL)
 	if err != nil {
 		return err
+	}
+	var override iofs.FS
+	if *messagesDir != "" {
+		override = os.DirFS(*messagesDir)
+	}
+	messages, err := mail.LoadCatalogues(override)
+	if err != nil {
+		return usageError{"--messages: " + err.Error()}
 	}
 	db, err := sqlstore.Open(ctx, *dsn, time.Now)
 	if err != nil {
@@ -69,7 +81,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		metrics.NewPoolCollector(db.Stats))
 	db.ObserveMoments(m.CountMoments)
-	db.SetEmail(sqlstore.EmailSetup{PublicURL: *publicURL, Firm: *firm})
+	db.SetEmail(sqlstore.EmailSetup{PublicURL: *publicURL, Firm: *firm, Messages: messages})
 	opts := sqlstore.Options{Webhooks: sqlstore.WebhookOptions{AllowPrivate: *webhooksPrivate}}
 	if mailer != nil {
 		defer mailer.Close()
@@ -90,7 +102,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	srv := &http.Server{
-		Handler:           newHandler(services, m, metrics.Handler(reg), logger, site{publicURL: *publicURL, firm: *firm}),
+		Handler:           newHandler(services, m, metrics.Handler(reg), logger, site{publicURL: *publicURL, firm: *firm, messages: messages}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      2 * time.Minute,
@@ -153,6 +165,7 @@ func serveProfiles(addr string, logger *slog.Logger) (stop func(), err error) {
 type site struct {
 	publicURL string
 	firm      string
+	messages  *mail.Catalogues
 }
 
 // newHandler assembles the whole server: the JSON API, the health check,
@@ -165,7 +178,7 @@ func newHandler(services rapport.Services, m *metrics.Metrics, exposition http.H
 	mux.Handle("/api/", apiServer)
 	mux.Handle("/healthz", apiServer)
 	mux.Handle("/metrics", apiServer)
-	mux.Handle("/s/", survey.New(survey.Config{Surveys: services.Surveys, Emails: services.Emails, FirmName: site.firm, Logger: logger, Clock: time.Now, PublicURL: site.publicURL}))
+	mux.Handle("/s/", survey.New(survey.Config{Surveys: services.Surveys, Emails: services.Emails, Messages: site.messages, FirmName: site.firm, Logger: logger, Clock: time.Now, PublicURL: site.publicURL}))
 	mux.Handle("/", ui)
 	return api.LogRequests(logger, m.Instrument(mux))
 }
