@@ -19,6 +19,13 @@ const (
 	NotifyHandover      = "customer.handover" // a customer was handed over to them
 )
 
+// NotifyDigest is the choice, kept with the kinds, of one email a day
+// listing the day's notifications in place of an email for each.
+const NotifyDigest = "digest"
+
+// DigestHour is the hour (UTC) from which each day's digest is sent.
+const DigestHour = 7
+
 // NotificationKinds lists every kind, in the order the settings show them.
 var NotificationKinds = []string{NotifyCaseAssigned, NotifyCaseEscalated, NotifyPromiseDue, NotifyPromiseBroken, NotifyAlert, NotifyHandover}
 
@@ -73,11 +80,15 @@ func (p NotificationPrefs) Emails(kind string) bool {
 	return want || !set
 }
 
+// Digest reports whether the emails come once a day, together, rather than
+// one by one; off unless chosen.
+func (p NotificationPrefs) Digest() bool { return p[NotifyDigest] }
+
 // Validate refuses a kind that is not one.
 func (p NotificationPrefs) Validate() error {
 	v := validation{index: -1}
 	for k := range p {
-		if !slices.Contains(NotificationKinds, k) {
+		if !slices.Contains(NotificationKinds, k) && k != NotifyDigest {
 			v.add("kinds", "%q is not a kind of notification", k)
 		}
 	}

@@ -209,11 +209,17 @@ type emailView struct {
 	After                             []string
 	Signature                         string
 	Unsubscribe, UnsubText, UnsubLink string
+	// Items are a digest's notifications, each with its link.
+	Items []DigestItem
 }
 
 var textLayout = texttemplate.Must(texttemplate.New("text").Parse(`{{.Greeting}}
 {{range .Paragraphs}}
 {{.}}
+{{end}}
+{{- range .Items}}
+- {{.Title}}
+  {{.URL}}
 {{end}}
 {{.Button}}:
 {{.URL}}
@@ -235,6 +241,7 @@ var htmlLayout = template.Must(template.New("html").Parse(`<!doctype html>
 <div style="max-width:560px;margin:0 auto;background:#fff;border-radius:8px;padding:24px">
 <p>{{.Greeting}}</p>
 {{range .Paragraphs}}<p>{{.}}</p>
+{{end}}{{if .Items}}<ul>{{range .Items}}<li><a href="{{.URL}}">{{.Title}}</a></li>{{end}}</ul>
 {{end}}<p style="margin:24px 0"><a href="{{.URL}}" style="background:#2456c5;color:#fff;padding:12px 20px;border-radius:6px;text-decoration:none;display:inline-block">{{.Button}}</a></p>
 {{range .After}}<p style="color:#5b6472;font-size:14px">{{.}}</p>
 {{end}}<p>{{.Signature}}</p>
@@ -280,4 +287,19 @@ func (c *Catalogues) Choose(want, acceptLanguage string) string {
 		}
 	}
 	return DefaultLanguage
+}
+
+// DigestItem is one notification in a digest.
+type DigestItem struct{ Title, URL string }
+
+// Digest writes the day's notifications as one email to a member of staff.
+func (c *Catalogues) Digest(name, listURL string, items []DigestItem) rapport.Email {
+	lang := DefaultLanguage
+	facts := map[string]any{"Name": name, "Count": len(items)}
+	v := emailView{Lang: lang, Greeting: c.Text(lang, "notify.greeting", facts), Paragraphs: []string{c.Text(lang, "notify.digest.body", facts)},
+		Button: c.Text(lang, "notify.digest.button", facts), URL: listURL, Signature: "Rapport"}
+	for _, it := range items {
+		v.Items = append(v.Items, it)
+	}
+	return v.email(c.Text(lang, "notify.digest.subject", facts))
 }

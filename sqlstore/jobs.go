@@ -32,6 +32,10 @@ const WebhookEvery = 5 * time.Second
 // a notification leaves within seconds of falling due.
 const EmailEvery = 5 * time.Second
 
+// DigestEvery is how often the day's digests are looked for: each goes
+// within a quarter of an hour of rapport.DigestHour.
+const DigestEvery = 15 * time.Minute
+
 // AuditEvery is how often the audit log lets go of the entries older than
 // its retention, which is counted in days.
 const AuditEvery = time.Hour
@@ -50,6 +54,8 @@ func Jobs(db *DB, opts Options, sweepEvery time.Duration) []Job {
 			Run: counting("breaking overdue promises", "promises broken", slog.LevelInfo, NewPromiseService(db).BreakOverdue)},
 		{Name: "promise reminders", Every: OverdueEvery,
 			Run: counting("telling of promises due", "promises due tomorrow told", slog.LevelInfo, NewNotificationService(db).NotifyPromisesDue)},
+		{Name: "digests", Every: DigestEvery,
+			Run: counting("queueing digests", "digests queued", slog.LevelInfo, NewNotificationService(db).SendDigests)},
 		{Name: "cases", Every: OverdueEvery,
 			Run: counting("escalating cases", "cases escalated", slog.LevelWarn, NewRecoveryService(db).Escalate)},
 		{Name: "webhooks", Every: WebhookEvery,

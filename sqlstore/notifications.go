@@ -38,9 +38,10 @@ func notify(ctx context.Context, tx *tx, ns ...notice) error {
 			continue
 		}
 		var name, email string
-		var wants sql.NullInt64
-		err := tx.queryRow(ctx, `SELECT u.name, u.email, (SELECT p.email FROM notification_preferences p WHERE p.user_id = u.id AND p.kind = ?)
-			FROM users u WHERE u.id = ?`, n.kind, n.userID).Scan(&name, &email, &wants)
+		var wants, digest sql.NullInt64
+		err := tx.queryRow(ctx, `SELECT u.name, u.email, (SELECT p.email FROM notification_preferences p WHERE p.user_id = u.id AND p.kind = ?),
+			(SELECT p.email FROM notification_preferences p WHERE p.user_id = u.id AND p.kind = ?)
+			FROM users u WHERE u.id = ?`, n.kind, rapport.NotifyDigest, n.userID).Scan(&name, &email, &wants, &digest)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		} else if err != nil {
@@ -52,7 +53,8 @@ func notify(ctx context.Context, tx *tx, ns ...notice) error {
 			micros(tx.now)); err != nil {
 			return fmt.Errorf("store notification: %w", err)
 		}
-		if email == "" || (wants.Valid && wants.Int64 == 0) {
+		// Those who chose a digest get this in the day's one email.
+		if email == "" || (wants.Valid && wants.Int64 == 0) || digest.Int64 == 1 {
 			continue
 		}
 		e.To = email
@@ -274,12 +276,101 @@ func (s *NotificationService) SetNotificationPrefs(ctx context.Context, userID s
 		return err
 	}
 	return s.db.inTx(ctx, func(tx *tx) error {
+		set := func(kind string, on bool) error {
+			_, err := tx.exec(ctx, `INSERT INTO notification_preferences (user_id, kind, email) VALUES (?, ?, ?)
+				ON CONFLICT (user_id, kind) DO UPDATE SET email = excluded.email`, userID, kind, boolInt(on))
+			return err
+		}
 		for _, kind := range rapport.NotificationKinds {
-			if _, err := tx.exec(ctx, `INSERT INTO notification_preferences (user_id, kind, email) VALUES (?, ?, ?)
-				ON CONFLICT (user_id, kind) DO UPDATE SET email = excluded.email`, userID, kind, boolInt(p.Emails(kind))); err != nil {
+			if err := set(kind, p.Emails(kind)); err != nil {
 				return err
+			}
+		}
+		return set(rapport.NotifyDigest, p.Digest())
+	})
+}
+
+// SendDigests queues, from DigestHour each day, one email to each person who
+// chose a digest, listing their notifications of the kinds they want by
+// email that no digest has listed yet, and returns how many were queued.
+func (s *NotificationService) SendDigests(ctx context.Context) (int, error) {
+	queued := 0
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		queued = 0
+		now := tx.now
+		if now.Hour() < rapport.DigestHour {
+			return nil
+		}
+		// Once a day: not for those whose digest went since today's hour.
+		today := time.Date(now.Year(), now.Month(), now.Day(), rapport.DigestHour, 0, 0, 0, time.UTC)
+		var users []string
+		err := eachRow(ctx, tx.querier, `SELECT p.user_id FROM notification_preferences p WHERE p.kind = ? AND p.email = 1
+			AND EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = p.user_id AND n.digest_at IS NULL)
+			AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = p.user_id AND n.digest_at >= ?) ORDER BY p.user_id`,
+			[]any{rapport.NotifyDigest, micros(today)}, func(rows *sql.Rows) error {
+				var id string
+				err := rows.Scan(&id)
+				users = append(users, id)
+				return err
+			})
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			ok, err := digestUser(ctx, tx, u)
+			if err != nil {
+				return fmt.Errorf("digest for %s: %w", u, err)
+			}
+			if ok {
+				queued++
 			}
 		}
 		return nil
 	})
+	return queued, err
+}
+
+// digestUser queues one user's digest, if anything is to be in it, and marks
+// every notification not yet in a digest as done with, so that kinds they
+// do not want by email are not looked at again.
+func digestUser(ctx context.Context, tx *tx, userID string) (bool, error) {
+	var name, email string
+	if err := tx.queryRow(ctx, `SELECT name, email FROM users WHERE id = ?`, userID).Scan(&name, &email); err != nil {
+		return false, err
+	}
+	off := map[string]bool{}
+	err := eachRow(ctx, tx.querier, `SELECT kind FROM notification_preferences WHERE user_id = ? AND email = 0`, []any{userID},
+		func(rows *sql.Rows) error {
+			var k string
+			err := rows.Scan(&k)
+			off[k] = true
+			return err
+		})
+	if err != nil {
+		return false, err
+	}
+	var items []mail.DigestItem
+	err = eachRow(ctx, tx.querier, `SELECT kind, title, link FROM notifications WHERE user_id = ? AND digest_at IS NULL
+		ORDER BY created_at, id`, []any{userID}, func(rows *sql.Rows) error {
+		var kind, title, link string
+		if err := rows.Scan(&kind, &title, &link); err != nil {
+			return err
+		}
+		if !off[kind] {
+			items = append(items, mail.DigestItem{Title: title, URL: tx.email.PublicURL + link})
+		}
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	if _, err := tx.exec(ctx, `UPDATE notifications SET digest_at = ? WHERE user_id = ? AND digest_at IS NULL`, micros(tx.now), userID); err != nil {
+		return false, err
+	}
+	if len(items) == 0 || email == "" {
+		return false, nil
+	}
+	e := tx.email.Messages.Digest(name, tx.email.PublicURL+"/notifications", items)
+	e.To = email
+	return true, queueEmail(ctx, tx, outboxEmail{kind: rapport.NotifyDigest, userID: userID, email: e, due: tx.now})
 }

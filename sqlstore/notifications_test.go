@@ -124,3 +124,51 @@ func TestStaffNotifications(t *testing.T) {
 		}
 	})
 }
+
+// TestNotificationDigest: someone who chose a digest gets no single
+// emails; from 7:00 UTC one email lists what came since, without the kinds
+// they do not want by email, and no second digest goes that day.
+func TestNotificationDigest(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		f := newMailFixture(t, s, nil)
+		notes := sqlstore.NewNotificationService(s.db)
+		ann := s.user(t, "Ann Agent")
+		if err := notes.SetNotificationPrefs(ctx, ann.ID, rapport.NotificationPrefs{rapport.NotifyDigest: true,
+			rapport.NotifyPromiseDue: false}); err != nil {
+			t.Fatal(err)
+		}
+		c := s.customer(t, &rapport.Customer{Name: "Ada Lovelace", OwnerID: ann.ID})
+		m := s.moment(c.ID)
+		m.Rating = ptr(1)
+		s.record(t, m) // a case for Ann, at 9:30
+		p := &rapport.Promise{CustomerID: c.ID, StaffID: ann.ID, Text: "Call back", DueAt: s.clock.Now().Add(20 * time.Hour)}
+		if err := sqlstore.NewPromiseService(s.db).CreatePromise(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := notes.NotifyPromisesDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		f.send(t, 0) // nothing one by one
+		if n, err := notes.SendDigests(ctx); err != nil || n != 1 {
+			t.Fatalf("SendDigests() at 9:30 = %d, %v; want 1", n, err)
+		}
+		f.send(t, 1)
+		got := f.smtp.Wait(t, 1, 5*time.Second)[0]
+		if got.To != ann.Email || got.Subject != "Rapport: 1 thing for you today" || !strings.Contains(got.Text, "A recovery case for Ada Lovelace") ||
+			strings.Contains(got.Text, "Call back") {
+			t.Errorf("the digest to %q, %q:\n%s", got.To, got.Subject, got.Text)
+		}
+		// Another case the same day waits for tomorrow's digest.
+		m2 := s.moment(c.ID)
+		m2.Rating, m2.Touchpoint = ptr(2), "complaint"
+		s.record(t, m2)
+		if n, err := notes.SendDigests(ctx); err != nil || n != 0 {
+			t.Errorf("a second SendDigests() the same day = %d, %v; want 0", n, err)
+		}
+		s.clock.Add(24 * time.Hour)
+		if n, err := notes.SendDigests(ctx); err != nil || n != 1 {
+			t.Errorf("SendDigests() the next day = %d, %v; want 1", n, err)
+		}
+	})
+}

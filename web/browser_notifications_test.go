@@ -48,13 +48,14 @@ func TestBrowserNotifications(t *testing.T) {
 			if got := b.Text("#notifications"); !strings.Contains(got, "is yours, due") {
 				t.Errorf("the list reads %q; want the recovery cases", got)
 			}
-			b.Do("no email for broken promises",
+			b.Do("no email for broken promises, and the rest once a day",
 				chromedp.Click(css(`#email-settings-form input[value="promise.broken"]`)),
+				chromedp.Click(css(`#f-digest`)),
 				chromedp.Click(css(`#email-settings-form button[type=submit]`)),
 				chromedp.WaitVisible(css(".flash")))
 			prefs, err := f.services.Notifications.FindNotificationPrefs(ctx, agent.ID)
-			if err != nil || prefs.Emails(rapport.NotifyPromiseBroken) || !prefs.Emails(rapport.NotifyCaseAssigned) {
-				t.Errorf("the stored choices = %v, %v; want broken promises off, cases on", prefs, err)
+			if err != nil || prefs.Emails(rapport.NotifyPromiseBroken) || !prefs.Emails(rapport.NotifyCaseAssigned) || !prefs.Digest() {
+				t.Errorf("the stored choices = %v, %v; want broken promises off, cases on, a daily digest", prefs, err)
 			}
 			b.Do("mark all read", chromedp.Click(css("#mark-read")))
 			b.Settle("the count goes", `document.querySelector('#unread-count') === null && document.querySelector('#notifications') !== null`)

@@ -9,8 +9,9 @@ import (
 // notificationsData is the notifications page: the latest, and which kinds
 // come by email.
 type notificationsData struct {
-	List  *rapport.NotificationList
-	Kinds []notificationKind
+	List   *rapport.NotificationList
+	Kinds  []notificationKind
+	Digest bool
 }
 
 type notificationKind struct {
@@ -35,7 +36,7 @@ func (s *server) notificationsPage() http.Handler {
 			s.serverError(w, r, err)
 			return
 		}
-		d := notificationsData{List: list}
+		d := notificationsData{List: list, Digest: prefs.Digest()}
 		for _, k := range rapport.NotificationKinds {
 			d.Kinds = append(d.Kinds, notificationKind{Kind: k, Label: rapport.NotificationKindLabel(k), Email: prefs.Emails(k)})
 		}
@@ -63,6 +64,7 @@ func (s *server) notificationsSettings() http.Handler {
 		for _, k := range r.PostForm["email"] {
 			prefs[k] = true
 		}
+		prefs[rapport.NotifyDigest] = r.PostForm.Get("digest") == "on"
 		if err := s.Notifications.SetNotificationPrefs(r.Context(), visitorFrom(r.Context()).user.ID, prefs); err != nil {
 			if rapport.ErrorCode(err) == rapport.EINVALID {
 				setFlash(w, r, "Those settings could not be saved: choose from the list.")
