@@ -48,9 +48,12 @@ type Customer struct {
 	Preferences Preferences    `json:"preferences"`
 	OwnerID     string         `json:"owner_id,omitempty"`
 	ReferredBy  string         `json:"referred_by,omitempty"`
-	Stage       Stage          `json:"stage"`
-	CreatedAt   time.Time      `json:"created_at"`
-	UpdatedAt   time.Time      `json:"updated_at"`
+	// Language is the language the customer reads, such as "es", for
+	// survey emails and pages; "" for the firm's default, English.
+	Language  string    `json:"language,omitempty"`
+	Stage     Stage     `json:"stage"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 	// ErasedAt is when the customer's personal data was erased (see Erase).
 	ErasedAt *time.Time `json:"erased_at,omitempty"`
 }
@@ -89,6 +92,10 @@ func (c *Customer) Validate() error {
 	checkEmail(&v, "email", c.Email, false)
 	checkText(&v, "phone", c.Phone, 0, 50)
 	checkText(&v, "external_id", c.ExternalID, 0, 100)
+	c.Language = strings.ToLower(strings.TrimSpace(c.Language))
+	if !validLanguage(c.Language) {
+		v.add("language", "must be a two-letter language code such as en, es or de, or empty")
+	}
 	if c.Kind != KindPerson && c.Kind != KindOrganisation {
 		v.add("kind", "must be person or organisation")
 	}
@@ -160,6 +167,7 @@ type CustomerUpdate struct {
 	Preferences *Preferences   `json:"preferences"`
 	OwnerID     *string        `json:"owner_id"`
 	ReferredBy  *string        `json:"referred_by"`
+	Language    *string        `json:"language"`
 }
 
 // Apply changes c as the update says.
@@ -176,6 +184,7 @@ func (u CustomerUpdate) Apply(c *Customer) {
 	set(&c.ExternalID, u.ExternalID)
 	set(&c.OwnerID, u.OwnerID)
 	set(&c.ReferredBy, u.ReferredBy)
+	set(&c.Language, u.Language)
 	if u.Preferences != nil {
 		c.Preferences = *u.Preferences
 	}
@@ -213,4 +222,12 @@ type CustomerService interface {
 	CreateCustomer(ctx context.Context, c *Customer) error
 	UpdateCustomer(ctx context.Context, id string, u CustomerUpdate) (*Customer, error)
 	DeleteCustomer(ctx context.Context, id string) error
+}
+
+// validLanguage reports whether s is "" or a two-letter language code.
+func validLanguage(s string) bool {
+	if s == "" {
+		return true
+	}
+	return len(s) == 2 && s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z'
 }

@@ -196,6 +196,7 @@ const (
 	EntryPromise     = "promise" // at the time it was made
 	EntryCase        = "case"    // a recovery case, at the time it opened
 	EntrySurvey      = "survey"  // a survey answer, at the time it came
+	EntryEmail       = "email"   // a survey email, at the time it was queued
 )
 
 // TimelineEntry is one event in a customer's history; the field named by Kind is set.
@@ -208,6 +209,7 @@ type TimelineEntry struct {
 	Promise     *Promise        `json:"promise,omitempty"`
 	Case        *RecoveryCase   `json:"case,omitempty"`
 	Survey      *SurveyResponse `json:"survey,omitempty"`
+	Email       *EmailRecord    `json:"email,omitempty"`
 }
 
 // TimelineFilter pages through a customer's timeline.

@@ -28,11 +28,17 @@ type Services struct {
 	Recovery     RecoveryService
 	Promises     PromiseService
 	Surveys      SurveyService
-	Briefs       BriefService
-	Webhooks     WebhookService
-	Imports      ImportService
-	Audit        AuditService
-	Erasure      ErasureService
+	// SurveyPolicies say which moments invite their customer to a survey.
+	SurveyPolicies SurveyPolicyService
+	// Emails take customers' unsubscribes.
+	Emails EmailService
+	// Notifications tell staff what they must act on.
+	Notifications NotificationService
+	Briefs        BriefService
+	Webhooks      WebhookService
+	Imports       ImportService
+	Audit         AuditService
+	Erasure       ErasureService
 	// Ping reports whether the store answers; the health check asks it.
 	Ping func(ctx context.Context) error
 }

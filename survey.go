@@ -34,13 +34,20 @@ type SurveyInvite struct {
 	TouchpointName string    `json:"touchpoint_name"`
 	OccurredAt     time.Time `json:"occurred_at"`
 	ExpiresAt      time.Time `json:"expires_at"`
+	// Reasons are what the customer may choose as the main reason for a
+	// low score, as the touchpoint's survey policy lists them.
+	Reasons []string `json:"reasons"`
+	// Language is the customer's, "" when not known.
+	Language string `json:"language,omitempty"`
 }
 
 // SurveyAnswer is what the customer says about the moment.
 type SurveyAnswer struct {
-	Rating  int    `json:"rating"`
-	Effort  *int   `json:"effort,omitempty"`
-	NPS     *int   `json:"nps,omitempty"`
+	Rating int  `json:"rating"`
+	Effort *int `json:"effort,omitempty"`
+	NPS    *int `json:"nps,omitempty"`
+	// Reason is the main reason for a low score, one of the touchpoint's.
+	Reason  string `json:"reason,omitempty"`
 	Comment string `json:"comment,omitempty"`
 }
 
@@ -58,6 +65,8 @@ func (a *SurveyAnswer) Validate() error {
 	checkRange(&v, "effort", a.Effort, 1, 7)
 	checkRange(&v, "nps", a.NPS, 0, 10)
 	checkText(&v, "comment", a.Comment, 0, MaxSurveyComment)
+	a.Reason = strings.TrimSpace(a.Reason)
+	checkText(&v, "reason", a.Reason, 0, 80)
 	return v.err("answer")
 }
 
@@ -69,8 +78,14 @@ type SurveyResponse struct {
 	Rating     int       `json:"rating"`
 	Effort     *int      `json:"effort,omitempty"`
 	NPS        *int      `json:"nps,omitempty"`
+	Reason     string    `json:"reason,omitempty"`
 	Comment    string    `json:"comment,omitempty"`
 	AnsweredAt time.Time `json:"answered_at"`
+	// StaffRating is the rating staff had recorded on the moment before
+	// the customer answered, kept beside the customer's own; reports use
+	// the customer's.
+	StaffRating *int   `json:"staff_rating,omitempty"`
+	CustomerID  string `json:"customer_id,omitempty"`
 }
 
 // SurveyService issues survey links and takes their answers.
@@ -83,4 +98,71 @@ type SurveyService interface {
 	FindSurvey(ctx context.Context, token string) (*SurveyInvite, error)
 	// AnswerSurvey lands the answer on the moment, once.
 	AnswerSurvey(ctx context.Context, token string, a SurveyAnswer) error
+}
+
+// SurveyReport is how a touchpoint's survey invitations fared over a
+// window, and what customers said beside what staff recorded.
+type SurveyReport struct {
+	Touchpoint string    `json:"touchpoint"`
+	From       time.Time `json:"from"`
+	To         time.Time `json:"to"`
+	// Invited is the invitations sent in the window; Answered how many of
+	// them the customer answered.
+	Invited  int `json:"invited"`
+	Answered int `json:"answered"`
+	// ResponseRate is Answered/Invited with its 95 % interval; nil with no
+	// invitation sent.
+	ResponseRate *Estimate `json:"response_rate,omitempty"`
+	// LowResponse warns that too few answered for their satisfaction to
+	// stand for everyone's: fewer than MinSurveyAnswers answers, or fewer
+	// than MinResponseRate of those invited (who answers then may differ
+	// from who does not).
+	LowResponse bool `json:"low_response"`
+	// CustomerRating is the mean of customers' own ratings (1–5) given in
+	// the window; StaffRating the mean of the ratings staff recorded on the
+	// touchpoint's moments of the window, before any customer's answer.
+	CustomerRating *Estimate `json:"customer_rating,omitempty"`
+	StaffRating    *Estimate `json:"staff_rating,omitempty"`
+	// Effort is the customers' mean effort (1–7), NPS their net promoter
+	// score (−100 to 100), where they answered them.
+	Effort *Estimate `json:"effort,omitempty"`
+	NPS    *Estimate `json:"nps,omitempty"`
+	// LowAnswers are the answers of 1 or 2; Reasons the main reasons they
+	// gave, most often first, each with its share of LowAnswers.
+	LowAnswers int           `json:"low_answers"`
+	Reasons    []ReasonCount `json:"reasons"`
+}
+
+// Estimate is a figure measured on N answers, with its 95 % interval.
+type Estimate struct {
+	Value float64 `json:"value"`
+	Low   float64 `json:"low"`
+	High  float64 `json:"high"`
+	N     int     `json:"n"`
+}
+
+// ReasonCount is how often a reason was given for a low score.
+type ReasonCount struct {
+	Reason string  `json:"reason"`
+	Count  int     `json:"count"`
+	Share  float64 `json:"share"`
+}
+
+// What a response rate needs to be trusted.
+const (
+	MinSurveyAnswers = 30
+	MinResponseRate  = 0.10
+)
+
+// LowSurveyResponse reports whether answered out of invited is too little
+// to trust (see SurveyReport.LowResponse).
+func LowSurveyResponse(invited, answered int) bool {
+	return answered < MinSurveyAnswers || float64(answered) < MinResponseRate*float64(invited)
+}
+
+// SurveyReportFilter chooses a touchpoint and a window; zero times mean the
+// last 90 days.
+type SurveyReportFilter struct {
+	Touchpoint string
+	From, To   time.Time
 }

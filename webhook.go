@@ -21,18 +21,21 @@ import (
 
 // The event kinds. Every kind but ping can be subscribed to.
 const (
-	EventMomentRecorded = "moment.recorded" // data: the moment
-	EventMomentMisery   = "moment.misery"   // data: the moment, when its outcome is misery
-	EventCaseOpened     = "case.opened"     // data: the recovery case
-	EventPromiseBroken  = "promise.broken"  // data: the promise
-	EventStageChanged   = "stage.changed"   // data: the stage change
-	EventCustomerErased = "customer.erased" // data: a CustomerErased
-	EventPing           = "ping"            // data: the webhook's id; sent only on request
+	EventMomentRecorded   = "moment.recorded"   // data: the moment
+	EventMomentMisery     = "moment.misery"     // data: the moment, when its outcome is misery
+	EventCaseOpened       = "case.opened"       // data: the recovery case
+	EventPromiseBroken    = "promise.broken"    // data: the promise
+	EventStageChanged     = "stage.changed"     // data: the stage change
+	EventCustomerErased   = "customer.erased"   // data: a CustomerErased
+	EventSurveySent       = "survey.sent"       // data: the email record of a survey invitation or reminder sent
+	EventSurveyAnswered   = "survey.answered"   // data: the survey response
+	EventNotificationSent = "notification.sent" // data: the email record of a notification sent to staff
+	EventPing             = "ping"              // data: the webhook's id; sent only on request
 )
 
 // EventKinds lists the kinds an endpoint may subscribe to.
 var EventKinds = []string{EventMomentRecorded, EventMomentMisery, EventCaseOpened, EventPromiseBroken, EventStageChanged,
-	EventCustomerErased}
+	EventCustomerErased, EventSurveySent, EventSurveyAnswered, EventNotificationSent}
 
 // Delivery statuses.
 const (

@@ -20,6 +20,7 @@ type customerInput struct {
 	Preferences *rapport.Preferences `json:"preferences"`
 	OwnerID     string               `json:"owner_id"`
 	ReferredBy  string               `json:"referred_by"`
+	Language    string               `json:"language"`
 }
 
 func (s *Server) handleCreateCustomer(w http.ResponseWriter, r *http.Request) {
@@ -29,7 +30,7 @@ func (s *Server) handleCreateCustomer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &rapport.Customer{ExternalID: in.ExternalID, Kind: in.Kind, Name: in.Name, Email: in.Email, Phone: in.Phone,
-		Attributes: in.Attributes, OwnerID: in.OwnerID, ReferredBy: in.ReferredBy}
+		Attributes: in.Attributes, OwnerID: in.OwnerID, ReferredBy: in.ReferredBy, Language: in.Language}
 	if in.Preferences != nil {
 		c.Preferences = *in.Preferences
 	}

@@ -92,7 +92,7 @@ func (s *AlertService) EvaluateAlerts(ctx context.Context) ([]*rapport.Alert, er
 				raised = append(raised, a)
 			}
 		}
-		return nil
+		return notifyAlerts(ctx, tx, raised)
 	})
 	if err != nil {
 		return nil, err

@@ -41,7 +41,10 @@ func recordHandover(ctx context.Context, tx *tx, customerID, newOwner string) er
 	}
 	_, err := tx.exec(ctx, `INSERT INTO handovers (id, customer_id, from_owner, to_owner, handed_by, handed_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		rapport.NewID(tx.now), customerID, nullString(old.String), nullString(newOwner), rapport.ActorID(ctx), micros(tx.now))
-	return err
+	if err != nil {
+		return err
+	}
+	return notifyHandover(ctx, tx, customerID, old.String, newOwner)
 }
 
 // FindHandovers returns a customer's changes of owner, newest first.

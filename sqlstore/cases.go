@@ -108,7 +108,10 @@ func openCases(ctx context.Context, tx *tx, ms []*rapport.Moment, how caseOpenin
 	if err := flush(); err != nil {
 		return opened, err
 	}
-	return opened, enqueueCasesOpened(ctx, tx, tried)
+	if err := enqueueCasesOpened(ctx, tx, tried); err != nil {
+		return opened, err
+	}
+	return opened, notifyCases(ctx, tx, rapport.NotifyCaseAssigned, tried)
 }
 
 // customerOwners returns the owner of each of the moments' customers that has one.
@@ -388,6 +391,9 @@ func (s *RecoveryService) UpdateCase(ctx context.Context, id string, u rapport.C
 			if err := addCaseAction(ctx, tx, id, rapport.ActionAssigned, rapport.AssignmentNote(name, queue), actor); err != nil {
 				return err
 			}
+			if err := notifyCases(ctx, tx, rapport.NotifyCaseAssigned, []string{id}); err != nil {
+				return err
+			}
 		}
 		if u.Note != nil {
 			if err := addCaseAction(ctx, tx, id, rapport.ActionNote, *u.Note, actor); err != nil {
@@ -490,6 +496,9 @@ func (s *RecoveryService) Escalate(ctx context.Context) (int, error) {
 					continue
 				}
 				if err := addCaseAction(ctx, tx, d.ID, rapport.ActionEscalated, e.Note, rapport.ActorRapport); err != nil {
+					return err
+				}
+				if err := notifyCases(ctx, tx, rapport.NotifyCaseEscalated, []string{d.ID}); err != nil {
 					return err
 				}
 				n++

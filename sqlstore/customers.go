@@ -22,9 +22,10 @@ var _ rapport.CustomerService = (*CustomerService)(nil)
 const customerColumns = `id, external_id, kind, name, email, phone, attributes, preferences,
 	owner_id, referred_by, stage, created_at, updated_at`
 
-// customerReadColumns are customerColumns and when the customer was erased,
-// which only EraseCustomer writes.
-const customerReadColumns = customerColumns + `, erased_at`
+// customerReadColumns are customerColumns, when the customer was erased,
+// which only EraseCustomer writes, and their language, which a bulk load
+// leaves to its default.
+const customerReadColumns = customerColumns + `, erased_at, language`
 
 // FindCustomerByID returns one customer, or ENOTFOUND.
 func (s *CustomerService) FindCustomerByID(ctx context.Context, id string) (*rapport.Customer, error) {
@@ -122,10 +123,10 @@ func insertCustomer(ctx context.Context, tx *tx, c *rapport.Customer) error {
 	}
 	c.CreatedAt, c.UpdatedAt = now, now
 	attrs, prefs := marshalCustomerDocs(c)
-	_, err := tx.exec(ctx, `INSERT INTO customers (`+customerColumns+`, search)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := tx.exec(ctx, `INSERT INTO customers (`+customerColumns+`, search, language)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, nullString(c.ExternalID), c.Kind, c.Name, c.Email, c.Phone, attrs, prefs,
-		nullString(c.OwnerID), nullString(c.ReferredBy), string(c.Stage), micros(c.CreatedAt), micros(c.UpdatedAt), searchText(c))
+		nullString(c.OwnerID), nullString(c.ReferredBy), string(c.Stage), micros(c.CreatedAt), micros(c.UpdatedAt), searchText(c), c.Language)
 	if tx.d.uniqueViolation(err) {
 		return rapport.Errorf(rapport.ECONFLICT, "A customer with the external id %q exists already.", c.ExternalID)
 	}
@@ -160,9 +161,9 @@ func (s *CustomerService) UpdateCustomer(ctx context.Context, id string, u rappo
 		c.UpdatedAt = tx.now.Truncate(time.Microsecond)
 		attrs, prefs := marshalCustomerDocs(c)
 		_, err = tx.exec(ctx, `UPDATE customers SET external_id = ?, kind = ?, name = ?, email = ?, phone = ?,
-			attributes = ?, preferences = ?, owner_id = ?, referred_by = ?, updated_at = ?, search = ? WHERE id = ?`,
+			attributes = ?, preferences = ?, owner_id = ?, referred_by = ?, updated_at = ?, search = ?, language = ? WHERE id = ?`,
 			nullString(c.ExternalID), c.Kind, c.Name, c.Email, c.Phone, attrs, prefs,
-			nullString(c.OwnerID), nullString(c.ReferredBy), micros(c.UpdatedAt), searchText(c), id)
+			nullString(c.OwnerID), nullString(c.ReferredBy), micros(c.UpdatedAt), searchText(c), c.Language, id)
 		if tx.d.uniqueViolation(err) {
 			return rapport.Errorf(rapport.ECONFLICT, "A customer with the external id %q exists already.", c.ExternalID)
 		}
@@ -284,7 +285,7 @@ func scanCustomer(row interface{ Scan(...any) error }) (*rapport.Customer, error
 		erasedAt                 sql.NullInt64
 	)
 	if err := row.Scan(&c.ID, &externalID, &c.Kind, &c.Name, &c.Email, &c.Phone, &attrs, &prefs,
-		&owner, &refBy, &c.Stage, &createdAt, &updatedAt, &erasedAt); err != nil {
+		&owner, &refBy, &c.Stage, &createdAt, &updatedAt, &erasedAt, &c.Language); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(attrs), &c.Attributes); err != nil {

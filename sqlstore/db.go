@@ -46,6 +46,8 @@ type DB struct {
 	// stopCheckpoints ends SQLite's checkpointer and waits for it; nil on
 	// PostgreSQL. See checkpoint.go.
 	stopCheckpoints func()
+	// email says how emails are written; see SetEmail.
+	email *EmailSetup
 }
 
 // Open connects to the database named by dsn, applies any pending migrations
@@ -310,6 +312,8 @@ type tx struct {
 	observe func(rapport.MomentSource, int)
 	// committed run, in order, after the transaction commits.
 	committed []func()
+	// email says how the emails the transaction queues are written.
+	email *EmailSetup
 }
 
 // onCommit runs fn once the transaction has committed, and never if it
@@ -335,7 +339,7 @@ func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
 	if db.writeStmts != nil {
 		q.q = preparedTx{sqlTx, db.writeStmts}
 	}
-	t := &tx{querier: q, now: db.now(), observe: db.observeMoments}
+	t := &tx{querier: q, now: db.now(), observe: db.observeMoments, email: db.emailSetup()}
 	if err := fn(t); err != nil {
 		return err
 	}

@@ -89,6 +89,15 @@ func forgetDeliveries(ctx context.Context, tx *tx, customerID string) error {
 	}
 	_, err = tx.exec(ctx, `DELETE FROM webhook_deliveries WHERE customer_id IS NULL AND payload LIKE ?`,
 		`%"customer_id":"`+customerID+`"%`)
+	if err != nil {
+		return err
+	}
+	// Emails to or about the customer carry their address and name.
+	if _, err = tx.exec(ctx, `DELETE FROM email_outbox WHERE customer_id = ?`, customerID); err != nil {
+		return err
+	}
+	// So do staff's notifications about them.
+	_, err = tx.exec(ctx, `DELETE FROM notifications WHERE customer_id = ?`, customerID)
 	return err
 }
 

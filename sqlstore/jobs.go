@@ -28,6 +28,14 @@ const OverdueEvery = time.Minute
 // server barely asks.
 const WebhookEvery = 5 * time.Second
 
+// EmailEvery is how often the email outbox is sent: a survey invitation or
+// a notification leaves within seconds of falling due.
+const EmailEvery = 5 * time.Second
+
+// DigestEvery is how often the day's digests are looked for: each goes
+// within a quarter of an hour of rapport.DigestHour.
+const DigestEvery = 15 * time.Minute
+
 // AuditEvery is how often the audit log lets go of the entries older than
 // its retention, which is counted in days.
 const AuditEvery = time.Hour
@@ -44,10 +52,16 @@ func Jobs(db *DB, opts Options, sweepEvery time.Duration) []Job {
 	jobs := []Job{
 		{Name: "promises", Every: OverdueEvery,
 			Run: counting("breaking overdue promises", "promises broken", slog.LevelInfo, NewPromiseService(db).BreakOverdue)},
+		{Name: "promise reminders", Every: OverdueEvery,
+			Run: counting("telling of promises due", "promises due tomorrow told", slog.LevelInfo, NewNotificationService(db).NotifyPromisesDue)},
+		{Name: "digests", Every: DigestEvery,
+			Run: counting("queueing digests", "digests queued", slog.LevelInfo, NewNotificationService(db).SendDigests)},
 		{Name: "cases", Every: OverdueEvery,
 			Run: counting("escalating cases", "cases escalated", slog.LevelWarn, NewRecoveryService(db).Escalate)},
 		{Name: "webhooks", Every: WebhookEvery,
 			Run: counting("delivering webhooks", "webhooks delivered", slog.LevelDebug, NewWebhookService(db, opts.Webhooks).Deliver)},
+		{Name: "email", Every: EmailEvery,
+			Run: counting("sending email", "emails sent", slog.LevelInfo, NewEmailService(db, opts.Email).Send)},
 		{Name: "audit", Every: AuditEvery,
 			Run: counting("sweeping the audit log", "audit entries past their retention removed", slog.LevelInfo, NewAuditService(db).SweepAudit)},
 	}

@@ -82,7 +82,13 @@ func applyMomentChange(ctx context.Context, tx *tx, c momentChange) error {
 	if err := enqueueMomentEvents(ctx, tx, c.added, c.madeMisery()); err != nil {
 		return err
 	}
-	// 6. Once the transaction commits, the metrics count the added moments
+	// 6. Survey invitations: an added moment whose touchpoint's survey policy
+	// asks for it invites its customer by email, through the email outbox.
+	// A changed or removed moment invites nobody.
+	if err := inviteToSurveys(ctx, tx, c, tx.email); err != nil {
+		return err
+	}
+	// 7. Once the transaction commits, the metrics count the added moments
 	// by their route; a rolled-back change counts nothing.
 	if n := len(c.added); n > 0 && tx.observe != nil {
 		source, observe := c.source, tx.observe

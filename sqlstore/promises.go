@@ -329,6 +329,9 @@ func recordBrokenPromises(ctx context.Context, tx *tx, ps []*rapport.Promise, at
 	if err := enqueue(ctx, tx, rapport.EventPromiseBroken, ps); err != nil {
 		return err
 	}
+	if err := notifyPromises(ctx, tx, rapport.NotifyPromiseBroken, ps); err != nil {
+		return err
+	}
 	if err := ensurePromiseTouchpoint(ctx, tx); err != nil {
 		return err
 	}

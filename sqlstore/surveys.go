@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/rapport-crm/rapport"
@@ -59,11 +60,6 @@ func (s *SurveyService) CreateSurveyLink(ctx context.Context, momentID string, t
 	if ttl <= 0 {
 		ttl = rapport.DefaultSurveyTTL
 	}
-	var raw [surveyTokenBytes]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return nil, err
-	}
-	token := base64.RawURLEncoding.EncodeToString(raw[:])
 	var link *rapport.SurveyLink
 	err := s.db.inTx(ctx, func(tx *tx) error {
 		var customer string
@@ -84,12 +80,7 @@ func (s *SurveyService) CreateSurveyLink(ctx context.Context, momentID string, t
 			return rapport.Errorf(rapport.ECONFLICT, "The customer has answered a survey about this moment already.")
 		}
 		now := tx.now.Truncate(time.Microsecond)
-		link = &rapport.SurveyLink{ID: rapport.NewID(now), MomentID: momentID, CustomerID: customer, Token: token,
-			URL: rapport.SurveyPath(token), CreatedAt: now, ExpiresAt: now.Add(ttl).Truncate(time.Microsecond)}
-		_, err = tx.exec(ctx, `INSERT INTO survey_links (id, moment_id, customer_id, token_hash, created_by, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, link.ID, momentID, customer, hashSurveyToken(token), rapport.ActorID(ctx),
-			micros(link.CreatedAt), micros(link.ExpiresAt))
-		if err != nil {
+		if link, err = insertSurveyLink(ctx, tx, momentID, customer, now, now.Add(ttl)); err != nil {
 			return err
 		}
 		return audit(ctx, tx, rapport.AuditCreate, "survey_link", link.ID, nil, link)
@@ -100,13 +91,36 @@ func (s *SurveyService) CreateSurveyLink(ctx context.Context, momentID string, t
 	return link, nil
 }
 
+// newToken returns a fresh random token and the hash Rapport keeps of it.
+func newToken() (token, hash string) {
+	var raw [surveyTokenBytes]byte
+	rand.Read(raw[:])
+	token = base64.RawURLEncoding.EncodeToString(raw[:])
+	return token, hashSurveyToken(token)
+}
+
+// insertSurveyLink stores a new link to rate a moment, working from created
+// until expires, and returns it with its token.
+func insertSurveyLink(ctx context.Context, tx *tx, momentID, customerID string, created, expires time.Time) (*rapport.SurveyLink, error) {
+	token, hash := newToken()
+	created = created.Truncate(time.Microsecond)
+	link := &rapport.SurveyLink{ID: rapport.NewID(tx.now), MomentID: momentID, CustomerID: customerID, Token: token,
+		URL: rapport.SurveyPath(token), CreatedAt: created, ExpiresAt: expires.Truncate(time.Microsecond)}
+	_, err := tx.exec(ctx, `INSERT INTO survey_links (id, moment_id, customer_id, token_hash, created_by, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, link.ID, momentID, customerID, hash, rapport.ActorID(ctx),
+		micros(link.CreatedAt), micros(link.ExpiresAt))
+	return link, err
+}
+
 // surveyLinkRow is what answering needs of a link.
 type surveyLinkRow struct {
 	id, momentID   string
 	expires        int64
 	answered       bool
 	touchpointName string
+	touchpoint     string
 	occurredAt     int64
+	language       string
 }
 
 func findSurveyLink(ctx context.Context, q querier, token string, now time.Time) (*surveyLinkRow, error) {
@@ -115,9 +129,11 @@ func findSurveyLink(ctx context.Context, q querier, token string, now time.Time)
 	}
 	var l surveyLinkRow
 	var answered sql.NullInt64
-	err := q.queryRow(ctx, `SELECT l.id, l.moment_id, l.expires_at, l.answered_at, t.name, m.occurred_at
+	err := q.queryRow(ctx, `SELECT l.id, l.moment_id, l.expires_at, l.answered_at, t.name, t.key, m.occurred_at, c.language
 		FROM survey_links l JOIN moments m ON m.id = l.moment_id JOIN touchpoints t ON t.key = m.touchpoint
-		WHERE l.token_hash = ?`, hashSurveyToken(token)).Scan(&l.id, &l.momentID, &l.expires, &answered, &l.touchpointName, &l.occurredAt)
+		JOIN customers c ON c.id = l.customer_id
+		WHERE l.token_hash = ?`, hashSurveyToken(token)).Scan(&l.id, &l.momentID, &l.expires, &answered, &l.touchpointName, &l.touchpoint,
+		&l.occurredAt, &l.language)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errSurveyGone
 	} else if err != nil {
@@ -139,7 +155,12 @@ func (s *SurveyService) FindSurvey(ctx context.Context, token string) (*rapport.
 	if l.answered {
 		return nil, errSurveyAnswered
 	}
-	return &rapport.SurveyInvite{TouchpointName: l.touchpointName, OccurredAt: fromMicros(l.occurredAt), ExpiresAt: fromMicros(l.expires)}, nil
+	p, err := findSurveyPolicy(ctx, s.db.reader(), l.touchpoint)
+	if err != nil {
+		return nil, err
+	}
+	return &rapport.SurveyInvite{TouchpointName: l.touchpointName, OccurredAt: fromMicros(l.occurredAt), ExpiresAt: fromMicros(l.expires),
+		Reasons: p.Reasons, Language: l.language}, nil
 }
 
 // AnswerSurvey lands an answer on its moment, once. In the same transaction
@@ -171,19 +192,44 @@ func (s *SurveyService) AnswerSurvey(ctx context.Context, token string, a rappor
 		if answered > 0 {
 			return errSurveyAnswered
 		}
-		res, err := tx.exec(ctx, `UPDATE survey_links SET answered_at = ?, rating = ?, effort = ?, nps = ?, comment = ?
-			WHERE id = ? AND answered_at IS NULL`, micros(tx.now), a.Rating, nullInt(a.Effort), nullInt(a.NPS), a.Comment, l.id)
+		if a.Reason != "" {
+			p, err := findSurveyPolicy(ctx, tx.querier, l.touchpoint)
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(p.Reasons, a.Reason) {
+				return &rapport.Error{Code: rapport.EINVALID, Message: "The answer is not valid.",
+					Fields: []rapport.FieldError{{Field: "reason", Message: "choose one of the reasons listed"}}}
+			}
+		}
+		old, err := scanMoment(tx.queryRow(ctx, `SELECT `+momentColumns+` FROM moments WHERE id = ?`, l.momentID))
+		if err != nil {
+			return err
+		}
+		// The staff's rating is kept on the link, beside the customer's, which
+		// the moment and so every report now carries.
+		res, err := tx.exec(ctx, `UPDATE survey_links SET answered_at = ?, rating = ?, effort = ?, nps = ?, comment = ?, reason = ?,
+			staff_rating = ? WHERE id = ? AND answered_at IS NULL`, micros(tx.now), a.Rating, nullInt(a.Effort), nullInt(a.NPS), a.Comment,
+			a.Reason, nullInt(old.Rating), l.id)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errSurveyAnswered
 		}
-		old, err := scanMoment(tx.queryRow(ctx, `SELECT `+momentColumns+` FROM moments WHERE id = ?`, l.momentID))
+		if err := changeMoment(ctx, tx, old, answeredMoment(old, a)); err != nil {
+			return err
+		}
+		// A reminder is for those who have not answered.
+		if err := skipSurveyEmails(ctx, tx, `kind = ? AND invitation_id IN (SELECT id FROM survey_invitations WHERE link_id = ?)`,
+			rapport.EmailSurveyReminder, l.id); err != nil {
+			return err
+		}
+		r, err := scanSurveyResponse(tx.queryRow(ctx, surveyResponseSelect+` WHERE l.id = ?`, l.id))
 		if err != nil {
 			return err
 		}
-		return changeMoment(ctx, tx, old, answeredMoment(old, a))
+		return enqueue(ctx, tx, rapport.EventSurveyAnswered, []*rapport.SurveyResponse{r})
 	})
 }
 
@@ -221,17 +267,17 @@ func answeredMoment(old *rapport.Moment, a rapport.SurveyAnswer) *rapport.Moment
 	return &m
 }
 
-const surveyResponseSelect = `SELECT l.id, l.moment_id, m.touchpoint, l.rating, l.effort, l.nps, l.comment, l.answered_at
-	FROM survey_links l JOIN moments m ON m.id = l.moment_id`
+const surveyResponseSelect = `SELECT l.id, l.moment_id, m.touchpoint, l.rating, l.effort, l.nps, l.reason, l.comment, l.answered_at,
+	l.staff_rating, l.customer_id FROM survey_links l JOIN moments m ON m.id = l.moment_id`
 
 func scanSurveyResponse(row interface{ Scan(...any) error }) (*rapport.SurveyResponse, error) {
 	var r rapport.SurveyResponse
-	var effort, nps sql.NullInt64
+	var effort, nps, staff sql.NullInt64
 	var at int64
-	if err := row.Scan(&r.ID, &r.MomentID, &r.Touchpoint, &r.Rating, &effort, &nps, &r.Comment, &at); err != nil {
+	if err := row.Scan(&r.ID, &r.MomentID, &r.Touchpoint, &r.Rating, &effort, &nps, &r.Reason, &r.Comment, &at, &staff, &r.CustomerID); err != nil {
 		return nil, err
 	}
-	r.Effort, r.NPS, r.AnsweredAt = intPtr(effort), intPtr(nps), fromMicros(at)
+	r.Effort, r.NPS, r.AnsweredAt, r.StaffRating = intPtr(effort), intPtr(nps), fromMicros(at), intPtr(staff)
 	return &r, nil
 }
 

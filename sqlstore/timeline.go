@@ -39,7 +39,7 @@ func (p timelinePosition) before(atCol, idCol string) (string, []any) {
 
 // timelineSources lists every kind of event on a customer's timeline; each
 // capability that adds a kind adds its source here.
-var timelineSources = []timelineSource{momentEntries, stageChangeEntries, promiseEntries, caseEntries, surveyEntries}
+var timelineSources = []timelineSource{momentEntries, stageChangeEntries, promiseEntries, caseEntries, surveyEntries, emailEntries}
 
 // Timeline returns a customer's history, newest first, merging every source.
 // Each source gives at most one page past the cursor, so a page costs one

@@ -393,6 +393,10 @@ func eventCustomer(data any) string {
 		return d.CustomerID
 	case *rapport.StageChange:
 		return d.CustomerID
+	case *rapport.SurveyResponse:
+		return d.CustomerID
+	case *rapport.EmailRecord:
+		return d.CustomerID
 	}
 	return ""
 }

@@ -16,6 +16,7 @@ const (
 	fieldEffort  = "effort"
 	fieldNPS     = "nps"
 	fieldComment = "comment"
+	fieldReason  = "reason"
 )
 
 // parseAnswer reads a posted survey form. It accepts only what the page
@@ -66,6 +67,9 @@ func parseAnswer(form url.Values) (rapport.SurveyAnswer, []rapport.FieldError) {
 	a.NPS = number(fieldNPS, false, "choose from 0 to 10, or leave it out")
 	if c, ok := one(fieldComment); ok {
 		a.Comment = cleanText(c)
+	}
+	if c, ok := one(fieldReason); ok {
+		a.Reason = cleanText(c)
 	}
 	if len(fields) > 0 {
 		return a, fields

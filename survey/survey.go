@@ -24,6 +24,7 @@ import (
 
 	"github.com/rapport-crm/rapport"
 	"github.com/rapport-crm/rapport/internal/netaddr"
+	"github.com/rapport-crm/rapport/mail"
 )
 
 //go:embed templates/*.html
@@ -37,6 +38,12 @@ var page = template.Must(template.ParseFS(templateFiles, "templates/*.html"))
 // Config is what the survey pages need.
 type Config struct {
 	Surveys rapport.SurveyService
+	// Emails take the unsubscribes of customers who follow the link in a
+	// survey email.
+	Emails rapport.EmailService
+	// Messages are the pages' sentences in each language; the shipped
+	// catalogues by default.
+	Messages *mail.Catalogues
 	// FirmName is shown on the page; "us" when empty.
 	FirmName string
 	Logger   *slog.Logger
@@ -79,6 +86,9 @@ func New(cfg Config) http.Handler {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
+	if cfg.Messages == nil {
+		cfg.Messages = mail.MustCatalogues()
+	}
 	if cfg.FirmName == "" {
 		cfg.FirmName = "us"
 	}
@@ -99,8 +109,10 @@ func New(cfg Config) http.Handler {
 	h.mux.HandleFunc("GET /s/static/survey.css", h.serveCSS)
 	h.mux.Handle("GET /s/{token}", h.limited(h.serveForm))
 	h.mux.Handle("POST /s/{token}", h.limited(h.serveAnswer))
+	h.mux.Handle("GET /s/unsubscribe/{token}", h.limited(h.serveUnsubscribeForm))
+	h.mux.Handle("POST /s/unsubscribe/{token}", h.limited(h.serveUnsubscribe))
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		h.render(w, http.StatusNotFound, view{Kind: "gone"})
+		h.render(w, r, http.StatusNotFound, view{Kind: "gone"})
 	})
 	return h
 }
@@ -117,7 +129,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			h.cfg.Logger.ErrorContext(r.Context(), "survey panic", "panic", v)
-			h.render(w, http.StatusInternalServerError, view{Kind: "error"})
+			h.render(w, r, http.StatusInternalServerError, view{Kind: "error"})
 		}
 	}()
 	h.mux.ServeHTTP(w, r)
@@ -135,7 +147,7 @@ func (h *handler) limited(next http.HandlerFunc) http.Handler {
 		if ok, wait := h.limit.allow(netaddr.Client(r)); !ok {
 			secs := int(wait/time.Second) + 1
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			h.render(w, http.StatusTooManyRequests, view{Kind: "limited"})
+			h.render(w, r, http.StatusTooManyRequests, view{Kind: "limited"})
 			return
 		}
 		next(w, r)
@@ -144,24 +156,29 @@ func (h *handler) limited(next http.HandlerFunc) http.Handler {
 
 // view is what the template shows.
 type view struct {
-	Kind       string // form, thanks, answered, gone, forbidden, limited, error
+	Kind string // form, thanks, answered, gone, forbidden, limited, error, unsubscribe, unsubscribed
+	// Lang is the language the page speaks, T its sentences by name.
+	Lang       string
+	T          map[string]string
 	Firm       string
 	Touchpoint string
 	Date       string
 	Action     string
 	Nonce      string
 	CSS        string
-	Message    string
-	Errors     map[string]string
-	Answer     formValues
-	Ratings    []choice
-	Efforts    []choice
-	NPS        []choice
+	// Message names a sentence of T to show above the form or as the error.
+	Message string
+	Errors  map[string]string
+	Answer  formValues
+	Ratings []choice
+	Efforts []choice
+	NPS     []choice
+	Reasons []choice
 }
 
 // formValues are what the customer chose, to show again after an error.
 type formValues struct {
-	Rating, Effort, NPS, Comment string
+	Rating, Effort, NPS, Reason, Comment string
 }
 
 // choice is one radio button.
@@ -170,8 +187,12 @@ type choice struct {
 	Checked      bool
 }
 
-func (h *handler) render(w http.ResponseWriter, status int, v view) {
+func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, v view) {
 	v.Firm, v.CSS = h.cfg.FirmName, h.cssPath
+	// The customer's language when the page knows whose link it is, else
+	// the browser's, else English.
+	v.Lang = h.cfg.Messages.Choose(v.Lang, r.Header.Get("Accept-Language"))
+	v.T = h.cfg.Messages.Page(v.Lang, map[string]any{"Firm": v.Firm, "Touchpoint": v.Touchpoint, "Date": v.Date})
 	var buf bytes.Buffer
 	if err := page.ExecuteTemplate(&buf, "page.html", v); err != nil {
 		h.cfg.Logger.Error("survey page", "err", err)
@@ -188,12 +209,12 @@ func (h *handler) render(w http.ResponseWriter, status int, v view) {
 func (h *handler) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	switch rapport.ErrorCode(err) {
 	case rapport.ENOTFOUND:
-		h.render(w, http.StatusNotFound, view{Kind: "gone"})
+		h.render(w, r, http.StatusNotFound, view{Kind: "gone"})
 	case rapport.ECONFLICT:
-		h.render(w, http.StatusConflict, view{Kind: "answered"})
+		h.render(w, r, http.StatusConflict, view{Kind: "answered"})
 	default:
 		h.cfg.Logger.ErrorContext(r.Context(), "survey failed", "err", err)
-		h.render(w, http.StatusInternalServerError, view{Kind: "error"})
+		h.render(w, r, http.StatusInternalServerError, view{Kind: "error"})
 	}
 }
 
@@ -201,7 +222,7 @@ func (h *handler) serveForm(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
 	inv, err := h.cfg.Surveys.FindSurvey(r.Context(), token)
 	if rapport.ErrorCode(err) == rapport.ECONFLICT {
-		h.render(w, http.StatusOK, view{Kind: "answered"})
+		h.render(w, r, http.StatusOK, view{Kind: "answered"})
 		return
 	}
 	if err != nil {
@@ -219,15 +240,20 @@ func (h *handler) renderForm(w http.ResponseWriter, r *http.Request, status int,
 	nonce := base64.RawURLEncoding.EncodeToString(b[:])
 	http.SetCookie(w, &http.Cookie{Name: nonceCookie, Value: nonce, Path: "/s/" + token, MaxAge: 24 * 3600,
 		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
-	v := view{Kind: "form", Touchpoint: inv.TouchpointName, Date: inv.OccurredAt.UTC().Format("2 January 2006"),
+	lang := h.cfg.Messages.Choose(inv.Language, r.Header.Get("Accept-Language"))
+	v := view{Kind: "form", Lang: lang, Touchpoint: inv.TouchpointName, Date: h.cfg.Messages.Date(lang, inv.OccurredAt.UTC()),
 		Action: "/s/" + token, Nonce: nonce, Answer: vals, Message: msg, Errors: map[string]string{}}
 	for _, f := range errs {
 		v.Errors[f.Field] = f.Message
 	}
-	v.Ratings = choices(1, 5, vals.Rating, map[int]string{1: "Very unhappy", 2: "Unhappy", 3: "Neither", 4: "Happy", 5: "Very happy"})
-	v.Efforts = choices(1, 7, vals.Effort, map[int]string{1: "Very easy", 7: "Very hard"})
-	v.NPS = choices(0, 10, vals.NPS, map[int]string{0: "Not at all likely", 10: "Extremely likely"})
-	h.render(w, status, v)
+	t := h.cfg.Messages.Page(lang, map[string]any{"Firm": h.cfg.FirmName})
+	v.Ratings = choices(1, 5, vals.Rating, map[int]string{1: t["rating_1"], 2: t["rating_2"], 3: t["rating_3"], 4: t["rating_4"], 5: t["rating_5"]})
+	v.Efforts = choices(1, 7, vals.Effort, map[int]string{1: t["effort_1"], 7: t["effort_7"]})
+	v.NPS = choices(0, 10, vals.NPS, map[int]string{0: t["nps_0"], 10: t["nps_10"]})
+	for _, r := range inv.Reasons {
+		v.Reasons = append(v.Reasons, choice{Value: r, Label: r, Checked: r == vals.Reason})
+	}
+	h.render(w, r, status, v)
 }
 
 func choices(from, to int, chosen string, labels map[int]string) []choice {
@@ -246,12 +272,12 @@ func (h *handler) secure(r *http.Request) bool {
 func (h *handler) serveAnswer(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
 	if !h.sameOrigin(r) {
-		h.render(w, http.StatusForbidden, view{Kind: "forbidden"})
+		h.render(w, r, http.StatusForbidden, view{Kind: "forbidden"})
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
-		h.render(w, http.StatusBadRequest, view{Kind: "error", Message: "The form could not be read. Please go back and send it again."})
+		h.render(w, r, http.StatusBadRequest, view{Kind: "error", Message: "unreadable"})
 		return
 	}
 	inv, err := h.cfg.Surveys.FindSurvey(r.Context(), token)
@@ -260,20 +286,20 @@ func (h *handler) serveAnswer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	vals := formValues{Rating: r.PostForm.Get(fieldRating), Effort: r.PostForm.Get(fieldEffort),
-		NPS: r.PostForm.Get(fieldNPS), Comment: r.PostForm.Get(fieldComment)}
+		NPS: r.PostForm.Get(fieldNPS), Reason: r.PostForm.Get(fieldReason), Comment: r.PostForm.Get(fieldComment)}
 	if !h.nonceMatches(r) {
 		h.renderForm(w, r, http.StatusForbidden, token, inv, vals, nil,
-			"Your answer was not sent: this page had been open a long time, or your browser refused its cookie. Please send it again.")
+			"stale")
 		return
 	}
 	a, errs := parseAnswer(r.PostForm)
 	if len(errs) > 0 {
-		h.renderForm(w, r, http.StatusUnprocessableEntity, token, inv, vals, errs, "Please check your answer.")
+		h.renderForm(w, r, http.StatusUnprocessableEntity, token, inv, vals, errs, "check")
 		return
 	}
 	if err := h.cfg.Surveys.AnswerSurvey(r.Context(), token, a); err != nil {
 		if rapport.ErrorCode(err) == rapport.EINVALID {
-			h.renderForm(w, r, http.StatusUnprocessableEntity, token, inv, vals, rapport.ErrorFields(err), "Please check your answer.")
+			h.renderForm(w, r, http.StatusUnprocessableEntity, token, inv, vals, rapport.ErrorFields(err), "check")
 			return
 		}
 		h.renderError(w, r, err)
@@ -282,7 +308,7 @@ func (h *handler) serveAnswer(w http.ResponseWriter, r *http.Request) {
 	// The nonce has done its work.
 	http.SetCookie(w, &http.Cookie{Name: nonceCookie, Value: "", Path: "/s/" + token, MaxAge: -1,
 		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
-	h.render(w, http.StatusOK, view{Kind: "thanks"})
+	h.render(w, r, http.StatusOK, view{Kind: "thanks", Lang: inv.Language})
 }
 
 // nonceMatches reports whether the form echoes the nonce of its cookie.
@@ -301,4 +327,35 @@ func (h *handler) nonceMatches(r *http.Request) bool {
 // PublicURL, when set, is trusted too, for a proxy that changes Host.
 func (h *handler) sameOrigin(r *http.Request) bool {
 	return h.origins.Check(r) == nil
+}
+
+// serveUnsubscribeForm asks the customer to confirm: a link opened by a
+// mail scanner must not unsubscribe anyone, so only the button does.
+func (h *handler) serveUnsubscribeForm(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	optedOut, err := h.cfg.Emails.CheckUnsubscribe(r.Context(), token)
+	if err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	if optedOut {
+		h.render(w, r, http.StatusOK, view{Kind: "unsubscribed"})
+		return
+	}
+	h.render(w, r, http.StatusOK, view{Kind: "unsubscribe", Action: rapport.UnsubscribePath(token)})
+}
+
+// serveUnsubscribe records the wish. It takes the page's own button and a
+// mail client's one-click post (RFC 8058), which comes from no browser
+// and so carries no origin; another site's page cannot post it.
+func (h *handler) serveUnsubscribe(w http.ResponseWriter, r *http.Request) {
+	if !h.sameOrigin(r) {
+		h.render(w, r, http.StatusForbidden, view{Kind: "forbidden"})
+		return
+	}
+	if err := h.cfg.Emails.Unsubscribe(r.Context(), r.PathValue("token")); err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, view{Kind: "unsubscribed"})
 }

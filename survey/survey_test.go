@@ -47,6 +47,9 @@ func newFixture(t *testing.T, cfg survey.Config) *fixture {
 		t.Fatal(err)
 	}
 	cfg.Surveys, cfg.Clock = f.surveys, f.clock.Now
+	if cfg.Emails == nil {
+		cfg.Emails = sqlstore.NewEmailService(f.db, sqlstore.EmailOptions{})
+	}
 	if cfg.FirmName == "" {
 		cfg.FirmName = "Harbour Mutual"
 	}

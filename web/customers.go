@@ -373,7 +373,7 @@ type customerFormData struct {
 // customerFields maps the domain's field names to the form's.
 var customerFields = map[string]string{
 	"preferences.likes": "likes", "preferences.dislikes": "dislikes", "owner_id": "owner_id",
-	"attributes": "attributes", "kind": "kind", "stage": "stage",
+	"attributes": "attributes", "kind": "kind", "stage": "stage", "language": "language",
 }
 
 func (s *server) renderCustomerForm(w http.ResponseWriter, r *http.Request, status int, c *rapport.Customer, f *form) {
@@ -401,7 +401,7 @@ func (s *server) customerCreate() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f := newForm(r.PostForm)
 		c := &rapport.Customer{
-			Name: f.Get("name"), Kind: f.Get("kind"), Email: f.Get("email"), Phone: f.Get("phone"),
+			Name: f.Get("name"), Kind: f.Get("kind"), Email: f.Get("email"), Phone: f.Get("phone"), Language: f.Get("language"),
 			ExternalID: f.Get("external_id"), OwnerID: f.Get("owner_id"), Stage: rapport.Stage(f.Get("stage")),
 			Preferences: rapport.Preferences{Likes: lines(f.Get("likes")), Dislikes: lines(f.Get("dislikes"))},
 			Attributes:  parseAttributes(f, f.Values.Get("attributes")),
@@ -434,7 +434,7 @@ func (s *server) customerEditPage() http.Handler {
 			attrs = append(attrs, a.Key+": "+a.Value)
 		}
 		f := newForm(url.Values{
-			"name": {c.Name}, "kind": {c.Kind}, "email": {c.Email}, "phone": {c.Phone},
+			"name": {c.Name}, "kind": {c.Kind}, "email": {c.Email}, "phone": {c.Phone}, "language": {c.Language},
 			"external_id": {c.ExternalID}, "owner_id": {c.OwnerID},
 			"likes":      {strings.Join(c.Preferences.Likes, "\n")},
 			"dislikes":   {strings.Join(c.Preferences.Dislikes, "\n")},
@@ -455,7 +455,7 @@ func (s *server) customerUpdate() http.Handler {
 		f := newForm(r.PostForm)
 		str := func(name string) *string { v := f.Get(name); return &v }
 		u := rapport.CustomerUpdate{
-			Name: str("name"), Kind: str("kind"), Email: str("email"), Phone: str("phone"),
+			Name: str("name"), Kind: str("kind"), Email: str("email"), Phone: str("phone"), Language: str("language"),
 			ExternalID: str("external_id"), OwnerID: str("owner_id"),
 			Preferences: &rapport.Preferences{Likes: lines(f.Get("likes")), Dislikes: lines(f.Get("dislikes"))},
 		}

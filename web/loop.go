@@ -187,6 +187,8 @@ type touchpointPageData struct {
 	History        []standardRow
 	Promote        *form
 	Promotable     []*rapport.Response
+	// Step 1 too: what customers said in surveys, and the policy that asks them.
+	Survey surveyResults
 	// Step 5: the trend and alerts.
 	Trend      lineChart
 	TrendWeeks int
@@ -229,6 +231,9 @@ func (s *server) renderTouchpoint(w http.ResponseWriter, r *http.Request, status
 	names, err := s.userNames(r)
 	if err == nil {
 		err = s.touchpointMeasures(ctx, d)
+	}
+	if err == nil {
+		err = s.touchpointSurveys(ctx, d)
 	}
 	if err == nil {
 		err = s.touchpointComparison(ctx, d)

@@ -74,7 +74,9 @@ type page struct {
 	CSRF  string
 	Can   perms
 	Flash flash
-	D     any
+	// Unread is how many of the user's notifications are unread, for the nav.
+	Unread int
+	D      any
 }
 
 // flash is what the page says of the action just done, with a link to what
@@ -101,6 +103,12 @@ func (s *server) newPage(r *http.Request, title, nav string, d any) page {
 			WriteCatalogue: v.user.Role.Can(rapport.PermWriteCatalogue),
 			ManageUsers:    v.user.Role.Can(rapport.PermManageUsers),
 			PersonalData:   v.user.Role.Can(rapport.PermPersonalData),
+		}
+		// A count that cannot be read leaves the badge off rather than the page.
+		if list, err := s.Notifications.FindNotifications(r.Context(), v.user.ID, 0); err == nil {
+			p.Unread = list.Unread
+		} else {
+			s.Logger.WarnContext(r.Context(), "counting unread notifications", "err", err)
 		}
 	}
 	return p
@@ -308,6 +316,20 @@ var templateFuncs = template.FuncMap{
 	"plusf":  func(a, b float64) float64 { return a + b },
 	"minusf": func(a, b float64) float64 { return a - b },
 	"divf":   func(a, b float64) float64 { return a / b },
+	// Survey estimates: a figure with its interval and count.
+	"est":   estimateText,
+	"estCI": estimateCI,
+	"rateEst": func(e *rapport.Estimate) string {
+		if e == nil {
+			return "–"
+		}
+		return pctText(e.Value)
+	},
+	"rateEstCI":    rateEstimateCI,
+	"rateEstRange": func(e *rapport.Estimate) string { return pctText(e.Low) + " and " + pctText(e.High) },
+	"plural":       plural,
+	"minutes":      minutesText,
+	"languages":    languageChoices,
 	// Figures of the loop, which may be missing ("–") and carry intervals.
 	"rate": func(p *float64) string {
 		if p == nil {

@@ -58,7 +58,12 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /touchpoints/{key}/responses", s.allowed(rapport.PermWriteCatalogue, s.responseCreate()))
 	mux.Handle("POST /touchpoints/{key}/responses/{response}/status", s.allowed(rapport.PermWriteCatalogue, s.responseSetStatus()))
 	mux.Handle("POST /touchpoints/{key}/standard", s.allowed(rapport.PermWriteCatalogue, s.standardPromote()))
+	mux.Handle("GET /touchpoints/{key}/survey", s.allowed(rapport.PermWriteCatalogue, s.surveyPolicyPage()))
+	mux.Handle("POST /touchpoints/{key}/survey", s.allowed(rapport.PermWriteCatalogue, s.surveyPolicySave()))
 	mux.Handle("GET /alerts", s.signedIn(s.alertsPage()))
+	mux.Handle("GET /notifications", s.signedIn(s.notificationsPage()))
+	mux.Handle("POST /notifications/read", s.signedIn(s.notificationsRead()))
+	mux.Handle("POST /notifications/settings", s.signedIn(s.notificationsSettings()))
 	mux.Handle("POST /alerts/{id}/acknowledge", s.allowed(rapport.PermWriteCatalogue, s.alertAcknowledge()))
 
 	// Recovery cases, promises, survey links and the handover brief: as in

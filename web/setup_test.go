@@ -34,6 +34,7 @@ var testNow = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 type fixture struct {
 	srv       *httptest.Server
 	clock     *testdb.Clock
+	db        *sqlstore.DB
 	services  rapport.Services
 	opts      web.Options
 	users     map[rapport.Role]*rapport.User
@@ -45,7 +46,7 @@ func newFixture(t *testing.T) *fixture {
 	ctx := context.Background()
 	clock := testdb.NewClock(testNow)
 	db := testdb.SQLite(t, clock.Now)
-	f := &fixture{clock: clock, users: map[rapport.Role]*rapport.User{}, customers: map[string]*rapport.Customer{}}
+	f := &fixture{clock: clock, db: db, users: map[rapport.Role]*rapport.User{}, customers: map[string]*rapport.Customer{}}
 	f.services = sqlstore.NewServices(db, sqlstore.Options{})
 	f.opts = web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Now}
 	for _, u := range []*rapport.User{

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/internal/testsmtp"
 	"github.com/rapport-crm/rapport/sqlstore"
 )
 
@@ -221,6 +223,10 @@ func TestServeDemo(t *testing.T) {
 
 func TestCommandLine(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "rapport.db")
+	brokenMessages := t.TempDir()
+	if err := os.WriteFile(filepath.Join(brokenMessages, "en.json"), []byte(`{"invitation.subject": "{{.Firm"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		args     []string
 		wantErr  bool
@@ -236,6 +242,10 @@ func TestCommandLine(t *testing.T) {
 		{args: []string{"frobnicate"}, wantErr: true, wantCode: 2},
 		{args: []string{}, wantErr: true, wantCode: 2},
 		{args: []string{"serve", "--bogus"}, wantErr: true, wantCode: 2},
+		{args: []string{"serve", "--db", db, "--smtp-url", "smtp://127.0.0.1:2525"}, wantErr: true, wantCode: 2},
+		{args: []string{"serve", "--db", db, "--smtp-url", "http://mail", "--smtp-from", "a@b.example", "--public-url", "http://x"}, wantErr: true, wantCode: 2},
+		{args: []string{"serve", "--db", db, "--smtp-url", "smtp://127.0.0.1:2525", "--smtp-from", "a@b.example"}, wantErr: true, wantCode: 2},
+		{args: []string{"serve", "--db", db, "--messages", brokenMessages, "--addr", "127.0.0.1:0"}, wantErr: true, wantCode: 2},
 		{args: []string{"token", "create", "--db", db, "--name", "x", "--role", "emperor"}, wantErr: true, wantCode: 1},
 		{args: []string{"user", "create", "--db", db, "--email", "ana@harbour.example", "--name", "Ana", "--role", "agent"}, wantOut: "Password (shown once): "},
 		{args: []string{"user", "create", "--db", db, "--email", "bo@harbour.example", "--name", "Bo", "--role", "agent", "--password-env", "SHORT"}, wantErr: true, wantCode: 1},
@@ -399,5 +409,47 @@ func TestCommandLineAudited(t *testing.T) {
 	}
 	if e := page.Items[0]; e.Actor != rapport.ActorCLI || e.Address != "cli:ops" || e.Action != rapport.AuditCreate {
 		t.Errorf("entry = %s by %q from %q; want create by cli from cli:ops", e.Action, e.Actor, e.Address)
+	}
+}
+
+// TestServeSendsSurveyInvitations: serve with --smtp-url sends, from its
+// own job, the invitation a moment recorded through the API causes, to a
+// real SMTP server, with a link at --public-url.
+func TestServeSendsSurveyInvitations(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "rapport.db")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"token", "create", "--db", db, "--name", "ci", "--role", "admin"}, noEnv, &out, io.Discard); err != nil {
+		t.Fatalf("token create: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	token := lines[len(lines)-1]
+	smtp := testsmtp.Start(t, testsmtp.Options{Username: "rapport", Password: "pw"})
+	base, _ := startServer(t, "--db", db, "--smtp-url", smtp.URL(), "--smtp-from", "Harbour <care@harbour.example>",
+		"--public-url", "https://rapport.harbour.example", "--firm", "Harbour")
+	call := func(method, path, body string, want int, v any) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		if res.StatusCode != want {
+			b, _ := io.ReadAll(res.Body)
+			t.Fatalf("%s %s = %d; want %d\n%s", method, path, res.StatusCode, want, b)
+		}
+		json.NewDecoder(res.Body).Decode(v)
+	}
+	call("PUT", "/api/v1/touchpoints/greeting/survey-policy", `{"enabled": true, "delay_minutes": 0}`, http.StatusOK, nil)
+	var customer struct{ ID string }
+	call("POST", "/api/v1/customers", `{"name": "Ada Lovelace", "email": "ada@example.com", "language": "es"}`, http.StatusCreated, &customer)
+	call("POST", "/api/v1/moments", `{"customer_id": "`+customer.ID+`", "touchpoint": "greeting", "channel": "phone", "occurred_at": "`+
+		time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)+`", "rating": 4}`, http.StatusCreated, nil)
+	got := smtp.Wait(t, 1, 60*time.Second)[0]
+	if got.To != "ada@example.com" || !strings.Contains(got.Subject, "con Harbour") ||
+		!strings.Contains(got.Text, "https://rapport.harbour.example/s/") || !strings.Contains(got.Text, "https://rapport.harbour.example/s/unsubscribe/") {
+		t.Errorf("the invitation to %q, %q:\n%s", got.To, got.Subject, got.Text)
 	}
 }

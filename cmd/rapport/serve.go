@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"sync"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/rapport-crm/rapport"
 	"github.com/rapport-crm/rapport/api"
 	"github.com/rapport-crm/rapport/demo"
+	"github.com/rapport-crm/rapport/mail"
 	"github.com/rapport-crm/rapport/metrics"
 	"github.com/rapport-crm/rapport/sqlstore"
 	"github.com/rapport-crm/rapport/survey"
@@ -34,6 +37,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	firm := fs.String("firm", getenv("RAPPORT_FIRM"), "the firm's name, shown to customers on survey pages ($RAPPORT_FIRM)")
 	webhooksPrivate := fs.Bool("webhooks-private", getenv("RAPPORT_WEBHOOKS_PRIVATE") == "true",
 		"let webhooks reach internal addresses (loopback, private, link-local and other special-use ranges), such as a receiver inside the firm's network ($RAPPORT_WEBHOOKS_PRIVATE=true)")
+	smtpURL := fs.String("smtp-url", getenv("RAPPORT_SMTP_URL"),
+		"the mail server survey invitations and notifications go through, smtp://user:password@host:587 (STARTTLS where offered) or smtps://…:465 ($RAPPORT_SMTP_URL); without it, emails wait in the outbox")
+	smtpFrom := fs.String("smtp-from", getenv("RAPPORT_SMTP_FROM"), "the sender of Rapport's emails, e.g. \"Harbour Bank <care@harbour.example>\" ($RAPPORT_SMTP_FROM)")
+	messagesDir := fs.String("messages", getenv("RAPPORT_MESSAGES"),
+		"a directory of message catalogues (en.json, es.json, …) whose sentences replace the shipped wording of emails and survey pages, key by key ($RAPPORT_MESSAGES)")
 	logFormat := fs.String("log", envOr(getenv, "RAPPORT_LOG", "text"), "log format: text or json ($RAPPORT_LOG)")
 	debugAddr := fs.String("debug-addr", getenv("RAPPORT_DEBUG_ADDR"), "a loopback address to serve Go's profiles at /debug/pprof/, e.g. 127.0.0.1:6060 ($RAPPORT_DEBUG_ADDR)")
 	if err := parse(fs, args); err != nil {
@@ -42,6 +50,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	logger, err := newLogger(*logFormat, stderr)
 	if err != nil {
 		return err
+	}
+	mailer, err := newMailer(*smtpURL, *smtpFrom, *publicURL)
+	if err != nil {
+		return err
+	}
+	var override iofs.FS
+	if *messagesDir != "" {
+		override = os.DirFS(*messagesDir)
+	}
+	messages, err := mail.LoadCatalogues(override)
+	if err != nil {
+		return usageError{"--messages: " + err.Error()}
 	}
 	db, err := sqlstore.Open(ctx, *dsn, time.Now)
 	if err != nil {
@@ -61,7 +81,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		metrics.NewPoolCollector(db.Stats))
 	db.ObserveMoments(m.CountMoments)
+	db.SetEmail(sqlstore.EmailSetup{PublicURL: *publicURL, Firm: *firm, Messages: messages})
 	opts := sqlstore.Options{Webhooks: sqlstore.WebhookOptions{AllowPrivate: *webhooksPrivate}}
+	if mailer != nil {
+		defer mailer.Close()
+		opts.Email.Mailer = mailer
+	} else {
+		logger.Warn("no --smtp-url: survey invitations and notifications wait in the outbox until a mail server is set")
+	}
 	services := sqlstore.NewServices(db, opts)
 	if *debugAddr != "" {
 		stop, err := serveProfiles(*debugAddr, logger)
@@ -75,7 +102,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	srv := &http.Server{
-		Handler:           newHandler(services, m, metrics.Handler(reg), logger, site{publicURL: *publicURL, firm: *firm}),
+		Handler:           newHandler(services, m, metrics.Handler(reg), logger, site{publicURL: *publicURL, firm: *firm, messages: messages}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      2 * time.Minute,
@@ -138,6 +165,7 @@ func serveProfiles(addr string, logger *slog.Logger) (stop func(), err error) {
 type site struct {
 	publicURL string
 	firm      string
+	messages  *mail.Catalogues
 }
 
 // newHandler assembles the whole server: the JSON API, the health check,
@@ -151,7 +179,7 @@ func newHandler(services rapport.Services, m *metrics.Metrics, exposition http.H
 	mux.Handle("/api/", apiServer)
 	mux.Handle("/healthz", apiServer)
 	mux.Handle("/metrics", apiServer)
-	mux.Handle("/s/", survey.New(survey.Config{Surveys: services.Surveys, FirmName: site.firm, Logger: logger, Clock: time.Now, PublicURL: site.publicURL}))
+	mux.Handle("/s/", survey.New(survey.Config{Surveys: services.Surveys, Emails: services.Emails, Messages: site.messages, FirmName: site.firm, Logger: logger, Clock: time.Now, PublicURL: site.publicURL}))
 	mux.Handle("/", ui)
 	return api.LogRequests(logger, m.Instrument(mux))
 }
@@ -174,3 +202,26 @@ func envOr(getenv func(string) string, key, fallback string) string {
 }
 
 func version() string { return rapport.Version }
+
+// newMailer returns the mailer an SMTP URL names, or nil for none. Emails
+// carry links back to Rapport, so sending them needs the public URL.
+func newMailer(smtpURL, from, publicURL string) (*mail.Mailer, error) {
+	if smtpURL == "" {
+		return nil, nil
+	}
+	srv, err := mail.ParseURL(smtpURL)
+	if err != nil {
+		return nil, usageError{"--smtp-url: " + err.Error()}
+	}
+	if from == "" {
+		return nil, usageError{"--smtp-url needs --smtp-from, the address emails come from, such as \"Harbour Bank <care@harbour.example>\""}
+	}
+	if publicURL == "" {
+		return nil, usageError{"--smtp-url needs --public-url: the links in emails must say where customers reach Rapport"}
+	}
+	m, err := mail.New(srv, mail.Options{From: from})
+	if err != nil {
+		return nil, usageError{"--smtp-from: " + err.Error()}
+	}
+	return m, nil
+}
