@@ -409,6 +409,11 @@ func (s *ImportService) customersToAdd(ctx context.Context, f *rapport.CustomerF
 			res.Skipped++
 			continue
 		}
+		if !c.CreatedAt.IsZero() {
+			if msg := rapport.CheckCustomerSince(c.CreatedAt, s.db.now()); msg != "" {
+				r.add(row.Row, "created_at", "%s", msg)
+			}
+		}
 		_, ownerExists := ownerEmails[c.OwnerID]
 		c.OwnerID = resolve(r, row.Row, "owner_id", c.OwnerID, "owner_email", row.OwnerEmail, ownerByEmail, ownerExists, "user", "email")
 		if c.OwnerID != "" && !ownerExists && row.OwnerEmail == "" {
