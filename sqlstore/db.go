@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,6 +47,8 @@ type DB struct {
 	// stopCheckpoints ends SQLite's checkpointer and waits for it; nil on
 	// PostgreSQL. See checkpoint.go.
 	stopCheckpoints func()
+	// refitting lets one refit of the risk model run at a time.
+	refitting sync.Mutex
 }
 
 // Open connects to the database named by dsn, applies any pending migrations

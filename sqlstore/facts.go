@@ -27,6 +27,13 @@ type customerFacts struct {
 	holdingFacts
 	referrals int64
 	misery    miseryTallies
+	riskFacts
+}
+
+// riskFacts are what the risk model reads besides moments and holdings:
+// recovery cases and broken promises of the last 365 days.
+type riskFacts struct {
+	casesResolved, casesUnresolved, promisesBroken int64
 }
 
 // customerProfile is what customer_measures copies of the customer's
@@ -50,6 +57,9 @@ type momentTotals struct {
 	m30, m90, m365, rated90, ratedPrior int64
 	ratingSum90, ratingSumPrior         float64
 	magic90, misery30, misery90         int64
+	efforts90                           int64
+	effortSum90                         float64
+	purchases365                        int64
 	revenue365, cost365                 float64
 	last                                int64 // 0 when no moment
 	// The oldest moment in each window, and the earliest moment dated after
@@ -149,6 +159,9 @@ func gatherFacts(ctx context.Context, q querier, ids []string, now time.Time, hi
 		return nil, err
 	}
 	if err := addReferrals(ctx, q, byID, fresh, w.now); err != nil {
+		return nil, err
+	}
+	if err := addRiskFacts(ctx, q, byID, found, w); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -279,6 +292,9 @@ func (t *momentTotals) columns() []column {
 		{count(within90d + ` AND outcome = 'magic'`), &t.magic90},
 		{count(within30d + ` AND outcome = 'misery'`), &t.misery30},
 		{count(within90d + ` AND outcome = 'misery'`), &t.misery90},
+		{count(within90d + ` AND effort IS NOT NULL`), &t.efforts90},
+		{sum(within90d, `effort`), &t.effortSum90},
+		{count(upToNow + ` AND revenue > 0`), &t.purchases365},
 		{sum(upToNow, `revenue`), &t.revenue365},
 		{sum(upToNow, `cost`), &t.cost365},
 		{`COALESCE(MAX(CASE WHEN ` + upToNow + ` THEN occurred_at END), 0)`, &t.last},
@@ -447,12 +463,50 @@ func addReferrals(ctx context.Context, q querier, byID map[string]*customerFacts
 		})
 }
 
+// addRiskFacts counts each customer's recovery cases opened in the last
+// 365 days, resolved by now or not, and the promises to them broken in
+// that time, as they stood at now.
+func addRiskFacts(ctx context.Context, q querier, byID map[string]*customerFacts, ids []string, w windows) error {
+	err := eachNamedRow(ctx, q, `SELECT customer_id,
+			SUM(CASE WHEN resolved_at IS NOT NULL AND resolved_at <= :now THEN 1 ELSE 0 END),
+			SUM(CASE WHEN resolved_at IS NULL OR resolved_at > :now THEN 1 ELSE 0 END)
+		FROM recovery_cases WHERE customer_id IN (:ids) AND opened_at >= :from365 AND opened_at <= :now
+		GROUP BY customer_id`, w.args(ids), func(rows *sql.Rows) error {
+		var id string
+		var resolved, unresolved int64
+		if err := rows.Scan(&id, &resolved, &unresolved); err != nil {
+			return err
+		}
+		if f := byID[id]; f != nil {
+			f.casesResolved, f.casesUnresolved = resolved, unresolved
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return eachNamedRow(ctx, q, `SELECT customer_id, COUNT(*) FROM promises
+		WHERE customer_id IN (:ids) AND status = 'broken' AND resolved_at >= :from365 AND resolved_at <= :now
+		GROUP BY customer_id`, w.args(ids), func(rows *sql.Rows) error {
+		var id string
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return err
+		}
+		if f := byID[id]; f != nil {
+			f.promisesBroken = n
+		}
+		return nil
+	})
+}
+
 // storedFigures are the figures customer_measures keeps of a customer,
 // which newly recorded moments can be added to while they are current.
 // The oldest moment of each window is not kept: storedDue stands in for it.
 type storedFigures struct {
 	momentTotals
 	rating90, ratingPrior float64 // means; 0 when nothing was rated
+	effort90              float64 // mean; 0 when no effort was given
 	referrals             int64
 	due                   int64
 	miseryJSON            string
@@ -471,6 +525,9 @@ func (s *storedFigures) columns() []column {
 		{`magic_90d`, &s.magic90},
 		{`misery_30d`, &s.misery30},
 		{`misery_90d`, &s.misery90},
+		{`efforts_90d`, &s.efforts90},
+		{`COALESCE(effort_90d, 0)`, &s.effort90},
+		{`purchases_365d`, &s.purchases365},
 		{`revenue_365d`, &s.revenue365},
 		{`cost_365d`, &s.cost365},
 		{`referrals`, &s.referrals},
@@ -537,6 +594,7 @@ func (f *customerFacts) takeStored(s storedFigures) error {
 	f.momentTotals = s.momentTotals
 	f.ratingSum90 = math.Round(s.rating90 * float64(s.rated90))
 	f.ratingSumPrior = math.Round(s.ratingPrior * float64(s.ratedPrior))
+	f.effortSum90 = math.Round(s.effort90 * float64(s.efforts90))
 	f.referrals, f.storedDue = s.referrals, s.due
 	f.misery = recent
 	return nil
@@ -568,6 +626,10 @@ func (f *customerFacts) addMoment(m *rapport.Moment, w windows) {
 		if m.Outcome == rapport.OutcomeMagic {
 			f.magic90++
 		}
+		if m.Effort != nil {
+			f.efforts90++
+			f.effortSum90 += float64(*m.Effort)
+		}
 		if misery {
 			f.misery90++
 			f.misery.add(m.Touchpoint, t)
@@ -582,6 +644,9 @@ func (f *customerFacts) addMoment(m *rapport.Moment, w windows) {
 	}
 	if t >= w.from365 {
 		f.m365++
+		if m.Revenue > 0 {
+			f.purchases365++
+		}
 		f.revenue365 += m.Revenue
 		f.cost365 += m.Cost
 		earliest(&f.oldest365, t)
