@@ -38,10 +38,6 @@ type RelationshipFacts struct {
 	Effort90  float64
 	// Purchases365 is how many moments of the last 365 days brought revenue.
 	Purchases365 int
-	// Recovery cases opened in the last 365 days, resolved or not yet.
-	CasesResolved, CasesUnresolved int
-	// PromisesBroken counts promises to the customer broken in 365 days.
-	PromisesBroken int
 }
 
 // MiseryGroup is a customer's misery moments at one touchpoint within the

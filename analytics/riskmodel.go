@@ -21,25 +21,22 @@ const ShrinkRatings = 3
 // The features of the risk model, each a plain figure of the customer as of
 // a date. Misery has one more feature per touchpoint, after these.
 const (
-	featSilence        = iota // log(1 + days since the latest moment, or since joining)
-	featNeverMoment           // 1 when the customer has had no moment at all
-	featMoments90             // log(1 + moments in 90 days)
-	featRating                // shrunk mean rating over 90 days, less the firm's usual rating
-	featRatingTrend           // shrunk mean rating over 90 days less that of the 90 days before
-	featMagic90               // log(1 + magic moments in 90 days)
-	featEffort                // shrunk mean effort over 90 days, less the firm's usual effort
-	featProducts              // products held now, up to 5
-	featGivenUp               // holdings given up (ended), up to 5
-	featPurchases             // log(1 + moments with revenue in 365 days)
-	featCasesResolved         // recovery cases opened in 365 days and resolved, up to 5
-	featCasesUnresolved       // recovery cases opened in 365 days and not resolved, up to 5
-	featPromisesBroken        // promises to the customer broken in 365 days, up to 5
-	featReferrals             // 1 when they have referred a customer
-	featTenure                // log(1 + days as a customer)
-	featExploration           // 1 in the exploration stage (awareness is the reference)
-	featExpansion             // 1 in expansion
-	featCommitment            // 1 in commitment
-	featMiseryElsewhere       // fresh misery at touchpoints without a feature of their own
+	featSilence         = iota // log(1 + days since the latest moment, or since joining)
+	featNeverMoment            // 1 when the customer has had no moment at all
+	featMoments90              // log(1 + moments in 90 days)
+	featRating                 // shrunk mean rating over 90 days, less the firm's usual rating
+	featRatingTrend            // shrunk mean rating over 90 days less that of the 90 days before
+	featMagic90                // log(1 + magic moments in 90 days)
+	featEffort                 // shrunk mean effort over 90 days, less the firm's usual effort
+	featProducts               // products held now, up to 5
+	featGivenUp                // holdings given up (ended), up to 5
+	featPurchases              // log(1 + moments with revenue in 365 days)
+	featReferrals              // 1 when they have referred a customer
+	featTenure                 // log(1 + days as a customer)
+	featExploration            // 1 in the exploration stage (awareness is the reference)
+	featExpansion              // 1 in expansion
+	featCommitment             // 1 in commitment
+	featMiseryElsewhere        // fresh misery at touchpoints without a feature of their own
 	numBaseFeatures
 )
 
@@ -47,7 +44,7 @@ const (
 // name them; misery features are "misery:" and the touchpoint's key.
 var RiskFeatureNames = [numBaseFeatures]string{
 	"silence", "never_in_touch", "moments_90d", "rating_90d", "rating_trend", "magic_90d", "effort_90d",
-	"products", "products_given_up", "purchases_365d", "cases_resolved", "cases_unresolved", "promises_broken",
+	"products", "products_given_up", "purchases_365d",
 	"referred", "tenure", "stage_exploration", "stage_expansion", "stage_commitment", "misery_elsewhere",
 }
 
@@ -90,9 +87,6 @@ func PriorRiskModel() *RiskModel {
 	set(featProducts, -0.15, 1)
 	set(featGivenUp, 0.3, 0)
 	set(featPurchases, -0.1, 0)
-	set(featCasesResolved, 0.1, 0)
-	set(featCasesUnresolved, 0.4, 0)
-	set(featPromisesBroken, 0.4, 0)
 	set(featReferrals, -0.3, 0)
 	set(featTenure, -0.1, math.Log1p(365))
 	set(featMiseryElsewhere, PriorMiseryCoef, 0)
@@ -120,9 +114,6 @@ func (m *RiskModel) features(f *RelationshipFacts, x []float64) {
 	x[featProducts] = math.Min(float64(f.Products), 5)
 	x[featGivenUp] = math.Min(float64(max(0, f.EverHeld-f.Products)), 5)
 	x[featPurchases] = math.Log1p(float64(f.Purchases365))
-	x[featCasesResolved] = math.Min(float64(f.CasesResolved), 5)
-	x[featCasesUnresolved] = math.Min(float64(f.CasesUnresolved), 5)
-	x[featPromisesBroken] = math.Min(float64(f.PromisesBroken), 5)
 	x[featReferrals] = boolFeature(f.Referrals > 0)
 	x[featTenure] = math.Log1p(math.Max(0, f.TenureDays))
 	x[featExploration] = boolFeature(f.Stage == "exploration")
@@ -314,8 +305,6 @@ func (m *RiskModel) contributions(f *RelationshipFacts, x []float64) []contribut
 	}
 	add(holdingText(f), c(featProducts, featGivenUp))
 	add(spellCount(f.Purchases365, "purchase", "purchases")+" in 365 days", c(featPurchases))
-	add(casesText(f), c(featCasesResolved, featCasesUnresolved))
-	add(spellCount(f.PromisesBroken, "promise", "promises")+" to them broken in 365 days", c(featPromisesBroken))
 	if f.Referrals > 0 {
 		add("has referred "+spellCount(f.Referrals, "customer", "customers"), c(featReferrals))
 	} else {
@@ -396,13 +385,6 @@ func holdingText(f *RelationshipFacts) string {
 		return fmt.Sprintf("holds %s, gave up %s", spellCount(f.Products, "product", "products"), spellCount(given, "holding", "holdings"))
 	}
 	return "holds " + spellCount(f.Products, "product", "products")
-}
-
-func casesText(f *RelationshipFacts) string {
-	if f.CasesResolved+f.CasesUnresolved == 0 {
-		return "no recovery case in 365 days"
-	}
-	return fmt.Sprintf("recovery cases in 365 days: %d resolved, %d not", f.CasesResolved, f.CasesUnresolved)
 }
 
 func stageName(stage string) string {

@@ -27,13 +27,6 @@ type customerFacts struct {
 	holdingFacts
 	referrals int64
 	misery    miseryTallies
-	riskFacts
-}
-
-// riskFacts are what the risk model reads besides moments and holdings:
-// recovery cases and broken promises of the last 365 days.
-type riskFacts struct {
-	casesResolved, casesUnresolved, promisesBroken int64
 }
 
 // customerProfile is what customer_measures copies of the customer's
@@ -159,9 +152,6 @@ func gatherFacts(ctx context.Context, q querier, ids []string, now time.Time, hi
 		return nil, err
 	}
 	if err := addReferrals(ctx, q, byID, fresh, w.now); err != nil {
-		return nil, err
-	}
-	if err := addRiskFacts(ctx, q, byID, found, w); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -461,43 +451,6 @@ func addReferrals(ctx context.Context, q querier, byID map[string]*customerFacts
 			}
 			return nil
 		})
-}
-
-// addRiskFacts counts each customer's recovery cases opened in the last
-// 365 days, resolved by now or not, and the promises to them broken in
-// that time, as they stood at now.
-func addRiskFacts(ctx context.Context, q querier, byID map[string]*customerFacts, ids []string, w windows) error {
-	err := eachNamedRow(ctx, q, `SELECT customer_id,
-			SUM(CASE WHEN resolved_at IS NOT NULL AND resolved_at <= :now THEN 1 ELSE 0 END),
-			SUM(CASE WHEN resolved_at IS NULL OR resolved_at > :now THEN 1 ELSE 0 END)
-		FROM recovery_cases WHERE customer_id IN (:ids) AND opened_at >= :from365 AND opened_at <= :now
-		GROUP BY customer_id`, w.args(ids), func(rows *sql.Rows) error {
-		var id string
-		var resolved, unresolved int64
-		if err := rows.Scan(&id, &resolved, &unresolved); err != nil {
-			return err
-		}
-		if f := byID[id]; f != nil {
-			f.casesResolved, f.casesUnresolved = resolved, unresolved
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return eachNamedRow(ctx, q, `SELECT customer_id, COUNT(*) FROM promises
-		WHERE customer_id IN (:ids) AND status = 'broken' AND resolved_at >= :from365 AND resolved_at <= :now
-		GROUP BY customer_id`, w.args(ids), func(rows *sql.Rows) error {
-		var id string
-		var n int64
-		if err := rows.Scan(&id, &n); err != nil {
-			return err
-		}
-		if f := byID[id]; f != nil {
-			f.promisesBroken = n
-		}
-		return nil
-	})
 }
 
 // storedFigures are the figures customer_measures keeps of a customer,

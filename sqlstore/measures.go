@@ -442,7 +442,6 @@ func (f *customerFacts) relationshipFacts(names touchpointNames) analytics.Relat
 		Magic90:  int(f.magic90),
 		Products: f.products, EverHeld: f.everHeld, Referrals: int(f.referrals),
 		Stage: f.stage, Efforts90: int(f.efforts90), Purchases365: int(f.purchases365),
-		CasesResolved: int(f.casesResolved), CasesUnresolved: int(f.casesUnresolved), PromisesBroken: int(f.promisesBroken),
 	}
 	if f.efforts90 > 0 {
 		rf.Effort90 = f.effortSum90 / float64(f.efforts90)
