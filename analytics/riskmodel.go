@@ -16,12 +16,13 @@ const RiskHorizonDays = 90
 // Shrinkage of means over few observations: a customer's mean rating (or
 // effort) is worked out as if they had also given ShrinkRatings answers
 // at the firm's usual value, so two ratings move it little and twenty a lot.
-const ShrinkRatings = 3
+const ShrinkRatings = 1
 
 // The features of the risk model, each a plain figure of the customer as of
 // a date. Misery has one more feature per touchpoint, after these.
 const (
 	featSilence         = iota // log(1 + days since the latest moment, or since joining)
+	featSilenceLong            // the same days over 100, up to two years: a long silence weighs more than its log
 	featNeverMoment            // 1 when the customer has had no moment at all
 	featMoments90              // log(1 + moments in 90 days)
 	featRating                 // shrunk mean rating over 90 days, less the firm's usual rating
@@ -43,7 +44,7 @@ const (
 // RiskFeatureNames names the model's features, as docs/risk.md and the API
 // name them; misery features are "misery:" and the touchpoint's key.
 var RiskFeatureNames = [numBaseFeatures]string{
-	"silence", "never_in_touch", "moments_90d", "rating_90d", "rating_trend", "magic_90d", "effort_90d",
+	"silence", "silence_long", "never_in_touch", "moments_90d", "rating_90d", "rating_trend", "magic_90d", "effort_90d",
 	"products", "products_given_up", "purchases_365d",
 	"referred", "tenure", "stage_exploration", "stage_expansion", "stage_commitment", "misery_elsewhere",
 }
@@ -78,6 +79,7 @@ func PriorRiskModel() *RiskModel {
 		Coef: make([]float64, numBaseFeatures), Means: make([]float64, numBaseFeatures)}
 	set := func(i int, coef, mean float64) { m.Coef[i], m.Means[i] = coef, mean }
 	set(featSilence, 0.4, math.Log1p(45))
+	set(featSilenceLong, 0.1, 0.45)
 	set(featNeverMoment, 0.3, 0)
 	set(featMoments90, -0.1, math.Log1p(2))
 	set(featRating, -0.5, 0)
@@ -104,6 +106,7 @@ func (m *RiskModel) features(f *RelationshipFacts, x []float64) {
 		quiet = f.SilentDays
 	}
 	x[featSilence] = math.Log1p(math.Max(0, quiet))
+	x[featSilenceLong] = math.Min(math.Max(0, quiet), 730) / 100
 	x[featNeverMoment] = boolFeature(!f.HasMoment)
 	x[featMoments90] = math.Log1p(float64(f.Moments90))
 	r90 := shrink(f.Rating90, f.Rated90, m.RatingCentre)
@@ -290,7 +293,7 @@ func (m *RiskModel) contributions(f *RelationshipFacts, x []float64) []contribut
 			out = append(out, contribution{text, v})
 		}
 	}
-	add(contactText(f), c(featSilence, featNeverMoment, featMoments90))
+	add(contactText(f), c(featSilence, featSilenceLong, featNeverMoment, featMoments90))
 	add(ratingText(f), c(featRating))
 	if f.Rated90 > 0 && f.RatedPrior > 0 {
 		add(fmt.Sprintf("mean rating %s over 90 days against %s in the 90 before", spellDecimal(f.Rating90), spellDecimal(f.RatingPrior)), c(featRatingTrend))
@@ -430,6 +433,11 @@ func FitRiskModel(examples []RiskExample, touchpoints []string, lambda float64) 
 	row := make([]float64, p)
 	for i := range examples {
 		m.features(&examples[i].Facts, row)
+		for j, v := range row {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("fitting the risk model: feature %s is %v for an example", m.FeatureName(j), v)
+			}
+		}
 		x.SetRow(i, row)
 		y[i] = boolFeature(examples[i].Dissolved)
 	}
@@ -445,8 +453,15 @@ func FitRiskModel(examples []RiskExample, touchpoints []string, lambda float64) 
 			ss += (v - mean[j]) * (v - mean[j])
 		}
 		sd[j] = math.Sqrt(ss / float64(n))
-		if sd[j] < 1e-9 {
+		switch {
+		case sd[j] < 1e-9:
 			sd[j] = 0 // a constant feature: left out of the fit
+		case j >= featMiseryElsewhere:
+			// Misery is penalised per fresh misery moment rather than per
+			// standard deviation: misery at a touchpoint few customers
+			// meet has a tiny deviation, and standardising would let its
+			// effect grow without bound on a handful of customers.
+			sd[j] = 1
 		}
 	}
 	z := mat.NewDense(n, p+1, nil)
@@ -506,10 +521,15 @@ func newtonLogistic(z *mat.Dense, y []float64, lambda, base float64) ([]float64,
 			}
 		}
 		for a := range k {
-			if a > 0 {
-				g[a] -= lambda * beta[a]
-				h[a*k+a] += lambda
+			// The intercept is barely penalised: only enough to keep the
+			// information matrix invertible when some feature separates
+			// who dissolved from who stayed perfectly.
+			pen := lambda
+			if a == 0 {
+				pen = 1e-6
 			}
+			g[a] -= pen * beta[a]
+			h[a*k+a] += pen
 			grad.SetVec(a, g[a])
 			for b := a; b < k; b++ {
 				hess.SetSym(a, b, h[a*k+b])
@@ -523,10 +543,19 @@ func newtonLogistic(z *mat.Dense, y []float64, lambda, base float64) ([]float64,
 		if err := chol.SolveVecTo(&step, grad); err != nil {
 			return nil, fmt.Errorf("fitting the risk model: %w", err)
 		}
+		// A step longer than maxStep is shortened, so that a near
+		// separation cannot throw the estimate far in one iteration.
+		const maxStep = 5
 		largest := 0.0
 		for j := range k {
-			beta[j] += step.AtVec(j)
 			largest = math.Max(largest, math.Abs(step.AtVec(j)))
+		}
+		scale := 1.0
+		if largest > maxStep {
+			scale = maxStep / largest
+		}
+		for j := range k {
+			beta[j] += scale * step.AtVec(j)
 		}
 		if largest < 1e-7 {
 			return beta, nil

@@ -282,6 +282,7 @@ var templateFuncs = template.FuncMap{
 	"pct": func(x float64) string {
 		return fmt.Sprintf("%.0f%%", math.Round(x*100))
 	},
+	"pct1":   pctText1,
 	"num":    func(x float64) string { return fmt.Sprintf("%.1f", x) },
 	"plus":   func(a, b int) int { return a + b },
 	"plusf":  func(a, b float64) float64 { return a + b },
