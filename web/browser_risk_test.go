@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -70,7 +71,9 @@ func TestBrowserRiskTrackRecordOnDemo(t *testing.T) {
 	if err := services.Passwords.SetPassword(ctx, manager.ID, testPassword); err != nil {
 		t.Fatal(err)
 	}
+	started := time.Now()
 	tr, err := services.Risk.RefitRisk(ctx)
+	t.Logf("refit on the demo firm took %v", time.Since(started).Round(time.Millisecond))
 	if err != nil {
 		t.Fatalf("RefitRisk = %v", err)
 	}
