@@ -38,6 +38,9 @@ type RelationshipFacts struct {
 	Effort90  float64
 	// Purchases365 is how many moments of the last 365 days brought revenue.
 	Purchases365 int
+	// Rated365 ratings with mean Rating365 in the last 365 days.
+	Rated365  int
+	Rating365 float64
 }
 
 // MiseryGroup is a customer's misery moments at one touchpoint within the

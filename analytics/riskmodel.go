@@ -27,6 +27,7 @@ const (
 	featMoments90              // log(1 + moments in 90 days)
 	featRating                 // shrunk mean rating over 90 days, less the firm's usual rating
 	featRatingTrend            // shrunk mean rating over 90 days less that of the 90 days before
+	featRating365              // shrunk mean rating over 365 days, less the firm's usual rating
 	featMagic90                // log(1 + magic moments in 90 days)
 	featEffort                 // shrunk mean effort over 90 days, less the firm's usual effort
 	featProducts               // products held now, up to 5
@@ -44,7 +45,7 @@ const (
 // RiskFeatureNames names the model's features, as docs/risk.md and the API
 // name them; misery features are "misery:" and the touchpoint's key.
 var RiskFeatureNames = [numBaseFeatures]string{
-	"silence", "silence_long", "never_in_touch", "moments_90d", "rating_90d", "rating_trend", "magic_90d", "effort_90d",
+	"silence", "silence_long", "never_in_touch", "moments_90d", "rating_90d", "rating_trend", "rating_365d", "magic_90d", "effort_90d",
 	"products", "products_given_up", "purchases_365d",
 	"referred", "tenure", "stage_exploration", "stage_expansion", "stage_commitment", "misery_elsewhere",
 }
@@ -84,6 +85,7 @@ func PriorRiskModel() *RiskModel {
 	set(featMoments90, -0.1, math.Log1p(2))
 	set(featRating, -0.5, 0)
 	set(featRatingTrend, -0.3, 0)
+	set(featRating365, -0.2, 0)
 	set(featMagic90, -0.2, 0)
 	set(featEffort, 0.15, 0)
 	set(featProducts, -0.15, 1)
@@ -112,6 +114,7 @@ func (m *RiskModel) features(f *RelationshipFacts, x []float64) {
 	r90 := shrink(f.Rating90, f.Rated90, m.RatingCentre)
 	x[featRating] = r90 - m.RatingCentre
 	x[featRatingTrend] = r90 - shrink(f.RatingPrior, f.RatedPrior, m.RatingCentre)
+	x[featRating365] = shrink(f.Rating365, f.Rated365, m.RatingCentre) - m.RatingCentre
 	x[featMagic90] = math.Log1p(float64(f.Magic90))
 	x[featEffort] = shrink(f.Effort90, f.Efforts90, m.EffortCentre) - m.EffortCentre
 	x[featProducts] = math.Min(float64(f.Products), 5)
@@ -295,6 +298,11 @@ func (m *RiskModel) contributions(f *RelationshipFacts, x []float64) []contribut
 	}
 	add(contactText(f), c(featSilence, featSilenceLong, featNeverMoment, featMoments90))
 	add(ratingText(f), c(featRating))
+	if f.Rated365 > 0 {
+		add(fmt.Sprintf("mean rating %s over 365 days (%s)", spellDecimal(f.Rating365), spellCount(f.Rated365, "rating", "ratings")), c(featRating365))
+	} else {
+		add("no rating in 365 days", c(featRating365))
+	}
 	if f.Rated90 > 0 && f.RatedPrior > 0 {
 		add(fmt.Sprintf("mean rating %s over 90 days against %s in the 90 before", spellDecimal(f.Rating90), spellDecimal(f.RatingPrior)), c(featRatingTrend))
 	} else {

@@ -425,6 +425,8 @@ type measuredCustomer struct {
 	ratedPrior           int
 	efforts, purchases   int
 	effort               *float64
+	rated365             int
+	rating365            *float64
 	last, computed, due  int64
 	healthJSON, riskJSON string
 	miseryJSON           string
@@ -441,7 +443,10 @@ func (f *customerFacts) relationshipFacts(names touchpointNames) analytics.Relat
 		Rated90:    int(f.rated90), RatedPrior: int(f.ratedPrior),
 		Magic90:  int(f.magic90),
 		Products: f.products, EverHeld: f.everHeld, Referrals: int(f.referrals),
-		Stage: f.stage, Efforts90: int(f.efforts90), Purchases365: int(f.purchases365),
+		Stage: f.stage, Efforts90: int(f.efforts90), Purchases365: int(f.purchases365), Rated365: int(f.rated365),
+	}
+	if f.rated365 > 0 {
+		rf.Rating365 = f.ratingSum365 / float64(f.rated365)
 	}
 	if f.efforts90 > 0 {
 		rf.Effort90 = f.effortSum90 / float64(f.efforts90)
@@ -473,7 +478,11 @@ func measure(f *customerFacts, sc scoring) measuredCustomer {
 	rf := f.relationshipFacts(sc.names)
 	risk, health := sc.model.Scores(rf)
 	mc := measuredCustomer{id: f.id, stage: f.stage, created: f.created, profile: f.profile, health: health, risk: risk, last: f.last, computed: f.now,
-		ratedPrior: int(f.ratedPrior), efforts: int(f.efforts90), purchases: int(f.purchases365)}
+		ratedPrior: int(f.ratedPrior), efforts: int(f.efforts90), purchases: int(f.purchases365), rated365: int(f.rated365)}
+	if f.rated365 > 0 {
+		r := rf.Rating365
+		mc.rating365 = &r
+	}
 	if f.efforts90 > 0 {
 		e := rf.Effort90
 		mc.effort = &e
@@ -581,6 +590,8 @@ func (r *measuredCustomer) columns() []columnValue {
 		{"efforts_90d", r.efforts},
 		{"effort_90d", nullFloat(r.effort)},
 		{"purchases_365d", r.purchases},
+		{"rated_365d", r.rated365},
+		{"rating_365d", nullFloat(r.rating365)},
 		// The customer's profile fields, copied for segment rules.
 		{"stage", r.stage},
 		{"kind", r.profile.kind},

@@ -10,9 +10,12 @@ CREATE TABLE risk_models (
 );
 
 -- Figures the model reads that customer measures did not keep: effort
--- answers over 90 days and purchases (moments with revenue) over 365 days.
+-- answers over 90 days, purchases (moments with revenue) and ratings over
+-- 365 days.
 ALTER TABLE customer_measures ADD COLUMN efforts_90d BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE customer_measures ADD COLUMN effort_90d DOUBLE PRECISION;
 ALTER TABLE customer_measures ADD COLUMN purchases_365d BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE customer_measures ADD COLUMN rated_365d BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE customer_measures ADD COLUMN rating_365d DOUBLE PRECISION;
 -- Existing figures lack them: measure everyone again at the next sweep.
 UPDATE customer_measures SET due_at = 0;
