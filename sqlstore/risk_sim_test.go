@@ -317,10 +317,12 @@ func checkSimFirm(t *testing.T, s *store, seed uint64, mix firmMix) float64 {
 	customers := simulateFirm(seed, mix, simCustomers)
 	loadSimFirm(t, s, customers, end, true)
 
+	started := time.Now()
 	tr, err := sqlstore.NewRiskService(s.db).RefitRisk(ctx)
 	if err != nil {
 		t.Fatalf("RefitRisk = %v", err)
 	}
+	t.Logf("refit on %s took %v", s.backend, time.Since(started).Round(time.Millisecond))
 	if tr.Model.Kind != "fitted" || tr.AUC == nil {
 		t.Fatalf("RefitRisk = model %s (%s), AUC %v; want a fitted model with a track record", tr.Model.Kind, tr.Model.Note, tr.AUC)
 	}
