@@ -58,6 +58,18 @@ type Customer struct {
 	ErasedAt *time.Time `json:"erased_at,omitempty"`
 }
 
+// CheckCustomerSince says what is wrong with a past date given as when a
+// customer joined, or "" when nothing is.
+func CheckCustomerSince(at, now time.Time) string {
+	switch {
+	case at.After(now):
+		return "must not be in the future"
+	case at.Year() < 1900:
+		return "must be after 1900"
+	}
+	return ""
+}
+
 // Limits on a customer's free-form data, so one record cannot grow without bound.
 const (
 	maxAttributes      = 100

@@ -34,6 +34,23 @@ type CustomerRow struct {
 	OwnerEmail string
 }
 
+// StageChangeRow is one step of a customer's past as a file carries it:
+// the customer, by id or external id, and the change, dated.
+type StageChangeRow struct {
+	// Row is the row's number in its file, counting the header as row 1.
+	Row                int
+	CustomerID         string
+	CustomerExternalID string
+	Change             StageInput
+}
+
+// StageChangeFile is a file of stage changes read for import, with the
+// problems found while reading it; Index in each problem is a row number.
+type StageChangeFile struct {
+	Rows     []StageChangeRow
+	Problems []FieldError
+}
+
 // MomentFile is a file of moments read for import, with the problems found
 // while reading it; Index in each problem is a row number.
 type MomentFile struct {
@@ -78,6 +95,11 @@ type ImportService interface {
 	ImportMoments(ctx context.Context, f *MomentFile, opt ImportOptions) (*ImportResult, error)
 	// ImportCustomers does for customers what ImportMoments does for moments.
 	ImportCustomers(ctx context.Context, f *CustomerFile, opt ImportOptions) (*ImportResult, error)
+	// ImportStageChanges brings in customers' past stage changes, dated,
+	// in the order of the file. Each must come after the customer's latest
+	// change (stored, or earlier in the file) and not be in the future; a
+	// row equal to a stored change (customer, stage and time) is skipped.
+	ImportStageChanges(ctx context.Context, f *StageChangeFile, opt ImportOptions) (*ImportResult, error)
 	// ExportMoments calls each for every moment the filter selects, newest
 	// first, reading them a page at a time; the filter's Limit and Cursor
 	// are ignored.

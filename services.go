@@ -22,6 +22,7 @@ type Services struct {
 	Alerts       AlertService
 	Stages       StageService
 	HealthScores HealthService
+	Risk         RiskService
 	Holdings     HoldingService
 	Segments     SegmentService
 	Outcomes     OutcomeService

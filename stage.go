@@ -70,6 +70,10 @@ type StageInput struct {
 	Reason string `json:"reason"`
 	// DissolutionReason is required when Stage is dissolution, and refused otherwise.
 	DissolutionReason string `json:"dissolution_reason"`
+	// ChangedAt dates a change that happened in the past, so that a firm
+	// can bring in its history; nil means now. It must come after the
+	// customer's latest known change and not be in the future.
+	ChangedAt *time.Time `json:"changed_at,omitempty"`
 }
 
 // Validate checks a stage set by hand.

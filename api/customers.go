@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/rapport-crm/rapport"
 )
@@ -21,6 +22,9 @@ type customerInput struct {
 	OwnerID     string               `json:"owner_id"`
 	ReferredBy  string               `json:"referred_by"`
 	Language    string               `json:"language"`
+	// CreatedAt is when they became a customer, for one brought in with
+	// their history; now when left out.
+	CreatedAt *time.Time `json:"created_at"`
 }
 
 func (s *Server) handleCreateCustomer(w http.ResponseWriter, r *http.Request) {
@@ -33,6 +37,9 @@ func (s *Server) handleCreateCustomer(w http.ResponseWriter, r *http.Request) {
 		Attributes: in.Attributes, OwnerID: in.OwnerID, ReferredBy: in.ReferredBy, Language: in.Language}
 	if in.Preferences != nil {
 		c.Preferences = *in.Preferences
+	}
+	if in.CreatedAt != nil {
+		c.CreatedAt = *in.CreatedAt
 	}
 	if err := s.Customers.CreateCustomer(r.Context(), c); err != nil {
 		writeError(w, r, s.Logger, err)

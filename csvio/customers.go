@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/rapport-crm/rapport"
 )
@@ -13,7 +14,7 @@ import (
 // file to import needs name; likes and dislikes hold one entry per line.
 var CustomerColumns = []string{
 	"id", "external_id", "kind", "name", "email", "phone", "owner_id", "owner_email", "referred_by", "stage",
-	"likes", "dislikes",
+	"likes", "dislikes", "created_at",
 }
 
 // ReadCustomers reads a customers file as ReadMoments reads moments.
@@ -43,6 +44,13 @@ func (t *table) customer(seen *duplicates) rapport.CustomerRow {
 	c.ReferredBy = t.id("referred_by")
 	c.Stage = rapport.Stage(strings.ToLower(t.get("stage")))
 	c.Preferences = rapport.Preferences{Likes: entries(t.get("likes")), Dislikes: entries(t.get("dislikes"))}
+	if s := t.get("created_at"); s != "" {
+		at, err := ParseTime(s)
+		if err != nil {
+			t.fail("created_at", "%v", err)
+		}
+		c.CreatedAt = at
+	}
 	c.Attributes = map[string]any{}
 	for _, a := range t.attrs {
 		if s := t.cell(attributePrefix+a.key, a.at); s != "" {
@@ -91,11 +99,20 @@ func (cw *CustomerWriter) Write(r *rapport.CustomerRow) error {
 		escape(c.ID), escape(c.ExternalID), escape(c.Kind), escape(c.Name), escape(c.Email), escape(c.Phone),
 		escape(c.OwnerID), escape(r.OwnerEmail), escape(c.ReferredBy), escape(string(c.Stage)),
 		escape(strings.Join(c.Preferences.Likes, "\n")), escape(strings.Join(c.Preferences.Dislikes, "\n")),
+		formatTimeOrEmpty(c.CreatedAt),
 	}
 	for _, k := range cw.keys {
 		rec = append(rec, attributeCell(c.Attributes, k))
 	}
 	return cw.w.Write(rec)
+}
+
+// formatTimeOrEmpty writes a time, or nothing when it is not set.
+func formatTimeOrEmpty(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return formatTime(t)
 }
 
 // attributeCell writes one attribute's value. An empty cell means the

@@ -187,3 +187,33 @@ func FuzzReadCustomers(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadStageChanges checks that a stage-changes file of any content is
+// either refused whole or read into rows of which every good one carries a
+// time and passes the domain's rules.
+func FuzzReadStageChanges(f *testing.F) {
+	for _, seed := range []string{
+		"customer_external_id,stage,reason,dissolution_reason,changed_at\npol-1,dissolution,left,defected,2025-06-01\n",
+		"customer_id,stage,reason,changed_at\nC1,Exploration,first policy,2024-03-01T10:00:00+02:00\nC1,dissolution,gone,2024-04-01\n",
+		"stage,reason\nawareness,x\n", "customer_id,stage,reason,changed_at\n,,,\n", "CHANGED_AT\n\"x\n",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		file, err := csvio.ReadStageChanges(strings.NewReader(in))
+		if err != nil {
+			checkRefusal(t, "ReadStageChanges", in, err)
+			return
+		}
+		checkProblems(t, "ReadStageChanges", in, file.Problems)
+		for _, r := range goodRows(file.Rows, func(r rapport.StageChangeRow) int { return r.Row }, file.Problems) {
+			change := r.Change
+			if change.ChangedAt == nil || (r.CustomerID == "" && r.CustomerExternalID == "") {
+				t.Fatalf("ReadStageChanges(%q) accepted row %d without a time or a customer: %+v", in, r.Row, r)
+			}
+			if err := change.Validate(); err != nil {
+				t.Fatalf("ReadStageChanges(%q) accepted row %d, which the domain refuses: %v", in, r.Row, err)
+			}
+		}
+	})
+}

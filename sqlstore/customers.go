@@ -121,7 +121,15 @@ func insertCustomer(ctx context.Context, tx *tx, c *rapport.Customer) error {
 	if c.ID == "" {
 		c.ID = rapport.NewID(now)
 	}
-	c.CreatedAt, c.UpdatedAt = now, now
+	// A customer brought in with their history keeps the day they became
+	// a customer, so that their tenure and past stages are true.
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = now
+	} else if msg := rapport.CheckCustomerSince(c.CreatedAt, now); msg != "" {
+		return &rapport.Error{Code: rapport.EINVALID, Message: "The customer is not valid.",
+			Fields: []rapport.FieldError{{Field: "created_at", Message: msg}}}
+	}
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.Truncate(time.Microsecond), now
 	attrs, prefs := marshalCustomerDocs(c)
 	_, err := tx.exec(ctx, `INSERT INTO customers (`+customerColumns+`, search, language)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -131,7 +139,7 @@ func insertCustomer(ctx context.Context, tx *tx, c *rapport.Customer) error {
 		return rapport.Errorf(rapport.ECONFLICT, "A customer with the external id %q exists already.", c.ExternalID)
 	}
 	if err == nil && c.Stage != "" {
-		err = recordStageChange(ctx, tx, c.ID, "", c.Stage, rapport.StageReasonCreated, rapport.ActorID(ctx))
+		err = recordStageChange(ctx, tx, c.ID, "", c.Stage, rapport.StageReasonCreated, rapport.ActorID(ctx), c.CreatedAt)
 	}
 	return err
 }
@@ -300,8 +308,8 @@ func scanCustomer(row interface{ Scan(...any) error }) (*rapport.Customer, error
 }
 
 // recordStageChange keeps one step of a customer's relationship history.
-func recordStageChange(ctx context.Context, tx *tx, customerID string, from, to rapport.Stage, reason, by string) error {
+func recordStageChange(ctx context.Context, tx *tx, customerID string, from, to rapport.Stage, reason, by string, at time.Time) error {
 	_, err := tx.exec(ctx, `INSERT INTO stage_changes (id, customer_id, from_stage, to_stage, reason, changed_by, changed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, rapport.NewID(tx.now), customerID, string(from), string(to), reason, by, micros(tx.now))
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, rapport.NewID(tx.now), customerID, string(from), string(to), reason, by, micros(at))
 	return err
 }

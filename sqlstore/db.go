@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,6 +49,8 @@ type DB struct {
 	stopCheckpoints func()
 	// email says how emails are written; see SetEmail.
 	email *EmailSetup
+	// refitting lets one refit of the risk model run at a time.
+	refitting sync.Mutex
 }
 
 // Open connects to the database named by dsn, applies any pending migrations

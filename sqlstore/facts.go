@@ -50,6 +50,11 @@ type momentTotals struct {
 	m30, m90, m365, rated90, ratedPrior int64
 	ratingSum90, ratingSumPrior         float64
 	magic90, misery30, misery90         int64
+	efforts90                           int64
+	rated365                            int64
+	ratingSum365                        float64
+	effortSum90                         float64
+	purchases365                        int64
 	revenue365, cost365                 float64
 	last                                int64 // 0 when no moment
 	// The oldest moment in each window, and the earliest moment dated after
@@ -279,6 +284,11 @@ func (t *momentTotals) columns() []column {
 		{count(within90d + ` AND outcome = 'magic'`), &t.magic90},
 		{count(within30d + ` AND outcome = 'misery'`), &t.misery30},
 		{count(within90d + ` AND outcome = 'misery'`), &t.misery90},
+		{count(within90d + ` AND effort IS NOT NULL`), &t.efforts90},
+		{sum(within90d, `effort`), &t.effortSum90},
+		{count(upToNow + ` AND revenue > 0`), &t.purchases365},
+		{count(upToNow + ` AND rating IS NOT NULL`), &t.rated365},
+		{sum(upToNow, `rating`), &t.ratingSum365},
 		{sum(upToNow, `revenue`), &t.revenue365},
 		{sum(upToNow, `cost`), &t.cost365},
 		{`COALESCE(MAX(CASE WHEN ` + upToNow + ` THEN occurred_at END), 0)`, &t.last},
@@ -453,6 +463,8 @@ func addReferrals(ctx context.Context, q querier, byID map[string]*customerFacts
 type storedFigures struct {
 	momentTotals
 	rating90, ratingPrior float64 // means; 0 when nothing was rated
+	effort90              float64 // mean; 0 when no effort was given
+	rating365             float64 // mean; 0 when nothing was rated
 	referrals             int64
 	due                   int64
 	miseryJSON            string
@@ -471,6 +483,11 @@ func (s *storedFigures) columns() []column {
 		{`magic_90d`, &s.magic90},
 		{`misery_30d`, &s.misery30},
 		{`misery_90d`, &s.misery90},
+		{`efforts_90d`, &s.efforts90},
+		{`COALESCE(effort_90d, 0)`, &s.effort90},
+		{`purchases_365d`, &s.purchases365},
+		{`rated_365d`, &s.rated365},
+		{`COALESCE(rating_365d, 0)`, &s.rating365},
 		{`revenue_365d`, &s.revenue365},
 		{`cost_365d`, &s.cost365},
 		{`referrals`, &s.referrals},
@@ -537,6 +554,8 @@ func (f *customerFacts) takeStored(s storedFigures) error {
 	f.momentTotals = s.momentTotals
 	f.ratingSum90 = math.Round(s.rating90 * float64(s.rated90))
 	f.ratingSumPrior = math.Round(s.ratingPrior * float64(s.ratedPrior))
+	f.effortSum90 = math.Round(s.effort90 * float64(s.efforts90))
+	f.ratingSum365 = math.Round(s.rating365 * float64(s.rated365))
 	f.referrals, f.storedDue = s.referrals, s.due
 	f.misery = recent
 	return nil
@@ -568,6 +587,10 @@ func (f *customerFacts) addMoment(m *rapport.Moment, w windows) {
 		if m.Outcome == rapport.OutcomeMagic {
 			f.magic90++
 		}
+		if m.Effort != nil {
+			f.efforts90++
+			f.effortSum90 += float64(*m.Effort)
+		}
 		if misery {
 			f.misery90++
 			f.misery.add(m.Touchpoint, t)
@@ -582,6 +605,13 @@ func (f *customerFacts) addMoment(m *rapport.Moment, w windows) {
 	}
 	if t >= w.from365 {
 		f.m365++
+		if m.Revenue > 0 {
+			f.purchases365++
+		}
+		if rated {
+			f.rated365++
+			f.ratingSum365 += float64(*m.Rating)
+		}
 		f.revenue365 += m.Revenue
 		f.cost365 += m.Cost
 		earliest(&f.oldest365, t)

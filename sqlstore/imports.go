@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/rapport-crm/rapport"
 )
@@ -409,6 +410,11 @@ func (s *ImportService) customersToAdd(ctx context.Context, f *rapport.CustomerF
 			res.Skipped++
 			continue
 		}
+		if !c.CreatedAt.IsZero() {
+			if msg := rapport.CheckCustomerSince(c.CreatedAt, s.db.now()); msg != "" {
+				r.add(row.Row, "created_at", "%s", msg)
+			}
+		}
 		_, ownerExists := ownerEmails[c.OwnerID]
 		c.OwnerID = resolve(r, row.Row, "owner_id", c.OwnerID, "owner_email", row.OwnerEmail, ownerByEmail, ownerExists, "user", "email")
 		if c.OwnerID != "" && !ownerExists && row.OwnerEmail == "" {
@@ -595,4 +601,151 @@ func (s *ImportService) ExportCustomers(ctx context.Context, f rapport.CustomerF
 		}
 		f.Cursor = page.NextCursor
 	}
+}
+
+// ImportStageChanges checks and applies a file of past stage changes; see
+// rapport.ImportService. Rows are applied in the file's order, each as a
+// change the stage rules may still follow (not held by hand).
+func (s *ImportService) ImportStageChanges(ctx context.Context, f *rapport.StageChangeFile, opt rapport.ImportOptions) (*rapport.ImportResult, error) {
+	res := &rapport.ImportResult{Rows: len(f.Rows), DryRun: opt.DryRun, Errors: []rapport.FieldError{}}
+	r := newReport(f.Problems)
+	if r.header() {
+		return nil, r.refusal(res.Rows)
+	}
+	fresh, err := s.stageChangesToApply(ctx, f, r, res)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.finish(res, opt); err != nil {
+		return nil, err
+	}
+	fresh = slices.DeleteFunc(fresh, func(row *rapport.StageChangeRow) bool { return r.bad[row.Row] })
+	if opt.DryRun {
+		res.Created = len(fresh)
+		return res, nil
+	}
+	for start := 0; start < len(fresh); start += rapport.ImportChunk {
+		chunk := fresh[start:min(start+rapport.ImportChunk, len(fresh))]
+		if err := s.db.inTx(ctx, func(tx *tx) error { return applyStageRows(ctx, tx, chunk) }); err != nil {
+			rows := make([]int, len(chunk))
+			for i, row := range chunk {
+				rows[i] = row.Row
+			}
+			return nil, errors.Join(stopped(err, res.Created, rows), s.auditImport(ctx, "stage_changes", res))
+		}
+		res.Created += len(chunk)
+	}
+	return res, s.auditImport(ctx, "stage_changes", res)
+}
+
+// stageChangesToApply resolves the file's customers and checks each row's
+// time against the customer's history: after their latest change, stored
+// or earlier in the file, and not in the future. Rows equal to a stored
+// change are skipped, so that importing a file again completes it.
+func (s *ImportService) stageChangesToApply(ctx context.Context, f *rapport.StageChangeFile, r *report, res *rapport.ImportResult) ([]*rapport.StageChangeRow, error) {
+	var ids, keys []string
+	for _, row := range f.Rows {
+		ids, keys = append(ids, row.CustomerID), append(keys, row.CustomerExternalID)
+	}
+	byKey, err := lookup(ctx, s.db.reader(), `SELECT external_id, id FROM customers WHERE external_id IN`, keys)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := existingValues(ctx, s.readTx(), `SELECT id FROM customers WHERE id IN`, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i, row := range f.Rows {
+		f.Rows[i].CustomerID = resolve(r, row.Row, "customer_id", row.CustomerID, "customer_external_id", row.CustomerExternalID, byKey, stored[row.CustomerID], "customer", "external id")
+		if id := f.Rows[i].CustomerID; id != "" && row.CustomerExternalID == "" && !stored[id] {
+			r.add(row.Row, "customer_id", "no customer has the id %q", id)
+		}
+	}
+	history, err := stageHistories(ctx, s.db.reader(), f.Rows)
+	if err != nil {
+		return nil, err
+	}
+	now := micros(s.db.now())
+	var fresh []*rapport.StageChangeRow
+	for i := range f.Rows {
+		row := &f.Rows[i]
+		if row.CustomerID == "" || row.Change.ChangedAt == nil {
+			continue
+		}
+		h := history[row.CustomerID]
+		at := micros(*row.Change.ChangedAt)
+		switch {
+		case h.has(at, row.Change.Stage):
+			res.Skipped++
+			continue
+		case at > now:
+			r.add(row.Row, "changed_at", "must not be in the future")
+		case at <= h.latest:
+			r.add(row.Row, "changed_at", "must be after the customer's latest stage change, at %s (stored or earlier in this file); list changes oldest first",
+				fromMicros(h.latest).Format(time.RFC3339))
+		default:
+			h.latest = at
+		}
+		fresh = append(fresh, row)
+	}
+	return fresh, nil
+}
+
+// stageHistory is what an import needs of a customer's stage history: when
+// the latest change was, and every change by time and stage.
+type stageHistory struct {
+	latest int64
+	steps  map[int64]rapport.Stage
+}
+
+func (h *stageHistory) has(at int64, stage rapport.Stage) bool { return h.steps[at] == stage }
+
+// stageHistories reads the stage histories of the rows' customers.
+func stageHistories(ctx context.Context, q querier, rows []rapport.StageChangeRow) (map[string]*stageHistory, error) {
+	out := map[string]*stageHistory{}
+	var ids []any
+	for _, row := range rows {
+		if row.CustomerID != "" && out[row.CustomerID] == nil {
+			out[row.CustomerID] = &stageHistory{steps: map[int64]rapport.Stage{}}
+			ids = append(ids, row.CustomerID)
+		}
+	}
+	err := inChunks(ids, func(chunk []any) error {
+		return eachRow(ctx, q, `SELECT customer_id, to_stage, changed_at FROM stage_changes WHERE customer_id IN (`+placeholders(len(chunk))+`)`,
+			chunk, func(rs *sql.Rows) error {
+				var id, stage string
+				var at int64
+				if err := rs.Scan(&id, &stage, &at); err != nil {
+					return err
+				}
+				h := out[id]
+				h.steps[at] = rapport.Stage(stage)
+				h.latest = max(h.latest, at)
+				return nil
+			})
+	})
+	return out, err
+}
+
+// applyStageRows applies checked stage changes in order and measures their
+// customers again.
+func applyStageRows(ctx context.Context, tx *tx, rows []*rapport.StageChangeRow) error {
+	ids := make([]string, 0, len(rows))
+	for _, row := range rows {
+		c, err := findCustomer(ctx, tx.querier, row.CustomerID)
+		if err != nil {
+			return err
+		}
+		in := row.Change
+		changed, err := changeStage(ctx, tx, c.ID, c.Stage, in.Stage, in.Reason, in.DissolutionReason, rapport.ActorID(ctx), false, micros(*in.ChangedAt))
+		if err != nil {
+			return err
+		}
+		if !changed {
+			return rapport.Errorf(rapport.ECONFLICT, "The stage of customer %s changed while the file was imported.", c.ID)
+		}
+		ids = append(ids, c.ID)
+	}
+	_, err := refreshCustomers(ctx, tx, ids, false)
+	return err
 }

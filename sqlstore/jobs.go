@@ -86,13 +86,22 @@ func counting(doing, done string, level slog.Level, work func(context.Context) (
 	}
 }
 
-// sweep sweeps relationships, counts segments, measures outcomes and impact
+// sweep refits the risk model when due, sweeps relationships, counts segments, measures outcomes and impact
 // and raises alerts, in that order; a step that fails does not stop the rest.
 func sweep(db *DB) func(context.Context, *slog.Logger) error {
 	health, segments, outcomes := NewHealthService(db), NewSegmentService(db), NewOutcomeService(db)
-	reports, alerts := NewReportService(db), NewAlertService(db)
+	reports, alerts, risk := NewReportService(db), NewAlertService(db), NewRiskService(db)
 	return func(ctx context.Context, logger *slog.Logger) error {
 		var errs []error
+		// The risk model learns from outcomes as they arrive; its refit
+		// reads without holding up writes and runs at most daily.
+		if due, err := risk.RiskDue(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("checking the risk model: %w", err))
+		} else if due {
+			if _, err := risk.RefitRisk(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("refitting the risk model: %w", err))
+			}
+		}
 		// A silence is a moment that did not happen: only a sweep sees it.
 		if _, err := health.Sweep(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("sweeping relationships: %w", err))

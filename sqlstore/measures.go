@@ -45,6 +45,9 @@ const (
 	// shortest, so a sweep never spins on one customer.
 	maxDue = 30 * oneDay
 	minDue = time.Hour
+	// silenceRescore is how often a customer's risk is worked out again
+	// for their silence alone.
+	silenceRescore = 7 * oneDay
 )
 
 // CustomerHealth returns a customer's health and risk with their factors,
@@ -316,9 +319,10 @@ func lockCustomers(ctx context.Context, tx *tx, ids []string) error {
 type scoring struct {
 	// infer runs the stage rules; without it rules are the defaults, used
 	// only for when figures next fall due.
-	infer   bool
-	rules   rapport.StageRules
-	weights miseryWeights
+	infer bool
+	rules rapport.StageRules
+	names touchpointNames
+	model *analytics.RiskModel
 }
 
 func loadScoring(ctx context.Context, q querier, infer bool) (scoring, error) {
@@ -331,7 +335,10 @@ func loadScoring(ctx context.Context, q querier, infer bool) (scoring, error) {
 		sc.rules = *r
 	}
 	var err error
-	sc.weights, err = loadMiseryWeights(ctx, q)
+	if sc.names, err = loadTouchpointNames(ctx, q); err != nil {
+		return sc, err
+	}
+	sc.model, err = loadRiskModel(ctx, q)
 	return sc, err
 }
 
@@ -349,7 +356,7 @@ func refreshChunk(ctx context.Context, tx *tx, ids []string, sc scoring, recorde
 	}
 	rows := make([]measuredCustomer, 0, len(facts))
 	for _, f := range facts {
-		rows = append(rows, measure(f, sc.weights, sc.rules))
+		rows = append(rows, measure(f, sc))
 	}
 	if err := storeMeasures(ctx, tx, rows); err != nil {
 		return err
@@ -391,41 +398,20 @@ func eachRow(ctx context.Context, q querier, query string, args []any, fn func(*
 	return rows.Err()
 }
 
-// miseryWeights are each touchpoint's name and the measured extra chance of
-// dissolving within 90 days after misery there.
-type miseryWeights map[string]miseryWeight
+// touchpointNames are the touchpoints' names by key, for explanations.
+type touchpointNames map[string]string
 
-type miseryWeight struct {
-	name     string
-	weight   float64
-	measured bool
-}
-
-// minImpactCustomers is how many customers must have met misery at a
-// touchpoint before its measured impact weighs misery there.
-const minImpactCustomers = 30
-
-func loadMiseryWeights(ctx context.Context, q querier) (miseryWeights, error) {
-	w := miseryWeights{}
-	err := eachRow(ctx, q, `SELECT t.key, t.name, i.exposed, i.exposed_events, i.unexposed, i.unexposed_events
-		FROM touchpoints t LEFT JOIN touchpoint_impact i ON i.touchpoint = t.key`, nil, func(rows *sql.Rows) error {
+func loadTouchpointNames(ctx context.Context, q querier) (touchpointNames, error) {
+	names := touchpointNames{}
+	err := eachRow(ctx, q, `SELECT key, name FROM touchpoints`, nil, func(rows *sql.Rows) error {
 		var key, name string
-		var exposed, exposedEv, unexposed, unexposedEv sql.NullInt64
-		if err := rows.Scan(&key, &name, &exposed, &exposedEv, &unexposed, &unexposedEv); err != nil {
+		if err := rows.Scan(&key, &name); err != nil {
 			return err
 		}
-		mw := miseryWeight{name: name, weight: analytics.DefaultMiseryWeight}
-		if exposed.Int64 >= minImpactCustomers && unexposed.Int64 > 0 {
-			est := analytics.Impact(analytics.Proportion{Successes: int(exposedEv.Int64), Trials: int(exposed.Int64)},
-				analytics.Proportion{Successes: int(unexposedEv.Int64), Trials: int(unexposed.Int64)})
-			if est.OK {
-				mw.weight, mw.measured = est.RiskDifference, true
-			}
-		}
-		w[key] = mw
+		names[key] = name
 		return nil
 	})
-	return w, err
+	return names, err
 }
 
 // measuredCustomer is one row of customer_measures.
@@ -437,13 +423,17 @@ type measuredCustomer struct {
 	health, risk         analytics.Score
 	m                    rapport.CustomerMeasures
 	ratedPrior           int
+	efforts, purchases   int
+	effort               *float64
+	rated365             int
+	rating365            *float64
 	last, computed, due  int64
 	healthJSON, riskJSON string
 	miseryJSON           string
 }
 
 // relationshipFacts turns stored facts into the scores' input.
-func (f *customerFacts) relationshipFacts(weights miseryWeights) analytics.RelationshipFacts {
+func (f *customerFacts) relationshipFacts(names touchpointNames) analytics.RelationshipFacts {
 	daysSince := func(t int64) float64 { return float64(f.now-t) / float64(oneDay/time.Microsecond) }
 	rf := analytics.RelationshipFacts{
 		Dissolved:  f.stage == rapport.StageDissolution,
@@ -453,6 +443,13 @@ func (f *customerFacts) relationshipFacts(weights miseryWeights) analytics.Relat
 		Rated90:    int(f.rated90), RatedPrior: int(f.ratedPrior),
 		Magic90:  int(f.magic90),
 		Products: f.products, EverHeld: f.everHeld, Referrals: int(f.referrals),
+		Stage: f.stage, Efforts90: int(f.efforts90), Purchases365: int(f.purchases365), Rated365: int(f.rated365),
+	}
+	if f.rated365 > 0 {
+		rf.Rating365 = f.ratingSum365 / float64(f.rated365)
+	}
+	if f.efforts90 > 0 {
+		rf.Effort90 = f.effortSum90 / float64(f.efforts90)
 	}
 	if f.last != 0 {
 		rf.SilentDays = daysSince(f.last)
@@ -466,22 +463,30 @@ func (f *customerFacts) relationshipFacts(weights miseryWeights) analytics.Relat
 	nowSeconds := f.now / 1e6
 	for _, key := range slices.Sorted(maps.Keys(f.misery)) {
 		m := f.misery[key]
-		w, ok := weights[key]
+		name, ok := names[key]
 		if !ok {
-			w.name, w.weight = key, analytics.DefaultMiseryWeight
+			name = key
 		}
-		rf.Misery = append(rf.Misery, analytics.MiseryGroup{Touchpoint: w.name, N: int(m.n),
-			LatestDaysAgo: daysSince(m.latest), SumDaysAgo: float64(m.n*nowSeconds-m.sumSeconds) / oneDay.Seconds(),
-			Weight: w.weight, Measured: w.measured})
+		rf.Misery = append(rf.Misery, analytics.MiseryGroup{Key: key, Touchpoint: name, N: int(m.n),
+			LatestDaysAgo: daysSince(m.latest), SumDaysAgo: float64(m.n*nowSeconds-m.sumSeconds) / oneDay.Seconds()})
 	}
 	return rf
 }
 
 // measure works out a customer's figures, scores and when they next change.
-func measure(f *customerFacts, weights miseryWeights, rules rapport.StageRules) measuredCustomer {
-	rf := f.relationshipFacts(weights)
-	mc := measuredCustomer{id: f.id, stage: f.stage, created: f.created, profile: f.profile, health: analytics.Health(rf), risk: analytics.Risk(rf), last: f.last, computed: f.now,
-		ratedPrior: int(f.ratedPrior)}
+func measure(f *customerFacts, sc scoring) measuredCustomer {
+	rf := f.relationshipFacts(sc.names)
+	risk, health := sc.model.Scores(rf)
+	mc := measuredCustomer{id: f.id, stage: f.stage, created: f.created, profile: f.profile, health: health, risk: risk, last: f.last, computed: f.now,
+		ratedPrior: int(f.ratedPrior), efforts: int(f.efforts90), purchases: int(f.purchases365), rated365: int(f.rated365)}
+	if f.rated365 > 0 {
+		r := rf.Rating365
+		mc.rating365 = &r
+	}
+	if f.efforts90 > 0 {
+		e := rf.Effort90
+		mc.effort = &e
+	}
 	mc.m = rapport.CustomerMeasures{
 		Moments30d: int(f.m30), Moments90d: int(f.m90), Moments365d: int(f.m365), Rated90d: int(f.rated90),
 		Magic90d: int(f.magic90), Misery30d: int(f.misery30), Misery90d: int(f.misery90), Holdings: f.products,
@@ -495,7 +500,7 @@ func measure(f *customerFacts, weights miseryWeights, rules rapport.StageRules) 
 		r := rf.RatingPrior
 		mc.m.RatingPrior90d = &r
 	}
-	mc.due = f.dueAt(rules)
+	mc.due = f.dueAt(sc.rules)
 	mc.healthJSON, mc.riskJSON = factorsJSON(mc.health), factorsJSON(mc.risk)
 	mc.miseryJSON = string(appendMiseryTallies(nil, f.misery))
 	return mc
@@ -540,8 +545,8 @@ func (f *customerFacts) dueAt(rules rapport.StageRules) int64 {
 	if quiet == 0 || quiet < f.created {
 		quiet = f.created
 	}
-	after(quiet, analytics.SilentDays*oneDay)
-	after(quiet, analytics.LongSilentDays*oneDay)
+	// Silence weighs on risk the longer it lasts; a week is close enough.
+	consider(f.now + us(silenceRescore))
 	after(quiet, time.Duration(rules.SilenceDays)*oneDay)
 	after(f.created, 90*oneDay)
 	after(f.created, time.Duration(rules.CommitmentYears*365*24)*time.Hour)
@@ -582,6 +587,11 @@ func (r *measuredCustomer) columns() []columnValue {
 		{"computed_at", r.computed},
 		{"due_at", r.due},
 		{"misery_recent", r.miseryJSON},
+		{"efforts_90d", r.efforts},
+		{"effort_90d", nullFloat(r.effort)},
+		{"purchases_365d", r.purchases},
+		{"rated_365d", r.rated365},
+		{"rating_365d", nullFloat(r.rating365)},
 		// The customer's profile fields, copied for segment rules.
 		{"stage", r.stage},
 		{"kind", r.profile.kind},
@@ -650,11 +660,7 @@ type CustomerScore struct {
 // clock reads it. Customers who joined later are left out.
 func (s *HealthService) ScoreAsOf(ctx context.Context, at time.Time) ([]CustomerScore, error) {
 	q := s.db.reader()
-	weights, err := loadMiseryWeights(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	rules, err := loadStageRules(ctx, q)
+	sc, err := loadScoring(ctx, q, false)
 	if err != nil {
 		return nil, err
 	}
@@ -671,7 +677,7 @@ func (s *HealthService) ScoreAsOf(ctx context.Context, at time.Time) ([]Customer
 			return nil, err
 		}
 		for _, f := range facts {
-			m := measure(f, weights, *rules)
+			m := measure(f, sc)
 			out = append(out, CustomerScore{CustomerID: f.id, Stage: f.stage, CreatedAt: fromMicros(f.created),
 				Health: m.health.Value, Risk: m.risk.Value})
 		}

@@ -30,6 +30,7 @@ func NewServices(db *DB, opts Options) rapport.Services {
 		Alerts:         NewAlertService(db),
 		Stages:         NewStageService(db),
 		HealthScores:   NewHealthService(db),
+		Risk:           NewRiskService(db),
 		Holdings:       NewHoldingService(db),
 		Segments:       NewSegmentService(db),
 		Outcomes:       NewOutcomeService(db),

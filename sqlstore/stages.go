@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/rapport-crm/rapport"
 )
@@ -81,7 +82,11 @@ func (s *StageService) SetStage(ctx context.Context, customerID string, in rappo
 		if err != nil {
 			return err
 		}
-		changed, err := changeStage(ctx, tx, customerID, c.Stage, in.Stage, in.Reason, in.DissolutionReason, rapport.ActorID(ctx), true)
+		var at int64
+		if in.ChangedAt != nil {
+			at = micros(*in.ChangedAt)
+		}
+		changed, err := changeStage(ctx, tx, customerID, c.Stage, in.Stage, in.Reason, in.DissolutionReason, rapport.ActorID(ctx), true, at)
 		if err != nil {
 			return err
 		}
@@ -158,8 +163,13 @@ func (s *StageService) DismissProposal(ctx context.Context, customerID string) (
 
 // changeStage moves a customer from one stage to another, if they are still
 // in from, records the step and how the stage was set, and clears any
-// proposal. It reports whether the customer was still in from.
-func changeStage(ctx context.Context, tx *tx, customerID string, from, to rapport.Stage, reason, dissolutionReason, by string, manual bool) (bool, error) {
+// proposal. It reports whether the customer was still in from. at dates a
+// change from the firm's past (microseconds); 0 means now.
+func changeStage(ctx context.Context, tx *tx, customerID string, from, to rapport.Stage, reason, dissolutionReason, by string, manual bool, at int64) (bool, error) {
+	at, err := stageChangeTime(ctx, tx, customerID, at)
+	if err != nil {
+		return false, err
+	}
 	res, err := tx.exec(ctx, `UPDATE customers SET stage = ?, updated_at = ? WHERE id = ? AND stage = ?`,
 		string(to), micros(tx.now), customerID, string(from))
 	if err != nil {
@@ -171,16 +181,6 @@ func changeStage(ctx context.Context, tx *tx, customerID string, from, to rappor
 	// Segment rules read the stage from the measures' copy.
 	if _, err := tx.exec(ctx, `UPDATE customer_measures SET stage = ? WHERE customer_id = ?`, string(to), customerID); err != nil {
 		return false, err
-	}
-	// Each step comes strictly after the one before, so that the history
-	// has one order even when steps are made within a microsecond.
-	at := micros(tx.now)
-	var last sql.NullInt64
-	if err := tx.queryRow(ctx, `SELECT MAX(changed_at) FROM stage_changes WHERE customer_id = ?`, customerID).Scan(&last); err != nil {
-		return false, err
-	}
-	if last.Valid && last.Int64 >= at {
-		at = last.Int64 + 1
 	}
 	_, err = tx.exec(ctx, `INSERT INTO stage_changes (`+stageChangeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		rapport.NewID(tx.now), customerID, string(from), string(to), reason, dissolutionReason, by, at)
@@ -200,6 +200,38 @@ func changeStage(ctx context.Context, tx *tx, customerID string, from, to rappor
 			proposed_stage = '', proposed_reason = '', proposed_dissolution_reason = '', proposed_at = NULL, dismissed_stage = ''`,
 		customerID, flag, by, micros(tx.now))
 	return err == nil, err
+}
+
+// stageChangeTime is when a new step of the customer's history happens:
+// dated (at, microseconds) or, when at is 0, now. A dated step must come
+// after the latest step known and not after now, so the history keeps one
+// order and the stage it ends in stays the customer's stage; a step made now
+// comes strictly after the one before, even within a microsecond.
+func stageChangeTime(ctx context.Context, tx *tx, customerID string, at int64) (int64, error) {
+	var last sql.NullInt64
+	if err := tx.queryRow(ctx, `SELECT MAX(changed_at) FROM stage_changes WHERE customer_id = ?`, customerID).Scan(&last); err != nil {
+		return 0, err
+	}
+	now := micros(tx.now)
+	if at == 0 {
+		if last.Valid && last.Int64 >= now {
+			return last.Int64 + 1, nil
+		}
+		return now, nil
+	}
+	switch {
+	case at > now:
+		return 0, stageTimeError("must not be in the future")
+	case last.Valid && at <= last.Int64:
+		return 0, stageTimeError("must be after the customer's latest stage change, at " +
+			fromMicros(last.Int64).Format(time.RFC3339Nano) + "; bring history in oldest first")
+	}
+	return at, nil
+}
+
+func stageTimeError(msg string) error {
+	return &rapport.Error{Code: rapport.EINVALID, Message: "The stage change is not valid.",
+		Fields: []rapport.FieldError{{Field: "changed_at", Message: msg}}}
 }
 
 // inferStage runs the stage rules on one customer: it applies the stage
@@ -230,7 +262,7 @@ func inferStage(ctx context.Context, tx *tx, f *customerFacts, rules rapport.Sta
 		}
 		return false, false, err
 	case inf.Apply:
-		ok, err := changeStage(ctx, tx, f.id, rapport.Stage(f.stage), inf.Stage, inf.Reason, inf.DissolutionReason, rapport.ChangedByInference, false)
+		ok, err := changeStage(ctx, tx, f.id, rapport.Stage(f.stage), inf.Stage, inf.Reason, inf.DissolutionReason, rapport.ChangedByInference, false, 0)
 		if ok {
 			f.stage, f.stageSince, f.proposal = string(inf.Stage), f.now, rapport.StageProposal{}
 		}

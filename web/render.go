@@ -312,6 +312,7 @@ var templateFuncs = template.FuncMap{
 		}
 		return "/customers?" + query
 	},
+	"pct1":   pctText1,
 	"plus":   func(a, b int) int { return a + b },
 	"plusf":  func(a, b float64) float64 { return a + b },
 	"minusf": func(a, b float64) float64 { return a - b },

@@ -102,6 +102,8 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /segments/{id}", s.allowed(rapport.PermWriteCatalogue, s.segmentSave()))
 	mux.Handle("POST /segments/{id}/delete", s.allowed(rapport.PermWriteCatalogue, s.segmentDelete()))
 	mux.Handle("GET /reports/outcomes", s.signedIn(s.outcomesPage()))
+	mux.Handle("GET /reports/risk", s.signedIn(s.riskPage()))
+	mux.Handle("POST /reports/risk/refit", s.allowed(rapport.PermWriteCatalogue, s.riskRefit()))
 
 	// Settings: webhooks, API tokens and the audit log, for admins only, as
 	// in the API.
