@@ -118,7 +118,7 @@ func (s *server) renderCustomer(w http.ResponseWriter, r *http.Request, status i
 		s.serverError(w, r, err)
 		return
 	}
-	if data.Log, err = s.newMomentForm(r, log, "/customers/"+c.ID+"/moments"); err != nil {
+	if data.Log, err = s.newMomentForm(r, log, "/customers/"+c.ID+"/moments", c.ID); err != nil {
 		s.serverError(w, r, err)
 		return
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -401,6 +402,33 @@ func (s *server) responseSetStatus() http.Handler {
 			return
 		}
 		setFlash(w, r, fmt.Sprintf("Response %q is %s.", response, statusWords[status]))
+		redirect(w, r, touchpointPath(key, "responses"))
+	})
+}
+
+// responseSetTags replaces what a response involves, from a list typed with
+// commas or spaces between the tags.
+func (s *server) responseSetTags() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, response := r.PathValue("key"), r.PathValue("response")
+		tags := strings.FieldsFunc(strings.ToLower(r.PostFormValue("tags")), func(c rune) bool { return c == ',' || c == ' ' })
+		resp, err := s.Suggestions.SetResponseTags(r.Context(), key, response, tags)
+		switch {
+		case err == nil && len(resp.Tags) == 0:
+			setFlash(w, r, fmt.Sprintf("Response %q has no tags now.", response))
+		case err == nil:
+			setFlash(w, r, fmt.Sprintf("Response %q involves %s.", response, strings.Join(resp.Tags, ", ")))
+		case rapport.ErrorCode(err) == rapport.EINVALID:
+			var e *rapport.Error
+			msg := "The tags are not valid."
+			if errors.As(err, &e) && len(e.Fields) > 0 {
+				msg = "Tags not saved: " + e.Fields[0].Message + "."
+			}
+			setFlash(w, r, msg)
+		default:
+			s.serverError(w, r, err)
+			return
+		}
 		redirect(w, r, touchpointPath(key, "responses"))
 	})
 }

@@ -42,6 +42,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /moments/new", s.allowed(rapport.PermWriteMoments, s.quickEntryPage()))
 	mux.Handle("GET /moments/new/customers", s.allowed(rapport.PermWriteMoments, s.quickEntryCustomers()))
 	mux.Handle("POST /moments", s.allowed(rapport.PermWriteMoments, s.quickEntryLog()))
+	mux.Handle("GET /moments/new/response", s.allowed(rapport.PermWriteMoments, s.responseField()))
 
 	mux.Handle("GET /touchpoints", s.signedIn(s.touchpointsPage()))
 	mux.Handle("GET /touchpoints/new", s.allowed(rapport.PermWriteCatalogue, s.touchpointNewPage()))
@@ -54,6 +55,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /touchpoints/{key}", s.signedIn(s.touchpointPage()))
 	mux.Handle("POST /touchpoints/{key}/responses", s.allowed(rapport.PermWriteCatalogue, s.responseCreate()))
 	mux.Handle("POST /touchpoints/{key}/responses/{response}/status", s.allowed(rapport.PermWriteCatalogue, s.responseSetStatus()))
+	mux.Handle("POST /touchpoints/{key}/responses/{response}/tags", s.allowed(rapport.PermWriteCatalogue, s.responseSetTags()))
 	mux.Handle("POST /touchpoints/{key}/standard", s.allowed(rapport.PermWriteCatalogue, s.standardPromote()))
 	mux.Handle("GET /alerts", s.signedIn(s.alertsPage()))
 	mux.Handle("POST /alerts/{id}/acknowledge", s.allowed(rapport.PermWriteCatalogue, s.alertAcknowledge()))

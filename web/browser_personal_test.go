@@ -1,0 +1,164 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/rapport-crm/rapport"
+)
+
+// seedPersonal gives the complaint touchpoint a standard call-back (a phone
+// call) and an email apology, and sixty customers of each kind: those who
+// dislike sales calls delighted by the email 60% of the time and by the
+// call 10%; those who like phone calls the reverse. It returns a customer
+// who dislikes sales calls and has met neither response.
+func (f *fixture) seedPersonal(t *testing.T) *rapport.Customer {
+	t.Helper()
+	ctx := context.Background()
+	for _, r := range []*rapport.Response{
+		{Touchpoint: "complaint", Key: "call_back", Description: "Call the customer back the same day.", Status: rapport.ResponseTrial, Tags: []string{"phone_call"}},
+		{Touchpoint: "complaint", Key: "email_apology", Description: "Apologise by email with the fix and a date.", Status: rapport.ResponseTrial, Tags: []string{"email"}},
+	} {
+		if err := f.services.Responses.CreateResponse(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.services.Standards.PromoteResponse(ctx, "complaint", "call_back"); err != nil {
+		t.Fatal(err)
+	}
+	var batch []*rapport.Moment
+	for i := range 120 {
+		c := &rapport.Customer{Name: fmt.Sprintf("Seeded Customer %03d", i), Stage: rapport.StageExpansion}
+		good := "call_back"
+		if i%2 == 0 {
+			c.Preferences.Dislikes, good = []string{"sales calls"}, "email_apology"
+		} else {
+			c.Preferences.Likes = []string{"phone calls"}
+		}
+		if err := f.services.Customers.CreateCustomer(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		for j, resp := range []string{"call_back", "email_apology"} {
+			out := rapport.OutcomeNeutral
+			if k := i/2 + j; resp == good && k%10 < 6 || resp != good && k%10 == 9 {
+				out = rapport.OutcomeMagic
+			}
+			batch = append(batch, &rapport.Moment{CustomerID: c.ID, Touchpoint: "complaint", Channel: rapport.ChannelEmail,
+				OccurredAt: f.clock.Now().Add(-72 * time.Hour), Response: resp, Outcome: out})
+		}
+	}
+	if _, err := f.services.Moments.RecordMoments(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.services.Suggestions.RefreshSuggestionGroups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dora := &rapport.Customer{Name: "Dora Dislikes-Calls", Email: "dora@example.org", Stage: rapport.StageCommitment,
+		Preferences: rapport.Preferences{Likes: []string{"email updates"}, Dislikes: []string{"sales calls"}}}
+	if err := f.services.Customers.CreateCustomer(ctx, dora); err != nil {
+		t.Fatal(err)
+	}
+	return dora
+}
+
+// TestBrowserSuggestion: an agent opens the page of a customer who dislikes
+// sales calls and chooses the complaint touchpoint: the email apology is
+// preselected with its reason in one line and the call-back is flagged as a
+// dislike; logging the moment records the response used. The quick entry
+// does the same, and a manager tags a response on the touchpoint page.
+// Then the same at phone width. Screenshots are named personal-*.
+func TestBrowserSuggestion(t *testing.T) {
+	f := newFixture(t)
+	dora := f.seedPersonal(t)
+	f.clock.Add(time.Minute)
+	for _, size := range []struct {
+		name          string
+		width, height int
+	}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
+		t.Run(size.name, func(t *testing.T) {
+			b := newBrowser(t, size.width, size.height, f.srv.URL)
+			b.signIn(f.users[rapport.RoleAgent].Email)
+			b.Open("/customers/"+dora.ID, "#log-moment")
+			if got := b.Text("#log-moment #response-field"); !strings.Contains(got, "Choose the customer and the touchpoint") {
+				t.Errorf("before a touchpoint is chosen the response field reads %q", got)
+			}
+			b.Do("choose the complaint touchpoint",
+				chromedp.SetValue(css("#log-moment #f-touchpoint"), "complaint"),
+				chromedp.Evaluate[chromedp.Void](`document.querySelector('#log-moment #f-touchpoint').dispatchEvent(new Event('change', {bubbles: true}))`),
+				chromedp.WaitVisible(css("#log-moment #f-response")),
+			)
+			if got := b.Value("#log-moment #f-response"); got != "email_apology" {
+				t.Errorf("the preselected response is %q; want email_apology", got)
+			}
+			hint := b.Text("#log-moment [data-suggestion]")
+			if !strings.Contains(hint, "Suggested for this customer: email_apology.") ||
+				!strings.Contains(hint, "Customers who dislike sales calls were delighted by email_apology 60% of the time (n=60) against 10% for call_back") {
+				t.Errorf("the suggestion reads %q; want email_apology with the evidence", hint)
+			}
+			if got := b.Text(`#log-moment [data-conflict="call_back"]`); !strings.Contains(got, "call_back involves what this customer dislikes: sales calls") {
+				t.Errorf("the dislike flag reads %q", got)
+			}
+			if b.WiderThanScreen() {
+				t.Error("the customer page with the suggestion scrolls sideways")
+			}
+			b.Screenshot("personal-01-suggestion-" + size.name)
+			b.Do("log the moment with the suggested response",
+				chromedp.Click(css("#log-moment input[name=channel][value=email]")),
+				chromedp.SetValue(css("#log-moment #f-outcome"), "magic"),
+				chromedp.Click(css("#log-submit")),
+				chromedp.WaitVisible(css("#log-moment .form-success")),
+			)
+			ms, err := f.services.Moments.FindMoments(context.Background(), rapport.MomentFilter{CustomerID: dora.ID, Limit: 1})
+			if err != nil || len(ms.Items) == 0 {
+				t.Fatalf("no moment logged for Dora: %v", err)
+			}
+			if m := ms.Items[0]; m.Response != "email_apology" || m.Touchpoint != "complaint" || m.Outcome != rapport.OutcomeMagic {
+				t.Errorf("logged %s/%s/%s; want complaint/email_apology/magic", m.Touchpoint, m.Response, m.Outcome)
+			}
+			// After logging, the form keeps the touchpoint and suggests again.
+			if got := b.Value("#log-moment #f-response"); got != "email_apology" {
+				t.Errorf("after logging the response field reads %q; want the suggestion again", got)
+			}
+
+			b.Open("/moments/new?customer="+dora.ID, "#quick-entry")
+			b.Do("choose the complaint touchpoint in the quick entry",
+				chromedp.SetValue(css("#quick-entry #f-touchpoint"), "complaint"),
+				chromedp.Evaluate[chromedp.Void](`document.querySelector('#quick-entry #f-touchpoint').dispatchEvent(new Event('change', {bubbles: true}))`),
+				chromedp.WaitVisible(css("#quick-entry #f-response")),
+			)
+			if got := b.Value("#quick-entry #f-response"); got != "email_apology" {
+				t.Errorf("the quick entry preselects %q; want email_apology", got)
+			}
+			b.Screenshot("personal-02-quick-entry-" + size.name)
+		})
+	}
+
+	b := newBrowser(t, 1280, 900, f.srv.URL)
+	b.signIn(f.users[rapport.RoleManager].Email)
+	b.Open("/touchpoints/complaint#responses", "#responses-table")
+	b.Do("tag the email apology",
+		chromedp.SetValue(css("#tags-email_apology"), "email, paperwork"),
+		chromedp.Submit(css("#tags-email_apology")),
+		chromedp.WaitVisible(css(".flash")),
+	)
+	if got := b.Text(".flash"); !strings.Contains(got, `"email_apology" involves email, paperwork`) {
+		t.Errorf("after tagging the page says %q", got)
+	}
+	if got := b.Text("#response-email_apology .response-tags"); !strings.Contains(got, "email, paperwork") {
+		t.Errorf("the response's tags read %q", got)
+	}
+	b.Do("tag with a mistake",
+		chromedp.SetValue(css("#tags-email_apology"), "Phone-Call"),
+		chromedp.Submit(css("#tags-email_apology")),
+		chromedp.WaitVisible(css(".flash")),
+	)
+	if got := b.Text(".flash"); !strings.Contains(got, "Tags not saved") {
+		t.Errorf("after a bad tag the page says %q", got)
+	}
+	b.Screenshot("personal-03-touchpoint-tags")
+}
