@@ -26,6 +26,12 @@ var tagWords = map[string][]string{
 	"chat":       {"chat"},
 }
 
+// tagPhrases say in words what a known tag involves.
+var tagPhrases = map[string]string{
+	"phone_call": "phone calls", "email": "email", "visit": "visits", "paperwork": "paperwork",
+	"discount": "discounts", "text": "text messages", "chat": "chat",
+}
+
 // KnownTags lists the tags Rapport knows words for, in order.
 func KnownTags() []string {
 	keys := make([]string, 0, len(tagWords))
@@ -81,10 +87,12 @@ func TagMatches(tag, preference string) bool {
 
 // Group names: the groups of customers whose moments a suggestion weighs.
 const (
-	groupLike    = "like:"
-	groupDislike = "dislike:"
-	groupStage   = "stage:"
-	groupSegment = "segment:"
+	groupLike        = "like:"
+	groupDislike     = "dislike:"
+	groupLikesTag    = "likes:"    // any like that speaks of a known tag
+	groupDislikesTag = "dislikes:" // any dislike that speaks of a known tag
+	groupStage       = "stage:"
+	groupSegment     = "segment:"
 )
 
 // SegmentAttribute is the customer attribute whose value is a group for
@@ -92,7 +100,11 @@ const (
 const SegmentAttribute = "segment"
 
 // CustomerGroups are the groups a customer belongs to for suggestions:
-// each like, each dislike, their stage and their segment attribute.
+// each like and each dislike as written; each known tag any of their likes
+// or dislikes speaks of, however worded ("sales calls" and "calls during
+// working hours" are both dislikes:phone_call), so that customers who put
+// the same thing differently are counted together; their stage; and their
+// segment attribute.
 func CustomerGroups(c *Customer) []string {
 	var out []string
 	for _, l := range c.Preferences.Likes {
@@ -100,6 +112,14 @@ func CustomerGroups(c *Customer) []string {
 	}
 	for _, d := range c.Preferences.Dislikes {
 		out = append(out, groupDislike+normalPreference(d))
+	}
+	for tag := range tagWords {
+		if slices.ContainsFunc(c.Preferences.Likes, func(l string) bool { return TagMatches(tag, l) }) {
+			out = append(out, groupLikesTag+tag)
+		}
+		if slices.ContainsFunc(c.Preferences.Dislikes, func(d string) bool { return TagMatches(tag, d) }) {
+			out = append(out, groupDislikesTag+tag)
+		}
 	}
 	if c.Stage != "" {
 		out = append(out, groupStage+string(c.Stage))
@@ -109,6 +129,14 @@ func CustomerGroups(c *Customer) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// tagPhrase says a tag in words.
+func tagPhrase(tag string) string {
+	if p, ok := tagPhrases[tag]; ok {
+		return p
+	}
+	return strings.ReplaceAll(tag, "_", " ")
 }
 
 // normalPreference is a like or dislike as a group's name: lower case,
@@ -126,6 +154,10 @@ func GroupPhrase(group string) string {
 		return "customers who like " + strings.TrimPrefix(group, groupLike)
 	case strings.HasPrefix(group, groupDislike):
 		return "customers who dislike " + strings.TrimPrefix(group, groupDislike)
+	case strings.HasPrefix(group, groupLikesTag):
+		return "customers who like " + tagPhrase(strings.TrimPrefix(group, groupLikesTag))
+	case strings.HasPrefix(group, groupDislikesTag):
+		return "customers who dislike " + tagPhrase(strings.TrimPrefix(group, groupDislikesTag))
 	case strings.HasPrefix(group, groupStage):
 		return "customers in the " + strings.TrimPrefix(group, groupStage) + " stage"
 	case strings.HasPrefix(group, groupSegment):
@@ -411,8 +443,35 @@ func capitalise(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
+// ResponseHistory is what one customer met with one response at one touchpoint.
+type ResponseHistory struct {
+	Touchpoint string `json:"touchpoint"`
+	Response   string `json:"response"`
+	OutcomeCounts
+}
+
+// DelightedAndDisappointed splits a customer's response history into the
+// responses that brought them magic more often than misery and those that
+// brought misery more often than magic, each most moments first.
+func DelightedAndDisappointed(h []ResponseHistory) (delighted, disappointed []ResponseHistory) {
+	for _, r := range h {
+		switch {
+		case r.Magic > r.Misery:
+			delighted = append(delighted, r)
+		case r.Misery > r.Magic:
+			disappointed = append(disappointed, r)
+		}
+	}
+	byMoments := func(a, b ResponseHistory) int { return b.Moments - a.Moments }
+	slices.SortStableFunc(delighted, byMoments)
+	slices.SortStableFunc(disappointed, byMoments)
+	return delighted, disappointed
+}
+
 // SuggestionService suggests responses for a customer.
 type SuggestionService interface {
+	// ResponseHistory is every response the customer has met, by touchpoint.
+	ResponseHistory(ctx context.Context, customerID string) ([]ResponseHistory, error)
 	// Suggest ranks the touchpoint's active responses for the customer.
 	Suggest(ctx context.Context, customerID, touchpoint string) (*Suggestions, error)
 	// SetResponseTags replaces what a response involves.

@@ -36,12 +36,15 @@ func TestCustomerGroups(t *testing.T) {
 	c := &rapport.Customer{Stage: rapport.StageExpansion, Attributes: map[string]any{"segment": "Retired"},
 		Preferences: rapport.Preferences{Likes: []string{"Phone  calls"}, Dislikes: []string{"jargon"}}}
 	got := rapport.CustomerGroups(c)
-	want := []string{"dislike:jargon", "like:phone calls", "segment:retired", "stage:expansion"}
+	want := []string{"dislike:jargon", "like:phone calls", "likes:phone_call", "segment:retired", "stage:expansion"}
 	if !slices.Equal(got, want) {
 		t.Errorf("CustomerGroups = %v; want %v", got, want)
 	}
-	if p := rapport.GroupPhrase("dislike:jargon"); p != "customers who dislike jargon" {
-		t.Errorf("GroupPhrase = %q", p)
+	for group, want := range map[string]string{"dislike:jargon": "customers who dislike jargon",
+		"dislikes:phone_call": "customers who dislike phone calls", "stage:expansion": "customers in the expansion stage"} {
+		if p := rapport.GroupPhrase(group); p != want {
+			t.Errorf("GroupPhrase(%q) = %q; want %q", group, p, want)
+		}
 	}
 }
 

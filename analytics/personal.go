@@ -133,8 +133,8 @@ func Personal(in PersonalInput) PersonalResult {
 }
 
 // bestGroup tests each of the customer's groups for a clearly best
-// response and returns the group with the smallest Holm-adjusted p-value,
-// its winner when that is below alpha, and the p-value.
+// response and returns the group whose claim says most (see below), its
+// winner when its Holm-adjusted p-value is below alpha, and that p-value.
 func bestGroup(in PersonalInput, groups map[string]Group) (string, string, float64) {
 	type tried struct {
 		name   string
@@ -171,9 +171,25 @@ func bestGroup(in PersonalInput, groups map[string]Group) (string, string, float
 		return Everyone, "", 1
 	}
 	adj := Holm(ps)
+	// Among the groups with a claim, one whose winner differs from
+	// everyone's says most about this customer: a large group that merely
+	// mirrors everyone would otherwise drown it. Holm's correction covers
+	// every group, so choosing among the significant ones keeps the error
+	// rate.
+	overall := Winner(in.Overall, in.Alpha, in.MinTrials).Winner
+	better := func(i, j int) bool {
+		si, sj := adj[i] < in.Alpha, adj[j] < in.Alpha
+		if si != sj {
+			return si
+		}
+		if di, dj := si && ts[i].winner != overall, sj && ts[j].winner != overall; di != dj {
+			return di
+		}
+		return adj[i] < adj[j] || (adj[i] == adj[j] && ts[i].n > ts[j].n)
+	}
 	best := 0
 	for i := range ts {
-		if adj[i] < adj[best] || (adj[i] == adj[best] && ts[i].n > ts[best].n) {
+		if better(i, best) {
 			best = i
 		}
 	}

@@ -168,3 +168,18 @@ func TestPersonalShrinksSmallGroups(t *testing.T) {
 		}
 	}
 }
+
+// TestPersonalPrefersTheDeviatingGroup: a customer in a large group that
+// mirrors everyone (calls win) and a smaller one where email wins is
+// suggested email, though the large group's p-value is the smaller.
+func TestPersonalPrefersTheDeviatingGroup(t *testing.T) {
+	overall := []Arm{{"call", Proportion{1300, 3000}}, {"email", Proportion{700, 3000}}}
+	groups := []Group{
+		{"stage:commitment", []Arm{{"call", Proportion{650, 1500}}, {"email", Proportion{350, 1500}}}},
+		{"dislike:calls", []Arm{{"call", Proportion{15, 150}}, {"email", Proportion{60, 150}}}},
+	}
+	res := Personal(PersonalInput{Overall: overall, Groups: groups, Member: []string{"stage:commitment", "dislike:calls"}, Alpha: 0.05, MinTrials: 30})
+	if res.Group != "dislike:calls" || res.Winner != "email" {
+		t.Errorf("basis %q winner %q (p %.2g); want email among those who dislike calls", res.Group, res.Winner, res.PValue)
+	}
+}

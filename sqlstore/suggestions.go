@@ -119,6 +119,26 @@ func ownCounts(ctx context.Context, q querier, customerID, touchpoint string) (m
 	return out, rows.Err()
 }
 
+// ResponseHistory is every response the customer has met, by touchpoint
+// and response: a few kept rows, however long their history.
+func (s *SuggestionService) ResponseHistory(ctx context.Context, customerID string) ([]rapport.ResponseHistory, error) {
+	rows, err := s.db.reader().query(ctx, `SELECT touchpoint, response, moments, magic, misery FROM customer_response_stats
+		WHERE customer_id = ? AND moments > 0 ORDER BY touchpoint, response`, customerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []rapport.ResponseHistory{}
+	for rows.Next() {
+		var h rapport.ResponseHistory
+		if err := rows.Scan(&h.Touchpoint, &h.Response, &h.Moments, &h.Magic, &h.Misery); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
 // SetResponseTags replaces what a response involves.
 func (s *SuggestionService) SetResponseTags(ctx context.Context, touchpoint, key string, tags []string) (*rapport.Response, error) {
 	tags, err := rapport.CheckTags(tags)

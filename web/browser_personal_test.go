@@ -16,7 +16,7 @@ import (
 // call) and an email apology, and sixty customers of each kind: those who
 // dislike sales calls delighted by the email 60% of the time and by the
 // call 10%; those who like phone calls the reverse. It returns a customer
-// who dislikes sales calls and has met neither response.
+// who dislikes sales calls, whose two call-backs were misery.
 func (f *fixture) seedPersonal(t *testing.T) *rapport.Customer {
 	t.Helper()
 	ctx := context.Background()
@@ -63,6 +63,13 @@ func (f *fixture) seedPersonal(t *testing.T) *rapport.Customer {
 	if err := f.services.Customers.CreateCustomer(ctx, dora); err != nil {
 		t.Fatal(err)
 	}
+	// Two call-backs that went wrong for her, before she was handed over.
+	for i := range 2 {
+		if _, err := f.services.Moments.RecordMoment(ctx, &rapport.Moment{CustomerID: dora.ID, Touchpoint: "complaint", Channel: rapport.ChannelPhone,
+			OccurredAt: f.clock.Now().Add(-time.Duration(48+i) * time.Hour), Response: "call_back", Outcome: rapport.OutcomeMisery}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return dora
 }
 
@@ -70,7 +77,8 @@ func (f *fixture) seedPersonal(t *testing.T) *rapport.Customer {
 // sales calls and chooses the complaint touchpoint: the email apology is
 // preselected with its reason in one line and the call-back is flagged as a
 // dislike; logging the moment records the response used. The quick entry
-// does the same, and a manager tags a response on the touchpoint page.
+// does the same; the handover brief shows the responses that delighted and
+// disappointed her; and a manager tags a response on the touchpoint page.
 // Then the same at phone width. Screenshots are named personal-*.
 func TestBrowserSuggestion(t *testing.T) {
 	f := newFixture(t)
@@ -135,6 +143,15 @@ func TestBrowserSuggestion(t *testing.T) {
 				t.Errorf("the quick entry preselects %q; want email_apology", got)
 			}
 			b.Screenshot("personal-02-quick-entry-" + size.name)
+
+			b.Open("/customers/"+dora.ID+"/brief", "#brief-responses")
+			if got := b.Text(`#brief-responses [data-delighted="email_apology"]`); !strings.Contains(got, "Delighted") || !strings.Contains(got, "Handling a complaint") {
+				t.Errorf("the brief's delighted response reads %q", got)
+			}
+			if got := b.Text(`#brief-responses [data-disappointed="call_back"]`); !strings.Contains(got, "2 misery, 0 magic of 2") {
+				t.Errorf("the brief's disappointing response reads %q; want call_back with its two miseries", got)
+			}
+			b.Screenshot("personal-04-brief-" + size.name)
 		})
 	}
 
