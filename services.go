@@ -32,6 +32,8 @@ type Services struct {
 	Audit        AuditService
 	Erasure      ErasureService
 	Suggestions  SuggestionService
+	Today        TodayService
+	Variants     VariantService
 	// Ping reports whether the store answers; the health check asks it.
 	Ping func(ctx context.Context) error
 }

@@ -146,6 +146,13 @@ func (s *ResponseService) CompareResponses(ctx context.Context, touchpoint strin
 	if err != nil {
 		return nil, err
 	}
+	return compareTotals(touchpoint, responses, totals), nil
+}
+
+// compareTotals compares the responses that are not retired on their
+// totals, and names a winner only when its magic rate beats every other's
+// significantly.
+func compareTotals(touchpoint string, responses []*rapport.Response, totals map[string]stats) *rapport.Comparison {
 	c := &rapport.Comparison{Touchpoint: touchpoint, Responses: []rapport.ResponseMeasures{}, Alpha: winnerAlpha,
 		MinMoments: winnerMinMoments, Tests: []rapport.PairTest{},
 		Method: rapport.ComparisonMethod}
@@ -171,7 +178,7 @@ func (s *ResponseService) CompareResponses(ctx context.Context, touchpoint strin
 		c.Tests = append(c.Tests, rapport.PairTest{Leader: p.Leader, Other: p.Other, Difference: p.Difference,
 			DifferenceCI: rapport.Interval{p.Interval.Lo, p.Interval.Hi}, PValue: p.PValue, AdjustedPValue: p.Adjusted, Test: string(p.Test)})
 	}
-	return c, nil
+	return c
 }
 
 // tagsJSON is a response's tags as stored: a JSON list, never null.

@@ -38,6 +38,8 @@ func NewServices(db *DB, opts Options) rapport.Services {
 		Audit:        NewAuditService(db),
 		Erasure:      NewErasureService(db),
 		Suggestions:  NewSuggestionService(db),
+		Today:        NewTodayService(db),
+		Variants:     NewVariantService(db),
 		Ping:         db.Ping,
 	}
 }

@@ -37,6 +37,7 @@ func plantComplaints(t testing.TB, s *store, n int) (disliker, liker *rapport.Cu
 		good := "call_back"
 		if dislikes {
 			c.Preferences.Dislikes = []string{"Sales calls"}
+			c.Attributes = map[string]any{"prefers": "email"}
 			good = "email_apology"
 		} else {
 			c.Preferences.Likes = []string{"phone calls"}

@@ -58,7 +58,7 @@ func (f *fixture) seedPersonal(t *testing.T) *rapport.Customer {
 	if err := f.services.Suggestions.RefreshSuggestionGroups(ctx); err != nil {
 		t.Fatal(err)
 	}
-	dora := &rapport.Customer{Name: "Dora Dislikes-Calls", Email: "dora@example.org", Stage: rapport.StageCommitment,
+	dora := &rapport.Customer{Name: "Dora Dislikes-Calls", Email: "dora@example.org", Stage: rapport.StageCommitment, OwnerID: f.users[rapport.RoleAgent].ID,
 		Preferences: rapport.Preferences{Likes: []string{"email updates"}, Dislikes: []string{"sales calls"}}}
 	if err := f.services.Customers.CreateCustomer(ctx, dora); err != nil {
 		t.Fatal(err)
@@ -152,13 +152,39 @@ func TestBrowserSuggestion(t *testing.T) {
 				t.Errorf("the brief's disappointing response reads %q; want call_back with its two miseries", got)
 			}
 			b.Screenshot("personal-04-brief-" + size.name)
+
+			// Her open cases put her on the agent's list for today, with the
+			// response suggested for her.
+			b.Open("/", "#today-list")
+			item := `#today-list [data-customer="` + dora.ID + `"]`
+			if got := b.Text(item); !strings.Contains(got, "Dora Dislikes-Calls") || !strings.Contains(got, "Recovery case (complaint)") {
+				t.Errorf("today's list has Dora as %q; want her with her recovery case", got)
+			}
+			if got := b.Text(item + " [data-suggested]"); !strings.Contains(got, "Suggested for them: email_apology") {
+				t.Errorf("Dora's suggestion on today's list reads %q", got)
+			}
+			if b.WiderThanScreen() {
+				t.Error("the dashboard with today's list scrolls sideways")
+			}
+			b.Screenshot("personal-05-my-day-" + size.name)
+			b.Do("open Dora from today's list", chromedp.Click(css(item+" a")), chromedp.WaitVisible(css("#log-moment #f-response")))
+			if got := b.Value("#log-moment #f-touchpoint"); got != "complaint" {
+				t.Errorf("from today's list the form opens on %q; want complaint", got)
+			}
 		})
 	}
 
 	b := newBrowser(t, 1280, 900, f.srv.URL)
 	b.signIn(f.users[rapport.RoleManager].Email)
+	b.Open("/today", "h1")
+	b.Do("show the team's list", chromedp.Click(css("#show-team")), chromedp.WaitVisible(css("#today-list")))
+	if got := b.Text(`#today-list [data-customer="` + dora.ID + `"]`); !strings.Contains(got, "Alex Agent") {
+		t.Errorf("the manager's team list has Dora as %q; want her with her agent", got)
+	}
+	b.Screenshot("personal-06-team-today")
 	b.Open("/touchpoints/complaint#responses", "#responses-table")
 	b.Do("tag the email apology",
+		chromedp.Click(css("#tags-editor summary")),
 		chromedp.SetValue(css("#tags-email_apology"), "email, paperwork"),
 		chromedp.Submit(css("#tags-email_apology")),
 		chromedp.WaitVisible(css(".flash")),
@@ -170,6 +196,7 @@ func TestBrowserSuggestion(t *testing.T) {
 		t.Errorf("the response's tags read %q", got)
 	}
 	b.Do("tag with a mistake",
+		chromedp.Click(css("#tags-editor summary")),
 		chromedp.SetValue(css("#tags-email_apology"), "Phone-Call"),
 		chromedp.Submit(css("#tags-email_apology")),
 		chromedp.WaitVisible(css(".flash")),

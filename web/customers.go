@@ -87,7 +87,13 @@ type attribute struct{ Key, Value string }
 
 func (s *server) customerPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.renderCustomer(w, r, http.StatusOK, r.PathValue("id"), nil, false)
+		// Today's list links here with the touchpoint the contact is about,
+		// so the form opens on it with the suggested response.
+		var log *form
+		if tp := r.URL.Query().Get("touchpoint"); tp != "" {
+			log = newForm(url.Values{"touchpoint": {tp}, "channel": {string(rapport.ChannelPhone)}})
+		}
+		s.renderCustomer(w, r, http.StatusOK, r.PathValue("id"), log, false)
 	})
 }
 

@@ -18,6 +18,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /signout", s.signedIn(s.signOut()))
 
 	mux.Handle("GET /{$}", s.signedIn(s.dashboardPage()))
+	mux.Handle("GET /today", s.allowed(rapport.PermWriteMoments, s.todayPage()))
 
 	mux.Handle("GET /customers", s.signedIn(s.customersPage()))
 	mux.Handle("GET /customers/new", s.allowed(rapport.PermWriteCustomers, s.customerNewPage()))
