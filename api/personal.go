@@ -12,7 +12,65 @@ func (s *Server) personalRoutes() []route {
 	return []route{
 		{method: "GET", pattern: "/api/v1/customers/{id}/suggestions", perm: rapport.PermRead, handler: s.handleSuggestions},
 		{method: "PUT", pattern: "/api/v1/touchpoints/{key}/responses/{response}/tags", perm: rapport.PermWriteCatalogue, handler: s.handleSetResponseTags},
+		{method: "GET", pattern: "/api/v1/touchpoints/{key}/variants", perm: rapport.PermRead, handler: s.handleListVariants},
+		{method: "POST", pattern: "/api/v1/touchpoints/{key}/variants", perm: rapport.PermWriteCatalogue, handler: s.handlePromoteVariant},
+		{method: "GET", pattern: "/api/v1/touchpoints/{key}/variants/comparison", perm: rapport.PermRead, handler: s.handleCompareInSegment},
 	}
+}
+
+func (s *Server) handleListVariants(w http.ResponseWriter, r *http.Request) {
+	vs, err := s.Variants.FindVariants(r.Context(), r.PathValue("key"))
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	encode(w, http.StatusOK, rapport.Page[*rapport.StandardVariant]{Items: vs})
+}
+
+// variantInput names the segment and the response to be its standard.
+type variantInput struct {
+	Segment  string `json:"segment"`
+	Response string `json:"response"`
+}
+
+func (s *Server) handlePromoteVariant(w http.ResponseWriter, r *http.Request) {
+	var in variantInput
+	if err := decode(w, r, maxBodyBytes, &in); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	var missing []rapport.FieldError
+	if in.Segment == "" {
+		missing = append(missing, rapport.FieldError{Field: "segment", Message: "is required: a segment's id"})
+	}
+	if in.Response == "" {
+		missing = append(missing, rapport.FieldError{Field: "response", Message: "is required: a response's key"})
+	}
+	if len(missing) > 0 {
+		writeError(w, r, s.Logger, &rapport.Error{Code: rapport.EINVALID, Message: "Say which segment and which response.", Fields: missing})
+		return
+	}
+	v, err := s.Variants.PromoteVariant(r.Context(), r.PathValue("key"), in.Segment, in.Response)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	encode(w, http.StatusCreated, v)
+}
+
+func (s *Server) handleCompareInSegment(w http.ResponseWriter, r *http.Request) {
+	seg := r.URL.Query().Get("segment")
+	if seg == "" {
+		writeError(w, r, s.Logger, &rapport.Error{Code: rapport.EINVALID, Message: "Say which segment to compare the responses in.",
+			Fields: []rapport.FieldError{{Field: "segment", Message: "is required: a segment's id"}}})
+		return
+	}
+	c, err := s.Variants.CompareInSegment(r.Context(), r.PathValue("key"), seg)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	encode(w, http.StatusOK, c)
 }
 
 func (s *Server) handleSuggestions(w http.ResponseWriter, r *http.Request) {

@@ -54,7 +54,7 @@ func TestSuggestionsAPI(t *testing.T) {
 			var batch []string
 			var disliker string
 			for i := range 120 {
-				body := fmt.Sprintf(`{"name":"Customer %d","preferences":{"likes":[],"dislikes":["sales calls"]}}`, i)
+				body := fmt.Sprintf(`{"name":"Customer %d","attributes":{"prefers":"email"},"preferences":{"likes":[],"dislikes":["sales calls"]}}`, i)
 				good := "email_apology"
 				if i%2 == 1 {
 					body = fmt.Sprintf(`{"name":"Customer %d","preferences":{"likes":["phone calls"],"dislikes":[]}}`, i)
@@ -93,6 +93,30 @@ func TestSuggestionsAPI(t *testing.T) {
 			must(rapport.RoleViewer, "GET", "/api/v1/customers/"+disliker+"/suggestions", "", http.StatusUnprocessableEntity)
 			must(rapport.RoleViewer, "GET", "/api/v1/customers/"+disliker+"/suggestions?touchpoint=nowhere", "", http.StatusNotFound)
 			must(rapport.RoleViewer, "GET", "/api/v1/customers/nobody/suggestions?touchpoint=complaint", "", http.StatusNotFound)
+
+			// A segment variant of the standard, on the segment's own evidence.
+			var seg rapport.Segment
+			if err := json.Unmarshal(must(rapport.RoleManager, "POST", "/api/v1/segments", `{"name":"Prefers email","rule":"attributes.prefers = \"email\""}`, http.StatusCreated), &seg); err != nil {
+				t.Fatal(err)
+			}
+			var cmp rapport.Comparison
+			if err := json.Unmarshal(must(rapport.RoleViewer, "GET", "/api/v1/touchpoints/complaint/variants/comparison?segment="+seg.ID, "", http.StatusOK), &cmp); err != nil {
+				t.Fatal(err)
+			}
+			if cmp.Winner == nil || *cmp.Winner != "email_apology" {
+				t.Errorf("winner within the segment %v; want email_apology", cmp.Winner)
+			}
+			must(rapport.RoleManager, "POST", "/api/v1/touchpoints/complaint/variants", `{"segment":"`+seg.ID+`","response":"call_back"}`, http.StatusConflict)
+			must(rapport.RoleManager, "POST", "/api/v1/touchpoints/complaint/variants", `{"segment":"`+seg.ID+`"}`, http.StatusUnprocessableEntity)
+			must(rapport.RoleAgent, "POST", "/api/v1/touchpoints/complaint/variants", `{"segment":"`+seg.ID+`","response":"email_apology"}`, http.StatusForbidden)
+			must(rapport.RoleManager, "POST", "/api/v1/touchpoints/complaint/variants", `{"segment":"`+seg.ID+`","response":"email_apology"}`, http.StatusCreated)
+			var vs rapport.Page[*rapport.StandardVariant]
+			if err := json.Unmarshal(must(rapport.RoleViewer, "GET", "/api/v1/touchpoints/complaint/variants", "", http.StatusOK), &vs); err != nil {
+				t.Fatal(err)
+			}
+			if len(vs.Items) != 1 || vs.Items[0].Response != "email_apology" || vs.Items[0].SegmentName != "Prefers email" || vs.Items[0].BaselineMoments != 60 {
+				t.Errorf("variants %+v; want email_apology for Prefers email on 60 moments", vs.Items)
+			}
 		})
 	}
 }
