@@ -37,6 +37,7 @@ func (f *fixture) seedPersonal(t *testing.T) *rapport.Customer {
 		good := "call_back"
 		if i%2 == 0 {
 			c.Preferences.Dislikes, good = []string{"sales calls"}, "email_apology"
+			c.Attributes = map[string]any{"prefers": "email"}
 		} else {
 			c.Preferences.Likes = []string{"phone calls"}
 		}
@@ -59,6 +60,7 @@ func (f *fixture) seedPersonal(t *testing.T) *rapport.Customer {
 		t.Fatal(err)
 	}
 	dora := &rapport.Customer{Name: "Dora Dislikes-Calls", Email: "dora@example.org", Stage: rapport.StageCommitment, OwnerID: f.users[rapport.RoleAgent].ID,
+		Attributes:  map[string]any{"prefers": "email"},
 		Preferences: rapport.Preferences{Likes: []string{"email updates"}, Dislikes: []string{"sales calls"}}}
 	if err := f.services.Customers.CreateCustomer(ctx, dora); err != nil {
 		t.Fatal(err)
@@ -195,6 +197,7 @@ func TestBrowserSuggestion(t *testing.T) {
 	if got := b.Text("#response-email_apology .response-tags"); !strings.Contains(got, "email, paperwork") {
 		t.Errorf("the response's tags read %q", got)
 	}
+	b.Open("/touchpoints/complaint?again=1#responses", "#responses-table")
 	b.Do("tag with a mistake",
 		chromedp.Click(css("#tags-editor summary")),
 		chromedp.SetValue(css("#tags-email_apology"), "Phone-Call"),
@@ -204,5 +207,56 @@ func TestBrowserSuggestion(t *testing.T) {
 	if got := b.Text(".flash"); !strings.Contains(got, "Tags not saved") {
 		t.Errorf("after a bad tag the page says %q", got)
 	}
+	if got := b.Text("#response-email_apology .response-tags"); !strings.Contains(got, "email, paperwork") {
+		t.Errorf("after a bad tag the response's tags read %q; want them unchanged", got)
+	}
 	b.Screenshot("personal-03-touchpoint-tags")
+
+	// A standard of its own for the segment that prefers email.
+	seg := &rapport.Segment{Name: "Prefers email", Rule: `attributes.prefers = "email"`}
+	if err := f.services.Segments.CreateSegment(context.Background(), seg); err != nil {
+		t.Fatal(err)
+	}
+	// Each opening has its own query: a link that differs from the page
+	// shown only by its fragment would not load the page again.
+	opened := 0
+	open := func(wait string) {
+		opened++
+		b.Open(fmt.Sprintf("/touchpoints/complaint?opened=%d#variants", opened), wait)
+	}
+	promote := func(step, response string) string {
+		open("#promote-variant")
+		b.Do(step,
+			chromedp.SetValue(css("#f-variant-segment"), seg.ID),
+			chromedp.SetValue(css("#f-variant-response"), response),
+			chromedp.Submit(css("#promote-variant")),
+			chromedp.WaitVisible(css(".flash")),
+		)
+		return b.Text(".flash")
+	}
+	if got := promote("promote the call-back for the segment", "call_back"); !strings.Contains(got, "Not promoted") || !strings.Contains(got, "not proven better") {
+		t.Errorf("promoting the call-back for the segment says %q; want a refusal with the reason", got)
+	}
+	if got := promote("promote the email apology for the segment", "email_apology"); !strings.Contains(got, `For customers in Prefers email, the standard is now "email_apology"`) {
+		t.Errorf("promoting the email apology for the segment says %q", got)
+	}
+	row := "#variant-" + seg.ID
+	if got := b.Text(row); !strings.Contains(got, "Watching") || !strings.Contains(got, "Too few moments to judge decay") {
+		t.Errorf("the segment's standard reads %q; want it watched, too early to judge", got)
+	}
+	// Its own decay watch: the segment's email apologies go flat.
+	f.clock.Add(time.Hour)
+	var flat []*rapport.Moment
+	for i := range 40 {
+		flat = append(flat, &rapport.Moment{CustomerID: dora.ID, Touchpoint: "complaint", Channel: rapport.ChannelEmail,
+			OccurredAt: f.clock.Now().Add(-time.Duration(i) * time.Minute), Response: "email_apology", Outcome: rapport.OutcomeNeutral})
+	}
+	if _, err := f.services.Moments.RecordMoments(context.Background(), flat); err != nil {
+		t.Fatal(err)
+	}
+	open(row)
+	if got := b.Text(row); !strings.Contains(got, "Decayed") || !strings.Contains(got, "fell from") {
+		t.Errorf("after 40 flat moments the segment's standard reads %q; want decayed", got)
+	}
+	b.Screenshot("personal-07-segment-standard")
 }

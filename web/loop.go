@@ -185,6 +185,9 @@ type touchpointPageData struct {
 	History    []standardRow
 	Promote    *form
 	Promotable []*rapport.Response
+	// Segment variants of the standard, and the segments one may be made for.
+	Variants []*rapport.StandardVariant
+	Segments []*rapport.Segment
 	// Step 5: the trend and alerts.
 	Trend      lineChart
 	TrendWeeks int
@@ -236,6 +239,12 @@ func (s *server) renderTouchpoint(w http.ResponseWriter, r *http.Request, status
 	}
 	if err == nil {
 		err = s.touchpointTrend(ctx, d, names)
+	}
+	if err == nil {
+		d.Variants, err = s.Variants.FindVariants(ctx, t.Key)
+	}
+	if err == nil {
+		d.Segments, err = s.Segments.FindSegments(ctx)
 	}
 	if err != nil {
 		s.serverError(w, r, err)
@@ -430,6 +439,34 @@ func (s *server) responseSetTags() http.Handler {
 			return
 		}
 		redirect(w, r, touchpointPath(key, "responses"))
+	})
+}
+
+// variantPromote makes a response a segment's standard at the touchpoint,
+// when it wins on the segment's own moments; otherwise it says why not.
+func (s *server) variantPromote() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.PathValue("key")
+		segment, response := r.PostFormValue("segment"), r.PostFormValue("response")
+		v, err := s.Variants.PromoteVariant(r.Context(), key, segment, response)
+		switch code := rapport.ErrorCode(err); {
+		case err == nil:
+			setFlash(w, r, fmt.Sprintf("For customers in %s, the standard is now %q.", v.SegmentName, v.Response))
+		case code == rapport.ECONFLICT || code == rapport.EINVALID:
+			var e *rapport.Error
+			msg := "Not promoted."
+			if errors.As(err, &e) {
+				msg = "Not promoted: " + e.Message
+			}
+			if segment == "" || response == "" {
+				msg = "Not promoted: choose the segment and the response."
+			}
+			setFlash(w, r, msg)
+		default:
+			s.serverError(w, r, err)
+			return
+		}
+		redirect(w, r, touchpointPath(key, "variants"))
 	})
 }
 

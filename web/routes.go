@@ -58,6 +58,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /touchpoints/{key}/responses/{response}/status", s.allowed(rapport.PermWriteCatalogue, s.responseSetStatus()))
 	mux.Handle("POST /touchpoints/{key}/responses/{response}/tags", s.allowed(rapport.PermWriteCatalogue, s.responseSetTags()))
 	mux.Handle("POST /touchpoints/{key}/standard", s.allowed(rapport.PermWriteCatalogue, s.standardPromote()))
+	mux.Handle("POST /touchpoints/{key}/variants", s.allowed(rapport.PermWriteCatalogue, s.variantPromote()))
 	mux.Handle("GET /alerts", s.signedIn(s.alertsPage()))
 	mux.Handle("POST /alerts/{id}/acknowledge", s.allowed(rapport.PermWriteCatalogue, s.alertAcknowledge()))
 
