@@ -61,7 +61,10 @@ type Response struct {
 	Key         string         `json:"key"`
 	Description string         `json:"description"`
 	Status      ResponseStatus `json:"status"`
-	CreatedAt   time.Time      `json:"created_at"`
+	// Tags say what the response involves (phone_call, email, visit…), to
+	// match it with customers' likes and dislikes.
+	Tags      []string  `json:"tags"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // CheckPromote says whether the response may become its touchpoint's
@@ -93,7 +96,12 @@ func (r *Response) Validate() error {
 	default:
 		v.add("status", "must be candidate or trial; a response becomes the standard by promotion")
 	}
-	return v.err("response")
+	if err := v.err("response"); err != nil {
+		return err
+	}
+	tags, err := CheckTags(r.Tags)
+	r.Tags = tags
+	return err
 }
 
 // Why a relationship dissolved: the customer left, or the firm ended it.

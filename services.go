@@ -40,6 +40,9 @@ type Services struct {
 	Imports       ImportService
 	Audit         AuditService
 	Erasure       ErasureService
+	Suggestions   SuggestionService
+	Today         TodayService
+	Variants      VariantService
 	// Ping reports whether the store answers; the health check asks it.
 	Ping func(ctx context.Context) error
 }

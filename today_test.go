@@ -58,13 +58,13 @@ func TestRankContacts(t *testing.T) {
 	late.AddReason(rapport.ContactReason{Kind: rapport.ContactPromiseLate, At: at})
 	both := &rapport.Contact{CustomerName: "Both"}
 	both.AddReason(rapport.ContactReason{Kind: rapport.ContactSilent, At: at})
-	both.AddReason(rapport.ContactReason{Kind: rapport.ContactCaseDue, At: at, Touchpoint: "complaint"})
+	both.AddReason(rapport.ContactReason{Kind: rapport.ContactHandedOver, At: at, Touchpoint: "complaint"})
 	cs := []*rapport.Contact{quiet, late, both}
 	rapport.RankContacts(cs)
 	if cs[0] != late || cs[1] != both || cs[2] != quiet {
 		t.Errorf("order %s, %s, %s; want Late, Both, Quiet", cs[0].CustomerName, cs[1].CustomerName, cs[2].CustomerName)
 	}
-	if len(quiet.Reasons) != 1 || both.Touchpoint != "complaint" || both.Reasons[0].Kind != rapport.ContactCaseDue {
+	if len(quiet.Reasons) != 1 || both.Touchpoint != "complaint" || both.Reasons[0].Kind != rapport.ContactHandedOver {
 		t.Errorf("quiet reasons %d, both touchpoint %q first %s", len(quiet.Reasons), both.Touchpoint, both.Reasons[0].Kind)
 	}
 }

@@ -74,6 +74,7 @@ type responseInput struct {
 	Key         string                 `json:"key"`
 	Description string                 `json:"description"`
 	Status      rapport.ResponseStatus `json:"status"`
+	Tags        []string               `json:"tags"`
 }
 
 func (s *Server) handleCreateResponse(w http.ResponseWriter, r *http.Request) {
@@ -82,7 +83,7 @@ func (s *Server) handleCreateResponse(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, err)
 		return
 	}
-	resp := &rapport.Response{Touchpoint: r.PathValue("key"), Key: in.Key, Description: in.Description, Status: in.Status}
+	resp := &rapport.Response{Touchpoint: r.PathValue("key"), Key: in.Key, Description: in.Description, Status: in.Status, Tags: in.Tags}
 	if err := s.Responses.CreateResponse(r.Context(), resp); err != nil {
 		writeError(w, r, s.Logger, err)
 		return

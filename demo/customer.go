@@ -460,10 +460,11 @@ func (s *sim) complaint(e episode) {
 		return
 	}
 	// Since the trial began, half the complaints get the call-back.
-	response, odds := responseApology, [2]float64{0.15, 0.38}
+	response := responseApology
 	if t.After(s.g.now.Add(-trialStarted)) && r.Float64() < 0.5 {
-		response, odds = responseCallBack, [2]float64{0.45, 0.14}
+		response = responseCallBack
 	}
+	odds := complaintOdds(response, s.dislikesCalls())
 	staff := s.g.staffFor(r, teamCare, s.owner, t)
 	m := s.moment(t, "complaint", ch, staff, p, odds)
 	if m == nil {
@@ -473,6 +474,33 @@ func (s *sim) complaint(e episode) {
 	if r.Float64() < 0.4 {
 		s.moment(t.Add(time.Duration(4+r.IntN(20))*time.Minute), "closing", ch, staff, p, [2]float64{0.26, 0.07})
 	}
+}
+
+// complaintOdds are the chances of magic and misery of a complaint handled
+// with a response: planted pattern (f). Customers who dislike calls are
+// delighted by the email apology and let down by a call-back; the others
+// the reverse.
+func complaintOdds(response string, dislikesCalls bool) [2]float64 {
+	switch {
+	case response == responseCallBack && dislikesCalls:
+		return [2]float64{0.06, 0.45}
+	case response == responseCallBack:
+		return [2]float64{0.50, 0.10}
+	case dislikesCalls:
+		return [2]float64{0.48, 0.06}
+	}
+	return [2]float64{0.05, 0.42}
+}
+
+// dislikesCalls reports whether any of the customer's dislikes speaks of
+// phone calls, as suggestions read them.
+func (s *sim) dislikesCalls() bool {
+	for _, d := range s.c.Preferences.Dislikes {
+		if rapport.TagMatches("phone_call", d) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *sim) offer(e episode) {

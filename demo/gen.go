@@ -259,9 +259,9 @@ func (g *generator) addCatalogue(ctx context.Context) error {
 	standardSince := g.now.Add(-3 * year).Truncate(24 * time.Hour)
 	trialSince := g.now.Add(-trialStarted - 7*day).Truncate(24 * time.Hour)
 	for _, r := range []*rapport.Response{
-		{ID: newID(g.r, standardSince), Touchpoint: "complaint", Key: responseApology, Status: rapport.ResponseStandard, CreatedAt: standardSince,
+		{ID: newID(g.r, standardSince), Touchpoint: "complaint", Key: responseApology, Status: rapport.ResponseStandard, CreatedAt: standardSince, Tags: []string{"email"},
 			Description: "Acknowledge the complaint by email within a day with an apology and a reference number; resolve it by post or email."},
-		{ID: newID(g.r, trialSince), Touchpoint: "complaint", Key: responseCallBack, Status: rapport.ResponseTrial, CreatedAt: trialSince,
+		{ID: newID(g.r, trialSince), Touchpoint: "complaint", Key: responseCallBack, Status: rapport.ResponseTrial, CreatedAt: trialSince, Tags: []string{"phone_call"},
 			Description: "A senior agent calls the customer back the same day, listens, and agrees a fix and a date on the call."},
 	} {
 		if err := g.l.AddResponse(ctx, r); err != nil {

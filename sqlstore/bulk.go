@@ -36,7 +36,7 @@ const (
 var bulkTables = [bulkTableCount]bulkTable{
 	bulkUsers:        {"users", userColumns, 7},
 	bulkProducts:     {"products", "key, name, created_at", 3},
-	bulkResponses:    {"responses", "id, touchpoint, key, description, status, created_at", 6},
+	bulkResponses:    {"responses", "id, touchpoint, key, description, status, created_at, tags", 7},
 	bulkCustomers:    {"customers", customerColumns + ", search", 14},
 	bulkHoldings:     {"holdings", "id, customer_id, product, started_at, ended_at", 5},
 	bulkMoments:      {"moments", momentColumns, momentColumnCount},
@@ -94,7 +94,11 @@ func (l *Loader) AddProduct(ctx context.Context, p *rapport.Product) error {
 
 // AddResponse buffers a response of a touchpoint.
 func (l *Loader) AddResponse(ctx context.Context, r *rapport.Response) error {
-	return l.add(ctx, bulkResponses, r.ID, r.Touchpoint, r.Key, r.Description, r.Status, micros(r.CreatedAt))
+	tags, err := tagsJSON(r.Tags)
+	if err != nil {
+		return err
+	}
+	return l.add(ctx, bulkResponses, r.ID, r.Touchpoint, r.Key, r.Description, r.Status, micros(r.CreatedAt), tags)
 }
 
 // AddCustomer buffers a customer; a referrer must be added before those it referred.

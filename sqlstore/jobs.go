@@ -86,11 +86,14 @@ func counting(doing, done string, level slog.Level, work func(context.Context) (
 	}
 }
 
-// sweep refits the risk model when due, sweeps relationships, counts segments, measures outcomes and impact
-// and raises alerts, in that order; a step that fails does not stop the rest.
+// sweep refits the risk model when due, sweeps relationships, counts
+// segments, measures outcomes and impact, counts the groups suggestions
+// weigh and raises alerts, in that order; a step that fails does not stop
+// the rest.
 func sweep(db *DB) func(context.Context, *slog.Logger) error {
 	health, segments, outcomes := NewHealthService(db), NewSegmentService(db), NewOutcomeService(db)
-	reports, alerts, risk := NewReportService(db), NewAlertService(db), NewRiskService(db)
+	reports, alerts := NewReportService(db), NewAlertService(db)
+	risk, suggestions := NewRiskService(db), NewSuggestionService(db)
 	return func(ctx context.Context, logger *slog.Logger) error {
 		var errs []error
 		// The risk model learns from outcomes as they arrive; its refit
@@ -114,6 +117,10 @@ func sweep(db *DB) func(context.Context, *slog.Logger) error {
 		}
 		if err := reports.RefreshImpact(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("measuring impact: %w", err))
+		}
+		// Suggestions weigh groups of customers as they are now.
+		if err := suggestions.RefreshSuggestionGroups(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("counting suggestion groups: %w", err))
 		}
 		raised, err := alerts.EvaluateAlerts(ctx)
 		if err != nil {

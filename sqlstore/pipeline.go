@@ -61,6 +61,11 @@ func applyMomentChange(ctx context.Context, tx *tx, c momentChange) error {
 	if err := addCustomerDays(ctx, tx, deltas); err != nil {
 		return err
 	}
+	// 2b. Each customer's totals by touchpoint and response, which
+	// suggestions read (and the sweep adds up by group of customers).
+	if err := addCustomerResponseStats(ctx, tx, deltas); err != nil {
+		return err
+	}
 	// 3. The measures of every customer whose moments were added or changed
 	// (health, risk, recent figures), and the stage rules run on them.
 	// Removed moments go with their customer, whose measures go too; the
@@ -240,6 +245,12 @@ type Rebuild struct {
 // history, and webhooks hear of what happens from now on.
 func (db *DB) RebuildFromMoments(ctx context.Context, how Rebuild) error {
 	if err := db.RebuildMomentStats(ctx); err != nil {
+		return err
+	}
+	if err := db.inTx(ctx, func(tx *tx) error { return rebuildCustomerResponseStats(ctx, tx) }); err != nil {
+		return err
+	}
+	if err := NewSuggestionService(db).RefreshSuggestionGroups(ctx); err != nil {
 		return err
 	}
 	if err := NewReportService(db).RefreshImpact(ctx); err != nil {

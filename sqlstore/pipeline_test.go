@@ -28,6 +28,7 @@ var derivedTables = []struct {
 }{
 	{"moment_stats", nil},
 	{"customer_day_stats", nil},
+	{"customer_response_stats", nil},
 	{"customer_measures", nil},
 	{"customer_stages", nil},
 	// A stage change's reason counts the moments seen when it changed, and

@@ -68,6 +68,7 @@ func BenchmarkCustomerReads(b *testing.B) {
 		{"referrals", func() error { _, err := s.Holdings.Referrals(ctx, id); return err }},
 		{"cross-sell", func() error { _, err := s.Holdings.CrossSell(ctx, id); return err }},
 		{"brief", func() error { _, err := s.Briefs.Brief(ctx, id); return err }},
+		{"suggestions", func() error { _, err := s.Suggestions.Suggest(ctx, id, "complaint"); return err }},
 	}
 	for _, r := range reads {
 		b.Run(r.name, func(b *testing.B) {

@@ -3,7 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/rapport-crm/rapport"
@@ -25,7 +27,7 @@ const (
 	winnerMinMoments = 30
 )
 
-const responseColumns = `id, touchpoint, key, description, status, created_at`
+const responseColumns = `id, touchpoint, key, description, status, created_at, tags`
 
 // CreateResponse adds an alternative response to a touchpoint.
 func (s *ResponseService) CreateResponse(ctx context.Context, r *rapport.Response) error {
@@ -41,8 +43,12 @@ func (s *ResponseService) CreateResponse(ctx context.Context, r *rapport.Respons
 		}
 		r.ID = rapport.NewID(tx.now)
 		r.CreatedAt = tx.now.Truncate(time.Microsecond)
-		_, err := tx.exec(ctx, `INSERT INTO responses (`+responseColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-			r.ID, r.Touchpoint, r.Key, r.Description, string(r.Status), micros(r.CreatedAt))
+		tags, err := tagsJSON(r.Tags)
+		if err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, `INSERT INTO responses (`+responseColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, r.Touchpoint, r.Key, r.Description, string(r.Status), micros(r.CreatedAt), tags)
 		if tx.d.uniqueViolation(err) {
 			return rapport.Errorf(rapport.ECONFLICT, "Touchpoint %q has a response %q already.", r.Touchpoint, r.Key)
 		}
@@ -113,10 +119,14 @@ func findResponse(ctx context.Context, q querier, touchpoint, key string) (*rapp
 func scanResponse(row interface{ Scan(...any) error }) (*rapport.Response, error) {
 	var r rapport.Response
 	var created int64
-	if err := row.Scan(&r.ID, &r.Touchpoint, &r.Key, &r.Description, &r.Status, &created); err != nil {
+	var tags string
+	if err := row.Scan(&r.ID, &r.Touchpoint, &r.Key, &r.Description, &r.Status, &created, &tags); err != nil {
 		return nil, err
 	}
 	r.CreatedAt = fromMicros(created)
+	if err := json.Unmarshal([]byte(tags), &r.Tags); err != nil {
+		return nil, fmt.Errorf("response %s tags: %w", r.ID, err)
+	}
 	return &r, nil
 }
 
@@ -136,6 +146,13 @@ func (s *ResponseService) CompareResponses(ctx context.Context, touchpoint strin
 	if err != nil {
 		return nil, err
 	}
+	return compareTotals(touchpoint, responses, totals), nil
+}
+
+// compareTotals compares the responses that are not retired on their
+// totals, and names a winner only when its magic rate beats every other's
+// significantly.
+func compareTotals(touchpoint string, responses []*rapport.Response, totals map[string]stats) *rapport.Comparison {
 	c := &rapport.Comparison{Touchpoint: touchpoint, Responses: []rapport.ResponseMeasures{}, Alpha: winnerAlpha,
 		MinMoments: winnerMinMoments, Tests: []rapport.PairTest{},
 		Method: rapport.ComparisonMethod}
@@ -161,5 +178,14 @@ func (s *ResponseService) CompareResponses(ctx context.Context, touchpoint strin
 		c.Tests = append(c.Tests, rapport.PairTest{Leader: p.Leader, Other: p.Other, Difference: p.Difference,
 			DifferenceCI: rapport.Interval{p.Interval.Lo, p.Interval.Hi}, PValue: p.PValue, AdjustedPValue: p.Adjusted, Test: string(p.Test)})
 	}
-	return c, nil
+	return c
+}
+
+// tagsJSON is a response's tags as stored: a JSON list, never null.
+func tagsJSON(tags []string) (string, error) {
+	if tags == nil {
+		tags = []string{}
+	}
+	b, err := json.Marshal(tags)
+	return string(b), err
 }

@@ -45,6 +45,9 @@ func NewServices(db *DB, opts Options) rapport.Services {
 		Imports:        NewImportService(db),
 		Audit:          NewAuditService(db),
 		Erasure:        NewErasureService(db),
+		Suggestions:    NewSuggestionService(db),
+		Today:          NewTodayService(db),
+		Variants:       NewVariantService(db),
 		Ping:           db.Ping,
 	}
 }

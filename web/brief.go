@@ -30,7 +30,10 @@ type briefData struct {
 	Stages       []*rapport.StageChange
 	Handovers    []*rapport.Handover
 	Surveys      []*rapport.SurveyResponse
-	Now          time.Time
+	// Delighted and Disappointed are the responses that brought this
+	// customer more magic than misery, and the reverse.
+	Delighted, Disappointed []rapport.ResponseHistory
+	Now                     time.Time
 }
 
 // briefFirst returns at most the first n items of a list: the brief keeps to one screen.
@@ -104,6 +107,13 @@ func (s *server) briefPage() http.Handler {
 		}
 		d := briefData{B: b, Touchpoints: tps, Promises: b.OpenPromises, Cases: b.OpenCases, Months: newMonthChart(b.Trend.Months), Now: s.Clock()}
 		d.People, d.Stages, d.Handovers, d.Surveys = briefFirst(b.People, 5), briefFirst(b.StageChanges, 3), briefFirst(b.Handovers, 2), briefFirst(b.Surveys, 2)
+		history, err := s.Suggestions.ResponseHistory(r.Context(), b.Customer.ID)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		d.Delighted, d.Disappointed = rapport.DelightedAndDisappointed(history)
+		d.Delighted, d.Disappointed = briefFirst(d.Delighted, briefItems), briefFirst(d.Disappointed, briefItems)
 		if n := len(d.Promises); n > briefItems {
 			d.Promises, d.MorePromises = d.Promises[:briefItems], n-briefItems
 		}

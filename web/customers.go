@@ -285,7 +285,13 @@ type attribute struct{ Key, Value string }
 
 func (s *server) customerPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.renderCustomer(w, r, http.StatusOK, r.PathValue("id"), nil, false)
+		// Today's list links here with the touchpoint the contact is about,
+		// so the form opens on it with the suggested response.
+		var log *form
+		if tp := r.URL.Query().Get("touchpoint"); tp != "" {
+			log = newForm(url.Values{"touchpoint": {tp}, "channel": {string(rapport.ChannelPhone)}})
+		}
+		s.renderCustomer(w, r, http.StatusOK, r.PathValue("id"), log, false)
 	})
 }
 
@@ -316,7 +322,7 @@ func (s *server) renderCustomer(w http.ResponseWriter, r *http.Request, status i
 		s.serverError(w, r, err)
 		return
 	}
-	if data.Log, err = s.newMomentForm(r, log, "/customers/"+c.ID+"/moments"); err != nil {
+	if data.Log, err = s.newMomentForm(r, log, "/customers/"+c.ID+"/moments", c.ID); err != nil {
 		s.serverError(w, r, err)
 		return
 	}

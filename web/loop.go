@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -189,6 +190,9 @@ type touchpointPageData struct {
 	Promotable     []*rapport.Response
 	// Step 1 too: what customers said in surveys, and the policy that asks them.
 	Survey surveyResults
+	// Segment variants of the standard, and the segments one may be made for.
+	Variants []*rapport.StandardVariant
+	Segments []*rapport.Segment
 	// Step 5: the trend and alerts.
 	Trend      lineChart
 	TrendWeeks int
@@ -243,6 +247,12 @@ func (s *server) renderTouchpoint(w http.ResponseWriter, r *http.Request, status
 	}
 	if err == nil {
 		err = s.touchpointTrend(ctx, d, names)
+	}
+	if err == nil {
+		d.Variants, err = s.Variants.FindVariants(ctx, t.Key)
+	}
+	if err == nil {
+		d.Segments, err = s.Segments.FindSegments(ctx)
 	}
 	if err != nil {
 		s.serverError(w, r, err)
@@ -413,6 +423,61 @@ func (s *server) responseSetStatus() http.Handler {
 		}
 		setFlash(w, r, fmt.Sprintf("Response %q is %s.", response, statusWords[status]))
 		redirect(w, r, touchpointPath(key, "responses"))
+	})
+}
+
+// responseSetTags replaces what a response involves, from a list typed with
+// commas or spaces between the tags.
+func (s *server) responseSetTags() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, response := r.PathValue("key"), r.PathValue("response")
+		tags := strings.FieldsFunc(strings.ToLower(r.PostFormValue("tags")), func(c rune) bool { return c == ',' || c == ' ' })
+		resp, err := s.Suggestions.SetResponseTags(r.Context(), key, response, tags)
+		switch {
+		case err == nil && len(resp.Tags) == 0:
+			setFlash(w, r, fmt.Sprintf("Response %q has no tags now.", response))
+		case err == nil:
+			setFlash(w, r, fmt.Sprintf("Response %q involves %s.", response, strings.Join(resp.Tags, ", ")))
+		case rapport.ErrorCode(err) == rapport.EINVALID:
+			var e *rapport.Error
+			msg := "The tags are not valid."
+			if errors.As(err, &e) && len(e.Fields) > 0 {
+				msg = "Tags not saved: " + e.Fields[0].Message + "."
+			}
+			setFlash(w, r, msg)
+		default:
+			s.serverError(w, r, err)
+			return
+		}
+		redirect(w, r, touchpointPath(key, "responses"))
+	})
+}
+
+// variantPromote makes a response a segment's standard at the touchpoint,
+// when it wins on the segment's own moments; otherwise it says why not.
+func (s *server) variantPromote() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.PathValue("key")
+		segment, response := r.PostFormValue("segment"), r.PostFormValue("response")
+		v, err := s.Variants.PromoteVariant(r.Context(), key, segment, response)
+		switch code := rapport.ErrorCode(err); {
+		case err == nil:
+			setFlash(w, r, fmt.Sprintf("For customers in %s, the standard is now %q.", v.SegmentName, v.Response))
+		case code == rapport.ECONFLICT || code == rapport.EINVALID:
+			var e *rapport.Error
+			msg := "Not promoted."
+			if errors.As(err, &e) {
+				msg = "Not promoted: " + e.Message
+			}
+			if segment == "" || response == "" {
+				msg = "Not promoted: choose the segment and the response."
+			}
+			setFlash(w, r, msg)
+		default:
+			s.serverError(w, r, err)
+			return
+		}
+		redirect(w, r, touchpointPath(key, "variants"))
 	})
 }
 

@@ -120,9 +120,15 @@ type momentForm struct {
 	// For the quick entry: the search and the customers to choose from.
 	Q         string
 	Customers []*rapport.Customer
+	// Suggestion ranks the chosen touchpoint's responses for the customer;
+	// nil until both are chosen.
+	Suggestion *rapport.Suggestions
+	CustomerID string // the customer the suggestion is for
 }
 
-func (s *server) newMomentForm(r *http.Request, f *form, action string) (momentForm, error) {
+// newMomentForm is the form to log a moment for customerID ("" when the
+// customer is still to be chosen).
+func (s *server) newMomentForm(r *http.Request, f *form, action, customerID string) (momentForm, error) {
 	tps, err := s.Touchpoints.FindTouchpoints(r.Context())
 	if err != nil {
 		return momentForm{}, err
@@ -130,11 +136,54 @@ func (s *server) newMomentForm(r *http.Request, f *form, action string) (momentF
 	if f == nil {
 		f = newForm(url.Values{"channel": {string(rapport.ChannelPhone)}})
 	}
-	return momentForm{Form: f, Action: action, Touchpoints: tps}, nil
+	mf := momentForm{Form: f, Action: action, Touchpoints: tps, CustomerID: customerID}
+	return mf, s.suggestResponse(r, &mf, customerID)
+}
+
+// suggestResponse ranks the chosen touchpoint's responses for the customer
+// and preselects the suggestion, unless the form already says which
+// response was used.
+func (s *server) suggestResponse(r *http.Request, mf *momentForm, customerID string) error {
+	tp := mf.Form.Get("touchpoint")
+	if customerID == "" || tp == "" {
+		return nil
+	}
+	sg, err := s.Suggestions.Suggest(r.Context(), customerID, tp)
+	if rapport.ErrorCode(err) == rapport.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	mf.Suggestion = sg
+	if _, chosen := mf.Form.Values["response"]; !chosen {
+		mf.Form.Values.Set("response", sg.Suggested)
+	}
+	return nil
+}
+
+// responseField answers a change of touchpoint in a log form with the
+// response field: the touchpoint's responses for the customer, the
+// suggestion preselected with its reason.
+func (s *server) responseField() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		f := newForm(url.Values{"touchpoint": {q.Get("touchpoint")}})
+		customerID := q.Get("customer_id")
+		if customerID == "" {
+			customerID = r.PathValue("id")
+		}
+		mf := momentForm{Form: f}
+		if err := s.suggestResponse(r, &mf, customerID); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		s.render(w, r, http.StatusOK, "moment_new", "response-field-page", s.newPage(r, "", "log", mf))
+	})
 }
 
 // momentFields maps the domain's field names to the form's where they differ.
-var momentFields = map[string]string{"customer_id": "customer_id", "touchpoint": "touchpoint", "channel": "channel",
+var momentFields = map[string]string{"customer_id": "customer_id", "touchpoint": "touchpoint", "response": "response", "channel": "channel",
 	"rating": "rating", "outcome": "outcome", "occurred_at": "occurred_at"}
 
 // recordMoment reads a posted moment form and records it. When the form has
@@ -144,6 +193,7 @@ func (s *server) recordMoment(r *http.Request, f *form, customerID string) (*rap
 	m := &rapport.Moment{
 		CustomerID: customerID,
 		Touchpoint: f.Get("touchpoint"),
+		Response:   f.Get("response"),
 		Channel:    rapport.Channel(f.Get("channel")),
 		Outcome:    rapport.Outcome(f.Get("outcome")),
 		Notes:      f.Get("notes"),
@@ -240,7 +290,7 @@ func (s *server) customerLogMoment() http.Handler {
 			}
 			data.OOB = true
 		}
-		if data.Log, err = s.newMomentForm(r, f, "/customers/"+id+"/moments"); err != nil {
+		if data.Log, err = s.newMomentForm(r, f, "/customers/"+id+"/moments", id); err != nil {
 			s.serverError(w, r, err)
 			return
 		}
@@ -273,7 +323,7 @@ func (s *server) quickEntryPage() http.Handler {
 // renderQuickEntry shows the quick entry: the customers matching q (with the
 // chosen one always among them) and the moment form.
 func (s *server) renderQuickEntry(w http.ResponseWriter, r *http.Request, status int, f *form, q string, logged bool) {
-	mf, err := s.newMomentForm(r, f, "/moments")
+	mf, err := s.newMomentForm(r, f, "/moments", f.Get("customer_id"))
 	if err != nil {
 		s.serverError(w, r, err)
 		return

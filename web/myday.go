@@ -15,7 +15,13 @@ type myDay struct {
 	DueToday     int  // open promises due by the end of today (UTC)
 	LatePromises int  // open promises already past their due time
 	Promises     []promiseRow
+	// Contacts are the first of today's list: whom to contact and why.
+	Contacts     []*rapport.Contact
+	MoreContacts int
 }
+
+// myDayContacts is how many of today's contacts the dashboard lists.
+const myDayContacts = 5
 
 // myDayPromises is how many of the day's promises the panel lists.
 const myDayPromises = 3
@@ -55,5 +61,65 @@ func (s *server) myDay(r *http.Request) (*myDay, error) {
 	if d.Promises, err = s.promiseRows(r, ps.Items[:min(len(ps.Items), myDayPromises)]); err != nil {
 		return nil, err
 	}
+	contacts, err := s.Today.Today(ctx, rapport.TodayFilter{StaffIDs: []string{me.ID}})
+	if err != nil {
+		return nil, err
+	}
+	d.Contacts = contacts[:min(len(contacts), myDayContacts)]
+	d.MoreContacts = len(contacts) - len(d.Contacts)
 	return d, nil
+}
+
+// todayData is the page of whom to contact today.
+type todayData struct {
+	Contacts []*rapport.Contact
+	Team     bool   // the manager's team rather than their own
+	TeamName string // the team's name, or "" for everyone
+	CanTeam  bool   // the user may see a team's list
+}
+
+// todayPage lists whom to contact today and why, most pressing first,
+// each with the response suggested; a manager may see their team's.
+func (s *server) todayPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		me := currentUser(r)
+		d := todayData{CanTeam: me.Role.Can(rapport.PermWriteCatalogue), Team: r.URL.Query().Get("team") != ""}
+		ids := []string{me.ID}
+		if d.Team && d.CanTeam {
+			var err error
+			if ids, d.TeamName, err = s.teamIDs(r, me); err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+		} else {
+			d.Team = false
+		}
+		contacts, err := s.Today.Today(r.Context(), rapport.TodayFilter{StaffIDs: ids, Limit: rapport.MaxPageSize})
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		d.Contacts = contacts
+		s.render(w, r, http.StatusOK, "today", "", s.newPage(r, "Today", "dashboard", d))
+	})
+}
+
+// teamIDs are the staff of the manager's team, themselves included: the
+// users with their team, or every user when they have none.
+func (s *server) teamIDs(r *http.Request, me *rapport.User) ([]string, string, error) {
+	var f rapport.UserFilter
+	if me.Team != "" {
+		f.Team = &me.Team
+	}
+	users, err := s.Users.FindUsers(r.Context(), f)
+	if err != nil {
+		return nil, "", err
+	}
+	ids := []string{me.ID}
+	for _, u := range users {
+		if u.ID != me.ID {
+			ids = append(ids, u.ID)
+		}
+	}
+	return ids, me.Team, nil
 }

@@ -18,6 +18,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /signout", s.signedIn(s.signOut()))
 
 	mux.Handle("GET /{$}", s.signedIn(s.dashboardPage()))
+	mux.Handle("GET /today", s.allowed(rapport.PermWriteMoments, s.todayPage()))
 
 	mux.Handle("GET /customers", s.signedIn(s.customersPage()))
 	mux.Handle("GET /customers/new", s.allowed(rapport.PermWriteCustomers, s.customerNewPage()))
@@ -45,6 +46,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /moments/new", s.allowed(rapport.PermWriteMoments, s.quickEntryPage()))
 	mux.Handle("GET /moments/new/customers", s.allowed(rapport.PermWriteMoments, s.quickEntryCustomers()))
 	mux.Handle("POST /moments", s.allowed(rapport.PermWriteMoments, s.quickEntryLog()))
+	mux.Handle("GET /moments/new/response", s.allowed(rapport.PermWriteMoments, s.responseField()))
 
 	mux.Handle("GET /touchpoints", s.signedIn(s.touchpointsPage()))
 	mux.Handle("GET /touchpoints/new", s.allowed(rapport.PermWriteCatalogue, s.touchpointNewPage()))
@@ -57,9 +59,11 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /touchpoints/{key}", s.signedIn(s.touchpointPage()))
 	mux.Handle("POST /touchpoints/{key}/responses", s.allowed(rapport.PermWriteCatalogue, s.responseCreate()))
 	mux.Handle("POST /touchpoints/{key}/responses/{response}/status", s.allowed(rapport.PermWriteCatalogue, s.responseSetStatus()))
+	mux.Handle("POST /touchpoints/{key}/responses/{response}/tags", s.allowed(rapport.PermWriteCatalogue, s.responseSetTags()))
 	mux.Handle("POST /touchpoints/{key}/standard", s.allowed(rapport.PermWriteCatalogue, s.standardPromote()))
 	mux.Handle("GET /touchpoints/{key}/survey", s.allowed(rapport.PermWriteCatalogue, s.surveyPolicyPage()))
 	mux.Handle("POST /touchpoints/{key}/survey", s.allowed(rapport.PermWriteCatalogue, s.surveyPolicySave()))
+	mux.Handle("POST /touchpoints/{key}/variants", s.allowed(rapport.PermWriteCatalogue, s.variantPromote()))
 	mux.Handle("GET /alerts", s.signedIn(s.alertsPage()))
 	mux.Handle("GET /notifications", s.signedIn(s.notificationsPage()))
 	mux.Handle("POST /notifications/read", s.signedIn(s.notificationsRead()))
