@@ -29,12 +29,13 @@ import (
 type ImportService struct {
 	db      *DB
 	moments *MomentService
+	files   ImportFiles
+	worker  string // this server, in the import jobs it claims
 }
 
-// NewImportService returns imports and exports over db.
-func NewImportService(db *DB) *ImportService {
-	return &ImportService{db: db, moments: NewMomentService(db)}
-}
+// NewImportService returns imports and exports over db, keeping import
+// jobs' files in the system's temporary directory.
+func NewImportService(db *DB) *ImportService { return NewImportServiceWith(db, ImportFiles{}) }
 
 var _ rapport.ImportService = (*ImportService)(nil)
 
@@ -340,17 +341,7 @@ func (s *ImportService) ImportCustomers(ctx context.Context, f *rapport.Customer
 	}
 	ordered := referrersFirst(r, fresh, inFile)
 	if opt.SkipInvalid {
-		// A row whose referrer is left out cannot be added either.
-		for changed := true; changed; {
-			changed = false
-			for _, row := range fresh {
-				ref := inFile[row.Customer.ReferredBy]
-				if ref != nil && r.bad[ref.Row] && !r.bad[row.Row] {
-					r.add(row.Row, "referred_by", "names the customer of row %d, which is not valid", ref.Row)
-					changed = true
-				}
-			}
-		}
+		leaveOutReferred(r, fresh, inFile)
 	}
 	if err := r.finish(res, opt); err != nil {
 		return nil, err
@@ -444,6 +435,21 @@ func addCustomerRows(ctx context.Context, tx *tx, chunk []*rapport.CustomerRow) 
 	}
 	_, err := refreshCustomers(ctx, tx, withReferrers(ids, referrers...), false)
 	return err
+}
+
+// leaveOutReferred reports the rows whose referrer, in the same file, is
+// left out as not valid: they cannot be added either.
+func leaveOutReferred(r *report, rows []*rapport.CustomerRow, inFile map[string]*rapport.CustomerRow) {
+	for changed := true; changed; {
+		changed = false
+		for _, row := range rows {
+			ref := inFile[row.Customer.ReferredBy]
+			if ref != nil && r.bad[ref.Row] && !r.bad[row.Row] {
+				r.add(row.Row, "referred_by", "names the customer of row %d, which is not valid", ref.Row)
+				changed = true
+			}
+		}
+	}
 }
 
 // referrersFirst orders the rows to add so that each comes after the row of

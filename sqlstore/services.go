@@ -6,6 +6,8 @@ import "github.com/rapport-crm/rapport"
 type Options struct {
 	// Webhooks say how webhooks are delivered.
 	Webhooks WebhookOptions
+	// Imports say where import jobs keep their files.
+	Imports ImportFiles
 }
 
 // NewServices returns every service over db.
@@ -34,7 +36,7 @@ func NewServices(db *DB, opts Options) rapport.Services {
 		Surveys:      NewSurveyService(db),
 		Briefs:       NewBriefService(db),
 		Webhooks:     NewWebhookService(db, opts.Webhooks),
-		Imports:      NewImportService(db),
+		Imports:      NewImportServiceWith(db, opts.Imports),
 		Audit:        NewAuditService(db),
 		Erasure:      NewErasureService(db),
 		Ping:         db.Ping,
