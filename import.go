@@ -19,6 +19,9 @@ const (
 	// MaxImportProblems is how many problems a refused file lists, so
 	// that a file wrong in every row still gets a readable answer.
 	MaxImportProblems = 1000
+	// DefaultMaxImportBytes is the largest file an import job takes unless
+	// the server is told otherwise: 10 GB, about 150 million moments.
+	DefaultMaxImportBytes = 10 << 30
 )
 
 // MomentRow is one moment as a file carries it: the moment, and the other

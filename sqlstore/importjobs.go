@@ -25,16 +25,12 @@ type ImportFiles struct {
 	// Dir holds uploaded files while they are imported, and their error
 	// reports. Servers sharing a database must share it too.
 	Dir string
-	// MaxBytes is the largest file an upload may be; 0 is DefaultMaxImportBytes.
+	// MaxBytes is the largest file an upload may be; 0 is rapport.DefaultMaxImportBytes.
 	MaxBytes int64
 	// Lease is how long a server holds a job without word from it before
 	// another may take it up; 0 is DefaultImportLease.
 	Lease time.Duration
 }
-
-// DefaultMaxImportBytes is the largest upload a server takes unless told
-// otherwise: 10 GB, about 50 million moments.
-const DefaultMaxImportBytes = 10 << 30
 
 // DefaultImportLease is how long a job stays with a server that has gone
 // quiet. A chunk commits in well under a second, renewing the lease.
@@ -59,7 +55,7 @@ func NewImportServiceWith(db *DB, files ImportFiles) *ImportService {
 		files.Dir = filepath.Join(os.TempDir(), "rapport-imports")
 	}
 	if files.MaxBytes <= 0 {
-		files.MaxBytes = DefaultMaxImportBytes
+		files.MaxBytes = rapport.DefaultMaxImportBytes
 	}
 	if files.Lease <= 0 {
 		files.Lease = DefaultImportLease

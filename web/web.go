@@ -35,6 +35,9 @@ type Options struct {
 	PublicURL string
 	Logger    *slog.Logger
 	Clock     rapport.Clock
+	// MaxUploadBytes is the largest file an import takes (the store's
+	// default when 0).
+	MaxUploadBytes int64
 }
 
 // server is the UI's state: its services, options and parsed templates.
