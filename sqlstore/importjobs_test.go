@@ -7,10 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -243,3 +245,95 @@ func TestImportJobCancel(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// importCrashEnv, when set in a child process of TestImportSurvivesKill,
+// holds "dsn|dir": the child runs the import jobs waiting until it is killed.
+const importCrashEnv = "RAPPORT_TEST_IMPORT_CRASH"
+
+// crashLease is how long a killed server's job waits for another to take it.
+const crashLease = time.Second
+
+// TestImportSurvivesKill kills, with SIGKILL, a server in the middle of an
+// import job of rows with no id or external id, then starts another on the
+// same database: it takes the job up where the killed one stopped and
+// completes it, every good row stored exactly once and the error report
+// listing exactly the planted rows, once each.
+func TestImportSurvivesKill(t *testing.T) {
+	if v := os.Getenv(importCrashEnv); v != "" {
+		importUntilKilled(v)
+		return
+	}
+	eachBackend(t, func(t *testing.T, s *store) {
+		dir := t.TempDir()
+		customers := importFirm(t, s, 20)
+		const rows = 30_000
+		path, planted := generate(t, s, importgen.File{Rows: rows, Customers: customers, BadEvery: 500, NoExternalIDs: true})
+		queued, err := sqlstore.NewImportServiceWith(s.db, sqlstore.ImportFiles{Dir: dir}).QueueFile(context.Background(),
+			rapport.ImportRequest{Kind: rapport.ImportMomentsKind, Path: path}, filepath.Join(dir, "errors.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		cmd := exec.Command(os.Args[0], "-test.run=^TestImportSurvivesKill$", "-test.count=1")
+		cmd.Env = append(os.Environ(), importCrashEnv+"="+s.dsn+"|"+dir)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		read := 0
+		for deadline := time.Now().Add(60 * time.Second); read < 5*rapport.ImportChunk && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			s.raw.QueryRow(`SELECT rows_read FROM import_jobs WHERE id = '` + queued.ID + `'`).Scan(&read)
+		}
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Wait()
+		var state string
+		s.raw.QueryRow(`SELECT rows_read, state FROM import_jobs WHERE id = '`+queued.ID+`'`).Scan(&read, &state)
+		if state != rapport.ImportRunning || read == 0 || read >= rows {
+			t.Fatalf("at the kill the job was %s with %d of %d rows read; want it running, part way", state, read, rows)
+		}
+		if n := s.count(t, "moments", ""); n == 0 {
+			t.Fatal("the killed server stored nothing; the test proves nothing")
+		}
+
+		// Another server, on the real clock as the killed one was.
+		db, err := sqlstore.Open(context.Background(), s.dsn, time.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		again := sqlstore.NewImportServiceWith(db, sqlstore.ImportFiles{Dir: dir, Lease: crashLease})
+		time.Sleep(crashLease + 100*time.Millisecond) // the killed server's lease runs out
+		if err := again.RunImports(context.Background(), discard()); err != nil {
+			t.Fatal(err)
+		}
+		done, err := again.FindImport(context.Background(), queued.ID)
+		good := rows - len(planted)
+		if err != nil || done.State != rapport.ImportDone || done.RowsRead != rows || done.Stored != good || done.Rejected != len(planted) {
+			t.Fatalf("after the restart the job = %+v, %v; want done, %d read, %d stored, %d rejected", done, err, rows, good, len(planted))
+		}
+		if n := s.count(t, "moments", ""); n != good {
+			t.Errorf("%d moments stored; want %d, each once", n, good)
+		}
+		if got := reportLines(t, again, done, path); !slices.Equal(got, planted) {
+			t.Errorf("the report lists %v; want the planted %v, once each", got, planted)
+		}
+		t.Logf("%s: killed at %d of %d rows read; completed after the restart", s.backend, read, rows)
+	})
+}
+
+// importUntilKilled is the child's side: a server running import jobs.
+func importUntilKilled(v string) {
+	dsn, dir, _ := strings.Cut(v, "|")
+	db, err := sqlstore.Open(context.Background(), dsn, time.Now)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "open:", err)
+		os.Exit(2)
+	}
+	imports := sqlstore.NewImportServiceWith(db, sqlstore.ImportFiles{Dir: dir, Lease: crashLease})
+	if err := imports.RunImports(context.Background(), discard()); err != nil {
+		fmt.Fprintln(os.Stderr, "import:", err)
+	}
+	select {} // as a server does, waiting for the next job
+}
