@@ -149,7 +149,7 @@ func TestImportJobStrictAndDryRun(t *testing.T) {
 	eachBackend(t, func(t *testing.T, s *store) {
 		imports := sqlstore.NewImportServiceWith(s.db, sqlstore.ImportFiles{Dir: t.TempDir()})
 		customers := importFirm(t, s, 5)
-		bad, planted := generate(t, s, importgen.File{Rows: 1500, Customers: customers, BadEvery: 700})
+		bad, planted := generate(t, s, importgen.File{Rows: 1500, Customers: customers, BadEvery: 300}) // one of each kind
 		strict := runFile(t, imports, rapport.ImportRequest{Kind: rapport.ImportMomentsKind, Path: bad, Strict: true})
 		if strict.State != rapport.ImportRefused || strict.Rejected != len(planted) || s.count(t, "moments", "") != 0 {
 			t.Errorf("strict import of a file with %d bad rows = %+v, %d moments; want refused, nothing stored",

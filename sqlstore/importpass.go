@@ -149,7 +149,7 @@ func (r *jobRun) chunk(ctx context.Context, rows []*fileRow, store bool) error {
 				clean = append(clean, row)
 			}
 		}
-		check, write, err := r.prepare(ctx, clean, rep, &c)
+		check, write, err := r.prepare(ctx, clean, rep, &c, store)
 		if err != nil {
 			return err
 		}
@@ -199,21 +199,21 @@ func (r *jobRun) retryRaced(fn func() error) error {
 // prepare resolves a chunk's clean rows against the store on the read
 // pool, putting problems in rep and counting rows stored already; it
 // returns how many rows would be stored, and the write that stores them.
-func (r *jobRun) prepare(ctx context.Context, rows []*fileRow, rep *report, c *chunkCounts) (int, func(*tx) error, error) {
+func (r *jobRun) prepare(ctx context.Context, rows []*fileRow, rep *report, c *chunkCounts, store bool) (int, func(*tx) error, error) {
 	if r.j.Kind == rapport.ImportMomentsKind {
-		return r.prepareMoments(ctx, rows, rep, c)
+		return r.prepareMoments(ctx, rows, rep, c, store)
 	}
 	return r.prepareCustomers(ctx, rows, rep, c)
 }
 
-func (r *jobRun) prepareMoments(ctx context.Context, rows []*fileRow, rep *report, c *chunkCounts) (int, func(*tx) error, error) {
+func (r *jobRun) prepareMoments(ctx context.Context, rows []*fileRow, rep *report, c *chunkCounts, store bool) (int, func(*tx) error, error) {
 	file := &rapport.MomentFile{Rows: make([]rapport.MomentRow, len(rows))}
 	for i, row := range rows {
 		file.Rows[i] = row.moment
 		file.Rows[i].Row = row.line
 	}
 	res := &rapport.ImportResult{}
-	fresh, rowOf, err := r.s.momentsToRecord(ctx, file, rep, res)
+	fresh, rowOf, err := r.s.momentsToRecord(ctx, file, rep, res, false)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -225,15 +225,31 @@ func (r *jobRun) prepareMoments(ctx context.Context, rows []*fileRow, rep *repor
 			good, goodRows = append(good, m), append(goodRows, rowOf[i])
 		}
 	}
-	write := func(tx *tx) error {
-		// Checked again in the transaction, locking the customers, so that
-		// an erasure meanwhile is seen (as when recording a batch).
+	// References are checked in the transaction that stores the rows,
+	// locking their customers so that an erasure meanwhile is seen (as when
+	// recording a batch); a check that stores nothing asks the read pool.
+	checkRefs := func(tx *tx) error {
 		refs, err := checkMomentRefs(ctx, tx, good, true)
-		if err != nil {
-			return err
-		}
 		for _, fe := range refs {
 			rep.add(goodRows[*fe.Index], fe.Field, "%s", fe.Message)
+		}
+		return err
+	}
+	if !store {
+		if err := checkRefs(r.s.readTx()); err != nil {
+			return 0, nil, err
+		}
+		n := 0
+		for _, line := range goodRows {
+			if !rep.bad[line] {
+				n++
+			}
+		}
+		return n, nil, nil
+	}
+	write := func(tx *tx) error {
+		if err := checkRefs(tx); err != nil {
+			return err
 		}
 		var ms []*rapport.Moment
 		for i, m := range good {

@@ -194,7 +194,7 @@ func (s *ImportService) ImportMoments(ctx context.Context, f *rapport.MomentFile
 	if r.header() {
 		return nil, r.refusal(res.Rows)
 	}
-	fresh, rowOf, err := s.momentsToRecord(ctx, f, r, res)
+	fresh, rowOf, err := s.momentsToRecord(ctx, f, r, res, true)
 	if err != nil {
 		return nil, err
 	}
@@ -250,8 +250,9 @@ func (s *ImportService) auditImport(ctx context.Context, kind string, res *rappo
 // momentsToRecord returns the file's moments that are not stored yet, with
 // the row each comes from, their customers and staff resolved from the
 // file's external ids and emails; rows stored already count as skipped, and
-// problems go in the report.
-func (s *ImportService) momentsToRecord(ctx context.Context, f *rapport.MomentFile, r *report, res *rapport.ImportResult) ([]*rapport.Moment, []int, error) {
+// problems go in the report. With checkRefs the references are checked
+// too; an import job leaves that to the transaction that stores them.
+func (s *ImportService) momentsToRecord(ctx context.Context, f *rapport.MomentFile, r *report, res *rapport.ImportResult, checkRefs bool) ([]*rapport.Moment, []int, error) {
 	var ids, externalIDs, customerIDs, customerKeys []string
 	for _, row := range f.Rows {
 		ids, externalIDs = append(ids, row.Moment.ID), append(externalIDs, row.Moment.ExternalID)
@@ -293,6 +294,9 @@ func (s *ImportService) momentsToRecord(ctx context.Context, f *rapport.MomentFi
 			m.Outcome = "" // derived again from the rating when recorded
 		}
 		fresh, rowOf = append(fresh, &m), append(rowOf, row.Row)
+	}
+	if !checkRefs {
+		return fresh, rowOf, nil
 	}
 	refs, err := checkMomentRefs(ctx, s.readTx(), fresh, true)
 	if err != nil {

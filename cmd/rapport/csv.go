@@ -61,9 +61,10 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	fs.Var(mapping, "map", "read the file's column FROM as Rapport's column TO, as in --map \"E-mail=email\" (repeat for more)")
 	key := fs.String("key", "", "columns whose values make a row's external id when it has none, as in --key customer_external_id,occurred_at")
 	reportPath := fs.String("report", "", "where to write the rejected rows (default: beside the file, FILE.errors.csv)")
-	generate := fs.Int("generate", 0, "")  // hidden: write a file of this many moments to FILE, for measuring
-	badEvery := fs.Int("bad-every", 0, "") // hidden: with --generate, plant a bad row every N rows
-	fs.Usage = hideFlags(fs, importSynopsis, stderr, "generate", "bad-every")
+	generate := fs.Int("generate", 0, "")    // hidden: write a file of this many moments to FILE, for measuring
+	badEvery := fs.Int("bad-every", 0, "")   // hidden: with --generate, plant a bad row every N rows
+	ceiling := fs.Bool("ceiling", false, "") // hidden: measure the bare insert of the file's good moments instead
+	fs.Usage = hideFlags(fs, importSynopsis, stderr, "generate", "bad-every", "ceiling")
 	positional, err := parseWithArgs(fs, args)
 	if err != nil {
 		return err
@@ -92,6 +93,9 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	if _, err := os.Stat(req.Path); err != nil {
 		return err
+	}
+	if *ceiling {
+		return measureCeiling(ctx, db, req.Path, stdout)
 	}
 	imports := sqlstore.NewImportService(db)
 	job, err := imports.QueueFile(ctx, req, *reportPath)

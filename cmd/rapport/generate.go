@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/csvio"
 	"github.com/rapport-crm/rapport/internal/importgen"
 	"github.com/rapport-crm/rapport/sqlstore"
 )
@@ -53,5 +54,68 @@ func generateMoments(ctx context.Context, db *sqlstore.DB, path string, n, badEv
 		return err
 	}
 	fmt.Fprintf(stdout, "Wrote %s: %d moments, %d of them bad on purpose (their lines are in %s.planted).\n", path, n, len(planted), path)
+	return nil
+}
+
+// measureCeiling inserts the good moments of a file of moments, in batches
+// of rapport.ImportChunk, into a scratch copy of the moments table with
+// nothing derived from them (the hidden --ceiling flag of import): the
+// database's own rate for the rows an import of the file stores. Reading
+// the file is in both figures.
+func measureCeiling(ctx context.Context, db *sqlstore.DB, path string, stdout io.Writer) error {
+	customers, touchpoints := map[string]string{}, map[string]bool{}
+	cs := sqlstore.NewCustomerService(db)
+	for f := (rapport.CustomerFilter{Limit: rapport.MaxPageSize}); ; {
+		page, err := cs.FindCustomers(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, c := range page.Items {
+			customers[c.ExternalID] = c.ID
+		}
+		if f.Cursor = page.NextCursor; f.Cursor == "" {
+			break
+		}
+	}
+	tps, err := sqlstore.NewTouchpointService(db).FindTouchpoints(ctx)
+	if err != nil {
+		return err
+	}
+	for _, tp := range tps {
+		touchpoints[tp.Key] = true
+	}
+	file, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	now := time.Now()
+	rd, err := csvio.NewMomentReader(file, csvio.ReadOptions{Now: now})
+	if err != nil {
+		return err
+	}
+	rows, took, err := db.InsertCeiling(ctx, func(int) []*rapport.Moment {
+		var ms []*rapport.Moment
+		for len(ms) < rapport.ImportChunk {
+			row, err := rd.Next()
+			if err != nil {
+				break
+			}
+			m := row.Value.Moment
+			m.CustomerID = customers[row.Value.CustomerExternalID]
+			if len(row.Problems) > 0 || m.CustomerID == "" || !touchpoints[m.Touchpoint] {
+				continue
+			}
+			m.Validate(now, -1)
+			m.ID, m.RecordedAt = rapport.NewID(now), now
+			ms = append(ms, &m)
+		}
+		return ms
+	}, 24*time.Hour)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Ceiling: %d moments inserted in %v, %.0f rows/s, into an empty copy of the moments table with nothing derived.\n",
+		rows, took.Round(time.Millisecond), float64(rows)/took.Seconds())
 	return nil
 }

@@ -13,7 +13,7 @@ import (
 const Header = "external_id,customer_external_id,touchpoint,channel,occurred_at,rating,notes\n"
 
 // Planted kinds of bad row, in the order Moments plants them.
-var Planted = []string{"rating", "customer", "quoting", "utf8"}
+var Planted = []string{"rating", "customer", "quoting", "utf8", "touchpoint"}
 
 // File says what file to write.
 type File struct {
@@ -22,7 +22,8 @@ type File struct {
 	Customers []string
 	// BadEvery plants a bad row every BadEvery rows (0: none), cycling
 	// through Planted: a rating out of range, an unknown customer, a bare
-	// quote that is not valid CSV, a note that is not UTF-8.
+	// quote that is not valid CSV, a note that is not UTF-8, an unknown
+	// touchpoint.
 	BadEvery int
 	// NoExternalIDs leaves the external id column empty.
 	NoExternalIDs bool
@@ -43,7 +44,7 @@ func Moments(w io.Writer, f File) ([]int, error) {
 		if f.NoExternalIDs {
 			ext = ""
 		}
-		customer, rating, notes := f.Customers[i%len(f.Customers)], fmt.Sprint(1+i%5), "as it came"
+		customer, rating, notes, touchpoint := f.Customers[i%len(f.Customers)], fmt.Sprint(1+i%5), "as it came", touchpoints[i%len(touchpoints)]
 		at := f.Start.Add(time.Duration(i) * time.Minute).UTC().Format(time.RFC3339)
 		if f.BadEvery > 0 && i%f.BadEvery == f.BadEvery-1 {
 			planted = append(planted, i+2)
@@ -56,9 +57,11 @@ func Moments(w io.Writer, f File) ([]int, error) {
 				notes = `said "no" twice`
 			case "utf8":
 				notes = "caf\xe9"
+			case "touchpoint":
+				touchpoint = "teleport"
 			}
 		}
-		fmt.Fprintf(out, "%s,%s,%s,%s,%s,%s,%s\n", ext, customer, touchpoints[i%len(touchpoints)], channels[i%len(channels)], at, rating, notes)
+		fmt.Fprintf(out, "%s,%s,%s,%s,%s,%s,%s\n", ext, customer, touchpoint, channels[i%len(channels)], at, rating, notes)
 	}
 	return planted, out.Flush()
 }
