@@ -7,6 +7,7 @@ package csvio
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -61,6 +62,7 @@ type table struct {
 	base     int64 // the file's offset where r started reading
 	lineBase int   // the line r started reading at, less one
 	offset   int64 // the file's offset after the row last read
+	nextLine int   // the line the row after it starts on
 	row      int   // the line the row last read starts on; the header is 1
 	raw      []byte
 	cells    []string
@@ -119,7 +121,7 @@ func readHeader(r io.Reader, known []string, attributes bool, required [][]strin
 	if comma == 0 {
 		comma = detectDelimiter(br)
 	}
-	t := &table{src: &tap{r: br}, cols: map[string]int{}, comma: comma, maxRows: opt.MaxRows, opt: opt}
+	t := &table{src: &tap{r: br}, cols: map[string]int{}, comma: comma, maxRows: opt.MaxRows, opt: opt, nextLine: 1}
 	t.r = t.newReader()
 	header, err := t.r.Read()
 	switch {
@@ -212,7 +214,7 @@ func (t *table) newReader() *csv.Reader {
 func (t *table) resume(r io.Reader, offset int64, line int) {
 	t.src = &tap{r: bufio.NewReaderSize(r, 64<<10)}
 	t.r = t.newReader()
-	t.base, t.lineBase, t.offset = offset, line-1, offset
+	t.base, t.lineBase, t.offset, t.nextLine = offset, line-1, offset, line
 }
 
 // detectDelimiter guesses the delimiter from the first line: whichever of
@@ -265,6 +267,7 @@ func (t *table) keep() {
 		p.start = 0
 	}
 	t.offset = end
+	t.nextLine += bytes.Count(t.raw, []byte("\n"))
 }
 
 func plural(n int, one, many string) string {

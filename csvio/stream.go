@@ -35,7 +35,6 @@ type Reader[V any] struct {
 	t    *table
 	read func() V
 	row  Row[V]
-	next int // the line the next row starts on
 }
 
 // NewMomentReader reads a moments file's header and returns a reader of
@@ -64,7 +63,7 @@ func newReader[V any](t *table, read func() V) (*Reader[V], error) {
 		return nil, &rapport.Error{Code: rapport.EINVALID, Fields: t.problems,
 			Message: "The first row, which names the columns, is not right; nothing was imported."}
 	}
-	return &Reader[V]{t: t, read: read, next: 1 + bytes.Count(t.raw, []byte("\n"))}, nil
+	return &Reader[V]{t: t, read: read}, nil
 }
 
 // Next reads the next row with something in it, or returns io.EOF.
@@ -78,7 +77,6 @@ func (r *Reader[V]) Next() (*Row[V], error) {
 	if !more {
 		return nil, io.EOF
 	}
-	r.next += bytes.Count(t.raw, []byte("\n"))
 	var zero V
 	r.row = Row[V]{Line: t.row, Cells: t.cells, Value: zero}
 	if t.cells == nil {
@@ -95,13 +93,12 @@ func (r *Reader[V]) Header() []string { return r.t.header }
 
 // Offset returns where in the file the next row starts, and its line: a
 // place Resume can carry on from.
-func (r *Reader[V]) Offset() (offset int64, line int) { return r.t.offset, r.next }
+func (r *Reader[V]) Offset() (offset int64, line int) { return r.t.offset, r.t.nextLine }
 
 // Resume carries on reading at a place Offset returned, from src, which
 // reads the same file from there.
 func (r *Reader[V]) Resume(src io.Reader, offset int64, line int) {
 	r.t.resume(src, offset, line)
-	r.next = line
 }
 
 // Delimiter returns the delimiter the file is read with.
