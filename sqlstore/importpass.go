@@ -255,6 +255,7 @@ func (r *jobRun) prepareMoments(ctx context.Context, rows []*fileRow, rep *repor
 		for i, m := range good {
 			if !rep.bad[goodRows[i]] {
 				copied := *m
+				copied.Validate(tx.now, -1) // derives the outcome from the rating, as recording does
 				ms = append(ms, &copied)
 			}
 		}
