@@ -19,6 +19,7 @@ import (
 	"github.com/rapport-crm/rapport"
 	"github.com/rapport-crm/rapport/csvio"
 	"github.com/rapport-crm/rapport/internal/importgen"
+	"github.com/rapport-crm/rapport/internal/testdb"
 	"github.com/rapport-crm/rapport/sqlstore"
 )
 
@@ -336,4 +337,34 @@ func importUntilKilled(v string) {
 		fmt.Fprintln(os.Stderr, "import:", err)
 	}
 	select {} // as a server does, waiting for the next job
+}
+
+// BenchmarkImportJob imports a generated file of 20,000 moments into a
+// fresh SQLite database per run, reporting rows a second.
+func BenchmarkImportJob(b *testing.B) {
+	for range b.N {
+		b.StopTimer()
+		s := &store{backend: "sqlite", dsn: filepath.Join(b.TempDir(), "bench.db"), clock: testdb.NewClock(epoch)}
+		s.open(b)
+		var ids []string
+		for i := range 100 {
+			c := s.customer(b, &rapport.Customer{Name: fmt.Sprintf("C %d", i), ExternalID: fmt.Sprintf("c-%d", i)})
+			ids = append(ids, c.ExternalID)
+		}
+		path := filepath.Join(b.TempDir(), "moments.csv")
+		out, _ := os.Create(path)
+		importgen.Moments(out, importgen.File{Rows: 20_000, Customers: ids, Start: epoch.Add(-30 * 24 * time.Hour)})
+		out.Close()
+		imports := sqlstore.NewImportServiceWith(s.db, sqlstore.ImportFiles{Dir: b.TempDir()})
+		job, err := imports.QueueFile(context.Background(), rapport.ImportRequest{Kind: rapport.ImportMomentsKind, Path: path}, path+".errors.csv")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		if job, err = imports.RunJob(context.Background(), job.ID, nil); err != nil || job.Stored != 20_000 {
+			b.Fatalf("RunJob = %+v, %v", job, err)
+		}
+		b.ReportMetric(20_000/time.Since(start).Seconds(), "rows/s")
+	}
 }
