@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -73,6 +74,32 @@ func TestImportJobOverHTTP(t *testing.T) {
 			}
 			if !slices.Equal(lines, planted) {
 				t.Errorf("the error report lists lines %v; want the planted %v", lines, planted)
+			}
+
+			// The moments come out again as JSON lines, each as the API
+			// writes the moment, with its customer's external id.
+			status, header, body = f.send(rapport.RoleViewer, "GET", "/api/v1/moments/export?format=ndjson", "", "")
+			jsonLines := strings.Split(strings.TrimSuffix(body, "\n"), "\n")
+			if status != 200 || header.Get("Content-Type") != "application/x-ndjson" || len(jsonLines) != job.Stored {
+				t.Fatalf("moments export as ndjson = %d %v, %d lines; want %d", status, header, len(jsonLines), job.Stored)
+			}
+			var line struct {
+				rapport.Moment
+				CustomerExternalID string `json:"customer_external_id"`
+			}
+			if err := json.Unmarshal([]byte(jsonLines[0]), &line); err != nil || !strings.HasPrefix(line.CustomerExternalID, "up-") {
+				t.Fatalf("first line %s: %v", jsonLines[0], err)
+			}
+			_, _, one := f.send(rapport.RoleViewer, "GET", "/api/v1/moments/"+line.ID, "", "")
+			var stored rapport.Moment
+			if json.Unmarshal([]byte(one), &stored) != nil || !reflect.DeepEqual(stored, line.Moment) {
+				t.Errorf("the line's moment = %+v; the API has %s", line.Moment, one)
+			}
+			if status, _, body := f.send(rapport.RoleViewer, "GET", "/api/v1/customers/export?format=ndjson&q=up-3", "", ""); status != 200 || strings.Count(body, "\n") != 1 || !strings.Contains(body, `"external_id":"up-3"`) {
+				t.Errorf("customers export as ndjson = %d %s", status, body)
+			}
+			if status, _, _ := f.send(rapport.RoleViewer, "GET", "/api/v1/moments/export?format=xml", "", ""); status != 422 {
+				t.Errorf("an unknown export format = %d; want 422", status)
 			}
 
 			if status, _, body := f.send(rapport.RoleAgent, "POST", "/api/v1/imports/"+job.ID+"/cancel", "", ""); status != 200 || !strings.Contains(body, `"state":"done"`) {

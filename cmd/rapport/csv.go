@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,14 +15,15 @@ import (
 	"time"
 
 	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/api"
 	"github.com/rapport-crm/rapport/csvio"
 	"github.com/rapport-crm/rapport/sqlstore"
 )
 
 const (
 	importSynopsis = "rapport import moments|customers FILE [--db DSN] [--strict] [--dry-run] [--delimiter D] [--date-format F] [--map FROM=TO]... [--key COL,COL] [--report FILE]"
-	exportSynopsis = "rapport export moments [--db DSN] [--from T] [--to T] [--customer ID] [--touchpoint KEY] [--channel C] [--outcome O] [--staff ID] > moments.csv\n" +
-		"       rapport export customers [--db DSN] [--q TEXT] [--owner ID] [--stage STAGE] > customers.csv"
+	exportSynopsis = "rapport export moments [--db DSN] [--format csv|ndjson] [--from T] [--to T] [--customer ID] [--touchpoint KEY] [--channel C] [--outcome O] [--staff ID] > moments.csv\n" +
+		"       rapport export customers [--db DSN] [--format csv|ndjson] [--q TEXT] [--owner ID] [--stage STAGE] > customers.csv"
 )
 
 // parseWithArgs parses flags that may come before or after the positional
@@ -183,6 +185,7 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	what := args[0]
 	fs := newFlags("export "+what, exportSynopsis, stderr)
 	dsn := fs.String("db", defaultDB(getenv), "SQLite file or postgres:// URL ($RAPPORT_DB)")
+	format := fs.String("format", "csv", "csv, or ndjson: one JSON object a line, as the API writes it")
 	var mf rapport.MomentFilter
 	var cf rapport.CustomerFilter
 	var from, to, channel, outcome string
@@ -202,6 +205,9 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
+	if *format != "csv" && *format != "ndjson" {
+		return usageError{"--format must be csv or ndjson"}
+	}
 	mf.Channel, mf.Outcome = rapport.Channel(channel), rapport.Outcome(outcome)
 	if err := momentFilterTimes(&mf, from, to); err != nil {
 		return err
@@ -213,9 +219,19 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	defer db.Close()
 	exports := sqlstore.NewImportService(db)
 	out := bufio.NewWriter(stdout)
-	if what == "moments" {
+	enc := json.NewEncoder(out)
+	switch {
+	case *format == "ndjson" && what == "moments":
+		err = exports.ExportMoments(ctx, mf, func(row *rapport.MomentRow) error {
+			return enc.Encode(api.MomentLine{Moment: &row.Moment, CustomerExternalID: row.CustomerExternalID, StaffEmail: row.StaffEmail})
+		})
+	case *format == "ndjson":
+		err = exports.ExportCustomers(ctx, cf, func(row *rapport.CustomerRow) error {
+			return enc.Encode(api.CustomerLine{Customer: &row.Customer, OwnerEmail: row.OwnerEmail})
+		})
+	case what == "moments":
 		err = exportMoments(ctx, exports, mf, out)
-	} else {
+	default:
 		err = exportCustomers(ctx, exports, cf, out)
 	}
 	if err != nil {

@@ -85,6 +85,10 @@ func TestImportExportCommands(t *testing.T) {
 	if err != nil || !strings.Contains(all, "ana@harbour.example") {
 		t.Fatalf("export = %v\n%s", err, all)
 	}
+	if lines, _, err := runCLI(t, "export", "moments", "--db", db, "--format", "ndjson"); err != nil || strings.Count(lines, "\n") != 2 ||
+		!strings.Contains(lines, `"customer_external_id":"pol-1"`) || !strings.Contains(lines, `"staff_email":"ana@harbour.example"`) {
+		t.Errorf("export as ndjson = %v\n%s", err, lines)
+	}
 	exported := writeFile(t, dir, "export.csv", all)
 	if out, _, err := runCLI(t, "import", "moments", exported, "--db", db); err != nil || !strings.Contains(out, "0 created, 2 skipped") {
 		t.Errorf("re-importing the export = %q, %v; want everything skipped", out, err)
