@@ -152,13 +152,13 @@ const jobColumns = `id, options, path, report_path, size, state, phase, message,
 // jobRow is an import job as its row holds it.
 type jobRow struct {
 	rapport.ImportJob
-	reportPath       string
-	nextLine         int
-	reportBytes      int64
-	runStarted       int64
-	runRows          int
-	runBytes         int64
-	started, updated int64
+	reportPath  string
+	nextLine    int
+	reportBytes int64
+	runStarted  int64
+	runRows     int
+	runBytes    int64
+	updated     int64
 }
 
 func scanJob(row interface{ Scan(...any) error }) (*jobRow, error) {

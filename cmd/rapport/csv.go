@@ -136,7 +136,7 @@ func importSummary(job *rapport.ImportJob, reportPath string, stdout io.Writer) 
 	case job.State == rapport.ImportFailed:
 		return fmt.Errorf("%s: %s", job.Path, job.Message)
 	case job.State == rapport.ImportRefused:
-		return fmt.Errorf("%s: %s Nothing was written; the rows are in %s.", job.Path, job.Message, reportPath)
+		return fmt.Errorf("%s: %s The rows are in %s", job.Path, job.Message, reportPath)
 	case job.DryRun:
 		fmt.Fprintln(stdout, "Nothing was written.")
 	}
@@ -158,20 +158,6 @@ func (m mapFlag) Set(v string) error {
 	}
 	m[strings.TrimSpace(from)] = strings.TrimSpace(to)
 	return nil
-}
-
-// printProblems prints one line per problem: "row 7, rating: must be from 1 to 5".
-func printProblems(w io.Writer, fields []rapport.FieldError) {
-	for _, f := range fields {
-		where := "file"
-		if f.Index != nil {
-			where = fmt.Sprintf("row %d", *f.Index)
-		}
-		if f.Field != "" {
-			where += ", " + f.Field
-		}
-		fmt.Fprintf(w, "%s: %s\n", where, f.Message)
-	}
 }
 
 func runExport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
