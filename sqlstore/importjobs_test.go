@@ -368,3 +368,45 @@ func BenchmarkImportJob(b *testing.B) {
 		b.ReportMetric(20_000/time.Since(start).Seconds(), "rows/s")
 	}
 }
+
+// TestImportJobsRunOnceOnSeveralServers queues several jobs and lets three
+// servers on one database take them up at once: each job runs once, and
+// every row is stored once.
+func TestImportJobsRunOnceOnSeveralServers(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		dir := t.TempDir()
+		customers := importFirm(t, s, 5)
+		var ids []string
+		want := 0
+		for i := range 4 {
+			path, planted := generate(t, s, importgen.File{Rows: 1200 + 100*i, Customers: customers, BadEvery: 300, NoExternalIDs: true})
+			want += 1200 + 100*i - len(planted)
+			job, err := sqlstore.NewImportServiceWith(s.db, sqlstore.ImportFiles{Dir: dir}).QueueFile(context.Background(),
+				rapport.ImportRequest{Kind: rapport.ImportMomentsKind, Path: path}, path+".errors.csv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, job.ID)
+		}
+		errs := make(chan error, 3)
+		for range 3 {
+			go func() {
+				errs <- sqlstore.NewImportServiceWith(s.db, sqlstore.ImportFiles{Dir: dir}).RunImports(context.Background(), discard())
+			}()
+		}
+		for range 3 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, id := range ids {
+			job, err := sqlstore.NewImportService(s.db).FindImport(context.Background(), id)
+			if err != nil || job.State != rapport.ImportDone {
+				t.Errorf("job %s = %+v, %v; want done", id, job, err)
+			}
+		}
+		if n := s.count(t, "moments", ""); n != want {
+			t.Errorf("%d moments stored; want %d, each job's rows once", n, want)
+		}
+	})
+}
