@@ -109,6 +109,18 @@ func TestImportJobOverHTTP(t *testing.T) {
 			if status, _, body := f.send(rapport.RoleAgent, "POST", "/api/v1/imports/customers", "text/csv", big); status != 413 || !strings.Contains(body, "larger than this server takes") {
 				t.Errorf("a file over the limit = %d %s; want 413", status, body)
 			}
+			// A file whose first row is wrong fails, saying why.
+			status, _, body = f.send(rapport.RoleAgent, "POST", "/api/v1/imports/moments", "text/csv", "customer_id,touchpoint,channel,occurred_at,colour\n1,2,3,4,5\n")
+			var badHeader rapport.ImportJob
+			if status != 202 || json.Unmarshal([]byte(body), &badHeader) != nil {
+				t.Fatalf("upload of a file with an unknown column = %d %s", status, body)
+			}
+			if err := sqlstore.NewImportServiceWith(f.db, files).RunImports(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, body := f.send(rapport.RoleViewer, "GET", "/api/v1/imports/"+badHeader.ID, "", ""); !strings.Contains(body, `"state":"failed"`) || !strings.Contains(body, "colour: is not a known column") {
+				t.Errorf("a job whose file has an unknown column = %s; want failed, naming it", body)
+			}
 			if status, _, body := f.send(rapport.RoleAgent, "POST", "/api/v1/imports/moments?delimiter=x", "text/csv", "a\n"); status != 422 || !strings.Contains(body, "delimiter") {
 				t.Errorf("a bad delimiter = %d %s; want 422", status, body)
 			}
