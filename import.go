@@ -1,9 +1,15 @@
 package rapport
 
-import "context"
+import (
+	"context"
+	"io"
+	"time"
+)
 
-// Limits on one import. The whole file is checked before anything is
-// written, so it is held in memory; larger files are split.
+// Limits on one import sent whole (POST /moments/import and
+// /customers/import): the whole file is checked before anything is
+// written, so it is held in memory. Files of any size go through an import
+// job instead (StartImport), which streams them.
 const (
 	MaxImportRows  = 10_000
 	MaxImportBytes = 10 << 20
@@ -13,6 +19,9 @@ const (
 	// MaxImportProblems is how many problems a refused file lists, so
 	// that a file wrong in every row still gets a readable answer.
 	MaxImportProblems = 1000
+	// DefaultMaxImportBytes is the largest file an import job takes unless
+	// the server is told otherwise: 10 GB, about 150 million moments.
+	DefaultMaxImportBytes = 10 << 30
 )
 
 // MomentRow is one moment as a file carries it: the moment, and the other
@@ -100,6 +109,18 @@ type ImportService interface {
 	// change (stored, or earlier in the file) and not be in the future; a
 	// row equal to a stored change (customer, stage and time) is skipped.
 	ImportStageChanges(ctx context.Context, f *StageChangeFile, opt ImportOptions) (*ImportResult, error)
+	// StartImport keeps the file body reads and queues a job that imports
+	// it in the background; the file may be of any size up to the
+	// server's limit (ETOOLARGE past it).
+	StartImport(ctx context.Context, req ImportRequest, body io.Reader) (*ImportJob, error)
+	// FindImport returns an import job with its progress, or ENOTFOUND.
+	FindImport(ctx context.Context, id string) (*ImportJob, error)
+	// CancelImport stops a job: what it stored stays, the rest is not
+	// imported. A job that has ended is left as it is.
+	CancelImport(ctx context.Context, id string) (*ImportJob, error)
+	// ImportReport opens a job's error report: its rejected rows as CSV,
+	// each with its line and what is wrong with it.
+	ImportReport(ctx context.Context, id string) (io.ReadCloser, error)
 	// ExportMoments calls each for every moment the filter selects, newest
 	// first, reading them a page at a time; the filter's Limit and Cursor
 	// are ignored.
@@ -110,4 +131,101 @@ type ImportService interface {
 	// ExportCustomers calls each for every customer the filter selects,
 	// newest first, a page at a time.
 	ExportCustomers(ctx context.Context, f CustomerFilter, each func(*CustomerRow) error) error
+}
+
+// The kinds of file an import job takes.
+const (
+	ImportMomentsKind   = "moments"
+	ImportCustomersKind = "customers"
+)
+
+// The states of an import job.
+const (
+	ImportQueued    = "queued"
+	ImportRunning   = "running"
+	ImportDone      = "done"
+	ImportRefused   = "refused" // strict, and some row was bad: nothing stored
+	ImportFailed    = "failed"  // the file could not be read, or the server could not go on
+	ImportCancelled = "cancelled"
+)
+
+// ImportRequest is what an import job is asked to do.
+type ImportRequest struct {
+	Kind     string `json:"kind"`      // ImportMomentsKind or ImportCustomersKind
+	FileName string `json:"file_name"` // as the person named it, for them to recognise
+	// Strict refuses the whole file when any row is bad; otherwise every
+	// good row is stored and every bad one goes to the error report.
+	Strict bool `json:"strict"`
+	// DryRun checks the whole file and stores nothing.
+	DryRun bool `json:"dry_run"`
+	// Delimiter is "," ";" or a tab; empty detects it.
+	Delimiter string `json:"delimiter,omitempty"`
+	// DateFormat reads times that are not RFC 3339, as DD/MM/YYYY hh:mm.
+	DateFormat string `json:"date_format,omitempty"`
+	// Map renames the file's columns to Rapport's.
+	Map map[string]string `json:"map,omitempty"`
+	// Key names columns whose values make the external id of a row that
+	// has none, so that importing the file again stores nothing twice.
+	Key []string `json:"key,omitempty"`
+	// Path is where the file is kept while it is imported (not shown).
+	Path string `json:"-"`
+	// CreatedBy is the user who started it.
+	CreatedBy string `json:"created_by,omitempty"`
+}
+
+// Check reports what is wrong with a request.
+func (r *ImportRequest) Check() error {
+	var v validation
+	if r.Kind != ImportMomentsKind && r.Kind != ImportCustomersKind {
+		v.add("kind", "must be moments or customers")
+	}
+	switch r.Delimiter {
+	case "", ",", ";", "\t":
+	default:
+		v.add("delimiter", "must be a comma, a semicolon or a tab")
+	}
+	return v.err("The import is not valid.")
+}
+
+// ImportJob is a file being imported in the background, and how far it is.
+type ImportJob struct {
+	ID string `json:"id"`
+	ImportRequest
+	Size      int64  `json:"size"`  // bytes
+	State     string `json:"state"` // one of the Import* states
+	Phase     string `json:"phase"` // checking or storing
+	Message   string `json:"message"`
+	BytesRead int64  `json:"bytes_read"`
+	RowsRead  int    `json:"rows_read"`
+	Stored    int    `json:"stored"`   // rows stored (in a dry run: that would be)
+	Skipped   int    `json:"skipped"`  // rows stored already, by id or external id
+	Rejected  int    `json:"rejected"` // bad rows, in the error report
+	// RowsPerSecond and EstimatedFinish are measured while it runs.
+	RowsPerSecond   float64    `json:"rows_per_second"`
+	EstimatedFinish *time.Time `json:"estimated_finish,omitempty"`
+	CreatedAt       time.Time  `json:"created_at"`
+	StartedAt       *time.Time `json:"started_at,omitempty"`
+	FinishedAt      *time.Time `json:"finished_at,omitempty"`
+	// UpdatedAt is when its progress was last recorded.
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Ended reports whether the job will do nothing more.
+func (j *ImportJob) Ended() bool {
+	return j.State != ImportQueued && j.State != ImportRunning
+}
+
+// Measure sets the job's rate and estimated finish from its progress, the
+// time it started (or resumed) and the rows and bytes it has read since:
+// the rest of the file is expected to go at the rate so far.
+func (j *ImportJob) Measure(since time.Time, rowsSince int, bytesSince int64) {
+	j.RowsPerSecond, j.EstimatedFinish = 0, nil
+	took := j.UpdatedAt.Sub(since).Seconds()
+	if j.Ended() || took <= 0 || bytesSince <= 0 {
+		return
+	}
+	j.RowsPerSecond = float64(rowsSince) / took
+	left := time.Duration(float64(j.Size-j.BytesRead) / (float64(bytesSince) / took) * float64(time.Second))
+	finish := j.UpdatedAt.Add(left)
+	j.EstimatedFinish = &finish
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"mime"
 	"net/http"
 	"slices"
@@ -81,10 +82,52 @@ func (s *Server) handleImportCustomers(w http.ResponseWriter, r *http.Request) {
 	answerImport(w, res)
 }
 
+// MomentLine is a moment as an export in JSON lines writes it: as the API
+// writes a moment, with its customer's external id and its member of
+// staff's email beside it, as the CSV has them.
+type MomentLine struct {
+	*rapport.Moment
+	CustomerExternalID string `json:"customer_external_id,omitempty"`
+	StaffEmail         string `json:"staff_email,omitempty"`
+}
+
+// CustomerLine is a customer as an export in JSON lines writes it.
+type CustomerLine struct {
+	*rapport.Customer
+	OwnerEmail string `json:"owner_email,omitempty"`
+}
+
+// exportFormat reads an export's format: csv (the default) or ndjson, one
+// JSON object a line. It answers a bad one itself and returns "".
+func exportFormat(w http.ResponseWriter, r *http.Request, s *Server) string {
+	switch f := r.URL.Query().Get("format"); f {
+	case "", "csv":
+		return "csv"
+	case "ndjson":
+		return f
+	}
+	writeError(w, r, s.Logger, &rapport.Error{Code: rapport.EINVALID, Message: "The query is not valid.",
+		Fields: []rapport.FieldError{{Field: "format", Message: "must be csv or ndjson"}}})
+	return ""
+}
+
 func (s *Server) handleExportMoments(w http.ResponseWriter, r *http.Request) {
 	f, fields := momentFilter(r)
 	if len(fields) > 0 {
 		writeError(w, r, s.Logger, &rapport.Error{Code: rapport.EINVALID, Message: "The query is not valid.", Fields: fields})
+		return
+	}
+	format := exportFormat(w, r, s)
+	if format == "" {
+		return
+	}
+	if format == "ndjson" {
+		out := s.startExport(w, "moments", "ndjson", "application/x-ndjson")
+		enc := json.NewEncoder(out)
+		err := s.Imports.ExportMoments(r.Context(), f, func(row *rapport.MomentRow) error {
+			return out.row(enc.Encode(MomentLine{&row.Moment, row.CustomerExternalID, row.StaffEmail}), func() error { return nil })
+		})
+		s.endCSV(w, r, out, err, func() error { return nil })
 		return
 	}
 	out := s.startCSV(w, "moments")
@@ -103,6 +146,18 @@ func (s *Server) handleExportCustomers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := rapport.CustomerFilter{Query: q.Get("q"), OwnerID: q.Get("owner_id"), Stage: q.Get("stage")}
+	switch exportFormat(w, r, s) {
+	case "":
+		return
+	case "ndjson":
+		out := s.startExport(w, "customers", "ndjson", "application/x-ndjson")
+		enc := json.NewEncoder(out)
+		err := s.Imports.ExportCustomers(r.Context(), f, func(row *rapport.CustomerRow) error {
+			return out.row(enc.Encode(CustomerLine{&row.Customer, row.OwnerEmail}), func() error { return nil })
+		})
+		s.endCSV(w, r, out, err, func() error { return nil })
+		return
+	}
 	keys, err := s.Imports.CustomerAttributeKeys(r.Context(), f)
 	if err != nil {
 		writeError(w, r, s.Logger, err)

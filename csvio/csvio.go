@@ -6,6 +6,8 @@
 package csvio
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -20,9 +22,8 @@ import (
 	"github.com/rapport-crm/rapport"
 )
 
-// errTooLarge stops reading a file past rapport.MaxImportBytes.
-var errTooLarge = rapport.Errorf(rapport.ETOOLARGE,
-	"The file is larger than %d MB; split it into smaller files.", rapport.MaxImportBytes>>20)
+// errTooLarge stops reading a file past ReadOptions.MaxBytes.
+var errTooLarge = rapport.Errorf(rapport.ETOOLARGE, "The file is larger than this server takes; split it into smaller files.")
 
 // limitedReader fails once more than max bytes have been read, so that a
 // huge upload is refused rather than read to its end.
@@ -46,15 +47,27 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// table reads a file's rows as cells by column name.
+// table reads a file's rows as cells by column name, one row at a time, so
+// that a file of any size is read in the memory of one row.
 type table struct {
 	r        *csv.Reader
+	src      *tap
 	cols     map[string]int // column name to its place in a row
 	attrs    []attrColumn   // attributes.<key> columns, in file order
+	header   []string       // the first row as the file has it
 	width    int
-	row      int // the number of the row last read; the header is 1
+	comma    rune
+	maxRows  int   // rows past which the file is refused; 0 for no limit
+	rows     int   // rows read, not counting the header
+	base     int64 // the file's offset where r started reading
+	lineBase int   // the line r started reading at, less one
+	offset   int64 // the file's offset after the row last read
+	nextLine int   // the line the row after it starts on
+	row      int   // the line the row last read starts on; the header is 1
+	raw      []byte
 	cells    []string
 	problems []rapport.FieldError
+	opt      ReadOptions
 }
 
 type attrColumn struct {
@@ -65,15 +78,52 @@ type attrColumn struct {
 // attributePrefix starts the name of a column holding one attribute.
 const attributePrefix = "attributes."
 
+// Columns an error report adds to a file's own: a report, put right, is
+// imported again as it is, so a reader ignores them.
+const (
+	ReportLine    = "import_line"
+	ReportProblem = "import_problem"
+	ReportRaw     = "import_raw"
+)
+
+// ReadOptions say how to read a file as people have it.
+type ReadOptions struct {
+	// Delimiter separates cells; 0 detects a comma, semicolon or tab
+	// from the first row.
+	Delimiter rune
+	// Map renames the file's columns to Rapport's: {"email address": "email"}.
+	// Names are matched ignoring case.
+	Map map[string]string
+	// DateFormat is the layout of dates and times that are not RFC 3339,
+	// such as DD/MM/YYYY or DD/MM/YYYY hh:mm (see ParseLayout); such times
+	// are UTC.
+	DateFormat string
+	// Key names columns whose values, joined, make a row's external id when
+	// it has none, so that importing the file again stores nothing twice.
+	Key []string
+	// MaxBytes and MaxRows refuse a file past them; 0 is no limit.
+	MaxBytes int64
+	MaxRows  int
+	// Now is the time moments may not be more than a day ahead of.
+	Now time.Time
+}
+
 // readHeader reads the first row: every column must be known (or an
 // attribute, where allowed), and none may appear twice. Problems with the
 // header are reported against row 1; a file with any is not read further,
 // since its rows cannot be understood.
-func readHeader(r io.Reader, known []string, attributes bool, required [][]string) (*table, error) {
-	cr := csv.NewReader(&limitedReader{r: r, max: rapport.MaxImportBytes})
-	cr.FieldsPerRecord = -1
-	t := &table{r: cr, cols: map[string]int{}}
-	header, err := cr.Read()
+func readHeader(r io.Reader, known []string, attributes bool, required [][]string, opt ReadOptions) (*table, error) {
+	if opt.MaxBytes > 0 {
+		r = &limitedReader{r: r, max: opt.MaxBytes}
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	comma := opt.Delimiter
+	if comma == 0 {
+		comma = detectDelimiter(br)
+	}
+	t := &table{src: &tap{r: br}, cols: map[string]int{}, comma: comma, maxRows: opt.MaxRows, opt: opt, nextLine: 1}
+	t.r = t.newReader()
+	header, err := t.r.Read()
 	switch {
 	case errors.Is(err, io.EOF):
 		return nil, rapport.Errorf(rapport.EINVALID, "The file is empty; its first row must name the columns, such as %s.", strings.Join(known[:4], ","))
@@ -84,14 +134,22 @@ func readHeader(r io.Reader, known []string, attributes bool, required [][]strin
 		t.fail("", "is not valid CSV: %s", csvProblem(err))
 		return t, nil
 	}
-	t.row, t.width = 1, len(header)
+	t.keep()
+	t.row, t.width, t.header = 1, len(header), header
 	if len(header) > 0 {
 		header[0] = strings.TrimPrefix(header[0], "\ufeff") // as some spreadsheets save UTF-8
+	}
+	mapped := map[string]string{}
+	for from, to := range opt.Map {
+		mapped[strings.ToLower(strings.TrimSpace(from))] = to
 	}
 	var unknown []string
 	seen := map[string]bool{}
 	for i, name := range header {
 		name = strings.TrimSpace(name)
+		if to, ok := mapped[strings.ToLower(name)]; ok {
+			name = to
+		}
 		// Column names ignore case; attribute keys do not.
 		canonical := strings.ToLower(name)
 		isAttr := attributes && strings.HasPrefix(canonical, attributePrefix) && len(name) > len(attributePrefix)
@@ -105,6 +163,8 @@ func readHeader(r io.Reader, known []string, attributes bool, required [][]strin
 		case seen[canonical]:
 			t.fail(name, "appears twice in the first row")
 			continue
+		case canonical == ReportLine || canonical == ReportProblem || canonical == ReportRaw:
+			continue
 		}
 		seen[canonical] = true
 		switch {
@@ -112,17 +172,16 @@ func readHeader(r io.Reader, known []string, attributes bool, required [][]strin
 			t.cols[canonical] = i
 		case isAttr:
 			t.attrs = append(t.attrs, attrColumn{key: name[len(attributePrefix):], at: i})
+		case attributes:
+			// Columns Rapport has no place for are kept as attributes.
+			t.attrs = append(t.attrs, attrColumn{key: name, at: i})
 		default:
 			unknown = append(unknown, name)
 		}
 	}
 	if len(unknown) > 0 {
-		more := ""
-		if attributes {
-			more = ", and attributes.<key> for any attribute"
-		}
-		t.fail(strings.Join(unknown, ","), "%s not a known column; the columns are %s%s",
-			plural(len(unknown), "is", "are"), strings.Join(known, ", "), more)
+		t.fail(strings.Join(unknown, ","), "%s not a known column; the columns are %s (name others with a column mapping)",
+			plural(len(unknown), "is", "are"), strings.Join(known, ", "))
 	}
 	for _, alts := range required {
 		found := false
@@ -134,7 +193,81 @@ func readHeader(r io.Reader, known []string, attributes bool, required [][]strin
 			t.fail(alts[0], "the file needs a column %s", strings.Join(alts, " or "))
 		}
 	}
+	for _, k := range opt.Key {
+		if _, ok := t.cols[strings.ToLower(k)]; !ok && !slices.ContainsFunc(t.attrs, func(a attrColumn) bool { return a.key == k }) {
+			t.fail(k, "is named as part of the key, but the file has no such column")
+		}
+	}
 	return t, nil
+}
+
+func (t *table) newReader() *csv.Reader {
+	cr := csv.NewReader(t.src)
+	cr.Comma = t.comma
+	cr.FieldsPerRecord = -1
+	return cr
+}
+
+// Resume carries on reading from offset (where a row starts, as Offset
+// said) in r, which reads the same file from there; line is the line that
+// row starts on.
+func (t *table) resume(r io.Reader, offset int64, line int) {
+	t.src = &tap{r: bufio.NewReaderSize(r, 64<<10)}
+	t.r = t.newReader()
+	t.base, t.lineBase, t.offset, t.nextLine = offset, line-1, offset, line
+}
+
+// detectDelimiter guesses the delimiter from the first line: whichever of
+// comma, semicolon and tab it holds most of outside quotes.
+func detectDelimiter(br *bufio.Reader) rune {
+	head, _ := br.Peek(br.Size())
+	counts := map[byte]int{}
+	quoted := false
+	for _, c := range head {
+		if c == '"' {
+			quoted = !quoted
+		} else if !quoted && (c == '\n' || c == '\r') {
+			break
+		} else if !quoted {
+			counts[c]++
+		}
+	}
+	best := byte(',')
+	for _, c := range []byte{';', '\t'} {
+		if counts[c] > counts[best] {
+			best = c
+		}
+	}
+	return rune(best)
+}
+
+// tap keeps the bytes read since the start of the row being read, so
+// that a rejected row is reported exactly as the file had it.
+type tap struct {
+	r     io.Reader
+	buf   []byte
+	start int // where the row being read starts in buf
+}
+
+func (p *tap) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.buf = append(p.buf, b[:n]...)
+	return n, err
+}
+
+// keep moves the row just read out of the tap into t.raw.
+func (t *table) keep() {
+	end := t.base + t.r.InputOffset()
+	n := int(end - t.offset)
+	p := t.src
+	t.raw = append(t.raw[:0], p.buf[p.start:p.start+n]...)
+	p.start += n
+	if p.start > 64<<10 {
+		p.buf = append(p.buf[:0], p.buf[p.start:]...)
+		p.start = 0
+	}
+	t.offset = end
+	t.nextLine += bytes.Count(t.raw, []byte("\n"))
 }
 
 func plural(n int, one, many string) string {
@@ -144,25 +277,33 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// next reads the next row with something in it, reporting false at the end
-// of the file or at a row that is not valid CSV (which ends the reading,
-// since what follows cannot be trusted).
+// next reads the next row with something in it, reporting false at the
+// end of the file. A row that is not valid CSV is read as a row with that
+// problem: the reader carries on at the line after it.
 func (t *table) next() (bool, error) {
 	for {
+		t.cells = nil
 		rec, err := t.r.Read()
 		if errors.Is(err, io.EOF) {
 			return false, nil
 		}
-		t.row++
 		if errors.Is(err, errTooLarge) {
 			return false, err
 		}
-		if err != nil {
-			t.fail("", "is not valid CSV: %s; nothing after it was read", csvProblem(err))
-			return false, nil
+		t.keep()
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			t.row = t.lineBase + pe.StartLine
+			t.fail("", "is not valid CSV: %s", csvProblem(err))
+			return true, nil
+		} else if err != nil {
+			return false, err
 		}
-		if t.row-1 > rapport.MaxImportRows {
-			return false, rapport.Errorf(rapport.ETOOLARGE, "The file has more than %d rows; split it into smaller files.", rapport.MaxImportRows)
+		line, _ := t.r.FieldPos(0)
+		t.row = t.lineBase + line
+		t.rows++
+		if t.maxRows > 0 && t.rows > t.maxRows {
+			return false, rapport.Errorf(rapport.ETOOLARGE, "The file has more than %d rows; split it into smaller files.", t.maxRows)
 		}
 		empty := true
 		for _, c := range rec {
@@ -183,7 +324,7 @@ func (t *table) next() (bool, error) {
 func csvProblem(err error) string {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return fmt.Sprintf("%v (line %d, column %d)", pe.Err, pe.Line, pe.Column)
+		return fmt.Sprintf("%v (column %d)", pe.Err, pe.Column)
 	}
 	return err.Error()
 }

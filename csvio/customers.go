@@ -17,13 +17,15 @@ var CustomerColumns = []string{
 	"likes", "dislikes", "created_at",
 }
 
+var customersNeed = [][]string{{"name"}}
+
 // ReadCustomers reads a customers file as ReadMoments reads moments.
 func ReadCustomers(r io.Reader) (*rapport.CustomerFile, error) {
-	t, err := readHeader(r, CustomerColumns, true, [][]string{{"name"}})
+	t, err := readHeader(r, CustomerColumns, true, customersNeed, wholeFile(time.Time{}))
 	if err != nil {
 		return nil, err
 	}
-	rows, err := readRows(t, t.customer)
+	rows, err := readRows(t, t.customer, func(r rapport.CustomerRow) (string, string) { return r.Customer.ID, r.Customer.ExternalID })
 	if err != nil {
 		return nil, err
 	}
@@ -31,11 +33,11 @@ func ReadCustomers(r io.Reader) (*rapport.CustomerFile, error) {
 }
 
 // customer reads the current row as a customer.
-func (t *table) customer(seen *duplicates) rapport.CustomerRow {
+func (t *table) customer() rapport.CustomerRow {
 	row := rapport.CustomerRow{Row: t.row, OwnerEmail: strings.ToLower(t.get("owner_email"))}
 	c := &row.Customer
 	c.ID = t.id("id")
-	c.ExternalID = t.get("external_id")
+	c.ExternalID = t.keyID(t.get("external_id"))
 	c.Kind = strings.ToLower(t.get("kind"))
 	c.Name = t.get("name")
 	c.Email = t.get("email")
@@ -58,8 +60,6 @@ func (t *table) customer(seen *duplicates) rapport.CustomerRow {
 		}
 	}
 	t.addDomain(rapport.ErrorFields(c.Validate()), nil)
-	seen.check("id", c.ID)
-	seen.check("external_id", c.ExternalID)
 	return row
 }
 

@@ -18,28 +18,36 @@ var MomentColumns = []string{
 	"notes", "revenue", "cost",
 }
 
-// ReadMoments reads a moments file. Every row is checked against the
-// domain's rules and every problem is kept, by row and column, in the
-// file's Problems; the returned error is for a file that cannot be taken
-// at all (empty, or over the limits). now is the time moments may not be
-// more than a day ahead of.
+var momentsNeed = [][]string{{"customer_id", "customer_external_id"}, {"touchpoint"}, {"channel"}, {"occurred_at"}}
+
+// ReadMoments reads a moments file whole, up to rapport.MaxImportRows and
+// rapport.MaxImportBytes. Every row is checked against the domain's rules
+// and every problem is kept, by row and column, in the file's Problems;
+// the returned error is for a file that cannot be taken at all (empty, or
+// over the limits). now is the time moments may not be more than a day
+// ahead of.
 func ReadMoments(r io.Reader, now time.Time) (*rapport.MomentFile, error) {
-	t, err := readHeader(r, MomentColumns, false, [][]string{
-		{"customer_id", "customer_external_id"}, {"touchpoint"}, {"channel"}, {"occurred_at"},
-	})
+	t, err := readHeader(r, MomentColumns, false, momentsNeed, wholeFile(now))
 	if err != nil {
 		return nil, err
 	}
-	rows, err := readRows(t, func(seen *duplicates) rapport.MomentRow { return t.moment(now, seen) })
+	rows, err := readRows(t, t.moment, func(r rapport.MomentRow) (string, string) { return r.Moment.ID, r.Moment.ExternalID })
 	if err != nil {
 		return nil, err
 	}
 	return &rapport.MomentFile{Rows: rows, Problems: t.problems}, nil
 }
 
+// wholeFile are the options of a file read whole.
+func wholeFile(now time.Time) ReadOptions {
+	return ReadOptions{MaxBytes: rapport.MaxImportBytes, MaxRows: rapport.MaxImportRows, Now: now}
+}
+
 // readRows reads every row of t with read, unless the header has problems
-// already (then no row is read: the columns cannot be trusted).
-func readRows[R any](t *table, read func(*duplicates) R) ([]R, error) {
+// already (then no row is read: the columns cannot be trusted). Two rows
+// with one id or external id are a mistake in a file read whole: the
+// second would silently be the first.
+func readRows[R any](t *table, read func() R, keys func(R) (id, externalID string)) ([]R, error) {
 	if len(t.problems) > 0 {
 		return nil, nil
 	}
@@ -50,16 +58,23 @@ func readRows[R any](t *table, read func(*duplicates) R) ([]R, error) {
 		if err != nil || !more {
 			return rows, err
 		}
-		rows = append(rows, read(seen))
+		if t.cells == nil {
+			continue
+		}
+		row := read()
+		id, ext := keys(row)
+		seen.check("id", id)
+		seen.check("external_id", ext)
+		rows = append(rows, row)
 	}
 }
 
 // moment reads the current row as a moment.
-func (t *table) moment(now time.Time, seen *duplicates) rapport.MomentRow {
+func (t *table) moment() rapport.MomentRow {
 	row := rapport.MomentRow{Row: t.row, CustomerExternalID: t.get("customer_external_id"), StaffEmail: strings.ToLower(t.get("staff_email"))}
 	m := &row.Moment
 	m.ID = t.id("id")
-	m.ExternalID = t.get("external_id")
+	m.ExternalID = t.keyID(t.get("external_id"))
 	m.CustomerID = t.get("customer_id")
 	m.Touchpoint = t.get("touchpoint")
 	m.Channel = rapport.Channel(strings.ToLower(t.get("channel")))
@@ -70,7 +85,7 @@ func (t *table) moment(now time.Time, seen *duplicates) rapport.MomentRow {
 	m.Revenue, m.Cost = t.float("revenue"), t.float("cost")
 	badTime := false
 	if s := t.get("occurred_at"); s != "" {
-		at, err := ParseTime(s)
+		at, err := t.time(s)
 		if err != nil {
 			t.fail("occurred_at", "%v", err)
 			badTime = true
@@ -98,11 +113,9 @@ func (t *table) moment(now time.Time, seen *duplicates) rapport.MomentRow {
 		t.fail("outcome_source", "must be given, rating or default, or empty")
 	}
 	byExternalID := row.CustomerExternalID != ""
-	t.addDomain(m.Validate(now, t.row), func(field string) bool {
+	t.addDomain(m.Validate(t.opt.Now, t.row), func(field string) bool {
 		return field == "customer_id" && byExternalID || field == "occurred_at" && badTime
 	})
-	seen.check("id", m.ID)
-	seen.check("external_id", m.ExternalID)
 	return row
 }
 

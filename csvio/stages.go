@@ -3,6 +3,7 @@ package csvio
 import (
 	"io"
 	"strings"
+	"time"
 
 	"github.com/rapport-crm/rapport"
 )
@@ -17,11 +18,12 @@ var StageChangeColumns = []string{"customer_id", "customer_external_id", "stage"
 func ReadStageChanges(r io.Reader) (*rapport.StageChangeFile, error) {
 	t, err := readHeader(r, StageChangeColumns, false, [][]string{
 		{"customer_id", "customer_external_id"}, {"stage"}, {"reason"}, {"changed_at"},
-	})
+	}, wholeFile(time.Time{}))
 	if err != nil {
 		return nil, err
 	}
-	rows, err := readRows(t, func(*duplicates) rapport.StageChangeRow { return t.stageChange() })
+	// Stage changes have no ids: the same change twice is skipped when stored.
+	rows, err := readRows(t, t.stageChange, func(rapport.StageChangeRow) (string, string) { return "", "" })
 	if err != nil {
 		return nil, err
 	}

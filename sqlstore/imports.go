@@ -30,12 +30,13 @@ import (
 type ImportService struct {
 	db      *DB
 	moments *MomentService
+	files   ImportFiles
+	worker  string // this server, in the import jobs it claims
 }
 
-// NewImportService returns imports and exports over db.
-func NewImportService(db *DB) *ImportService {
-	return &ImportService{db: db, moments: NewMomentService(db)}
-}
+// NewImportService returns imports and exports over db, keeping import
+// jobs' files in the system's temporary directory.
+func NewImportService(db *DB) *ImportService { return NewImportServiceWith(db, ImportFiles{}) }
 
 var _ rapport.ImportService = (*ImportService)(nil)
 
@@ -194,7 +195,7 @@ func (s *ImportService) ImportMoments(ctx context.Context, f *rapport.MomentFile
 	if r.header() {
 		return nil, r.refusal(res.Rows)
 	}
-	fresh, rowOf, err := s.momentsToRecord(ctx, f, r, res)
+	fresh, rowOf, err := s.momentsToRecord(ctx, f, r, res, true)
 	if err != nil {
 		return nil, err
 	}
@@ -250,8 +251,9 @@ func (s *ImportService) auditImport(ctx context.Context, kind string, res *rappo
 // momentsToRecord returns the file's moments that are not stored yet, with
 // the row each comes from, their customers and staff resolved from the
 // file's external ids and emails; rows stored already count as skipped, and
-// problems go in the report.
-func (s *ImportService) momentsToRecord(ctx context.Context, f *rapport.MomentFile, r *report, res *rapport.ImportResult) ([]*rapport.Moment, []int, error) {
+// problems go in the report. With checkRefs the references are checked
+// too; an import job leaves that to the transaction that stores them.
+func (s *ImportService) momentsToRecord(ctx context.Context, f *rapport.MomentFile, r *report, res *rapport.ImportResult, checkRefs bool) ([]*rapport.Moment, []int, error) {
 	var ids, externalIDs, customerIDs, customerKeys []string
 	for _, row := range f.Rows {
 		ids, externalIDs = append(ids, row.Moment.ID), append(externalIDs, row.Moment.ExternalID)
@@ -293,6 +295,9 @@ func (s *ImportService) momentsToRecord(ctx context.Context, f *rapport.MomentFi
 			m.Outcome = "" // derived again from the rating when recorded
 		}
 		fresh, rowOf = append(fresh, &m), append(rowOf, row.Row)
+	}
+	if !checkRefs {
+		return fresh, rowOf, nil
 	}
 	refs, err := checkMomentRefs(ctx, s.readTx(), fresh, true)
 	if err != nil {
@@ -341,17 +346,7 @@ func (s *ImportService) ImportCustomers(ctx context.Context, f *rapport.Customer
 	}
 	ordered := referrersFirst(r, fresh, inFile)
 	if opt.SkipInvalid {
-		// A row whose referrer is left out cannot be added either.
-		for changed := true; changed; {
-			changed = false
-			for _, row := range fresh {
-				ref := inFile[row.Customer.ReferredBy]
-				if ref != nil && r.bad[ref.Row] && !r.bad[row.Row] {
-					r.add(row.Row, "referred_by", "names the customer of row %d, which is not valid", ref.Row)
-					changed = true
-				}
-			}
-		}
+		leaveOutReferred(r, fresh, inFile)
 	}
 	if err := r.finish(res, opt); err != nil {
 		return nil, err
@@ -450,6 +445,21 @@ func addCustomerRows(ctx context.Context, tx *tx, chunk []*rapport.CustomerRow) 
 	}
 	_, err := refreshCustomers(ctx, tx, withReferrers(ids, referrers...), false)
 	return err
+}
+
+// leaveOutReferred reports the rows whose referrer, in the same file, is
+// left out as not valid: they cannot be added either.
+func leaveOutReferred(r *report, rows []*rapport.CustomerRow, inFile map[string]*rapport.CustomerRow) {
+	for changed := true; changed; {
+		changed = false
+		for _, row := range rows {
+			ref := inFile[row.Customer.ReferredBy]
+			if ref != nil && r.bad[ref.Row] && !r.bad[row.Row] {
+				r.add(row.Row, "referred_by", "names the customer of row %d, which is not valid", ref.Row)
+				changed = true
+			}
+		}
+	}
 }
 
 // referrersFirst orders the rows to add so that each comes after the row of

@@ -44,7 +44,7 @@ const AuditEvery = time.Hour
 // promises past due (which may open recovery cases) and escalates overdue
 // cases; every five seconds it posts the webhook deliveries due, as
 // opts.Webhooks say; every hour it removes the audit entries past their
-// retention; and every sweepEvery, unless that is zero, it sweeps
+// retention; every two seconds it takes up the import jobs waiting; and every sweepEvery, unless that is zero, it sweeps
 // what is too costly to keep current per request or changes because time
 // passes. Several servers on one database may all run them: each promise,
 // case, delivery and alert is changed or raised once regardless.
@@ -64,6 +64,7 @@ func Jobs(db *DB, opts Options, sweepEvery time.Duration) []Job {
 			Run: counting("sending email", "emails sent", slog.LevelInfo, NewEmailService(db, opts.Email).Send)},
 		{Name: "audit", Every: AuditEvery,
 			Run: counting("sweeping the audit log", "audit entries past their retention removed", slog.LevelInfo, NewAuditService(db).SweepAudit)},
+		{Name: "imports", Every: ImportEvery, Run: NewImportServiceWith(db, opts.Imports).RunImports},
 	}
 	if sweepEvery > 0 {
 		jobs = append(jobs, Job{Name: "sweep", Every: sweepEvery, Run: sweep(db)})

@@ -22,9 +22,9 @@ func TestJobs(t *testing.T) {
 		sweepEvery time.Duration
 		want       []string // name@interval
 	}{
-		{0, []string{"promises@1m0s", "promise reminders@1m0s", "digests@15m0s", "cases@1m0s", "webhooks@5s", "email@5s", "audit@1h0m0s"}},
-		{10 * time.Minute, []string{"promises@1m0s", "promise reminders@1m0s", "digests@15m0s", "cases@1m0s", "webhooks@5s", "email@5s", "audit@1h0m0s", "sweep@10m0s"}},
-		{30 * time.Second, []string{"promises@1m0s", "promise reminders@1m0s", "digests@15m0s", "cases@1m0s", "webhooks@5s", "email@5s", "audit@1h0m0s", "sweep@30s"}},
+		{0, []string{"promises@1m0s", "promise reminders@1m0s", "digests@15m0s", "cases@1m0s", "webhooks@5s", "email@5s", "audit@1h0m0s", "imports@2s"}},
+		{10 * time.Minute, []string{"promises@1m0s", "promise reminders@1m0s", "digests@15m0s", "cases@1m0s", "webhooks@5s", "email@5s", "audit@1h0m0s", "imports@2s", "sweep@10m0s"}},
+		{30 * time.Second, []string{"promises@1m0s", "promise reminders@1m0s", "digests@15m0s", "cases@1m0s", "webhooks@5s", "email@5s", "audit@1h0m0s", "imports@2s", "sweep@30s"}},
 	}
 	for _, tt := range tests {
 		var got []string

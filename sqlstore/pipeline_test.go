@@ -3,9 +3,12 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/csvio"
 	"github.com/rapport-crm/rapport/internal/testdb"
 	"github.com/rapport-crm/rapport/sqlstore"
 )
@@ -301,6 +305,32 @@ func TestMomentRoutesAgree(t *testing.T) {
 				t.Fatalf("ImportMoments = %+v, %v; want all %d created", res, err, len(file.Rows))
 			}
 			sameDerived(t, "a CSV import against one at a time", imported.snapshot(), want)
+
+			// An import job streams the same moments from a file.
+			streamed := newPipelineFirm(t, backend)
+			path := filepath.Join(t.TempDir(), "moments.csv")
+			out, err := os.Create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, _ := csvio.NewMomentWriter(out)
+			for _, m := range streamed.moments() {
+				if err := w.Write(&rapport.MomentRow{Moment: *m}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := errors.Join(w.Flush(), out.Close()); err != nil {
+				t.Fatal(err)
+			}
+			jobs := sqlstore.NewImportServiceWith(streamed.db, sqlstore.ImportFiles{Dir: t.TempDir()})
+			job, err := jobs.QueueFile(ctx, rapport.ImportRequest{Kind: rapport.ImportMomentsKind, Path: path}, path+".errors.csv")
+			if err == nil {
+				job, err = jobs.RunJob(ctx, job.ID, nil)
+			}
+			if err != nil || job.Stored != len(file.Rows) || job.Rejected != 0 {
+				t.Fatalf("an import job = %+v, %v; want all %d stored", job, err, len(file.Rows))
+			}
+			sameDerived(t, "an import job against one at a time", streamed.snapshot(), want)
 
 			// A bulk load writes no webhook events: it is history.
 			loaded := newPipelineFirm(t, backend)

@@ -8,6 +8,8 @@ type Options struct {
 	Webhooks WebhookOptions
 	// Email says how the email outbox is sent.
 	Email EmailOptions
+	// Imports say where import jobs keep their files.
+	Imports ImportFiles
 }
 
 // NewServices returns every service over db.
@@ -42,7 +44,7 @@ func NewServices(db *DB, opts Options) rapport.Services {
 		Notifications:  NewNotificationService(db),
 		Briefs:         NewBriefService(db),
 		Webhooks:       NewWebhookService(db, opts.Webhooks),
-		Imports:        NewImportService(db),
+		Imports:        NewImportServiceWith(db, opts.Imports),
 		Audit:          NewAuditService(db),
 		Erasure:        NewErasureService(db),
 		Suggestions:    NewSuggestionService(db),

@@ -2,7 +2,9 @@ package web
 
 import (
 	"bufio"
+	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,15 +31,12 @@ var (
 		Required: "a name column", Columns: append(append([]string{}, csvio.CustomerColumns...), "attributes.<key>"), Nav: "customers"}
 )
 
-// importData is the import page's data: the form, and after a post either
-// the problems that refused the file or what was imported.
+// importData is the import page's data: the form, and after a post the
+// message that refused it.
 type importData struct {
 	Kind     importKind
-	FileName string
-	DryRun   bool
-	Message  string               // why the file was refused, or could not be read
-	Problems []rapport.FieldError // by row and column
-	Result   *rapport.ImportResult
+	MaxBytes string // the largest file the server takes, for people
+	Message  string // why the upload was refused
 }
 
 func (s *server) importPage(kind importKind) http.Handler {
@@ -47,14 +46,15 @@ func (s *server) importPage(kind importKind) http.Handler {
 }
 
 func (s *server) renderImport(w http.ResponseWriter, r *http.Request, status int, d importData) {
+	d.MaxBytes = byteSize(s.maxUpload())
 	s.render(w, r, status, "import", "", s.newPage(r, d.Kind.Title, d.Kind.Nav, d))
 }
 
-// importFile reads an uploaded file and imports it; a refused file comes
-// back with its problems listed by row and column, and nothing written.
+// importFile starts a job that imports the uploaded file in the background
+// and shows its progress page.
 func (s *server) importFile(kind importKind) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d := importData{Kind: kind, DryRun: r.PostFormValue("dry_run") != ""}
+		d := importData{Kind: kind}
 		file, header, err := r.FormFile("file")
 		if err != nil {
 			d.Message = "Choose a CSV file to import."
@@ -62,31 +62,138 @@ func (s *server) importFile(kind importKind) http.Handler {
 			return
 		}
 		defer file.Close()
-		d.FileName = header.Filename
-		opt := rapport.ImportOptions{DryRun: d.DryRun}
-		var res *rapport.ImportResult
-		if kind.Name == "moments" {
-			var f *rapport.MomentFile
-			if f, err = csvio.ReadMoments(file, s.Clock()); err == nil {
-				res, err = s.Imports.ImportMoments(r.Context(), f, opt)
-			}
-		} else {
-			var f *rapport.CustomerFile
-			if f, err = csvio.ReadCustomers(file); err == nil {
-				res, err = s.Imports.ImportCustomers(r.Context(), f, opt)
+		req, err := importRequest(r, kind.Name, header.Filename)
+		if err == nil {
+			var job *rapport.ImportJob
+			if job, err = s.Imports.StartImport(r.Context(), req, file); err == nil {
+				http.Redirect(w, r, "/imports/"+job.ID, http.StatusSeeOther)
+				return
 			}
 		}
 		switch rapport.ErrorCode(err) {
-		case "":
-			d.Result = res
-			s.renderImport(w, r, http.StatusOK, d)
-		case rapport.EINVALID, rapport.ETOOLARGE, rapport.ECONFLICT:
-			d.Message, d.Problems = rapport.ErrorMessage(err), rapport.ErrorFields(err)
+		case rapport.EINVALID, rapport.ETOOLARGE:
+			d.Message = rapport.ErrorMessage(err)
+			for _, f := range rapport.ErrorFields(err) {
+				d.Message += " " + f.Field + ": " + f.Message + "."
+			}
 			s.renderImport(w, r, http.StatusUnprocessableEntity, d)
 		default:
 			s.serverError(w, r, err)
 		}
 	})
+}
+
+// importRequest reads an import's options from its form: a column mapping
+// is one FROM=TO a line.
+func importRequest(r *http.Request, kind, fileName string) (rapport.ImportRequest, error) {
+	req := rapport.ImportRequest{Kind: kind, FileName: fileName, Strict: r.PostFormValue("strict") != "",
+		DryRun: r.PostFormValue("dry_run") != "", Delimiter: r.PostFormValue("delimiter"),
+		DateFormat: strings.TrimSpace(r.PostFormValue("date_format"))}
+	if req.Delimiter == "tab" {
+		req.Delimiter = "\t"
+	}
+	if k := strings.TrimSpace(r.PostFormValue("key")); k != "" {
+		for _, c := range strings.Split(k, ",") {
+			req.Key = append(req.Key, strings.TrimSpace(c))
+		}
+	}
+	for _, line := range strings.Split(r.PostFormValue("map"), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		from, to, ok := strings.Cut(line, "=")
+		if !ok || strings.TrimSpace(from) == "" || strings.TrimSpace(to) == "" {
+			return req, rapport.Errorf(rapport.EINVALID, "Each line of the column mapping must be FROM=TO, as E-mail=email; %q is not.", strings.TrimSpace(line))
+		}
+		if req.Map == nil {
+			req.Map = map[string]string{}
+		}
+		req.Map[strings.TrimSpace(from)] = strings.TrimSpace(to)
+	}
+	if p := rapport.PrincipalFromContext(r.Context()); p != nil {
+		req.CreatedBy = p.UserID
+	}
+	return req, req.Check()
+}
+
+// importJobData is an import job's page: its progress, and how it ended.
+type importJobData struct {
+	Job  *rapport.ImportJob
+	Kind importKind
+	Pct  int
+	Left string // time to the estimated finish, for people
+}
+
+// importJob shows a job's progress. Until it ends the progress part asks
+// again every second, and htmx swaps in the new one.
+func (s *server) importJob() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		job, err := s.Imports.FindImport(r.Context(), r.PathValue("id"))
+		if rapport.ErrorCode(err) == rapport.ENOTFOUND {
+			s.renderError(w, r, http.StatusNotFound, "No import has that id.")
+			return
+		}
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		d := importJobData{Job: job, Kind: importMoments}
+		if job.Kind == rapport.ImportCustomersKind {
+			d.Kind = importCustomers
+		}
+		if job.Size > 0 {
+			d.Pct = int(100 * job.BytesRead / job.Size)
+		}
+		if job.EstimatedFinish != nil {
+			d.Left = job.EstimatedFinish.Sub(s.Clock()).Round(time.Second).String()
+		}
+		block := ""
+		if r.Header.Get("HX-Request") == "true" {
+			block = "import-progress"
+		}
+		s.render(w, r, http.StatusOK, "import_job", block, s.newPage(r, "Import of "+job.FileName, d.Kind.Nav, d))
+	})
+}
+
+// cancelImport stops a job and shows it again.
+func (s *server) cancelImport() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := s.Imports.CancelImport(r.Context(), r.PathValue("id")); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		http.Redirect(w, r, "/imports/"+r.PathValue("id"), http.StatusSeeOther)
+	})
+}
+
+// importErrors sends a job's error report.
+func (s *server) importErrors() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		report, err := s.Imports.ImportReport(r.Context(), r.PathValue("id"))
+		if rapport.ErrorCode(err) == rapport.ENOTFOUND {
+			s.renderError(w, r, http.StatusNotFound, "No import has that id.")
+			return
+		}
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		defer report.Close()
+		out := s.startExport(w, "import-errors")
+		_, err = io.Copy(out, report)
+		s.endExport(w, r, out, err, func() error { return nil })
+	})
+}
+
+// byteSize writes a size for people: 10 GB, 512 MB, 512 KB.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return strconv.FormatFloat(float64(n)/(1<<30), 'f', -1, 64) + " GB"
+	case n >= 1<<20:
+		return strconv.FormatInt(n>>20, 10) + " MB"
+	}
+	return strconv.FormatInt(n>>10, 10) + " KB"
 }
 
 // exportMoments sends the moments the query selects as CSV; the timeline

@@ -149,11 +149,11 @@ func (s *server) checkCSRF(next http.Handler) http.Handler {
 		if uploadPaths[r.URL.Path] && isMultipart(r) {
 			// A file upload is far larger than a form; parts over a
 			// megabyte wait on disk rather than in memory.
-			r.Body = http.MaxBytesReader(w, r.Body, maxUploadBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, s.maxUpload()+64<<10)
 			if err := r.ParseMultipartForm(1 << 20); err != nil {
 				var tooLarge *http.MaxBytesError
 				if errors.As(err, &tooLarge) {
-					s.renderError(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("The file is larger than %d MB. Split it into smaller files and import each.", rapport.MaxImportBytes>>20))
+					s.renderError(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("The file is larger than %s, the most this server takes. Split it into smaller files and import each.", byteSize(s.maxUpload())))
 					return
 				}
 				s.renderError(w, r, http.StatusBadRequest, "The upload could not be read. Please choose the file again.")
@@ -177,11 +177,18 @@ func (s *server) checkCSRF(next http.Handler) http.Handler {
 // is far smaller.
 const maxFormBytes = 256 << 10
 
-// uploadPaths take a file, up to maxUploadBytes: the import's own limit
-// and room for the rest of the form.
+// uploadPaths take a file, up to the server's import limit and room for
+// the rest of the form. Parts over a megabyte wait on disk, so a large file
+// costs no memory.
 var uploadPaths = map[string]bool{"/customers/import": true, "/moments/import": true}
 
-const maxUploadBytes = rapport.MaxImportBytes + 64<<10
+// maxUpload is the largest file an import takes.
+func (s *server) maxUpload() int64 {
+	if s.MaxUploadBytes > 0 {
+		return s.MaxUploadBytes
+	}
+	return rapport.DefaultMaxImportBytes
+}
 
 func isMultipart(r *http.Request) bool {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))

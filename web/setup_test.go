@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,6 +40,8 @@ type fixture struct {
 	opts      web.Options
 	users     map[rapport.Role]*rapport.User
 	customers map[string]*rapport.Customer // by name
+	// importsPaused holds import jobs queued, so that a test sees one waiting.
+	importsPaused atomic.Bool
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -47,8 +50,25 @@ func newFixture(t *testing.T) *fixture {
 	clock := testdb.NewClock(testNow)
 	db := testdb.SQLite(t, clock.Now)
 	f := &fixture{clock: clock, db: db, users: map[rapport.Role]*rapport.User{}, customers: map[string]*rapport.Customer{}}
-	f.services = sqlstore.NewServices(db, sqlstore.Options{})
-	f.opts = web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Now}
+	// Uploads are kept small so that a test can go past the limit.
+	files := sqlstore.ImportFiles{Dir: t.TempDir(), MaxBytes: 512 << 10}
+	f.services = sqlstore.NewServices(db, sqlstore.Options{Imports: files})
+	f.opts = web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Now, MaxUploadBytes: files.MaxBytes}
+	// Import jobs run in the background, as on a server.
+	ctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		imports := sqlstore.NewImportServiceWith(db, files)
+		sqlstore.RunJobs(ctx, []sqlstore.Job{{Name: "imports", Every: 20 * time.Millisecond,
+			Run: func(ctx context.Context, logger *slog.Logger) error {
+				if f.importsPaused.Load() {
+					return nil
+				}
+				return imports.RunImports(ctx, logger)
+			}}}, f.opts.Logger)
+	}()
+	t.Cleanup(func() { stop(); <-done })
 	for _, u := range []*rapport.User{
 		{Email: "ada@example.com", Name: "Ada Admin", Role: rapport.RoleAdmin},
 		{Email: "mo@example.com", Name: "Mo Manager", Role: rapport.RoleManager},

@@ -38,6 +38,9 @@ type Options struct {
 	// SignIns counts wrong passwords per account; the API shares it so an
 	// admin can lift a hold there too. Nil makes one for this UI alone.
 	SignIns *rapport.Throttle
+	// MaxUploadBytes is the largest file an import takes (the store's
+	// default when 0).
+	MaxUploadBytes int64
 }
 
 // server is the UI's state: its services, options and parsed templates.

@@ -3,22 +3,27 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/api"
 	"github.com/rapport-crm/rapport/csvio"
 	"github.com/rapport-crm/rapport/sqlstore"
 )
 
 const (
-	importSynopsis = "rapport import moments|customers FILE [--db DSN] [--dry-run] [--skip-invalid]"
-	exportSynopsis = "rapport export moments [--db DSN] [--from T] [--to T] [--customer ID] [--touchpoint KEY] [--channel C] [--outcome O] [--staff ID] > moments.csv\n" +
-		"       rapport export customers [--db DSN] [--q TEXT] [--owner ID] [--stage STAGE] > customers.csv"
+	importSynopsis = "rapport import moments|customers FILE [--db DSN] [--strict] [--dry-run] [--delimiter D] [--date-format F] [--map FROM=TO]... [--key COL,COL] [--report FILE]"
+	exportSynopsis = "rapport export moments [--db DSN] [--format csv|ndjson] [--from T] [--to T] [--customer ID] [--touchpoint KEY] [--channel C] [--outcome O] [--staff ID] > moments.csv\n" +
+		"       rapport export customers [--db DSN] [--format csv|ndjson] [--q TEXT] [--owner ID] [--stage STAGE] > customers.csv"
 )
 
 // parseWithArgs parses flags that may come before or after the positional
@@ -48,8 +53,20 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	fs := newFlags("import", importSynopsis, stderr)
 	dsn := fs.String("db", defaultDB(getenv), "SQLite file or postgres:// URL ($RAPPORT_DB)")
-	dryRun := fs.Bool("dry-run", false, "check the file and say what would happen, writing nothing")
-	skipInvalid := fs.Bool("skip-invalid", false, "import the good rows and list the bad ones, rather than refuse the file")
+	var req rapport.ImportRequest
+	fs.BoolVar(&req.DryRun, "dry-run", false, "check the whole file and say what would happen, writing nothing")
+	fs.BoolVar(&req.Strict, "strict", false, "import nothing if any row is bad (the file is checked whole first)")
+	fs.Bool("skip-invalid", true, "import the good rows and report the bad ones: what an import does unless --strict")
+	fs.StringVar(&req.Delimiter, "delimiter", "", `the delimiter: "," ";" or "tab"; detected from the first row if not given`)
+	fs.StringVar(&req.DateFormat, "date-format", "", "the form of times that are not RFC 3339, such as DD/MM/YYYY or YYYY-MM-DD hh:mm (UTC)")
+	mapping := mapFlag{}
+	fs.Var(mapping, "map", "read the file's column FROM as Rapport's column TO, as in --map \"E-mail=email\" (repeat for more)")
+	key := fs.String("key", "", "columns whose values make a row's external id when it has none, as in --key customer_external_id,occurred_at")
+	reportPath := fs.String("report", "", "where to write the rejected rows (default: beside the file, FILE.errors.csv)")
+	generate := fs.Int("generate", 0, "")    // hidden: write a file of this many moments to FILE, for measuring
+	badEvery := fs.Int("bad-every", 0, "")   // hidden: with --generate, plant a bad row every N rows
+	ceiling := fs.Bool("ceiling", false, "") // hidden: measure the bare insert of the file's good moments instead
+	fs.Usage = hideFlags(fs, importSynopsis, stderr, "generate", "bad-every", "ceiling")
 	positional, err := parseWithArgs(fs, args)
 	if err != nil {
 		return err
@@ -58,70 +75,89 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		fs.Usage()
 		return usageError{"usage: " + importSynopsis}
 	}
-	what, path := positional[0], positional[1]
-	f, err := os.Open(path)
-	if err != nil {
-		return err
+	req.Kind, req.Path, req.FileName, req.Map = positional[0], positional[1], filepath.Base(positional[1]), mapping
+	if req.Delimiter == "tab" {
+		req.Delimiter = "\t"
 	}
-	defer f.Close()
+	if *key != "" {
+		req.Key = strings.Split(*key, ",")
+	}
+	if *reportPath == "" {
+		*reportPath = strings.TrimSuffix(req.Path, filepath.Ext(req.Path)) + ".errors.csv"
+	}
 	db, err := sqlstore.Open(ctx, *dsn, time.Now)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if *generate > 0 {
+		return generateMoments(ctx, db, req.Path, *generate, *badEvery, stdout)
+	}
+	if _, err := os.Stat(req.Path); err != nil {
+		return err
+	}
+	if *ceiling {
+		return measureCeiling(ctx, db, req.Path, stdout)
+	}
 	imports := sqlstore.NewImportService(db)
-	opt := rapport.ImportOptions{DryRun: *dryRun, SkipInvalid: *skipInvalid}
-	var res *rapport.ImportResult
-	if what == "moments" {
-		var file *rapport.MomentFile
-		if file, err = csvio.ReadMoments(f, time.Now()); err == nil {
-			res, err = imports.ImportMoments(ctx, file, opt)
-		}
-	} else {
-		var file *rapport.CustomerFile
-		if file, err = csvio.ReadCustomers(f); err == nil {
-			res, err = imports.ImportCustomers(ctx, file, opt)
-		}
-	}
+	job, err := imports.QueueFile(ctx, req, *reportPath)
 	if err != nil {
-		printProblems(stderr, rapport.ErrorFields(err))
-		if rapport.ErrorCode(err) == rapport.EINTERNAL {
-			return err
-		}
-		return fmt.Errorf("%s: %s", path, rapport.ErrorMessage(err))
+		return fmt.Errorf("%s: %s", req.Path, rapport.ErrorMessage(err))
 	}
-	printProblems(stderr, res.Errors)
+	bar := newProgress(stderr)
+	job, err = imports.RunJob(ctx, job.ID, bar.show)
+	bar.end()
+	if err != nil {
+		return err
+	}
+	return importSummary(job, *reportPath, stdout)
+}
+
+// importSummary says what an import did, and fails when it refused the
+// file or left rows out, so that a script notices.
+func importSummary(job *rapport.ImportJob, reportPath string, stdout io.Writer) error {
+	if job.Rejected == 0 {
+		os.Remove(reportPath) // it would hold the header alone
+	}
 	verb, would := "Imported", ""
-	if res.DryRun {
+	if job.DryRun || job.State == rapport.ImportRefused {
 		verb, would = "Checked", " would be"
 	}
 	rows := "rows"
-	if res.Rows == 1 {
+	if job.RowsRead == 1 {
 		rows = "row"
 	}
-	fmt.Fprintf(stdout, "%s %s: %d %s; %d%s created, %d skipped (stored already)", verb, path, res.Rows, rows, res.Created, would, res.Skipped)
-	if res.Invalid > 0 {
-		fmt.Fprintf(stdout, ", %d left out as not valid", res.Invalid)
+	fmt.Fprintf(stdout, "%s %s: %d %s; %d%s created, %d skipped (stored already)", verb, job.Path, job.RowsRead, rows, job.Stored, would, job.Skipped)
+	if job.Rejected > 0 {
+		fmt.Fprintf(stdout, ", %d rejected (in %s)", job.Rejected, reportPath)
 	}
 	fmt.Fprintln(stdout, ".")
-	if res.DryRun {
+	switch {
+	case job.State == rapport.ImportFailed:
+		return fmt.Errorf("%s: %s", job.Path, job.Message)
+	case job.State == rapport.ImportRefused:
+		return fmt.Errorf("%s: %s The rows are in %s", job.Path, job.Message, reportPath)
+	case job.DryRun:
 		fmt.Fprintln(stdout, "Nothing was written.")
+	}
+	if job.Rejected > 0 && !job.DryRun {
+		return fmt.Errorf("%s: %d rows were not valid and were left out; they are in %s, with what is wrong with each", job.Path, job.Rejected, reportPath)
 	}
 	return nil
 }
 
-// printProblems prints one line per problem: "row 7, rating: must be from 1 to 5".
-func printProblems(w io.Writer, fields []rapport.FieldError) {
-	for _, f := range fields {
-		where := "file"
-		if f.Index != nil {
-			where = fmt.Sprintf("row %d", *f.Index)
-		}
-		if f.Field != "" {
-			where += ", " + f.Field
-		}
-		fmt.Fprintf(w, "%s: %s\n", where, f.Message)
+// mapFlag gathers --map FROM=TO flags.
+type mapFlag map[string]string
+
+func (m mapFlag) String() string { return "" }
+
+func (m mapFlag) Set(v string) error {
+	from, to, ok := strings.Cut(v, "=")
+	if !ok || strings.TrimSpace(from) == "" || strings.TrimSpace(to) == "" {
+		return fmt.Errorf("%q must be FROM=TO, a column of the file and one of Rapport's", v)
 	}
+	m[strings.TrimSpace(from)] = strings.TrimSpace(to)
+	return nil
 }
 
 func runExport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -135,6 +171,7 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	what := args[0]
 	fs := newFlags("export "+what, exportSynopsis, stderr)
 	dsn := fs.String("db", defaultDB(getenv), "SQLite file or postgres:// URL ($RAPPORT_DB)")
+	format := fs.String("format", "csv", "csv, or ndjson: one JSON object a line, as the API writes it")
 	var mf rapport.MomentFilter
 	var cf rapport.CustomerFilter
 	var from, to, channel, outcome string
@@ -154,6 +191,9 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
+	if *format != "csv" && *format != "ndjson" {
+		return usageError{"--format must be csv or ndjson"}
+	}
 	mf.Channel, mf.Outcome = rapport.Channel(channel), rapport.Outcome(outcome)
 	if err := momentFilterTimes(&mf, from, to); err != nil {
 		return err
@@ -165,9 +205,19 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	defer db.Close()
 	exports := sqlstore.NewImportService(db)
 	out := bufio.NewWriter(stdout)
-	if what == "moments" {
+	enc := json.NewEncoder(out)
+	switch {
+	case *format == "ndjson" && what == "moments":
+		err = exports.ExportMoments(ctx, mf, func(row *rapport.MomentRow) error {
+			return enc.Encode(api.MomentLine{Moment: &row.Moment, CustomerExternalID: row.CustomerExternalID, StaffEmail: row.StaffEmail})
+		})
+	case *format == "ndjson":
+		err = exports.ExportCustomers(ctx, cf, func(row *rapport.CustomerRow) error {
+			return enc.Encode(api.CustomerLine{Customer: &row.Customer, OwnerEmail: row.OwnerEmail})
+		})
+	case what == "moments":
 		err = exportMoments(ctx, exports, mf, out)
-	} else {
+	default:
 		err = exportCustomers(ctx, exports, cf, out)
 	}
 	if err != nil {
@@ -225,4 +275,16 @@ func exportCustomers(ctx context.Context, exports *sqlstore.ImportService, f rap
 		return err
 	}
 	return w.Flush()
+}
+
+// hideFlags is a usage that leaves out flags meant for measuring, not for people.
+func hideFlags(fs *flag.FlagSet, synopsis string, stderr io.Writer, hidden ...string) func() {
+	return func() {
+		fmt.Fprintf(stderr, "Usage: %s\n\nOptions:\n", synopsis)
+		fs.VisitAll(func(f *flag.Flag) {
+			if !slices.Contains(hidden, f.Name) {
+				fmt.Fprintf(stderr, "  -%s\n    \t%s\n", f.Name, f.Usage)
+			}
+		})
+	}
 }

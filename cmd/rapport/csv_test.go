@@ -42,16 +42,18 @@ func TestImportExportCommands(t *testing.T) {
 		"call-1,pol-1,complaint,phone,2026-03-01T14:30:00Z,2\n"+
 		"call-2,pol-1,greeting,phone,2026-03-01T14:30:00Z,7\n"+
 		"call-3,pol-404,greeting,phone,2026-03-01T14:30:00Z,\n")
-	_, stderr, err := runCLI(t, "import", "moments", "--db", db, bad)
+	_, _, err := runCLI(t, "import", "moments", "--db", db, bad, "--strict")
 	if err == nil || exitCode(err) != 1 {
-		t.Fatalf("import of a bad file: error %v; want exit code 1", err)
-	}
-	wantLines := []string{"row 3, rating: must be from 1 to 5", `row 4, customer_external_id: no customer has the external id "pol-404"`}
-	if got := strings.Split(strings.TrimSpace(stderr), "\n"); strings.Join(got, "\n") != strings.Join(wantLines, "\n") {
-		t.Errorf("import of a bad file printed\n%s\nwant\n%s", stderr, strings.Join(wantLines, "\n"))
+		t.Fatalf("strict import of a bad file: error %v; want exit code 1", err)
 	}
 	if !strings.Contains(err.Error(), "2 of 3 rows are not valid; nothing was imported") {
 		t.Errorf("error = %v", err)
+	}
+	wantReport := "external_id,customer_external_id,touchpoint,channel,occurred_at,rating,import_line,import_problem,import_raw\n" +
+		"call-2,pol-1,greeting,phone,2026-03-01T14:30:00Z,7,3,rating: must be from 1 to 5,\n" +
+		`call-3,pol-404,greeting,phone,2026-03-01T14:30:00Z,,4,"customer_external_id: no customer has the external id ""pol-404""",` + "\n"
+	if got, err := os.ReadFile(filepath.Join(dir, "bad.errors.csv")); err != nil || string(got) != wantReport {
+		t.Errorf("error report = %v\n%s\nwant\n%s", err, got, wantReport)
 	}
 	if out, _, _ := runCLI(t, "export", "moments", "--db", db); strings.Count(out, "\n") != 1 {
 		t.Fatalf("a refused import wrote moments:\n%s", out)
@@ -70,6 +72,11 @@ func TestImportExportCommands(t *testing.T) {
 		t.Errorf("the same file again = %q, %v; want everything skipped", out, err)
 	}
 
+	// Without --strict the good rows land and the bad ones are reported.
+	if out, _, err := runCLI(t, "import", "moments", bad, "--db", db); err == nil || !strings.Contains(out, "0 created, 1 skipped (stored already), 2 rejected") {
+		t.Errorf("import of a bad file = %q, %v; want the good row skipped as stored, two rejected, and an error", out, err)
+	}
+
 	out, _, err := runCLI(t, "export", "moments", "--db", db, "--from", "2026-03-02", "--to", "2026-03-03T00:00:00Z")
 	if err != nil || strings.Count(out, "\n") != 2 || !strings.Contains(out, "call-2,") || strings.Contains(out, "call-1,") {
 		t.Errorf("export of 2 March = %v\n%s", err, out)
@@ -77,6 +84,10 @@ func TestImportExportCommands(t *testing.T) {
 	all, _, err := runCLI(t, "export", "moments", "--db", db)
 	if err != nil || !strings.Contains(all, "ana@harbour.example") {
 		t.Fatalf("export = %v\n%s", err, all)
+	}
+	if lines, _, err := runCLI(t, "export", "moments", "--db", db, "--format", "ndjson"); err != nil || strings.Count(lines, "\n") != 2 ||
+		!strings.Contains(lines, `"customer_external_id":"pol-1"`) || !strings.Contains(lines, `"staff_email":"ana@harbour.example"`) {
+		t.Errorf("export as ndjson = %v\n%s", err, lines)
 	}
 	exported := writeFile(t, dir, "export.csv", all)
 	if out, _, err := runCLI(t, "import", "moments", exported, "--db", db); err != nil || !strings.Contains(out, "0 created, 2 skipped") {

@@ -50,8 +50,8 @@ Usage:
   rapport demo [--db DSN] [--customers N] [--moments M]  fill an empty database with a demo firm
   rapport token create --name NAME --role ROLE [--db DSN] create an API token
   rapport user create --email EMAIL --name NAME --role ROLE [--db DSN]
-  rapport import moments|customers FILE [--db DSN] [--dry-run]
-                                                          import a CSV file; nothing is written if a row is bad
+  rapport import moments|customers FILE [--db DSN] [--strict] [--dry-run]
+                                                          import a CSV file of any size; bad rows go to FILE.errors.csv
   rapport export moments|customers [--db DSN] [--from T] [--to T] > FILE
                                                           export as CSV (which imports again)
   rapport backup FILE [--db DSN] [--force]               copy a SQLite database, even while a server uses it

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,6 +45,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	messagesDir := fs.String("messages", getenv("RAPPORT_MESSAGES"),
 		"a directory of message catalogues (en.json, es.json, …) whose sentences replace the shipped wording of emails and survey pages, key by key ($RAPPORT_MESSAGES)")
 	logFormat := fs.String("log", envOr(getenv, "RAPPORT_LOG", "text"), "log format: text or json ($RAPPORT_LOG)")
+	importDir := fs.String("import-dir", envOr(getenv, "RAPPORT_IMPORT_DIR", "rapport-imports"),
+		"where uploaded files wait to be imported, with their error reports; servers sharing a database must share it ($RAPPORT_IMPORT_DIR)")
+	maxImport := fs.String("max-import-size", envOr(getenv, "RAPPORT_MAX_IMPORT_SIZE", "10GB"), "the largest file an import takes, as 500MB or 10GB ($RAPPORT_MAX_IMPORT_SIZE)")
 	debugAddr := fs.String("debug-addr", getenv("RAPPORT_DEBUG_ADDR"), "a loopback address to serve Go's profiles at /debug/pprof/, e.g. 127.0.0.1:6060 ($RAPPORT_DEBUG_ADDR)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -81,8 +86,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		metrics.NewPoolCollector(db.Stats))
 	db.ObserveMoments(m.CountMoments)
+	maxImportBytes, err := parseSize(*maxImport)
+	if err != nil {
+		return usageError{"--max-import-size: " + err.Error()}
+	}
 	db.SetEmail(sqlstore.EmailSetup{PublicURL: *publicURL, Firm: *firm, Messages: messages})
-	opts := sqlstore.Options{Webhooks: sqlstore.WebhookOptions{AllowPrivate: *webhooksPrivate}}
+	opts := sqlstore.Options{Webhooks: sqlstore.WebhookOptions{AllowPrivate: *webhooksPrivate},
+		Imports: sqlstore.ImportFiles{Dir: *importDir, MaxBytes: maxImportBytes}}
 	if mailer != nil {
 		defer mailer.Close()
 		opts.Email.Mailer = mailer
@@ -102,7 +112,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	srv := &http.Server{
-		Handler:           newHandler(services, m, metrics.Handler(reg), logger, site{publicURL: *publicURL, firm: *firm, messages: messages}),
+		Handler:           newHandler(services, m, metrics.Handler(reg), logger, site{publicURL: *publicURL, firm: *firm, messages: messages}, maxImportBytes),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      2 * time.Minute,
@@ -171,10 +181,10 @@ type site struct {
 // newHandler assembles the whole server: the JSON API, the health check,
 // the metrics, the public survey pages and the web UI, behind the request
 // log and the request metrics.
-func newHandler(services rapport.Services, m *metrics.Metrics, exposition http.Handler, logger *slog.Logger, site site) http.Handler {
+func newHandler(services rapport.Services, m *metrics.Metrics, exposition http.Handler, logger *slog.Logger, site site, maxUpload int64) http.Handler {
 	signIns := rapport.SignInThrottle(time.Now)
 	apiServer := api.NewServer(services, api.Options{Logger: logger, Clock: time.Now, Metrics: exposition, PublicURL: site.publicURL, SignIns: signIns})
-	ui := web.New(services, web.Options{Logger: logger, Clock: time.Now, PublicURL: site.publicURL, SignIns: signIns})
+	ui := web.New(services, web.Options{Logger: logger, Clock: time.Now, PublicURL: site.publicURL, SignIns: signIns, MaxUploadBytes: maxUpload})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiServer)
 	mux.Handle("/healthz", apiServer)
@@ -224,4 +234,25 @@ func newMailer(smtpURL, from, publicURL string) (*mail.Mailer, error) {
 		return nil, usageError{"--smtp-from: " + err.Error()}
 	}
 	return m, nil
+}
+
+// parseSize reads a size such as 500MB, 10GB or 1048576 (bytes).
+func parseSize(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		n      int64
+	}{{"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"B", 1}}
+	t := strings.ToUpper(strings.TrimSpace(s))
+	mult := int64(1)
+	for _, u := range units {
+		if rest, ok := strings.CutSuffix(t, u.suffix); ok {
+			t, mult = strings.TrimSpace(rest), u.n
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a size such as 500MB or 10GB", s)
+	}
+	return n * mult, nil
 }

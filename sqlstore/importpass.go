@@ -1,0 +1,354 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/csvio"
+)
+
+// fileRow is one row of a job's file as read, of either kind.
+type fileRow struct {
+	line     int
+	cells    []string // nil for a row that is not valid CSV
+	raw      []byte
+	problems []rapport.FieldError
+	moment   rapport.MomentRow
+	customer rapport.CustomerRow
+}
+
+// fileReader reads a job's file, of either kind, a row at a time.
+type fileReader struct {
+	next   func() (*fileRow, error)
+	offset func() (int64, int)
+	resume func(io.Reader, int64, int)
+	header []string
+}
+
+func adapt[V any](rd *csvio.Reader[V], set func(*fileRow, V)) *fileReader {
+	return &fileReader{
+		next: func() (*fileRow, error) {
+			row, err := rd.Next()
+			if err != nil {
+				return nil, err
+			}
+			fr := &fileRow{line: row.Line, cells: row.Cells, raw: bytes.Clone(row.Raw), problems: slices.Clone(row.Problems)}
+			set(fr, row.Value)
+			return fr, nil
+		},
+		offset: rd.Offset, resume: rd.Resume, header: rd.Header(),
+	}
+}
+
+// openReader reads the file's header and, for a job that stopped part way,
+// moves on to the first row it had not finished.
+func (r *jobRun) openReader() error {
+	if _, err := r.file.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	opt := csvio.ReadOptions{Map: r.j.Map, DateFormat: r.j.DateFormat, Key: r.j.Key, Now: r.s.db.now()}
+	if r.j.Delimiter != "" {
+		opt.Delimiter = rune(r.j.Delimiter[0])
+	}
+	var err error
+	if r.j.Kind == rapport.ImportMomentsKind {
+		var rd *csvio.Reader[rapport.MomentRow]
+		if rd, err = csvio.NewMomentReader(r.file, opt); err == nil {
+			r.reader = adapt(rd, func(fr *fileRow, v rapport.MomentRow) { fr.moment = v })
+		}
+	} else {
+		var rd *csvio.Reader[rapport.CustomerRow]
+		if rd, err = csvio.NewCustomerReader(r.file, opt); err == nil {
+			r.reader = adapt(rd, func(fr *fileRow, v rapport.CustomerRow) { fr.customer = v })
+		}
+	}
+	if err != nil {
+		return headerProblem(err)
+	}
+	if r.j.BytesRead > 0 {
+		if _, err := r.file.Seek(r.j.BytesRead, io.SeekStart); err != nil {
+			return err
+		}
+		r.reader.resume(r.file, r.j.BytesRead, r.j.nextLine)
+	}
+	return nil
+}
+
+// headerProblem says in one message what is wrong with a file's first row.
+func headerProblem(err error) error {
+	fields := rapport.ErrorFields(err)
+	if len(fields) == 0 {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString(rapport.ErrorMessage(err))
+	for _, f := range fields {
+		fmt.Fprintf(&b, " %s: %s.", f.Field, f.Message)
+	}
+	return &rapport.Error{Code: rapport.ErrorCode(err), Message: b.String(), Fields: fields}
+}
+
+// pass reads the file from where the job is, a chunk at a time, storing
+// each chunk's good rows (or, checking, only counting them) and writing
+// its bad ones to the error report.
+func (r *jobRun) pass(ctx context.Context, store bool) error {
+	if err := r.openReader(); err != nil {
+		return err
+	}
+	if r.j.reportBytes == 0 {
+		if err := r.writeReport(append(slices.Clone(r.reader.header), csvio.ReportLine, csvio.ReportProblem, csvio.ReportRaw)); err != nil {
+			return err
+		}
+	}
+	for {
+		rows := make([]*fileRow, 0, rapport.ImportChunk)
+		var err error
+		for len(rows) < rapport.ImportChunk {
+			var row *fileRow
+			if row, err = r.reader.next(); err != nil {
+				break
+			}
+			rows = append(rows, row)
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		if len(rows) > 0 {
+			if err := r.chunk(ctx, rows, store); err != nil {
+				return err
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+	}
+}
+
+// chunk checks one chunk of rows against the store and, storing, stores
+// the good ones, all in one transaction with the job's progress past them.
+func (r *jobRun) chunk(ctx context.Context, rows []*fileRow, store bool) error {
+	offset, line := r.reader.offset()
+	var c chunkCounts
+	before := r.j.reportBytes
+	err := r.retryRaced(func() error {
+		c = chunkCounts{read: len(rows), offset: offset, line: line}
+		rep := newReport(nil)
+		var clean []*fileRow
+		for _, row := range rows {
+			for _, p := range row.problems {
+				rep.addField(p)
+			}
+			if len(row.problems) == 0 {
+				clean = append(clean, row)
+			}
+		}
+		check, write, err := r.prepare(ctx, clean, rep, &c, store)
+		if err != nil {
+			return err
+		}
+		save := func(tx *tx) error {
+			if store {
+				if err := write(tx); err != nil {
+					return err
+				}
+			} else {
+				c.stored = check
+			}
+			c.rejected = len(rep.bad)
+			if err := r.reportRows(rows, rep); err != nil {
+				return err
+			}
+			return r.commit(ctx, tx, c)
+		}
+		if err := r.s.db.inTx(ctx, save); err != nil {
+			r.j.reportBytes = before
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.j.BytesRead, r.j.nextLine = c.offset, c.line
+	if r.progress != nil {
+		if j, err := r.s.FindImport(ctx, r.j.ID); err == nil {
+			r.progress(j)
+		}
+	}
+	return nil
+}
+
+// retryRaced runs fn again when another writer stored one of its external
+// ids between the look and the insert (PostgreSQL): the second look finds it.
+func (r *jobRun) retryRaced(fn func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if !errors.Is(err, errRaced) || attempt == 3 {
+			return err
+		}
+	}
+}
+
+// prepare resolves a chunk's clean rows against the store on the read
+// pool, putting problems in rep and counting rows stored already; it
+// returns how many rows would be stored, and the write that stores them.
+func (r *jobRun) prepare(ctx context.Context, rows []*fileRow, rep *report, c *chunkCounts, store bool) (int, func(*tx) error, error) {
+	if r.j.Kind == rapport.ImportMomentsKind {
+		return r.prepareMoments(ctx, rows, rep, c, store)
+	}
+	return r.prepareCustomers(ctx, rows, rep, c)
+}
+
+func (r *jobRun) prepareMoments(ctx context.Context, rows []*fileRow, rep *report, c *chunkCounts, store bool) (int, func(*tx) error, error) {
+	file := &rapport.MomentFile{Rows: make([]rapport.MomentRow, len(rows))}
+	for i, row := range rows {
+		file.Rows[i] = row.moment
+		file.Rows[i].Row = row.line
+	}
+	res := &rapport.ImportResult{}
+	fresh, rowOf, err := r.s.momentsToRecord(ctx, file, rep, res, false)
+	if err != nil {
+		return 0, nil, err
+	}
+	c.skipped = res.Skipped
+	var good []*rapport.Moment
+	var goodRows []int
+	for i, m := range fresh {
+		if !rep.bad[rowOf[i]] {
+			good, goodRows = append(good, m), append(goodRows, rowOf[i])
+		}
+	}
+	// References are checked in the transaction that stores the rows,
+	// locking their customers so that an erasure meanwhile is seen (as when
+	// recording a batch); a check that stores nothing asks the read pool.
+	checkRefs := func(tx *tx) error {
+		refs, err := checkMomentRefs(ctx, tx, good, true)
+		for _, fe := range refs {
+			rep.add(goodRows[*fe.Index], fe.Field, "%s", fe.Message)
+		}
+		return err
+	}
+	if !store {
+		if err := checkRefs(r.s.readTx()); err != nil {
+			return 0, nil, err
+		}
+		n := 0
+		for _, line := range goodRows {
+			if !rep.bad[line] {
+				n++
+			}
+		}
+		return n, nil, nil
+	}
+	write := func(tx *tx) error {
+		if err := checkRefs(tx); err != nil {
+			return err
+		}
+		var ms []*rapport.Moment
+		for i, m := range good {
+			if !rep.bad[goodRows[i]] {
+				copied := *m
+				copied.Validate(tx.now, -1) // derives the outcome from the rating, as recording does
+				ms = append(ms, &copied)
+			}
+		}
+		if len(ms) == 0 {
+			return nil
+		}
+		created, err := r.s.moments.storeNew(ctx, tx, rapport.SourceImport, ms)
+		if err != nil {
+			return err
+		}
+		for _, ok := range created {
+			if ok {
+				c.stored++
+			} else {
+				c.skipped++ // an earlier row of the file, or stored meanwhile
+			}
+		}
+		return nil
+	}
+	return len(good), write, nil
+}
+
+func (r *jobRun) prepareCustomers(ctx context.Context, rows []*fileRow, rep *report, c *chunkCounts) (int, func(*tx) error, error) {
+	file := &rapport.CustomerFile{Rows: make([]rapport.CustomerRow, len(rows))}
+	for i, row := range rows {
+		file.Rows[i] = row.customer
+		file.Rows[i].Row = row.line
+	}
+	res := &rapport.ImportResult{}
+	fresh, inFile, err := r.s.customersToAdd(ctx, file, rep, res)
+	if err != nil {
+		return 0, nil, err
+	}
+	c.skipped = res.Skipped
+	ordered := referrersFirst(rep, fresh, inFile)
+	leaveOutReferred(rep, fresh, inFile)
+	ordered = slices.DeleteFunc(ordered, func(row *rapport.CustomerRow) bool { return rep.bad[row.Row] })
+	write := func(tx *tx) error {
+		c.stored = len(ordered)
+		return addCustomerRows(ctx, tx, ordered)
+	}
+	return len(ordered), write, nil
+}
+
+// reportRows writes a chunk's bad rows to the error report, each as the
+// file had it with its line and problems, and makes them durable before
+// the chunk commits.
+func (r *jobRun) reportRows(rows []*fileRow, rep *report) error {
+	if len(rep.bad) == 0 {
+		return nil
+	}
+	why := map[int][]string{}
+	for _, f := range rep.fields {
+		what := f.Message
+		if f.Field != "" {
+			what = f.Field + ": " + what
+		}
+		why[*f.Index] = append(why[*f.Index], what)
+	}
+	for _, row := range rows {
+		if !rep.bad[row.line] {
+			continue
+		}
+		rec := row.cells
+		raw := ""
+		if rec == nil {
+			rec, raw = make([]string, len(r.reader.header)), strings.TrimRight(string(row.raw), "\r\n")
+		}
+		rec = append(slices.Clone(rec), strconv.Itoa(row.line), strings.Join(why[row.line], "; "), raw)
+		if err := r.csv.Write(rec); err != nil {
+			return err
+		}
+	}
+	return r.flushReport()
+}
+
+// writeReport writes the report's header.
+func (r *jobRun) writeReport(header []string) error {
+	if err := r.csv.Write(header); err != nil {
+		return err
+	}
+	return r.flushReport()
+}
+
+func (r *jobRun) flushReport() error {
+	r.csv.Flush()
+	if err := r.csv.Error(); err != nil {
+		return fmt.Errorf("write the error report: %w", err)
+	}
+	if err := r.report.Sync(); err != nil {
+		return fmt.Errorf("write the error report: %w", err)
+	}
+	at, err := r.report.Seek(0, io.SeekCurrent)
+	r.j.reportBytes = at
+	return err
+}
