@@ -73,9 +73,9 @@ type Offer struct {
 }
 
 // Validate checks a new offer's own fields against now and fills defaults:
-// the touchpoint, the end and the holdout share. holdoutSet says whether
-// the holdout share was given (0 is a valid share only when said).
-func (o *Offer) Validate(now time.Time, holdoutSet bool) error {
+// the touchpoint, the start, the end and the holdout share (0 means the
+// default: an offer without a holdout could never be measured).
+func (o *Offer) Validate(now time.Time) error {
 	v := validation{index: -1}
 	o.Name = strings.TrimSpace(o.Name)
 	o.Description = strings.TrimSpace(o.Description)
@@ -96,11 +96,11 @@ func (o *Offer) Validate(now time.Time, holdoutSet bool) error {
 	if strings.TrimSpace(o.Segment) == "" {
 		v.add("segment", "is required: the id of the segment the offer is made to")
 	}
-	if !holdoutSet {
+	if o.HoldoutShare == 0 {
 		o.HoldoutShare = DefaultHoldoutShare
 	}
-	if math.IsNaN(o.HoldoutShare) || o.HoldoutShare < 0 || o.HoldoutShare > 0.5 {
-		v.add("holdout_share", "must be from 0 to 0.5")
+	if math.IsNaN(o.HoldoutShare) || o.HoldoutShare < 0.01 || o.HoldoutShare > 0.5 {
+		v.add("holdout_share", "must be from 0.01 to 0.5")
 	}
 	if o.StartsAt.IsZero() {
 		o.StartsAt = now

@@ -250,14 +250,14 @@ func TestOfferArm(t *testing.T) {
 func TestOfferValidate(t *testing.T) {
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	o := &rapport.Offer{Name: " Loyal ", Kind: rapport.OfferDiscount, Segment: "s1"}
-	if err := o.Validate(now, false); err != nil {
+	if err := o.Validate(now); err != nil {
 		t.Fatalf("Validate() = %v", err)
 	}
 	if o.Name != "Loyal" || o.Touchpoint != "offer" || o.HoldoutShare != 0.1 || !o.StartsAt.Equal(now) || !o.EndsAt.Equal(now.AddDate(0, 0, 30)) {
 		t.Errorf("defaults = %+v", o)
 	}
 	bad := &rapport.Offer{Kind: "cash", Cost: -1, Touchpoint: "Bad Key", HoldoutShare: 0.9, StartsAt: now.Add(48 * time.Hour)}
-	err := bad.Validate(now, true)
+	err := bad.Validate(now)
 	got := rapport.ErrorFields(err)
 	want := []string{"name", "kind", "cost", "touchpoint", "segment", "holdout_share", "starts_at"}
 	if len(got) != len(want) {

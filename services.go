@@ -31,6 +31,7 @@ type Services struct {
 	Imports      ImportService
 	Audit        AuditService
 	Erasure      ErasureService
+	Offers       OfferService
 	// Ping reports whether the store answers; the health check asks it.
 	Ping func(ctx context.Context) error
 }

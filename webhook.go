@@ -27,12 +27,13 @@ const (
 	EventPromiseBroken  = "promise.broken"  // data: the promise
 	EventStageChanged   = "stage.changed"   // data: the stage change
 	EventCustomerErased = "customer.erased" // data: a CustomerErased
+	EventOfferAssigned  = "offer.assigned"  // data: an OfferAssigned, per offered customer when an offer starts
 	EventPing           = "ping"            // data: the webhook's id; sent only on request
 )
 
 // EventKinds lists the kinds an endpoint may subscribe to.
 var EventKinds = []string{EventMomentRecorded, EventMomentMisery, EventCaseOpened, EventPromiseBroken, EventStageChanged,
-	EventCustomerErased}
+	EventCustomerErased, EventOfferAssigned}
 
 // Delivery statuses.
 const (

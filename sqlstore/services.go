@@ -37,6 +37,7 @@ func NewServices(db *DB, opts Options) rapport.Services {
 		Imports:      NewImportService(db),
 		Audit:        NewAuditService(db),
 		Erasure:      NewErasureService(db),
+		Offers:       NewOfferService(db),
 		Ping:         db.Ping,
 	}
 }

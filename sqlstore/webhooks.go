@@ -393,6 +393,8 @@ func eventCustomer(data any) string {
 		return d.CustomerID
 	case *rapport.StageChange:
 		return d.CustomerID
+	case *rapport.OfferAssigned:
+		return d.CustomerID
 	}
 	return ""
 }
