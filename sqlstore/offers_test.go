@@ -282,4 +282,3 @@ func offerMetricOf(t *testing.T, w rapport.OfferWindow, key string) rapport.Offe
 	t.Fatalf("no %s", key)
 	return rapport.OfferMetric{}
 }
-
