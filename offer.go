@@ -135,13 +135,20 @@ func validOfferKind(k string) bool {
 // OfferArm draws a customer's arm for an offer: holdout with probability
 // share, offered otherwise. The draw hashes the seed with the customer's id,
 // so it is the same whatever the order customers are read in, and anyone
-// with the seed can check it.
+// with the seed can check it. Of an id made by NewID only the 80 random bits
+// are hashed, not the time it encodes: the draw is as random either way,
+// and a firm whose history is moved in time, as the demo's is, draws the
+// same customers.
 func OfferArm(seed int64, customerID string, share float64) string {
+	key := customerID
+	if ValidID(key) {
+		key = key[10:]
+	}
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], uint64(seed))
 	h := sha256.New()
 	h.Write(b[:])
-	h.Write([]byte(customerID))
+	h.Write([]byte(key))
 	u := float64(binary.BigEndian.Uint64(h.Sum(nil))>>11) / (1 << 53)
 	if u < share {
 		return ArmHoldout

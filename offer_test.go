@@ -245,6 +245,24 @@ func TestOfferArm(t *testing.T) {
 	if rapport.OfferArm(1, "x", 0) != rapport.ArmOffered {
 		t.Error("a share of 0 held a customer out")
 	}
+	// Ids made at other times with the same random bits draw alike; other
+	// random bits draw independently.
+	moved := 0
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 1000 {
+		var e, f [10]byte
+		e[0], e[1], f[0], f[1], f[9] = byte(i), byte(i>>8), byte(i), byte(i>>8), 1
+		a := rapport.OfferArm(9, rapport.FormatID(t0, e), 0.5)
+		if a != rapport.OfferArm(9, rapport.FormatID(t0.AddDate(0, 0, 9), e), 0.5) {
+			t.Fatalf("id %d drew another arm when made nine days later", i)
+		}
+		if a != rapport.OfferArm(9, rapport.FormatID(t0, f), 0.5) {
+			moved++
+		}
+	}
+	if moved < 400 || moved > 600 {
+		t.Errorf("%d of 1000 ids with other random bits drew another arm; want about half", moved)
+	}
 }
 
 func TestOfferValidate(t *testing.T) {

@@ -32,6 +32,7 @@ type Services struct {
 	Audit        AuditService
 	Erasure      ErasureService
 	Offers       OfferService
+	Handovers    HandoverService
 	// Ping reports whether the store answers; the health check asks it.
 	Ping func(ctx context.Context) error
 }

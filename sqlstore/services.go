@@ -38,6 +38,7 @@ func NewServices(db *DB, opts Options) rapport.Services {
 		Audit:        NewAuditService(db),
 		Erasure:      NewErasureService(db),
 		Offers:       NewOfferService(db),
+		Handovers:    NewHandoverService(db),
 		Ping:         db.Ping,
 	}
 }
