@@ -15,10 +15,15 @@ type myDay struct {
 	DueToday     int  // open promises due by the end of today (UTC)
 	LatePromises int  // open promises already past their due time
 	Promises     []promiseRow
+	// FirstContacts are customers handed to the user not contacted since.
+	FirstContacts []*rapport.FirstContact
 }
 
 // myDayPromises is how many of the day's promises the panel lists.
 const myDayPromises = 3
+
+// myDayFirstContacts is how many customers handed over the panel lists.
+const myDayFirstContacts = 5
 
 // myDay gathers the panel, or returns nil for users who do not work cases
 // and promises.
@@ -53,6 +58,9 @@ func (s *server) myDay(r *http.Request) (*myDay, error) {
 		}
 	}
 	if d.Promises, err = s.promiseRows(r, ps.Items[:min(len(ps.Items), myDayPromises)]); err != nil {
+		return nil, err
+	}
+	if d.FirstContacts, err = s.Handovers.FirstContacts(ctx, me.ID, myDayFirstContacts); err != nil {
 		return nil, err
 	}
 	return d, nil

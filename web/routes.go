@@ -95,6 +95,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /segments/{id}/delete", s.allowed(rapport.PermWriteCatalogue, s.segmentDelete()))
 	mux.Handle("GET /reports/outcomes", s.signedIn(s.outcomesPage()))
 	s.offerRoutes(mux)
+	s.handoverRoutes(mux)
 
 	// Settings: webhooks, API tokens and the audit log, for admins only, as
 	// in the API.
