@@ -18,6 +18,8 @@ type Handover struct {
 	ToName     string    `json:"to_name,omitempty"`
 	By         string    `json:"by,omitempty"`
 	At         time.Time `json:"at"`
+	// Note is what whoever handed the customer over left for the new owner.
+	Note string `json:"note,omitempty"`
 	// Brief is where the new owner reads about the customer.
 	Brief string `json:"brief"`
 }

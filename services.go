@@ -43,6 +43,8 @@ type Services struct {
 	Suggestions   SuggestionService
 	Today         TodayService
 	Variants      VariantService
+	Offers        OfferService
+	Handovers     HandoverService
 	// Ping reports whether the store answers; the health check asks it.
 	Ping func(ctx context.Context) error
 }

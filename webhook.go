@@ -30,12 +30,13 @@ const (
 	EventSurveySent       = "survey.sent"       // data: the email record of a survey invitation or reminder sent
 	EventSurveyAnswered   = "survey.answered"   // data: the survey response
 	EventNotificationSent = "notification.sent" // data: the email record of a notification sent to staff
+	EventOfferAssigned    = "offer.assigned"    // data: an OfferAssigned, per offered customer when an offer starts
 	EventPing             = "ping"              // data: the webhook's id; sent only on request
 )
 
 // EventKinds lists the kinds an endpoint may subscribe to.
 var EventKinds = []string{EventMomentRecorded, EventMomentMisery, EventCaseOpened, EventPromiseBroken, EventStageChanged,
-	EventCustomerErased, EventSurveySent, EventSurveyAnswered, EventNotificationSent}
+	EventCustomerErased, EventSurveySent, EventSurveyAnswered, EventNotificationSent, EventOfferAssigned}
 
 // Delivery statuses.
 const (

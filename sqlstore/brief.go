@@ -57,7 +57,7 @@ func (s *BriefService) FindHandovers(ctx context.Context, customerID string) ([]
 }
 
 func findHandovers(ctx context.Context, q querier, customerID string, limit int) ([]*rapport.Handover, error) {
-	rows, err := q.query(ctx, `SELECT h.id, h.customer_id, h.from_owner, f.name, h.to_owner, t.name, h.handed_by, h.handed_at
+	rows, err := q.query(ctx, `SELECT h.id, h.customer_id, h.from_owner, f.name, h.to_owner, t.name, h.handed_by, h.handed_at, h.note
 		FROM handovers h LEFT JOIN users f ON f.id = h.from_owner LEFT JOIN users t ON t.id = h.to_owner
 		WHERE h.customer_id = ? ORDER BY h.handed_at DESC, h.id DESC LIMIT ?`, customerID, limit)
 	if err != nil {
@@ -69,7 +69,7 @@ func findHandovers(ctx context.Context, q querier, customerID string, limit int)
 		var h rapport.Handover
 		var from, fromName, to, toName sql.NullString
 		var at int64
-		if err := rows.Scan(&h.ID, &h.CustomerID, &from, &fromName, &to, &toName, &h.By, &at); err != nil {
+		if err := rows.Scan(&h.ID, &h.CustomerID, &from, &fromName, &to, &toName, &h.By, &at, &h.Note); err != nil {
 			return nil, err
 		}
 		h.FromID, h.FromName, h.ToID, h.ToName = from.String, fromName.String, to.String, toName.String

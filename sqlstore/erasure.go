@@ -52,6 +52,8 @@ func (s *ErasureService) EraseCustomer(ctx context.Context, id string) (*rapport
 			`UPDATE recovery_cases SET resolution = '' WHERE customer_id = ? AND resolution <> ''`,
 			`UPDATE case_actions SET text = '' WHERE text <> '' AND case_id IN (SELECT id FROM recovery_cases WHERE customer_id = ?)`,
 			`UPDATE survey_links SET comment = '' WHERE customer_id = ? AND comment <> ''`,
+			// What the previous owner wrote for the next one.
+			`UPDATE handovers SET note = '' WHERE customer_id = ? AND note <> ''`,
 			// Links not answered yet would let new words in.
 			`DELETE FROM survey_links WHERE customer_id = ? AND answered_at IS NULL`,
 			// The reasons people typed when they set a stage by hand; the

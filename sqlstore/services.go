@@ -50,6 +50,8 @@ func NewServices(db *DB, opts Options) rapport.Services {
 		Suggestions:    NewSuggestionService(db),
 		Today:          NewTodayService(db),
 		Variants:       NewVariantService(db),
+		Offers:         NewOfferService(db),
+		Handovers:      NewHandoverService(db),
 		Ping:           db.Ping,
 	}
 }

@@ -397,6 +397,8 @@ func eventCustomer(data any) string {
 		return d.CustomerID
 	case *rapport.EmailRecord:
 		return d.CustomerID
+	case *rapport.OfferAssigned:
+		return d.CustomerID
 	}
 	return ""
 }

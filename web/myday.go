@@ -18,6 +18,8 @@ type myDay struct {
 	// Contacts are the first of today's list: whom to contact and why.
 	Contacts     []*rapport.Contact
 	MoreContacts int
+	// FirstContacts are customers handed to the user not contacted since.
+	FirstContacts []*rapport.FirstContact
 }
 
 // myDayContacts is how many of today's contacts the dashboard lists.
@@ -25,6 +27,9 @@ const myDayContacts = 5
 
 // myDayPromises is how many of the day's promises the panel lists.
 const myDayPromises = 3
+
+// myDayFirstContacts is how many customers handed over the panel lists.
+const myDayFirstContacts = 5
 
 // myDay gathers the panel, or returns nil for users who do not work cases
 // and promises.
@@ -67,6 +72,9 @@ func (s *server) myDay(r *http.Request) (*myDay, error) {
 	}
 	d.Contacts = contacts[:min(len(contacts), myDayContacts)]
 	d.MoreContacts = len(contacts) - len(d.Contacts)
+	if d.FirstContacts, err = s.Handovers.FirstContacts(ctx, me.ID, myDayFirstContacts); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 

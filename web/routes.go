@@ -111,6 +111,8 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /reports/outcomes", s.signedIn(s.outcomesPage()))
 	mux.Handle("GET /reports/risk", s.signedIn(s.riskPage()))
 	mux.Handle("POST /reports/risk/refit", s.allowed(rapport.PermWriteCatalogue, s.riskRefit()))
+	s.offerRoutes(mux)
+	s.handoverRoutes(mux)
 
 	// Settings: webhooks, API tokens and the audit log, for admins only, as
 	// in the API.

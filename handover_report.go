@@ -1,0 +1,291 @@
+package rapport
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/rapport-crm/rapport/analytics"
+)
+
+// The handover effect report: for the handovers of a period, how the
+// customers' satisfaction, magic and misery rates moved from the 90 days
+// before to the 90 days after, against comparable customers who kept their
+// owner over the same days, and how many dissolved.
+
+// HandoverWindowDays is the length of the windows before and after a
+// handover.
+const HandoverWindowDays = 90
+
+// HandoverUnit is one customer around one day: their moments in the 90
+// days before and after, whether they dissolved in the 90 after, and the
+// cell of comparable customers they belong to.
+type HandoverUnit struct {
+	// Cell is the day and the stratum (stage at the day and misery band
+	// before it): handed and comparable customers are compared within it.
+	Cell                                                  string
+	MomentsBefore, MagicBefore, MiseryBefore, RatedBefore int
+	RatingSumBefore                                       float64
+	MomentsAfter, MagicAfter, MiseryAfter, RatedAfter     int
+	RatingSumAfter                                        float64
+	Dissolved                                             bool
+}
+
+// HandoverGroupUnits are the handed customers of one group: everyone, a
+// team, or a receiving person.
+type HandoverGroupUnits struct {
+	Kind, ID, Name string
+	Units          []HandoverUnit
+}
+
+// HandoverEffect is one figure of a group: for the handed customers the
+// value before and after and the change; the comparable customers' change
+// over the same days, weighted to the handed customers' cells; and the
+// difference between the two with its 95% interval. For dissolution, the
+// handed customers' share dissolved within 90 days against the
+// comparables'.
+type HandoverEffect struct {
+	Key              string   `json:"key"`
+	Name             string   `json:"name"`
+	Unit             string   `json:"unit"`
+	Before           *float64 `json:"before"`
+	After            *float64 `json:"after"`
+	ComparableChange *float64 `json:"comparable_change"`
+	Difference       *float64 `json:"difference"`
+	Low              *float64 `json:"low"`
+	High             *float64 `json:"high"`
+	PValue           *float64 `json:"p_value"`
+	AdjustedP        *float64 `json:"adjusted_p"`
+	// Hurt is true when the difference is significantly against the
+	// customers (Holm across the report's figures); Verdict says it.
+	Hurt    bool   `json:"hurt"`
+	Verdict string `json:"verdict,omitempty"`
+}
+
+// HandoverGroup is the effect of a group's handovers.
+type HandoverGroup struct {
+	Kind      string           `json:"kind"` // all, team or person
+	ID        string           `json:"id,omitempty"`
+	Name      string           `json:"name"`
+	Customers int              `json:"customers"`
+	Effects   []HandoverEffect `json:"effects"`
+}
+
+// HandoverReport is the effect of a period's handovers.
+type HandoverReport struct {
+	From       time.Time `json:"from"`
+	To         time.Time `json:"to"`
+	MeasuredAt time.Time `json:"measured_at"`
+	// Handovers are those measured; Pending those whose 90 days after have
+	// not ended yet.
+	Handovers   int             `json:"handovers"`
+	Pending     int             `json:"pending"`
+	Comparables int             `json:"comparables"`
+	Groups      []HandoverGroup `json:"groups"`
+	Hurts       []string        `json:"hurts"`
+	Summary     string          `json:"summary"`
+}
+
+// HandoverReportFilter is the period whose handovers are measured.
+type HandoverReportFilter struct {
+	From, To time.Time
+}
+
+type handoverMetric struct {
+	key, name, unit string
+	// worse is the sign of a difference that hurts customers.
+	worse float64
+}
+
+var handoverMetrics = []handoverMetric{
+	{"mean_rating", "mean rating", "rating", -1},
+	{"magic_rate", "magic rate", "rate", -1},
+	{"misery_rate", "misery rate", "rate", 1},
+	{"dissolution", "dissolution within 90 days", "rate", 1},
+}
+
+// cellFigures are a set of customers' aggregates for each figure.
+type cellFigures struct {
+	rating, magic, misery analytics.RatioChange
+	dissolved             analytics.Proportion
+}
+
+func figuresOfUnits(units []HandoverUnit) map[string]*cellFigures {
+	out := map[string]*cellFigures{}
+	for _, u := range units {
+		f := out[u.Cell]
+		if f == nil {
+			f = &cellFigures{}
+			out[u.Cell] = f
+		}
+		f.rating = f.rating.Add(u.RatingSumBefore, float64(u.RatedBefore), u.RatingSumAfter, float64(u.RatedAfter))
+		f.magic = f.magic.Add(float64(u.MagicBefore), float64(u.MomentsBefore), float64(u.MagicAfter), float64(u.MomentsAfter))
+		f.misery = f.misery.Add(float64(u.MiseryBefore), float64(u.MomentsBefore), float64(u.MiseryAfter), float64(u.MomentsAfter))
+		f.dissolved.Trials++
+		if u.Dissolved {
+			f.dissolved.Successes++
+		}
+	}
+	return out
+}
+
+func (f *cellFigures) change(key string) analytics.RatioChange {
+	switch key {
+	case "mean_rating":
+		return f.rating
+	case "magic_rate":
+		return f.magic
+	}
+	return f.misery
+}
+
+// NewHandoverReport compares each group's handed customers with the
+// comparable customers of the same cells. Every figure of every group is
+// tested and the p-values adjusted together (Holm), so the chance that the
+// report says handovers hurt anywhere when they did not stays at most 5%.
+func NewHandoverReport(groups []HandoverGroupUnits, comparables []HandoverUnit, now time.Time) *HandoverReport {
+	r := &HandoverReport{MeasuredAt: now.UTC().Truncate(time.Microsecond), Comparables: len(comparables), Hurts: []string{}}
+	control := figuresOfUnits(comparables)
+	var ps []float64
+	var tested []*HandoverEffect
+	var worse []float64
+	r.Groups = make([]HandoverGroup, len(groups))
+	for gi, g := range groups {
+		r.Groups[gi] = HandoverGroup{Kind: g.Kind, ID: g.ID, Name: g.Name, Customers: len(g.Units), Effects: handoverEffects(g.Units, control)}
+		for i := range r.Groups[gi].Effects {
+			e := &r.Groups[gi].Effects[i]
+			if e.PValue != nil {
+				ps, tested, worse = append(ps, *e.PValue), append(tested, e), append(worse, handoverMetrics[i].worse)
+			}
+		}
+	}
+	for i, adj := range analytics.Holm(ps) {
+		e := tested[i]
+		e.AdjustedP = &adj
+		e.Hurt = adj < OfferAlpha && *e.Difference*worse[i] > 0
+	}
+	for gi := range r.Groups {
+		g := &r.Groups[gi]
+		for i := range g.Effects {
+			if e := &g.Effects[i]; e.Hurt {
+				e.Verdict = handoverVerdict(g, e)
+				r.Hurts = append(r.Hurts, e.Verdict)
+			}
+		}
+	}
+	switch {
+	case len(groups) == 0 || len(groups[0].Units) == 0:
+		r.Summary = "No handover in the period has had its 90 days after yet."
+	case len(r.Hurts) == 0:
+		r.Summary = "No sign that handovers in the period hurt customers: no figure is significantly worse than for comparable customers who kept their owner."
+	default:
+		r.Summary = fmt.Sprintf("Handovers hurt customers in %d of the figures; see below.", len(r.Hurts))
+	}
+	return r
+}
+
+// handoverEffects works out each figure for one group's units.
+func handoverEffects(units []HandoverUnit, control map[string]*cellFigures) []HandoverEffect {
+	handed := figuresOfUnits(units)
+	var cells []string
+	var weights []float64
+	for cell, f := range handed {
+		cells = append(cells, cell)
+		weights = append(weights, float64(f.dissolved.Trials)/float64(len(units)))
+	}
+	all := &cellFigures{}
+	for _, u := range units {
+		all.rating = all.rating.Add(u.RatingSumBefore, float64(u.RatedBefore), u.RatingSumAfter, float64(u.RatedAfter))
+		all.magic = all.magic.Add(float64(u.MagicBefore), float64(u.MomentsBefore), float64(u.MagicAfter), float64(u.MomentsAfter))
+		all.misery = all.misery.Add(float64(u.MiseryBefore), float64(u.MomentsBefore), float64(u.MiseryAfter), float64(u.MomentsAfter))
+		all.dissolved.Trials++
+		if u.Dissolved {
+			all.dissolved.Successes++
+		}
+	}
+	out := make([]HandoverEffect, len(handoverMetrics))
+	for i, m := range handoverMetrics {
+		e := HandoverEffect{Key: m.key, Name: m.name, Unit: m.unit}
+		var est analytics.Estimate
+		if m.key == "dissolution" {
+			v := all.dissolved.Rate()
+			e.After = &v
+			var controls []analytics.Estimate
+			for _, cell := range cells {
+				controls = append(controls, proportionEstimate(control[cell]))
+			}
+			c := analytics.Weighted(controls, weights)
+			if c.OK && all.dissolved.Trials > 0 {
+				cv := c.Value
+				e.ComparableChange = &cv
+				est = proportionEstimate(all).Minus(c)
+			}
+		} else {
+			ch := all.change(m.key)
+			if ch.Before.OK() {
+				v := ch.Before.Value()
+				e.Before = &v
+			}
+			if ch.After.OK() {
+				v := ch.After.Value()
+				e.After = &v
+			}
+			var controls []analytics.Estimate
+			for _, cell := range cells {
+				if f := control[cell]; f != nil {
+					controls = append(controls, f.change(m.key).EstimateOf())
+				} else {
+					controls = append(controls, analytics.Estimate{})
+				}
+			}
+			c := analytics.Weighted(controls, weights)
+			if c.OK {
+				cv := c.Value
+				e.ComparableChange = &cv
+			}
+			est = ch.EstimateOf().Minus(c)
+		}
+		if cmp := est.Compare(1 - OfferAlpha); cmp.OK {
+			d, lo, hi, p := cmp.Difference, cmp.Interval.Lo, cmp.Interval.Hi, cmp.PValue
+			e.Difference, e.Low, e.High, e.PValue = &d, &lo, &hi, &p
+		}
+		out[i] = e
+	}
+	return out
+}
+
+// proportionEstimate is a share with its binomial variance, as an estimate
+// to combine across cells; nil figures give none.
+func proportionEstimate(f *cellFigures) analytics.Estimate {
+	if f == nil || f.dissolved.Trials < 2 {
+		return analytics.Estimate{}
+	}
+	n := float64(f.dissolved.Trials)
+	p := f.dissolved.Rate()
+	// At 0 or 1 the plug-in variance is 0; half an event keeps it honest.
+	pv := math.Max(p, 0.5/n)
+	pv = math.Min(pv, 1-0.5/n)
+	return analytics.Estimate{Value: p, Variance: pv * (1 - pv) / n, DF: n - 1, OK: true}
+}
+
+func handoverVerdict(g *HandoverGroup, e *HandoverEffect) string {
+	who := "Handovers"
+	switch g.Kind {
+	case "team":
+		who = "Handovers to the " + g.Name + " team"
+	case "person":
+		who = "Handovers to " + g.Name
+	}
+	what := "fell"
+	if *e.Difference > 0 {
+		what = "rose"
+	}
+	if e.Key == "dissolution" {
+		return fmt.Sprintf("%s hurt: %s of their %d customers dissolved within 90 days, %s more than comparable customers who kept their owner (95%% interval %s to %s).",
+			who, formatOfferValue("rate", *e.After, false), g.Customers, formatOfferValue("rate", *e.Difference, true),
+			formatOfferValue("rate", *e.Low, true), formatOfferValue("rate", *e.High, true))
+	}
+	return fmt.Sprintf("%s hurt: the %s of their %d customers %s by %s more than for comparable customers who kept their owner (95%% interval %s to %s).",
+		who, e.Name, g.Customers, what, formatOfferValue(e.Unit, math.Abs(*e.Difference), true),
+		formatOfferValue(e.Unit, *e.Low, true), formatOfferValue(e.Unit, *e.High, true))
+}

@@ -1,0 +1,136 @@
+package rapport_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rapport-crm/rapport"
+)
+
+// handoverUnits draws n customers of a cell: each with a magic and a misery
+// chance of their own, moments before and after, and after the day their
+// chances move by drop (magic down, misery up) and a chance to dissolve.
+func handoverUnits(rnd *rand.Rand, cell string, n int, drop, dissolve float64) []rapport.HandoverUnit {
+	units := make([]rapport.HandoverUnit, n)
+	for i := range units {
+		u := &units[i]
+		u.Cell = cell
+		magic := math.Min(0.9, math.Max(0.05, 0.3+0.1*rnd.NormFloat64()))
+		misery := math.Min(0.5, math.Max(0.02, 0.1+0.05*rnd.NormFloat64()))
+		moments := func(magic, misery float64) (m, mg, ms, rated int, sum float64) {
+			m = 1 + rnd.IntN(7)
+			for range m {
+				x := rnd.Float64()
+				r := 4
+				switch {
+				case x < magic:
+					mg, r = mg+1, 5
+				case x < magic+misery:
+					ms, r = ms+1, 2
+				}
+				rated++
+				sum += float64(r)
+			}
+			return
+		}
+		u.MomentsBefore, u.MagicBefore, u.MiseryBefore, u.RatedBefore, u.RatingSumBefore = moments(magic, misery)
+		u.MomentsAfter, u.MagicAfter, u.MiseryAfter, u.RatedAfter, u.RatingSumAfter = moments(math.Max(0, magic-drop), misery+drop)
+		u.Dissolved = rnd.Float64() < dissolve
+	}
+	return units
+}
+
+// simulateHandovers is a firm where Tom's customers' magic falls by drop
+// (and misery rises by as much), Ann's do not, both against 600 comparable
+// customers in two cells, whose own figures drift: magic falls 5 points for
+// everyone after the day, which the comparison must not blame on handovers.
+func simulateHandovers(seed uint64, drop float64) *rapport.HandoverReport {
+	rnd := rand.New(rand.NewPCG(seed, 9))
+	var comparables []rapport.HandoverUnit
+	for _, cell := range []string{"d1 commitment 0", "d1 expansion 1"} {
+		comparables = append(comparables, handoverUnits(rnd, cell, 300, 0.05, 0.05)...)
+	}
+	tom := append(handoverUnits(rnd, "d1 commitment 0", 60, 0.05+drop, 0.05), handoverUnits(rnd, "d1 expansion 1", 60, 0.05+drop, 0.05)...)
+	ann := append(handoverUnits(rnd, "d1 commitment 0", 60, 0.05, 0.05), handoverUnits(rnd, "d1 expansion 1", 60, 0.05, 0.05)...)
+	groups := []rapport.HandoverGroupUnits{
+		{Kind: "all", Name: "Everyone", Units: append(append([]rapport.HandoverUnit{}, tom...), ann...)},
+		{Kind: "person", ID: "tom", Name: "Tom Reed", Units: tom},
+		{Kind: "person", ID: "ann", Name: "Ann Lee", Units: ann},
+	}
+	return rapport.NewHandoverReport(groups, comparables, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+}
+
+func handoverEffect(t *testing.T, r *rapport.HandoverReport, group, key string) rapport.HandoverEffect {
+	t.Helper()
+	for _, g := range r.Groups {
+		if g.Name != group {
+			continue
+		}
+		for _, e := range g.Effects {
+			if e.Key == key {
+				return e
+			}
+		}
+	}
+	t.Fatalf("no %s for %s", key, group)
+	return rapport.HandoverEffect{}
+}
+
+// TestHandoverReportFindsPlantedDrop plants a 15-point drop in magic rate
+// for one receiving person's customers, over many firms: the report names
+// them with an interval that holds the drop at about the stated rate, and
+// does not blame the other person, whose customers only drifted as the
+// comparable customers did.
+func TestHandoverReportFindsPlantedDrop(t *testing.T) {
+	const firms = 200
+	named, covered, blamed := 0, 0, 0
+	for seed := range uint64(firms) {
+		r := simulateHandovers(seed, 0.15)
+		e := handoverEffect(t, r, "Tom Reed", "magic_rate")
+		if e.Hurt {
+			named++
+			if !strings.Contains(e.Verdict, "Handovers to Tom Reed hurt") {
+				t.Fatalf("verdict %q", e.Verdict)
+			}
+		}
+		if *e.Low <= -0.15 && -0.15 <= *e.High {
+			covered++
+		}
+		for _, key := range []string{"magic_rate", "misery_rate", "mean_rating", "dissolution"} {
+			if handoverEffect(t, r, "Ann Lee", key).Hurt {
+				blamed++
+			}
+		}
+	}
+	t.Logf("%d firms: Tom named in %d, interval held the drop in %d; Ann blamed in %d", firms, named, covered, blamed)
+	if named < firms*9/10 {
+		t.Errorf("the drop was found in %d of %d firms; want at least 90%%", named, firms)
+	}
+	if covered < 180 {
+		t.Errorf("the interval held the planted drop in %d of %d; want about 95%%", covered, firms)
+	}
+	if blamed > firms*6/100 {
+		t.Errorf("handovers to Ann were blamed in %d of %d firms; want at most about 5%%", blamed, firms)
+	}
+}
+
+// TestHandoverReportNoDropNoBlame: when handovers change nothing (customers
+// drift as comparable ones do), a report that says any handover hurt is a
+// false alarm, kept at most at 5% by Holm's adjustment.
+func TestHandoverReportNoDropNoBlame(t *testing.T) {
+	const firms = 400
+	alarms := 0
+	for seed := range uint64(firms) {
+		if r := simulateHandovers(5000+seed, 0); len(r.Hurts) > 0 {
+			alarms++
+		}
+	}
+	rate := float64(alarms) / firms
+	t.Logf("%d firms without a drop: %d reports said handovers hurt (%.1f%%)", firms, alarms, 100*rate)
+	if limit := 0.05 + 3*math.Sqrt(0.05*0.95/firms); rate > limit {
+		t.Errorf("false alarms in %.1f%% of firms; want at most %.1f%%", 100*rate, 100*limit)
+	}
+}

@@ -1,0 +1,66 @@
+package web_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/rapport-crm/rapport"
+)
+
+// TestBrowserHandover: a manager hands every customer of an agent who is
+// leaving to herself in one step (first forgetting whom to), with a note;
+// the customers change hands, her day lists them as first contacts and the
+// brief shows the note. Screenshots are named handover-*.
+func TestBrowserHandover(t *testing.T) {
+	f := newFixture(t)
+	agent, manager := f.users[rapport.RoleAgent], f.users[rapport.RoleManager]
+	b := newBrowser(t, 1280, 800, f.srv.URL)
+	b.signIn(manager.Email)
+	b.Open("/customers", "#main h1")
+	b.Do("open the handover form", chromedp.Click(css(`a[href="/handovers/new"]`)), chromedp.WaitVisible(css("#handover-form")))
+	b.Do("forget the new owner",
+		chromedp.SetValue(css("#f-from_owner"), agent.ID),
+		chromedp.SendKeys(css("#f-note"), "Harriet likes morning calls; Peter is waiting on his renewal quote."),
+		chromedp.Click(css("#handover-submit")),
+		chromedp.WaitVisible(css("#f-to_owner-error")),
+	)
+	if got := b.Value("#f-note"); !strings.Contains(got, "morning calls") {
+		t.Errorf("after the error the note reads %q; want it kept", got)
+	}
+	b.Screenshot("handover-01-form-error")
+	b.Do("hand over",
+		chromedp.SetValue(css("#f-to_owner"), manager.ID),
+		chromedp.Click(css("#handover-submit")),
+		chromedp.WaitVisible(css(".flash")),
+	)
+	if got := b.Text(".flash"); !strings.Contains(got, "Handed over 5 customers") {
+		t.Errorf("the flash reads %q; want the five customers handed over", got)
+	}
+	for name, c := range f.customers {
+		got, err := f.services.Customers.FindCustomerByID(context.Background(), c.ID)
+		if err != nil || got.OwnerID != manager.ID {
+			t.Errorf("%s is owned by %v after the handover; want Mo", name, got.OwnerID)
+		}
+	}
+	b.Open("/", "#my-day")
+	if got := b.Text("#my-first-contacts"); !strings.Contains(got, "Harriet Vane") || !strings.Contains(got, "Alex Agent") {
+		t.Errorf("my day's first contacts read %q; want Harriet, handed over from Alex", got)
+	}
+	b.Screenshot("handover-02-my-day")
+	b.Open("/customers/"+f.customers["Harriet Vane"].ID+"/brief", "#main h1")
+	if got := b.Text(".handover-note"); !strings.Contains(got, "morning calls") {
+		t.Errorf("the brief's note reads %q", got)
+	}
+	b.Screenshot("handover-03-brief")
+
+	p := newBrowser(t, 390, 844, f.srv.URL)
+	p.signIn(manager.Email)
+	p.Open("/handovers/new", "#handover-form")
+	if p.WiderThanScreen() {
+		t.Error("the handover form is wider than a phone's screen")
+	}
+	p.Screenshot("handover-04-form-phone")
+}

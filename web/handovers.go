@@ -1,0 +1,91 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/rapport-crm/rapport"
+)
+
+// Handovers: a manager hands one customer, a segment or all of a leaving
+// person's customers to a new owner in one step.
+
+// handoverRoutes adds the handover form, for managers and admins, as in
+// the API.
+func (s *server) handoverRoutes(mux *http.ServeMux) {
+	mux.Handle("GET /handovers/new", s.allowed(rapport.PermWriteCatalogue, s.handoverPage()))
+	mux.Handle("POST /handovers", s.allowed(rapport.PermWriteCatalogue, s.handoverCreate()))
+}
+
+type handoverFormData struct {
+	Form     *form
+	Users    []*rapport.User
+	Segments []*rapport.Segment
+	Customer *rapport.Customer // when one customer is handed over
+}
+
+func (s *server) handoverPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		f := newForm(url.Values{"customer_id": {q.Get("customer")}, "from_owner": {q.Get("from")},
+			"move_promises": {"1"}, "move_cases": {"1"}})
+		s.renderHandoverForm(w, r, http.StatusOK, f)
+	})
+}
+
+func (s *server) renderHandoverForm(w http.ResponseWriter, r *http.Request, status int, f *form) {
+	d := handoverFormData{Form: f}
+	var err error
+	if d.Users, err = s.Users.FindUsers(r.Context(), rapport.UserFilter{}); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if d.Segments, err = s.Segments.FindSegments(r.Context()); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if id := f.Get("customer_id"); id != "" {
+		if d.Customer, err = s.Customers.FindCustomerByID(r.Context(), id); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+	}
+	s.render(w, r, status, "handover_form", "", s.newPage(r, "Hand over customers", "customers", d))
+}
+
+// handoverCreate hands over the customers the form names.
+func (s *server) handoverCreate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		f := newForm(r.PostForm)
+		in := rapport.HandoverInput{Segment: f.Get("segment"), FromOwner: f.Get("from_owner"), ToOwner: f.Get("to_owner"),
+			MovePromises: f.Get("move_promises") == "1", MoveCases: f.Get("move_cases") == "1", Note: f.Get("note")}
+		if id := f.Get("customer_id"); id != "" {
+			in.CustomerIDs, in.Segment, in.FromOwner = []string{id}, "", ""
+		}
+		if in.Segment != "" && in.FromOwner != "" {
+			f.fail("from_owner", "Choose a person or a segment, not both.")
+		}
+		if in.Segment == "" && in.FromOwner == "" && len(in.CustomerIDs) == 0 {
+			f.fail("from_owner", "Choose whose customers to hand over, or a segment.")
+		}
+		if !f.Invalid() {
+			res, err := s.Handovers.HandOver(r.Context(), in)
+			if err == nil {
+				setFlash(w, r, fmt.Sprintf("Handed over %d customers, %d open promises and %d open cases.", len(res.Customers), res.Promises, res.Cases))
+				if len(in.CustomerIDs) == 1 {
+					redirect(w, r, "/customers/"+url.PathEscape(in.CustomerIDs[0])+"/brief")
+				} else {
+					redirect(w, r, "/customers?"+url.Values{"owner_id": {in.ToOwner}}.Encode())
+				}
+				return
+			}
+			if !f.fromError(err, map[string]string{"customer_ids": "from_owner", "segment": "segment"}) {
+				s.serverError(w, r, err)
+				return
+			}
+		}
+		s.renderHandoverForm(w, r, http.StatusUnprocessableEntity, f)
+	})
+}
