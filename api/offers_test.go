@@ -69,6 +69,9 @@ func TestOfferRoutes(t *testing.T) {
 				}
 			}
 			status, _, body = f.do(rapport.RoleAgent, "GET", "/api/v1/offers/"+o.ID+"/report", "")
+			if status != http.StatusOK {
+				t.Fatalf("GET the report = %d: %s", status, body)
+			}
 			var rep rapport.OfferReport
 			json.Unmarshal(body, &rep)
 			if len(rep.Windows) != 2 || rep.Windows[0].Complete || len(rep.Verdicts) != 0 || !strings.Contains(rep.Summary, "No window has ended") {
