@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -317,12 +318,44 @@ func checkSimFirm(t *testing.T, s *store, seed uint64, mix firmMix) float64 {
 	customers := simulateFirm(seed, mix, simCustomers)
 	loadSimFirm(t, s, customers, end, true)
 
+	// Moments are recorded all through the refit, which must not hold
+	// them up: it reads outside any transaction.
+	var someone string
+	if err := s.raw.QueryRow(`SELECT id FROM customers WHERE stage <> 'dissolution' ORDER BY id LIMIT 1`).Scan(&someone); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	recorded := make(chan []time.Duration)
+	go func() {
+		var took []time.Duration
+		for {
+			select {
+			case <-done:
+				recorded <- took
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			start := time.Now()
+			_, err := s.moments.RecordMoment(ctx, &rapport.Moment{CustomerID: someone, Touchpoint: "query", Channel: rapport.ChannelPhone, OccurredAt: end})
+			if err != nil {
+				t.Errorf("RecordMoment during the refit = %v", err)
+			}
+			took = append(took, time.Since(start))
+		}
+	}()
 	started := time.Now()
 	tr, err := sqlstore.NewRiskService(s.db).RefitRisk(ctx)
+	close(done)
+	during := <-recorded
 	if err != nil {
 		t.Fatalf("RefitRisk = %v", err)
 	}
-	t.Logf("refit on %s took %v", s.backend, time.Since(started).Round(time.Millisecond))
+	slowest := slices.Max(append(during, 0))
+	t.Logf("refit on %s took %v; %d moments recorded meanwhile, the slowest in %v", s.backend, time.Since(started).Round(time.Millisecond),
+		len(during), slowest.Round(time.Millisecond))
+	if len(during) < 5 || slowest > 2*time.Second {
+		t.Errorf("during the refit %d moments were recorded, the slowest in %v; want recording to go on (5 or more, each within 2 s)", len(during), slowest)
+	}
 	if tr.Model.Kind != "fitted" || tr.AUC == nil {
 		t.Fatalf("RefitRisk = model %s (%s), AUC %v; want a fitted model with a track record", tr.Model.Kind, tr.Model.Note, tr.AUC)
 	}
