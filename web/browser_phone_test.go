@@ -105,6 +105,8 @@ func (d *demoFirm) mainPages(t *testing.T) []page {
 		{"/reports/promises", "h1", "promise-report"},
 		{"/settings", "h1", "settings"},
 		{"/settings/audit", "h1", "audit"},
+		{"/settings/rules", "#levels-form", "service-rules"},
+		{"/settings/users", "#user-list", "users"},
 	}
 }
 
@@ -221,10 +223,11 @@ func (b *browser) choose(sel, value string) {
 		chromedp.Evaluate[testbrowser.Void](`document.querySelector(`+strconv.Quote(sel)+`).dispatchEvent(new Event("change", {bubbles: true}))`))
 }
 
-// TestBrowserManagerCustomers is the demo firm's manager at a desk: the
-// customer list filtered to high risk and sorted by it, as the count and the
-// address say, saved as a view, and opened again from its name.
-func TestBrowserManagerCustomers(t *testing.T) {
+// TestBrowserManagerDay is the demo firm's manager at a desk: the customer
+// list filtered to high risk and sorted by it, as the count and the address
+// say, saved as a view, and opened again from its name; then a service
+// level changed from the service rules the account menu leads to.
+func TestBrowserManagerDay(t *testing.T) {
 	d := newDemoFirm(t)
 	b := newBrowser(t, 1280, 900, d.srv.URL)
 	b.signIn(d.logins[rapport.RoleManager])
@@ -256,4 +259,15 @@ func TestBrowserManagerCustomers(t *testing.T) {
 		t.Errorf("the saved view says %q; want %q as when it was saved", got, filtered)
 	}
 	b.Screenshot("manager-02-customers-view")
+
+	b.Do("open the service rules", chromedp.Click(css(".usermenu summary")), chromedp.Click(css("#rules-link")), chromedp.WaitVisible(css("#levels-form")))
+	b.Do("give complaints 8 hours", chromedp.SetValue(css("#f-hours_complaint"), "8"), chromedp.Submit(css("#f-hours_complaint")),
+		chromedp.WaitVisible(css(".flash")))
+	if got := b.Text(".flash"); !strings.Contains(got, "Service levels saved") || b.Value("#f-hours_complaint") != "8" {
+		t.Errorf("after saving, the page says %q and complaints have %s hours; want 8", got, b.Value("#f-hours_complaint"))
+	}
+	if sl, err := d.services.Recovery.FindServiceLevel(context.Background(), "complaint"); err != nil || sl.Hours != 8 {
+		t.Errorf("the complaint's service level is %v (%v); want 8 hours", sl, err)
+	}
+	b.Screenshot("manager-03-service-rules")
 }

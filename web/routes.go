@@ -129,6 +129,14 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /settings/audit", s.allowed(admin, s.auditPage()))
 	mux.Handle("GET /settings/audit/export", s.allowed(admin, s.auditExport()))
 	mux.Handle("POST /settings/audit", s.allowed(admin, s.auditRetention()))
+	mux.Handle("GET /settings/users", s.allowed(admin, s.usersPage()))
+	mux.Handle("POST /settings/users", s.allowed(admin, s.userCreate()))
+	// Service rules, as in the API: managers and admins change them.
+	rules := rapport.PermWriteCatalogue
+	mux.Handle("GET /settings/rules", s.allowed(rules, s.rulesPage()))
+	mux.Handle("POST /settings/recovery-policy", s.allowed(rules, s.policySave()))
+	mux.Handle("POST /settings/service-levels", s.allowed(rules, s.levelsSave()))
+	mux.Handle("POST /settings/stage-rules", s.allowed(rules, s.stageRulesSave()))
 
 	mux.Handle("/", s.signedIn(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusNotFound, "There is no page at this address.")
