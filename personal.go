@@ -182,6 +182,9 @@ type SuggestionFacts struct {
 	Customer  *Customer
 	Responses []*Response // the touchpoint's active responses
 	Standard  string      // the current standard's response, or ""
+	// StandardFor names the segment whose own standard Standard is, or ""
+	// for the touchpoint's.
+	StandardFor string
 	// Groups are every group's counts at the touchpoint by response; the
 	// group "" is everyone.
 	Groups    map[string]map[string]OutcomeCounts
@@ -393,6 +396,8 @@ func (s *Suggestions) explain(f SuggestionFacts, res analytics.PersonalResult) {
 			fmt.Fprintf(&b, " against %s for %s", pct(f.Groups[s.Basis][runner.Response].proportion().Rate()), runner.Response)
 		}
 		fmt.Fprintf(&b, "; clearly better for customers like this one (adjusted p = %.2g).", res.PValue)
+	case s.Standard != nil && top.Response == *s.Standard && f.StandardFor != "":
+		fmt.Fprintf(&b, "No response is clearly better for customers like this one; %s is the standard for customers in %s.", top.Response, f.StandardFor)
 	case s.Standard != nil && top.Response == *s.Standard:
 		fmt.Fprintf(&b, "No response is clearly better for customers like this one; %s is the standard.", top.Response)
 	case s.Standard != nil:

@@ -33,9 +33,10 @@ const (
 
 const alertColumns = `id, kind, touchpoint, message, details, raised_at, acknowledged_at, acknowledged_by`
 
-// EvaluateAlerts checks every touchpoint and current standard and raises the
-// alerts not raised before. A below-target alert is raised at most once per
-// touchpoint per week; a decay alert once per standard.
+// EvaluateAlerts checks every touchpoint and current standard (a segment's
+// own standards too) and raises the alerts not raised before. A
+// below-target alert is raised at most once per touchpoint per week; a
+// decay alert once per standard.
 func (s *AlertService) EvaluateAlerts(ctx context.Context) ([]*rapport.Alert, error) {
 	now := s.db.now()
 	touchpoints, err := NewTouchpointService(s.db).FindTouchpoints(ctx)
@@ -61,6 +62,20 @@ func (s *AlertService) EvaluateAlerts(ctx context.Context) ([]*rapport.Alert, er
 				key:     fmt.Sprintf("%s:%s:week-%d", rapport.AlertBelowTarget, t.Key, analytics.WeekNumber(now)),
 				message: rapport.BelowTargetMessage(t.Name, targetWindowDays, check.Message),
 				details: map[string]any{"mean_rating": check.Mean, "target": check.Target, "ratings": check.N, "p_value": check.PValue}})
+		}
+		// Each segment's own standard is watched on its own.
+		variants, err := NewVariantService(s.db).FindVariants(ctx, t.Key)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range variants {
+			if v.Decayed {
+				found = append(found, candidate{kind: rapport.AlertStandardDecayed, touchpoint: t.Key,
+					key:     fmt.Sprintf("%s:%s", rapport.AlertStandardDecayed, v.ID),
+					message: v.DecayMessage(),
+					details: map[string]any{"variant_id": v.ID, "segment_id": v.SegmentID, "response": v.Response,
+						"baseline_magic_rate": v.BaselineMagicRate, "current_magic_rate": v.CurrentMagicRate, "p_value": v.PValue}})
+			}
 		}
 		st2, err := NewStandardService(s.db).FindStandard(ctx, t.Key)
 		if rapport.ErrorCode(err) == rapport.ENOTFOUND {

@@ -3,7 +3,9 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -43,9 +45,66 @@ func (s *SuggestionService) Suggest(ctx context.Context, customerID, touchpoint 
 	if f.Own, err = ownCounts(ctx, q, customerID, touchpoint); err != nil {
 		return nil, err
 	}
+	if err := s.segmentStandard(ctx, q, &f, touchpoint); err != nil {
+		return nil, err
+	}
 	sg := rapport.Suggest(f)
 	sg.Touchpoint = touchpoint
 	return sg, nil
+}
+
+// segmentStandard makes the standard of a segment the customer is in, if
+// the touchpoint has one, the standard the suggestion falls back to.
+func (s *SuggestionService) segmentStandard(ctx context.Context, q querier, f *rapport.SuggestionFacts, touchpoint string) error {
+	type variant struct{ segment, name, response string }
+	var vs []variant
+	err := eachRow(ctx, q, `SELECT v.segment_id, s.name, v.response FROM standard_variants v JOIN segments s ON s.id = v.segment_id
+		WHERE v.touchpoint = ? AND v.ended_at IS NULL ORDER BY s.name`, []any{touchpoint}, func(rows *sql.Rows) error {
+		var v variant
+		if err := rows.Scan(&v.segment, &v.name, &v.response); err != nil {
+			return err
+		}
+		vs = append(vs, v)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, v := range vs {
+		in, err := s.inSegment(ctx, q, v.segment, f.Customer.ID)
+		if err != nil {
+			return err
+		}
+		if !in {
+			continue
+		}
+		f.Standard, f.StandardFor = v.response, v.name
+		return nil
+	}
+	return nil
+}
+
+// inSegment says whether one customer is in a segment now, by the
+// segment's rule on that customer's row alone.
+func (s *SuggestionService) inSegment(ctx context.Context, q querier, segmentID, customerID string) (bool, error) {
+	sg, err := findSegment(ctx, q, segmentID)
+	if err != nil {
+		return false, err
+	}
+	cq, err := s.db.compileRule(sg.Rule)
+	if err != nil {
+		return false, err
+	}
+	var one int
+	err = q.queryRow(ctx, `SELECT 1`+segmentFrom(cq)+` WHERE m.customer_id = ? AND (`+cq.Where+`)`,
+		append([]any{customerID}, cq.Args...)...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("segment %s membership: %w", segmentID, err)
+	}
+	return true, nil
 }
 
 // activeResponses are the touchpoint's responses that are not retired, and

@@ -49,6 +49,16 @@ func TestStandardVariant(t *testing.T) {
 		if v.SegmentName != "Prefers email" || v.BaselineMoments != 120 || v.BaselineMagicRate == nil || *v.BaselineMagicRate < 0.5 || v.Decayed {
 			t.Errorf("variant %+v; want email_apology for Prefers email with a baseline of 120 moments near 60%%", v)
 		}
+		// A customer of the segment with no personal claim falls back to
+		// the segment's standard rather than the touchpoint's.
+		plain := s.customer(t, &rapport.Customer{Name: "Plain Prefers Email", Attributes: map[string]any{"prefers": "email"}})
+		sg, err := sqlstore.NewSuggestionService(s.db).Suggest(ctx, plain.ID, "complaint")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sg.Suggested != "email_apology" || sg.Personal || !strings.Contains(sg.Reason, "email_apology is the standard for customers in Prefers email") {
+			t.Errorf("suggestion for a plain customer of the segment: %q personal %v (%s); want the segment's standard", sg.Suggested, sg.Personal, sg.Reason)
+		}
 		// The segment's email apologies since promotion all go flat.
 		s.clock.Add(time.Hour)
 		var batch []*rapport.Moment
@@ -65,6 +75,19 @@ func TestStandardVariant(t *testing.T) {
 		}
 		if len(vs) != 1 || !vs[0].Decayed || vs[0].CurrentMoments != 40 || !strings.Contains(vs[0].Explanation, "fell from") {
 			t.Fatalf("variants %+v; want the one variant decayed after 40 flat moments", vs)
+		}
+		raised, err := sqlstore.NewAlertService(s.db).EvaluateAlerts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var decayAlerts []string
+		for _, a := range raised {
+			if a.Kind == rapport.AlertStandardDecayed {
+				decayAlerts = append(decayAlerts, a.Message)
+			}
+		}
+		if len(decayAlerts) != 1 || !strings.Contains(decayAlerts[0], `for customers in "Prefers email"`) {
+			t.Errorf("decay alerts %q; want one, for the segment's standard", decayAlerts)
 		}
 		st, err := sqlstore.NewStandardService(s.db).FindStandard(ctx, "complaint")
 		if err != nil {
