@@ -127,15 +127,32 @@ func (s *ImportService) QueueFile(ctx context.Context, req rapport.ImportRequest
 	return s.queue(ctx, rapport.NewID(s.db.now()), req, st.Size(), reportPath)
 }
 
+// starter is who started a job, as its row keeps them.
+type starter struct {
+	UserID  string       `json:"user_id,omitempty"`
+	TokenID string       `json:"token_id,omitempty"`
+	Name    string       `json:"name,omitempty"`
+	Role    rapport.Role `json:"role,omitempty"`
+	Address string       `json:"address,omitempty"`
+}
+
 func (s *ImportService) queue(ctx context.Context, id string, req rapport.ImportRequest, size int64, reportPath string) (*rapport.ImportJob, error) {
+	who := ""
+	if p := rapport.PrincipalFromContext(ctx); p != nil {
+		doc, _ := json.Marshal(starter{p.UserID, p.TokenID, p.Name, p.Role, p.Address})
+		who = string(doc)
+		if req.CreatedBy == "" {
+			req.CreatedBy = rapport.ActorID(ctx)
+		}
+	}
 	opts, err := json.Marshal(req)
 	if err != nil {
 		return nil, err
 	}
 	err = s.db.inTx(ctx, func(tx *tx) error {
-		_, err := tx.exec(ctx, `INSERT INTO import_jobs (id, kind, file_name, path, report_path, size, options, created_by,
-			created_at, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			id, req.Kind, req.FileName, req.Path, reportPath, size, string(opts), req.CreatedBy, micros(tx.now), rapport.ImportQueued, micros(tx.now))
+		_, err := tx.exec(ctx, `INSERT INTO import_jobs (id, kind, file_name, path, report_path, size, options, created_by, principal,
+			created_at, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, req.Kind, req.FileName, req.Path, reportPath, size, string(opts), req.CreatedBy, who, micros(tx.now), rapport.ImportQueued, micros(tx.now))
 		return err
 	})
 	if err != nil {
@@ -145,13 +162,14 @@ func (s *ImportService) queue(ctx context.Context, id string, req rapport.Import
 }
 
 // jobColumns are an import job's columns, as scanJob reads them.
-const jobColumns = `id, options, path, report_path, size, state, phase, message, next_offset, next_line, report_bytes,
+const jobColumns = `id, options, principal, path, report_path, size, state, phase, message, next_offset, next_line, report_bytes,
 	rows_read, rows_stored, rows_skipped, rows_rejected, run_started_at, run_rows, run_bytes,
 	created_at, started_at, finished_at, updated_at`
 
 // jobRow is an import job as its row holds it.
 type jobRow struct {
 	rapport.ImportJob
+	starter     string // who started it, as JSON
 	reportPath  string
 	nextLine    int
 	reportBytes int64
@@ -166,7 +184,7 @@ func scanJob(row interface{ Scan(...any) error }) (*jobRow, error) {
 	var opts string
 	var started, finished sql.NullInt64
 	var created int64
-	err := row.Scan(&j.ID, &opts, &j.Path, &j.reportPath, &j.Size, &j.State, &j.Phase, &j.Message, &j.BytesRead, &j.nextLine,
+	err := row.Scan(&j.ID, &opts, &j.starter, &j.Path, &j.reportPath, &j.Size, &j.State, &j.Phase, &j.Message, &j.BytesRead, &j.nextLine,
 		&j.reportBytes, &j.RowsRead, &j.Stored, &j.Skipped, &j.Rejected, &j.runStarted, &j.runRows, &j.runBytes,
 		&created, &started, &finished, &j.updated)
 	if err != nil {
@@ -318,6 +336,12 @@ func (s *ImportService) claim(ctx context.Context, id string) (*jobRow, error) {
 // run runs a claimed job to its end, or until ctx ends (when it lets the
 // job go for the next server to take up) or the job is cancelled.
 func (s *ImportService) run(ctx context.Context, j *jobRow, progress func(*rapport.ImportJob)) error {
+	var who starter
+	if rapport.PrincipalFromContext(ctx) == nil && json.Unmarshal([]byte(j.starter), &who) == nil {
+		// The job acts for whoever started it, in the audit log too.
+		ctx = rapport.NewContextWithPrincipal(ctx, &rapport.Principal{UserID: who.UserID, TokenID: who.TokenID,
+			Name: who.Name, Role: who.Role, Address: who.Address})
+	}
 	r := &jobRun{s: s, j: j, progress: progress}
 	err := r.run(ctx)
 	switch {
