@@ -261,10 +261,20 @@ func (s *ImportService) ImportReport(ctx context.Context, id string) (io.ReadClo
 	}{io.LimitReader(f, j.reportBytes), f}, nil
 }
 
+// ImportKeep is how long an ended job and its error report are kept: the
+// report holds rows as the file had them, personal data included.
+const ImportKeep = 30 * 24 * time.Hour
+
 // RunImports runs the jobs waiting, one after another, until none is left:
 // a server's background job. Each job is claimed first, so that of several
-// servers on one database only one runs it.
+// servers on one database only one runs it. It first lets go of the jobs
+// that ended more than ImportKeep ago, with their files.
 func (s *ImportService) RunImports(ctx context.Context, logger *slog.Logger) error {
+	if n, err := s.forgetEnded(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		logger.InfoContext(ctx, "import jobs past their keeping removed", "count", n)
+	}
 	for ctx.Err() == nil {
 		j, err := s.claim(ctx, "")
 		if err != nil || j == nil {
@@ -463,7 +473,7 @@ func (r *jobRun) finish(ctx context.Context, state, message string) error {
 			WHERE id = ? AND claimed_by = ? AND state = ?`, state, message, micros(tx.now), micros(tx.now), r.j.ID, r.s.worker, rapport.ImportRunning)
 		return err
 	})
-	if err == nil && strings.HasPrefix(r.j.Path, r.s.files.Dir+string(filepath.Separator)) {
+	if err == nil && r.s.kept(r.j.Path) {
 		os.Remove(r.j.Path) // an upload, which may be large, is not needed again
 	}
 	return err
@@ -492,4 +502,42 @@ func (r *jobRun) commit(ctx context.Context, tx *tx, c chunkCounts) error {
 		return errJobLost
 	}
 	return nil
+}
+
+// kept reports whether path is a file the server keeps for a job.
+func (s *ImportService) kept(path string) bool {
+	return strings.HasPrefix(path, s.files.Dir+string(filepath.Separator))
+}
+
+// forgetEnded removes the jobs that ended more than ImportKeep ago, their
+// error reports and any file left of them, and returns how many.
+func (s *ImportService) forgetEnded(ctx context.Context) (int, error) {
+	before := micros(s.db.now().Add(-ImportKeep))
+	type ended struct{ id, path, report string }
+	var old []ended
+	err := eachRow(ctx, s.db.reader(), `SELECT id, path, report_path FROM import_jobs WHERE finished_at < ?`, []any{before},
+		func(rows *sql.Rows) error {
+			var e ended
+			old = append(old, e)
+			return rows.Scan(&old[len(old)-1].id, &old[len(old)-1].path, &old[len(old)-1].report)
+		})
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range old {
+		// Only what the server keeps: the command line's report is the
+		// person's own, beside their file.
+		for _, f := range []string{e.report, e.path} {
+			if s.kept(f) {
+				os.Remove(f)
+			}
+		}
+		if err := s.db.inTx(ctx, func(tx *tx) error {
+			_, err := tx.exec(ctx, `DELETE FROM import_jobs WHERE id = ?`, e.id)
+			return err
+		}); err != nil {
+			return 0, err
+		}
+	}
+	return len(old), nil
 }
