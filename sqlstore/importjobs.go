@@ -313,13 +313,28 @@ func (s *ImportService) RunJob(ctx context.Context, id string, progress func(*ra
 // the one named, or else the oldest. On PostgreSQL, servers looking at once
 // skip each other's rows rather than wait; SQLite has one writer.
 func (s *ImportService) claim(ctx context.Context, id string) (*jobRow, error) {
-	var claimed *jobRow
-	err := s.db.inTx(ctx, func(tx *tx) error {
-		now := micros(tx.now)
+	waiting := func(now int64) (string, []any) {
 		where, args := `state IN (?, ?) AND lease_until < ?`, []any{rapport.ImportQueued, rapport.ImportRunning, now}
 		if id != "" {
 			where, args = where+` AND id = ?`, append(args, id)
 		}
+		return where, args
+	}
+	// Asked on the read pool first: a server looks every few seconds, and
+	// on SQLite a write transaction would take the writer each time.
+	where, args := waiting(micros(s.db.now()))
+	var found int
+	err := s.db.reader().queryRow(ctx, `SELECT 1 FROM import_jobs WHERE `+where+` LIMIT 1`, args...).Scan(&found)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var claimed *jobRow
+	err = s.db.inTx(ctx, func(tx *tx) error {
+		now := micros(tx.now)
+		where, args := waiting(now)
 		lock := ""
 		if tx.d.name == "postgres" {
 			lock = " FOR UPDATE SKIP LOCKED"
