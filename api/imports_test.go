@@ -60,6 +60,12 @@ func TestImportJobOverHTTP(t *testing.T) {
 			if job.State != rapport.ImportDone || job.FileName != "history.csv" || job.RowsRead != 1500 || job.Stored != 1500-len(planted) || job.Rejected != len(planted) {
 				t.Errorf("job = %s; want done, %d stored, %d rejected", body, 1500-len(planted), len(planted))
 			}
+			// The audit log names who uploaded the file, though a
+			// background job stored it.
+			if _, _, body := f.send(rapport.RoleAdmin, "GET", "/api/v1/audit?action=import", "", ""); !strings.Contains(body, `"actor":"token:`) ||
+				!strings.Contains(body, `"created":{"before":null,"after":`+strconv.Itoa(job.Stored)+`}`) {
+				t.Errorf("the audit log of the import = %s; want the agent's token as its actor, with the rows created", body)
+			}
 			status, _, body = f.send(rapport.RoleViewer, "GET", "/api/v1/imports/"+job.ID+"/errors", "", "")
 			r := csv.NewReader(strings.NewReader(body))
 			r.FieldsPerRecord = -1

@@ -127,15 +127,32 @@ func (s *ImportService) QueueFile(ctx context.Context, req rapport.ImportRequest
 	return s.queue(ctx, rapport.NewID(s.db.now()), req, st.Size(), reportPath)
 }
 
+// starter is who started a job, as its row keeps them.
+type starter struct {
+	UserID  string       `json:"user_id,omitempty"`
+	TokenID string       `json:"token_id,omitempty"`
+	Name    string       `json:"name,omitempty"`
+	Role    rapport.Role `json:"role,omitempty"`
+	Address string       `json:"address,omitempty"`
+}
+
 func (s *ImportService) queue(ctx context.Context, id string, req rapport.ImportRequest, size int64, reportPath string) (*rapport.ImportJob, error) {
+	who := ""
+	if p := rapport.PrincipalFromContext(ctx); p != nil {
+		doc, _ := json.Marshal(starter{p.UserID, p.TokenID, p.Name, p.Role, p.Address})
+		who = string(doc)
+		if req.CreatedBy == "" {
+			req.CreatedBy = rapport.ActorID(ctx)
+		}
+	}
 	opts, err := json.Marshal(req)
 	if err != nil {
 		return nil, err
 	}
 	err = s.db.inTx(ctx, func(tx *tx) error {
-		_, err := tx.exec(ctx, `INSERT INTO import_jobs (id, kind, file_name, path, report_path, size, options, created_by,
-			created_at, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			id, req.Kind, req.FileName, req.Path, reportPath, size, string(opts), req.CreatedBy, micros(tx.now), rapport.ImportQueued, micros(tx.now))
+		_, err := tx.exec(ctx, `INSERT INTO import_jobs (id, kind, file_name, path, report_path, size, options, created_by, principal,
+			created_at, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, req.Kind, req.FileName, req.Path, reportPath, size, string(opts), req.CreatedBy, who, micros(tx.now), rapport.ImportQueued, micros(tx.now))
 		return err
 	})
 	if err != nil {
@@ -145,13 +162,14 @@ func (s *ImportService) queue(ctx context.Context, id string, req rapport.Import
 }
 
 // jobColumns are an import job's columns, as scanJob reads them.
-const jobColumns = `id, options, path, report_path, size, state, phase, message, next_offset, next_line, report_bytes,
+const jobColumns = `id, options, principal, path, report_path, size, state, phase, message, next_offset, next_line, report_bytes,
 	rows_read, rows_stored, rows_skipped, rows_rejected, run_started_at, run_rows, run_bytes,
 	created_at, started_at, finished_at, updated_at`
 
 // jobRow is an import job as its row holds it.
 type jobRow struct {
 	rapport.ImportJob
+	starter     string // who started it, as JSON
 	reportPath  string
 	nextLine    int
 	reportBytes int64
@@ -166,7 +184,7 @@ func scanJob(row interface{ Scan(...any) error }) (*jobRow, error) {
 	var opts string
 	var started, finished sql.NullInt64
 	var created int64
-	err := row.Scan(&j.ID, &opts, &j.Path, &j.reportPath, &j.Size, &j.State, &j.Phase, &j.Message, &j.BytesRead, &j.nextLine,
+	err := row.Scan(&j.ID, &opts, &j.starter, &j.Path, &j.reportPath, &j.Size, &j.State, &j.Phase, &j.Message, &j.BytesRead, &j.nextLine,
 		&j.reportBytes, &j.RowsRead, &j.Stored, &j.Skipped, &j.Rejected, &j.runStarted, &j.runRows, &j.runBytes,
 		&created, &started, &finished, &j.updated)
 	if err != nil {
@@ -243,10 +261,20 @@ func (s *ImportService) ImportReport(ctx context.Context, id string) (io.ReadClo
 	}{io.LimitReader(f, j.reportBytes), f}, nil
 }
 
+// ImportKeep is how long an ended job and its error report are kept: the
+// report holds rows as the file had them, personal data included.
+const ImportKeep = 30 * 24 * time.Hour
+
 // RunImports runs the jobs waiting, one after another, until none is left:
 // a server's background job. Each job is claimed first, so that of several
-// servers on one database only one runs it.
+// servers on one database only one runs it. It first lets go of the jobs
+// that ended more than ImportKeep ago, with their files.
 func (s *ImportService) RunImports(ctx context.Context, logger *slog.Logger) error {
+	if n, err := s.forgetEnded(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		logger.InfoContext(ctx, "import jobs past their keeping removed", "count", n)
+	}
 	for ctx.Err() == nil {
 		j, err := s.claim(ctx, "")
 		if err != nil || j == nil {
@@ -285,13 +313,28 @@ func (s *ImportService) RunJob(ctx context.Context, id string, progress func(*ra
 // the one named, or else the oldest. On PostgreSQL, servers looking at once
 // skip each other's rows rather than wait; SQLite has one writer.
 func (s *ImportService) claim(ctx context.Context, id string) (*jobRow, error) {
-	var claimed *jobRow
-	err := s.db.inTx(ctx, func(tx *tx) error {
-		now := micros(tx.now)
+	waiting := func(now int64) (string, []any) {
 		where, args := `state IN (?, ?) AND lease_until < ?`, []any{rapport.ImportQueued, rapport.ImportRunning, now}
 		if id != "" {
 			where, args = where+` AND id = ?`, append(args, id)
 		}
+		return where, args
+	}
+	// Asked on the read pool first: a server looks every few seconds, and
+	// on SQLite a write transaction would take the writer each time.
+	where, args := waiting(micros(s.db.now()))
+	var found int
+	err := s.db.reader().queryRow(ctx, `SELECT 1 FROM import_jobs WHERE `+where+` LIMIT 1`, args...).Scan(&found)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var claimed *jobRow
+	err = s.db.inTx(ctx, func(tx *tx) error {
+		now := micros(tx.now)
+		where, args := waiting(now)
 		lock := ""
 		if tx.d.name == "postgres" {
 			lock = " FOR UPDATE SKIP LOCKED"
@@ -318,6 +361,12 @@ func (s *ImportService) claim(ctx context.Context, id string) (*jobRow, error) {
 // run runs a claimed job to its end, or until ctx ends (when it lets the
 // job go for the next server to take up) or the job is cancelled.
 func (s *ImportService) run(ctx context.Context, j *jobRow, progress func(*rapport.ImportJob)) error {
+	var who starter
+	if rapport.PrincipalFromContext(ctx) == nil && json.Unmarshal([]byte(j.starter), &who) == nil {
+		// The job acts for whoever started it, in the audit log too.
+		ctx = rapport.NewContextWithPrincipal(ctx, &rapport.Principal{UserID: who.UserID, TokenID: who.TokenID,
+			Name: who.Name, Role: who.Role, Address: who.Address})
+	}
 	r := &jobRun{s: s, j: j, progress: progress}
 	err := r.run(ctx)
 	switch {
@@ -439,7 +488,7 @@ func (r *jobRun) finish(ctx context.Context, state, message string) error {
 			WHERE id = ? AND claimed_by = ? AND state = ?`, state, message, micros(tx.now), micros(tx.now), r.j.ID, r.s.worker, rapport.ImportRunning)
 		return err
 	})
-	if err == nil && strings.HasPrefix(r.j.Path, r.s.files.Dir+string(filepath.Separator)) {
+	if err == nil && r.s.kept(r.j.Path) {
 		os.Remove(r.j.Path) // an upload, which may be large, is not needed again
 	}
 	return err
@@ -468,4 +517,42 @@ func (r *jobRun) commit(ctx context.Context, tx *tx, c chunkCounts) error {
 		return errJobLost
 	}
 	return nil
+}
+
+// kept reports whether path is a file the server keeps for a job.
+func (s *ImportService) kept(path string) bool {
+	return strings.HasPrefix(path, s.files.Dir+string(filepath.Separator))
+}
+
+// forgetEnded removes the jobs that ended more than ImportKeep ago, their
+// error reports and any file left of them, and returns how many.
+func (s *ImportService) forgetEnded(ctx context.Context) (int, error) {
+	before := micros(s.db.now().Add(-ImportKeep))
+	type ended struct{ id, path, report string }
+	var old []ended
+	err := eachRow(ctx, s.db.reader(), `SELECT id, path, report_path FROM import_jobs WHERE finished_at < ?`, []any{before},
+		func(rows *sql.Rows) error {
+			var e ended
+			old = append(old, e)
+			return rows.Scan(&old[len(old)-1].id, &old[len(old)-1].path, &old[len(old)-1].report)
+		})
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range old {
+		// Only what the server keeps: the command line's report is the
+		// person's own, beside their file.
+		for _, f := range []string{e.report, e.path} {
+			if s.kept(f) {
+				os.Remove(f)
+			}
+		}
+		if err := s.db.inTx(ctx, func(tx *tx) error {
+			_, err := tx.exec(ctx, `DELETE FROM import_jobs WHERE id = ?`, e.id)
+			return err
+		}); err != nil {
+			return 0, err
+		}
+	}
+	return len(old), nil
 }

@@ -410,3 +410,51 @@ func TestImportJobsRunOnceOnSeveralServers(t *testing.T) {
 		}
 	})
 }
+
+// TestImportJobsAreForgotten: a job that ended more than ImportKeep ago
+// goes, with its error report, the next time a server looks for jobs; a
+// newer one stays.
+func TestImportJobsAreForgotten(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		dir := t.TempDir()
+		imports := sqlstore.NewImportServiceWith(s.db, sqlstore.ImportFiles{Dir: dir})
+		customers := importFirm(t, s, 2)
+		path, _ := generate(t, s, importgen.File{Rows: 10, Customers: customers, BadEvery: 5})
+		run := func(report string) *rapport.ImportJob {
+			job, err := imports.QueueFile(context.Background(), rapport.ImportRequest{Kind: rapport.ImportMomentsKind, Path: path}, report)
+			if err == nil {
+				job, err = imports.RunJob(context.Background(), job.ID, nil)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			return job
+		}
+		old := run(filepath.Join(dir, "old.errors.csv"))
+		mine := run(path + ".errors.csv") // as the command line writes it, beside the file
+		s.clock.Add(sqlstore.ImportKeep - time.Hour)
+		recent := run(filepath.Join(dir, "recent.errors.csv"))
+		s.clock.Add(2 * time.Hour)
+		if err := imports.RunImports(context.Background(), discard()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := imports.FindImport(context.Background(), old.ID); rapport.ErrorCode(err) != rapport.ENOTFOUND {
+			t.Errorf("a job ended %v ago = %v; want it gone", sqlstore.ImportKeep+time.Hour, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "old.errors.csv")); !os.IsNotExist(err) {
+			t.Errorf("its error report: %v; want it gone", err)
+		}
+		if _, err := imports.FindImport(context.Background(), mine.ID); rapport.ErrorCode(err) != rapport.ENOTFOUND {
+			t.Errorf("a command line's job ended long ago = %v; want it gone", err)
+		}
+		if _, err := os.Stat(path + ".errors.csv"); err != nil {
+			t.Errorf("the error report the command line wrote beside its file: %v; want it left alone", err)
+		}
+		if _, err := imports.FindImport(context.Background(), recent.ID); err != nil {
+			t.Errorf("a job ended an hour ago = %v; want it kept", err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "recent.errors.csv")); err != nil {
+			t.Errorf("its error report: %v; want it kept", err)
+		}
+	})
+}

@@ -60,7 +60,7 @@ func newFixture(t *testing.T) *fixture {
 	go func() {
 		defer close(done)
 		imports := sqlstore.NewImportServiceWith(db, files)
-		sqlstore.RunJobs(ctx, []sqlstore.Job{{Name: "imports", Every: 20 * time.Millisecond,
+		sqlstore.RunJobs(ctx, []sqlstore.Job{{Name: "imports", Every: 100 * time.Millisecond,
 			Run: func(ctx context.Context, logger *slog.Logger) error {
 				if f.importsPaused.Load() {
 					return nil

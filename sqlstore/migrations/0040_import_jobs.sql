@@ -12,6 +12,9 @@ CREATE TABLE import_jobs (
 	size           BIGINT NOT NULL,
 	options        TEXT NOT NULL,
 	created_by     TEXT NOT NULL DEFAULT '',
+	-- Who started it, as JSON, so that the audit entry a job writes when it
+	-- ends names them, whichever server runs it.
+	principal      TEXT NOT NULL DEFAULT '',
 	created_at     BIGINT NOT NULL,
 	state          TEXT NOT NULL,
 	phase          TEXT NOT NULL DEFAULT '',
