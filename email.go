@@ -41,11 +41,11 @@ type PermanentError struct{ Err error }
 func (e *PermanentError) Error() string { return e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
 
-// Kinds of email.
+// Kinds of email to customers; an email to staff has the kind of its
+// notification (NotificationKinds), or NotifyDigest.
 const (
 	EmailSurveyInvitation = "survey.invitation"
 	EmailSurveyReminder   = "survey.reminder"
-	EmailCaseAssigned     = "case.assigned"
 )
 
 // Email statuses.
