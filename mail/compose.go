@@ -298,8 +298,6 @@ func (c *Catalogues) Digest(name, listURL string, items []DigestItem) rapport.Em
 	facts := map[string]any{"Name": name, "Count": len(items)}
 	v := emailView{Lang: lang, Greeting: c.Text(lang, "notify.greeting", facts), Paragraphs: []string{c.Text(lang, "notify.digest.body", facts)},
 		Button: c.Text(lang, "notify.digest.button", facts), URL: listURL, Signature: "Rapport"}
-	for _, it := range items {
-		v.Items = append(v.Items, it)
-	}
+	v.Items = append(v.Items, items...)
 	return v.email(c.Text(lang, "notify.digest.subject", facts))
 }
