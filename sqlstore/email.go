@@ -83,7 +83,11 @@ func inviteToSurveys(ctx context.Context, tx *tx, c momentChange, setup *EmailSe
 	names := map[string]string{}
 	for _, m := range c.added {
 		p := policies[m.Touchpoint]
-		if p == nil || (len(p.Channels) > 0 && !slices.Contains(p.Channels, m.Channel)) || !rapport.Sampled(m.ID, p.SamplePercent) {
+		// What needs no lookup first, so that an import of history asks
+		// nothing of the database. The customer was locked by step 3, so two
+		// transactions cannot both find them outside their quiet period.
+		if p == nil || (len(p.Channels) > 0 && !slices.Contains(p.Channels, m.Channel)) || !rapport.Sampled(m.ID, p.SamplePercent) ||
+			tx.now.Sub(m.OccurredAt) > rapport.MaxInvitationAge {
 			continue
 		}
 		who, name, lang, err := findInvitee(ctx, tx.querier, m.CustomerID)
