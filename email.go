@@ -52,6 +52,10 @@ const (
 const (
 	EmailPending = "pending"
 	EmailSent    = "sent"
+	// EmailBounced is an email the mail server refused for good, as for an
+	// address that does not exist; EmailFailed one given up on after every
+	// attempt met a mail server that was down or said "try later".
+	EmailBounced = "bounced"
 	EmailFailed  = "failed"
 	// EmailSkipped is an email no longer worth sending when it fell due:
 	// the customer opted out, or answered before the reminder.

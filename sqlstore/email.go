@@ -391,9 +391,13 @@ func (s *EmailService) finish(ctx context.Context, lease string, batch []claimed
 				ok = append(ok, c.id)
 				continue
 			case errors.As(err, &perm) || attempts >= s.opts.MaxAttempts:
+				status := rapport.EmailFailed
+				if perm != nil {
+					status = rapport.EmailBounced
+				}
 				q = `UPDATE email_outbox SET status = ?, attempts = ?, last_attempt_at = ?, last_error = ?, next_attempt_at = ?,
 					text_body = '', html_body = '', lease = '' WHERE id = ? AND lease = ?`
-				args = []any{rapport.EmailFailed, attempts, at, clip(err.Error()), at, c.id, lease}
+				args = []any{status, attempts, at, clip(err.Error()), at, c.id, lease}
 			default:
 				next := tx.now.Add(s.opts.Jitter(backoff(s.opts.FirstRetry, s.opts.MaxRetry, attempts)))
 				q = `UPDATE email_outbox SET attempts = ?, last_attempt_at = ?, last_error = ?, next_attempt_at = ?, lease = ''
