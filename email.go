@@ -41,17 +41,21 @@ type PermanentError struct{ Err error }
 func (e *PermanentError) Error() string { return e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
 
-// Kinds of email.
+// Kinds of email to customers; an email to staff has the kind of its
+// notification (NotificationKinds), or NotifyDigest.
 const (
 	EmailSurveyInvitation = "survey.invitation"
 	EmailSurveyReminder   = "survey.reminder"
-	EmailCaseAssigned     = "case.assigned"
 )
 
 // Email statuses.
 const (
 	EmailPending = "pending"
 	EmailSent    = "sent"
+	// EmailBounced is an email the mail server refused for good, as for an
+	// address that does not exist; EmailFailed one given up on after every
+	// attempt met a mail server that was down or said "try later".
+	EmailBounced = "bounced"
 	EmailFailed  = "failed"
 	// EmailSkipped is an email no longer worth sending when it fell due:
 	// the customer opted out, or answered before the reminder.

@@ -68,9 +68,9 @@ func TestSampledShare(t *testing.T) {
 			t.Errorf("Sampled at %d%% took %.4f of %d ids; want %.2f ± %.4f", percent, got, n, p, 4*se)
 		}
 	}
-	first := rapport.Sampled("x", 50)
+	first := rapport.Sampled("moment-7", 50)
 	for range 3 {
-		if rapport.Sampled("x", 50) != first {
+		if rapport.Sampled("moment-7", 50) != first {
 			t.Error("the same id drawn again differs")
 		}
 	}

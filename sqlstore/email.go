@@ -83,7 +83,11 @@ func inviteToSurveys(ctx context.Context, tx *tx, c momentChange, setup *EmailSe
 	names := map[string]string{}
 	for _, m := range c.added {
 		p := policies[m.Touchpoint]
-		if p == nil || (len(p.Channels) > 0 && !slices.Contains(p.Channels, m.Channel)) || !rapport.Sampled(m.ID, p.SamplePercent) {
+		// What needs no lookup first, so that an import of history asks
+		// nothing of the database. The customer was locked by step 3, so two
+		// transactions cannot both find them outside their quiet period.
+		if p == nil || (len(p.Channels) > 0 && !slices.Contains(p.Channels, m.Channel)) || !rapport.Sampled(m.ID, p.SamplePercent) ||
+			tx.now.Sub(m.OccurredAt) > rapport.MaxInvitationAge {
 			continue
 		}
 		who, name, lang, err := findInvitee(ctx, tx.querier, m.CustomerID)
@@ -387,9 +391,13 @@ func (s *EmailService) finish(ctx context.Context, lease string, batch []claimed
 				ok = append(ok, c.id)
 				continue
 			case errors.As(err, &perm) || attempts >= s.opts.MaxAttempts:
+				status := rapport.EmailFailed
+				if perm != nil {
+					status = rapport.EmailBounced
+				}
 				q = `UPDATE email_outbox SET status = ?, attempts = ?, last_attempt_at = ?, last_error = ?, next_attempt_at = ?,
 					text_body = '', html_body = '', lease = '' WHERE id = ? AND lease = ?`
-				args = []any{rapport.EmailFailed, attempts, at, clip(err.Error()), at, c.id, lease}
+				args = []any{status, attempts, at, clip(err.Error()), at, c.id, lease}
 			default:
 				next := tx.now.Add(s.opts.Jitter(backoff(s.opts.FirstRetry, s.opts.MaxRetry, attempts)))
 				q = `UPDATE email_outbox SET attempts = ?, last_attempt_at = ?, last_error = ?, next_attempt_at = ?, lease = ''

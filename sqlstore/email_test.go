@@ -249,8 +249,8 @@ func TestEmailRetries(t *testing.T) {
 		if n := s.count(t, "email_outbox", "status = 'pending' AND attempts = 1 AND last_error LIKE '%try later%'"); n != 1 {
 			t.Errorf("emails waiting for a retry = %d; want 1", n)
 		}
-		if n := s.count(t, "email_outbox", "status = 'failed' AND last_error LIKE '%no such user%'"); n != 1 {
-			t.Errorf("emails failed for good = %d; want 1", n)
+		if n := s.count(t, "email_outbox", "status = 'bounced' AND last_error LIKE '%no such user%'"); n != 1 {
+			t.Errorf("emails bounced = %d; want 1", n)
 		}
 		busy = false
 		f.send(t, 0) // the retry waits a minute
@@ -266,8 +266,8 @@ func TestEmailRetries(t *testing.T) {
 				refused = e.Email
 			}
 		}
-		if refused == nil || refused.Status != rapport.EmailFailed || !strings.Contains(refused.LastError, "550") {
-			t.Errorf("the refused email on the timeline = %s; want failed with the server's answer", show(refused))
+		if refused == nil || refused.Status != rapport.EmailBounced || !strings.Contains(refused.LastError, "550") {
+			t.Errorf("the refused email on the timeline = %s; want bounced with the server's answer", show(refused))
 		}
 
 		// A batch with an invalid moment is refused whole, and queues nothing.

@@ -241,8 +241,9 @@ type Rebuild struct {
 // the order of applyMomentChange, for after a bulk load that wrote moments
 // directly: the running totals (and the measured impact of misery, which
 // the sweep keeps and the measures weigh), each customer's daily totals and
-// measures, and the recovery cases. The outbox is left alone: a load is
-// history, and webhooks hear of what happens from now on.
+// measures, and the recovery cases. The outboxes are left alone: a load is
+// history, webhooks hear of what happens from now on, and nobody is invited
+// to a survey about it.
 func (db *DB) RebuildFromMoments(ctx context.Context, how Rebuild) error {
 	if err := db.RebuildMomentStats(ctx); err != nil {
 		return err

@@ -127,7 +127,19 @@ func TestInvitationEmailInBrowser(t *testing.T) {
 
 	b := testbrowser.New(t, 390, 844, f.srv.URL)
 	b.Open(f.link(invitation, "/s/"), `input[name=rating]`)
-	if got := b.Text("legend:has(+ .options input[name=reason]), fieldset.reasons legend"); !strings.Contains(got, "main reason") {
+	reasonsShown := `getComputedStyle(document.querySelector('fieldset.reasons')).display !== 'none'`
+	if b.Eval(reasonsShown) {
+		t.Error("the reasons are asked before any score is chosen")
+	}
+	b.Do("a good score", chromedp.Click(testbrowser.CSS(`input[name=rating][value="4"]`)))
+	if b.Eval(reasonsShown) {
+		t.Error("the reasons are asked after a score of 4")
+	}
+	b.Do("a low score", chromedp.Click(testbrowser.CSS(`input[name=rating][value="1"]`)))
+	if !b.Eval(reasonsShown) {
+		t.Error("the reasons are not asked after a score of 1")
+	}
+	if got := b.Text("fieldset.reasons legend"); !strings.Contains(got, "main reason") {
 		t.Errorf("the reasons are asked as %q", got)
 	}
 	if b.WiderThanScreen() {

@@ -104,9 +104,12 @@ func TestBrowserSurveyPolicy(t *testing.T) {
 
 	// Harriet's timeline logs the invitation and keeps both ratings.
 	b.Open("/customers/"+f.customers["Harriet Vane"].ID, ".entry-email")
-	if got := b.Text(".entry-email"); !strings.Contains(got, "Survey invitation") || !strings.Contains(got, "Sent") ||
+	if got := b.Text(".entry-email:has(.badge-magic)"); !strings.Contains(got, "Survey invitation") || !strings.Contains(got, "Sent") ||
 		!strings.Contains(got, "To harriet@vane.example") {
 		t.Errorf("the invitation on the timeline reads %q", got)
+	}
+	if got := b.Text(".entry-email:not(:has(.badge-magic))"); !strings.Contains(got, "Survey reminder") || !strings.Contains(got, "Not sent") {
+		t.Errorf("the reminder on the timeline reads %q; want not sent, since Harriet answered", got)
 	}
 	if got := b.Text(".entry-survey"); !strings.Contains(got, "Main reason: Kept waiting") || !strings.Contains(got, "staff had recorded 4 of 5") {
 		t.Errorf("the answer on the timeline reads %q; want the reason and the staff's rating beside the customer's", got)
