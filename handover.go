@@ -84,6 +84,8 @@ type HandoverService interface {
 	// FirstContactDays that they have not recorded a moment with since,
 	// oldest handover first.
 	FirstContacts(ctx context.Context, ownerID string, limit int) ([]*FirstContact, error)
+	// HandoverReport measures the effect of a period's handovers.
+	HandoverReport(ctx context.Context, f HandoverReportFilter) (*HandoverReport, error)
 }
 
 // FirstContactDays is how long a handed-over customer waits on the new
