@@ -30,11 +30,23 @@ type HandoverInput struct {
 	MovePromises bool   `json:"move_promises"`
 	MoveCases    bool   `json:"move_cases"`
 	Note         string `json:"note"`
+	// At is when the customers changed hands: now when zero; in the past
+	// to record a handover made before.
+	At time.Time `json:"at"`
 }
 
-// Validate checks the input's own fields.
-func (in *HandoverInput) Validate() error {
+// Validate checks the input's own fields against now, and sets At.
+func (in *HandoverInput) Validate(now time.Time) error {
 	v := validation{index: -1}
+	if in.At.IsZero() {
+		in.At = now
+	}
+	in.At = in.At.UTC().Truncate(time.Microsecond)
+	if in.At.After(now.Add(MaxClockSkew)) {
+		v.add("at", "must not be in the future")
+	} else if in.At.Year() < 1970 {
+		v.add("at", "is before 1970")
+	}
 	in.Note = strings.TrimSpace(in.Note)
 	in.Segment, in.FromOwner, in.ToOwner = strings.TrimSpace(in.Segment), strings.TrimSpace(in.FromOwner), strings.TrimSpace(in.ToOwner)
 	chosen := 0
@@ -84,6 +96,8 @@ type HandoverService interface {
 	// FirstContactDays that they have not recorded a moment with since,
 	// oldest handover first.
 	FirstContacts(ctx context.Context, ownerID string, limit int) ([]*FirstContact, error)
+	// HandoverReport measures the effect of a period's handovers.
+	HandoverReport(ctx context.Context, f HandoverReportFilter) (*HandoverReport, error)
 }
 
 // FirstContactDays is how long a handed-over customer waits on the new

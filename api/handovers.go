@@ -12,6 +12,7 @@ func (s *Server) handoverRoutes() []route {
 	return []route{
 		{method: "POST", pattern: "/api/v1/handovers", perm: rapport.PermWriteCatalogue, handler: s.handleHandOver},
 		{method: "GET", pattern: "/api/v1/first-contacts", perm: rapport.PermRead, handler: s.handleFirstContacts},
+		{method: "GET", pattern: "/api/v1/reports/handovers", perm: rapport.PermRead, handler: s.handleHandoverReport},
 	}
 }
 
@@ -44,4 +45,18 @@ func (s *Server) handleFirstContacts(w http.ResponseWriter, r *http.Request) {
 		items, err := s.Handovers.FirstContacts(r.Context(), owner, limit)
 		return rapport.Page[*rapport.FirstContact]{Items: items}, err
 	})
+}
+
+func (s *Server) handleHandoverReport(w http.ResponseWriter, r *http.Request) {
+	var f rapport.HandoverReportFilter
+	if fields := queryWindow(r.URL.Query(), &f.From, &f.To); len(fields) > 0 {
+		writeError(w, r, s.Logger, &rapport.Error{Code: rapport.EINVALID, Message: "The query is not valid.", Fields: fields})
+		return
+	}
+	rep, err := s.Handovers.HandoverReport(r.Context(), f)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	encode(w, http.StatusOK, rep)
 }

@@ -41,4 +41,11 @@ func TestHandoverRoutes(t *testing.T) {
 	if status != http.StatusOK || !strings.Contains(string(b), `"note":"Prefers email."`) {
 		t.Errorf("the brief = %d: %s; want the note", status, b)
 	}
+	status, _, b = f.do(rapport.RoleViewer, "GET", "/api/v1/reports/handovers", "")
+	if status != http.StatusOK || !strings.Contains(string(b), `"pending":1`) {
+		t.Errorf("the handover report = %d: %s; want the handover just made pending", status, b)
+	}
+	if status, _, b := f.do(rapport.RoleViewer, "GET", "/api/v1/reports/handovers?from=2026-05-01&to=2026-04-01", ""); status != http.StatusUnprocessableEntity {
+		t.Errorf("a window ending before it starts = %d: %s; want 422", status, b)
+	}
 }

@@ -74,7 +74,7 @@ func TestOfferRoutes(t *testing.T) {
 			}
 			var rep rapport.OfferReport
 			json.Unmarshal(body, &rep)
-			if len(rep.Windows) != 2 || rep.Windows[0].Complete || len(rep.Verdicts) != 0 || !strings.Contains(rep.Summary, "No window has ended") {
+			if status != http.StatusOK || len(rep.Windows) != 2 || rep.Windows[0].Complete || len(rep.Verdicts) != 0 || !strings.Contains(rep.Summary, "No window has ended") {
 				t.Errorf("report of an offer just started = %s", body)
 			}
 			if status, _, body := f.do(rapport.RoleAgent, "GET", "/api/v1/offers/"+o.ID+"/customers?open=maybe", ""); status != http.StatusUnprocessableEntity {

@@ -199,6 +199,9 @@ func Populate(ctx context.Context, db *sqlstore.DB, cfg Config) (Summary, error)
 	if err := g.plantOffers(ctx, db); err != nil {
 		return Summary{}, err
 	}
+	if err := g.plantHandoverDrop(ctx, db); err != nil {
+		return Summary{}, err
+	}
 	// The loader writes moments directly, so everything derived from them
 	// (totals, impact, measures, stages) is computed once at the end. The
 	// recovery queue holds the last month's misery, as it would in a firm
@@ -216,6 +219,9 @@ func Populate(ctx context.Context, db *sqlstore.DB, cfg Config) (Summary, error)
 		return Summary{}, err
 	}
 	if err := g.startOffers(ctx, db); err != nil {
+		return Summary{}, err
+	}
+	if err := g.handOverLeaving(ctx, db); err != nil {
 		return Summary{}, err
 	}
 	g.sum.Elapsed = time.Since(started)

@@ -23,7 +23,7 @@ var _ rapport.HandoverService = (*HandoverService)(nil)
 // and copied to the customer's measures (segment rules read the owner
 // there); the open promises and cases move if asked.
 func (s *HandoverService) HandOver(ctx context.Context, in rapport.HandoverInput) (*rapport.HandoverResult, error) {
-	if err := in.Validate(); err != nil {
+	if err := in.Validate(s.db.now()); err != nil {
 		return nil, err
 	}
 	res := &rapport.HandoverResult{Customers: []string{}}
@@ -114,7 +114,7 @@ func (s *HandoverService) handedCustomers(ctx context.Context, tx *tx, in rappor
 func handOne(ctx context.Context, tx *tx, id, owner string, in rapport.HandoverInput, res *rapport.HandoverResult, moved map[promiseCount]int) error {
 	now := micros(tx.now)
 	if _, err := tx.exec(ctx, `INSERT INTO handovers (id, customer_id, from_owner, to_owner, handed_by, handed_at, note) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		rapport.NewID(tx.now), id, nullString(owner), in.ToOwner, rapport.ActorID(ctx), now, in.Note); err != nil {
+		rapport.NewID(tx.now), id, nullString(owner), in.ToOwner, rapport.ActorID(ctx), micros(in.At), in.Note); err != nil {
 		return err
 	}
 	if _, err := tx.exec(ctx, `UPDATE customers SET owner_id = ?, updated_at = ? WHERE id = ?`, in.ToOwner, now, id); err != nil {

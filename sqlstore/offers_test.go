@@ -56,8 +56,7 @@ type armTotals struct {
 // TestOfferKnownTruth starts an offer on a segment, plants an uplift in
 // magic rate and revenue for the offered customers, and checks that the
 // draw, the staff's list, the events and the report are what the firm's
-// known history says; a second offer on the same customers, whose draw has
-// nothing to do with the planted effect, gets no verdict.
+// known history says.
 func TestOfferKnownTruth(t *testing.T) {
 	eachBackend(t, func(t *testing.T, s *store) {
 		ctx := context.Background()
@@ -233,11 +232,18 @@ func TestOfferKnownTruth(t *testing.T) {
 		}
 		// Planted: four queries each magic at 0.6 against 0.2, and a purchase
 		// (never magic) for 70% against 30%: magic rates of 2.4/4.7 and 0.8/4.3.
+		// The arms follow the customers' ids, new on every run, so a 95%
+		// interval would miss the truth in one run of twenty; the coverage
+		// itself is checked over many firms in the root package. Here the
+		// truth must lie within 3.3 standard errors (a miss once in a
+		// thousand runs).
 		magic := offerMetricOf(t, w, "magic_rate")
 		truth := 2.4/4.7 - 0.8/4.3
-		if !magic.Significant || !strings.Contains(magic.Verdict, "magic rate was higher") || !(*magic.Low <= truth && truth <= *magic.High) {
-			t.Errorf("magic rate: significant %v, verdict %q, interval %.3f to %.3f; want the planted %.3f found",
-				magic.Significant, magic.Verdict, *magic.Low, *magic.High, truth)
+		halfWidth := (*magic.High - *magic.Low) / 2
+		if !magic.Significant || !strings.Contains(magic.Verdict, "magic rate was higher") ||
+			math.Abs(*magic.Difference-truth) > 3.3/1.96*halfWidth {
+			t.Errorf("magic rate: significant %v, verdict %q, %.3f (95%% interval %.3f to %.3f); want the planted %.3f found",
+				magic.Significant, magic.Verdict, *magic.Difference, *magic.Low, *magic.High, truth)
 		}
 		if rev := offerMetricOf(t, w, "revenue_per_customer"); !rev.Significant {
 			t.Errorf("revenue uplift not found: %+v", rev)
@@ -252,16 +258,35 @@ func TestOfferKnownTruth(t *testing.T) {
 		if want := 1 - float64(dissolved)/float64(o.Holdout); math.Abs(*retention.Holdout-want) > 1e-9 {
 			t.Errorf("holdout retention = %v; want %v", *retention.Holdout, want)
 		}
-		if cs := offerMetricOf(t, w, "cross_sell"); cs.Offered == nil || *cs.Offered < 0.2 || *cs.Offered > 0.3 {
-			t.Errorf("cross-sell = %v; want about a quarter, who took up home", cs.Offered)
+		tookUp := 0
+		for i, c := range f.gold {
+			if i%4 == 0 && armOf[c.ID] == rapport.ArmOffered {
+				tookUp++
+			}
+		}
+		if cs := offerMetricOf(t, w, "cross_sell"); math.Abs(*cs.Offered-float64(tookUp)/float64(o.Offered)) > 1e-9 {
+			t.Errorf("offered cross-sell = %v; want the %d of %d offered who took up home", *cs.Offered, tookUp, o.Offered)
 		}
 
+		// The second offer drew the same customers again, independently of
+		// the first: its arms mix the first's offered and holdout alike.
+		// Whether it gets a verdict is a 5% chance (checked over many firms
+		// in the root package), so here only its draw is checked.
 		rep2, err := offers.OfferReport(ctx, plain.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rep2.Verdicts) != 0 {
-			t.Errorf("the offer with no effect got verdicts: %v", rep2.Verdicts)
+		if w2 := rep2.Windows[1]; w2.Offered+w2.Holdout != len(f.gold) || w2.Holdout != plain.Holdout {
+			t.Errorf("the second offer's arms = %d and %d; want the %d gold customers drawn again", w2.Offered, w2.Holdout, len(f.gold))
+		}
+		same := 0
+		for _, c := range f.gold {
+			if rapport.OfferArm(99, c.ID, 0.3) == armOf[c.ID] {
+				same++
+			}
+		}
+		if same == len(f.gold) {
+			t.Error("the second offer drew exactly the first's arms")
 		}
 		if _, err := offers.OfferReport(ctx, "nosuch"); rapport.ErrorCode(err) != rapport.ENOTFOUND {
 			t.Errorf("OfferReport(nosuch) = %v; want not found", err)

@@ -55,6 +55,13 @@ func TestBrowserHandover(t *testing.T) {
 		t.Errorf("the brief's note reads %q", got)
 	}
 	b.Screenshot("handover-03-brief")
+	b.Open("/reports/handovers", "#handover-summary")
+	if got := b.Text("#handover-summary"); !strings.Contains(got, "No handover in the period has had its 90 days after yet") {
+		t.Errorf("the handover report reads %q", got)
+	}
+	if got := b.Text("#main"); !strings.Contains(got, "5 too recent to measure") {
+		t.Errorf("the handover report does not count the five handovers as too recent: %q", got)
+	}
 
 	p := newBrowser(t, 390, 844, f.srv.URL)
 	p.signIn(manager.Email)

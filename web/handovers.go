@@ -16,6 +16,64 @@ import (
 func (s *server) handoverRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /handovers/new", s.allowed(rapport.PermWriteCatalogue, s.handoverPage()))
 	mux.Handle("POST /handovers", s.allowed(rapport.PermWriteCatalogue, s.handoverCreate()))
+	mux.Handle("GET /reports/handovers", s.signedIn(s.handoverReportPage()))
+}
+
+// handoverReportPage shows the effect of the last year's handovers.
+func (s *server) handoverReportPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rep, err := s.Handovers.HandoverReport(r.Context(), rapport.HandoverReportFilter{})
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		d := handoverReportData{Report: rep}
+		for _, g := range rep.Groups {
+			v := handoverGroupView{Name: g.Name, Kind: g.Kind, Customers: g.Customers}
+			for _, e := range g.Effects {
+				v.Rows = append(v.Rows, handoverRow{Name: e.Name, Hurt: e.Hurt, Before: offerValue(e.Unit, e.Before),
+					After: offerValue(e.Unit, e.After), Comparable: signedOrDash(e.Unit, e.ComparableChange, e.Key != "dissolution"),
+					Difference: signedOrDash(e.Unit, e.Difference, true), Interval: intervalText(e.Unit, e.Low, e.High)})
+			}
+			d.Groups = append(d.Groups, v)
+		}
+		s.render(w, r, http.StatusOK, "report_handovers", "", s.newPage(r, "Handover effect", "customers", d))
+	})
+}
+
+type handoverReportData struct {
+	Report *rapport.HandoverReport
+	Groups []handoverGroupView
+}
+
+type handoverGroupView struct {
+	Name, Kind string
+	Customers  int
+	Rows       []handoverRow
+}
+
+type handoverRow struct {
+	Name, Before, After, Comparable, Difference, Interval string
+	Hurt                                                  bool
+}
+
+// signedOrDash writes a difference with its sign, a level as it is, or a dash.
+func signedOrDash(unit string, v *float64, diff bool) string {
+	switch {
+	case v == nil:
+		return "–"
+	case diff:
+		return signedOfferValue(unit, *v)
+	}
+	return offerValue(unit, v)
+}
+
+// intervalText writes an interval of differences, or nothing.
+func intervalText(unit string, lo, hi *float64) string {
+	if lo == nil || hi == nil {
+		return ""
+	}
+	return signedOfferValue(unit, *lo) + " to " + signedOfferValue(unit, *hi)
 }
 
 type handoverFormData struct {

@@ -1,0 +1,46 @@
+package demo_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/sqlstore"
+)
+
+// TestPatternHandovers checks the planted batch of handovers: Chloe's
+// customers, handed to Ravi when she left, had more misery after, and the
+// handover report names handovers to Ravi as hurting, and no other person.
+func TestPatternHandovers(t *testing.T) {
+	firm(t)
+	db, err := sqlstore.Open(context.Background(), defaultFirm.dsn, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r, err := sqlstore.NewHandoverService(db).HandoverReport(context.Background(), rapport.HandoverReportFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d handovers measured, %d pending, %d comparable customer-days; %s", r.Handovers, r.Pending, r.Comparables, r.Summary)
+	for _, h := range r.Hurts {
+		t.Logf("  %s", h)
+	}
+	if r.Handovers < 100 {
+		t.Errorf("%d handovers measured; want Chloe's customers", r.Handovers)
+	}
+	ravi := false
+	for _, h := range r.Hurts {
+		switch {
+		case strings.HasPrefix(h, "Handovers to Ravi Patel hurt: the misery rate"):
+			ravi = true
+		case strings.HasPrefix(h, "Handovers to ") && !strings.Contains(h, "Ravi Patel") && !strings.Contains(h, "Sales team"):
+			t.Errorf("a verdict on someone else: %s", h)
+		}
+	}
+	if !ravi {
+		t.Errorf("the report does not name the planted rise in misery after handovers to Ravi: %q", r.Hurts)
+	}
+}

@@ -1,0 +1,256 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/rapport-crm/rapport"
+)
+
+// maxHandoverDays bounds the distinct days of handovers one report
+// measures: each day reads every customer's daily totals around it.
+const maxHandoverDays = 60
+
+// handed is one handover measured.
+type handed struct {
+	customer, to, name, team string
+	day                      int64
+}
+
+// HandoverReport measures the handovers of a period (the last 365 days by
+// default) whose 90 days after have ended: each handed customer's moments
+// in the 90 days before and after against those of comparable customers,
+// who were active that day, had no handover within 90 days of it, and
+// stood in the same stage with the same misery in the 90 days before (none,
+// one, two or more: the risk score is not kept as history, and misery is
+// what drives it).
+func (s *HandoverService) HandoverReport(ctx context.Context, f rapport.HandoverReportFilter) (*rapport.HandoverReport, error) {
+	now := s.db.now()
+	fromDay, toDay, err := dayWindow(rapport.ReportFilter{From: f.From, To: f.To}, now)
+	if err != nil {
+		return nil, err
+	}
+	q := s.db.reader()
+	var measured []handed
+	pending := 0
+	err = eachRow(ctx, q, `SELECT h.customer_id, h.to_owner, u.name, COALESCE(u.team, ''), h.handed_at FROM handovers h
+		JOIN users u ON u.id = h.to_owner WHERE h.handed_at >= ? AND h.handed_at < ? ORDER BY h.handed_at, h.id`,
+		[]any{fromDay * dayMicros, toDay * dayMicros}, func(rows *sql.Rows) error {
+			var h handed
+			var at int64
+			if err := rows.Scan(&h.customer, &h.to, &h.name, &h.team, &at); err != nil {
+				return err
+			}
+			h.day = at / dayMicros
+			if h.day+rapport.HandoverWindowDays > dayOf(now) {
+				pending++
+				return nil
+			}
+			measured = append(measured, h)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	days := map[int64][]handed{}
+	for _, h := range measured {
+		days[h.day] = append(days[h.day], h)
+	}
+	if len(days) > maxHandoverDays {
+		return nil, &rapport.Error{Code: rapport.EINVALID, Message: fmt.Sprintf(
+			"The period has handovers on %d days; a report measures at most %d: choose a shorter period.", len(days), maxHandoverDays),
+			Fields: []rapport.FieldError{{Field: "from", Message: "the period has handovers on too many days"}}}
+	}
+	hist, err := loadHandoverHistory(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	groups := map[string]*rapport.HandoverGroupUnits{"all": {Kind: "all", Name: "All handovers"}}
+	var comparables []rapport.HandoverUnit
+	for _, day := range sortedKeys(days, func(a, b int64) int { return int(a - b) }) {
+		sums, err := customerWindows(ctx, q, day)
+		if err != nil {
+			return nil, err
+		}
+		handedToday := map[string]bool{}
+		for _, h := range days[day] {
+			handedToday[h.customer] = true
+			u, ok := hist.unit(h.customer, day, sums[h.customer])
+			if !ok {
+				continue
+			}
+			groups["all"].Units = append(groups["all"].Units, u)
+			addToGroup(groups, "person "+h.to, rapport.HandoverGroupUnits{Kind: "person", ID: h.to, Name: h.name}, u)
+			if h.team != "" {
+				addToGroup(groups, "team "+h.team, rapport.HandoverGroupUnits{Kind: "team", ID: h.team, Name: h.team}, u)
+			}
+		}
+		for _, id := range hist.customers {
+			if handedToday[id] || hist.handedNear(id, day) {
+				continue
+			}
+			if u, ok := hist.unit(id, day, sums[id]); ok {
+				comparables = append(comparables, u)
+			}
+		}
+	}
+	var list []rapport.HandoverGroupUnits
+	for _, key := range sortedKeys(groups, func(a, b string) int { return cmp.Or(groupOrder(a)-groupOrder(b), strings.Compare(a, b)) }) {
+		if len(groups[key].Units) > 0 {
+			list = append(list, *groups[key])
+		}
+	}
+	r := rapport.NewHandoverReport(list, comparables, now)
+	r.From, r.To, r.Handovers, r.Pending = dayStart(fromDay), dayStart(toDay), len(measured), pending
+	return r, nil
+}
+
+func addToGroup(groups map[string]*rapport.HandoverGroupUnits, key string, g rapport.HandoverGroupUnits, u rapport.HandoverUnit) {
+	if groups[key] == nil {
+		groups[key] = &g
+	}
+	groups[key].Units = append(groups[key].Units, u)
+}
+
+// groupOrder puts everyone first, then teams, then people.
+func groupOrder(key string) int {
+	switch {
+	case key == "all":
+		return -2
+	case strings.HasPrefix(key, "team "):
+		return -1
+	}
+	return 0
+}
+
+// windowSums are one customer's moments in the 90 days before and after a day.
+type windowSums struct {
+	moments, magic, misery, rated [2]int
+	ratingSum                     [2]float64
+}
+
+// customerWindows sums every customer's daily totals in the 90 days before
+// and after day.
+func customerWindows(ctx context.Context, q querier, day int64) (map[string]*windowSums, error) {
+	out := map[string]*windowSums{}
+	err := eachRow(ctx, q, `SELECT customer_id, CASE WHEN day < ? THEN 0 ELSE 1 END AS side,
+		SUM(moments), SUM(magic), SUM(misery), SUM(rated), SUM(rating_sum)
+		FROM customer_day_stats WHERE day >= ? AND day < ? GROUP BY customer_id, 2`,
+		[]any{day, day - rapport.HandoverWindowDays, day + rapport.HandoverWindowDays}, func(rows *sql.Rows) error {
+			var id string
+			var side int
+			var m, mg, ms, rt int
+			var sum float64
+			if err := rows.Scan(&id, &side, &m, &mg, &ms, &rt, &sum); err != nil {
+				return err
+			}
+			w := out[id]
+			if w == nil {
+				w = &windowSums{}
+				out[id] = w
+			}
+			w.moments[side], w.magic[side], w.misery[side], w.rated[side], w.ratingSum[side] = m, mg, ms, rt, sum
+			return nil
+		})
+	return out, err
+}
+
+// handoverHistory is what the report needs of every customer: when they
+// joined, their stage changes and their handovers.
+type handoverHistory struct {
+	customers []string
+	created   map[string]int64
+	stages    map[string][]stageAtTime
+	handovers map[string][]int64 // days
+}
+
+type stageAtTime struct {
+	at    int64
+	stage string
+}
+
+func loadHandoverHistory(ctx context.Context, q querier) (*handoverHistory, error) {
+	h := &handoverHistory{created: map[string]int64{}, stages: map[string][]stageAtTime{}, handovers: map[string][]int64{}}
+	err := eachRow(ctx, q, `SELECT id, created_at FROM customers ORDER BY id`, nil, func(rows *sql.Rows) error {
+		var id string
+		var at int64
+		if err := rows.Scan(&id, &at); err != nil {
+			return err
+		}
+		h.customers, h.created[id] = append(h.customers, id), at
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = eachRow(ctx, q, `SELECT customer_id, to_stage, changed_at FROM stage_changes ORDER BY customer_id, changed_at, id`, nil,
+		func(rows *sql.Rows) error {
+			var id string
+			var s stageAtTime
+			if err := rows.Scan(&id, &s.stage, &s.at); err != nil {
+				return err
+			}
+			h.stages[id] = append(h.stages[id], s)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	err = eachRow(ctx, q, `SELECT customer_id, handed_at FROM handovers`, nil, func(rows *sql.Rows) error {
+		var id string
+		var at int64
+		if err := rows.Scan(&id, &at); err != nil {
+			return err
+		}
+		h.handovers[id] = append(h.handovers[id], at/dayMicros)
+		return nil
+	})
+	for _, days := range h.handovers {
+		sort.Slice(days, func(i, j int) bool { return days[i] < days[j] })
+	}
+	return h, err
+}
+
+// handedNear reports whether the customer changed hands within 90 days of day.
+func (h *handoverHistory) handedNear(id string, day int64) bool {
+	for _, d := range h.handovers[id] {
+		if d > day-rapport.HandoverWindowDays && d < day+rapport.HandoverWindowDays {
+			return true
+		}
+	}
+	return false
+}
+
+// stageAt is the customer's stage just before t, "" before their first.
+func (h *handoverHistory) stageAt(id string, t int64) string {
+	stage := ""
+	for _, s := range h.stages[id] {
+		if s.at < t {
+			stage = s.stage
+		}
+	}
+	return stage
+}
+
+// unit is the customer around day, and false when they had not joined or
+// stood dissolved that day.
+func (h *handoverHistory) unit(id string, day int64, w *windowSums) (rapport.HandoverUnit, bool) {
+	start := day * dayMicros
+	stage := h.stageAt(id, start)
+	if created, ok := h.created[id]; !ok || created >= start || stage == "" || stage == string(rapport.StageDissolution) {
+		return rapport.HandoverUnit{}, false
+	}
+	if w == nil {
+		w = &windowSums{}
+	}
+	band := min(w.misery[0], 2)
+	u := rapport.HandoverUnit{Cell: fmt.Sprintf("%d %s %d", day, stage, band),
+		MomentsBefore: w.moments[0], MagicBefore: w.magic[0], MiseryBefore: w.misery[0], RatedBefore: w.rated[0], RatingSumBefore: w.ratingSum[0],
+		MomentsAfter: w.moments[1], MagicAfter: w.magic[1], MiseryAfter: w.misery[1], RatedAfter: w.rated[1], RatingSumAfter: w.ratingSum[1]}
+	u.Dissolved = h.stageAt(id, (day+rapport.HandoverWindowDays)*dayMicros) == string(rapport.StageDissolution)
+	return u, true
+}
