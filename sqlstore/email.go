@@ -356,17 +356,7 @@ func (s *EmailService) claim(ctx context.Context) (string, []claimedEmail, error
 // returns each one's error.
 func (s *EmailService) send(ctx context.Context, batch []claimedEmail) []error {
 	errs := make([]error, len(batch))
-	sem := make(chan struct{}, s.opts.Concurrency)
-	var wg sync.WaitGroup
-	for i, c := range batch {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			errs[i] = s.opts.Mailer.Send(ctx, c.email)
-		}()
-	}
-	wg.Wait()
+	inParallel(len(batch), s.opts.Concurrency, func(i int) { errs[i] = s.opts.Mailer.Send(ctx, batch[i].email) })
 	return errs
 }
 

@@ -278,17 +278,7 @@ func (s *WebhookService) claim(ctx context.Context) (string, []claimedDelivery, 
 func (s *WebhookService) send(ctx context.Context, batch []claimedDelivery) []attemptResult {
 	// In the batch's id order, which finish keeps.
 	results := make([]attemptResult, len(batch))
-	sem := make(chan struct{}, s.opts.Concurrency)
-	var wg sync.WaitGroup
-	for i, d := range batch {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			results[i] = s.attempt(ctx, d)
-		}()
-	}
-	wg.Wait()
+	inParallel(len(batch), s.opts.Concurrency, func(i int) { results[i] = s.attempt(ctx, batch[i]) })
 	return results
 }
 
@@ -418,4 +408,20 @@ func (s *WebhookService) exists(ctx context.Context, query string, args ...any) 
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// inParallel calls fn for every index below n, at most limit at a time, and
+// returns once every call has.
+func inParallel(n, limit int, fn func(i int)) {
+	sem := make(chan struct{}, max(limit, 1))
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
 }
