@@ -146,7 +146,39 @@ func (g *generator) run(ctx context.Context) error {
 			return err
 		}
 	}
-	return g.plantPromises(ctx)
+	if err := g.plantPromises(ctx); err != nil {
+		return err
+	}
+	return g.plantOpenCases(ctx)
+}
+
+// plantOpenCases gives each member of staff who signs in and works cases a
+// query from one of their own customers yesterday, badly rated, so that
+// the recovery queue opens on a case of their own. It draws from a stream
+// of its own, so the rest of the firm is as it would be without it.
+func (g *generator) plantOpenCases(ctx context.Context) error {
+	r := rand.New(rand.NewPCG(uint64(g.cfg.Seed), 0x0ca5e))
+	yesterday := g.now.Truncate(day).Add(-day)
+	for _, spec := range staffSpecs {
+		m := g.loginMember(staffEmail(spec))
+		if m == nil || m.user.Role == rapport.RoleViewer || len(g.mine[m.user.ID]) == 0 {
+			continue
+		}
+		at := yesterday.Add(10*time.Hour + time.Duration(r.IntN(6*3600))*time.Second)
+		rating := 1
+		mo := &rapport.Moment{
+			ID: newID(r, at), CustomerID: g.mine[m.user.ID][0], Touchpoint: "query", Channel: rapport.ChannelPhone,
+			StaffID: m.user.ID, OccurredAt: at, RecordedAt: at.Add(10 * time.Minute), Rating: &rating,
+			Notes: fill(notes["query"][2][0], r.IntN(len(productSpecs))), Cost: costFor(r, "query", rapport.ChannelPhone),
+		}
+		mo.Outcome, mo.OutcomeSource = rapport.DeriveOutcome("", mo.Rating)
+		if err := g.l.AddMoment(ctx, mo); err != nil {
+			return err
+		}
+		g.sum.Moments++
+		g.misery = append(g.misery, miseryMoment{id: mo.ID, recorded: mo.RecordedAt, owner: m.user.ID, touchpoint: mo.Touchpoint})
+	}
+	return nil
 }
 
 // plantPromises gives each member of staff who signs in promises of their
