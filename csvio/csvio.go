@@ -435,6 +435,11 @@ const formulaStarts = "=+-@\t\r"
 // escape guards a text cell against being run as a formula. A value that
 // itself starts with an apostrophe before one of those characters gets
 // another, so that unescape gives back exactly what was written.
+// Escape keeps a spreadsheet from running a cell as a formula: a cell that
+// starts like one gets a quote in front, which Rapport's reader takes off
+// again, so what is written imports unchanged.
+func Escape(s string) string { return escape(s) }
+
 func escape(s string) string {
 	if s == "" {
 		return s

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"math"
 	"time"
@@ -13,10 +14,22 @@ import (
 )
 
 // ErasureService erases one person's personal data and exports all of it.
-type ErasureService struct{ db *DB }
+type ErasureService struct {
+	db *DB
+	// imports, when set, are the import jobs whose kept error reports an
+	// erasure removes.
+	imports *ImportService
+}
 
 // NewErasureService returns erasure and export over db.
 func NewErasureService(db *DB) *ErasureService { return &ErasureService{db: db} }
+
+// NewErasureServiceWith is NewErasureService for a server whose import jobs
+// keep their files as files says: an erasure removes the error reports kept
+// of the jobs that have ended, since they hold rows as files had them.
+func NewErasureServiceWith(db *DB, files ImportFiles) *ErasureService {
+	return &ErasureService{db: db, imports: NewImportServiceWith(db, files)}
+}
 
 var _ rapport.ErasureService = (*ErasureService)(nil)
 
@@ -35,6 +48,14 @@ func (s *ErasureService) EraseCustomer(ctx context.Context, id string) (*rapport
 		var err error
 		if c, err = findCustomerLocked(ctx, tx.querier, id, tx.d.updateLock); err != nil {
 			return err
+		}
+		// A staff digest not sent yet lists notifications' titles, which
+		// may name the customer: it goes, and the next one is made afresh.
+		if c.ErasedAt == nil && c.Name != "" {
+			if _, err := tx.exec(ctx, `DELETE FROM email_outbox WHERE kind = ? AND status = ? AND (text_body LIKE ? OR html_body LIKE ?)`,
+				rapport.NotifyDigest, rapport.EmailPending, "%"+c.Name+"%", "%"+html.EscapeString(c.Name)+"%"); err != nil {
+				return err
+			}
 		}
 		c.Erase(tx.now.Truncate(time.Microsecond))
 		c.UpdatedAt = tx.now.Truncate(time.Microsecond)
@@ -77,6 +98,11 @@ func (s *ErasureService) EraseCustomer(ctx context.Context, id string) (*rapport
 	})
 	if err != nil {
 		return nil, err
+	}
+	if s.imports != nil {
+		if err := s.imports.forgetReports(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return c, s.db.truncateLog(ctx)
 }

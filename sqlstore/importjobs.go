@@ -556,3 +556,33 @@ func (s *ImportService) forgetEnded(ctx context.Context) (int, error) {
 	}
 	return len(old), nil
 }
+
+// forgetReports removes the error reports this server keeps of the jobs
+// that have ended, for an erasure: a report holds rows as the file had
+// them, and which of them name the person erased is not known. The jobs
+// stay, with their counts; their reports read empty from then on. A report
+// the command line wrote beside a person's own file is theirs, and stays.
+func (s *ImportService) forgetReports(ctx context.Context) error {
+	var paths []string
+	err := eachRow(ctx, s.db.reader(), `SELECT report_path FROM import_jobs WHERE finished_at > 0`, nil,
+		func(rows *sql.Rows) error {
+			var p string
+			if err := rows.Scan(&p); err != nil {
+				return err
+			}
+			paths = append(paths, p)
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		if !s.kept(p) {
+			continue
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("removing an import's error report: %w", err)
+		}
+	}
+	return nil
+}

@@ -458,3 +458,62 @@ func TestImportJobsAreForgotten(t *testing.T) {
 		}
 	})
 }
+
+// TestErasureRemovesImportReports: an upload's error report holds its bad
+// rows as the file had them, a person's name and email among them; erasing
+// any customer removes the reports the server keeps of ended jobs, which
+// then read empty, while the job and its counts stay.
+func TestErasureRemovesImportReports(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		files := sqlstore.ImportFiles{Dir: t.TempDir()}
+		imports := sqlstore.NewImportServiceWith(s.db, files)
+		file := "name,email\nAda Lovelace,ada@example.com\nZelda Quux,not-an-email\n=1+2,x\n"
+		job, err := imports.StartImport(ctx, rapport.ImportRequest{Kind: rapport.ImportCustomersKind, FileName: "people.csv"}, strings.NewReader(file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if job, err = imports.RunJob(ctx, job.ID, nil); err != nil || job.Stored != 1 || job.Rejected != 2 {
+			t.Fatalf("RunJob = %+v, %v; want one stored and two rejected", job, err)
+		}
+		report := func() string {
+			rc, err := imports.ImportReport(ctx, job.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rc.Close()
+			b, _ := io.ReadAll(rc)
+			return string(b)
+		}
+		got := report()
+		if !strings.Contains(got, "Zelda Quux") {
+			t.Fatalf("the error report reads %q; want Zelda's row", got)
+		}
+		// Opened in a spreadsheet, no cell of the report runs as a formula.
+		if recs, err := csv.NewReader(strings.NewReader(got)).ReadAll(); err != nil || len(recs) != 3 || recs[2][0] != "'=1+2" {
+			t.Errorf("the report's formula row reads %q (%v); want it quoted", recs, err)
+		}
+		page, err := s.customers.FindCustomers(ctx, rapport.CustomerFilter{Query: "Ada"})
+		if err != nil || len(page.Items) != 1 {
+			t.Fatalf("FindCustomers = %v, %v", page.Items, err)
+		}
+		if _, err := sqlstore.NewErasureServiceWith(s.db, files).EraseCustomer(ctx, page.Items[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := report(); got != "" {
+			t.Errorf("after an erasure the error report reads %q; want it gone", got)
+		}
+		left, err := os.ReadDir(files.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range left {
+			if b, _ := os.ReadFile(filepath.Join(files.Dir, e.Name())); strings.Contains(string(b), "Zelda") {
+				t.Errorf("%s still holds Zelda's row", e.Name())
+			}
+		}
+		if again, err := imports.FindImport(ctx, job.ID); err != nil || again.Rejected != 2 {
+			t.Errorf("the job after the erasure = %+v, %v; want it kept with its counts", again, err)
+		}
+	})
+}

@@ -325,6 +325,10 @@ func (r *jobRun) reportRows(rows []*fileRow, rep *report) error {
 			rec, raw = make([]string, len(r.reader.header)), strings.TrimRight(string(row.raw), "\r\n")
 		}
 		rec = append(slices.Clone(rec), strconv.Itoa(row.line), strings.Join(why[row.line], "; "), raw)
+		// The report is opened in spreadsheets: no cell of it runs.
+		for i := range rec {
+			rec[i] = csvio.Escape(rec[i])
+		}
 		if err := r.csv.Write(rec); err != nil {
 			return err
 		}

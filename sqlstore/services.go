@@ -46,7 +46,7 @@ func NewServices(db *DB, opts Options) rapport.Services {
 		Webhooks:       NewWebhookService(db, opts.Webhooks),
 		Imports:        NewImportServiceWith(db, opts.Imports),
 		Audit:          NewAuditService(db),
-		Erasure:        NewErasureService(db),
+		Erasure:        NewErasureServiceWith(db, opts.Imports),
 		Suggestions:    NewSuggestionService(db),
 		Today:          NewTodayService(db),
 		Variants:       NewVariantService(db),
