@@ -67,7 +67,22 @@ type CustomerExport struct {
 	Cases        []*RecoveryCase   `json:"cases"`
 	SurveyLinks  []*SurveyLink     `json:"survey_links"`
 	Surveys      []*SurveyResponse `json:"survey_answers"`
-	Moments      []*Moment         `json:"moments"`
+	// Emails are those sent or queued to the customer (survey invitations
+	// and reminders): to whom, the subject, and what became of them.
+	Emails []*EmailRecord `json:"emails"`
+	// OptedOutAt is when the customer asked for no more survey emails.
+	OptedOutAt *time.Time `json:"opted_out_at,omitempty"`
+	// Offers are the offers the customer was drawn for, and in which arm.
+	Offers  []ExportedOffer `json:"offers"`
+	Moments []*Moment       `json:"moments"`
+}
+
+// ExportedOffer is an offer a customer was drawn for: made to them
+// (offered) or held back to measure it (holdout).
+type ExportedOffer struct {
+	OfferID string `json:"offer_id"`
+	Name    string `json:"name"`
+	Arm     string `json:"arm"`
 }
 
 // ErasureService erases and exports one person's data.

@@ -111,6 +111,11 @@ func openCases(ctx context.Context, tx *tx, ms []*rapport.Moment, how caseOpenin
 	if err := enqueueCasesOpened(ctx, tx, tried); err != nil {
 		return opened, err
 	}
+	if how.backfill {
+		// History loaded in bulk: its cases were dealt with when they
+		// happened, and no one is told of them now.
+		return opened, nil
+	}
 	return opened, notifyCases(ctx, tx, rapport.NotifyCaseAssigned, tried)
 }
 

@@ -245,6 +245,28 @@ func (s *ErasureService) exportHead(ctx context.Context, q querier, id string) (
 		ORDER BY l.answered_at, l.id`, args, scanSurveyResponse); err != nil {
 		return nil, err
 	}
+	if e.Emails, err = collect(ctx, q, emailRecordSelect+` WHERE customer_id = ? ORDER BY created_at, id`, args,
+		scanEmailRecord); err != nil {
+		return nil, err
+	}
+	var optedOut sql.NullInt64
+	if err := q.queryRow(ctx, `SELECT opted_out_at FROM email_opt_outs WHERE customer_id = ?`, id).Scan(&optedOut); err != nil && err != sql.ErrNoRows {
+		return nil, err
+	}
+	e.OptedOutAt = timePtr(optedOut)
+	e.Offers = []rapport.ExportedOffer{}
+	err = eachRow(ctx, q, `SELECT o.id, o.name, a.arm FROM offer_assignments a JOIN offers o ON o.id = a.offer_id
+		WHERE a.customer_id = ? ORDER BY o.id`, args, func(rows *sql.Rows) error {
+		var o rapport.ExportedOffer
+		if err := rows.Scan(&o.OfferID, &o.Name, &o.Arm); err != nil {
+			return err
+		}
+		e.Offers = append(e.Offers, o)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 

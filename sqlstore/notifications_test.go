@@ -102,7 +102,7 @@ func TestStaffNotifications(t *testing.T) {
 			got[msg.To] = append(got[msg.To], msg.Subject)
 		}
 		if s := strings.Join(got["ann.agent@firm.example"], " | "); !strings.Contains(s, "A recovery case for Ada Lovelace is yours") ||
-			!strings.Contains(s, "Due tomorrow: your promise to Ada Lovelace") || strings.Contains(s, "Broken") {
+			!strings.Contains(s, "Due within a day: your promise to Ada Lovelace") || strings.Contains(s, "Broken") {
 			t.Errorf("Ann's emails: %s", s)
 		}
 		if s := strings.Join(got["mo@firm.example"], " | "); !strings.Contains(s, "escalated to you") {

@@ -219,7 +219,8 @@ func (l *todayList) measures(ctx context.Context) error {
 	rows, err := l.q.query(ctx, `SELECT m.customer_id, c.name, m.owner_id, m.stage, m.risk, m.misery_30d, m.rating_90d, m.rating_prior_90d,
 			m.last_moment_at, m.computed_at
 		FROM customer_measures m JOIN customers c ON c.id = m.customer_id
-		WHERE (m.risk >= 50 OR m.last_moment_at < ?) AND c.erased_at IS NULL AND m.owner_id `+in, args...)
+		WHERE (m.risk >= 50 OR m.last_moment_at < ?) AND c.erased_at IS NULL AND m.stage <> '`+string(rapport.StageDissolution)+`'
+			AND m.owner_id `+in, args...)
 	if err != nil {
 		return fmt.Errorf("today's quiet and risky customers: %w", err)
 	}
