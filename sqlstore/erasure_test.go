@@ -285,6 +285,15 @@ func TestExportCustomer(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// A survey invitation emailed to her, and her asking for no more.
+		if _, err := s.raw.Exec(`INSERT INTO email_outbox (id, kind, customer_id, to_addr, subject, text_body, html_body, status,
+			next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, '', '', $6, 0, 0)`, rapport.NewID(s.clock.Now()),
+			rapport.EmailSurveyInvitation, c.ID, "vera@mail.example", "How did we do?", rapport.EmailSent); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.raw.Exec(`INSERT INTO email_opt_outs (customer_id, opted_out_at) VALUES ($1, $2)`, c.ID, 1000); err != nil {
+			t.Fatal(err)
+		}
 
 		var b bytes.Buffer
 		if err := services.Erasure.ExportCustomer(ctx, c.ID, &b); err != nil {
@@ -315,6 +324,9 @@ func TestExportCustomer(t *testing.T) {
 			if m.CustomerID != c.ID {
 				t.Errorf("the export holds moment %s of customer %s", m.ID, m.CustomerID)
 			}
+		}
+		if len(e.Emails) != 1 || e.Emails[0].To != "vera@mail.example" || e.Emails[0].Subject != "How did we do?" || e.OptedOutAt == nil {
+			t.Errorf("the export's emails %+v, opted out %v; want the invitation sent to Vera and her opt-out", e.Emails, e.OptedOutAt)
 		}
 		if !strings.Contains(show(e), "export-mark") {
 			t.Error("the export holds none of the texts kept on the customer")
