@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -354,18 +355,52 @@ func keepProductPairs(ctx context.Context, tx *tx, customerID string, change fun
 }
 
 // rebuildProductPairs counts product_pairs afresh from every holding, for
-// after a bulk load; migration 0010 does the same.
+// after a bulk load; migration 0010 does the same. It reads each
+// customer's current products once, in customer order from the holdings'
+// index, and counts the pairs here: joining the holdings to themselves in
+// SQL took SQLite time growing with the square of the holdings (over half
+// an hour at 660,000), this takes time growing with their number.
 func rebuildProductPairs(ctx context.Context, q querier) error {
-	for _, stmt := range []string{`DELETE FROM product_pairs`,
-		`INSERT INTO product_pairs (held, also, customers)
-		SELECT a.product, b.product, COUNT(*)
-		FROM (SELECT DISTINCT customer_id, product FROM holdings WHERE ended_at IS NULL) a
-		JOIN (SELECT DISTINCT customer_id, product FROM holdings WHERE ended_at IS NULL) b ON b.customer_id = a.customer_id
-		GROUP BY a.product, b.product`,
-		`INSERT INTO product_pairs (held, also, customers)
-		SELECT '', '', COUNT(DISTINCT customer_id) FROM holdings WHERE ended_at IS NULL HAVING COUNT(DISTINCT customer_id) > 0`,
-	} {
-		if _, err := q.exec(ctx, stmt); err != nil {
+	if _, err := q.exec(ctx, `DELETE FROM product_pairs`); err != nil {
+		return err
+	}
+	pairs := map[productPair]int{}
+	customers := 0
+	var customer string
+	var held []string
+	count := func() {
+		for _, a := range held {
+			for _, b := range held {
+				pairs[productPair{a, b}]++
+			}
+		}
+		if len(held) > 0 {
+			customers++
+		}
+		held = held[:0]
+	}
+	err := eachRow(ctx, q, `SELECT DISTINCT customer_id, product FROM holdings WHERE ended_at IS NULL ORDER BY customer_id, product`, nil,
+		func(rows *sql.Rows) error {
+			var c, p string
+			if err := rows.Scan(&c, &p); err != nil {
+				return err
+			}
+			if c != customer {
+				count()
+				customer = c
+			}
+			held = append(held, p)
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	count()
+	if customers > 0 {
+		pairs[productPair{}] = customers
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(pairs), productPair.compare) {
+		if _, err := q.exec(ctx, `INSERT INTO product_pairs (held, also, customers) VALUES (?, ?, ?)`, k.held, k.also, pairs[k]); err != nil {
 			return err
 		}
 	}
