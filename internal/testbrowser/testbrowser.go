@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,14 +105,22 @@ func (b *Page) Do(step string, actions ...chromedp.Action[Void]) {
 	}
 }
 
-// Get runs an action that reads something from the page.
+// Get runs an action that reads something from the page. A page that
+// swaps part of itself in (htmx) may replace the element between finding
+// and reading it; the read is then tried again on the new one, a few times.
 func Get[T any](b *Page, what string, a chromedp.Action[T]) T {
 	b.T.Helper()
-	v, err := chromedp.Run(b.Ctx, a)
-	if err != nil {
+	for try := 1; ; try++ {
+		v, err := chromedp.Run(b.Ctx, a)
+		if err == nil {
+			return v
+		}
+		if try < 5 && strings.Contains(err.Error(), "No node with given id found") {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
 		b.T.Fatalf("read %s: %v", what, err)
 	}
-	return v
 }
 
 // Text is the visible text of the first element matching sel.
