@@ -160,7 +160,7 @@ func TestBrowserSuggestion(t *testing.T) {
 			if got := b.Text(item); !strings.Contains(got, "Dora Dislikes-Calls") || !strings.Contains(got, "Recovery case (complaint)") {
 				t.Errorf("today's list has Dora as %q; want her with her recovery case", got)
 			}
-			if got := b.Text(item + " [data-suggested]"); !strings.Contains(got, "Suggested for them: email_apology") {
+			if got := b.Text(item + " [data-suggested]"); !strings.Contains(got, "Suggested for them: Email apology") {
 				t.Errorf("Dora's suggestion on today's list reads %q", got)
 			}
 			if b.WiderThanScreen() {
