@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -223,7 +222,7 @@ func (o EmailOptions) withDefaults() EmailOptions {
 		o.MaxRetry = 2 * time.Hour
 	}
 	if o.Jitter == nil {
-		o.Jitter = func(d time.Duration) time.Duration { return d*3/4 + rand.N(d/2+1) }
+		o.Jitter = quarterJitter
 	}
 	if o.Batch <= 0 {
 		o.Batch = 50
@@ -413,16 +412,6 @@ func (s *EmailService) finish(ctx context.Context, lease string, batch []claimed
 		return enqueueEmailsSent(ctx, tx, ok, at)
 	})
 	return sent, err
-}
-
-// backoff is the nominal wait after the attempts-th failed attempt: first,
-// doubling each time, up to most.
-func backoff(first, most time.Duration, attempts int) time.Duration {
-	d := first
-	for i := 1; i < attempts && d < most; i++ {
-		d *= 2
-	}
-	return min(d, most)
 }
 
 // enqueueEmailsSent tells webhooks of the emails of ids sent at at:

@@ -85,9 +85,7 @@ func (o WebhookOptions) withDefaults() WebhookOptions {
 		o.Concurrency = 4
 	}
 	if o.Jitter == nil {
-		o.Jitter = func(d time.Duration) time.Duration {
-			return d*3/4 + rand.N(d/2+1)
-		}
+		o.Jitter = quarterJitter
 	}
 	if o.Client == nil {
 		dialer := &net.Dialer{Timeout: o.Timeout}
@@ -148,15 +146,21 @@ func deliveryError(err error) string {
 	return err.Error()
 }
 
-// retryDelay is the nominal wait after a delivery's attempts-th failed
-// attempt, before jitter.
-func (o WebhookOptions) retryDelay(attempts int) time.Duration {
-	d := o.FirstRetry
-	for i := 1; i < attempts && d < o.MaxRetry; i++ {
+// backoff is the nominal wait after the attempts-th failed attempt of an
+// outbox's item (a webhook delivery, an email): first, doubling each time,
+// up to most.
+func backoff(first, most time.Duration, attempts int) time.Duration {
+	d := first
+	for i := 1; i < attempts && d < most; i++ {
 		d *= 2
 	}
-	return min(d, o.MaxRetry)
+	return min(d, most)
 }
+
+// quarterJitter is an outbox's default jitter: a random wait within a
+// quarter of d either way, so that items failed together do not all come
+// back at the same moment.
+func quarterJitter(d time.Duration) time.Duration { return d*3/4 + rand.N(d/2+1) }
 
 // claimedDelivery is a delivery a worker holds the lease of, with what it
 // needs to send it.
@@ -371,7 +375,7 @@ func (s *WebhookService) finish(ctx context.Context, lease string, results []att
 					rapport.DeliveryFailed, attempts, at, status, r.err, at, r.d.id, lease)
 			default:
 				// The status is left alone: a delivery paused meanwhile stays paused.
-				next := r.at.Add(s.opts.Jitter(s.opts.retryDelay(attempts)))
+				next := r.at.Add(s.opts.Jitter(backoff(s.opts.FirstRetry, s.opts.MaxRetry, attempts)))
 				_, err = tx.exec(ctx, `UPDATE webhook_deliveries SET attempts = ?, last_attempt_at = ?, last_status = ?,
 					last_error = ?, next_attempt_at = ?, lease = '' WHERE id = ? AND lease = ?`,
 					attempts, at, status, r.err, micros(next), r.d.id, lease)
