@@ -462,20 +462,30 @@ func (db *DB) segmentTouchpointStats(ctx context.Context, f rapport.ReportFilter
 	if err != nil {
 		return nil, err
 	}
-	query := `SELECT touchpoint, COUNT(*),
-			SUM(CASE WHEN outcome = 'magic' THEN 1 ELSE 0 END), SUM(CASE WHEN outcome = 'neutral' THEN 1 ELSE 0 END),
-			SUM(CASE WHEN outcome = 'misery' THEN 1 ELSE 0 END),
-			COUNT(rating), COALESCE(SUM(rating), 0), COALESCE(SUM(rating * rating), 0), COUNT(effort), COALESCE(SUM(effort), 0),
-			COUNT(nps), SUM(CASE WHEN nps >= 9 THEN 1 ELSE 0 END), SUM(CASE WHEN nps <= 6 THEN 1 ELSE 0 END),
-			SUM(revenue), SUM(cost)
+	query := `SELECT touchpoint, ` + momentSums + `
 		FROM moments WHERE occurred_at >= ? AND occurred_at < ?`
 	args := []any{fromDay * dayMicros, toDay * dayMicros}
 	if f.Channel != "" {
 		query, args = query+` AND channel = ?`, append(args, string(f.Channel))
 	}
 	query, args = query+` AND customer_id IN (`+members+`) GROUP BY touchpoint`, append(args, memberArgs...)
+	return statsByKey(ctx, q, query, args)
+}
+
+// momentSums are the sums over a set of moments that a stats holds, in the
+// order of its scanTargets.
+const momentSums = `COUNT(*),
+			SUM(CASE WHEN outcome = 'magic' THEN 1 ELSE 0 END), SUM(CASE WHEN outcome = 'neutral' THEN 1 ELSE 0 END),
+			SUM(CASE WHEN outcome = 'misery' THEN 1 ELSE 0 END),
+			COUNT(rating), COALESCE(SUM(rating), 0), COALESCE(SUM(rating * rating), 0), COUNT(effort), COALESCE(SUM(effort), 0),
+			COUNT(nps), SUM(CASE WHEN nps >= 9 THEN 1 ELSE 0 END), SUM(CASE WHEN nps <= 6 THEN 1 ELSE 0 END),
+			SUM(revenue), SUM(cost)`
+
+// statsByKey runs query, whose rows are a key and then momentSums, and
+// returns the stats of each key.
+func statsByKey(ctx context.Context, q querier, query string, args []any) (map[string]stats, error) {
 	totals := map[string]stats{}
-	err = eachRow(ctx, q, query, args, func(rows *sql.Rows) error {
+	err := eachRow(ctx, q, query, args, func(rows *sql.Rows) error {
 		var key string
 		var st stats
 		if err := rows.Scan(append([]any{&key}, st.scanTargets()...)...); err != nil {

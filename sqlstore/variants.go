@@ -46,26 +46,11 @@ func (s *VariantService) segmentResponseStats(ctx context.Context, q querier, to
 	if members == "" {
 		return nil, rapport.Errorf(rapport.EINVALID, "Say which segment.")
 	}
-	query := `SELECT response, COUNT(*),
-			SUM(CASE WHEN outcome = 'magic' THEN 1 ELSE 0 END), SUM(CASE WHEN outcome = 'neutral' THEN 1 ELSE 0 END),
-			SUM(CASE WHEN outcome = 'misery' THEN 1 ELSE 0 END),
-			COUNT(rating), COALESCE(SUM(rating), 0), COALESCE(SUM(rating * rating), 0), COUNT(effort), COALESCE(SUM(effort), 0),
-			COUNT(nps), SUM(CASE WHEN nps >= 9 THEN 1 ELSE 0 END), SUM(CASE WHEN nps <= 6 THEN 1 ELSE 0 END),
-			SUM(revenue), SUM(cost)
+	query := `SELECT response, ` + momentSums + `
 		FROM moments WHERE touchpoint = ? AND response IS NOT NULL AND occurred_at >= ? AND occurred_at < ?
 			AND customer_id IN (` + members + `) GROUP BY response`
 	args := append([]any{touchpoint, from, to}, memberArgs...)
-	totals := map[string]stats{}
-	err = eachRow(ctx, q, query, args, func(rows *sql.Rows) error {
-		var key string
-		var st stats
-		if err := rows.Scan(append([]any{&key}, st.scanTargets()...)...); err != nil {
-			return err
-		}
-		totals[key] = st
-		return nil
-	})
-	return totals, err
+	return statsByKey(ctx, q, query, args)
 }
 
 // PromoteVariant makes response the segment's standard at the touchpoint,
