@@ -84,21 +84,27 @@ func CompareRatios(a, b Ratio, level float64) Comparison {
 	if !ok {
 		return c
 	}
-	c.OK, c.Test = true, TestDeltaT
-	c.Difference = a.Value() - b.Value()
-	se := math.Sqrt(a.Variance() + b.Variance())
+	return deltaT(c, a.Value()-b.Value(), math.Sqrt(a.Variance()+b.Variance()), q, df)
+}
+
+// deltaT completes c for a difference with standard error se, tested with
+// Student's t on df degrees of freedom, q being its two-sided quantile at
+// the level asked. A difference known exactly (se 0) has an interval of
+// itself and p-values of 0 on its side.
+func deltaT(c Comparison, diff, se, q, df float64) Comparison {
+	c.OK, c.Test, c.Difference = true, TestDeltaT, diff
 	if se == 0 {
-		c.Interval = Interval{Lo: c.Difference, Hi: c.Difference}
+		c.Interval = Interval{Lo: diff, Hi: diff}
 		switch {
-		case c.Difference > 0:
+		case diff > 0:
 			c.PValue, c.PGreater = 0, 0
-		case c.Difference < 0:
+		case diff < 0:
 			c.PValue, c.PLess = 0, 0
 		}
 		return c
 	}
-	c.Interval = Interval{Lo: c.Difference - q*se, Hi: c.Difference + q*se}
-	stat := c.Difference / se
+	c.Interval = Interval{Lo: diff - q*se, Hi: diff + q*se}
+	stat := diff / se
 	c.PGreater, c.PLess = 1-tCDF(stat, df), tCDF(stat, df)
 	c.PValue = math.Min(1, 2*math.Min(c.PGreater, c.PLess))
 	return c
@@ -204,21 +210,5 @@ func (e Estimate) Compare(level float64) Comparison {
 	if !ok {
 		return c
 	}
-	c.OK, c.Test, c.Difference = true, TestDeltaT, e.Value
-	se := math.Sqrt(e.Variance)
-	if se == 0 {
-		c.Interval = Interval{Lo: e.Value, Hi: e.Value}
-		switch {
-		case e.Value > 0:
-			c.PValue, c.PGreater = 0, 0
-		case e.Value < 0:
-			c.PValue, c.PLess = 0, 0
-		}
-		return c
-	}
-	c.Interval = Interval{Lo: e.Value - q*se, Hi: e.Value + q*se}
-	stat := e.Value / se
-	c.PGreater, c.PLess = 1-tCDF(stat, e.DF), tCDF(stat, e.DF)
-	c.PValue = math.Min(1, 2*math.Min(c.PGreater, c.PLess))
-	return c
+	return deltaT(c, e.Value, math.Sqrt(e.Variance), q, e.DF)
 }
