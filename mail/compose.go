@@ -179,16 +179,20 @@ type Notice struct {
 	URL   string
 }
 
-// Notification writes a notification: its title and body, for the list in
-// the UI, and its email. Staff read Rapport in English.
-func (c *Catalogues) Notification(n Notice) (title, body string, e rapport.Email) {
+// Notification writes a notification's title and body, for the list in the
+// UI. Staff read Rapport in English.
+func (c *Catalogues) Notification(n Notice) (title, body string) {
+	facts := n.facts()
+	title = strings.Join(strings.Fields(c.Text(DefaultLanguage, "notify."+n.Kind+".subject", facts)), " ")
+	return title, c.Text(DefaultLanguage, "notify."+n.Kind+".body", facts)
+}
+
+// NotificationEmail writes a notification's email, for those who get it
+// by email: its title and body as Notification writes them, a greeting,
+// the details the facts hold and a button to the page.
+func (c *Catalogues) NotificationEmail(n Notice, title, body string) rapport.Email {
 	lang := DefaultLanguage
-	facts := map[string]any{"Name": n.Name}
-	for k, v := range n.Facts {
-		facts[k] = v
-	}
-	title = strings.Join(strings.Fields(c.Text(lang, "notify."+n.Kind+".subject", facts)), " ")
-	body = c.Text(lang, "notify."+n.Kind+".body", facts)
+	facts := n.facts()
 	v := emailView{Lang: lang, Greeting: c.Text(lang, "notify.greeting", facts), Paragraphs: []string{body},
 		Button: c.Text(lang, "notify.button", facts), URL: n.URL, Signature: "Rapport"}
 	for _, detail := range []string{"Rating", "Reason", "Comment"} {
@@ -196,7 +200,17 @@ func (c *Catalogues) Notification(n Notice) (title, body string, e rapport.Email
 			v.Paragraphs = append(v.Paragraphs, c.Text(lang, "notify.detail."+strings.ToLower(detail), facts))
 		}
 	}
-	return title, body, v.email(title)
+	return v.email(title)
+}
+
+// facts are the notice's facts with the person's name.
+func (n Notice) facts() map[string]any {
+	facts := make(map[string]any, len(n.Facts)+1)
+	for k, v := range n.Facts {
+		facts[k] = v
+	}
+	facts["Name"] = n.Name
+	return facts
 }
 
 // emailView is every email's shape: a greeting, paragraphs, one button,

@@ -172,15 +172,17 @@ func TestCatalogues(t *testing.T) {
 	if en := invitation(c, "xx"); !strings.HasPrefix(en.Subject, "How was your") {
 		t.Errorf("an unknown language's subject = %q; want English", en.Subject)
 	}
-	title, _, k := c.Notification(mail.Notice{Kind: rapport.NotifyCaseAssigned, Name: "Grace", URL: "https://rapport.example/cases/1",
-		Facts: map[string]any{"Customer": "Ada", "Touchpoint": "Opening an account", "Due": "Thu 5 March", "Reason": "Too slow"}})
+	n := mail.Notice{Kind: rapport.NotifyCaseAssigned, Name: "Grace", URL: "https://rapport.example/cases/1",
+		Facts: map[string]any{"Customer": "Ada", "Touchpoint": "Opening an account", "Due": "Thu 5 March", "Reason": "Too slow"}}
+	title, body := c.Notification(n)
+	k := c.NotificationEmail(n, title, body)
 	if title != "A recovery case for Ada is yours, due Thu 5 March" || !strings.Contains(k.Text, "Too slow") ||
 		!strings.Contains(k.Text, "https://rapport.example/cases/1") || strings.Contains(k.Text, "rating") {
 		t.Errorf("the case email %q lacks the reason or the link, or names a rating it was not given:\n%s", title, k.Text)
 	}
 	// Every kind of notification has its sentences in English.
 	for _, kind := range rapport.NotificationKinds {
-		title, body, _ := c.Notification(mail.Notice{Kind: kind, Facts: map[string]any{"Customer": "Ada"}})
+		title, body := c.Notification(mail.Notice{Kind: kind, Facts: map[string]any{"Customer": "Ada"}})
 		if strings.HasPrefix(title, "notify.") || strings.HasPrefix(body, "notify.") {
 			t.Errorf("the %s notification has no wording: %q, %q", kind, title, body)
 		}

@@ -340,7 +340,7 @@ func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
 	}()
 	q := querier{q: sqlTx, d: db.dialect}
 	if db.writeStmts != nil {
-		q.q = preparedTx{sqlTx, db.writeStmts}
+		q.q = newPreparedTx(sqlTx, db.writeStmts)
 	}
 	t := &tx{querier: q, now: db.now(), observe: db.observeMoments, email: db.emailSetup()}
 	if err := fn(t); err != nil {

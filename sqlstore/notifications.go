@@ -33,36 +33,65 @@ type notice struct {
 // what they did themselves.
 func notify(ctx context.Context, tx *tx, ns ...notice) error {
 	actor := rapport.ActorID(ctx)
+	people := map[[2]string]*notified{} // by user and kind: a group of cases often goes to few
 	for _, n := range ns {
 		if n.userID == "" || n.userID == actor {
 			continue
 		}
-		var name, email string
-		var wants, digest sql.NullInt64
-		err := tx.queryRow(ctx, `SELECT u.name, u.email, (SELECT p.email FROM notification_preferences p WHERE p.user_id = u.id AND p.kind = ?),
-			(SELECT p.email FROM notification_preferences p WHERE p.user_id = u.id AND p.kind = ?)
-			FROM users u WHERE u.id = ?`, n.kind, rapport.NotifyDigest, n.userID).Scan(&name, &email, &wants, &digest)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		} else if err != nil {
-			return fmt.Errorf("find who to notify: %w", err)
+		who := people[[2]string{n.userID, n.kind}]
+		if who == nil {
+			var err error
+			if who, err = findNotified(ctx, tx, n.userID, n.kind); err != nil {
+				return err
+			}
+			people[[2]string{n.userID, n.kind}] = who
 		}
-		title, body, e := tx.email.Messages.Notification(mail.Notice{Kind: n.kind, Name: name, Facts: n.facts, URL: tx.email.PublicURL + n.link})
+		if !who.exists {
+			continue
+		}
+		msg := mail.Notice{Kind: n.kind, Name: who.name, Facts: n.facts, URL: tx.email.PublicURL + n.link}
+		title, body := tx.email.Messages.Notification(msg)
 		if _, err := tx.exec(ctx, `INSERT INTO notifications (id, user_id, kind, customer_id, title, body, link, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, rapport.NewID(tx.now), n.userID, n.kind, nullString(n.customerID), title, body, n.link,
 			micros(tx.now)); err != nil {
 			return fmt.Errorf("store notification: %w", err)
 		}
-		// Those who chose a digest get this in the day's one email.
-		if email == "" || (wants.Valid && wants.Int64 == 0) || digest.Int64 == 1 {
+		if !who.byEmail {
 			continue
 		}
-		e.To = email
+		e := tx.email.Messages.NotificationEmail(msg, title, body)
+		e.To = who.email
 		if err := queueEmail(ctx, tx, outboxEmail{kind: n.kind, customerID: n.customerID, userID: n.userID, email: e, due: tx.now}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// notified is a member of staff as a notice of one kind reaches them.
+type notified struct {
+	exists      bool
+	name, email string
+	// byEmail: they get this kind by email as it happens, rather than not
+	// at all or in the day's digest.
+	byEmail bool
+}
+
+// findNotified reads who userID is and how they want notices of kind.
+func findNotified(ctx context.Context, tx *tx, userID, kind string) (*notified, error) {
+	var who notified
+	var wants, digest sql.NullInt64
+	err := tx.queryRow(ctx, `SELECT u.name, u.email, (SELECT p.email FROM notification_preferences p WHERE p.user_id = u.id AND p.kind = ?),
+		(SELECT p.email FROM notification_preferences p WHERE p.user_id = u.id AND p.kind = ?)
+		FROM users u WHERE u.id = ?`, kind, rapport.NotifyDigest, userID).Scan(&who.name, &who.email, &wants, &digest)
+	if errors.Is(err, sql.ErrNoRows) {
+		return &who, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("find who to notify: %w", err)
+	}
+	who.exists = true
+	who.byEmail = who.email != "" && (!wants.Valid || wants.Int64 != 0) && digest.Int64 != 1
+	return &who, nil
 }
 
 // staffTime writes a due time for staff.
@@ -102,22 +131,41 @@ func notifyCases(ctx context.Context, tx *tx, kind string, ids []string) error {
 	if err != nil {
 		return fmt.Errorf("find cases to notify: %w", err)
 	}
-	for i := range ns {
-		// The customer's own answer, when a survey opened the case.
-		var reason, comment string
-		err := tx.queryRow(ctx, `SELECT reason, comment FROM survey_links WHERE moment_id = ? AND answered_at IS NOT NULL`,
-			ns[i].facts["MomentID"]).Scan(&reason, &comment)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		if reason != "" {
-			ns[i].facts["Reason"] = reason
-		}
-		if comment != "" {
-			ns[i].facts["Comment"] = comment
-		}
+	if err := addSurveyAnswers(ctx, tx, ns); err != nil {
+		return err
 	}
 	return notify(ctx, tx, ns...)
+}
+
+// addSurveyAnswers adds to each case's notice the customer's own answer,
+// when a survey answer made its moment misery.
+func addSurveyAnswers(ctx context.Context, tx *tx, ns []notice) error {
+	byMoment := make(map[string]*notice, len(ns))
+	ids := make([]string, len(ns))
+	for i := range ns {
+		id := ns[i].facts["MomentID"].(string)
+		byMoment[id], ids[i] = &ns[i], id
+	}
+	err := inChunks(anys(ids), func(chunk []any) error {
+		return eachRow(ctx, tx.querier, `SELECT moment_id, reason, comment FROM survey_links
+			WHERE moment_id IN (`+placeholders(len(chunk))+`) AND answered_at IS NOT NULL`, chunk, func(rows *sql.Rows) error {
+			var id, reason, comment string
+			if err := rows.Scan(&id, &reason, &comment); err != nil {
+				return err
+			}
+			if reason != "" {
+				byMoment[id].facts["Reason"] = reason
+			}
+			if comment != "" {
+				byMoment[id].facts["Comment"] = comment
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("find the customers' answers: %w", err)
+	}
+	return nil
 }
 
 // notifyPromises tells the person who made each promise of kind.

@@ -15,11 +15,12 @@ import (
 // needs the connection the transaction holds) and reused by every
 // transaction after.
 //
-// Only the writer's exec statements are kept, never its queries: a
-// transaction that ran a query again while still reading the rows of the
-// first run would reset the shared statement under the first reader. On the
-// read pool that cannot happen, since a connection with open rows is not
-// handed to anyone else.
+// The writer's queries are kept as well, with one care: a statement's rows
+// are read from the statement itself, so a transaction that runs a query
+// again while still reading the rows of its first run parses the second run
+// afresh rather than reset the statement under the first reader. On the read
+// pool that cannot happen, since a connection with open rows is not handed
+// to anyone else.
 //
 // PostgreSQL needs none of this: its driver keeps statements described.
 
@@ -139,17 +140,62 @@ func (p preparedPool) QueryRowContext(ctx context.Context, query string, args ..
 	return p.pool.QueryRowContext(ctx, query, args...)
 }
 
-// preparedTx runs a writer transaction's exec statements through the
-// writer's prepared statements, and notes the ones not prepared yet.
+// preparedTx runs a writer transaction's statements through the writer's
+// prepared statements, and notes the ones not prepared yet.
 type preparedTx struct {
 	*sql.Tx
 	stmts *preparedStmts
+	// reading are the rows last returned for each prepared query, which
+	// hold its statement until they are closed.
+	reading map[string]*sql.Rows
 }
 
-func (t preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func newPreparedTx(t *sql.Tx, stmts *preparedStmts) *preparedTx {
+	return &preparedTx{Tx: t, stmts: stmts, reading: map[string]*sql.Rows{}}
+}
+
+func (t *preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if s := t.stmts.get(query); s != nil {
 		return t.Tx.StmtContext(ctx, s).ExecContext(ctx, args...)
 	}
 	t.stmts.note(query)
 	return t.Tx.ExecContext(ctx, query, args...)
+}
+
+func (t *preparedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := t.free(query); s != nil {
+		rows, err := t.Tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+		if err == nil {
+			t.reading[query] = rows
+		}
+		return rows, err
+	}
+	return t.Tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext reads through the prepared statement too: a row is read
+// and its statement released when it is scanned, which every caller does
+// before running anything else.
+func (t *preparedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := t.free(query); s != nil {
+		return t.Tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	}
+	return t.Tx.QueryRowContext(ctx, query, args...)
+}
+
+// free returns query's prepared statement if no rows of it are still being
+// read, or nil, noting the query to prepare when it has none.
+func (t *preparedTx) free(query string) *sql.Stmt {
+	s := t.stmts.get(query)
+	if s == nil {
+		t.stmts.note(query)
+		return nil
+	}
+	if rows := t.reading[query]; rows != nil {
+		if _, err := rows.Columns(); err == nil { // still open
+			return nil
+		}
+		delete(t.reading, query)
+	}
+	return s
 }
