@@ -411,6 +411,29 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
+// insertRows runs head ("INSERT INTO t (a, b) VALUES") with rows' values,
+// as few statements as the databases' limits on values allow: one round
+// trip to PostgreSQL and one parse on SQLite for most changes, however many
+// rows they bring.
+func insertRows(ctx context.Context, tx *tx, head string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	cols := len(rows[0])
+	per := max(1, min(insertChunk, 30000/cols))
+	for start := 0; start < len(rows); start += per {
+		chunk := rows[start:min(start+per, len(rows))]
+		args := make([]any, 0, len(chunk)*cols)
+		for _, r := range chunk {
+			args = append(args, r...)
+		}
+		if _, err := tx.exec(ctx, head+" "+repeatRows(cols, len(chunk)), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // likePattern makes a case-insensitive substring pattern, escaping LIKE's wildcards.
 func likePattern(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

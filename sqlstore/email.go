@@ -55,15 +55,23 @@ type outboxEmail struct {
 // queueEmail writes an email to the outbox, due at e.due, in the
 // transaction of the change that causes it.
 func queueEmail(ctx context.Context, tx *tx, e outboxEmail) error {
-	id := rapport.NewID(tx.now)
-	_, err := tx.exec(ctx, `INSERT INTO email_outbox (id, kind, customer_id, user_id, invitation_id, to_addr, subject, text_body,
-		html_body, unsubscribe_url, status, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, e.kind, nullString(e.customerID), nullString(e.userID), nullString(e.invitationID), e.email.To, e.email.Subject,
-		e.email.Text, e.email.HTML, e.email.Unsubscribe, rapport.EmailPending, micros(e.due), micros(tx.now))
+	return queueEmailRows(ctx, tx, [][]any{e.row(tx.now)})
+}
+
+// queueEmailRows writes emails' rows (outboxEmail.row) to the outbox.
+func queueEmailRows(ctx context.Context, tx *tx, rows [][]any) error {
+	err := insertRows(ctx, tx, `INSERT INTO email_outbox (id, kind, customer_id, user_id, invitation_id, to_addr, subject, text_body,
+		html_body, unsubscribe_url, status, next_attempt_at, created_at) VALUES`, rows)
 	if err != nil {
 		return fmt.Errorf("queue email: %w", err)
 	}
 	return nil
+}
+
+// row is the email's outbox row, queued now.
+func (e outboxEmail) row(now time.Time) []any {
+	return []any{rapport.NewID(now), e.kind, nullString(e.customerID), nullString(e.userID), nullString(e.invitationID), e.email.To,
+		e.email.Subject, e.email.Text, e.email.HTML, e.email.Unsubscribe, rapport.EmailPending, micros(e.due), micros(now)}
 }
 
 // inviteToSurveys is step 6 of the moment pipeline: each added moment whose

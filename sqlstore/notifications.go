@@ -33,65 +33,78 @@ type notice struct {
 // what they did themselves.
 func notify(ctx context.Context, tx *tx, ns ...notice) error {
 	actor := rapport.ActorID(ctx)
-	people := map[[2]string]*notified{} // by user and kind: a group of cases often goes to few
+	var told []notice
 	for _, n := range ns {
-		if n.userID == "" || n.userID == actor {
-			continue
+		if n.userID != "" && n.userID != actor {
+			told = append(told, n)
 		}
-		who := people[[2]string{n.userID, n.kind}]
-		if who == nil {
-			var err error
-			if who, err = findNotified(ctx, tx, n.userID, n.kind); err != nil {
-				return err
-			}
-			people[[2]string{n.userID, n.kind}] = who
-		}
-		if !who.exists {
+	}
+	if len(told) == 0 {
+		return nil
+	}
+	people, err := findNotified(ctx, tx, told)
+	if err != nil {
+		return err
+	}
+	var notes, emails [][]any
+	for _, n := range told {
+		who, ok := people[[2]string{n.userID, n.kind}]
+		if !ok {
 			continue
 		}
 		msg := mail.Notice{Kind: n.kind, Name: who.name, Facts: n.facts, URL: tx.email.PublicURL + n.link}
 		title, body := tx.email.Messages.Notification(msg)
-		if _, err := tx.exec(ctx, `INSERT INTO notifications (id, user_id, kind, customer_id, title, body, link, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, rapport.NewID(tx.now), n.userID, n.kind, nullString(n.customerID), title, body, n.link,
-			micros(tx.now)); err != nil {
-			return fmt.Errorf("store notification: %w", err)
-		}
-		if !who.byEmail {
-			continue
-		}
-		e := tx.email.Messages.NotificationEmail(msg, title, body)
-		e.To = who.email
-		if err := queueEmail(ctx, tx, outboxEmail{kind: n.kind, customerID: n.customerID, userID: n.userID, email: e, due: tx.now}); err != nil {
-			return err
+		notes = append(notes, []any{rapport.NewID(tx.now), n.userID, n.kind, nullString(n.customerID), title, body, n.link, micros(tx.now)})
+		if who.byEmail {
+			e := tx.email.Messages.NotificationEmail(msg, title, body)
+			e.To = who.email
+			emails = append(emails, outboxEmail{kind: n.kind, customerID: n.customerID, userID: n.userID, email: e, due: tx.now}.row(tx.now))
 		}
 	}
-	return nil
+	if err := insertRows(ctx, tx, `INSERT INTO notifications (id, user_id, kind, customer_id, title, body, link, created_at) VALUES`, notes); err != nil {
+		return fmt.Errorf("store notifications: %w", err)
+	}
+	return queueEmailRows(ctx, tx, emails)
 }
 
-// notified is a member of staff as a notice of one kind reaches them.
+// notified is a member of staff as notices of one kind reach them.
 type notified struct {
-	exists      bool
 	name, email string
 	// byEmail: they get this kind by email as it happens, rather than not
 	// at all or in the day's digest.
 	byEmail bool
 }
 
-// findNotified reads who userID is and how they want notices of kind.
-func findNotified(ctx context.Context, tx *tx, userID, kind string) (*notified, error) {
-	var who notified
-	var wants, digest sql.NullInt64
-	err := tx.queryRow(ctx, `SELECT u.name, u.email, (SELECT p.email FROM notification_preferences p WHERE p.user_id = u.id AND p.kind = ?),
-		(SELECT p.email FROM notification_preferences p WHERE p.user_id = u.id AND p.kind = ?)
-		FROM users u WHERE u.id = ?`, kind, rapport.NotifyDigest, userID).Scan(&who.name, &who.email, &wants, &digest)
-	if errors.Is(err, sql.ErrNoRows) {
-		return &who, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("find who to notify: %w", err)
+// findNotified reads who the notices' people are and how each wants
+// notices of its kind, by person and kind; people who are gone are left out.
+func findNotified(ctx context.Context, tx *tx, ns []notice) (map[[2]string]notified, error) {
+	byKind := map[string][]any{}
+	for _, n := range ns {
+		byKind[n.kind] = append(byKind[n.kind], n.userID)
 	}
-	who.exists = true
-	who.byEmail = who.email != "" && (!wants.Valid || wants.Int64 != 0) && digest.Int64 != 1
-	return &who, nil
+	out := map[[2]string]notified{}
+	for kind, ids := range byKind {
+		err := inChunks(ids, func(chunk []any) error {
+			return eachRow(ctx, tx.querier, `SELECT u.id, u.name, u.email,
+				(SELECT p.email FROM notification_preferences p WHERE p.user_id = u.id AND p.kind = ?),
+				(SELECT p.email FROM notification_preferences p WHERE p.user_id = u.id AND p.kind = ?)
+				FROM users u WHERE u.id IN (`+placeholders(len(chunk))+`)`, append([]any{kind, rapport.NotifyDigest}, chunk...), func(rows *sql.Rows) error {
+				var id string
+				var who notified
+				var wants, digest sql.NullInt64
+				if err := rows.Scan(&id, &who.name, &who.email, &wants, &digest); err != nil {
+					return err
+				}
+				who.byEmail = who.email != "" && (!wants.Valid || wants.Int64 != 0) && digest.Int64 != 1
+				out[[2]string{id, kind}] = who
+				return nil
+			})
+		})
+		if err != nil {
+			return nil, fmt.Errorf("find who to notify: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // staffTime writes a due time for staff.
