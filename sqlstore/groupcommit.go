@@ -16,6 +16,15 @@ import (
 // answered only after the transaction holding its moment has committed, so
 // an answered moment is as durable as before.
 //
+// On SQLite one writer does all writing, so one transaction commits at a
+// time. PostgreSQL takes several writers at once, and there a group's time
+// goes mostly in waiting for the server's answers, statement by statement;
+// so up to a few groups are committed at the same time, each on its own
+// connection. The pipeline locks what it changes in one order (customers by
+// id, totals by key) whichever route writes, as it must for several servers
+// sharing a database, so concurrent groups neither lose updates nor
+// deadlock; should one fail, its moments are recorded alone as below.
+//
 // A moment that its own transaction would refuse (an unknown customer, say)
 // is refused alone and the rest of its group is stored; should the shared
 // transaction fail for any other reason, each moment of the group is
@@ -29,10 +38,13 @@ const maxGroup = 1000
 type committer struct {
 	mu      sync.Mutex
 	waiting []*recording
-	busy    bool // a goroutine is committing the queue
-	groups  int  // shared transactions tried, for tests
-	pending int  // moments queued or being committed, for tests
+	running int // goroutines committing the queue
+	groups  int // shared transactions tried, for tests
+	pending int // moments queued or being committed, for tests
 }
+
+// pgCommitters bounds the groups committed at once on PostgreSQL.
+const pgCommitters = 4
 
 // recording is one client's moment on its way to a shared transaction.
 type recording struct {
@@ -52,8 +64,8 @@ func (s *MomentService) recordShared(ctx context.Context, m *rapport.Moment) (bo
 	c.mu.Lock()
 	c.waiting = append(c.waiting, r)
 	c.pending++
-	if !c.busy {
-		c.busy = true
+	if c.running < s.db.committers() {
+		c.running++
 		go s.commitWaiting()
 	}
 	c.mu.Unlock()
@@ -70,7 +82,7 @@ func (s *MomentService) commitWaiting() {
 		c.mu.Lock()
 		n := min(len(c.waiting), maxGroup)
 		if n == 0 {
-			c.busy = false
+			c.running--
 			c.mu.Unlock()
 			return
 		}
@@ -80,6 +92,14 @@ func (s *MomentService) commitWaiting() {
 		c.mu.Unlock()
 		s.commitGroup(group)
 	}
+}
+
+// committers is how many groups may be committed at once.
+func (db *DB) committers() int {
+	if db.dialect.name == "postgres" {
+		return pgCommitters
+	}
+	return 1
 }
 
 // commitGroup stores a group's moments in one transaction, or each on its

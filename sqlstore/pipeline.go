@@ -48,20 +48,14 @@ func applyMomentChange(ctx context.Context, tx *tx, c momentChange) error {
 	if len(c.added) == 0 && len(c.changed) == 0 && len(c.removed) == 0 {
 		return nil
 	}
-	// 1. The running totals per touchpoint, day, channel and response, which
-	// the touchpoint reports and the five-step loop read: an added moment's
-	// figures are added, a changed one's old figures replaced by its new
-	// ones, a removed one's taken away.
 	deltas := c.deltas()
-	if err := addMomentStats(ctx, tx, deltas); err != nil {
-		return err
-	}
-	// 2. Each customer's daily totals, which outcomes and segments read, in
-	// the same way.
+	// 1. Each customer's daily totals, which outcomes and segments read: an
+	// added moment's figures are added, a changed one's old figures replaced
+	// by its new ones, a removed one's taken away.
 	if err := addCustomerDays(ctx, tx, deltas); err != nil {
 		return err
 	}
-	// 2b. Each customer's totals by touchpoint and response, which
+	// 2. Each customer's totals by touchpoint and response, which
 	// suggestions read (and the sweep adds up by group of customers).
 	if err := addCustomerResponseStats(ctx, tx, deltas); err != nil {
 		return err
@@ -93,7 +87,16 @@ func applyMomentChange(ctx context.Context, tx *tx, c momentChange) error {
 	if err := inviteToSurveys(ctx, tx, c, tx.email); err != nil {
 		return err
 	}
-	// 7. Once the transaction commits, the metrics count the added moments
+	// 7. The running totals per touchpoint, day, channel and response, which
+	// the touchpoint reports and the five-step loop read, in the same way as
+	// the customers' in step 1. Every moment of a day at a touchpoint adds to
+	// the same few rows, so on PostgreSQL concurrent transactions queue for
+	// them until each commits: the step comes last, so that they queue only
+	// for the commit and not for everything else a change does.
+	if err := addMomentStats(ctx, tx, deltas); err != nil {
+		return err
+	}
+	// 8. Once the transaction commits, the metrics count the added moments
 	// by their route; a rolled-back change counts nothing.
 	if n := len(c.added); n > 0 && tx.observe != nil {
 		source, observe := c.source, tx.observe

@@ -226,7 +226,7 @@ func (s *SuggestionService) SetResponseTags(ctx context.Context, touchpoint, key
 // customerResponseKey names one row of customer_response_stats.
 type customerResponseKey struct{ customer, touchpoint, response string }
 
-// addCustomerResponseStats is step 1 of the pipeline's second half: each
+// addCustomerResponseStats is step 2 of the moment pipeline: each
 // customer's counts by touchpoint and response, which suggestions read.
 // Moments with no response count nowhere here.
 func addCustomerResponseStats(ctx context.Context, tx *tx, ms []signedMoment) error {
