@@ -32,14 +32,15 @@ const DefaultLanguage = "en"
 
 // Catalogues are the messages of every language.
 type Catalogues struct {
-	byLang map[string]map[string]string
+	// byLang are the sentences of each language by key, parsed once.
+	byLang map[string]map[string]*texttemplate.Template
 }
 
 // LoadCatalogues reads the shipped catalogues and then, when override is
 // not nil, the *.json files in it, whose sentences replace the shipped ones
 // key by key.
 func LoadCatalogues(override fs.FS) (*Catalogues, error) {
-	c := &Catalogues{byLang: map[string]map[string]string{}}
+	c := &Catalogues{byLang: map[string]map[string]*texttemplate.Template{}}
 	if err := c.load(shipped, "messages"); err != nil {
 		return nil, err
 	}
@@ -77,17 +78,20 @@ func (c *Catalogues) load(fsys fs.FS, dir string) error {
 		if err := json.Unmarshal(data, &msgs); err != nil {
 			return fmt.Errorf("message catalogue %s: %w", name, err)
 		}
+		parsed := make(map[string]*texttemplate.Template, len(msgs))
 		for k, v := range msgs {
-			if _, err := texttemplate.New(k).Parse(v); err != nil {
+			t, err := texttemplate.New(k).Parse(v)
+			if err != nil {
 				return fmt.Errorf("message catalogue %s, %q: %w", name, k, err)
 			}
+			parsed[k] = t
 		}
 		lang := strings.TrimSuffix(path.Base(name), ".json")
 		if c.byLang[lang] == nil {
-			c.byLang[lang] = map[string]string{}
+			c.byLang[lang] = map[string]*texttemplate.Template{}
 		}
-		for k, v := range msgs {
-			c.byLang[lang][k] = v
+		for k, t := range parsed {
+			c.byLang[lang][k] = t
 		}
 	}
 	return nil
@@ -109,15 +113,11 @@ func (c *Catalogues) Has(lang string) bool { return c.byLang[lang] != nil }
 // Text returns the sentence key in lang, filled with data. It falls back to
 // English, and to the key itself when even English lacks it.
 func (c *Catalogues) Text(lang, key string, data any) string {
-	s, ok := c.byLang[lang][key]
+	t, ok := c.byLang[lang][key]
 	if !ok {
-		if s, ok = c.byLang[DefaultLanguage][key]; !ok {
+		if t, ok = c.byLang[DefaultLanguage][key]; !ok {
 			return key
 		}
-	}
-	t, err := texttemplate.New(key).Parse(s)
-	if err != nil {
-		return key
 	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, data); err != nil {
