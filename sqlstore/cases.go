@@ -51,11 +51,11 @@ type caseOpening struct {
 // policy and the touchpoints' service levels decide (rapport.RecoveryPolicy.
 // OpensCase and OpenCase), and returns how many it opened.
 func openCases(ctx context.Context, tx *tx, ms []*rapport.Moment, how caseOpening) (int, error) {
-	policy, err := findPolicy(ctx, tx.querier)
+	policy, err := cachedPolicy(ctx, tx)
 	if err != nil {
 		return 0, err
 	}
-	levels, err := serviceLevels(ctx, tx.querier)
+	levels, err := cachedServiceLevels(ctx, tx)
 	if err != nil {
 		return 0, err
 	}

@@ -39,6 +39,8 @@ type DB struct {
 	observeMoments func(rapport.MomentSource, int)
 	// commits gathers single moments into shared transactions.
 	commits committer
+	// settings are the settings the moment pipeline consults, as last read.
+	settings settingsCache
 	// writeStmts and readStmts keep SQLite's statements prepared; nil on
 	// PostgreSQL. See prepared.go.
 	writeStmts, readStmts *preparedStmts
@@ -317,6 +319,10 @@ type tx struct {
 	committed []func()
 	// email says how the emails the transaction queues are written.
 	email *EmailSetup
+	// settings are the server's settings kept between transactions, and
+	// settingsVersion their version while a change to moments runs.
+	settings        *settingsCache
+	settingsVersion *int64
 }
 
 // onCommit runs fn once the transaction has committed, and never if it
@@ -342,7 +348,7 @@ func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
 	if db.writeStmts != nil {
 		q.q = newPreparedTx(sqlTx, db.writeStmts)
 	}
-	t := &tx{querier: q, now: db.now(), observe: db.observeMoments, email: db.emailSetup()}
+	t := &tx{querier: q, now: db.now(), observe: db.observeMoments, email: db.emailSetup(), settings: &db.settings}
 	if err := fn(t); err != nil {
 		return err
 	}

@@ -83,7 +83,7 @@ func inviteToSurveys(ctx context.Context, tx *tx, c momentChange, setup *EmailSe
 	if len(c.added) == 0 || c.source == rapport.SourcePromise {
 		return nil
 	}
-	policies, err := enabledSurveyPolicies(ctx, tx.querier)
+	policies, err := cachedSurveyPolicies(ctx, tx)
 	if err != nil || len(policies) == 0 {
 		return err
 	}

@@ -285,7 +285,7 @@ func refreshCustomersWith(ctx context.Context, tx *tx, ids []string, infer bool,
 	if err := lockCustomers(ctx, tx, ids); err != nil {
 		return res, err
 	}
-	sc, err := loadScoring(ctx, tx.querier, infer)
+	sc, err := loadScoringFor(ctx, tx, infer)
 	if err != nil {
 		return res, err
 	}
@@ -339,6 +339,28 @@ func loadScoring(ctx context.Context, q querier, infer bool) (scoring, error) {
 		return sc, err
 	}
 	sc.model, err = loadRiskModel(ctx, q)
+	return sc, err
+}
+
+// loadScoringFor is loadScoring in a write transaction, where a change to
+// moments consults the settings kept by the server (settings.go).
+func loadScoringFor(ctx context.Context, tx *tx, infer bool) (scoring, error) {
+	if tx.settingsVersion == nil {
+		return loadScoring(ctx, tx.querier, infer)
+	}
+	sc := scoring{infer: infer, rules: rapport.DefaultStageRules()}
+	if infer {
+		r, err := cachedStageRules(ctx, tx)
+		if err != nil {
+			return sc, err
+		}
+		sc.rules = *r
+	}
+	var err error
+	if sc.names, err = cachedTouchpointNames(ctx, tx); err != nil {
+		return sc, err
+	}
+	sc.model, err = cachedRiskModel(ctx, tx)
 	return sc, err
 }
 

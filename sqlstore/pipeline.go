@@ -48,6 +48,10 @@ func applyMomentChange(ctx context.Context, tx *tx, c momentChange) error {
 	if len(c.added) == 0 && len(c.changed) == 0 && len(c.removed) == 0 {
 		return nil
 	}
+	if err := tx.pinSettings(ctx); err != nil {
+		return err
+	}
+	defer tx.unpinSettings()
 	deltas := c.deltas()
 	// 1. Each customer's daily totals, which outcomes and segments read: an
 	// added moment's figures are added, a changed one's old figures replaced
