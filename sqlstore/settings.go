@@ -9,12 +9,13 @@ import (
 	"github.com/rapport-crm/rapport/analytics"
 )
 
-// Every group of moments recorded consults the firm's settings: the recovery
-// policy and service levels to open cases, the stage rules, touchpoint names
-// and risk model to measure customers, the survey policies to invite. They
-// change rarely, so each server keeps what it read with the settings'
-// version (migration 0090), which the database changes whenever one of their
-// tables does. A change to moments reads the version once, as it starts
+// Every group of moments recorded consults the firm's settings: the
+// recovery policy and service levels to open cases, the stage rules,
+// touchpoint names and risk model to measure customers, the survey policies
+// to invite, the webhook subscriptions to raise events. They change rarely,
+// so each server keeps what it read with the settings' version (migration
+// 0090), which the database changes whenever one of their tables does. A
+// change to moments reads the version once, as it starts
 // (applyMomentChange), and the settings only when the version has moved
 // since this server last read them; nothing in the change itself alters a
 // setting. Elsewhere the settings are read afresh each time. The settings
@@ -38,6 +39,7 @@ const (
 	settingNames
 	settingModel
 	settingSurveys
+	settingSubscribers
 )
 
 // setting returns the setting of kind, read with load unless this server

@@ -329,16 +329,26 @@ func (s *WebhookService) TestWebhook(ctx context.Context, id string) (*rapport.W
 }
 
 // webhookSubscribers returns the active endpoints that want each event
-// kind. It asks once per transaction, which is all that enqueueing costs
-// a transaction while no endpoint is active. It is not cached across
-// transactions: several servers may share the database, and an endpoint
-// one of them adds must get the events the others cause.
+// kind. It asks once per transaction, and in a change to moments not at all
+// while the settings' version stands (settings.go): an endpoint that another
+// server sharing the database adds moves the version, and so gets the
+// events this server causes from its next change on.
 func (t *tx) webhookSubscribers(ctx context.Context) (map[string][]string, error) {
 	if t.subscribers != nil {
 		return t.subscribers, nil
 	}
+	subs, err := setting(ctx, t, settingSubscribers, loadSubscribers)
+	if err != nil {
+		return nil, err
+	}
+	t.subscribers = subs
+	return subs, nil
+}
+
+// loadSubscribers reads the active endpoints that want each event kind.
+func loadSubscribers(ctx context.Context, q querier) (map[string][]string, error) {
 	subs := map[string][]string{}
-	err := eachRow(ctx, t.querier, `SELECT e.id, s.kind FROM webhook_endpoints e
+	err := eachRow(ctx, q, `SELECT e.id, s.kind FROM webhook_endpoints e
 		JOIN webhook_subscriptions s ON s.endpoint_id = e.id WHERE e.active = 1 ORDER BY e.id`, nil, func(rows *sql.Rows) error {
 		var id, kind string
 		if err := rows.Scan(&id, &kind); err != nil {
@@ -350,7 +360,6 @@ func (t *tx) webhookSubscribers(ctx context.Context) (map[string][]string, error
 	if err != nil {
 		return nil, err
 	}
-	t.subscribers = subs
 	return subs, nil
 }
 
