@@ -41,6 +41,26 @@ type RelationshipFacts struct {
 	// Rated365 ratings with mean Rating365 in the last 365 days.
 	Rated365  int
 	Rating365 float64
+	// Recovery is what became of the customer's recovery cases and the
+	// promises made to them; nil when it was not read, and the model then
+	// takes the firm's average customer's.
+	Recovery *RecoveryFacts
+}
+
+// RecoveryFacts are a customer's recovery cases and promises as they stood
+// on the day: a case counts as recovered once it was resolved and the
+// customer's next moment was not misery, as the recovery report counts it.
+type RecoveryFacts struct {
+	// OpenCases are the cases still open, however old.
+	OpenCases int
+	// Recovered and NotRecovered are the cases opened in the last 90 days
+	// that were resolved and followed by a moment that was not misery, or
+	// that was misery again; a resolved case with no moment since is
+	// neither yet.
+	Recovered, NotRecovered int
+	// BrokenPromises are the promises made to the customer that were broken
+	// in the last 365 days.
+	BrokenPromises int
 }
 
 // MiseryGroup is a customer's misery moments at one touchpoint within the

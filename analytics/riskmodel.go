@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -21,24 +22,28 @@ const ShrinkRatings = 1
 // The features of the risk model, each a plain figure of the customer as of
 // a date. Misery has one more feature per touchpoint, after these.
 const (
-	featSilence         = iota // log(1 + days since the latest moment, or since joining)
-	featSilenceLong            // the same days over 100, up to two years: a long silence weighs more than its log
-	featNeverMoment            // 1 when the customer has had no moment at all
-	featMoments90              // log(1 + moments in 90 days)
-	featRating                 // shrunk mean rating over 90 days, less the firm's usual rating
-	featRatingTrend            // shrunk mean rating over 90 days less that of the 90 days before
-	featRating365              // shrunk mean rating over 365 days, less the firm's usual rating
-	featMagic90                // log(1 + magic moments in 90 days)
-	featEffort                 // shrunk mean effort over 90 days, less the firm's usual effort
-	featProducts               // products held now, up to 5
-	featGivenUp                // holdings given up (ended), up to 5
-	featPurchases              // log(1 + moments with revenue in 365 days)
-	featReferrals              // 1 when they have referred a customer
-	featTenure                 // log(1 + days as a customer)
-	featExploration            // 1 in the exploration stage (awareness is the reference)
-	featExpansion              // 1 in expansion
-	featCommitment             // 1 in commitment
-	featMiseryElsewhere        // fresh misery at touchpoints without a feature of their own
+	featSilence           = iota // log(1 + days since the latest moment, or since joining)
+	featSilenceLong              // the same days over 100, up to two years: a long silence weighs more than its log
+	featNeverMoment              // 1 when the customer has had no moment at all
+	featMoments90                // log(1 + moments in 90 days)
+	featRating                   // shrunk mean rating over 90 days, less the firm's usual rating
+	featRatingTrend              // shrunk mean rating over 90 days less that of the 90 days before
+	featRating365                // shrunk mean rating over 365 days, less the firm's usual rating
+	featMagic90                  // log(1 + magic moments in 90 days)
+	featEffort                   // shrunk mean effort over 90 days, less the firm's usual effort
+	featProducts                 // products held now, up to 5
+	featGivenUp                  // holdings given up (ended), up to 5
+	featPurchases                // log(1 + moments with revenue in 365 days)
+	featReferrals                // 1 when they have referred a customer
+	featTenure                   // log(1 + days as a customer)
+	featExploration              // 1 in the exploration stage (awareness is the reference)
+	featExpansion                // 1 in expansion
+	featCommitment               // 1 in commitment
+	featCasesOpen                // log(1 + recovery cases still open)
+	featCasesRecovered           // log(1 + cases of the last 90 days resolved and recovered)
+	featCasesNotRecovered        // log(1 + cases of the last 90 days resolved and followed by misery again)
+	featBrokenPromises           // log(1 + promises broken in 365 days)
+	featMiseryElsewhere          // fresh misery at touchpoints without a feature of their own
 	numBaseFeatures
 )
 
@@ -47,7 +52,8 @@ const (
 var RiskFeatureNames = [numBaseFeatures]string{
 	"silence", "silence_long", "never_in_touch", "moments_90d", "rating_90d", "rating_trend", "rating_365d", "magic_90d", "effort_90d",
 	"products", "products_given_up", "purchases_365d",
-	"referred", "tenure", "stage_exploration", "stage_expansion", "stage_commitment", "misery_elsewhere",
+	"referred", "tenure", "stage_exploration", "stage_expansion", "stage_commitment",
+	"cases_open", "cases_recovered_90d", "cases_not_recovered_90d", "promises_broken_365d", "misery_elsewhere",
 }
 
 // RiskModel is a logistic model of dissolution within RiskHorizonDays:
@@ -56,8 +62,11 @@ var RiskFeatureNames = [numBaseFeatures]string{
 type RiskModel struct {
 	// Fitted is false for the prior that stands in until the firm has
 	// enough history.
-	Fitted    bool    `json:"fitted"`
-	Intercept float64 `json:"intercept"`
+	Fitted bool `json:"fitted"`
+	// Features are the names of the base features the model was fitted
+	// with, in order; a model fitted with others cannot score.
+	Features  []string `json:"features"`
+	Intercept float64  `json:"intercept"`
 	// Touchpoints are the keys of the touchpoints with a misery feature,
 	// after the base features in Coef and Means.
 	Touchpoints []string  `json:"touchpoints"`
@@ -76,7 +85,7 @@ type RiskModel struct {
 // what customer studies generally find, documented in docs/risk.md. It says
 // a typical customer dissolves about 5% of the time in 90 days.
 func PriorRiskModel() *RiskModel {
-	m := &RiskModel{Intercept: math.Log(0.05 / 0.95), RatingCentre: 4, EffortCentre: 3,
+	m := &RiskModel{Intercept: math.Log(0.05 / 0.95), RatingCentre: 4, EffortCentre: 3, Features: RiskFeatureNames[:],
 		Coef: make([]float64, numBaseFeatures), Means: make([]float64, numBaseFeatures)}
 	set := func(i int, coef, mean float64) { m.Coef[i], m.Means[i] = coef, mean }
 	set(featSilence, 0.4, math.Log1p(45))
@@ -93,8 +102,18 @@ func PriorRiskModel() *RiskModel {
 	set(featPurchases, -0.1, 0)
 	set(featReferrals, -0.3, 0)
 	set(featTenure, -0.1, math.Log1p(365))
+	set(featCasesOpen, 0.2, 0)
+	set(featCasesRecovered, -0.2, 0)
+	set(featCasesNotRecovered, 0.4, 0)
+	set(featBrokenPromises, 0.3, 0)
 	set(featMiseryElsewhere, PriorMiseryCoef, 0)
 	return m
+}
+
+// Current reports whether the model was fitted with the features this
+// version of Rapport works out, so that it can score.
+func (m *RiskModel) Current() bool {
+	return slices.Equal(m.Features, RiskFeatureNames[:]) && len(m.Coef) == m.width() && len(m.Means) == m.width()
 }
 
 // PriorMiseryCoef is what the prior says one fresh misery moment at any
@@ -125,6 +144,7 @@ func (m *RiskModel) features(f *RelationshipFacts, x []float64) {
 	x[featExploration] = boolFeature(f.Stage == "exploration")
 	x[featExpansion] = boolFeature(f.Stage == "expansion")
 	x[featCommitment] = boolFeature(f.Stage == "commitment")
+	recoveryFeatures(f.Recovery, m.Means, x)
 	x[featMiseryElsewhere] = 0
 	for i := range m.Touchpoints {
 		x[numBaseFeatures+i] = 0
@@ -136,6 +156,25 @@ func (m *RiskModel) features(f *RelationshipFacts, x []float64) {
 			x[featMiseryElsewhere] += g.Fresh()
 		}
 	}
+}
+
+// recoveryFeatures fills the features of cases and promises; when they
+// were not read, the average customer's (means) stand in, so they add
+// nothing (none while fitting, before there are means).
+func recoveryFeatures(r *RecoveryFacts, means, x []float64) {
+	if r == nil {
+		for _, i := range []int{featCasesOpen, featCasesRecovered, featCasesNotRecovered, featBrokenPromises} {
+			x[i] = 0
+			if i < len(means) {
+				x[i] = means[i]
+			}
+		}
+		return
+	}
+	x[featCasesOpen] = math.Log1p(float64(r.OpenCases))
+	x[featCasesRecovered] = math.Log1p(float64(r.Recovered))
+	x[featCasesNotRecovered] = math.Log1p(float64(r.NotRecovered))
+	x[featBrokenPromises] = math.Log1p(float64(r.BrokenPromises))
 }
 
 func boolFeature(b bool) float64 {
@@ -322,6 +361,10 @@ func (m *RiskModel) contributions(f *RelationshipFacts, x []float64) []contribut
 		add("has referred no one", c(featReferrals))
 	}
 	add(fmt.Sprintf("%s as a customer, in %s", spellDays(f.TenureDays), stageName(f.Stage)), c(featTenure, featExploration, featExpansion, featCommitment))
+	if r := f.Recovery; r != nil {
+		add(casesText(r), c(featCasesOpen, featCasesRecovered, featCasesNotRecovered))
+		add(spellCount(r.BrokenPromises, "promise", "promises")+" to them broken in 365 days", c(featBrokenPromises))
+	}
 	// Misery: each touchpoint where the customer met some is a factor;
 	// the rest (the average customer meets a little) make one more.
 	rest := c(featMiseryElsewhere)
@@ -382,6 +425,23 @@ func contactText(f *RelationshipFacts) string {
 	return fmt.Sprintf("silent for %s", spellDays(f.SilentDays))
 }
 
+func casesText(r *RecoveryFacts) string {
+	var parts []string
+	if r.OpenCases > 0 {
+		parts = append(parts, spellCount(r.OpenCases, "recovery case", "recovery cases")+" open")
+	}
+	if r.Recovered > 0 {
+		parts = append(parts, spellCount(r.Recovered, "case", "cases")+" of 90 days recovered")
+	}
+	if r.NotRecovered > 0 {
+		parts = append(parts, spellCount(r.NotRecovered, "case", "cases")+" of 90 days not recovered")
+	}
+	if len(parts) == 0 {
+		return "no recovery case open, none recovered or not in 90 days"
+	}
+	return strings.Join(parts, ", ")
+}
+
 func ratingText(f *RelationshipFacts) string {
 	if f.Rated90 == 0 {
 		return "no rating in 90 days"
@@ -432,7 +492,7 @@ func FitRiskModel(examples []RiskExample, touchpoints []string, lambda float64) 
 	if events == 0 || events == len(examples) {
 		return nil, ErrTooLittleHistory
 	}
-	m := &RiskModel{Fitted: true, Lambda: lambda, Touchpoints: slices.Sorted(slices.Values(slices.Compact(slices.Sorted(slices.Values(touchpoints)))))}
+	m := &RiskModel{Fitted: true, Lambda: lambda, Features: RiskFeatureNames[:], Touchpoints: slices.Sorted(slices.Values(slices.Compact(slices.Sorted(slices.Values(touchpoints)))))}
 	m.RatingCentre, m.EffortCentre = centres(examples)
 	p := m.width()
 	n := len(examples)

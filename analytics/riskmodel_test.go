@@ -185,3 +185,59 @@ func BenchmarkScoreCustomer(b *testing.B) {
 		m.Scores(f)
 	}
 }
+
+// TestRecoveryInTheModel fits the model on customers whose unrecovered
+// cases and broken promises raise their chance of dissolving and whose
+// recovered cases do not: the fit finds so, a customer's explanation names
+// their cases and promises with the points the model gives them, and a
+// customer whose cases were not read is scored as the average customer on
+// them, with no such factor.
+func TestRecoveryInTheModel(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var examples []RiskExample
+	for range 20000 {
+		f, eta := simulatedFacts(r)
+		rec := &RecoveryFacts{Recovered: r.IntN(2) * r.IntN(2), NotRecovered: r.IntN(2) * r.IntN(2), BrokenPromises: r.IntN(2) * r.IntN(2)}
+		f.Recovery = rec
+		eta += 1.0*float64(rec.NotRecovered) + 0.7*float64(rec.BrokenPromises)
+		examples = append(examples, RiskExample{Facts: f, Dissolved: r.Float64() < sigmoid(eta)})
+	}
+	m, err := FitRiskModel(examples, []string{"claims", "greeting"}, 10)
+	if err != nil {
+		t.Fatalf("FitRiskModel = %v", err)
+	}
+	// One case or promise is log(2) on the features' scale.
+	notRec, rec, broken := m.Coef[featCasesNotRecovered]*math.Ln2, m.Coef[featCasesRecovered]*math.Ln2, m.Coef[featBrokenPromises]*math.Ln2
+	t.Logf("one case not recovered %.2f (truth 1.0), recovered %.2f (truth 0), a broken promise %.2f (truth 0.7)", notRec, rec, broken)
+	if math.Abs(notRec-1) > 0.25 || math.Abs(rec) > 0.25 || math.Abs(broken-0.7) > 0.25 {
+		t.Errorf("effects of a case not recovered %.2f, recovered %.2f, a broken promise %.2f; want about 1.0, 0 and 0.7", notRec, rec, broken)
+	}
+
+	f, _ := simulatedFacts(r)
+	f.Recovery = &RecoveryFacts{NotRecovered: 1, BrokenPromises: 2}
+	risk, _ := m.Scores(f)
+	cases, promises := factorPoints(risk, "1 case of 90 days not recovered"), factorPoints(risk, "2 promises to them broken in 365 days")
+	if cases <= 0 || promises <= 0 {
+		t.Errorf("factors %+v; want the unrecovered case and the broken promises each adding points", risk.Factors)
+	}
+	f.Recovery = nil
+	unread, _ := m.Scores(f)
+	for _, fa := range unread.Factors {
+		if strings.Contains(fa.Text, "case") || strings.Contains(fa.Text, "promise") {
+			t.Errorf("cases not read, yet a factor %q of %d points", fa.Text, fa.Points)
+		}
+	}
+	if unread.Value >= risk.Value {
+		t.Errorf("risk %d with the cases not read, %d with an unrecovered case and two broken promises; want it lower", unread.Value, risk.Value)
+	}
+}
+
+// factorPoints are the points of the factor whose text is text, or 0.
+func factorPoints(s Score, text string) int {
+	for _, f := range s.Factors {
+		if f.Text == text {
+			return f.Points
+		}
+	}
+	return 0
+}

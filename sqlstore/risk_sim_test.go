@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -249,18 +252,22 @@ func TestRiskLearnsFromSimulatedFirms(t *testing.T) {
 	}
 	t.Parallel()
 	var gains []float64
-	for seed, mix := range firmMixes {
-		backends := testdb.Backends()
-		if seed > 0 {
-			backends = backends[:1] // SQLite; one firm is enough on PostgreSQL
-		}
-		for _, b := range backends {
-			t.Run(fmt.Sprintf("%s/seed %d/%s", b.Name, seed+1, mix.name), func(t *testing.T) {
-				s := &store{backend: b.Name, dsn: b.DSN(t), clock: testdb.NewClock(epoch)}
-				s.open(t)
-				s.raw = testdb.SQL(t, s.dsn)
-				gains = append(gains, checkSimFirm(t, s, uint64(seed+1), mix))
-			})
+	for i, mix := range firmMixes {
+		// Two firms of each mix, drawn with different seeds, or those
+		// RAPPORT_RISK_SEEDS lists (e.g. "1,2,3,4,5,6").
+		for _, seed := range simSeeds(t, uint64(i+1), uint64(i+1+len(firmMixes))) {
+			backends := testdb.Backends()
+			if seed > 1 {
+				backends = backends[:1] // SQLite; one firm is enough on PostgreSQL
+			}
+			for _, b := range backends {
+				t.Run(fmt.Sprintf("%s/seed %d/%s", b.Name, seed, mix.name), func(t *testing.T) {
+					s := &store{backend: b.Name, dsn: b.DSN(t), clock: testdb.NewClock(epoch)}
+					s.open(t)
+					s.raw = testdb.SQL(t, s.dsn)
+					gains = append(gains, checkSimFirm(t, s, seed, mix))
+				})
+			}
 		}
 	}
 	// Firm by firm the gain is small where ratings alone say much; over the
@@ -273,6 +280,23 @@ func TestRiskLearnsFromSimulatedFirms(t *testing.T) {
 	if mean < 0.025 {
 		t.Errorf("AUC above the baseline by %.3f on average; want at least 0.025", mean)
 	}
+}
+
+// simSeeds are the seeds RAPPORT_RISK_SEEDS lists, or else def.
+func simSeeds(t *testing.T, def ...uint64) []uint64 {
+	v := os.Getenv("RAPPORT_RISK_SEEDS")
+	if v == "" {
+		return def
+	}
+	var out []uint64
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
+		if err != nil {
+			t.Fatalf("RAPPORT_RISK_SEEDS = %q: %v", v, err)
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // TestImportedDissolutionsTeachImpact loads the same simulated firm twice,

@@ -58,10 +58,16 @@ type storedRisk struct {
 // or the prior while there is none.
 func loadRiskModel(ctx context.Context, q querier) (*analytics.RiskModel, error) {
 	st, _, err := loadStoredRisk(ctx, q)
-	if err != nil || st == nil || st.Model == nil || !st.Model.Fitted {
+	if err != nil || !st.scores() {
 		return analytics.PriorRiskModel(), err
 	}
 	return st.Model, nil
+}
+
+// scores reports whether the stored model is a fitted one this version can
+// score with; one fitted with other features waits for the next refit.
+func (st *storedRisk) scores() bool {
+	return st != nil && st.Model != nil && st.Model.Fitted && st.Model.Current()
 }
 
 func loadStoredRisk(ctx context.Context, q querier) (*storedRisk, *rapport.TrackRecord, error) {
@@ -97,14 +103,23 @@ func (s *RiskService) RiskTrackRecord(ctx context.Context) (*rapport.TrackRecord
 }
 
 // RiskDue reports whether the model was last refitted longer than
-// RiskRefitEvery ago, or never.
+// RiskRefitEvery ago, or never, or with features this version does not
+// work out.
 func (s *RiskService) RiskDue(ctx context.Context) (bool, error) {
 	var at int64
-	err := s.db.reader().queryRow(ctx, `SELECT fitted_at FROM risk_models WHERE name = ?`, riskModelName).Scan(&at)
+	var model string
+	err := s.db.reader().queryRow(ctx, `SELECT fitted_at, model FROM risk_models WHERE name = ?`, riskModelName).Scan(&at, &model)
 	if errors.Is(err, sql.ErrNoRows) {
 		return true, nil
 	} else if err != nil {
 		return false, err
+	}
+	var st storedRisk
+	if err := json.Unmarshal([]byte(model), &st); err != nil {
+		return false, fmt.Errorf("reading the risk model: %w", err)
+	}
+	if st.Model != nil && st.Model.Fitted && !st.Model.Current() {
+		return true, nil
 	}
 	return s.db.now().Sub(fromMicros(at)) >= RiskRefitEvery, nil
 }
@@ -202,7 +217,12 @@ func readSnapshot(ctx context.Context, q querier, names touchpointNames, at time
 		return snap, err
 	}
 	for start := 0; start < len(ids); start += insertChunk {
-		facts, err := gatherFacts(ctx, q, ids[start:min(start+insertChunk, len(ids))], at, true, nil)
+		chunk := ids[start:min(start+insertChunk, len(ids))]
+		facts, err := gatherFacts(ctx, q, chunk, at, true, nil)
+		if err != nil {
+			return snap, err
+		}
+		recovery, err := queryRecoveryFacts(ctx, q, chunk, at)
 		if err != nil {
 			return snap, err
 		}
@@ -210,7 +230,9 @@ func readSnapshot(ctx context.Context, q querier, names touchpointNames, at time
 			if f.stage == rapport.StageDissolution {
 				continue // gone already
 			}
-			snap.examples = append(snap.examples, analytics.RiskExample{Facts: f.relationshipFacts(names), Dissolved: dissolved[f.id]})
+			rf := f.relationshipFacts(names)
+			rf.Recovery = recovery[f.id]
+			snap.examples = append(snap.examples, analytics.RiskExample{Facts: rf, Dissolved: dissolved[f.id]})
 			snap.ids = append(snap.ids, f.id)
 		}
 	}
@@ -347,8 +369,17 @@ func modelInfo(m *analytics.RiskModel, c examplesCount, fitted *time.Time) rappo
 	return info
 }
 
-// store keeps the model and its track record and makes every customer due
+// riskDueBatch is how many customers one transaction makes due to be
+// scored again after a refit: small enough that recording never waits
+// long for it, even at a million customers.
+const riskDueBatch = 5000
+
+// store keeps the model and its track record, then makes every customer due
 // to be scored again by the sweep, which does so in batches of its own.
+// Customers are made due a batch at a time, each in its own short
+// transaction, so that recording goes on between them; a customer not
+// yet made due when the process stops is scored with the new model when
+// their figures next fall due anyway.
 func (s *RiskService) store(ctx context.Context, st storedRisk, tr *rapport.TrackRecord, now time.Time) error {
 	model, err := json.Marshal(st)
 	if err != nil {
@@ -358,14 +389,37 @@ func (s *RiskService) store(ctx context.Context, st storedRisk, tr *rapport.Trac
 	if err != nil {
 		return err
 	}
-	return s.db.inTx(ctx, func(tx *tx) error {
+	err = s.db.inTx(ctx, func(tx *tx) error {
 		_, err := tx.exec(ctx, `INSERT INTO risk_models (name, model, fitted_at, track_record) VALUES (?, ?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET model = excluded.model, fitted_at = excluded.fitted_at, track_record = excluded.track_record`,
 			riskModelName, string(model), micros(now), string(track))
-		if err != nil {
-			return err
-		}
-		_, err = tx.exec(ctx, `UPDATE customer_measures SET due_at = ? WHERE due_at > ?`, micros(now), micros(now))
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	return s.makeAllDue(ctx, now)
+}
+
+// makeAllDue sets every customer's figures due at now, a batch of ids at a
+// time.
+func (s *RiskService) makeAllDue(ctx context.Context, now time.Time) error {
+	after := ""
+	for {
+		ids, err := queryIDs(ctx, s.db.reader(), `SELECT customer_id FROM customer_measures WHERE customer_id > ? ORDER BY customer_id LIMIT ?`,
+			after, riskDueBatch)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		last := ids[len(ids)-1]
+		err = s.db.inTx(ctx, func(tx *tx) error {
+			_, err := tx.exec(ctx, `UPDATE customer_measures SET due_at = ? WHERE customer_id > ? AND customer_id <= ? AND due_at > ?`,
+				micros(now), after, last, micros(now))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("making customers due to be scored with the new risk model: %w", err)
+		}
+		after = last
+	}
 }

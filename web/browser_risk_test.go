@@ -107,6 +107,16 @@ func TestBrowserRiskTrackRecordOnDemo(t *testing.T) {
 		if b.WiderThanScreen() {
 			t.Errorf("%s: the page scrolls sideways", size.name)
 		}
+		// Each figure reads on one line, not squeezed into a column a
+		// letter wide beside a long label.
+		for _, id := range []string{"#auc", "#baseline-auc"} {
+			if !b.Eval(`(() => { const r = document.createRange(); r.selectNodeContents(document.querySelector('` + id + `')); return r.getClientRects().length === 1 })()`) {
+				t.Errorf("%s: %s does not read on one line", size.name, id)
+			}
+		}
+		if !b.Eval(`(() => { const w = document.querySelector('#calibration-table').parentElement; return w.scrollWidth <= w.clientWidth })()`) {
+			t.Errorf("%s: the calibration table must be scrolled sideways to read what was observed", size.name)
+		}
 		b.Screenshot("risk-02-demo-" + size.name)
 	}
 }

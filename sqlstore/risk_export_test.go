@@ -1,0 +1,14 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/rapport-crm/rapport/analytics"
+)
+
+// RecoveryFactsAsOf reads what became of the customers' recovery cases and
+// promises as known at the date, as a refit does.
+func RecoveryFactsAsOf(ctx context.Context, db *DB, ids []string, at time.Time) (map[string]*analytics.RecoveryFacts, error) {
+	return queryRecoveryFacts(ctx, db.reader(), ids, at)
+}
