@@ -21,7 +21,7 @@ func NewRecoveryService(db *DB) *RecoveryService { return &RecoveryService{db: d
 var _ rapport.RecoveryService = (*RecoveryService)(nil)
 
 // openRecoveryCases opens a case for every newly recorded misery moment
-// (step 4 of the moment pipeline, pipeline.go). Moments sent again with a known external id are
+// (step 3 of the moment pipeline, pipeline.go). Moments sent again with a known external id are
 // not new and never reach it; the unique moment_id makes "once" hold even so.
 func openRecoveryCases(ctx context.Context, tx *tx, recorded []*rapport.Moment) error {
 	var misery []*rapport.Moment
@@ -427,6 +427,10 @@ func (s *RecoveryService) UpdateCase(ctx context.Context, id string, u rapport.C
 					return err
 				}
 			}
+			// What became of a customer's cases weighs in their risk.
+			if _, err := refreshCustomers(ctx, tx, []string{c.CustomerID}, false); err != nil {
+				return err
+			}
 		}
 		before := c
 		if c, err = findCase(ctx, tx.querier, id, tx.now); err != nil {
@@ -807,9 +811,11 @@ func (s *RecoveryService) ResolvePastCases(ctx context.Context, rs []PastResolut
 	resolved := 0
 	for start := 0; start < len(rs); start += batch {
 		err := s.db.inTx(ctx, func(tx *tx) error {
+			var customers []string
 			for _, r := range rs[start:min(start+batch, len(rs))] {
-				var id string
-				err := tx.queryRow(ctx, `SELECT id FROM recovery_cases WHERE moment_id = ? AND status = ?`, r.MomentID, string(rapport.CaseOpen)).Scan(&id)
+				var id, customer string
+				err := tx.queryRow(ctx, `SELECT id, customer_id FROM recovery_cases WHERE moment_id = ? AND status = ?`,
+					r.MomentID, string(rapport.CaseOpen)).Scan(&id, &customer)
 				if errors.Is(err, sql.ErrNoRows) {
 					continue
 				} else if err != nil {
@@ -825,9 +831,12 @@ func (s *RecoveryService) ResolvePastCases(ctx context.Context, rs []PastResolut
 					rapport.NewID(r.At), id, string(rapport.ActionResolved), r.Resolution, r.By, at, id); err != nil {
 					return err
 				}
+				customers = append(customers, customer)
 				resolved++
 			}
-			return nil
+			// What became of a customer's cases weighs in their risk.
+			_, err := refreshCustomers(ctx, tx, customers, false)
+			return err
 		})
 		if err != nil {
 			return resolved, err

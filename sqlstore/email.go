@@ -91,7 +91,7 @@ func inviteToSurveys(ctx context.Context, tx *tx, c momentChange, setup *EmailSe
 	for _, m := range c.added {
 		p := policies[m.Touchpoint]
 		// What needs no lookup first, so that an import of history asks
-		// nothing of the database. The customer was locked by step 3, so two
+		// nothing of the database. The customer was locked by step 4, so two
 		// transactions cannot both find them outside their quiet period.
 		if p == nil || (len(p.Channels) > 0 && !slices.Contains(p.Channels, m.Channel)) || !rapport.Sampled(m.ID, p.SamplePercent) ||
 			tx.now.Sub(m.OccurredAt) > rapport.MaxInvitationAge {

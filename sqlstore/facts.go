@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/analytics"
 )
 
 // customerFacts is what is known of one customer as of now, for their
@@ -27,6 +28,9 @@ type customerFacts struct {
 	holdingFacts
 	referrals int64
 	misery    miseryTallies
+	// recovery is what became of the customer's recovery cases and the
+	// promises broken to them, as known at now.
+	recovery *analytics.RecoveryFacts
 }
 
 // customerProfile is what customer_measures copies of the customer's
@@ -155,6 +159,13 @@ func gatherFacts(ctx context.Context, q querier, ids []string, now time.Time, hi
 	}
 	if err := addReferrals(ctx, q, byID, fresh, w.now); err != nil {
 		return nil, err
+	}
+	recovery, err := queryRecoveryFacts(ctx, q, found, now)
+	if err != nil {
+		return nil, err
+	}
+	for id, r := range recovery {
+		byID[id].recovery = r
 	}
 	return out, nil
 }

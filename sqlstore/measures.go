@@ -466,6 +466,7 @@ func (f *customerFacts) relationshipFacts(names touchpointNames) analytics.Relat
 		Magic90:  int(f.magic90),
 		Products: f.products, EverHeld: f.everHeld, Referrals: int(f.referrals),
 		Stage: f.stage, Efforts90: int(f.efforts90), Purchases365: int(f.purchases365), Rated365: int(f.rated365),
+		Recovery: f.recovery,
 	}
 	if f.rated365 > 0 {
 		rf.Rating365 = f.ratingSum365 / float64(f.rated365)

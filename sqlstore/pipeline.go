@@ -64,19 +64,20 @@ func applyMomentChange(ctx context.Context, tx *tx, c momentChange) error {
 	if err := addCustomerResponseStats(ctx, tx, deltas); err != nil {
 		return err
 	}
-	// 3. The measures of every customer whose moments were added or changed
-	// (health, risk, recent figures), and the stage rules run on them.
-	// Removed moments go with their customer, whose measures go too; the
-	// customer's referrer is measured again by DeleteCustomer.
-	if err := measureCustomers(ctx, tx, c); err != nil {
-		return err
-	}
-	// 4. Recovery cases: an added misery moment opens one when it is recent
+	// 3. Recovery cases: an added misery moment opens one when it is recent
 	// enough for the policy; a changed moment that is misery now opens one
 	// however old it is, since the customer is unhappy now (once: a moment
 	// has one case at most). A removed moment's case is deleted with its
 	// customer.
 	if err := openCasesFor(ctx, tx, c); err != nil {
+		return err
+	}
+	// 4. The measures of every customer whose moments were added or changed
+	// (health, risk, recent figures), and the stage rules run on them; after
+	// the cases, since a customer's open cases weigh in their risk.
+	// Removed moments go with their customer, whose measures go too; the
+	// customer's referrer is measured again by DeleteCustomer.
+	if err := measureCustomers(ctx, tx, c); err != nil {
 		return err
 	}
 	// 5. The webhook outbox: moment.recorded for each added moment,
@@ -142,7 +143,7 @@ func (c momentChange) madeMisery() []*rapport.Moment {
 	return out
 }
 
-// measureCustomers is step 3. Customers with added moments add them to
+// measureCustomers is step 4. Customers with added moments add them to
 // their stored figures where those are current; customers with changed
 // moments are measured afresh.
 func measureCustomers(ctx context.Context, tx *tx, c momentChange) error {
@@ -171,7 +172,7 @@ func measureCustomers(ctx context.Context, tx *tx, c momentChange) error {
 	return nil
 }
 
-// openCasesFor is step 4.
+// openCasesFor is step 3.
 func openCasesFor(ctx context.Context, tx *tx, c momentChange) error {
 	if err := openRecoveryCases(ctx, tx, c.added); err != nil {
 		return err
@@ -264,11 +265,11 @@ func (db *DB) RebuildFromMoments(ctx context.Context, how Rebuild) error {
 	if err := NewReportService(db).RefreshImpact(ctx); err != nil {
 		return err
 	}
-	if err := db.rebuildCustomerMeasures(ctx, how.InferStages); err != nil {
+	// Cases before measures, as in applyMomentChange.
+	if _, err := NewRecoveryService(db).OpenMissingCases(ctx, how.OpenCasesSince); err != nil {
 		return err
 	}
-	_, err := NewRecoveryService(db).OpenMissingCases(ctx, how.OpenCasesSince)
-	return err
+	return db.rebuildCustomerMeasures(ctx, how.InferStages)
 }
 
 // sortedKeys returns a map's keys in order, so that concurrent writers on

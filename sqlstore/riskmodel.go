@@ -222,16 +222,11 @@ func readSnapshot(ctx context.Context, q querier, names touchpointNames, at time
 		if err != nil {
 			return snap, err
 		}
-		recovery, err := queryRecoveryFacts(ctx, q, chunk, at)
-		if err != nil {
-			return snap, err
-		}
 		for _, f := range facts {
 			if f.stage == rapport.StageDissolution {
 				continue // gone already
 			}
 			rf := f.relationshipFacts(names)
-			rf.Recovery = recovery[f.id]
 			snap.examples = append(snap.examples, analytics.RiskExample{Facts: rf, Dissolved: dissolved[f.id]})
 			snap.ids = append(snap.ids, f.id)
 		}
