@@ -83,6 +83,8 @@ func (d *demoFirm) mainPages(t *testing.T) []page {
 		{"/", "#kpi-this-week", "dashboard"},
 		{"/customers", "#customer-search", "customers"},
 		{"/customers/" + c, "#log-moment", "customer"},
+		{"/customers/" + c + "?touchpoint=complaint", "#f-response", "customer-log-complaint"},
+		{"/today", "h1", "my-day"},
 		{"/customers/" + c + "/timeline", "h1", "timeline"},
 		{"/customers/" + c + "/brief", "h1", "brief"},
 		{"/customers/" + c + "/edit", "form", "customer-edit"},
@@ -110,14 +112,56 @@ func (d *demoFirm) mainPages(t *testing.T) []page {
 	}
 }
 
+// responseKeys are the keys of the firm's responses written with an
+// underscore: the ones a page would show unread if it showed the key.
+func (d *demoFirm) responseKeys(t *testing.T) []string {
+	t.Helper()
+	ctx := context.Background()
+	tps, err := d.services.Touchpoints.FindTouchpoints(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, tp := range tps {
+		rs, err := d.services.Responses.FindResponses(ctx, tp.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			if strings.Contains(r.Key, "_") {
+				keys = append(keys, r.Key)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		t.Fatal("the demo firm has no response with a key of more than one word")
+	}
+	return keys
+}
+
+// RawKeys lists the keys the page's text shows as they are.
+func (b *browser) RawKeys(keys []string) []string {
+	b.T.Helper()
+	text := b.Text("body")
+	var out []string
+	for _, k := range keys {
+		if strings.Contains(text, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // TestBrowserDemoPhone opens every main page of the demo firm as its admin
 // on a phone (390 px) and on a desk (1280 px): no page scrolls sideways, no
-// button is cut off, and chart labels are at least 11 px tall. On the phone
+// button is cut off, no table or chart label is cut off inside its card,
+// chart labels are at least 11 px tall, and no response is named by its key. On the phone
 // the menu folds behind a button that opens it, with every page in reach.
 // It saves a screenshot of each page at each width.
 func TestBrowserDemoPhone(t *testing.T) {
 	d := newDemoFirm(t)
 	pages := d.mainPages(t)
+	keys := d.responseKeys(t)
 	for _, w := range []struct {
 		name          string
 		width, height int
@@ -126,12 +170,18 @@ func TestBrowserDemoPhone(t *testing.T) {
 		b.signIn(d.logins[rapport.RoleAdmin])
 		for _, p := range pages {
 			b.Open(p.path, p.wait)
+			if raw := b.RawKeys(keys); len(raw) > 0 {
+				t.Errorf("%s at %d px: keys shown rather than names: %q", p.path, w.width, raw)
+			}
 			if b.WiderThanScreen() {
 				width := testbrowser.Get(b.Page, "page width", chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
 				t.Errorf("%s at %d px: the page is %d px wide", p.path, w.width, width)
 			}
 			if clipped := b.Clipped(); len(clipped) > 0 {
 				t.Errorf("%s at %d px: buttons cut off: %q", p.path, w.width, clipped)
+			}
+			if cut := b.CutOff(); len(cut) > 0 {
+				t.Errorf("%s at %d px: cut off inside the page: %q", p.path, w.width, cut)
 			}
 			if small := b.SmallText(11); len(small) > 0 {
 				t.Errorf("%s at %d px: chart labels too small to read: %q", p.path, w.width, small)

@@ -52,8 +52,8 @@ func TestLoopPages(t *testing.T) {
 		{"/touchpoints/complaint", []string{
 			"Misery here drives customers away: &#43;63 percentage points",
 			"Priority 1 of 8, from the data",
-			`<svg class="chart intervals"`, "call_back_same_day · winner",
-			"call_back_same_day delights most", `id="promote-winner"`, "Make “Call back same day” the standard",
+			`<svg class="chart intervals"`, "Call back same day · winner",
+			"Call back same day delights most", `id="promote-winner"`, "Make “Call back same day” the standard",
 			"Holm", "No service standard yet.", `<option value="call_back_same_day" selected>Call back same day (the winner)</option>`,
 			`<svg class="chart trend"`, `class="target"`, "target 3.8", `class="band"`,
 			`id="add-response"`, `action="/touchpoints/complaint/responses/apologise_and_fix/status"`}},
@@ -178,7 +178,7 @@ func TestResponses(t *testing.T) {
 		t.Fatalf("the new response is %q; want a candidate", got)
 	}
 	if _, body := c.get(page); !strings.Contains(body, `id="response-listen_first"`) || !strings.Contains(body, "Start trial") ||
-		!strings.Contains(body, "Response &#34;listen_first&#34; added as a candidate.") {
+		!strings.Contains(body, "Response “Listen first” added as a candidate.") {
 		t.Error("the touchpoint page does not list the new response with its actions and a message")
 	}
 
@@ -321,7 +321,7 @@ func TestLoopRoleLimits(t *testing.T) {
 		for _, tc := range []struct{ path, see string }{
 			{"/", "Delivery is below its target"},
 			{"/touchpoints", "Priority matrix"},
-			{"/touchpoints/complaint", "call_back_same_day delights most"},
+			{"/touchpoints/complaint", "Call back same day delights most"},
 			{"/touchpoints/delivery", "Delivery is below its target"},
 			{"/alerts", "Delivery is below its target"},
 		} {

@@ -2,6 +2,8 @@ package web
 
 import (
 	"html/template"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -55,4 +57,43 @@ func TestThousands(t *testing.T) {
 	if _, err := thousands(3.5); err == nil {
 		t.Error("thousands(3.5) = nil error; want a refusal")
 	}
+}
+
+// TestCalibrationTicks checks that the calibration chart's ticks are whole
+// percentages, evenly spaced in value and on the chart, from 0 to a top at
+// or above the largest chance shown.
+func TestCalibrationTicks(t *testing.T) {
+	for _, top := range []float64{0.02, 0.09, 0.1, 0.13, 0.3, 0.37, 0.62, 0.95, 1} {
+		c := newCalibrationChart([]rapport.CalibrationDecile{{Predicted: top / 2, Observed: top, Customers: 10}})
+		if len(c.Ticks) < 3 || len(c.Ticks) > 7 {
+			t.Errorf("top %g: %d ticks; want 3 to 7", top, len(c.Ticks))
+			continue
+		}
+		if c.Ticks[0].Label != "0%" || c.Max < top || c.Ticks[len(c.Ticks)-1].Pos != c.Size-2*c.Pad {
+			t.Errorf("top %g: ticks %v over %g; want 0%% to the top of the plot, covering %g", top, c.Ticks, c.Max, top)
+		}
+		var step float64
+		for i := 1; i < len(c.Ticks); i++ {
+			lo, hi := tickValue(t, c.Ticks[i-1].Label), tickValue(t, c.Ticks[i].Label)
+			if hi != math.Trunc(hi) || (i > 1 && math.Abs((hi-lo)-step) > 1e-9) {
+				t.Errorf("top %g: ticks %v are not whole and even", top, c.Ticks)
+				break
+			}
+			gap := c.Ticks[i].Pos - c.Ticks[i-1].Pos
+			if want := (c.Size - 2*c.Pad) / float64(len(c.Ticks)-1); math.Abs(gap-want) > 1e-6 {
+				t.Errorf("top %g: ticks %v are %g apart on the chart; want %g", top, c.Ticks, gap, want)
+				break
+			}
+			step = hi - lo
+		}
+	}
+}
+
+func tickValue(t *testing.T, label string) float64 {
+	t.Helper()
+	v, err := strconv.ParseFloat(strings.TrimSuffix(label, "%"), 64)
+	if err != nil {
+		t.Fatalf("tick %q is not a percentage", label)
+	}
+	return v
 }
