@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/csv"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -297,6 +298,30 @@ func TestBrowserManagerDay(t *testing.T) {
 		t.Errorf("the high-risk list's risks read %v; want 70 or more, the highest first", risks)
 	}
 	b.Screenshot("manager-01-customers-filtered")
+
+	// The export button gives the whole filtered list in the list's order.
+	export := testbrowser.Get(b.Page, "the export", chromedp.Evaluate[string](`fetch(document.querySelector('#export-list').href).then(r => r.text())`,
+		chromedp.EvalAwaitPromise))
+	rows, err := csv.NewReader(strings.NewReader(export)).ReadAll()
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("the export reads %d rows (%v):\n%s", len(rows), err, export)
+	}
+	if got := b.Text("#export-list"); !strings.Contains(got, strconv.Itoa(len(rows)-1)) || !strings.Contains(filtered, strconv.Itoa(len(rows)-1)) {
+		t.Errorf("the export has %d customers; the button reads %q and the list %q", len(rows)-1, got, filtered)
+	}
+	shown := testbrowser.Get(b.Page, "names", chromedp.Evaluate[[]string](`[...document.querySelectorAll('#customer-results tbody th a')].map(a => a.textContent)`))
+	for i, name := range shown {
+		if rows[i+1][0] != name {
+			t.Errorf("row %d of the export is %q; the list shows %q", i+1, rows[i+1][0], name)
+			break
+		}
+	}
+	for _, r := range rows[1:] {
+		if risk, err := strconv.Atoi(r[6]); err != nil || risk < 70 {
+			t.Errorf("the export of high risk has %q at risk %q", r[0], r[6])
+			break
+		}
+	}
 
 	b.Do("save the view", chromedp.Click(css(".view-save summary")), chromedp.SendKeys(css("#f-view-name"), "High risk first"),
 		chromedp.Submit(css("#f-view-name")), chromedp.WaitVisible(css(".flash")))
