@@ -218,10 +218,12 @@ func TestBrowserPhoneMenu(t *testing.T) {
 	b.WaitUntil("the menu folds", `document.querySelector('.nav a').getBoundingClientRect().width === 0`)
 }
 
-// TestBrowserAgentDay is the demo firm's agent at work on a phone: the
-// recovery queue opens on their own cases with a count on each tab, a case
-// opens from it; on the promises page one promise is kept, and another is
-// marked broken only once that is confirmed (first declined).
+// TestBrowserAgentDay is the demo firm's agent at work on a phone: signed
+// in, the recovery queue opens on their own cases with a count on each tab,
+// a case opens from it; on that customer's page a complaint is logged, the
+// form says a case opened and the open items show it without a reload; on
+// the promises page one promise is kept, and another is marked broken only
+// once that is confirmed (first declined).
 func TestBrowserAgentDay(t *testing.T) {
 	d := newDemoFirm(t)
 	b := newBrowser(t, 390, 844, d.srv.URL)
@@ -239,6 +241,36 @@ func TestBrowserAgentDay(t *testing.T) {
 	}
 	b.Screenshot("agent-02-case")
 
+	// From the case to the customer, where a complaint is logged: the form
+	// says a case opened and links to it, and the panel of open items shows
+	// it at once, without the page being loaded again.
+	b.Do("open the customer's page", chromedp.Click(css(`.page-head a[href^="/customers/"]`)), chromedp.WaitVisible(css("#log-moment")))
+	openCases := testbrowser.Get(b.Page, "open cases", chromedp.Evaluate[int](`document.querySelectorAll('#open-items a[href^="/cases/"]').length`))
+	b.Do("log a complaint",
+		chromedp.Evaluate[testbrowser.Void](`window.samePage = true`),
+		chromedp.SetValue(css("#log-moment #f-touchpoint"), "complaint"),
+		chromedp.Click(css("#log-moment input[name=channel][value=phone]")),
+		chromedp.Click(css(`#log-moment input[name=rating][value="1"]`)),
+		chromedp.SendKeys(css("#log-moment #f-notes"), "Still no refund after two calls."),
+		chromedp.Click(css("#log-submit")),
+		chromedp.WaitVisible(css("#log-moment .form-success")))
+	logged := b.Text("#log-moment .form-success")
+	caseLink := testbrowser.Get(b.Page, "the case's link", chromedp.Evaluate[string](`document.querySelector('#log-moment .form-success a')?.getAttribute('href') ?? ''`))
+	if !strings.Contains(logged, "A recovery case opened") || !strings.HasPrefix(caseLink, "/cases/") {
+		t.Errorf("after logging a complaint rated 1 the form says %q with the link %q; want the case that opened", logged, caseLink)
+	}
+	if !b.Eval(`window.samePage === true`) {
+		t.Error("logging the moment loaded the page again")
+	}
+	if n := testbrowser.Get(b.Page, "open cases", chromedp.Evaluate[int](`document.querySelectorAll('#open-items a[href^="/cases/"]').length`)); n != openCases+1 ||
+		!b.Eval(`document.querySelector('#open-items a[href=`+strconv.Quote(caseLink)+`]') !== null`) {
+		t.Errorf("the open items list %d cases after the complaint, before %d, and lack %s; want the new case there at once", n, openCases, caseLink)
+	}
+	if got := b.Text(`#timeline .entry[id^="moment-"]`); !strings.Contains(got, "Still no refund") {
+		t.Errorf("the newest timeline entry reads %q; want the complaint just logged", got)
+	}
+	b.Screenshot("agent-03-logged")
+
 	b.Open("/promises", ".promise-list")
 	first := testbrowser.Get(b.Page, "the first promise", chromedp.Evaluate[string](`document.querySelector('.promise-list .promise-item').id`))
 	b.Do("keep the first promise", chromedp.Click(css(".promise-list .button-good")), chromedp.WaitVisible(css(".flash")))
@@ -254,7 +286,7 @@ func TestBrowserAgentDay(t *testing.T) {
 	if got := b.Text("main"); !strings.Contains(got, nextText) || !strings.Contains(got, "a recovery case opens for it") {
 		t.Errorf("the confirmation reads %q; want the promise %q and what follows", got, nextText)
 	}
-	b.Screenshot("agent-03-confirm-broken")
+	b.Screenshot("agent-04-confirm-broken")
 	b.Do("decline", chromedp.Click(css("#confirm-broken a")), chromedp.WaitVisible(css(".promise-list")))
 	if !b.Eval(`document.querySelector('.promise-list .promise-item').id === ` + strconv.Quote(next)) {
 		t.Errorf("after declining, the promise %s is not first due, still open", next)
@@ -264,7 +296,7 @@ func TestBrowserAgentDay(t *testing.T) {
 	if got := b.Text(".flash"); !strings.Contains(got, "Promise marked broken") {
 		t.Errorf("after confirming, the page says %q", got)
 	}
-	b.Screenshot("agent-04-promises")
+	b.Screenshot("agent-05-promises")
 }
 
 // choose picks an option of a select as a person does, telling the page.

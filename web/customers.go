@@ -291,6 +291,9 @@ type customerData struct {
 	Log        momentForm
 	Recovery   *customerRecovery // promises and cases
 	Rel        *customerRel      // stage, health, holdings
+	// OOB is set in the answer to a moment logged in place: the timeline
+	// and the panels it changes are swapped in beside the form.
+	OOB bool
 }
 
 type attribute struct{ Key, Value string }
@@ -310,19 +313,35 @@ func (s *server) customerPage() http.Handler {
 // renderCustomer shows a customer's page; log is the log-a-moment form as
 // posted, or nil for an empty one.
 func (s *server) renderCustomer(w http.ResponseWriter, r *http.Request, status int, id string, log *form, logged bool) {
-	ctx := r.Context()
-	c, err := s.Customers.FindCustomerByID(ctx, id)
+	data, err := s.customerPageData(r, id, log)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
+	}
+	data.Log.Logged = logged
+	c := data.C
+	p := s.newPage(r, c.Name, "customers", data)
+	if c.IsErased() {
+		// Nothing can be added to an erased customer or changed on them.
+		p.Can.WriteCustomers, p.Can.WriteMoments = false, false
+	}
+	s.render(w, r, status, "customer", "", p)
+}
+
+// customerPageData is everything the customer page shows, with log as the
+// log form.
+func (s *server) customerPageData(r *http.Request, id string, log *form) (customerData, error) {
+	ctx := r.Context()
+	c, err := s.Customers.FindCustomerByID(ctx, id)
+	if err != nil {
+		return customerData{}, err
 	}
 	data := customerData{C: c, Attributes: attributeList(c.Attributes)}
 	if c.OwnerID != "" {
 		if u, err := s.Users.FindUserByID(ctx, c.OwnerID); err == nil {
 			data.Owner = u.Name
 		} else if rapport.ErrorCode(err) != rapport.ENOTFOUND {
-			s.serverError(w, r, err)
-			return
+			return data, err
 		}
 	}
 	if c.ReferredBy != "" {
@@ -331,28 +350,16 @@ func (s *server) renderCustomer(w http.ResponseWriter, r *http.Request, status i
 		}
 	}
 	if data.Timeline, err = s.timeline(r, c.ID, "", c.IsErased()); err != nil {
-		s.serverError(w, r, err)
-		return
+		return data, err
 	}
 	if data.Log, err = s.newMomentForm(r, log, "/customers/"+c.ID+"/moments", c.ID); err != nil {
-		s.serverError(w, r, err)
-		return
+		return data, err
 	}
-	data.Log.Logged = logged
 	if data.Recovery, err = s.customerRecovery(r, c); err != nil {
-		s.serverError(w, r, err)
-		return
+		return data, err
 	}
-	if data.Rel, err = s.customerRelationship(r, c); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	p := s.newPage(r, c.Name, "customers", data)
-	if c.IsErased() {
-		// Nothing can be added to an erased customer or changed on them.
-		p.Can.WriteCustomers, p.Can.WriteMoments = false, false
-	}
-	s.render(w, r, status, "customer", "", p)
+	data.Rel, err = s.customerRelationship(r, c)
+	return data, err
 }
 
 // attributeList lists a customer's attributes by key, each value as the
