@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
+	"math"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -15,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/analytics"
 	"github.com/rapport-crm/rapport/demo"
 	"github.com/rapport-crm/rapport/internal/testbrowser"
 	"github.com/rapport-crm/rapport/internal/testdb"
@@ -308,8 +311,9 @@ func (b *browser) choose(sel, value string) {
 
 // TestBrowserManagerDay is the demo firm's manager at a desk: the customer
 // list filtered to high risk and sorted by it, as the count and the address
-// say, saved as a view, and opened again from its name; then a service
-// level changed from the service rules the account menu leads to.
+// say, exported as shown, saved as a view, and opened again from its name;
+// then a service level changed from the service rules the account menu
+// leads to; then the outcomes read, each rate with its interval.
 func TestBrowserManagerDay(t *testing.T) {
 	d := newDemoFirm(t)
 	b := newBrowser(t, 1280, 900, d.srv.URL)
@@ -377,4 +381,34 @@ func TestBrowserManagerDay(t *testing.T) {
 		t.Errorf("the complaint's service level is %v (%v); want 8 hours", sl, err)
 	}
 	b.Screenshot("manager-03-service-rules")
+
+	// The outcomes: every rate with its 95% interval and n, the same as the
+	// counts give; no revenue growth against a year before the firm's data.
+	b.Open("/reports/outcomes", "#outcome-table")
+	everyone, err := d.services.Outcomes.Outcomes(context.Background(), rapport.OutcomeFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := everyone.Retention
+	iv, _ := analytics.Proportion{Successes: r.Retained, Trials: r.ActiveAtStart}.Wilson(0.95)
+	want := fmt.Sprintf("%.0f–%.0f%% · n=%s", math.Round(100*iv.Lo), math.Round(100*iv.Hi), thousands(r.ActiveAtStart))
+	if got := b.Text(`#outcome-table tbody tr:nth-child(6) td:nth-child(2)`); !strings.Contains(got, want) {
+		t.Errorf("everyone's retention reads %q; want its interval and n, %q", got, want)
+	}
+	if n := testbrowser.Get(b.Page, "intervals", chromedp.Evaluate[int](`document.querySelectorAll('#outcome-table td .ci').length`)); n < 6*2 {
+		t.Errorf("the outcomes table shows %d intervals; want one under each rate of each column", n)
+	}
+	if got := b.Text(`#outcome-table tbody tr:nth-child(8) td:nth-child(2)`); got != "not enough history" {
+		t.Errorf("everyone's revenue growth over the demo's first year reads %q; want not enough history", got)
+	}
+	b.Screenshot("manager-04-outcomes")
+}
+
+// thousands writes n with a comma between each three digits, as the pages do.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

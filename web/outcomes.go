@@ -2,10 +2,12 @@ package web
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"time"
 
 	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/analytics"
 )
 
 // The outcomes report: relationship outcomes of every customer and of each
@@ -18,12 +20,41 @@ func init() {
 		}
 		return fmt.Sprintf("%.2f", *p)
 	}
+	templateFuncs["share"] = newShare
+	templateFuncs["smallGroup"] = func(customers int) bool { return customers < smallGroup }
+	templateFuncs["shareOf"] = func(rate *float64, n int) share {
+		if rate == nil {
+			return newShare(0, n)
+		}
+		return newShare(int(math.Round(*rate*float64(n))), n)
+	}
 	templateFuncs["growth"] = func(p *float64) string {
 		if p == nil {
 			return "–"
 		}
 		return signed(100*(*p)) + "%"
 	}
+}
+
+// smallGroup is the number of customers below which a segment's rates are
+// flagged: with fewer, a rate's 95% interval is commonly ±15 points or wider,
+// so a difference from everyone's may well be chance.
+const smallGroup = 30
+
+// share is a rate of k out of n as the outcomes show it: the rate, its 95%
+// Wilson interval and n.
+type share struct {
+	Rate, CI string
+	N        int
+}
+
+func newShare(k, n int) share {
+	if n <= 0 {
+		return share{Rate: "–"}
+	}
+	p := analytics.Proportion{Successes: k, Trials: n}
+	iv, _ := p.Wilson(analytics.Level95)
+	return share{Rate: pctText(p.Rate()), CI: ciText(rapport.Interval{iv.Lo, iv.Hi}), N: n}
 }
 
 // maxOutcomeSegments bounds how many segments the report compares at once.

@@ -97,3 +97,16 @@ func tickValue(t *testing.T, label string) float64 {
 	}
 	return v
 }
+
+// TestShare checks a rate as the outcomes show it against Wilson intervals
+// worked out by hand: 30 of 100 is 30% (21.9% to 39.6%).
+func TestShare(t *testing.T) {
+	for _, tt := range []struct {
+		k, n     int
+		rate, ci string
+	}{{30, 100, "30%", "22–40%"}, {0, 10, "0%", "0–28%"}, {10, 10, "100%", "72–100%"}, {0, 0, "–", ""}} {
+		if got := newShare(tt.k, tt.n); got.Rate != tt.rate || got.CI != tt.ci {
+			t.Errorf("newShare(%d, %d) = %+v; want %s (%s)", tt.k, tt.n, got, tt.rate, tt.ci)
+		}
+	}
+}
