@@ -325,6 +325,7 @@ func TestBrowserManagerDay(t *testing.T) {
 	b.choose("#f-sort", "risk")
 	b.WaitUntil("the list sorted", `location.search.includes('sort=risk')`)
 	b.WaitUntil("the list sorted", `document.querySelector('th[aria-sort] a')?.textContent === 'Risk'`)
+	b.WaitUntil("the list settles", `!document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping') && document.querySelector('#customer-count')?.textContent.includes('with these filters')`)
 	filtered := b.Text("#customer-count")
 	if filtered == all || !strings.Contains(b.Location(), "risk=high") {
 		t.Errorf("filtered to high risk the list says %q at %s; before it said %q", filtered, b.Location(), all)
@@ -402,6 +403,27 @@ func TestBrowserManagerDay(t *testing.T) {
 		t.Errorf("everyone's revenue growth over the demo's first year reads %q; want not enough history", got)
 	}
 	b.Screenshot("manager-04-outcomes")
+
+	// Alerts say what happened first; the statistics are behind "Why". The
+	// server's sweep raises them; here the test does.
+	if _, err := d.services.Alerts.EvaluateAlerts(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b.Open("/alerts", "h1")
+	plain := testbrowser.Get(b.Page, "alerts", chromedp.Evaluate[[]string](`[...document.querySelectorAll('.alert-item .alert-message')].map(p => p.textContent)`))
+	if len(plain) == 0 {
+		t.Fatal("the demo firm has no alert to read")
+	}
+	for _, msg := range plain {
+		if strings.Contains(msg, "p <") || strings.Contains(msg, "p =") || strings.Contains(msg, "t-test") || strings.Contains(msg, "one-sided") {
+			t.Errorf("an alert opens with statistics: %q", msg)
+		}
+	}
+	b.Do("ask why", chromedp.Click(css(".alert-item .alert-why summary")), chromedp.WaitVisible(css(".alert-item .alert-why p")))
+	if got := b.Text(".alert-item .alert-why p"); !strings.Contains(got, "significantly") {
+		t.Errorf("the first alert's why reads %q; want the test behind it", got)
+	}
+	b.Screenshot("manager-05-alerts")
 }
 
 // thousands writes n with a comma between each three digits, as the pages do.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"html/template"
 	"math"
 	"strconv"
@@ -108,5 +109,30 @@ func TestShare(t *testing.T) {
 		if got := newShare(tt.k, tt.n); got.Rate != tt.rate || got.CI != tt.ci {
 			t.Errorf("newShare(%d, %d) = %+v; want %s (%s)", tt.k, tt.n, got, tt.rate, tt.ci)
 		}
+	}
+}
+
+// TestPlainAlert checks that an alert says what happened in plain words,
+// from its details as raised and as read back from the database, and says
+// nothing when the details lack a figure.
+func TestPlainAlert(t *testing.T) {
+	var back map[string]any
+	if err := json.Unmarshal([]byte(`{"mean_rating": 3.5912, "target": 3.8, "ratings": 1260, "p_value": 0.00001}`), &back); err != nil {
+		t.Fatal(err)
+	}
+	want := "Complaints has been below its 3.8 target over the last four weeks: 3.59 over 1,260 ratings."
+	for _, details := range []map[string]any{back, {"mean_rating": 3.5912, "target": 3.8, "ratings": 1260}} {
+		a := &rapport.Alert{Kind: rapport.AlertBelowTarget, Details: details}
+		if got := plainAlert(a, "Complaints"); got != want {
+			t.Errorf("plainAlert(%v) = %q; want %q", details, got, want)
+		}
+	}
+	before, now := 0.42, 0.21
+	a := &rapport.Alert{Kind: rapport.AlertStandardDecayed, Details: map[string]any{"response": "call_back", "baseline_magic_rate": &before, "current_magic_rate": &now}}
+	if got := plainAlert(a, "Complaints"); !strings.Contains(got, "“Call back” at Complaints delights less than it did: 42% of moments were magic before it became the standard, 21% since") {
+		t.Errorf("plainAlert(decay) = %q", got)
+	}
+	if got := plainAlert(&rapport.Alert{Kind: rapport.AlertBelowTarget, Details: map[string]any{"target": 3.8}}, "Complaints"); got != "" {
+		t.Errorf("plainAlert without the figures = %q; want nothing", got)
 	}
 }
