@@ -296,10 +296,14 @@ func TestBrowserAgentDay(t *testing.T) {
 	}
 	b.Do("press Broken and confirm", chromedp.Click(css(".promise-list .button-danger")), chromedp.WaitVisible(css("#confirm-broken")),
 		chromedp.Click(css("#confirm-broken button")), chromedp.WaitVisible(css(".flash")))
-	if got := b.Text(".flash"); !strings.Contains(got, "Promise marked broken") {
-		t.Errorf("after confirming, the page says %q", got)
+	if got := b.Text(".flash"); !strings.Contains(got, "Promise marked broken") || !strings.Contains(got, "A recovery case opened") {
+		t.Errorf("after confirming, the page says %q; want the promise broken and the case it opened", got)
 	}
 	b.Screenshot("agent-05-promises")
+	b.Do("follow the flash to the case", chromedp.Click(css(".flash a")), chromedp.WaitVisible(css("h1")))
+	if got := b.Text("main"); !strings.Contains(b.Location(), "/cases/") || !strings.Contains(got, nextText) {
+		t.Errorf("the flash's link led to %s, which reads %q; want the case of the broken promise %q", b.Location(), got, nextText)
+	}
 }
 
 // choose picks an option of a select as a person does, telling the page.
