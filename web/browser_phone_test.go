@@ -56,7 +56,8 @@ func newDemoFirm(t *testing.T) *demoFirm {
 		}
 		d.logins[l.Role] = l.Email
 	}
-	d.srv = httptest.NewServer(web.New(d.services, web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Now}))
+	d.srv = httptest.NewServer(web.New(d.services, web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Now,
+		Currency: demo.Currency}))
 	t.Cleanup(d.srv.Close)
 	return d
 }
@@ -405,6 +406,9 @@ func TestBrowserManagerDay(t *testing.T) {
 	}
 	if got := b.Text(`#outcome-table tbody tr:nth-child(8) td:nth-child(2)`); got != "not enough history" {
 		t.Errorf("everyone's revenue growth over the demo's first year reads %q; want not enough history", got)
+	}
+	if got := b.Text(`#outcome-table tbody tr:nth-child(9) td:nth-child(2)`); !strings.HasPrefix(got, "£") {
+		t.Errorf("everyone's revenue per customer reads %q; want pounds, the demo firm's currency", got)
 	}
 	b.Screenshot("manager-04-outcomes")
 

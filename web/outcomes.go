@@ -14,12 +14,7 @@ import (
 // segment, side by side, over a window.
 
 func init() {
-	templateFuncs["money"] = func(p *float64) string {
-		if p == nil {
-			return "–"
-		}
-		return fmt.Sprintf("%.2f", *p)
-	}
+	templateFuncs["money"] = money
 	templateFuncs["share"] = newShare
 	templateFuncs["smallGroup"] = func(customers int) bool { return customers < smallGroup }
 	templateFuncs["shareOf"] = func(rate *float64, n int) share {
@@ -162,4 +157,32 @@ func segmentOutcomeChart(cols []*rapport.Outcomes) hbarChart {
 	}
 	c.Summary = summary
 	return c
+}
+
+// currencySymbols are the currencies written with a symbol before the
+// amount; others are written with their code after it.
+var currencySymbols = map[string]string{"GBP": "£", "USD": "$", "EUR": "€", "JPY": "¥"}
+
+// money writes an amount in a currency, with thousands separators: £2,050.82,
+// 2,050.82 CHF, or 2,050.82 when no currency is set; yen have no cents.
+func money(currency string, p *float64) string {
+	if p == nil {
+		return "–"
+	}
+	cents := int64(math.Round(*p * 100))
+	sign := ""
+	if cents < 0 {
+		sign, cents = "−", -cents
+	}
+	amount := commas(cents/100) + fmt.Sprintf(".%02d", cents%100)
+	if currency == "JPY" {
+		amount = commas(int64(math.Round(math.Abs(*p))))
+	}
+	if sym, ok := currencySymbols[currency]; ok {
+		return sign + sym + amount
+	}
+	if currency != "" {
+		return sign + amount + " " + currency
+	}
+	return sign + amount
 }

@@ -76,7 +76,9 @@ type page struct {
 	Flash flash
 	// Unread is how many of the user's notifications are unread, for the nav.
 	Unread int
-	D      any
+	// Currency is the code amounts are shown in, for money.
+	Currency string
+	D        any
 }
 
 // flash is what the page says of the action just done, with a link to what
@@ -95,7 +97,7 @@ type perms struct {
 
 func (s *server) newPage(r *http.Request, title, nav string, d any) page {
 	v := visitorFrom(r.Context())
-	p := page{Title: title, Nav: nav, User: v.user, CSRF: v.csrf, D: d}
+	p := page{Title: title, Nav: nav, User: v.user, CSRF: v.csrf, Currency: s.Currency, D: d}
 	if v.user != nil {
 		p.Can = perms{
 			WriteCustomers: v.user.Role.Can(rapport.PermWriteCustomers),

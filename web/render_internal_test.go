@@ -136,3 +136,18 @@ func TestPlainAlert(t *testing.T) {
 		t.Errorf("plainAlert without the figures = %q; want nothing", got)
 	}
 }
+
+func TestMoney(t *testing.T) {
+	for _, tt := range []struct {
+		currency string
+		amount   float64
+		want     string
+	}{{"GBP", 2050.816, "£2,050.82"}, {"CHF", 1234567.5, "1,234,567.50 CHF"}, {"", 7.05, "7.05"}, {"USD", -12.5, "−$12.50"}, {"JPY", 1500.4, "¥1,500"}} {
+		if got := money(tt.currency, &tt.amount); got != tt.want {
+			t.Errorf("money(%q, %v) = %q; want %q", tt.currency, tt.amount, got, tt.want)
+		}
+	}
+	if got := money("GBP", nil); got != "–" {
+		t.Errorf("money of nothing = %q", got)
+	}
+}

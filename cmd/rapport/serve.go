@@ -47,6 +47,7 @@ type serveOptions struct {
 	importDir       string
 	maxImport       string
 	debugAddr       string
+	currency        string
 }
 
 // serveFlags are serve's flags, read into o.
@@ -70,6 +71,8 @@ func serveFlags(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *s
 	fs.StringVar(&o.importDir, "import-dir", envOr(getenv, "RAPPORT_IMPORT_DIR", "rapport-imports"),
 		"where uploaded files wait to be imported, with their error reports; servers sharing a database must share it ($RAPPORT_IMPORT_DIR)")
 	fs.StringVar(&o.maxImport, "max-import-size", envOr(getenv, "RAPPORT_MAX_IMPORT_SIZE", "10GB"), "the largest file an import takes, as 500MB or 10GB ($RAPPORT_MAX_IMPORT_SIZE)")
+	fs.StringVar(&o.currency, "currency", envOr(getenv, "RAPPORT_CURRENCY", currencyOfLocale(getenv)),
+		"the ISO 4217 code amounts are shown in, e.g. GBP or EUR ($RAPPORT_CURRENCY); by default the one of the locale's country ($LC_ALL, $LC_MONETARY or $LANG)")
 	fs.StringVar(&o.debugAddr, "debug-addr", getenv("RAPPORT_DEBUG_ADDR"), "a loopback address to serve Go's profiles at /debug/pprof/, e.g. 127.0.0.1:6060 ($RAPPORT_DEBUG_ADDR)")
 	return fs, o
 }
@@ -95,6 +98,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return usageError{"--messages: " + err.Error()}
 	}
+	currency, err := checkCurrency(o.currency)
+	if err != nil {
+		return usageError{"--currency: " + err.Error()}
+	}
 	db, err := sqlstore.Open(ctx, o.dsn, time.Now)
 	if err != nil {
 		return err
@@ -107,6 +114,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		if o.firm == "" {
 			o.firm = demo.FirmName
 		}
+		if currency == "" {
+			currency = demo.Currency
+		}
+	}
+	if currency == "" {
+		logger.Warn("no --currency and none from the locale: amounts are shown without one")
 	}
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg, version())
@@ -139,7 +152,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	srv := &http.Server{
-		Handler:           newHandler(services, m, metrics.Handler(reg), logger, site{publicURL: o.publicURL, firm: o.firm, messages: messages}, maxImportBytes),
+		Handler:           newHandler(services, m, metrics.Handler(reg), logger, site{publicURL: o.publicURL, firm: o.firm, messages: messages, currency: currency}, maxImportBytes),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      2 * time.Minute,
@@ -203,6 +216,7 @@ type site struct {
 	publicURL string
 	firm      string
 	messages  *mail.Catalogues
+	currency  string
 }
 
 // newHandler assembles the whole server: the JSON API, the health check,
@@ -211,7 +225,8 @@ type site struct {
 func newHandler(services rapport.Services, m *metrics.Metrics, exposition http.Handler, logger *slog.Logger, site site, maxUpload int64) http.Handler {
 	signIns := rapport.SignInThrottle(time.Now)
 	apiServer := api.NewServer(services, api.Options{Logger: logger, Clock: time.Now, Metrics: exposition, PublicURL: site.publicURL, SignIns: signIns})
-	ui := web.New(services, web.Options{Logger: logger, Clock: time.Now, PublicURL: site.publicURL, SignIns: signIns, MaxUploadBytes: maxUpload})
+	ui := web.New(services, web.Options{Logger: logger, Clock: time.Now, PublicURL: site.publicURL, SignIns: signIns, MaxUploadBytes: maxUpload,
+		Currency: site.currency})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiServer)
 	mux.Handle("/healthz", apiServer)
