@@ -17,6 +17,31 @@ type alertRow struct {
 	// Plain says what happened in plain words; the alert's own message,
 	// with the test behind it, is the why.
 	Plain string
+	// Earlier are older alerts of the same kind on the same touchpoint,
+	// open or acknowledged as this one is, shown folded under it.
+	Earlier []alertRow
+}
+
+// groupAlerts folds each alert into the first (the newest) of its kind on
+// its touchpoint in the same state, so that a touchpoint below its target
+// for weeks reads as one alert, not one a week.
+func groupAlerts(rows []alertRow) []alertRow {
+	type key struct {
+		touchpoint, kind string
+		open             bool
+	}
+	out := make([]alertRow, 0, len(rows))
+	first := map[key]int{}
+	for _, row := range rows {
+		k := key{row.Alert.Touchpoint, row.Alert.Kind, row.AcknowledgedAt == nil}
+		if i, ok := first[k]; ok {
+			out[i].Earlier = append(out[i].Earlier, row)
+			continue
+		}
+		first[k] = len(out)
+		out = append(out, row)
+	}
+	return out
 }
 
 // plainAlert says what an alert is about in plain words from its details,
@@ -82,7 +107,7 @@ func alertRows(alerts []*rapport.Alert, touchpoints, users map[string]string) []
 		row.Plain = plainAlert(a, row.TouchpointName)
 		out = append(out, row)
 	}
-	return out
+	return groupAlerts(out)
 }
 
 // alertsData is the alerts page's data.
@@ -123,15 +148,23 @@ func (s *server) findAlerts(r *http.Request, f rapport.AlertFilter) ([]alertRow,
 
 func (s *server) alertAcknowledge() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := s.Alerts.AcknowledgeAlert(r.Context(), r.PathValue("id")); err != nil {
-			s.serverError(w, r, err)
-			return
+		// The earlier alerts folded under this one go with it.
+		ids := append([]string{r.PathValue("id")}, r.PostForm["also"]...)
+		for _, id := range ids {
+			if _, err := s.Alerts.AcknowledgeAlert(r.Context(), id); err != nil {
+				s.serverError(w, r, err)
+				return
+			}
 		}
 		next := "/alerts"
 		if n := r.PostFormValue("next"); n != "" {
 			next = safeNext(n)
 		}
-		setFlash(w, r, "Alert acknowledged.")
+		msg := "Alert acknowledged."
+		if len(ids) > 1 {
+			msg = fmt.Sprintf("%d alerts acknowledged.", len(ids))
+		}
+		setFlash(w, r, msg)
 		redirect(w, r, next)
 	})
 }

@@ -309,6 +309,44 @@ func TestAcknowledgeAlert(t *testing.T) {
 	}
 }
 
+// TestAcknowledgeAlertGroup checks that a touchpoint below its target two
+// weeks running shows one alert with the earlier one folded under it, and
+// that acknowledging it acknowledges both.
+func TestAcknowledgeAlertGroup(t *testing.T) {
+	f := newFixture(t)
+	f.seedLoop(t)
+	f.clock.Add(7 * 24 * time.Hour)
+	if _, err := f.services.Alerts.EvaluateAlerts(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	open := f.openAlerts(t)
+	if len(open) != 2 || open[0].Touchpoint != "delivery" || open[1].Touchpoint != "delivery" {
+		t.Fatalf("two weeks below target raised %d open alerts; want two on delivery", len(open))
+	}
+	c := f.signedIn(t, rapport.RoleAdmin)
+	_, body := c.get("/alerts")
+	if n := strings.Count(body, `class="alert-item`); n != 1 || !strings.Contains(body, "1 earlier alert like it") {
+		t.Errorf("the alerts page shows %d alerts; want one with the earlier folded under it", n)
+	}
+	newest, older := open[0].ID, open[1].ID
+	if open[1].RaisedAt.After(open[0].RaisedAt) {
+		newest, older = older, newest
+	}
+	if !strings.Contains(body, `name="also" value="`+older+`"`) {
+		t.Errorf("the folded alert's form does not carry the earlier alert %s", older)
+	}
+	resp, _ := c.submit("/alerts", "/alerts/"+newest+"/acknowledge", url.Values{"also": {older}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("acknowledge the group = %d; want 303", resp.StatusCode)
+	}
+	if n := len(f.openAlerts(t)); n != 0 {
+		t.Errorf("%d alerts open after acknowledging the group; want 0", n)
+	}
+	if _, body := c.get("/alerts"); !strings.Contains(body, "2 alerts acknowledged.") {
+		t.Error("the page does not say both alerts were acknowledged")
+	}
+}
+
 // TestLoopRoleLimits checks that agents and viewers see the loop but no
 // control that changes it, and that their posts change nothing: the
 // services do not check roles, so the handlers must.

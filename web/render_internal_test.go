@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"html/template"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rapport-crm/rapport"
 )
@@ -149,5 +151,34 @@ func TestMoney(t *testing.T) {
 	}
 	if got := money("GBP", nil); got != "–" {
 		t.Errorf("money of nothing = %q", got)
+	}
+}
+
+// TestGroupAlerts folds a touchpoint's older alerts of one kind under its
+// newest, keeping open and acknowledged ones apart and the order of the
+// rest.
+func TestGroupAlerts(t *testing.T) {
+	acked := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	alert := func(id, tp, kind string, ack *time.Time) *rapport.Alert {
+		return &rapport.Alert{ID: id, Touchpoint: tp, Kind: kind, AcknowledgedAt: ack}
+	}
+	rows := alertRows([]*rapport.Alert{
+		alert("a3", "complaint", rapport.AlertBelowTarget, nil),
+		alert("b1", "delivery", rapport.AlertBelowTarget, nil),
+		alert("a2", "complaint", rapport.AlertBelowTarget, nil),
+		alert("s1", "complaint", rapport.AlertStandardDecayed, nil),
+		alert("a1", "complaint", rapport.AlertBelowTarget, nil),
+		alert("a0", "complaint", rapport.AlertBelowTarget, &acked),
+	}, nil, nil)
+	var got []string
+	for _, r := range rows {
+		g := r.ID
+		for _, e := range r.Earlier {
+			g += "+" + e.ID
+		}
+		got = append(got, g)
+	}
+	if want := []string{"a3+a2+a1", "b1", "s1", "a0"}; !slices.Equal(got, want) {
+		t.Errorf("groupAlerts = %q; want %q", got, want)
 	}
 }
