@@ -235,7 +235,7 @@ func TestBrowserSuggestion(t *testing.T) {
 	if got := promote("promote the call-back for the segment", "call_back"); !strings.Contains(got, "Not promoted") || !strings.Contains(got, "not proven better") {
 		t.Errorf("promoting the call-back for the segment says %q; want a refusal with the reason", got)
 	}
-	if got := promote("promote the email apology for the segment", "email_apology"); !strings.Contains(got, `For customers in Prefers email, the standard is now "email_apology"`) {
+	if got := promote("promote the email apology for the segment", "email_apology"); !strings.Contains(got, `For customers in Prefers email, the standard is now “Email apology”`) {
 		t.Errorf("promoting the email apology for the segment says %q", got)
 	}
 	row := "#variant-" + seg.ID

@@ -462,7 +462,7 @@ func (s *server) variantPromote() http.Handler {
 		v, err := s.Variants.PromoteVariant(r.Context(), key, segment, response)
 		switch code := rapport.ErrorCode(err); {
 		case err == nil:
-			setFlash(w, r, fmt.Sprintf("For customers in %s, the standard is now %q.", v.SegmentName, v.Response))
+			setFlash(w, r, fmt.Sprintf("For customers in %s, the standard is now “%s”.", v.SegmentName, rapport.KeyName(v.Response)))
 		case code == rapport.ECONFLICT || code == rapport.EINVALID:
 			var e *rapport.Error
 			msg := "Not promoted."
@@ -492,7 +492,7 @@ func (s *server) standardPromote() http.Handler {
 			st, err := s.Standards.PromoteResponse(r.Context(), key, response)
 			switch {
 			case err == nil:
-				setFlash(w, r, fmt.Sprintf("%q is now the service standard.", st.Response))
+				setFlash(w, r, fmt.Sprintf("“%s” is now the service standard.", rapport.KeyName(st.Response)))
 				redirect(w, r, touchpointPath(key, "standard"))
 				return
 			case rapport.ErrorCode(err) == rapport.ECONFLICT:
