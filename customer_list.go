@@ -137,4 +137,7 @@ type CustomerList struct {
 // customer's history is read to filter, sort or count it.
 type CustomerListService interface {
 	ListCustomers(ctx context.Context, f CustomerListFilter) (*CustomerList, error)
+	// EachListedCustomer passes every customer the filter selects, in its
+	// order, to each; it stops at each's first error.
+	EachListedCustomer(ctx context.Context, f CustomerListFilter, each func(*CustomerListRow) error) error
 }

@@ -228,7 +228,7 @@ func BelowTargetMessage(touchpointName string, days int, detail string) string {
 
 // DecayMessage is the one line an alert says of a decayed standard.
 func (st *Standard) DecayMessage() string {
-	return fmt.Sprintf("The standard %q at %q has decayed. %s", st.Response, st.Touchpoint, st.Explanation)
+	return fmt.Sprintf("The standard “%s” at %s has decayed. %s", KeyName(st.Response), KeyName(st.Touchpoint), st.Explanation)
 }
 
 // Alert is raised once when a touchpoint falls significantly below its target

@@ -29,8 +29,8 @@ func TestAlertMessages(t *testing.T) {
 		"Claim handling is below its target over the last 28 days. Mean 3.1 against a target of 4."; got != want {
 		t.Errorf("BelowTargetMessage = %q; want %q", got, want)
 	}
-	st := &Standard{Touchpoint: "claim", Response: "call-back", Explanation: "Magic fell from 60% to 30%."}
-	if got, want := st.DecayMessage(), `The standard "call-back" at "claim" has decayed. Magic fell from 60% to 30%.`; got != want {
+	st := &Standard{Touchpoint: "claim", Response: "call_back", Explanation: "Magic fell from 60% to 30%."}
+	if got, want := st.DecayMessage(), `The standard “Call back” at Claim has decayed. Magic fell from 60% to 30%.`; got != want {
 		t.Errorf("DecayMessage() = %q; want %q", got, want)
 	}
 }

@@ -297,7 +297,7 @@ func personalInput(f SuggestionFacts) analytics.PersonalInput {
 	arms := func(m map[string]OutcomeCounts) []analytics.Arm {
 		out := make([]analytics.Arm, 0, len(f.Responses))
 		for _, r := range f.Responses {
-			out = append(out, analytics.Arm{Key: r.Key, Magic: m[r.Key].proportion()})
+			out = append(out, analytics.Arm{Key: r.Key, Name: KeyName(r.Key), Magic: m[r.Key].proportion()})
 		}
 		return out
 	}
@@ -336,10 +336,10 @@ func suggested(f SuggestionFacts, r *Response, e analytics.PersonalEstimate, bas
 		}
 	}
 	sr.Reasons = append(sr.Reasons, fmt.Sprintf("%s were delighted by %s %s of the time (n=%d; estimate %s, 95%% interval %s–%s).",
-		capitalise(GroupPhrase(basis)), r.Key, pct(e.Group.Rate()), e.Group.Trials, pct(e.Rate), pct(e.Interval.Lo), pct(e.Interval.Hi)))
+		capitalise(GroupPhrase(basis)), KeyName(r.Key), pct(e.Group.Rate()), e.Group.Trials, pct(e.Rate), pct(e.Interval.Lo), pct(e.Interval.Hi)))
 	if o := sr.Own; o.Moments > 0 {
 		sr.Reasons = append(sr.Reasons, fmt.Sprintf("This customer met %s %s: %s, %s.",
-			r.Key, times(o.Moments), plural(o.Magic, "magic", "magic"), plural(o.Misery, "misery", "misery")))
+			KeyName(r.Key), times(o.Moments), plural(o.Magic, "magic", "magic"), plural(o.Misery, "misery", "misery")))
 	}
 	for _, d := range sr.Conflicts {
 		sr.Reasons = append(sr.Reasons, fmt.Sprintf("It involves what this customer dislikes: %s.", d))
@@ -390,18 +390,18 @@ func (s *Suggestions) explain(f SuggestionFacts, res analytics.PersonalResult) {
 	switch {
 	case s.Personal:
 		runner := s.runnerUp()
-		fmt.Fprintf(&b, "%s were delighted by %s %s of the time (n=%d)", capitalise(s.BasisPhrase), top.Response,
+		fmt.Fprintf(&b, "%s were delighted by %s %s of the time (n=%d)", capitalise(s.BasisPhrase), KeyName(top.Response),
 			pct(f.Groups[s.Basis][top.Response].proportion().Rate()), f.Groups[s.Basis][top.Response].Moments)
 		if runner != nil {
-			fmt.Fprintf(&b, " against %s for %s", pct(f.Groups[s.Basis][runner.Response].proportion().Rate()), runner.Response)
+			fmt.Fprintf(&b, " against %s for %s", pct(f.Groups[s.Basis][runner.Response].proportion().Rate()), KeyName(runner.Response))
 		}
 		fmt.Fprintf(&b, "; clearly better for customers like this one (adjusted p = %.2g).", res.PValue)
 	case s.Standard != nil && top.Response == *s.Standard && f.StandardFor != "":
-		fmt.Fprintf(&b, "No response is clearly better for customers like this one; %s is the standard for customers in %s.", top.Response, f.StandardFor)
+		fmt.Fprintf(&b, "No response is clearly better for customers like this one; %s is the standard for customers in %s.", KeyName(top.Response), f.StandardFor)
 	case s.Standard != nil && top.Response == *s.Standard:
-		fmt.Fprintf(&b, "No response is clearly better for customers like this one; %s is the standard.", top.Response)
+		fmt.Fprintf(&b, "No response is clearly better for customers like this one; %s is the standard.", KeyName(top.Response))
 	case s.Standard != nil:
-		fmt.Fprintf(&b, "No response is clearly better for customers like this one; %s rather than the standard %s", top.Response, *s.Standard)
+		fmt.Fprintf(&b, "No response is clearly better for customers like this one; %s rather than the standard %s", KeyName(top.Response), KeyName(*s.Standard))
 		if std := s.Find(*s.Standard); std != nil && len(std.Conflicts) > 0 {
 			fmt.Fprintf(&b, ", which involves what they dislike (%s)", strings.Join(std.Conflicts, ", "))
 		}
@@ -410,7 +410,7 @@ func (s *Suggestions) explain(f SuggestionFacts, res analytics.PersonalResult) {
 		}
 		b.WriteString("; not significantly worse over all customers.")
 	default:
-		fmt.Fprintf(&b, "No response is clearly better for customers like this one and there is no standard; %s has the highest estimate.", top.Response)
+		fmt.Fprintf(&b, "No response is clearly better for customers like this one and there is no standard; %s has the highest estimate.", KeyName(top.Response))
 	}
 	if len(top.Conflicts) > 0 && (s.Personal || s.Standard == nil || top.Response == *s.Standard) {
 		fmt.Fprintf(&b, " Careful: it involves what this customer dislikes (%s).", strings.Join(top.Conflicts, ", "))

@@ -54,11 +54,11 @@ func TestSuggestWithoutEvidence(t *testing.T) {
 	c := &rapport.Customer{ID: "c1", Stage: rapport.StageAwareness}
 	rs := []*rapport.Response{
 		{Touchpoint: "query", Key: "a", Status: rapport.ResponseTrial},
-		{Touchpoint: "query", Key: "b", Status: rapport.ResponseStandard},
+		{Touchpoint: "query", Key: "call_back", Status: rapport.ResponseStandard},
 	}
-	s := rapport.Suggest(rapport.SuggestionFacts{Customer: c, Responses: rs, Standard: "b"})
-	if s.Suggested != "b" || s.Personal || !strings.Contains(s.Reason, "b is the standard") || s.Responses[0].Response != "b" {
-		t.Errorf("suggested %q personal %v (%s); want the standard b first", s.Suggested, s.Personal, s.Reason)
+	s := rapport.Suggest(rapport.SuggestionFacts{Customer: c, Responses: rs, Standard: "call_back"})
+	if s.Suggested != "call_back" || s.Personal || !strings.Contains(s.Reason, "Call back is the standard") || s.Responses[0].Response != "call_back" {
+		t.Errorf("suggested %q personal %v (%s); want the standard call_back first, named in words", s.Suggested, s.Personal, s.Reason)
 	}
 	for _, r := range s.Responses {
 		if r.MagicRate != 0.5 || r.MagicRateCI[0] > 0.03 || r.MagicRateCI[1] < 0.97 {

@@ -156,7 +156,9 @@ type OutcomeReferrals struct {
 }
 
 // OutcomeRevenueGrowth compares revenue per customer with the window of the
-// same length just before.
+// same length just before, only when the firm's moments reach back over all
+// of that window: a window before the first moments would compare with
+// next to nothing.
 type OutcomeRevenueGrowth struct {
 	Revenue          float64   `json:"revenue"`
 	PerCustomer      *float64  `json:"per_customer"`
@@ -164,7 +166,10 @@ type OutcomeRevenueGrowth struct {
 	PriorCustomers   int       `json:"prior_customers"`
 	PriorRevenue     float64   `json:"prior_revenue"`
 	PriorPerCustomer *float64  `json:"prior_per_customer"`
-	Growth           *float64  `json:"growth"`
+	// PriorCovered is whether the firm's first moment falls on or before
+	// the first day of the window before; Growth is nil when it does not.
+	PriorCovered bool     `json:"prior_covered"`
+	Growth       *float64 `json:"growth"`
 }
 
 // OutcomeCrossSell is how many products customers hold at the window's end.

@@ -35,6 +35,15 @@ var keyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 // digits and underscores, starting with a letter, at most 40 characters.
 func ValidKey(s string) bool { return keyPattern.MatchString(s) }
 
+// KeyName is how people read a key of the catalogue: "call_back_same_day"
+// is "Call back same day".
+func KeyName(key string) string {
+	if key == "" {
+		return ""
+	}
+	return strings.ToUpper(key[:1]) + strings.ReplaceAll(key[1:], "_", " ")
+}
+
 // Validate checks a touchpoint and fills defaults.
 func (t *Touchpoint) Validate() error {
 	v := validation{index: -1}

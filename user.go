@@ -102,6 +102,35 @@ func (u *User) Validate() error {
 	return v.err("user")
 }
 
+// UserUpdate changes a user's role or team; nil means unchanged and an
+// empty team takes the user out of any team.
+type UserUpdate struct {
+	Role *Role   `json:"role"`
+	Team *string `json:"team"`
+}
+
+// Apply changes u as the update says.
+func (up UserUpdate) Apply(u *User) {
+	if up.Role != nil {
+		u.Role = *up.Role
+	}
+	if up.Team != nil {
+		u.Team = strings.TrimSpace(*up.Team)
+	}
+}
+
+// CheckAdminsLeft refuses a change that would leave the firm without an
+// admin: before is the user as stored, after as changed, admins how many
+// admins there are now. No one else could then manage users, tokens or
+// webhooks, nor undo the change.
+func CheckAdminsLeft(before, after *User, admins int) error {
+	if before.Role == RoleAdmin && after.Role != RoleAdmin && admins <= 1 {
+		return &Error{Code: ECONFLICT, Message: before.Name + " is the only admin: make someone else an admin first.",
+			Fields: []FieldError{{Field: "role", Message: "the firm needs at least one admin"}}}
+	}
+	return nil
+}
+
 // UserFilter selects users.
 type UserFilter struct {
 	Role *Role
@@ -114,6 +143,9 @@ type UserService interface {
 	FindUserByID(ctx context.Context, id string) (*User, error)
 	FindUserByEmail(ctx context.Context, email string) (*User, error)
 	FindUsers(ctx context.Context, f UserFilter) ([]*User, error)
+	// UpdateUser changes a user's role or team, checked as a new user's
+	// are, and never leaves the firm without an admin.
+	UpdateUser(ctx context.Context, id string, up UserUpdate) (*User, error)
 }
 
 // Token is an API credential. Its secret is shown once, when created, and only

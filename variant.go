@@ -35,7 +35,7 @@ type StandardVariant struct {
 
 // DecayMessage is the one line an alert says of a decayed variant.
 func (v *StandardVariant) DecayMessage() string {
-	return fmt.Sprintf("The standard %q for customers in %q at %q has decayed. %s", v.Response, v.SegmentName, v.Touchpoint, v.Explanation)
+	return fmt.Sprintf("The standard “%s” for customers in %q at %s has decayed. %s", KeyName(v.Response), v.SegmentName, KeyName(v.Touchpoint), v.Explanation)
 }
 
 // CheckVariantEvidence says whether a comparison on a segment's moments
@@ -45,7 +45,7 @@ func CheckVariantEvidence(c *Comparison, segmentName, response string) error {
 	if c.Winner != nil && *c.Winner == response {
 		return nil
 	}
-	msg := fmt.Sprintf("%q is not proven better than every other response for customers in %q. %s", response, segmentName, c.Explanation)
+	msg := fmt.Sprintf("“%s” is not proven better than every other response for customers in %q. %s", KeyName(response), segmentName, c.Explanation)
 	return &Error{Code: ECONFLICT, Message: msg, Fields: []FieldError{{Field: "response", Message: "is not the winner within the segment"}}}
 }
 

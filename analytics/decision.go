@@ -23,7 +23,16 @@ const (
 // Arm is one alternative response to a touchpoint with its magic count.
 type Arm struct {
 	Key   string
+	Name  string     // what people call it in messages; the key when empty
 	Magic Proportion // magic moments out of moments that used the response
+}
+
+// label is the arm's name for people.
+func (a Arm) label() string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return a.Key
 }
 
 // PairTest is one comparison behind a Winner decision: Leader against Other.
@@ -83,7 +92,7 @@ func Winner(candidates []Arm, alpha float64, minTrials int) Decision {
 		d.Winner = lead.Key
 		d.Reason = ReasonSignificant
 		d.Message = fmt.Sprintf("Response %q delights more often than every other response: magic rate %s against at most %s for the rest (largest adjusted %s).",
-			lead.Key, pct(lead.Magic.Rate()), pct(runnerUp.Magic.Rate()), sig(worst, alpha))
+			lead.label(), pct(lead.Magic.Rate()), pct(runnerUp.Magic.Rate()), sig(worst, alpha))
 		return d
 	}
 	// Name the arm the leader is least clearly ahead of: the largest adjusted
@@ -97,7 +106,7 @@ func Winner(candidates []Arm, alpha float64, minTrials int) Decision {
 	other := arms[weak+1]
 	d.Reason = ReasonNoSignificantDifference
 	d.Message = fmt.Sprintf("No response is significantly better than all the others: the best, %q at %s magic, is not proven better than %q at %s (adjusted %s).",
-		lead.Key, pct(lead.Magic.Rate()), other.Key, pct(other.Magic.Rate()), sig(worst, alpha))
+		lead.label(), pct(lead.Magic.Rate()), other.label(), pct(other.Magic.Rate()), sig(worst, alpha))
 	return d
 }
 
@@ -111,7 +120,7 @@ func checkArms(candidates []Arm, alpha float64, need int) (Reason, string) {
 	for _, a := range candidates {
 		if !a.Magic.Valid() {
 			return ReasonInvalidInput, fmt.Sprintf("Response %q has impossible counts: %d magic moments out of %d.",
-				a.Key, a.Magic.Successes, a.Magic.Trials)
+				a.label(), a.Magic.Successes, a.Magic.Trials)
 		}
 	}
 	if len(candidates) < 2 {
@@ -120,7 +129,7 @@ func checkArms(candidates []Arm, alpha float64, need int) (Reason, string) {
 	var short []string
 	for _, a := range candidates {
 		if a.Magic.Trials < need {
-			short = append(short, fmt.Sprintf("%q has %d", a.Key, a.Magic.Trials))
+			short = append(short, fmt.Sprintf("%q has %d", a.label(), a.Magic.Trials))
 		}
 	}
 	if len(short) > 0 {

@@ -137,3 +137,17 @@ func TestDecayed(t *testing.T) {
 		}
 	}
 }
+
+// TestWinnerNamesArms checks that the verdict names each response as
+// people call it when it has a name, and by its key when not.
+func TestWinnerNamesArms(t *testing.T) {
+	a, b := arm("call_back", 60, 100), arm("email", 30, 100)
+	a.Name = "Call back"
+	if d := Winner([]Arm{a, b}, 0.05, 30); !strings.Contains(d.Message, `"Call back"`) || strings.Contains(d.Message, "call_back") {
+		t.Errorf("Winner's message = %q; want the response named Call back", d.Message)
+	}
+	b.Magic = Proportion{58, 100}
+	if d := Winner([]Arm{a, b}, 0.05, 30); !strings.Contains(d.Message, `"Call back"`) || !strings.Contains(d.Message, `"email"`) {
+		t.Errorf("Winner's message = %q; want Call back and email named", d.Message)
+	}
+}

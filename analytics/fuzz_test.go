@@ -87,7 +87,7 @@ func FuzzProportions(f *testing.F) {
 			t.Fatalf("decayed while the rate did not fall: %+v", dc)
 		}
 
-		d := Winner([]Arm{{"a", a}, {"b", b}}, 0.05, 1)
+		d := Winner([]Arm{{Key: "a", Magic: a}, {Key: "b", Magic: b}}, 0.05, 1)
 		for _, p := range d.Pairs {
 			prob(t, "Winner", p.PValue, p.Adjusted)
 			finite(t, "Winner", p.Difference, p.Interval.Lo, p.Interval.Hi)

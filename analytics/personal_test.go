@@ -138,11 +138,11 @@ func TestPersonalFindsPlantedPattern(t *testing.T) {
 // one way stays near the overall rate, while a group of a thousand keeps
 // its own.
 func TestPersonalShrinksSmallGroups(t *testing.T) {
-	overall := []Arm{{"call", Proportion{300, 1000}}, {"email", Proportion{300, 1000}}}
+	overall := []Arm{{Key: "call", Magic: Proportion{300, 1000}}, {Key: "email", Magic: Proportion{300, 1000}}}
 	groups := []Group{
-		{"tiny", []Arm{{"call", Proportion{5, 5}}, {"email", Proportion{0, 5}}}},
-		{"big", []Arm{{"call", Proportion{600, 1000}}, {"email", Proportion{100, 1000}}}},
-		{"other", []Arm{{"call", Proportion{50, 200}}, {"email", Proportion{60, 200}}}},
+		{"tiny", []Arm{{Key: "call", Magic: Proportion{5, 5}}, {Key: "email", Magic: Proportion{0, 5}}}},
+		{"big", []Arm{{Key: "call", Magic: Proportion{600, 1000}}, {Key: "email", Magic: Proportion{100, 1000}}}},
+		{"other", []Arm{{Key: "call", Magic: Proportion{50, 200}}, {Key: "email", Magic: Proportion{60, 200}}}},
 	}
 	in := PersonalInput{Overall: overall, Groups: groups, Member: []string{"tiny", "big"}, Alpha: 0.05, MinTrials: 30}
 	res := Personal(in)
@@ -157,7 +157,7 @@ func TestPersonalShrinksSmallGroups(t *testing.T) {
 	// The tiny group alone: Winner refuses (too few moments), and a
 	// customer's own two miseries lower their personal estimate.
 	in.Member = []string{"tiny"}
-	in.Own = []Arm{{"call", Proportion{0, 2}}}
+	in.Own = []Arm{{Key: "call", Magic: Proportion{0, 2}}}
 	res = Personal(in)
 	if res.Winner != "" {
 		t.Errorf("tiny group: winner %q; want none", res.Winner)
@@ -173,10 +173,10 @@ func TestPersonalShrinksSmallGroups(t *testing.T) {
 // mirrors everyone (calls win) and a smaller one where email wins is
 // suggested email, though the large group's p-value is the smaller.
 func TestPersonalPrefersTheDeviatingGroup(t *testing.T) {
-	overall := []Arm{{"call", Proportion{1300, 3000}}, {"email", Proportion{700, 3000}}}
+	overall := []Arm{{Key: "call", Magic: Proportion{1300, 3000}}, {Key: "email", Magic: Proportion{700, 3000}}}
 	groups := []Group{
-		{"stage:commitment", []Arm{{"call", Proportion{650, 1500}}, {"email", Proportion{350, 1500}}}},
-		{"dislike:calls", []Arm{{"call", Proportion{15, 150}}, {"email", Proportion{60, 150}}}},
+		{"stage:commitment", []Arm{{Key: "call", Magic: Proportion{650, 1500}}, {Key: "email", Magic: Proportion{350, 1500}}}},
+		{"dislike:calls", []Arm{{Key: "call", Magic: Proportion{15, 150}}, {Key: "email", Magic: Proportion{60, 150}}}},
 	}
 	res := Personal(PersonalInput{Overall: overall, Groups: groups, Member: []string{"stage:commitment", "dislike:calls"}, Alpha: 0.05, MinTrials: 30})
 	if res.Group != "dislike:calls" || res.Winner != "email" {

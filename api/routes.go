@@ -61,6 +61,7 @@ func (s *Server) coreRoutes() []route {
 		{method: "GET", pattern: "/api/v1/users", perm: read, handler: s.handleListUsers},
 		{method: "POST", pattern: "/api/v1/users", perm: admin, handler: s.handleCreateUser},
 		{method: "GET", pattern: "/api/v1/users/{id}", perm: read, handler: s.handleGetUser},
+		{method: "PATCH", pattern: "/api/v1/users/{id}", perm: admin, handler: s.handleUpdateUser},
 		{method: "GET", pattern: "/api/v1/sign-in-holds", perm: admin, handler: s.handleListSignInHolds},
 		{method: "DELETE", pattern: "/api/v1/users/{id}/sign-in-hold", perm: admin, handler: s.handleLiftSignInHold},
 		{method: "GET", pattern: "/api/v1/tokens", perm: admin, handler: s.handleListTokens},

@@ -55,6 +55,20 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 	encode(w, http.StatusCreated, u)
 }
 
+func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request) {
+	var up rapport.UserUpdate
+	if err := decode(w, r, maxBodyBytes, &up); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	u, err := s.Users.UpdateUser(r.Context(), r.PathValue("id"), up)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	encode(w, http.StatusOK, u)
+}
+
 func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request) {
 	u, err := s.Users.FindUserByID(r.Context(), r.PathValue("id"))
 	if err != nil {

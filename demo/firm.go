@@ -9,6 +9,9 @@ import (
 // FirmName is the demo firm.
 const FirmName = "Harbour Mutual"
 
+// Currency is the demo firm's currency: it is a British firm.
+const Currency = "GBP"
+
 // emailDomain is reserved for examples (RFC 2606), so no demo email reaches anyone.
 const emailDomain = "harbour.example"
 

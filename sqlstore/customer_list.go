@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 
 	"github.com/rapport-crm/rapport"
@@ -38,18 +39,59 @@ func (s *CustomerListService) ListCustomers(ctx context.Context, f rapport.Custo
 		return nil, err
 	}
 	q := s.db.reader()
-	where, args, err := s.customerListWhere(ctx, q, f)
+	from, args, err := s.customerListFrom(ctx, q, f)
 	if err != nil {
 		return nil, err
 	}
-	from := ` FROM customer_measures m JOIN customers c ON c.id = m.customer_id WHERE ` + strings.Join(where, " AND ")
 	list := &rapport.CustomerList{Rows: []rapport.CustomerListRow{}}
 	if err := q.queryRow(ctx, `SELECT COUNT(*)`+from, args...).Scan(&list.Total); err != nil {
 		return nil, err
 	}
-	limit := rapport.PageLimit(f.Limit)
-	err = eachRow(ctx, q, `SELECT c.id, c.name, c.kind, c.email, c.stage, c.owner_id, m.health, m.risk, m.last_moment_at, c.erased_at`+from+
-		` ORDER BY `+customerListOrder[f.Sort]+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset), func(rows *sql.Rows) error {
+	_, err = customerListPage(ctx, q, from, args, f.Sort, rapport.PageLimit(f.Limit), f.Offset, func(r *rapport.CustomerListRow) error {
+		list.Rows = append(list.Rows, *r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
+// EachListedCustomer passes every customer the filter selects to each, in
+// the filter's order, a page at a time; the filter's limit and offset are
+// not used.
+func (s *CustomerListService) EachListedCustomer(ctx context.Context, f rapport.CustomerListFilter, each func(*rapport.CustomerListRow) error) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	q := s.db.reader()
+	from, args, err := s.customerListFrom(ctx, q, f)
+	if err != nil {
+		return err
+	}
+	for offset := 0; ; offset += rapport.MaxPageSize {
+		n, err := customerListPage(ctx, q, from, args, f.Sort, rapport.MaxPageSize, offset, each)
+		if err != nil || n < rapport.MaxPageSize {
+			return err
+		}
+	}
+}
+
+// customerListFrom is the FROM and WHERE of the customers a filter selects.
+func (s *CustomerListService) customerListFrom(ctx context.Context, q querier, f rapport.CustomerListFilter) (string, []any, error) {
+	where, args, err := s.customerListWhere(ctx, q, f)
+	if err != nil {
+		return "", nil, err
+	}
+	return ` FROM customer_measures m JOIN customers c ON c.id = m.customer_id WHERE ` + strings.Join(where, " AND "), args, nil
+}
+
+// customerListPage passes one page of the list to each and says how many
+// rows it had.
+func customerListPage(ctx context.Context, q querier, from string, args []any, sort rapport.CustomerSort, limit, offset int, each func(*rapport.CustomerListRow) error) (int, error) {
+	n := 0
+	err := eachRow(ctx, q, `SELECT c.id, c.name, c.kind, c.email, c.stage, c.owner_id, m.health, m.risk, m.last_moment_at, c.erased_at`+from+
+		` ORDER BY `+customerListOrder[sort]+` LIMIT ? OFFSET ?`, append(slices.Clip(args), limit, offset), func(rows *sql.Rows) error {
 		var r rapport.CustomerListRow
 		var owner sql.NullString
 		var health, risk, last, erased sql.NullInt64
@@ -57,13 +99,10 @@ func (s *CustomerListService) ListCustomers(ctx context.Context, f rapport.Custo
 			return err
 		}
 		r.OwnerID, r.Health, r.Risk, r.LastMomentAt, r.Erased = owner.String, intPtr(health), intPtr(risk), timePtr(last), erased.Valid
-		list.Rows = append(list.Rows, r)
-		return nil
+		n++
+		return each(&r)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return list, nil
+	return n, err
 }
 
 // customerListWhere returns the conditions a filter sets, on the measures

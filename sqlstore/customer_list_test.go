@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -102,6 +103,14 @@ func TestListCustomers(t *testing.T) {
 			if w := listedNames(want); !slices.Equal(got, w) {
 				t.Errorf("%s: listed\n%q\nwant\n%q", tc.name, got, w)
 			}
+			// The export passes the same customers, in the same order.
+			var each []string
+			if err := list.EachListedCustomer(ctx, tc.f, func(r *rapport.CustomerListRow) error { each = append(each, r.Name); return nil }); err != nil {
+				t.Fatalf("%s: EachListedCustomer = %v", tc.name, err)
+			}
+			if w := listedNames(want); !slices.Equal(each, w) {
+				t.Errorf("%s: EachListedCustomer passed\n%q\nwant\n%q", tc.name, each, w)
+			}
 		}
 
 		page, err := list.ListCustomers(ctx, rapport.CustomerListFilter{Query: "ada 30", Limit: 5})
@@ -110,6 +119,41 @@ func TestListCustomers(t *testing.T) {
 		}
 		if r := page.Rows[0]; r.Health == nil || r.Risk == nil || r.Stage != rapport.StageAwareness || r.OwnerID != owners[0] || r.LastMomentAt != nil {
 			t.Errorf("ada 30's row = %+v; want measured, awareness, Olive's, never in touch", r)
+		}
+	})
+}
+
+// TestEachListedCustomerPages passes every one of more customers than a
+// page holds, each once, in order, and stops at the first error.
+func TestEachListedCustomerPages(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		n := rapport.MaxPageSize*2 + 3
+		for i := range n {
+			s.customer(t, &rapport.Customer{Name: fmt.Sprintf("Customer %04d", i)})
+		}
+		list := sqlstore.NewCustomerListService(s.db)
+		var names []string
+		if err := list.EachListedCustomer(ctx, rapport.CustomerListFilter{Sort: "-name"}, func(r *rapport.CustomerListRow) error {
+			names = append(names, r.Name)
+			return nil
+		}); err != nil {
+			t.Fatalf("EachListedCustomer = %v", err)
+		}
+		if len(names) != n || names[0] != fmt.Sprintf("Customer %04d", n-1) || names[n-1] != "Customer 0000" ||
+			!slices.IsSortedFunc(names, func(a, b string) int { return strings.Compare(b, a) }) || len(slices.Compact(slices.Clone(names))) != n {
+			t.Errorf("EachListedCustomer passed %d names, first %q; want %d, each once, Z to A", len(names), names[:1], n)
+		}
+		stop := fmt.Errorf("enough")
+		seen := 0
+		err := list.EachListedCustomer(ctx, rapport.CustomerListFilter{}, func(*rapport.CustomerListRow) error {
+			if seen++; seen == 10 {
+				return stop
+			}
+			return nil
+		})
+		if !errors.Is(err, stop) || seen != 10 {
+			t.Errorf("EachListedCustomer stopped with %v after %d; want its callback's error after 10", err, seen)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -184,10 +185,29 @@ func (s *OutcomeService) measure(ctx context.Context, sg *rapport.Segment, fromD
 		return nil, err
 	}
 	out := c.outcomes(w)
+	if err := s.checkHistory(ctx, w, &out.RevenueGrowth); err != nil {
+		return nil, err
+	}
 	if sg != nil {
 		out.Segment = &rapport.SegmentRef{ID: sg.ID, Name: sg.Name, Rule: sg.Rule}
 	}
 	return out, nil
+}
+
+// checkHistory keeps a revenue growth only when the firm's moments cover
+// the whole window before: otherwise its revenue is that of a window that
+// had hardly begun, and the growth (+41,041% on the demo firm's first
+// year) says nothing.
+func (s *OutcomeService) checkHistory(ctx context.Context, w outcomeWindow, g *rapport.OutcomeRevenueGrowth) error {
+	var first sql.NullInt64
+	if err := s.db.reader().queryRow(ctx, `SELECT MIN(occurred_at) FROM moments`).Scan(&first); err != nil {
+		return fmt.Errorf("first moment: %w", err)
+	}
+	g.PriorCovered = first.Valid && first.Int64 < w.priorFrom+dayMicros
+	if !g.PriorCovered {
+		g.Growth = nil
+	}
+	return nil
 }
 
 // outcomeWindow is the window measured, [fromDay, toDay), and the window of

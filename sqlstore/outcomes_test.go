@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,7 +113,18 @@ func expectedOutcomes(f *firm, from, to time.Time, pick func(*firmCustomer) bool
 	g.PriorFrom = priorFrom
 	g.PerCustomer = div(g.Revenue, float64(o.Customers))
 	g.PriorPerCustomer = div(g.PriorRevenue, float64(g.PriorCustomers))
-	if g.PerCustomer != nil && g.PriorPerCustomer != nil && *g.PriorPerCustomer > 0 {
+	// The window before counts only when the firm's moments reach back to
+	// its first day.
+	var first time.Time
+	for _, fc := range f.customers {
+		for _, m := range fc.moments {
+			if first.IsZero() || m.OccurredAt.Before(first) {
+				first = m.OccurredAt
+			}
+		}
+	}
+	g.PriorCovered = !first.IsZero() && first.Before(priorFrom.AddDate(0, 0, 1))
+	if g.PriorCovered && g.PerCustomer != nil && g.PriorPerCustomer != nil && *g.PriorPerCustomer > 0 {
 		growth := *g.PerCustomer / *g.PriorPerCustomer - 1
 		g.Growth = &growth
 	}
@@ -171,7 +183,8 @@ func TestOutcomesAddUp(t *testing.T) {
 			{"a month in the middle", rapport.OutcomeFilter{From: day(75), To: day(25)}, day(75), day(25), everyone},
 			{"the default year", rapport.OutcomeFilter{}, day(364), day(-1), everyone},
 			{"north, last 60 days", rapport.OutcomeFilter{Segment: north.ID, From: day(60), To: day(-1)}, day(60), day(-1), inNorth},
-			{"north, 90 days", rapport.OutcomeFilter{Segment: north.ID, From: day(120), To: day(30)}, day(120), day(30), inNorth},
+			{"north, 50 days", rapport.OutcomeFilter{Segment: north.ID, From: day(80), To: day(30)}, day(80), day(30), inNorth},
+			{"north, 90 days, before the firm's history", rapport.OutcomeFilter{Segment: north.ID, From: day(120), To: day(30)}, day(120), day(30), inNorth},
 		}
 		for _, tt := range tests {
 			got, err := r.outcomes.Outcomes(ctx, tt.filter)
@@ -188,8 +201,13 @@ func TestOutcomesAddUp(t *testing.T) {
 			if show(got) != show(want) {
 				t.Errorf("%s: Outcomes =\n%s\nwant\n%s", tt.name, show(got), show(want))
 			}
-			if tt.filter.From.IsZero() {
-				continue // the firm is younger than the default year
+			if tt.filter.From.IsZero() || strings.Contains(tt.name, "before the firm's history") {
+				// The firm is younger than the window before, so there is
+				// no history to compare with.
+				if got.RevenueGrowth.PriorCovered || got.RevenueGrowth.Growth != nil {
+					t.Errorf("%s: revenue growth %s; want none, the year before predates the firm", tt.name, show(got.RevenueGrowth))
+				}
+				continue
 			}
 			if want.Retention.ActiveAtStart == want.Retention.Retained || want.Satisfaction.Moments == 0 ||
 				want.Loyalty.Buyers == 0 || want.RevenueGrowth.Growth == nil {

@@ -166,7 +166,7 @@ func compareTotals(touchpoint string, responses []*rapport.Response, totals map[
 		m.MagicRate, m.MagicRateCI = rateOf(st.magicRate())
 		m.MeanRating, m.MeanRatingCI = meanOf(st.ratings())
 		c.Responses = append(c.Responses, m)
-		arms = append(arms, analytics.Arm{Key: r.Key, Magic: st.magicRate()})
+		arms = append(arms, analytics.Arm{Key: r.Key, Name: rapport.KeyName(r.Key), Magic: st.magicRate()})
 	}
 	d := analytics.Winner(arms, winnerAlpha, winnerMinMoments)
 	if d.Winner != "" {

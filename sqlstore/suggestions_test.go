@@ -98,7 +98,7 @@ func TestSuggestPersonal(t *testing.T) {
 		if cb == nil || len(cb.Conflicts) != 1 || cb.Conflicts[0] != "Sales calls" {
 			t.Errorf("call_back conflicts %v; want the dislike of sales calls", cb)
 		}
-		if !strings.Contains(got.Reason, "Customers who dislike sales calls were delighted by email_apology") {
+		if !strings.Contains(got.Reason, "Customers who dislike sales calls were delighted by Email apology") {
 			t.Errorf("reason %q; want the group and its rate", got.Reason)
 		}
 

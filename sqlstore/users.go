@@ -61,6 +61,45 @@ func (s *UserService) CreateUser(ctx context.Context, u *rapport.User) error {
 	})
 }
 
+// UpdateUser changes a user's role or team; see rapport.UserService.
+func (s *UserService) UpdateUser(ctx context.Context, id string, up rapport.UserUpdate) (*rapport.User, error) {
+	var after *rapport.User
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		before, err := scanUser(tx.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return rapport.Errorf(rapport.ENOTFOUND, "No such user.")
+		}
+		if err != nil {
+			return err
+		}
+		changed := *before
+		up.Apply(&changed)
+		if err := changed.Validate(); err != nil {
+			return err
+		}
+		// The admins' rows are locked so that two admins taking each
+		// other's role at once cannot both succeed on PostgreSQL.
+		admins := 0
+		err = eachRow(ctx, tx.querier, `SELECT id FROM users WHERE role = ?`+tx.d.updateLock, []any{string(rapport.RoleAdmin)},
+			func(*sql.Rows) error { admins++; return nil })
+		if err != nil {
+			return err
+		}
+		if err := rapport.CheckAdminsLeft(before, &changed, admins); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `UPDATE users SET role = ?, team = ? WHERE id = ?`, string(changed.Role), changed.Team, id); err != nil {
+			return err
+		}
+		after = &changed
+		return audit(ctx, tx, rapport.AuditUpdate, "user", id, before, after)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return after, nil
+}
+
 // FindUserByID returns one user, or ENOTFOUND.
 func (s *UserService) FindUserByID(ctx context.Context, id string) (*rapport.User, error) {
 	return s.findOne(ctx, `id = ?`, id)

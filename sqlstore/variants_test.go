@@ -56,7 +56,7 @@ func TestStandardVariant(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sg.Suggested != "email_apology" || sg.Personal || !strings.Contains(sg.Reason, "email_apology is the standard for customers in Prefers email") {
+		if sg.Suggested != "email_apology" || sg.Personal || !strings.Contains(sg.Reason, "Email apology is the standard for customers in Prefers email") {
 			t.Errorf("suggestion for a plain customer of the segment: %q personal %v (%s); want the segment's standard", sg.Suggested, sg.Personal, sg.Reason)
 		}
 		// The segment's email apologies since promotion all go flat.

@@ -106,11 +106,11 @@ func TestBrowserSuggestion(t *testing.T) {
 				t.Errorf("the preselected response is %q; want email_apology", got)
 			}
 			hint := b.Text("#log-moment [data-suggestion]")
-			if !strings.Contains(hint, "Suggested for this customer: email_apology.") ||
-				!strings.Contains(hint, "Customers who dislike sales calls were delighted by email_apology 60% of the time (n=60) against 10% for call_back") {
+			if !strings.Contains(hint, "Suggested for this customer: Email apology.") ||
+				!strings.Contains(hint, "Customers who dislike sales calls were delighted by Email apology 60% of the time (n=60) against 10% for Call back") {
 				t.Errorf("the suggestion reads %q; want email_apology with the evidence", hint)
 			}
-			if got := b.Text(`#log-moment [data-conflict="call_back"]`); !strings.Contains(got, "call_back involves what this customer dislikes: sales calls") {
+			if got := b.Text(`#log-moment [data-conflict="call_back"]`); !strings.Contains(got, "Call back involves what this customer dislikes: sales calls") {
 				t.Errorf("the dislike flag reads %q", got)
 			}
 			if b.WiderThanScreen() {
@@ -189,7 +189,7 @@ func TestBrowserSuggestion(t *testing.T) {
 		chromedp.Submit(css("#tags-email_apology")),
 		chromedp.WaitVisible(css(".flash")),
 	)
-	if got := b.Text(".flash"); !strings.Contains(got, `"email_apology" involves email, paperwork`) {
+	if got := b.Text(".flash"); !strings.Contains(got, `“Email apology” involves email, paperwork`) {
 		t.Errorf("after tagging the page says %q", got)
 	}
 	if got := b.Text("#response-email_apology .response-tags"); !strings.Contains(got, "email, paperwork") {
@@ -235,7 +235,7 @@ func TestBrowserSuggestion(t *testing.T) {
 	if got := promote("promote the call-back for the segment", "call_back"); !strings.Contains(got, "Not promoted") || !strings.Contains(got, "not proven better") {
 		t.Errorf("promoting the call-back for the segment says %q; want a refusal with the reason", got)
 	}
-	if got := promote("promote the email apology for the segment", "email_apology"); !strings.Contains(got, `For customers in Prefers email, the standard is now "email_apology"`) {
+	if got := promote("promote the email apology for the segment", "email_apology"); !strings.Contains(got, `For customers in Prefers email, the standard is now “Email apology”`) {
 		t.Errorf("promoting the email apology for the segment says %q", got)
 	}
 	row := "#variant-" + seg.ID

@@ -2,8 +2,11 @@ package web_test
 
 import (
 	"context"
+	"encoding/csv"
+	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http/httptest"
 	"slices"
 	"strconv"
@@ -14,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/analytics"
 	"github.com/rapport-crm/rapport/demo"
 	"github.com/rapport-crm/rapport/internal/testbrowser"
 	"github.com/rapport-crm/rapport/internal/testdb"
@@ -52,7 +56,8 @@ func newDemoFirm(t *testing.T) *demoFirm {
 		}
 		d.logins[l.Role] = l.Email
 	}
-	d.srv = httptest.NewServer(web.New(d.services, web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Now}))
+	d.srv = httptest.NewServer(web.New(d.services, web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Now,
+		Currency: demo.Currency}))
 	t.Cleanup(d.srv.Close)
 	return d
 }
@@ -83,6 +88,8 @@ func (d *demoFirm) mainPages(t *testing.T) []page {
 		{"/", "#kpi-this-week", "dashboard"},
 		{"/customers", "#customer-search", "customers"},
 		{"/customers/" + c, "#log-moment", "customer"},
+		{"/customers/" + c + "?touchpoint=complaint", "#f-response", "customer-log-complaint"},
+		{"/today", "h1", "my-day"},
 		{"/customers/" + c + "/timeline", "h1", "timeline"},
 		{"/customers/" + c + "/brief", "h1", "brief"},
 		{"/customers/" + c + "/edit", "form", "customer-edit"},
@@ -110,14 +117,56 @@ func (d *demoFirm) mainPages(t *testing.T) []page {
 	}
 }
 
+// responseKeys are the keys of the firm's responses written with an
+// underscore: the ones a page would show unread if it showed the key.
+func (d *demoFirm) responseKeys(t *testing.T) []string {
+	t.Helper()
+	ctx := context.Background()
+	tps, err := d.services.Touchpoints.FindTouchpoints(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, tp := range tps {
+		rs, err := d.services.Responses.FindResponses(ctx, tp.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			if strings.Contains(r.Key, "_") {
+				keys = append(keys, r.Key)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		t.Fatal("the demo firm has no response with a key of more than one word")
+	}
+	return keys
+}
+
+// RawKeys lists the keys the page's text shows as they are.
+func (b *browser) RawKeys(keys []string) []string {
+	b.T.Helper()
+	text := b.Text("body")
+	var out []string
+	for _, k := range keys {
+		if strings.Contains(text, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // TestBrowserDemoPhone opens every main page of the demo firm as its admin
 // on a phone (390 px) and on a desk (1280 px): no page scrolls sideways, no
-// button is cut off, and chart labels are at least 11 px tall. On the phone
+// button is cut off, no table or chart label is cut off inside its card,
+// chart labels are at least 11 px tall, and no response is named by its key. On the phone
 // the menu folds behind a button that opens it, with every page in reach.
 // It saves a screenshot of each page at each width.
 func TestBrowserDemoPhone(t *testing.T) {
 	d := newDemoFirm(t)
 	pages := d.mainPages(t)
+	keys := d.responseKeys(t)
 	for _, w := range []struct {
 		name          string
 		width, height int
@@ -126,12 +175,18 @@ func TestBrowserDemoPhone(t *testing.T) {
 		b.signIn(d.logins[rapport.RoleAdmin])
 		for _, p := range pages {
 			b.Open(p.path, p.wait)
+			if raw := b.RawKeys(keys); len(raw) > 0 {
+				t.Errorf("%s at %d px: keys shown rather than names: %q", p.path, w.width, raw)
+			}
 			if b.WiderThanScreen() {
 				width := testbrowser.Get(b.Page, "page width", chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
 				t.Errorf("%s at %d px: the page is %d px wide", p.path, w.width, width)
 			}
 			if clipped := b.Clipped(); len(clipped) > 0 {
 				t.Errorf("%s at %d px: buttons cut off: %q", p.path, w.width, clipped)
+			}
+			if cut := b.CutOff(); len(cut) > 0 {
+				t.Errorf("%s at %d px: cut off inside the page: %q", p.path, w.width, cut)
 			}
 			if small := b.SmallText(11); len(small) > 0 {
 				t.Errorf("%s at %d px: chart labels too small to read: %q", p.path, w.width, small)
@@ -167,10 +222,12 @@ func TestBrowserPhoneMenu(t *testing.T) {
 	b.WaitUntil("the menu folds", `document.querySelector('.nav a').getBoundingClientRect().width === 0`)
 }
 
-// TestBrowserAgentDay is the demo firm's agent at work on a phone: the
-// recovery queue opens on their own cases with a count on each tab, a case
-// opens from it; on the promises page one promise is kept, and another is
-// marked broken only once that is confirmed (first declined).
+// TestBrowserAgentDay is the demo firm's agent at work on a phone: signed
+// in, the recovery queue opens on their own cases with a count on each tab,
+// a case opens from it; on that customer's page a complaint is logged, the
+// form says a case opened and the open items show it without a reload; on
+// the promises page one promise is kept, and another is marked broken only
+// once that is confirmed (first declined).
 func TestBrowserAgentDay(t *testing.T) {
 	d := newDemoFirm(t)
 	b := newBrowser(t, 390, 844, d.srv.URL)
@@ -188,6 +245,36 @@ func TestBrowserAgentDay(t *testing.T) {
 	}
 	b.Screenshot("agent-02-case")
 
+	// From the case to the customer, where a complaint is logged: the form
+	// says a case opened and links to it, and the panel of open items shows
+	// it at once, without the page being loaded again.
+	b.Do("open the customer's page", chromedp.Click(css(`.page-head a[href^="/customers/"]`)), chromedp.WaitVisible(css("#log-moment")))
+	openCases := testbrowser.Get(b.Page, "open cases", chromedp.Evaluate[int](`document.querySelectorAll('#open-items a[href^="/cases/"]').length`))
+	b.Do("log a complaint",
+		chromedp.Evaluate[testbrowser.Void](`window.samePage = true`),
+		chromedp.SetValue(css("#log-moment #f-touchpoint"), "complaint"),
+		chromedp.Click(css("#log-moment input[name=channel][value=phone]")),
+		chromedp.Click(css(`#log-moment input[name=rating][value="1"]`)),
+		chromedp.SendKeys(css("#log-moment #f-notes"), "Still no refund after two calls."),
+		chromedp.Click(css("#log-submit")),
+		chromedp.WaitVisible(css("#log-moment .form-success")))
+	logged := b.Text("#log-moment .form-success")
+	caseLink := testbrowser.Get(b.Page, "the case's link", chromedp.Evaluate[string](`document.querySelector('#log-moment .form-success a')?.getAttribute('href') ?? ''`))
+	if !strings.Contains(logged, "A recovery case opened") || !strings.HasPrefix(caseLink, "/cases/") {
+		t.Errorf("after logging a complaint rated 1 the form says %q with the link %q; want the case that opened", logged, caseLink)
+	}
+	if !b.Eval(`window.samePage === true`) {
+		t.Error("logging the moment loaded the page again")
+	}
+	if n := testbrowser.Get(b.Page, "open cases", chromedp.Evaluate[int](`document.querySelectorAll('#open-items a[href^="/cases/"]').length`)); n != openCases+1 ||
+		!b.Eval(`document.querySelector('#open-items a[href=`+strconv.Quote(caseLink)+`]') !== null`) {
+		t.Errorf("the open items list %d cases after the complaint, before %d, and lack %s; want the new case there at once", n, openCases, caseLink)
+	}
+	if got := b.Text(`#timeline .entry[id^="moment-"]`); !strings.Contains(got, "Still no refund") {
+		t.Errorf("the newest timeline entry reads %q; want the complaint just logged", got)
+	}
+	b.Screenshot("agent-03-logged")
+
 	b.Open("/promises", ".promise-list")
 	first := testbrowser.Get(b.Page, "the first promise", chromedp.Evaluate[string](`document.querySelector('.promise-list .promise-item').id`))
 	b.Do("keep the first promise", chromedp.Click(css(".promise-list .button-good")), chromedp.WaitVisible(css(".flash")))
@@ -203,17 +290,21 @@ func TestBrowserAgentDay(t *testing.T) {
 	if got := b.Text("main"); !strings.Contains(got, nextText) || !strings.Contains(got, "a recovery case opens for it") {
 		t.Errorf("the confirmation reads %q; want the promise %q and what follows", got, nextText)
 	}
-	b.Screenshot("agent-03-confirm-broken")
+	b.Screenshot("agent-04-confirm-broken")
 	b.Do("decline", chromedp.Click(css("#confirm-broken a")), chromedp.WaitVisible(css(".promise-list")))
 	if !b.Eval(`document.querySelector('.promise-list .promise-item').id === ` + strconv.Quote(next)) {
 		t.Errorf("after declining, the promise %s is not first due, still open", next)
 	}
 	b.Do("press Broken and confirm", chromedp.Click(css(".promise-list .button-danger")), chromedp.WaitVisible(css("#confirm-broken")),
 		chromedp.Click(css("#confirm-broken button")), chromedp.WaitVisible(css(".flash")))
-	if got := b.Text(".flash"); !strings.Contains(got, "Promise marked broken") {
-		t.Errorf("after confirming, the page says %q", got)
+	if got := b.Text(".flash"); !strings.Contains(got, "Promise marked broken") || !strings.Contains(got, "A recovery case opened") {
+		t.Errorf("after confirming, the page says %q; want the promise broken and the case it opened", got)
 	}
-	b.Screenshot("agent-04-promises")
+	b.Screenshot("agent-05-promises")
+	b.Do("follow the flash to the case", chromedp.Click(css(".flash a")), chromedp.WaitVisible(css("h1")))
+	if got := b.Text("main"); !strings.Contains(b.Location(), "/cases/") || !strings.Contains(got, nextText) {
+		t.Errorf("the flash's link led to %s, which reads %q; want the case of the broken promise %q", b.Location(), got, nextText)
+	}
 }
 
 // choose picks an option of a select as a person does, telling the page.
@@ -225,8 +316,9 @@ func (b *browser) choose(sel, value string) {
 
 // TestBrowserManagerDay is the demo firm's manager at a desk: the customer
 // list filtered to high risk and sorted by it, as the count and the address
-// say, saved as a view, and opened again from its name; then a service
-// level changed from the service rules the account menu leads to.
+// say, exported as shown, saved as a view, and opened again from its name;
+// then a service level changed from the service rules the account menu
+// leads to; then the outcomes read, each rate with its interval.
 func TestBrowserManagerDay(t *testing.T) {
 	d := newDemoFirm(t)
 	b := newBrowser(t, 1280, 900, d.srv.URL)
@@ -238,6 +330,7 @@ func TestBrowserManagerDay(t *testing.T) {
 	b.choose("#f-sort", "risk")
 	b.WaitUntil("the list sorted", `location.search.includes('sort=risk')`)
 	b.WaitUntil("the list sorted", `document.querySelector('th[aria-sort] a')?.textContent === 'Risk'`)
+	b.WaitUntil("the list settles", `!document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping') && document.querySelector('#customer-count')?.textContent.includes('with these filters')`)
 	filtered := b.Text("#customer-count")
 	if filtered == all || !strings.Contains(b.Location(), "risk=high") {
 		t.Errorf("filtered to high risk the list says %q at %s; before it said %q", filtered, b.Location(), all)
@@ -247,6 +340,30 @@ func TestBrowserManagerDay(t *testing.T) {
 		t.Errorf("the high-risk list's risks read %v; want 70 or more, the highest first", risks)
 	}
 	b.Screenshot("manager-01-customers-filtered")
+
+	// The export button gives the whole filtered list in the list's order.
+	export := testbrowser.Get(b.Page, "the export", chromedp.Evaluate[string](`fetch(document.querySelector('#export-list').href).then(r => r.text())`,
+		chromedp.EvalAwaitPromise))
+	rows, err := csv.NewReader(strings.NewReader(export)).ReadAll()
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("the export reads %d rows (%v):\n%s", len(rows), err, export)
+	}
+	if got := b.Text("#export-list"); !strings.Contains(got, strconv.Itoa(len(rows)-1)) || !strings.Contains(filtered, strconv.Itoa(len(rows)-1)) {
+		t.Errorf("the export has %d customers; the button reads %q and the list %q", len(rows)-1, got, filtered)
+	}
+	shown := testbrowser.Get(b.Page, "names", chromedp.Evaluate[[]string](`[...document.querySelectorAll('#customer-results tbody th a')].map(a => a.textContent)`))
+	for i, name := range shown {
+		if rows[i+1][0] != name {
+			t.Errorf("row %d of the export is %q; the list shows %q", i+1, rows[i+1][0], name)
+			break
+		}
+	}
+	for _, r := range rows[1:] {
+		if risk, err := strconv.Atoi(r[6]); err != nil || risk < 70 {
+			t.Errorf("the export of high risk has %q at risk %q", r[0], r[6])
+			break
+		}
+	}
 
 	b.Do("save the view", chromedp.Click(css(".view-save summary")), chromedp.SendKeys(css("#f-view-name"), "High risk first"),
 		chromedp.Submit(css("#f-view-name")), chromedp.WaitVisible(css(".flash")))
@@ -270,4 +387,58 @@ func TestBrowserManagerDay(t *testing.T) {
 		t.Errorf("the complaint's service level is %v (%v); want 8 hours", sl, err)
 	}
 	b.Screenshot("manager-03-service-rules")
+
+	// The outcomes: every rate with its 95% interval and n, the same as the
+	// counts give; no revenue growth against a year before the firm's data.
+	b.Open("/reports/outcomes", "#outcome-table")
+	everyone, err := d.services.Outcomes.Outcomes(context.Background(), rapport.OutcomeFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := everyone.Retention
+	iv, _ := analytics.Proportion{Successes: r.Retained, Trials: r.ActiveAtStart}.Wilson(0.95)
+	want := fmt.Sprintf("%.0f–%.0f%% · n=%s", math.Round(100*iv.Lo), math.Round(100*iv.Hi), thousands(r.ActiveAtStart))
+	if got := b.Text(`#outcome-table tbody tr:nth-child(6) td:nth-child(2)`); !strings.Contains(got, want) {
+		t.Errorf("everyone's retention reads %q; want its interval and n, %q", got, want)
+	}
+	if n := testbrowser.Get(b.Page, "intervals", chromedp.Evaluate[int](`document.querySelectorAll('#outcome-table td .ci').length`)); n < 6*2 {
+		t.Errorf("the outcomes table shows %d intervals; want one under each rate of each column", n)
+	}
+	if got := b.Text(`#outcome-table tbody tr:nth-child(8) td:nth-child(2)`); got != "not enough history" {
+		t.Errorf("everyone's revenue growth over the demo's first year reads %q; want not enough history", got)
+	}
+	if got := b.Text(`#outcome-table tbody tr:nth-child(9) td:nth-child(2)`); !strings.HasPrefix(got, "£") {
+		t.Errorf("everyone's revenue per customer reads %q; want pounds, the demo firm's currency", got)
+	}
+	b.Screenshot("manager-04-outcomes")
+
+	// Alerts say what happened first; the statistics are behind "Why". The
+	// server's sweep raises them; here the test does.
+	if _, err := d.services.Alerts.EvaluateAlerts(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b.Open("/alerts", "h1")
+	plain := testbrowser.Get(b.Page, "alerts", chromedp.Evaluate[[]string](`[...document.querySelectorAll('.alert-item .alert-message')].map(p => p.textContent)`))
+	if len(plain) == 0 {
+		t.Fatal("the demo firm has no alert to read")
+	}
+	for _, msg := range plain {
+		if strings.Contains(msg, "p <") || strings.Contains(msg, "p =") || strings.Contains(msg, "t-test") || strings.Contains(msg, "one-sided") {
+			t.Errorf("an alert opens with statistics: %q", msg)
+		}
+	}
+	b.Do("ask why", chromedp.Click(css(".alert-item .alert-why summary")), chromedp.WaitVisible(css(".alert-item .alert-why p")))
+	if got := b.Text(".alert-item .alert-why p"); !strings.Contains(got, "significantly") {
+		t.Errorf("the first alert's why reads %q; want the test behind it", got)
+	}
+	b.Screenshot("manager-05-alerts")
+}
+
+// thousands writes n with a comma between each three digits, as the pages do.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -232,8 +232,8 @@ func TestBrowserLoop(t *testing.T) {
 	b.Screenshot("15-touchpoints-matrix")
 
 	b.Do("open the complaint's page", chromedp.Click(css(`#priority-table a[href="/touchpoints/complaint"]`)), chromedp.WaitVisible(css("#verdict")))
-	if got := b.Text("#verdict"); !strings.Contains(got, "call_back_same_day delights most") {
-		t.Errorf("the verdict reads %q; want call_back_same_day the winner", got)
+	if got := b.Text("#verdict"); !strings.Contains(got, "Call back same day delights most") {
+		t.Errorf("the verdict reads %q; want Call back same day the winner", got)
 	}
 	b.Screenshot("16-touchpoint-winner")
 
@@ -262,8 +262,8 @@ func TestBrowserLoop(t *testing.T) {
 		t.Errorf("the retired response's row reads %q", got)
 	}
 	b.Do("promote the winner", chromedp.Click(css("#promote-winner button")), chromedp.WaitVisible(css("#current-standard")))
-	if got := b.Text("#current-standard"); !strings.Contains(got, "call_back_same_day") || !strings.Contains(got, "Nothing to judge yet") {
-		t.Errorf("the standard reads %q; want call_back_same_day, nothing to judge yet", got)
+	if got := b.Text("#current-standard"); !strings.Contains(got, "Call back same day") || !strings.Contains(got, "Nothing to judge yet") {
+		t.Errorf("the standard reads %q; want Call back same day, nothing to judge yet", got)
 	}
 	b.Screenshot("17-touchpoint-standard")
 

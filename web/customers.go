@@ -1,14 +1,17 @@
 package web
 
 import (
+	"encoding/csv"
 	"net/http"
 	"net/url"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/csvio"
 )
 
 // customerPageSize is how many customers a page of the list shows.
@@ -78,6 +81,15 @@ func (q customerListQuery) Link() string {
 		return "/customers?" + v
 	}
 	return "/customers"
+}
+
+// ExportLink is the address of the CSV of every customer the query
+// selects, in its order.
+func (q customerListQuery) ExportLink() string {
+	if v := q.Encoded(); v != "" {
+		return "/customers/export?" + v
+	}
+	return "/customers/export"
 }
 
 // Encoded is the query's parameters without the page, as a saved view keeps them.
@@ -279,6 +291,9 @@ type customerData struct {
 	Log        momentForm
 	Recovery   *customerRecovery // promises and cases
 	Rel        *customerRel      // stage, health, holdings
+	// OOB is set in the answer to a moment logged in place: the timeline
+	// and the panels it changes are swapped in beside the form.
+	OOB bool
 }
 
 type attribute struct{ Key, Value string }
@@ -298,19 +313,35 @@ func (s *server) customerPage() http.Handler {
 // renderCustomer shows a customer's page; log is the log-a-moment form as
 // posted, or nil for an empty one.
 func (s *server) renderCustomer(w http.ResponseWriter, r *http.Request, status int, id string, log *form, logged bool) {
-	ctx := r.Context()
-	c, err := s.Customers.FindCustomerByID(ctx, id)
+	data, err := s.customerPageData(r, id, log)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
+	}
+	data.Log.Logged = logged
+	c := data.C
+	p := s.newPage(r, c.Name, "customers", data)
+	if c.IsErased() {
+		// Nothing can be added to an erased customer or changed on them.
+		p.Can.WriteCustomers, p.Can.WriteMoments = false, false
+	}
+	s.render(w, r, status, "customer", "", p)
+}
+
+// customerPageData is everything the customer page shows, with log as the
+// log form.
+func (s *server) customerPageData(r *http.Request, id string, log *form) (customerData, error) {
+	ctx := r.Context()
+	c, err := s.Customers.FindCustomerByID(ctx, id)
+	if err != nil {
+		return customerData{}, err
 	}
 	data := customerData{C: c, Attributes: attributeList(c.Attributes)}
 	if c.OwnerID != "" {
 		if u, err := s.Users.FindUserByID(ctx, c.OwnerID); err == nil {
 			data.Owner = u.Name
 		} else if rapport.ErrorCode(err) != rapport.ENOTFOUND {
-			s.serverError(w, r, err)
-			return
+			return data, err
 		}
 	}
 	if c.ReferredBy != "" {
@@ -319,28 +350,16 @@ func (s *server) renderCustomer(w http.ResponseWriter, r *http.Request, status i
 		}
 	}
 	if data.Timeline, err = s.timeline(r, c.ID, "", c.IsErased()); err != nil {
-		s.serverError(w, r, err)
-		return
+		return data, err
 	}
 	if data.Log, err = s.newMomentForm(r, log, "/customers/"+c.ID+"/moments", c.ID); err != nil {
-		s.serverError(w, r, err)
-		return
+		return data, err
 	}
-	data.Log.Logged = logged
 	if data.Recovery, err = s.customerRecovery(r, c); err != nil {
-		s.serverError(w, r, err)
-		return
+		return data, err
 	}
-	if data.Rel, err = s.customerRelationship(r, c); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	p := s.newPage(r, c.Name, "customers", data)
-	if c.IsErased() {
-		// Nothing can be added to an erased customer or changed on them.
-		p.Can.WriteCustomers, p.Can.WriteMoments = false, false
-	}
-	s.render(w, r, status, "customer", "", p)
+	data.Rel, err = s.customerRelationship(r, c)
+	return data, err
 }
 
 // attributeList lists a customer's attributes by key, each value as the
@@ -488,4 +507,57 @@ func (s *server) customerUpdate() http.Handler {
 		}
 		s.renderCustomerForm(w, r, http.StatusUnprocessableEntity, c, f)
 	})
+}
+
+// customerListColumns are the columns of the list's export: what the list
+// shows, with the email it shows under a name and the id that names a
+// customer for good.
+var customerListColumns = []string{"Name", "Kind", "Email", "Stage", "Owner", "Health", "Risk", "Last moment", "Id"}
+
+// exportCustomers streams as CSV every customer the list selects with the
+// filters, search and order of the address, not only the page shown.
+func (s *server) exportCustomers() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := parseCustomerListQuery(r.URL.Query())
+		f := q.filter(currentUser(r).ID)
+		if err := f.Validate(); err != nil {
+			s.renderError(w, r, http.StatusBadRequest, "This list cannot be exported: "+rapport.ErrorMessage(err)+" Start again from the list of every customer.")
+			return
+		}
+		owners, err := s.userNames(r)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		out := s.startExport(w, "customers")
+		cw := csv.NewWriter(out)
+		err = cw.Write(customerListColumns)
+		if err == nil {
+			err = s.CustomerList.EachListedCustomer(r.Context(), f, func(c *rapport.CustomerListRow) error {
+				return out.row(cw.Write(customerListRecord(c, owners)))
+			})
+		}
+		s.endExport(w, r, out, err, func() error { cw.Flush(); return cw.Error() })
+	})
+}
+
+// customerListRecord is one customer as a row of the list's export, each
+// text guarded against being run as a spreadsheet formula.
+func customerListRecord(c *rapport.CustomerListRow, owners map[string]string) []string {
+	name, email := c.Name, c.Email
+	if c.Erased {
+		name, email = "Erased customer", ""
+	}
+	score := func(v *int) string {
+		if v == nil {
+			return ""
+		}
+		return strconv.Itoa(*v)
+	}
+	last := ""
+	if c.LastMomentAt != nil {
+		last = c.LastMomentAt.UTC().Format(time.RFC3339)
+	}
+	return []string{csvio.Escape(name), c.Kind, csvio.Escape(email), string(c.Stage), csvio.Escape(owners[c.OwnerID]),
+		score(c.Health), score(c.Risk), last, c.ID}
 }

@@ -221,24 +221,6 @@ func (s *server) exportMoments() http.Handler {
 	})
 }
 
-// exportCustomers sends the customers the list's search selects as CSV.
-func (s *server) exportCustomers() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f := rapport.CustomerFilter{Query: strings.TrimSpace(r.URL.Query().Get("q"))}
-		keys, err := s.Imports.CustomerAttributeKeys(r.Context(), f)
-		if err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		out := s.startExport(w, "customers")
-		cw, _ := csvio.NewCustomerWriter(out, keys)
-		err = s.Imports.ExportCustomers(r.Context(), f, func(row *rapport.CustomerRow) error {
-			return out.row(cw.Write(row))
-		})
-		s.endExport(w, r, out, err, cw.Flush)
-	})
-}
-
 // fileSafe makes a name fit to be part of a file name.
 func fileSafe(name string) string {
 	var b strings.Builder

@@ -298,7 +298,7 @@ func (s *server) touchpointComparison(ctx context.Context, d *touchpointPageData
 	}
 	var bars []intervalInput
 	for _, m := range d.Cmp.Responses {
-		bars = append(bars, intervalInput{Name: m.Key, Rate: m.MagicRate, CI: m.MagicRateCI, Moments: m.Moments, IsWinner: m.Key == d.Winner})
+		bars = append(bars, intervalInput{Name: rapport.KeyName(m.Key), Rate: m.MagicRate, CI: m.MagicRateCI, Moments: m.Moments, IsWinner: m.Key == d.Winner})
 		if m.Key == d.Winner && m.Status != rapport.ResponseStandard {
 			d.PromoteWinner = true
 		}
@@ -308,7 +308,7 @@ func (s *server) touchpointComparison(ctx context.Context, d *touchpointPageData
 	}
 	switch {
 	case d.Winner != "":
-		d.Verdict = fmt.Sprintf("%s delights most", d.Winner)
+		d.Verdict = fmt.Sprintf("%s delights most", rapport.KeyName(d.Winner))
 	case d.Cmp.Reason == rapport.ReasonTooFewMoments:
 		d.Verdict = "No winner yet: too few moments"
 	case d.Cmp.Reason == rapport.ReasonNoSignificantDifference:
@@ -393,7 +393,7 @@ func (s *server) responseCreate() http.Handler {
 			err := s.Responses.CreateResponse(r.Context(), resp)
 			switch {
 			case err == nil:
-				setFlash(w, r, fmt.Sprintf("Response %q added as a candidate.", resp.Key))
+				setFlash(w, r, fmt.Sprintf("Response “%s” added as a candidate.", rapport.KeyName(resp.Key)))
 				redirect(w, r, touchpointPath(key, "responses"))
 				return
 			case rapport.ErrorCode(err) == rapport.ECONFLICT:
@@ -421,7 +421,7 @@ func (s *server) responseSetStatus() http.Handler {
 			s.serverError(w, r, err)
 			return
 		}
-		setFlash(w, r, fmt.Sprintf("Response %q is %s.", response, statusWords[status]))
+		setFlash(w, r, fmt.Sprintf("Response “%s” is %s.", rapport.KeyName(response), statusWords[status]))
 		redirect(w, r, touchpointPath(key, "responses"))
 	})
 }
@@ -435,9 +435,9 @@ func (s *server) responseSetTags() http.Handler {
 		resp, err := s.Suggestions.SetResponseTags(r.Context(), key, response, tags)
 		switch {
 		case err == nil && len(resp.Tags) == 0:
-			setFlash(w, r, fmt.Sprintf("Response %q has no tags now.", response))
+			setFlash(w, r, fmt.Sprintf("Response “%s” has no tags now.", rapport.KeyName(response)))
 		case err == nil:
-			setFlash(w, r, fmt.Sprintf("Response %q involves %s.", response, strings.Join(resp.Tags, ", ")))
+			setFlash(w, r, fmt.Sprintf("Response “%s” involves %s.", rapport.KeyName(response), strings.Join(resp.Tags, ", ")))
 		case rapport.ErrorCode(err) == rapport.EINVALID:
 			var e *rapport.Error
 			msg := "The tags are not valid."
@@ -462,7 +462,7 @@ func (s *server) variantPromote() http.Handler {
 		v, err := s.Variants.PromoteVariant(r.Context(), key, segment, response)
 		switch code := rapport.ErrorCode(err); {
 		case err == nil:
-			setFlash(w, r, fmt.Sprintf("For customers in %s, the standard is now %q.", v.SegmentName, v.Response))
+			setFlash(w, r, fmt.Sprintf("For customers in %s, the standard is now “%s”.", v.SegmentName, rapport.KeyName(v.Response)))
 		case code == rapport.ECONFLICT || code == rapport.EINVALID:
 			var e *rapport.Error
 			msg := "Not promoted."
@@ -492,7 +492,7 @@ func (s *server) standardPromote() http.Handler {
 			st, err := s.Standards.PromoteResponse(r.Context(), key, response)
 			switch {
 			case err == nil:
-				setFlash(w, r, fmt.Sprintf("%q is now the service standard.", st.Response))
+				setFlash(w, r, fmt.Sprintf("“%s” is now the service standard.", rapport.KeyName(st.Response)))
 				redirect(w, r, touchpointPath(key, "standard"))
 				return
 			case rapport.ErrorCode(err) == rapport.ECONFLICT:

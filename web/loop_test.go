@@ -52,8 +52,8 @@ func TestLoopPages(t *testing.T) {
 		{"/touchpoints/complaint", []string{
 			"Misery here drives customers away: &#43;63 percentage points",
 			"Priority 1 of 8, from the data",
-			`<svg class="chart intervals"`, "call_back_same_day · winner",
-			"call_back_same_day delights most", `id="promote-winner"`, "Make “Call back same day” the standard",
+			`<svg class="chart intervals"`, "Call back same day · winner",
+			"Call back same day delights most", `id="promote-winner"`, "Make “Call back same day” the standard",
 			"Holm", "No service standard yet.", `<option value="call_back_same_day" selected>Call back same day (the winner)</option>`,
 			`<svg class="chart trend"`, `class="target"`, "target 3.8", `class="band"`,
 			`id="add-response"`, `action="/touchpoints/complaint/responses/apologise_and_fix/status"`}},
@@ -178,7 +178,7 @@ func TestResponses(t *testing.T) {
 		t.Fatalf("the new response is %q; want a candidate", got)
 	}
 	if _, body := c.get(page); !strings.Contains(body, `id="response-listen_first"`) || !strings.Contains(body, "Start trial") ||
-		!strings.Contains(body, "Response &#34;listen_first&#34; added as a candidate.") {
+		!strings.Contains(body, "Response “Listen first” added as a candidate.") {
 		t.Error("the touchpoint page does not list the new response with its actions and a message")
 	}
 
@@ -309,6 +309,44 @@ func TestAcknowledgeAlert(t *testing.T) {
 	}
 }
 
+// TestAcknowledgeAlertGroup checks that a touchpoint below its target two
+// weeks running shows one alert with the earlier one folded under it, and
+// that acknowledging it acknowledges both.
+func TestAcknowledgeAlertGroup(t *testing.T) {
+	f := newFixture(t)
+	f.seedLoop(t)
+	f.clock.Add(7 * 24 * time.Hour)
+	if _, err := f.services.Alerts.EvaluateAlerts(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	open := f.openAlerts(t)
+	if len(open) != 2 || open[0].Touchpoint != "delivery" || open[1].Touchpoint != "delivery" {
+		t.Fatalf("two weeks below target raised %d open alerts; want two on delivery", len(open))
+	}
+	c := f.signedIn(t, rapport.RoleAdmin)
+	_, body := c.get("/alerts")
+	if n := strings.Count(body, `class="alert-item`); n != 1 || !strings.Contains(body, "1 earlier alert like it") {
+		t.Errorf("the alerts page shows %d alerts; want one with the earlier folded under it", n)
+	}
+	newest, older := open[0].ID, open[1].ID
+	if open[1].RaisedAt.After(open[0].RaisedAt) {
+		newest, older = older, newest
+	}
+	if !strings.Contains(body, `name="also" value="`+older+`"`) {
+		t.Errorf("the folded alert's form does not carry the earlier alert %s", older)
+	}
+	resp, _ := c.submit("/alerts", "/alerts/"+newest+"/acknowledge", url.Values{"also": {older}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("acknowledge the group = %d; want 303", resp.StatusCode)
+	}
+	if n := len(f.openAlerts(t)); n != 0 {
+		t.Errorf("%d alerts open after acknowledging the group; want 0", n)
+	}
+	if _, body := c.get("/alerts"); !strings.Contains(body, "2 alerts acknowledged.") {
+		t.Error("the page does not say both alerts were acknowledged")
+	}
+}
+
 // TestLoopRoleLimits checks that agents and viewers see the loop but no
 // control that changes it, and that their posts change nothing: the
 // services do not check roles, so the handlers must.
@@ -321,7 +359,7 @@ func TestLoopRoleLimits(t *testing.T) {
 		for _, tc := range []struct{ path, see string }{
 			{"/", "Delivery is below its target"},
 			{"/touchpoints", "Priority matrix"},
-			{"/touchpoints/complaint", "call_back_same_day delights most"},
+			{"/touchpoints/complaint", "Call back same day delights most"},
 			{"/touchpoints/delivery", "Delivery is below its target"},
 			{"/alerts", "Delivery is below its target"},
 		} {

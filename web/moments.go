@@ -274,25 +274,23 @@ func (s *server) customerLogMoment() http.Handler {
 			return
 		}
 		status := http.StatusOK
-		var data struct {
-			Log      momentForm
-			Timeline timelineData
-			OOB      bool
-		}
+		var data customerData
 		if m == nil {
 			status = http.StatusUnprocessableEntity
+			if data.Log, err = s.newMomentForm(r, f, "/customers/"+id+"/moments", id); err != nil {
+				s.serverError(w, r, err)
+				return
+			}
 		} else {
-			// Keep the touchpoint and channel: the next moment is often alike.
+			// Keep the touchpoint and channel: the next moment is often
+			// alike. The timeline and the panels beside it change with the
+			// moment, so they come too.
 			f = newForm(url.Values{"touchpoint": {m.Touchpoint}, "channel": {string(m.Channel)}})
-			if data.Timeline, err = s.timeline(r, id, "", false); err != nil {
+			if data, err = s.customerPageData(r, id, f); err != nil {
 				s.serverError(w, r, err)
 				return
 			}
 			data.OOB = true
-		}
-		if data.Log, err = s.newMomentForm(r, f, "/customers/"+id+"/moments", id); err != nil {
-			s.serverError(w, r, err)
-			return
 		}
 		data.Log.Logged = m != nil
 		if m != nil {

@@ -2,21 +2,26 @@ package web
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"time"
 
 	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/analytics"
 )
 
 // The outcomes report: relationship outcomes of every customer and of each
 // segment, side by side, over a window.
 
 func init() {
-	templateFuncs["money"] = func(p *float64) string {
-		if p == nil {
-			return "–"
+	templateFuncs["money"] = money
+	templateFuncs["share"] = newShare
+	templateFuncs["smallGroup"] = func(customers int) bool { return customers < smallGroup }
+	templateFuncs["shareOf"] = func(rate *float64, n int) share {
+		if rate == nil {
+			return newShare(0, n)
 		}
-		return fmt.Sprintf("%.2f", *p)
+		return newShare(int(math.Round(*rate*float64(n))), n)
 	}
 	templateFuncs["growth"] = func(p *float64) string {
 		if p == nil {
@@ -24,6 +29,27 @@ func init() {
 		}
 		return signed(100*(*p)) + "%"
 	}
+}
+
+// smallGroup is the number of customers below which a segment's rates are
+// flagged: with fewer, a rate's 95% interval is commonly ±15 points or wider,
+// so a difference from everyone's may well be chance.
+const smallGroup = 30
+
+// share is a rate of k out of n as the outcomes show it: the rate, its 95%
+// Wilson interval and n.
+type share struct {
+	Rate, CI string
+	N        int
+}
+
+func newShare(k, n int) share {
+	if n <= 0 {
+		return share{Rate: "–"}
+	}
+	p := analytics.Proportion{Successes: k, Trials: n}
+	iv, _ := p.Wilson(analytics.Level95)
+	return share{Rate: pctText(p.Rate()), CI: ciText(rapport.Interval{iv.Lo, iv.Hi}), N: n}
 }
 
 // maxOutcomeSegments bounds how many segments the report compares at once.
@@ -131,4 +157,32 @@ func segmentOutcomeChart(cols []*rapport.Outcomes) hbarChart {
 	}
 	c.Summary = summary
 	return c
+}
+
+// currencySymbols are the currencies written with a symbol before the
+// amount; others are written with their code after it.
+var currencySymbols = map[string]string{"GBP": "£", "USD": "$", "EUR": "€", "JPY": "¥"}
+
+// money writes an amount in a currency, with thousands separators: £2,050.82,
+// 2,050.82 CHF, or 2,050.82 when no currency is set; yen have no cents.
+func money(currency string, p *float64) string {
+	if p == nil {
+		return "–"
+	}
+	cents := int64(math.Round(*p * 100))
+	sign := ""
+	if cents < 0 {
+		sign, cents = "−", -cents
+	}
+	amount := commas(cents/100) + fmt.Sprintf(".%02d", cents%100)
+	if currency == "JPY" {
+		amount = commas(int64(math.Round(math.Abs(*p))))
+	}
+	if sym, ok := currencySymbols[currency]; ok {
+		return sign + sym + amount
+	}
+	if currency != "" {
+		return sign + amount + " " + currency
+	}
+	return sign + amount
 }

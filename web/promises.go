@@ -163,7 +163,7 @@ func (s *server) promisesPage() http.Handler {
 // promiseStatusWords say what marking a promise did.
 var promiseStatusWords = map[rapport.PromiseStatus]string{
 	rapport.PromiseKept:   "Promise kept. Well done.",
-	rapport.PromiseBroken: "Promise marked broken. It is on the customer's timeline as a misery moment, and a recovery case opens for it.",
+	rapport.PromiseBroken: "Promise marked broken. It is on the customer's timeline as a misery moment.",
 }
 
 func (s *server) promiseSetStatus() http.Handler {
@@ -179,8 +179,14 @@ func (s *server) promiseSetStatus() http.Handler {
 			s.confirmBroken(w, r, next)
 			return
 		}
-		_, err := s.Promises.SetPromiseStatus(r.Context(), r.PathValue("id"), status)
+		start := s.Clock()
+		p, err := s.Promises.SetPromiseStatus(r.Context(), r.PathValue("id"), status)
 		switch {
+		case err == nil && status == rapport.PromiseBroken:
+			if err := s.flashBroken(w, r, p, start); err != nil {
+				s.serverError(w, r, err)
+				return
+			}
 		case err == nil:
 			setFlash(w, r, promiseStatusWords[status])
 		case rapport.ErrorCode(err) == rapport.ECONFLICT:
@@ -192,6 +198,29 @@ func (s *server) promiseSetStatus() http.Handler {
 		}
 		redirect(w, r, next)
 	})
+}
+
+// flashBroken says a promise was marked broken and what followed: the
+// recovery case its misery moment opened (the customer's case opened since
+// start), with a link to it, or else a link to the customer's timeline.
+func (s *server) flashBroken(w http.ResponseWriter, r *http.Request, p *rapport.Promise, start time.Time) error {
+	msg := promiseStatusWords[rapport.PromiseBroken]
+	cases, err := s.Recovery.FindCases(r.Context(), rapport.CaseFilter{CustomerID: p.CustomerID, Status: rapport.CaseOpen, Limit: rapport.MaxPageSize})
+	if err != nil {
+		return err
+	}
+	var opened *rapport.RecoveryCase
+	for _, c := range cases.Items {
+		if !c.OpenedAt.Before(start.Truncate(time.Microsecond)) && (opened == nil || c.OpenedAt.After(opened.OpenedAt)) {
+			opened = c
+		}
+	}
+	if opened == nil {
+		setFlashLink(w, r, msg, "/customers/"+p.CustomerID+"#timeline", "See the timeline")
+		return nil
+	}
+	setFlashLink(w, r, msg+" "+caseOpened(opened), "/cases/"+opened.ID, "Open the case")
+	return nil
 }
 
 // brokenData is the page that asks whether a promise was really broken.

@@ -76,7 +76,9 @@ type page struct {
 	Flash flash
 	// Unread is how many of the user's notifications are unread, for the nav.
 	Unread int
-	D      any
+	// Currency is the code amounts are shown in, for money.
+	Currency string
+	D        any
 }
 
 // flash is what the page says of the action just done, with a link to what
@@ -95,7 +97,7 @@ type perms struct {
 
 func (s *server) newPage(r *http.Request, title, nav string, d any) page {
 	v := visitorFrom(r.Context())
-	p := page{Title: title, Nav: nav, User: v.user, CSRF: v.csrf, D: d}
+	p := page{Title: title, Nav: nav, User: v.user, CSRF: v.csrf, Currency: s.Currency, D: d}
 	if v.user != nil {
 		p.Can = perms{
 			WriteCustomers: v.user.Role.Can(rapport.PermWriteCustomers),
@@ -275,11 +277,18 @@ var templateFuncs = template.FuncMap{
 		if w.Kind() != reflect.String {
 			return "", fmt.Errorf("title of %T: want a word", v)
 		}
-		s := w.String()
-		if s == "" {
-			return "", nil
+		return rapport.KeyName(w.String()), nil
+	},
+	// tickAnchor hangs the i-th of n labels of an axis from its tick: the
+	// end ones run inwards so that neither is cut off at the chart's edge.
+	"tickAnchor": func(i, n int) string {
+		switch i {
+		case 0:
+			return "start"
+		case n - 1:
+			return "end"
 		}
-		return strings.ToUpper(s[:1]) + strings.ReplaceAll(s[1:], "_", " "), nil
+		return "middle"
 	},
 	"channels":   func() []rapport.Channel { return rapport.Channels },
 	"phases":     func() []string { return phases },
@@ -431,7 +440,7 @@ var templateFuncs = template.FuncMap{
 // thousands writes a count, of any integer type, with a comma between
 // each three digits.
 func thousands(v any) (string, error) {
-	w := reflect.ValueOf(v)
+	w := reflect.Indirect(reflect.ValueOf(v))
 	switch w.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		return commas(w.Int()), nil

@@ -66,20 +66,21 @@ func aucText(p *float64) string {
 	return fmt.Sprintf("%.3f", *p)
 }
 
-// newCalibrationChart scales the chart to the largest chance shown,
-// rounded up to a tenth, so that a firm whose customers rarely dissolve
-// still sees its deciles apart.
+// newCalibrationChart scales the chart to the largest chance shown, rounded
+// up to a round step of percentage points, so that a firm whose customers
+// rarely dissolve still sees its deciles apart and every tick is a whole,
+// evenly spaced percentage.
 func newCalibrationChart(bins []rapport.CalibrationDecile) calibrationChart {
 	c := calibrationChart{Size: 320, Pad: 40, Max: 0.1}
 	for _, b := range bins {
 		c.Max = math.Max(c.Max, math.Max(b.Predicted, b.Observed))
 	}
-	c.Max = math.Ceil(c.Max*10) / 10
+	ticks := niceTicks(0, 100*c.Max, 4)
+	c.Max = ticks[len(ticks)-1] / 100
 	plot := c.Size - 2*c.Pad
 	scale := func(v float64) float64 { return plot * v / c.Max }
-	for i := range 5 {
-		v := c.Max * float64(i) / 4
-		c.Ticks = append(c.Ticks, tick{Pos: scale(v), Label: pctText(v)})
+	for _, v := range ticks {
+		c.Ticks = append(c.Ticks, tick{Pos: scale(v / 100), Label: fmt.Sprintf("%g%%", v)})
 	}
 	for i, b := range bins {
 		c.Points = append(c.Points, calibrationPoint{X: c.Pad + scale(b.Predicted), Y: c.Size - c.Pad - scale(b.Observed),

@@ -24,6 +24,21 @@ type usersData struct {
 	// the user.
 	Added    *rapport.User
 	Password string
+	// Edit is the refused form that changed the user EditID's role or team.
+	Edit   *form
+	EditID string
+}
+
+// EditForm is the form that changes u's role or team: the refused one with
+// its messages, or one filled with what u has now.
+func (d usersData) EditForm(u *rapport.User) *form {
+	if d.Edit != nil && d.EditID == u.ID {
+		return d.Edit
+	}
+	f := newForm(nil)
+	f.Values.Set("role", string(u.Role))
+	f.Values.Set("team", u.Team)
+	return f
 }
 
 func (s *server) renderUsers(w http.ResponseWriter, r *http.Request, status int, d usersData) {
@@ -62,6 +77,46 @@ func firstPassword() (string, error) {
 	}
 	s := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw[:]))
 	return s[:4] + "-" + s[4:8] + "-" + s[8:12] + "-" + s[12:], nil
+}
+
+// userUpdate changes a user's role or team, checked as the API checks it.
+func (s *server) userUpdate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fm := newForm(r.PostForm)
+		role, team := rapport.Role(fm.Get("role")), fm.Get("team")
+		u, err := s.Users.UpdateUser(r.Context(), r.PathValue("id"), rapport.UserUpdate{Role: &role, Team: &team})
+		if rapport.ErrorCode(err) == rapport.ENOTFOUND {
+			s.renderError(w, r, http.StatusNotFound, "There is no such user.")
+			return
+		}
+		if err != nil {
+			if !fm.fromError(err, nil) {
+				s.serverError(w, r, err)
+				return
+			}
+			if rapport.ErrorCode(err) == rapport.ECONFLICT {
+				fm.Message = rapport.ErrorMessage(err)
+			}
+			s.renderUsers(w, r, http.StatusUnprocessableEntity, usersData{Edit: fm, EditID: r.PathValue("id")})
+			return
+		}
+		msg := u.Name + " is now " + roleWithArticle(u.Role)
+		if u.Team != "" {
+			msg += " in the team " + u.Team
+		} else {
+			msg += ", in no team"
+		}
+		setFlash(w, r, msg+".")
+		redirect(w, r, "/settings/users#user-"+u.ID)
+	})
+}
+
+// roleWithArticle is a role as a sentence names it: "an admin", "a manager".
+func roleWithArticle(r rapport.Role) string {
+	if r == rapport.RoleAdmin || r == rapport.RoleAgent {
+		return "an " + string(r)
+	}
+	return "a " + string(r)
 }
 
 func (s *server) userCreate() http.Handler {

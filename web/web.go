@@ -41,6 +41,9 @@ type Options struct {
 	// MaxUploadBytes is the largest file an import takes (the store's
 	// default when 0).
 	MaxUploadBytes int64
+	// Currency is the ISO 4217 code amounts are shown in, such as GBP;
+	// empty shows them without one.
+	Currency string
 }
 
 // server is the UI's state: its services, options and parsed templates.

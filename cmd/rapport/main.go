@@ -108,12 +108,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "rapport", version())
 		return nil
 	case "help", "-h", "--help", "-help":
-		fmt.Fprint(stdout, usage)
+		printHelp(stdout, getenv)
 		return nil
 	default:
 		fmt.Fprint(stderr, usage)
 		return usageError{fmt.Sprintf("unknown command %q", cmd)}
 	}
+}
+
+// printHelp writes the usage and every option of serve, the same list
+// "rapport serve --help" gives and the README's configuration table keeps.
+func printHelp(w io.Writer, getenv func(string) string) {
+	fmt.Fprint(w, usage)
+	fs, _ := serveFlags(getenv, w)
+	fmt.Fprint(w, "\nOptions of serve (most also read from the environment variable named):\n")
+	fs.PrintDefaults()
 }
 
 // newFlags returns a flag set that prints its usage to stderr and reports

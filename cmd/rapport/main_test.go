@@ -453,3 +453,45 @@ func TestServeSendsSurveyInvitations(t *testing.T) {
 		t.Errorf("the invitation to %q, %q:\n%s", got.To, got.Subject, got.Text)
 	}
 }
+
+// TestHelpMatchesREADME checks that "rapport --help" lists every option of
+// serve, and that the README's configuration table names the same options,
+// each with the environment variable serve reads for it.
+func TestHelpMatchesREADME(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile("(?m)^\\| `--([a-z-]+)` \\| (?:`(RAPPORT_[A-Z_]+)[^`]*`)? *\\|")
+	documented := map[string]string{} // flag to its environment variable
+	for _, m := range row.FindAllStringSubmatch(string(readme), -1) {
+		documented[m[1]] = m[2]
+	}
+	if len(documented) < 10 {
+		t.Fatalf("the README's configuration table has %d options; want the table found", len(documented))
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--help"}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatalf("run(--help) = %v", err)
+	}
+	fs, _ := serveFlags(func(string) string { return "" }, io.Discard)
+	seen := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) {
+		seen[f.Name] = true
+		env, ok := documented[f.Name]
+		if !ok {
+			t.Errorf("serve's --%s is not in the README's configuration table", f.Name)
+		}
+		if !regexp.MustCompile(`(?m)^  -` + regexp.QuoteMeta(f.Name) + `\b`).MatchString(out.String()) {
+			t.Errorf("rapport --help does not list --%s", f.Name)
+		}
+		if env != "" && !strings.Contains(f.Usage, "$"+env) {
+			t.Errorf("the README reads --%s from %s; serve's help says %q", f.Name, env, f.Usage)
+		}
+	})
+	for name := range documented {
+		if !seen[name] {
+			t.Errorf("the README's configuration table has --%s, which serve does not take", name)
+		}
+	}
+}

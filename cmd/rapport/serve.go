@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	iofs "io/fs"
@@ -29,70 +30,109 @@ import (
 	"github.com/rapport-crm/rapport/web"
 )
 
-func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", "rapport serve [--addr HOST:PORT] [--db DSN] [--demo]", stderr)
-	addr := fs.String("addr", envOr(getenv, "RAPPORT_ADDR", "127.0.0.1:8080"), "address to listen on ($RAPPORT_ADDR)")
-	dsn := fs.String("db", defaultDB(getenv), "SQLite file or postgres:// URL ($RAPPORT_DB)")
-	withDemo := fs.Bool("demo", false, "on an empty database, generate a demo firm first and print how to sign in")
-	watchEvery := fs.Duration("watch", 10*time.Minute, "how often to sweep relationships, re-measure impact and raise alerts (0 to never); promises, cases and webhooks are kept up whatever it is")
-	publicURL := fs.String("public-url", getenv("RAPPORT_PUBLIC_URL"), "the address customers reach Rapport at, for survey links, e.g. https://rapport.example.com ($RAPPORT_PUBLIC_URL)")
-	firm := fs.String("firm", getenv("RAPPORT_FIRM"), "the firm's name, shown to customers on survey pages ($RAPPORT_FIRM)")
-	webhooksPrivate := fs.Bool("webhooks-private", getenv("RAPPORT_WEBHOOKS_PRIVATE") == "true",
+// serveOptions is how serve is configured: each flag, most with an
+// environment variable as its default.
+type serveOptions struct {
+	addr            string
+	dsn             string
+	withDemo        bool
+	watchEvery      time.Duration
+	publicURL       string
+	firm            string
+	webhooksPrivate bool
+	smtpURL         string
+	smtpFrom        string
+	messagesDir     string
+	logFormat       string
+	importDir       string
+	maxImport       string
+	debugAddr       string
+	currency        string
+}
+
+// serveFlags are serve's flags, read into o.
+func serveFlags(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *serveOptions) {
+	fs := newFlags("serve", "rapport serve [--addr HOST:PORT] [--db DSN] [--demo] [OPTIONS]", stderr)
+	o := &serveOptions{}
+	fs.StringVar(&o.addr, "addr", envOr(getenv, "RAPPORT_ADDR", "127.0.0.1:8080"), "address to listen on ($RAPPORT_ADDR)")
+	fs.StringVar(&o.dsn, "db", defaultDB(getenv), "SQLite file or postgres:// URL ($RAPPORT_DB)")
+	fs.BoolVar(&o.withDemo, "demo", false, "on an empty database, generate a demo firm first and print how to sign in")
+	fs.DurationVar(&o.watchEvery, "watch", 10*time.Minute, "how often to sweep relationships, re-measure impact and raise alerts (0 to never); promises, cases and webhooks are kept up whatever it is")
+	fs.StringVar(&o.publicURL, "public-url", getenv("RAPPORT_PUBLIC_URL"), "the address customers reach Rapport at, for survey links, e.g. https://rapport.example.com ($RAPPORT_PUBLIC_URL)")
+	fs.StringVar(&o.firm, "firm", getenv("RAPPORT_FIRM"), "the firm's name, shown to customers on survey pages ($RAPPORT_FIRM)")
+	fs.BoolVar(&o.webhooksPrivate, "webhooks-private", getenv("RAPPORT_WEBHOOKS_PRIVATE") == "true",
 		"let webhooks reach internal addresses (loopback, private, link-local and other special-use ranges), such as a receiver inside the firm's network ($RAPPORT_WEBHOOKS_PRIVATE=true)")
-	smtpURL := fs.String("smtp-url", getenv("RAPPORT_SMTP_URL"),
+	fs.StringVar(&o.smtpURL, "smtp-url", getenv("RAPPORT_SMTP_URL"),
 		"the mail server survey invitations and notifications go through, smtp://user:password@host:587 (STARTTLS where offered) or smtps://…:465 ($RAPPORT_SMTP_URL); without it, emails wait in the outbox")
-	smtpFrom := fs.String("smtp-from", getenv("RAPPORT_SMTP_FROM"), "the sender of Rapport's emails, e.g. \"Harbour Bank <care@harbour.example>\" ($RAPPORT_SMTP_FROM)")
-	messagesDir := fs.String("messages", getenv("RAPPORT_MESSAGES"),
+	fs.StringVar(&o.smtpFrom, "smtp-from", getenv("RAPPORT_SMTP_FROM"), "the sender of Rapport's emails, e.g. \"Harbour Bank <care@harbour.example>\" ($RAPPORT_SMTP_FROM)")
+	fs.StringVar(&o.messagesDir, "messages", getenv("RAPPORT_MESSAGES"),
 		"a directory of message catalogues (en.json, es.json, …) whose sentences replace the shipped wording of emails and survey pages, key by key ($RAPPORT_MESSAGES)")
-	logFormat := fs.String("log", envOr(getenv, "RAPPORT_LOG", "text"), "log format: text or json ($RAPPORT_LOG)")
-	importDir := fs.String("import-dir", envOr(getenv, "RAPPORT_IMPORT_DIR", "rapport-imports"),
+	fs.StringVar(&o.logFormat, "log", envOr(getenv, "RAPPORT_LOG", "text"), "log format: text or json ($RAPPORT_LOG)")
+	fs.StringVar(&o.importDir, "import-dir", envOr(getenv, "RAPPORT_IMPORT_DIR", "rapport-imports"),
 		"where uploaded files wait to be imported, with their error reports; servers sharing a database must share it ($RAPPORT_IMPORT_DIR)")
-	maxImport := fs.String("max-import-size", envOr(getenv, "RAPPORT_MAX_IMPORT_SIZE", "10GB"), "the largest file an import takes, as 500MB or 10GB ($RAPPORT_MAX_IMPORT_SIZE)")
-	debugAddr := fs.String("debug-addr", getenv("RAPPORT_DEBUG_ADDR"), "a loopback address to serve Go's profiles at /debug/pprof/, e.g. 127.0.0.1:6060 ($RAPPORT_DEBUG_ADDR)")
+	fs.StringVar(&o.maxImport, "max-import-size", envOr(getenv, "RAPPORT_MAX_IMPORT_SIZE", "10GB"), "the largest file an import takes, as 500MB or 10GB ($RAPPORT_MAX_IMPORT_SIZE)")
+	fs.StringVar(&o.currency, "currency", envOr(getenv, "RAPPORT_CURRENCY", currencyOfLocale(getenv)),
+		"the ISO 4217 code amounts are shown in, e.g. GBP or EUR ($RAPPORT_CURRENCY); by default the one of the locale's country ($LC_ALL, $LC_MONETARY or $LANG)")
+	fs.StringVar(&o.debugAddr, "debug-addr", getenv("RAPPORT_DEBUG_ADDR"), "a loopback address to serve Go's profiles at /debug/pprof/, e.g. 127.0.0.1:6060 ($RAPPORT_DEBUG_ADDR)")
+	return fs, o
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs, o := serveFlags(getenv, stderr)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	logger, err := newLogger(*logFormat, stderr)
+	logger, err := newLogger(o.logFormat, stderr)
 	if err != nil {
 		return err
 	}
-	mailer, err := newMailer(*smtpURL, *smtpFrom, *publicURL)
+	mailer, err := newMailer(o.smtpURL, o.smtpFrom, o.publicURL)
 	if err != nil {
 		return err
 	}
 	var override iofs.FS
-	if *messagesDir != "" {
-		override = os.DirFS(*messagesDir)
+	if o.messagesDir != "" {
+		override = os.DirFS(o.messagesDir)
 	}
 	messages, err := mail.LoadCatalogues(override)
 	if err != nil {
 		return usageError{"--messages: " + err.Error()}
 	}
-	db, err := sqlstore.Open(ctx, *dsn, time.Now)
+	currency, err := checkCurrency(o.currency)
+	if err != nil {
+		return usageError{"--currency: " + err.Error()}
+	}
+	db, err := sqlstore.Open(ctx, o.dsn, time.Now)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if *withDemo {
+	if o.withDemo {
 		if err := serveDemo(ctx, db, stdout); err != nil {
 			return err
 		}
-		if *firm == "" {
-			*firm = demo.FirmName
+		if o.firm == "" {
+			o.firm = demo.FirmName
 		}
+		if currency == "" {
+			currency = demo.Currency
+		}
+	}
+	if currency == "" {
+		logger.Warn("no --currency and none from the locale: amounts are shown without one")
 	}
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg, version())
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		metrics.NewPoolCollector(db.Stats))
 	db.ObserveMoments(m.CountMoments)
-	maxImportBytes, err := parseSize(*maxImport)
+	maxImportBytes, err := parseSize(o.maxImport)
 	if err != nil {
 		return usageError{"--max-import-size: " + err.Error()}
 	}
-	db.SetEmail(sqlstore.EmailSetup{PublicURL: *publicURL, Firm: *firm, Messages: messages})
-	opts := sqlstore.Options{Webhooks: sqlstore.WebhookOptions{AllowPrivate: *webhooksPrivate},
-		Imports: sqlstore.ImportFiles{Dir: *importDir, MaxBytes: maxImportBytes}}
+	db.SetEmail(sqlstore.EmailSetup{PublicURL: o.publicURL, Firm: o.firm, Messages: messages})
+	opts := sqlstore.Options{Webhooks: sqlstore.WebhookOptions{AllowPrivate: o.webhooksPrivate},
+		Imports: sqlstore.ImportFiles{Dir: o.importDir, MaxBytes: maxImportBytes}}
 	if mailer != nil {
 		defer mailer.Close()
 		opts.Email.Mailer = mailer
@@ -100,19 +140,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		logger.Warn("no --smtp-url: survey invitations and notifications wait in the outbox until a mail server is set")
 	}
 	services := sqlstore.NewServices(db, opts)
-	if *debugAddr != "" {
-		stop, err := serveProfiles(*debugAddr, logger)
+	if o.debugAddr != "" {
+		stop, err := serveProfiles(o.debugAddr, logger)
 		if err != nil {
 			return err
 		}
 		defer stop()
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           newHandler(services, m, metrics.Handler(reg), logger, site{publicURL: *publicURL, firm: *firm, messages: messages}, maxImportBytes),
+		Handler:           newHandler(services, m, metrics.Handler(reg), logger, site{publicURL: o.publicURL, firm: o.firm, messages: messages, currency: currency}, maxImportBytes),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      2 * time.Minute,
@@ -128,7 +168,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	background, stopBackground := context.WithCancel(ctx)
 	var jobs sync.WaitGroup
 	defer func() { stopBackground(); jobs.Wait() }()
-	jobs.Go(func() { sqlstore.RunJobs(background, sqlstore.Jobs(db, opts, *watchEvery), logger) })
+	jobs.Go(func() { sqlstore.RunJobs(background, sqlstore.Jobs(db, opts, o.watchEvery), logger) })
 	select {
 	case err := <-errc:
 		return err
@@ -176,6 +216,7 @@ type site struct {
 	publicURL string
 	firm      string
 	messages  *mail.Catalogues
+	currency  string
 }
 
 // newHandler assembles the whole server: the JSON API, the health check,
@@ -184,7 +225,8 @@ type site struct {
 func newHandler(services rapport.Services, m *metrics.Metrics, exposition http.Handler, logger *slog.Logger, site site, maxUpload int64) http.Handler {
 	signIns := rapport.SignInThrottle(time.Now)
 	apiServer := api.NewServer(services, api.Options{Logger: logger, Clock: time.Now, Metrics: exposition, PublicURL: site.publicURL, SignIns: signIns})
-	ui := web.New(services, web.Options{Logger: logger, Clock: time.Now, PublicURL: site.publicURL, SignIns: signIns, MaxUploadBytes: maxUpload})
+	ui := web.New(services, web.Options{Logger: logger, Clock: time.Now, PublicURL: site.publicURL, SignIns: signIns, MaxUploadBytes: maxUpload,
+		Currency: site.currency})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiServer)
 	mux.Handle("/healthz", apiServer)

@@ -188,6 +188,32 @@ func (b *Page) SmallText(px float64) []string {
 		filter(([text, h]) => h > 0 && h < %g).map(([text, h]) => text + " (" + h.toFixed(1) + " px)")`, px)))
 }
 
+// CutOff lists what the page cuts off inside its own boxes: a table wider
+// than the box that holds it (unless it is marked data-scrolls, a table
+// meant to scroll in its card), and a chart's text running past the
+// chart's edge.
+func (b *Page) CutOff() []string {
+	b.T.Helper()
+	return Get(b, "cut-off content", chromedp.Evaluate[[]string](`(() => {
+		const out = [];
+		const name = el => el.id ? "#" + el.id : el.className ? "." + String(el.className.baseVal ?? el.className).trim().split(/\s+/)[0] : el.tagName.toLowerCase();
+		for (const table of document.querySelectorAll("table")) {
+			if (table.hasAttribute("data-scrolls") || table.getBoundingClientRect().width === 0) continue;
+			for (let box = table.parentElement; box && box !== document.body; box = box.parentElement) {
+				if (getComputedStyle(box).overflowX === "visible") continue;
+				if (box.scrollWidth > box.clientWidth + 1) out.push("table " + name(table) + " in " + name(table.closest("section, .card") ?? box) + " is " + box.scrollWidth + " px wide in a box of " + box.clientWidth + " px");
+				break;
+			}
+		}
+		for (const text of document.querySelectorAll("svg text")) {
+			const r = text.getBoundingClientRect(), svg = text.ownerSVGElement.getBoundingClientRect();
+			if (r.width === 0 || getComputedStyle(text.ownerSVGElement).overflow === "visible") continue;
+			if (r.left < svg.left - 1 || r.right > svg.right + 1) out.push("chart text " + JSON.stringify(text.textContent.trim()) + " runs past its chart " + name(text.ownerSVGElement));
+		}
+		return out;
+	})()`))
+}
+
 // WiderThanScreen reports whether the page scrolls sideways.
 func (b *Page) WiderThanScreen() bool {
 	b.T.Helper()
