@@ -160,7 +160,7 @@ func gatherFacts(ctx context.Context, q querier, ids []string, now time.Time, hi
 	if err := addReferrals(ctx, q, byID, fresh, w.now); err != nil {
 		return nil, err
 	}
-	recovery, err := queryRecoveryFacts(ctx, q, found, now)
+	recovery, err := queryRecoveryFacts(ctx, q, found, now, !historical)
 	if err != nil {
 		return nil, err
 	}

@@ -9,42 +9,68 @@ import (
 	"github.com/rapport-crm/rapport/analytics"
 )
 
-// recoveryCasesAsOf reads the recovery cases of a few customers as they
-// stood at :now: each case opened by then that was still open, or was
-// opened in the 90 days before, with when it was resolved and the outcome
-// of the customer's next moment (see nextMomentExpr) among those that had
-// happened by then. A case reopened later reads as open all along.
-const recoveryCasesAsOf = `SELECT c.customer_id, c.resolved_at,
+// openCasesAsOf counts each customer's recovery cases open at :now: opened
+// by then and not resolved by then (a case reopened later reads as open all
+// along). Live, every case open now has the status open, which an index on
+// the customer finds without reading their resolved cases.
+const (
+	openCasesAsOf = `SELECT customer_id, COUNT(*) FROM recovery_cases
+	WHERE customer_id IN (:ids) AND opened_at <= :now AND (resolved_at IS NULL OR resolved_at > :now)
+	GROUP BY customer_id`
+	openCasesNow = `SELECT customer_id, COUNT(*) FROM recovery_cases
+	WHERE customer_id IN (:ids) AND status = 'open' GROUP BY customer_id`
+)
+
+// resolvedCasesAsOf reads the cases of a few customers opened in the 90
+// days before :now and resolved by then, each with the outcome of the
+// customer's next moment (see nextMomentExpr) among those that had happened
+// by then.
+const resolvedCasesAsOf = `SELECT c.customer_id,
 		(SELECT m.outcome FROM moments m WHERE m.customer_id = c.customer_id AND m.id <> c.moment_id
 			AND m.occurred_at >= c.moment_at AND m.occurred_at <= :now AND m.recorded_at >= c.resolved_at
 			ORDER BY m.occurred_at, m.id LIMIT 1)
 	FROM recovery_cases c
-	WHERE c.customer_id IN (:ids) AND c.opened_at <= :now
-		AND (c.opened_at >= :from90 OR c.resolved_at IS NULL OR c.resolved_at > :now)`
+	WHERE c.customer_id IN (:ids) AND c.opened_at >= :from90 AND c.opened_at <= :now AND c.resolved_at <= :now`
 
 // queryRecoveryFacts reads what became of each customer's recovery cases
-// and promises as known at now. Every customer asked for has an entry.
-func queryRecoveryFacts(ctx context.Context, q querier, ids []string, now time.Time) (map[string]*analytics.RecoveryFacts, error) {
+// and promises as known at now; live, now is the present. Every customer
+// asked for has an entry.
+func queryRecoveryFacts(ctx context.Context, q querier, ids []string, now time.Time, live bool) (map[string]*analytics.RecoveryFacts, error) {
 	w := windowsAt(now)
 	out := make(map[string]*analytics.RecoveryFacts, len(ids))
 	for _, id := range ids {
 		out[id] = &analytics.RecoveryFacts{}
 	}
-	err := eachNamedRow(ctx, q, recoveryCasesAsOf, w.args(ids), func(rows *sql.Rows) error {
+	open := openCasesAsOf
+	if live {
+		open = openCasesNow
+	}
+	err := eachNamedRow(ctx, q, open, w.args(ids), func(rows *sql.Rows) error {
 		var id string
-		var resolved sql.NullInt64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return err
+		}
+		if r := out[id]; r != nil {
+			r.OpenCases = n
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = eachNamedRow(ctx, q, resolvedCasesAsOf, w.args(ids), func(rows *sql.Rows) error {
+		var id string
 		var next sql.NullString
-		if err := rows.Scan(&id, &resolved, &next); err != nil {
+		if err := rows.Scan(&id, &next); err != nil {
 			return err
 		}
 		r := out[id]
-		switch {
+		switch recovery := rapport.RecoveryOf(true, rapport.Outcome(next.String)); {
 		case r == nil:
-		case !resolved.Valid || resolved.Int64 > w.now:
-			r.OpenCases++
-		case rapport.RecoveryOf(true, rapport.Outcome(next.String)).IsRecovered():
+		case recovery.IsRecovered():
 			r.Recovered++
-		case rapport.RecoveryOf(true, rapport.Outcome(next.String)).IsNotRecovered():
+		case recovery.IsNotRecovered():
 			r.NotRecovered++
 		}
 		return nil

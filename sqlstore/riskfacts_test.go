@@ -61,6 +61,21 @@ func TestRecoveryFactsAsOf(t *testing.T) {
 				t.Errorf("%s: Ada %+v, Grace %+v; want %+v and %+v", tc.description, *got[ada.ID], *got[grace.ID], tc.ada, tc.grace)
 			}
 		}
+		// Today, scoring reads the cases open now by their status: the same
+		// as reading them as of now.
+		now, err := sqlstore.RecoveryFactsNow(ctx, s.db, []string{ada.ID, grace.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		asOf, err := sqlstore.RecoveryFactsAsOf(ctx, s.db, []string{ada.ID, grace.ID}, s.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{ada.ID, grace.ID} {
+			if *now[id] != *asOf[id] || *now[id] == (analytics.RecoveryFacts{}) && id == grace.ID {
+				t.Errorf("customer %s today: %+v as scoring reads it, %+v as of now", id, *now[id], *asOf[id])
+			}
+		}
 	})
 }
 
