@@ -88,7 +88,9 @@ type armUnitSet struct {
 }
 
 // longestWindow is the longest window in microseconds.
-func longestWindow() int64 { return int64(rapport.OfferWindows[len(rapport.OfferWindows)-1]) * dayMicros }
+func longestWindow() int64 {
+	return int64(rapport.OfferWindows[len(rapport.OfferWindows)-1]) * dayMicros
+}
 
 // armUnits sums each unit's moments in each window, in one reading of its
 // customer's moments from its start to the end of the longest window.
