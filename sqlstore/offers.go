@@ -52,7 +52,7 @@ func (s *OfferService) CreateOffer(ctx context.Context, o *rapport.Offer) error 
 		if err != nil {
 			return err
 		}
-		if err := ensureOfferTouchpoint(ctx, tx, o.Touchpoint); err != nil {
+		if err := ensureGivingTouchpoint(ctx, tx, o.Touchpoint, "Offers made to customers."); err != nil {
 			return err
 		}
 		now := tx.now.Truncate(time.Microsecond)
@@ -98,17 +98,17 @@ func (s *OfferService) segmentMembers(ctx context.Context, tx *tx, id string) ([
 	return ids, sg, err
 }
 
-// ensureOfferTouchpoint adds the offer's touchpoint to the catalogue if it
-// is not there: as the default catalogue has it for `offer`, else a sale
-// touchpoint named after its key.
-func ensureOfferTouchpoint(ctx context.Context, tx *tx, key string) error {
+// ensureGivingTouchpoint adds the touchpoint an offer or a gesture is
+// recorded on to the catalogue if it is not there: as the default catalogue
+// has it, else a sale touchpoint named after its key, described as given.
+func ensureGivingTouchpoint(ctx context.Context, tx *tx, key, description string) error {
 	_, err := findTouchpoint(ctx, tx.querier, key)
 	if rapport.ErrorCode(err) != rapport.ENOTFOUND {
 		return err
 	}
 	tp := &rapport.Touchpoint{Key: key, Name: key, Phase: rapport.PhaseSale, TargetScore: 4,
 		Channels:    []rapport.Channel{rapport.ChannelEmail, rapport.ChannelPhone, rapport.ChannelWeb},
-		Description: "Offers made to customers."}
+		Description: description}
 	for _, d := range rapport.DefaultTouchpoints() {
 		if d.Key == key {
 			tp = d
