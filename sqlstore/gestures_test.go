@@ -145,7 +145,7 @@ func TestGestureMilestones(t *testing.T) {
 		for _, g := range []*rapport.GestureRule{anniversary, magic, motor, recovered} {
 			var got []string
 			rows, err := s.raw.Query(`SELECT c.name, g.milestone_at, g.arm, c.id FROM gestures g JOIN customers c ON c.id = g.customer_id
-				WHERE g.rule_id = `+quote(g.ID)+` ORDER BY g.milestone_at`)
+				WHERE g.rule_id = ` + quote(g.ID) + ` ORDER BY g.milestone_at`)
 			if err != nil {
 				t.Fatal(err)
 			}
