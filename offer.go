@@ -166,6 +166,10 @@ type OfferCustomer struct {
 	// GivenAt is when the first moment on the offer's touchpoint was
 	// recorded for the customer since the offer started; nil while open.
 	GivenAt *time.Time `json:"given_at"`
+	// Suggestion is the response suggested for the customer on the offer's
+	// touchpoint, with its reason, while the offer is still to be made and
+	// the touchpoint has responses to suggest.
+	Suggestion *Suggestions `json:"suggestion,omitempty"`
 }
 
 // OfferCustomerFilter chooses among an offer's offered customers.
