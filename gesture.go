@@ -187,14 +187,15 @@ func Ordinal(n int) string {
 	return fmt.Sprintf("%d%s", n, suffix)
 }
 
-// GestureArm draws a milestone's arm: the customer's id and the day of the
-// milestone, hashed with the rule's seed as OfferArm does. A rule with no
-// holdout chooses everyone.
-func GestureArm(seed int64, customerID string, at time.Time, share float64) string {
+// GestureArm draws a milestone's arm: the customer's id and the milestone
+// in words ("3rd anniversary"), hashed with the rule's seed as OfferArm
+// does. Neither names a date, so a firm whose history is moved in time
+// draws the same arms. A rule with no holdout chooses everyone.
+func GestureArm(seed int64, customerID, milestone string, share float64) string {
 	if share <= 0 {
 		return ArmOffered
 	}
-	return OfferArm(seed, customerID+"@"+at.UTC().Format(time.DateOnly), share)
+	return drawArm(seed, idKey(customerID)+"@"+milestone, share)
 }
 
 // Milestone is a customer reaching a rule's milestone.

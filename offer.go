@@ -140,10 +140,21 @@ func validOfferKind(k string) bool {
 // and a firm whose history is moved in time, as the demo's is, draws the
 // same customers.
 func OfferArm(seed int64, customerID string, share float64) string {
-	key := customerID
-	if ValidID(key) {
-		key = key[10:]
+	return drawArm(seed, idKey(customerID), share)
+}
+
+// idKey is what of an id a draw hashes: of an id made by NewID only its
+// random bits.
+func idKey(id string) string {
+	if ValidID(id) {
+		return id[10:]
 	}
+	return id
+}
+
+// drawArm hashes the seed with key into a number between 0 and 1: holdout
+// below share, offered above.
+func drawArm(seed int64, key string, share float64) string {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], uint64(seed))
 	h := sha256.New()

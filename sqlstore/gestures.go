@@ -230,7 +230,7 @@ func lastGestures(ctx context.Context, q querier, ruleID string) (map[string]tim
 func insertGestures(ctx context.Context, tx *tx, g *rapport.GestureRule, ms []rapport.Milestone) (int, error) {
 	now := tx.now.Truncate(time.Microsecond)
 	for _, m := range ms {
-		arm := rapport.GestureArm(g.Seed, m.CustomerID, m.At, g.HoldoutShare)
+		arm := rapport.GestureArm(g.Seed, m.CustomerID, m.What, g.HoldoutShare)
 		if _, err := tx.exec(ctx, `INSERT INTO gestures (id, rule_id, customer_id, milestone_at, milestone, arm, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, rapport.NewID(now), g.ID, m.CustomerID, micros(m.At), m.What, arm, micros(now)); err != nil {
 			return 0, err

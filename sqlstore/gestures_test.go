@@ -144,20 +144,20 @@ func TestGestureMilestones(t *testing.T) {
 		}
 		for _, g := range []*rapport.GestureRule{anniversary, magic, motor, recovered} {
 			var got []string
-			rows, err := s.raw.Query(`SELECT c.name, g.milestone_at, g.arm, c.id FROM gestures g JOIN customers c ON c.id = g.customer_id
+			rows, err := s.raw.Query(`SELECT c.name, g.milestone_at, g.arm, c.id, g.milestone FROM gestures g JOIN customers c ON c.id = g.customer_id
 				WHERE g.rule_id = ` + quote(g.ID) + ` ORDER BY g.milestone_at`)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for rows.Next() {
-				var name, arm, id string
+				var name, arm, id, what string
 				var at int64
-				if err := rows.Scan(&name, &at, &arm, &id); err != nil {
+				if err := rows.Scan(&name, &at, &arm, &id, &what); err != nil {
 					t.Fatal(err)
 				}
 				when := time.UnixMicro(at).UTC()
 				got = append(got, name+"@"+when.Format(time.DateOnly))
-				if wantArm := rapport.GestureArm(g.Seed, id, when, g.HoldoutShare); arm != wantArm {
+				if wantArm := rapport.GestureArm(g.Seed, id, what, g.HoldoutShare); arm != wantArm {
 					t.Errorf("%s: %s drawn %s; the seed draws %s", g.Name, name, arm, wantArm)
 				}
 			}
@@ -239,7 +239,7 @@ func TestGestureKnownTruth(t *testing.T) {
 		for i, c := range customers {
 			at := joined[c.ID]
 			due := i%2 == 0 && at.Before(s.clock.Now()) && !at.Before(s.clock.Now().AddDate(0, 0, -rapport.GestureListDays)) &&
-				rapport.GestureArm(21, c.ID, at, 0.3) == rapport.ArmOffered
+				rapport.GestureArm(21, c.ID, "1st anniversary", 0.3) == rapport.ArmOffered
 			if due {
 				wantOnDay++
 			}
@@ -267,7 +267,7 @@ func TestGestureKnownTruth(t *testing.T) {
 		given := 0
 		for i, c := range customers {
 			at := joined[c.ID]
-			arm := rapport.GestureArm(21, c.ID, at, 0.3)
+			arm := rapport.GestureArm(21, c.ID, "1st anniversary", 0.3)
 			tt := tot[arm]
 			tt.customers++
 			chance := 0.2

@@ -43,7 +43,7 @@ func (f *fixture) seedPastGestures(t *testing.T) *rapport.GestureRule {
 	var batch []*rapport.Moment
 	for id, at := range joined {
 		magic := 0.2
-		if rapport.GestureArm(5, id, at, 0.3) == rapport.ArmOffered {
+		if rapport.GestureArm(5, id, "1st anniversary", 0.3) == rapport.ArmOffered {
 			magic = 0.6
 			batch = append(batch, &rapport.Moment{CustomerID: id, Touchpoint: "gesture", Channel: rapport.ChannelEmail,
 				OccurredAt: at.Add(24 * time.Hour), Cost: 3})
