@@ -50,8 +50,8 @@ type gestureRuleData struct {
 
 // milestoneChoices name the milestones in the form.
 var milestoneChoices = []choice{
-	{Value: rapport.MilestoneMagicCount, Label: "A committed customer's Nth magic moment"},
-	{Value: rapport.MilestoneAnniversary, Label: "A customer's anniversary"},
+	{Value: rapport.MilestoneMagicCount, Label: "Nth magic moment, when committed"},
+	{Value: rapport.MilestoneAnniversary, Label: "Anniversary of joining"},
 	{Value: rapport.MilestoneRecovered, Label: "The first moment after a recovered case"},
 	{Value: rapport.MilestonePurchaseCount, Label: "Every Nth time a product is taken up"},
 }
