@@ -283,9 +283,12 @@ func NewGestureReport(g *GestureRule, windows []OfferWindowUnits, now time.Time)
 // GestureService keeps gesture rules, finds their milestones and measures
 // what followed.
 type GestureService interface {
+	// CreateGestureRule keeps a new rule; its milestones are found from its
+	// start on the next sweep.
 	CreateGestureRule(ctx context.Context, g *GestureRule) error
 	// FindGestureRules lists the rules, newest first.
 	FindGestureRules(ctx context.Context) ([]*GestureRule, error)
+	// FindGestureRuleByID returns one rule, or ENOTFOUND.
 	FindGestureRuleByID(ctx context.Context, id string) (*GestureRule, error)
 	// EndGestureRule ends a rule's period now: no more milestones are found.
 	EndGestureRule(ctx context.Context, id string) (*GestureRule, error)
@@ -294,5 +297,7 @@ type GestureService interface {
 	EvaluateGestures(ctx context.Context) (int, error)
 	// Gestures lists a rule's chosen gestures, the staff's list.
 	Gestures(ctx context.Context, ruleID string, f GestureFilter) (Page[*Gesture], error)
+	// GestureReport compares chosen and held-out customers after their
+	// milestones.
 	GestureReport(ctx context.Context, ruleID string) (*GestureReport, error)
 }

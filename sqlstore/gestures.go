@@ -158,7 +158,6 @@ func (s *GestureService) EndGestureRule(ctx context.Context, id string) (*rappor
 // a rule's milestones and the others find the rule moved on.
 func (s *GestureService) EvaluateGestures(ctx context.Context) (int, error) {
 	now := s.db.now().Truncate(time.Microsecond)
-	var ids []string
 	ids, err := queryIDs(ctx, s.db.reader(), `SELECT id FROM gesture_rules WHERE evaluated_until < ends_at AND evaluated_until < ?
 		ORDER BY id`, micros(now))
 	if err != nil {
