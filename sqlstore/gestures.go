@@ -299,7 +299,7 @@ func anniversaries(ctx context.Context, q querier, from, to time.Time) ([]rappor
 		return nil, err
 	}
 	var out []rapport.Milestone
-	for years := 1; from.AddDate(-years+1, 0, 0).After(fromMicros(earliest.Int64)); years++ {
+	for years := 1; to.AddDate(-years, 0, 0).After(fromMicros(earliest.Int64)); years++ {
 		lo, hi := from.AddDate(-years, 0, 0), to.AddDate(-years, 0, 0)
 		found, err := scanMilestones(ctx, q, `SELECT id, created_at, CAST(? AS BIGINT) FROM customers
 			WHERE created_at >= ? AND created_at < ? AND erased_at IS NULL AND stage <> ? ORDER BY created_at, id`,
@@ -367,8 +367,7 @@ func sortMilestones(ms []rapport.Milestone) {
 	})
 }
 
-// Gestures lists a rule's chosen gestures by customer, newest milestone
-// first, each with when the gesture's moment was first recorded since the
+// Gestures lists a rule's chosen gestures, the most recently found first, each with when the gesture's moment was first recorded since the
 // milestone and the response suggested for the customer on the gesture's
 // touchpoint.
 func (s *GestureService) Gestures(ctx context.Context, ruleID string, f rapport.GestureFilter) (rapport.Page[*rapport.Gesture], error) {
