@@ -73,8 +73,21 @@ type CustomerExport struct {
 	// OptedOutAt is when the customer asked for no more survey emails.
 	OptedOutAt *time.Time `json:"opted_out_at,omitempty"`
 	// Offers are the offers the customer was drawn for, and in which arm.
-	Offers  []ExportedOffer `json:"offers"`
-	Moments []*Moment       `json:"moments"`
+	Offers []ExportedOffer `json:"offers"`
+	// Gestures are the milestones of theirs that gesture rules found, and
+	// in which arm.
+	Gestures []ExportedGesture `json:"gestures"`
+	Moments  []*Moment         `json:"moments"`
+}
+
+// ExportedGesture is a milestone of the customer's a gesture rule found:
+// chosen for the gesture (offered) or held out to measure it (holdout).
+type ExportedGesture struct {
+	RuleID      string    `json:"rule_id"`
+	Name        string    `json:"name"`
+	Milestone   string    `json:"milestone"`
+	MilestoneAt time.Time `json:"milestone_at"`
+	Arm         string    `json:"arm"`
 }
 
 // ExportedOffer is an offer a customer was drawn for: made to them

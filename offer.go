@@ -140,10 +140,21 @@ func validOfferKind(k string) bool {
 // and a firm whose history is moved in time, as the demo's is, draws the
 // same customers.
 func OfferArm(seed int64, customerID string, share float64) string {
-	key := customerID
-	if ValidID(key) {
-		key = key[10:]
+	return drawArm(seed, idKey(customerID), share)
+}
+
+// idKey is what of an id a draw hashes: of an id made by NewID only its
+// random bits.
+func idKey(id string) string {
+	if ValidID(id) {
+		return id[10:]
 	}
+	return id
+}
+
+// drawArm hashes the seed with key into a number between 0 and 1: holdout
+// below share, offered above.
+func drawArm(seed int64, key string, share float64) string {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], uint64(seed))
 	h := sha256.New()
@@ -166,6 +177,10 @@ type OfferCustomer struct {
 	// GivenAt is when the first moment on the offer's touchpoint was
 	// recorded for the customer since the offer started; nil while open.
 	GivenAt *time.Time `json:"given_at"`
+	// Suggestion is the response suggested for the customer on the offer's
+	// touchpoint, with its reason, while the offer is still to be made and
+	// the touchpoint has responses to suggest.
+	Suggestion *Suggestions `json:"suggestion,omitempty"`
 }
 
 // OfferCustomerFilter chooses among an offer's offered customers.
@@ -266,9 +281,11 @@ type OfferWindow struct {
 	Metrics  []OfferMetric `json:"metrics"`
 }
 
-// OfferReport is an offer's measured uplift.
-type OfferReport struct {
-	Offer      *Offer        `json:"offer"`
+// ArmComparison is what followed for the customers of a treated arm (those
+// an offer or a gesture was meant for) against those of its holdout, over
+// each window: the figures, their differences with intervals, and a
+// verdict for each difference that stays significant.
+type ArmComparison struct {
 	MeasuredAt time.Time     `json:"measured_at"`
 	Alpha      float64       `json:"alpha"`
 	Windows    []OfferWindow `json:"windows"`
@@ -277,6 +294,19 @@ type OfferReport struct {
 	Verdicts []string `json:"verdicts"`
 	Summary  string   `json:"summary"`
 }
+
+// OfferReport is an offer's measured uplift.
+type OfferReport struct {
+	Offer *Offer `json:"offer"`
+	ArmComparison
+}
+
+// armWords name, in a verdict, the treated arm's customers and what they
+// were given.
+// both names the two arms together.
+type armWords struct{ customers, both, thing string }
+
+var offerWords = armWords{customers: "offered customers'", both: "offered and holdout customers", thing: "the offer"}
 
 // offerMetricDef says how one figure is measured and read.
 type offerMetricDef struct {
@@ -368,13 +398,18 @@ type OfferWindowUnits struct {
 	Offered, Holdout []OfferUnit
 }
 
-// NewOfferReport compares the arms in each window. Every figure of the
-// complete windows is tested, and the p-values adjusted together (Holm), so
-// that the chance of any verdict where the offer made no difference stays
-// at most OfferAlpha however many figures are shown; a window not yet
-// complete shows its figures so far, untested.
+// NewOfferReport compares the arms in each window (see CompareArms).
 func NewOfferReport(o *Offer, windows []OfferWindowUnits, now time.Time) *OfferReport {
-	r := &OfferReport{Offer: o, MeasuredAt: now.UTC().Truncate(time.Microsecond), Alpha: OfferAlpha, Verdicts: []string{}}
+	return &OfferReport{Offer: o, ArmComparison: compareArms(windows, now, offerWords)}
+}
+
+// compareArms compares the arms in each window. Every figure of the
+// complete windows is tested, and the p-values adjusted together (Holm), so
+// that the chance of any verdict where the treatment made no difference
+// stays at most OfferAlpha however many figures are shown; a window not yet
+// complete shows its figures so far, untested.
+func compareArms(windows []OfferWindowUnits, now time.Time, words armWords) ArmComparison {
+	r := ArmComparison{MeasuredAt: now.UTC().Truncate(time.Microsecond), Alpha: OfferAlpha, Verdicts: []string{}}
 	var ps []float64
 	var tested []*OfferMetric
 	r.Windows = make([]OfferWindow, len(windows))
@@ -419,29 +454,29 @@ func NewOfferReport(o *Offer, windows []OfferWindowUnits, now time.Time) *OfferR
 		for i := range r.Windows[wi].Metrics {
 			m := &r.Windows[wi].Metrics[i]
 			if m.Significant {
-				m.Verdict = offerVerdict(offerMetrics[i], m, r.Windows[wi].Days)
+				m.Verdict = armVerdict(offerMetrics[i], m, r.Windows[wi].Days, words)
 				r.Verdicts = append(r.Verdicts, m.Verdict)
 			}
 		}
 	}
-	r.Summary = offerSummary(r)
+	r.Summary = armSummary(&r, words)
 	return r
 }
 
-// offerVerdict says what a significant difference means.
-func offerVerdict(def offerMetricDef, m *OfferMetric, days int) string {
+// armVerdict says what a significant difference means.
+func armVerdict(def offerMetricDef, m *OfferMetric, days int, words armWords) string {
 	higher := *m.Difference > 0
 	word := "lower"
 	if higher {
 		word = "higher"
 	}
 	good := higher != def.lowerIsBetter
-	judgement := "worse for the offer"
+	judgement := "worse for " + words.thing
 	if good {
-		judgement = "in the offer's favour"
+		judgement = "in " + words.thing + "'s favour"
 	}
-	return fmt.Sprintf("Over %d days, offered customers' %s was %s than the holdout's by %s (95%% interval %s to %s), %s.",
-		days, def.name, word, formatOfferValue(def.unit, math.Abs(*m.Difference), true),
+	return fmt.Sprintf("Over %d days, %s %s was %s than the holdout's by %s (95%% interval %s to %s), %s.",
+		days, words.customers, def.name, word, formatOfferValue(def.unit, math.Abs(*m.Difference), true),
 		formatOfferValue(def.unit, *m.Low, true), formatOfferValue(def.unit, *m.High, true), judgement)
 }
 
@@ -464,7 +499,7 @@ func formatOfferValue(unit string, x float64, diff bool) string {
 	return fmt.Sprintf("%.2f", x)
 }
 
-func offerSummary(r *OfferReport) string {
+func armSummary(r *ArmComparison, words armWords) string {
 	complete := false
 	for _, w := range r.Windows {
 		complete = complete || w.Complete
@@ -473,7 +508,7 @@ func offerSummary(r *OfferReport) string {
 	case !complete:
 		return "No window has ended yet: the figures are so far, and no verdict is given before a window ends."
 	case len(r.Verdicts) == 0:
-		return "No difference between offered and holdout customers is significant: the offer has not shown an effect."
+		return fmt.Sprintf("No difference between %s is significant: %s has not shown an effect.", words.both, words.thing)
 	}
-	return fmt.Sprintf("%d of the figures differ significantly between offered and holdout customers.", len(r.Verdicts))
+	return fmt.Sprintf("%d of the figures differ significantly between %s.", len(r.Verdicts), words.both)
 }

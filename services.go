@@ -45,6 +45,7 @@ type Services struct {
 	Variants      VariantService
 	Offers        OfferService
 	Handovers     HandoverService
+	Gestures      GestureService
 	// Ping reports whether the store answers; the health check asks it.
 	Ping func(ctx context.Context) error
 }

@@ -18,6 +18,7 @@ const (
 	ContactCaseOverdue = "case_overdue" // an open recovery case past its due time
 	ContactCaseDue     = "case_due"     // an open recovery case due within the default service level
 	ContactHandedOver  = "handed_over"  // became theirs in the last week
+	ContactGesture     = "gesture"      // reached a milestone a gesture rule marks
 	ContactRiskRose    = "risk_rose"    // high risk after recent misery or falling ratings
 	ContactSilent      = "silent"       // no moment for longer than their stage allows
 )
@@ -26,7 +27,7 @@ const (
 // an overdue case has let the customer down already; silence can wait a day.
 var contactWeights = map[string]int{
 	ContactPromiseLate: 100, ContactCaseOverdue: 90, ContactPromiseDue: 80, ContactCaseDue: 70,
-	ContactRiskRose: 60, ContactHandedOver: 50, ContactSilent: 30,
+	ContactRiskRose: 60, ContactGesture: 55, ContactHandedOver: 50, ContactSilent: 30,
 }
 
 // SilenceAllowed is how long a customer in each stage may go without a

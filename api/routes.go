@@ -9,7 +9,7 @@ import (
 // routeTable lists the whole API, area by area. Every route must be described
 // in the OpenAPI document; a test keeps the two in step.
 func (s *Server) routeTable() []route {
-	return slices.Concat(s.coreRoutes(), s.relationshipRoutes(), s.recoveryRoutes(), s.webhookRoutes(), s.csvRoutes(), s.importRoutes(), s.auditRoutes(), s.surveyRoutes(), s.riskRoutes(), s.personalRoutes(), s.offerRoutes(), s.handoverRoutes())
+	return slices.Concat(s.coreRoutes(), s.relationshipRoutes(), s.recoveryRoutes(), s.webhookRoutes(), s.csvRoutes(), s.importRoutes(), s.auditRoutes(), s.surveyRoutes(), s.riskRoutes(), s.personalRoutes(), s.offerRoutes(), s.gestureRoutes(), s.handoverRoutes())
 }
 
 // coreRoutes are customers, the touchpoint catalogue and its loop, moments,

@@ -199,6 +199,13 @@ func Populate(ctx context.Context, db *sqlstore.DB, cfg Config) (Summary, error)
 	if err := g.plantOffers(ctx, db); err != nil {
 		return Summary{}, err
 	}
+	rules, err := g.makeGestureRules(ctx, db)
+	if err != nil {
+		return Summary{}, err
+	}
+	if err := g.plantGestures(ctx, db, rules[0]); err != nil {
+		return Summary{}, err
+	}
 	if err := g.plantHandoverDrop(ctx, db); err != nil {
 		return Summary{}, err
 	}
@@ -222,6 +229,9 @@ func Populate(ctx context.Context, db *sqlstore.DB, cfg Config) (Summary, error)
 		return Summary{}, err
 	}
 	if err := g.handOverLeaving(ctx, db); err != nil {
+		return Summary{}, err
+	}
+	if err := g.findMilestones(ctx, db); err != nil {
 		return Summary{}, err
 	}
 	g.sum.Elapsed = time.Since(started)

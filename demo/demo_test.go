@@ -298,7 +298,7 @@ func TestCounts(t *testing.T) {
 		{"dissolutions", "SELECT COUNT(*) FROM customers WHERE stage = 'dissolution'", s.Dissolutions},
 		{"segments", "SELECT COUNT(*) FROM segments", s.Segments},
 		{"segments with fewer than ten or more than a third of the customers", "SELECT COUNT(*) FROM segments WHERE size < 10 OR size > 1000", 0},
-		{"touchpoints used", "SELECT COUNT(DISTINCT touchpoint) FROM moments", 8},
+		{"touchpoints used", "SELECT COUNT(DISTINCT touchpoint) FROM moments", 9},
 		{"channels used", "SELECT COUNT(DISTINCT channel) FROM moments", 6},
 		{"staff who handle moments", "SELECT COUNT(DISTINCT staff_id) FROM moments", 19},
 		{"web and system moments with staff", "SELECT COUNT(*) FROM moments WHERE channel IN ('web', 'system') AND staff_id IS NOT NULL", 0},

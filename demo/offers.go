@@ -142,13 +142,7 @@ func followOffer(r *rand.Rand, o demoOffer, c *rapport.Customer, start time.Time
 // startOffers starts the demo offers on their segments, as the manager
 // who keeps the segments did, once the customers' figures are measured.
 func (g *generator) startOffers(ctx context.Context, db *sqlstore.DB) error {
-	var by *member
-	for _, m := range g.staff {
-		if m.user.Email == segmentOwner+"@"+emailDomain {
-			by = m
-		}
-	}
-	ctx = asStaff(ctx, by)
+	ctx = asStaff(ctx, g.segmentKeeper())
 	segments, offers := sqlstore.NewSegmentService(db), sqlstore.NewOfferService(db)
 	for _, o := range demoOffers {
 		start := g.now.AddDate(0, 0, -o.daysBefore)

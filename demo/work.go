@@ -50,16 +50,21 @@ func asStaff(ctx context.Context, m *member) context.Context {
 // segmentOwner is the member of staff who saved the demo's segments.
 const segmentOwner = "maya"
 
+// segmentKeeper is the manager who keeps the demo's segments, offers and
+// gesture rules.
+func (g *generator) segmentKeeper() *member {
+	for _, m := range g.staff {
+		if m.user.Email == segmentOwner+"@"+emailDomain {
+			return m
+		}
+	}
+	return nil
+}
+
 // addSegments saves the demo's segments once the customers' figures are
 // computed, so each is counted as it is saved.
 func (g *generator) addSegments(ctx context.Context, db *sqlstore.DB) error {
-	var by *member
-	for _, m := range g.staff {
-		if m.user.Email == segmentOwner+"@"+emailDomain {
-			by = m
-		}
-	}
-	ctx = asStaff(ctx, by)
+	ctx = asStaff(ctx, g.segmentKeeper())
 	segments := sqlstore.NewSegmentService(db)
 	for _, sg := range demoSegments {
 		if err := segments.CreateSegment(ctx, &sg); err != nil {

@@ -267,7 +267,27 @@ func (s *ErasureService) exportHead(ctx context.Context, q querier, id string) (
 	if err != nil {
 		return nil, err
 	}
+	if e.Gestures, err = exportedGestures(ctx, q, id); err != nil {
+		return nil, err
+	}
 	return e, nil
+}
+
+// exportedGestures are the customer's milestones gesture rules found.
+func exportedGestures(ctx context.Context, q querier, id string) ([]rapport.ExportedGesture, error) {
+	out := []rapport.ExportedGesture{}
+	err := eachRow(ctx, q, `SELECT r.id, r.name, g.milestone, g.milestone_at, g.arm FROM gestures g JOIN gesture_rules r ON r.id = g.rule_id
+		WHERE g.customer_id = ? ORDER BY g.milestone_at, g.id`, []any{id}, func(rows *sql.Rows) error {
+		var x rapport.ExportedGesture
+		var at int64
+		if err := rows.Scan(&x.RuleID, &x.Name, &x.Milestone, &at, &x.Arm); err != nil {
+			return err
+		}
+		x.MilestoneAt = fromMicros(at)
+		out = append(out, x)
+		return nil
+	})
+	return out, err
 }
 
 // collect returns every row a query finds, scanned; an empty list, not nil,

@@ -295,6 +295,18 @@ func TestExportCustomer(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		// Her first anniversary, found by a gesture rule.
+		rule := &rapport.GestureRule{Name: "Anniversary card", Milestone: rapport.MilestoneAnniversary, Kind: rapport.OfferGift}
+		if err := services.Gestures.CreateGestureRule(ctx, rule); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{c.ID, other.ID} {
+			if _, err := s.raw.Exec(`INSERT INTO gestures (id, rule_id, customer_id, milestone_at, milestone, arm, created_at)
+				VALUES ($1, $2, $3, 5, '1st anniversary', 'offered', 5)`, rapport.NewID(s.clock.Now()), rule.ID, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+
 		var b bytes.Buffer
 		if err := services.Erasure.ExportCustomer(ctx, c.ID, &b); err != nil {
 			t.Fatalf("ExportCustomer = %v", err)
@@ -327,6 +339,9 @@ func TestExportCustomer(t *testing.T) {
 		}
 		if len(e.Emails) != 1 || e.Emails[0].To != "vera@mail.example" || e.Emails[0].Subject != "How did we do?" || e.OptedOutAt == nil {
 			t.Errorf("the export's emails %+v, opted out %v; want the invitation sent to Vera and her opt-out", e.Emails, e.OptedOutAt)
+		}
+		if len(e.Gestures) != 1 || e.Gestures[0].Name != "Anniversary card" || e.Gestures[0].Milestone != "1st anniversary" {
+			t.Errorf("the export's gestures %+v; want her anniversary card alone", e.Gestures)
 		}
 		if !strings.Contains(show(e), "export-mark") {
 			t.Error("the export holds none of the texts kept on the customer")

@@ -89,12 +89,13 @@ func counting(doing, done string, level slog.Level, work func(context.Context) (
 
 // sweep refits the risk model when due, sweeps relationships, counts
 // segments, measures outcomes and impact, counts the groups suggestions
-// weigh and raises alerts, in that order; a step that fails does not stop
+// weigh, finds the milestones gesture rules watch for and raises alerts,
+// in that order; a step that fails does not stop
 // the rest.
 func sweep(db *DB) func(context.Context, *slog.Logger) error {
 	health, segments, outcomes := NewHealthService(db), NewSegmentService(db), NewOutcomeService(db)
 	reports, alerts := NewReportService(db), NewAlertService(db)
-	risk, suggestions := NewRiskService(db), NewSuggestionService(db)
+	risk, suggestions, gestures := NewRiskService(db), NewSuggestionService(db), NewGestureService(db)
 	return func(ctx context.Context, logger *slog.Logger) error {
 		var errs []error
 		// The risk model learns from outcomes as they arrive; its refit
@@ -122,6 +123,13 @@ func sweep(db *DB) func(context.Context, *slog.Logger) error {
 		// Suggestions weigh groups of customers as they are now.
 		if err := suggestions.RefreshSuggestionGroups(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("counting suggestion groups: %w", err))
+		}
+		// Milestones are looked for here rather than as moments are
+		// recorded: a gesture can wait for the sweep, a moment cannot.
+		if n, err := gestures.EvaluateGestures(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("finding milestones for gestures: %w", err))
+		} else if n > 0 {
+			logger.InfoContext(ctx, "gestures suggested on milestones", "count", n)
 		}
 		raised, err := alerts.EvaluateAlerts(ctx)
 		if err != nil {

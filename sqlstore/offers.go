@@ -14,10 +14,15 @@ import (
 
 // OfferService starts offers on segments, lists whom to make them to, and
 // measures what followed for offered customers against the holdout.
-type OfferService struct{ db *DB }
+type OfferService struct {
+	db          *DB
+	suggestions *SuggestionService
+}
 
 // NewOfferService returns the offers kept in db.
-func NewOfferService(db *DB) *OfferService { return &OfferService{db: db} }
+func NewOfferService(db *DB) *OfferService {
+	return &OfferService{db: db, suggestions: NewSuggestionService(db)}
+}
 
 var _ rapport.OfferService = (*OfferService)(nil)
 
@@ -52,7 +57,7 @@ func (s *OfferService) CreateOffer(ctx context.Context, o *rapport.Offer) error 
 		if err != nil {
 			return err
 		}
-		if err := ensureOfferTouchpoint(ctx, tx, o.Touchpoint); err != nil {
+		if err := ensureGivingTouchpoint(ctx, tx, o.Touchpoint, "Offers made to customers."); err != nil {
 			return err
 		}
 		now := tx.now.Truncate(time.Microsecond)
@@ -98,17 +103,17 @@ func (s *OfferService) segmentMembers(ctx context.Context, tx *tx, id string) ([
 	return ids, sg, err
 }
 
-// ensureOfferTouchpoint adds the offer's touchpoint to the catalogue if it
-// is not there: as the default catalogue has it for `offer`, else a sale
-// touchpoint named after its key.
-func ensureOfferTouchpoint(ctx context.Context, tx *tx, key string) error {
+// ensureGivingTouchpoint adds the touchpoint an offer or a gesture is
+// recorded on to the catalogue if it is not there: as the default catalogue
+// has it, else a sale touchpoint named after its key, described as given.
+func ensureGivingTouchpoint(ctx context.Context, tx *tx, key, description string) error {
 	_, err := findTouchpoint(ctx, tx.querier, key)
 	if rapport.ErrorCode(err) != rapport.ENOTFOUND {
 		return err
 	}
 	tp := &rapport.Touchpoint{Key: key, Name: key, Phase: rapport.PhaseSale, TargetScore: 4,
 		Channels:    []rapport.Channel{rapport.ChannelEmail, rapport.ChannelPhone, rapport.ChannelWeb},
-		Description: "Offers made to customers."}
+		Description: description}
 	for _, d := range rapport.DefaultTouchpoints() {
 		if d.Key == key {
 			tp = d
@@ -199,7 +204,8 @@ func scanOffer(row interface{ Scan(...any) error }) (*rapport.Offer, error) {
 }
 
 // OfferCustomers lists an offer's offered customers by id, each with when
-// the offer's moment was first recorded for them since the start.
+// the offer's moment was first recorded for them since the start and, while
+// it has not been, the response suggested for them on its touchpoint.
 func (s *OfferService) OfferCustomers(ctx context.Context, id string, f rapport.OfferCustomerFilter) (rapport.Page[*rapport.OfferCustomer], error) {
 	page := rapport.Page[*rapport.OfferCustomer]{Items: []*rapport.OfferCustomer{}}
 	q := s.db.reader()
@@ -244,6 +250,13 @@ func (s *OfferService) OfferCustomers(ctx context.Context, id string, f rapport.
 	if len(page.Items) > limit {
 		page.Items = page.Items[:limit]
 		page.NextCursor = encodeCursor(page.Items[limit-1].CustomerID)
+	}
+	for _, c := range page.Items {
+		if c.GivenAt == nil {
+			if c.Suggestion, err = suggestionFor(ctx, s.suggestions, c.CustomerID, o.Touchpoint); err != nil {
+				return page, err
+			}
+		}
 	}
 	return page, nil
 }

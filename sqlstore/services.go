@@ -52,6 +52,7 @@ func NewServices(db *DB, opts Options) rapport.Services {
 		Variants:       NewVariantService(db),
 		Offers:         NewOfferService(db),
 		Handovers:      NewHandoverService(db),
+		Gestures:       NewGestureService(db),
 		Ping:           db.Ping,
 	}
 }

@@ -49,7 +49,7 @@ func (s *TodayService) Today(ctx context.Context, f rapport.TodayFilter) ([]*rap
 	}
 	now := s.db.now()
 	l := &todayList{q: s.db.reader(), now: now, byCustomer: map[string]*rapport.Contact{}, staff: f.StaffIDs}
-	for _, gather := range []func(context.Context) error{l.promises, l.cases, l.handovers, l.measures} {
+	for _, gather := range []func(context.Context) error{l.promises, l.cases, l.handovers, l.gestures, l.measures} {
 		if err := gather(ctx); err != nil {
 			return nil, err
 		}
@@ -204,6 +204,29 @@ func (l *todayList) handovers(ctx context.Context) error {
 			text = "Handed over by " + from + " on " + fromMicros(at).Format("2 Jan") + "; read the brief and introduce yourself."
 		}
 		l.add(id, name, staff, rapport.ContactReason{Kind: rapport.ContactHandedOver, At: fromMicros(at), Text: text})
+	}
+	return rows.Err()
+}
+
+// gestures are the customers who reached a milestone a rule marks in the
+// last rapport.GestureListDays, chosen for the gesture and not given it yet.
+func (l *todayList) gestures(ctx context.Context) error {
+	in, args := l.in(micros(l.now.AddDate(0, 0, -rapport.GestureListDays)))
+	rows, err := l.q.query(ctx, `SELECT g.customer_id, c.name, c.owner_id, g.milestone_at, g.milestone, r.name, r.kind, r.touchpoint
+		FROM gestures g JOIN gesture_rules r ON r.id = g.rule_id JOIN customers c ON c.id = g.customer_id
+		WHERE g.arm = 'offered' AND g.milestone_at >= ? AND NOT `+gestureGiven+` AND c.owner_id `+in, args...)
+	if err != nil {
+		return fmt.Errorf("today's gestures: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, name, staff, milestone, rule, kind, tp string
+		var at int64
+		if err := rows.Scan(&id, &name, &staff, &at, &milestone, &rule, &kind, &tp); err != nil {
+			return err
+		}
+		l.add(id, name, staff, rapport.ContactReason{Kind: rapport.ContactGesture, At: fromMicros(at), Touchpoint: tp,
+			Text: rapport.GestureReason(milestone, fromMicros(at), rule, kind)})
 	}
 	return rows.Err()
 }

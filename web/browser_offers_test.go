@@ -124,10 +124,31 @@ func TestBrowserOffers(t *testing.T) {
 	id := strings.TrimPrefix(b.Location(), f.srv.URL+"/offers/")
 	b.Screenshot("offers-02-started")
 
+	// The offer touchpoint has two ways of making an offer; the renewal
+	// call is the standard, so it is suggested for each customer.
+	for _, r := range []*rapport.Response{
+		{Touchpoint: "offer", Key: "renewal_call", Description: "Call to offer it with the renewal.", Status: rapport.ResponseTrial},
+		{Touchpoint: "offer", Key: "offer_email", Description: "Send it by email.", Status: rapport.ResponseTrial},
+	} {
+		if err := f.services.Responses.CreateResponse(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.services.Standards.PromoteResponse(context.Background(), "offer", "renewal_call"); err != nil {
+		t.Fatal(err)
+	}
+
 	// The agent works their list.
 	a := newBrowser(t, 1280, 800, f.srv.URL)
 	a.signIn(agent.Email)
 	a.Open("/offers/"+id+"?mine=1", "#offer-customers")
+	if got := a.Text("#offer-customers .offer-item:first-child .giving-suggestion"); !strings.Contains(got, "Suggested: Renewal call") ||
+		!strings.Contains(got, "standard") {
+		t.Errorf("the first customer's suggestion reads %q; want the renewal call with its reason", got)
+	}
+	if got := a.Value("#offer-customers .offer-item:first-child select[name=response]"); got != "renewal_call" {
+		t.Errorf("the log form's response is %q; want the suggested renewal_call", got)
+	}
 	list := a.Text("#offer-customers")
 	for _, name := range offered {
 		if !strings.Contains(list, name) {
@@ -162,12 +183,12 @@ func TestBrowserOffers(t *testing.T) {
 	moments, _ := f.services.Moments.FindMoments(context.Background(), rapport.MomentFilter{Touchpoint: "offer", Limit: 500})
 	found := false
 	for _, m := range moments.Items {
-		if m.StaffID == agent.ID && m.Cost == 4.5 && m.Rating != nil && *m.Rating == 5 {
+		if m.StaffID == agent.ID && m.Cost == 4.5 && m.Rating != nil && *m.Rating == 5 && m.Response == "renewal_call" {
 			found = true
 		}
 	}
 	if !found {
-		t.Error("no moment on the offer touchpoint by the agent at the offer's cost")
+		t.Error("no moment on the offer touchpoint by the agent at the offer's cost with the suggested response")
 	}
 
 	// The past offer's report.
@@ -187,6 +208,11 @@ func TestBrowserOffers(t *testing.T) {
 		t.Error("the offer page is wider than a phone's screen")
 	}
 	p.Screenshot("offers-05-report-phone")
+	p.Open("/offers/"+id, "#offer-customers")
+	if p.WiderThanScreen() {
+		t.Error("the offer's list is wider than a phone's screen")
+	}
+	p.Screenshot("offers-07-list-phone")
 	p.Open("/offers/new", "#offer-form")
 	if p.WiderThanScreen() {
 		t.Error("the offer form is wider than a phone's screen")

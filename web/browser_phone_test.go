@@ -83,6 +83,14 @@ func (d *demoFirm) mainPages(t *testing.T) []page {
 	if err != nil || len(segments) == 0 {
 		t.Fatalf("FindSegments = %v, %d segments", err, len(segments))
 	}
+	rules, err := d.services.Gestures.FindGestureRules(ctx)
+	if err != nil || len(rules) == 0 {
+		t.Fatalf("FindGestureRules = %v, %d rules", err, len(rules))
+	}
+	offers, err := d.services.Offers.FindOffers(ctx)
+	if err != nil || len(offers) == 0 {
+		t.Fatalf("FindOffers = %v, %d offers", err, len(offers))
+	}
 	c, k, s := customers.Items[0].ID, cases.Items[0].ID, segments[0].ID
 	return []page{
 		{"/", "#kpi-this-week", "dashboard"},
@@ -106,6 +114,10 @@ func (d *demoFirm) mainPages(t *testing.T) []page {
 		{"/touchpoints/complaint", "#verdict", "touchpoint"},
 		{"/touchpoints/complaint/edit", "form", "touchpoint-edit"},
 		{"/touchpoints/new", "form", "touchpoint-new"},
+		{"/offers", "h1", "offers"},
+		{"/offers/" + offers[0].ID, "#offer-report", "offer"},
+		{"/gestures", "#gesture-rules", "gestures"},
+		{"/gestures/" + rules[0].ID, "#gesture-report", "gesture-rule"},
 		{"/alerts", "h1", "alerts"},
 		{"/reports/outcomes", "h1", "outcomes"},
 		{"/reports/recovery", "h1", "recovery-report"},

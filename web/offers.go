@@ -145,7 +145,7 @@ func (s *server) offerData(r *http.Request) (*offerData, error) {
 	d := &offerData{Offer: rep.Offer, Report: rep, Mine: q.Get("mine") == "1", Open: q.Get("all") != "1",
 		Channels: rapport.Channels}
 	for _, win := range rep.Windows {
-		d.Charts = append(d.Charts, newUpliftChart(win))
+		d.Charts = append(d.Charts, newUpliftChart(win, "Offered"))
 	}
 	if d.Touchpoint, err = s.Touchpoints.FindTouchpointByKey(ctx, rep.Offer.Touchpoint); err == nil && len(d.Touchpoint.Channels) > 0 {
 		d.Channels = d.Touchpoint.Channels
@@ -192,7 +192,7 @@ func (s *server) offerGive() http.Handler {
 			back += "?mine=1"
 		}
 		m := &rapport.Moment{CustomerID: f.Get("customer_id"), Touchpoint: o.Touchpoint, Channel: rapport.Channel(f.Get("channel")),
-			StaffID: currentUser(r).ID, Rating: f.optionalInt("rating"), Notes: f.Get("notes"), Cost: o.Cost,
+			StaffID: currentUser(r).ID, Response: f.Get("response"), Rating: f.optionalInt("rating"), Notes: f.Get("notes"), Cost: o.Cost,
 			OccurredAt: s.Clock().UTC()}
 		if _, err := s.Moments.RecordMoment(r.Context(), m); err != nil {
 			if rapport.ErrorCode(err) != rapport.EINVALID {
@@ -242,7 +242,8 @@ type upliftRow struct {
 
 const upliftRowH = 70
 
-func newUpliftChart(win rapport.OfferWindow) upliftChart {
+// treated names the arm compared with the holdout, for the chart's summary.
+func newUpliftChart(win rapport.OfferWindow, treated string) upliftChart {
 	c := upliftChart{W: 560, Top: 4, Days: win.Days, Complete: win.Complete}
 	c.H = c.Top + float64(len(win.Metrics))*upliftRowH + 4
 	c.Bottom = c.H - 4
@@ -278,7 +279,7 @@ func newUpliftChart(win rapport.OfferWindow) upliftChart {
 		summary = append(summary, m.Name+": "+row.Value)
 		c.Rows = append(c.Rows, row)
 	}
-	c.Summary = fmt.Sprintf("Offered minus holdout over %d days, with 95%% intervals. %s.", win.Days, strings.Join(summary, "; "))
+	c.Summary = fmt.Sprintf("%s minus holdout over %d days, with 95%% intervals. %s.", treated, win.Days, strings.Join(summary, "; "))
 	return c
 }
 

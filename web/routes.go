@@ -112,6 +112,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /reports/risk", s.signedIn(s.riskPage()))
 	mux.Handle("POST /reports/risk/refit", s.allowed(rapport.PermWriteCatalogue, s.riskRefit()))
 	s.offerRoutes(mux)
+	s.gestureRoutes(mux)
 	s.handoverRoutes(mux)
 
 	// Settings: webhooks, API tokens and the audit log, for admins only, as
