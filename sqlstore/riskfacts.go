@@ -24,13 +24,15 @@ const (
 // resolvedCasesAsOf reads the cases of a few customers opened in the 90
 // days before :now and resolved by then, each with the outcome of the
 // customer's next moment (see nextMomentExpr) among those that had happened
-// by then.
+// by then. Such a case was resolved in those days too, which the index on
+// the customer and resolution time finds without reading open cases.
 const resolvedCasesAsOf = `SELECT c.customer_id,
 		(SELECT m.outcome FROM moments m WHERE m.customer_id = c.customer_id AND m.id <> c.moment_id
 			AND m.occurred_at >= c.moment_at AND m.occurred_at <= :now AND m.recorded_at >= c.resolved_at
 			ORDER BY m.occurred_at, m.id LIMIT 1)
 	FROM recovery_cases c
-	WHERE c.customer_id IN (:ids) AND c.opened_at >= :from90 AND c.opened_at <= :now AND c.resolved_at <= :now`
+	WHERE c.customer_id IN (:ids) AND c.resolved_at >= :from90 AND c.resolved_at <= :now
+		AND c.opened_at >= :from90 AND c.opened_at <= :now`
 
 // queryRecoveryFacts reads what became of each customer's recovery cases
 // and promises as known at now; live, now is the present. Every customer
