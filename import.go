@@ -3,6 +3,7 @@ package rapport
 import (
 	"context"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -41,6 +42,25 @@ type CustomerRow struct {
 	Row        int
 	Customer   Customer
 	OwnerEmail string
+}
+
+// PromiseRow is one promise as a file carries it: the promise, and the
+// other keys a file may name its customer and member of staff by.
+type PromiseRow struct {
+	// Row is the row's number in its file, counting the header as row 1.
+	Row                int
+	Promise            Promise
+	CustomerExternalID string
+	StaffEmail         string
+}
+
+// HoldingRow is one holding as a file carries it: the holding, and the
+// external id a file may name its customer by.
+type HoldingRow struct {
+	// Row is the row's number in its file, counting the header as row 1.
+	Row                int
+	Holding            Holding
+	CustomerExternalID string
 }
 
 // StageChangeRow is one step of a customer's past as a file carries it:
@@ -137,7 +157,13 @@ type ImportService interface {
 const (
 	ImportMomentsKind   = "moments"
 	ImportCustomersKind = "customers"
+	ImportPromisesKind  = "promises"
+	ImportHoldingsKind  = "holdings"
 )
+
+// ImportKinds are the kinds of file an import job takes, in the order
+// people are shown them.
+var ImportKinds = []string{ImportMomentsKind, ImportCustomersKind, ImportPromisesKind, ImportHoldingsKind}
 
 // The states of an import job.
 const (
@@ -151,7 +177,7 @@ const (
 
 // ImportRequest is what an import job is asked to do.
 type ImportRequest struct {
-	Kind     string `json:"kind"`      // ImportMomentsKind or ImportCustomersKind
+	Kind     string `json:"kind"`      // one of ImportKinds
 	FileName string `json:"file_name"` // as the person named it, for them to recognise
 	// Strict refuses the whole file when any row is bad; otherwise every
 	// good row is stored and every bad one goes to the error report.
@@ -176,15 +202,20 @@ type ImportRequest struct {
 // Check reports what is wrong with a request.
 func (r *ImportRequest) Check() error {
 	var v validation
-	if r.Kind != ImportMomentsKind && r.Kind != ImportCustomersKind {
-		v.add("kind", "must be moments or customers")
+	if !slices.Contains(ImportKinds, r.Kind) {
+		v.add("kind", "must be moments, customers, promises or holdings")
+	}
+	if len(r.Key) > 0 && r.Kind != ImportMomentsKind && r.Kind != ImportCustomersKind {
+		// Promises and holdings have no external id: a row equal to a
+		// stored one is what is skipped.
+		v.add("key", "is for moments and customers; a promise or holding equal to a stored one is skipped anyway")
 	}
 	switch r.Delimiter {
 	case "", ",", ";", "\t":
 	default:
 		v.add("delimiter", "must be a comma, a semicolon or a tab")
 	}
-	return v.err("The import is not valid.")
+	return v.err("import")
 }
 
 // ImportJob is a file being imported in the background, and how far it is.

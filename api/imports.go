@@ -16,6 +16,8 @@ func (s *Server) importRoutes() []route {
 	return []route{
 		{method: "POST", pattern: "/api/v1/imports/moments", perm: rapport.PermWriteMoments, handler: s.startImport(rapport.ImportMomentsKind)},
 		{method: "POST", pattern: "/api/v1/imports/customers", perm: rapport.PermWriteCustomers, handler: s.startImport(rapport.ImportCustomersKind)},
+		{method: "POST", pattern: "/api/v1/imports/promises", perm: rapport.PermWriteMoments, handler: s.startImport(rapport.ImportPromisesKind)},
+		{method: "POST", pattern: "/api/v1/imports/holdings", perm: rapport.PermWriteCustomers, handler: s.startImport(rapport.ImportHoldingsKind)},
 		{method: "GET", pattern: "/api/v1/imports/{id}", perm: rapport.PermRead, handler: s.handleGetImport},
 		{method: "GET", pattern: "/api/v1/imports/{id}/errors", perm: rapport.PermRead, handler: s.handleImportErrors},
 		{method: "POST", pattern: "/api/v1/imports/{id}/cancel", perm: rapport.PermWriteMoments, handler: s.handleCancelImport},

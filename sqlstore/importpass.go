@@ -22,6 +22,8 @@ type fileRow struct {
 	problems []rapport.FieldError
 	moment   rapport.MomentRow
 	customer rapport.CustomerRow
+	promise  rapport.PromiseRow
+	holding  rapport.HoldingRow
 }
 
 // fileReader reads a job's file, of either kind, a row at a time.
@@ -47,6 +49,16 @@ func adapt[V any](rd *csvio.Reader[V], set func(*fileRow, V)) *fileReader {
 	}
 }
 
+// readerOf adapts a reader of one kind of row, or passes on its error.
+func readerOf[V any](rd *csvio.Reader[V], err error) func(set func(*fileRow, V)) (*fileReader, error) {
+	return func(set func(*fileRow, V)) (*fileReader, error) {
+		if err != nil {
+			return nil, err
+		}
+		return adapt(rd, set), nil
+	}
+}
+
 // openReader reads the file's header and, for a job that stopped part way,
 // moves on to the first row it had not finished.
 func (r *jobRun) openReader() error {
@@ -58,16 +70,15 @@ func (r *jobRun) openReader() error {
 		opt.Delimiter = rune(r.j.Delimiter[0])
 	}
 	var err error
-	if r.j.Kind == rapport.ImportMomentsKind {
-		var rd *csvio.Reader[rapport.MomentRow]
-		if rd, err = csvio.NewMomentReader(r.file, opt); err == nil {
-			r.reader = adapt(rd, func(fr *fileRow, v rapport.MomentRow) { fr.moment = v })
-		}
-	} else {
-		var rd *csvio.Reader[rapport.CustomerRow]
-		if rd, err = csvio.NewCustomerReader(r.file, opt); err == nil {
-			r.reader = adapt(rd, func(fr *fileRow, v rapport.CustomerRow) { fr.customer = v })
-		}
+	switch r.j.Kind {
+	case rapport.ImportMomentsKind:
+		r.reader, err = readerOf(csvio.NewMomentReader(r.file, opt))(func(fr *fileRow, v rapport.MomentRow) { fr.moment = v })
+	case rapport.ImportCustomersKind:
+		r.reader, err = readerOf(csvio.NewCustomerReader(r.file, opt))(func(fr *fileRow, v rapport.CustomerRow) { fr.customer = v })
+	case rapport.ImportPromisesKind:
+		r.reader, err = readerOf(csvio.NewPromiseReader(r.file, opt))(func(fr *fileRow, v rapport.PromiseRow) { fr.promise = v })
+	default:
+		r.reader, err = readerOf(csvio.NewHoldingReader(r.file, opt))(func(fr *fileRow, v rapport.HoldingRow) { fr.holding = v })
 	}
 	if err != nil {
 		return headerProblem(err)
@@ -200,8 +211,13 @@ func (r *jobRun) retryRaced(fn func() error) error {
 // pool, putting problems in rep and counting rows stored already; it
 // returns how many rows would be stored, and the write that stores them.
 func (r *jobRun) prepare(ctx context.Context, rows []*fileRow, rep *report, c *chunkCounts, store bool) (int, func(*tx) error, error) {
-	if r.j.Kind == rapport.ImportMomentsKind {
+	switch r.j.Kind {
+	case rapport.ImportMomentsKind:
 		return r.prepareMoments(ctx, rows, rep, c, store)
+	case rapport.ImportPromisesKind:
+		return r.preparePromises(ctx, rows, rep, c, store)
+	case rapport.ImportHoldingsKind:
+		return r.prepareHoldings(ctx, rows, rep, c, store)
 	}
 	return r.prepareCustomers(ctx, rows, rep, c)
 }

@@ -12,9 +12,9 @@ import (
 	"github.com/rapport-crm/rapport/csvio"
 )
 
-// importKind is what an import page takes: moments or customers.
+// importKind is what an import page takes: one of rapport.ImportKinds.
 type importKind struct {
-	Name     string // "moments" or "customers"
+	Name     string // one of rapport.ImportKinds
 	Title    string
 	Path     string // where the form posts
 	Back     string // the page the import belongs to
@@ -22,14 +22,29 @@ type importKind struct {
 	Required string   // the columns a file must have, in words
 	Columns  []string // every column a file may have
 	Nav      string
+	// Keyed kinds have ids and external ids, and take key columns for
+	// rows with neither; the others skip a row equal to a stored record.
+	Keyed bool
+	Again string // what importing a file again does, in words
 }
 
 var (
 	importMoments = importKind{Name: "moments", Title: "Import moments", Path: "/moments/import", Back: "/moments/new", BackName: "Log a moment",
-		Required: "touchpoint, channel and occurred_at columns, and customer_id or customer_external_id", Columns: csvio.MomentColumns, Nav: "log"}
+		Required: "touchpoint, channel and occurred_at columns, and customer_id or customer_external_id", Columns: csvio.MomentColumns, Nav: "log",
+		Keyed: true, Again: keyedAgain}
 	importCustomers = importKind{Name: "customers", Title: "Import customers", Path: "/customers/import", Back: "/customers", BackName: "Customers",
-		Required: "a name column", Columns: append(append([]string{}, csvio.CustomerColumns...), "attributes.<key>"), Nav: "customers"}
+		Required: "a name column", Columns: append(append([]string{}, csvio.CustomerColumns...), "attributes.<key>"), Nav: "customers",
+		Keyed: true, Again: keyedAgain}
+	importPromises = importKind{Name: "promises", Title: "Import promises", Path: "/promises/import", Back: "/promises", BackName: "Promises",
+		Required: "text and due_at columns, and customer_id or customer_external_id", Columns: csvio.PromiseColumns, Nav: "promises",
+		Again: "A promise to the same customer with the same text and due time as a stored one is skipped, so importing a file again adds nothing twice. An open promise must be due in the future; a kept or broken one is history and records no misery."}
+	importHoldings = importKind{Name: "holdings", Title: "Import holdings", Path: "/holdings/import", Back: "/customers", BackName: "Customers",
+		Required: "product and started_at columns, and customer_id or customer_external_id", Columns: csvio.HoldingColumns, Nav: "customers",
+		Again: "A holding of the same product by the same customer from the same time as a stored one is skipped, so importing a file again adds nothing twice; one whose time overlaps another holding of that product is not valid. Products must be in the catalogue first."}
+	importKinds = []importKind{importMoments, importCustomers, importPromises, importHoldings}
 )
+
+const keyedAgain = "A row whose id or external id is stored already is skipped, so importing a file again adds nothing twice. An export imports again as it is."
 
 // importData is the import page's data: the form, and after a post the
 // message that refused it.
@@ -138,8 +153,10 @@ func (s *server) importJob() http.Handler {
 			return
 		}
 		d := importJobData{Job: job, Kind: importMoments}
-		if job.Kind == rapport.ImportCustomersKind {
-			d.Kind = importCustomers
+		for _, k := range importKinds {
+			if k.Name == job.Kind {
+				d.Kind = k
+			}
 		}
 		if job.Size > 0 {
 			d.Pct = int(100 * job.BytesRead / job.Size)
