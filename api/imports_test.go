@@ -185,6 +185,35 @@ func TestImportPromisesAndHoldingsOverHTTP(t *testing.T) {
 			if _, _, body := f.send(rapport.RoleViewer, "GET", "/api/v1/promises?status=kept", "", ""); strings.Count(body, `"text":"Refund"`) != 1 {
 				t.Errorf("kept promises = %s; want the refund once", body)
 			}
+
+			// A saved mapping reads a file from another system by its own
+			// column names and delimiter.
+			status, _, body := f.send(rapport.RoleAgent, "POST", "/api/v1/imports/mappings", "application/json",
+				`{"kind":"holdings","name":"Bank","map":{"Client":"customer_external_id","Since":"started_at"},"delimiter":";"}`)
+			var m rapport.ImportMapping
+			if status != 200 || json.Unmarshal([]byte(body), &m) != nil || m.ID == "" {
+				t.Fatalf("save a mapping = %d %s", status, body)
+			}
+			if status, _, body := f.send(rapport.RoleViewer, "GET", "/api/v1/imports/mappings?kind=holdings", "", ""); status != 200 || !strings.Contains(body, `"name":"Bank"`) {
+				t.Errorf("list the mappings = %d %s", status, body)
+			}
+			if status, _, body := f.send(rapport.RoleAgent, "POST", "/api/v1/imports/promises?mapping="+m.ID, "text/csv", "a\n"); status != 422 || !strings.Contains(body, "is a mapping of holdings") {
+				t.Errorf("a holdings mapping for promises = %d %s; want 422", status, body)
+			}
+			status, _, body = f.send(rapport.RoleAgent, "POST", "/api/v1/imports/holdings?mapping="+m.ID, "text/csv", "Client;product;Since\nk-2;savings;2025-06-01\n")
+			var job rapport.ImportJob
+			if status != 202 || json.Unmarshal([]byte(body), &job) != nil {
+				t.Fatalf("upload with a mapping = %d %s", status, body)
+			}
+			if err := sqlstore.NewImportServiceWith(f.db, files).RunImports(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, body := f.send(rapport.RoleViewer, "GET", "/api/v1/imports/"+job.ID, "", ""); !strings.Contains(body, `"stored":1`) {
+				t.Errorf("the job read with the mapping = %s; want its row stored", body)
+			}
+			if status, _, _ := f.send(rapport.RoleAgent, "DELETE", "/api/v1/imports/mappings/"+m.ID, "", ""); status != 204 {
+				t.Errorf("delete the mapping = %d; want 204", status)
+			}
 		})
 	}
 }

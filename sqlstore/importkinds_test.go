@@ -176,3 +176,53 @@ func TestImportJobHoldings(t *testing.T) {
 		}
 	})
 }
+
+// TestImportMappings saves mappings for the firm: one of the same kind
+// and name replaces the first, each kind lists its own, a mapping that
+// says nothing or names no kind is refused, and a deleted one is gone.
+func TestImportMappings(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		imports := sqlstore.NewImportService(s.db)
+		old := &rapport.ImportMapping{Kind: rapport.ImportCustomersKind, Name: " Old CRM ", Map: map[string]string{"E-mail": "email"}, Delimiter: ";"}
+		if err := imports.SaveImportMapping(ctx, old); err != nil {
+			t.Fatal(err)
+		}
+		again := &rapport.ImportMapping{Kind: rapport.ImportCustomersKind, Name: "Old CRM", Map: map[string]string{"Mail": "email"}}
+		if err := imports.SaveImportMapping(ctx, again); err != nil || again.ID != old.ID {
+			t.Fatalf("saving Old CRM again = %v, id %s; want the first (%s) replaced", err, again.ID, old.ID)
+		}
+		shop := &rapport.ImportMapping{Kind: rapport.ImportMomentsKind, Name: "Old CRM", DateFormat: "DD/MM/YYYY"}
+		if err := imports.SaveImportMapping(ctx, shop); err != nil {
+			t.Fatal(err)
+		}
+		got, err := imports.FindImportMappings(ctx, rapport.ImportCustomersKind)
+		if err != nil || len(got) != 1 || got[0].Name != "Old CRM" || show(got[0].Map) != `{"Mail":"email"}` || got[0].Delimiter != "" {
+			t.Errorf("customers' mappings = %s, %v; want Old CRM as saved the second time", show(got), err)
+		}
+		req := rapport.ImportRequest{Kind: rapport.ImportCustomersKind, Map: map[string]string{"Tel": "phone"}}
+		got[0].Apply(&req)
+		if show(req.Map) != `{"Mail":"email","Tel":"phone"}` {
+			t.Errorf("the mapping applied to a request with its own column = %s; want both", show(req.Map))
+		}
+		for _, bad := range []*rapport.ImportMapping{
+			{Kind: rapport.ImportCustomersKind, Name: "Nothing"},
+			{Kind: "invoices", Name: "Books", Map: map[string]string{"a": "b"}},
+			{Kind: rapport.ImportPromisesKind, Name: "Keyed", Key: []string{"text"}},
+			{Kind: rapport.ImportMomentsKind, Name: "", Map: map[string]string{"a": "b"}},
+		} {
+			if err := imports.SaveImportMapping(ctx, bad); rapport.ErrorCode(err) != rapport.EINVALID {
+				t.Errorf("SaveImportMapping(%s) = %v; want EINVALID", show(bad), err)
+			}
+		}
+		if err := imports.DeleteImportMapping(ctx, old.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := imports.FindImportMapping(ctx, old.ID); rapport.ErrorCode(err) != rapport.ENOTFOUND {
+			t.Errorf("a deleted mapping = %v; want ENOTFOUND", err)
+		}
+		if all, _ := imports.FindImportMappings(ctx, ""); len(all) != 1 || all[0].ID != shop.ID {
+			t.Errorf("mappings left = %s; want the moments' one", show(all))
+		}
+	})
+}

@@ -3,7 +3,9 @@ package web
 import (
 	"bufio"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,6 +54,35 @@ type importData struct {
 	Kind     importKind
 	MaxBytes string // the largest file the server takes, for people
 	Message  string // why the upload was refused
+	// Mappings are the firm's saved ways of reading files of this kind.
+	Mappings []importMapping
+}
+
+// importMapping is a saved mapping as the form offers it: its name, and
+// what it does in words.
+type importMapping struct {
+	ID, Name, Says string
+}
+
+// describeMapping says in a few words what a mapping does.
+func describeMapping(m *rapport.ImportMapping) string {
+	var parts []string
+	for _, from := range slices.Sorted(maps.Keys(m.Map)) {
+		parts = append(parts, from+" → "+m.Map[from])
+	}
+	switch m.Delimiter {
+	case ";":
+		parts = append(parts, "semicolons")
+	case "\t":
+		parts = append(parts, "tabs")
+	}
+	if m.DateFormat != "" {
+		parts = append(parts, "dates "+m.DateFormat)
+	}
+	if len(m.Key) > 0 {
+		parts = append(parts, "key "+strings.Join(m.Key, ", "))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func (s *server) importPage(kind importKind) http.Handler {
@@ -62,6 +93,14 @@ func (s *server) importPage(kind importKind) http.Handler {
 
 func (s *server) renderImport(w http.ResponseWriter, r *http.Request, status int, d importData) {
 	d.MaxBytes = byteSize(s.maxUpload())
+	ms, err := s.Imports.FindImportMappings(r.Context(), d.Kind.Name)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	for _, m := range ms {
+		d.Mappings = append(d.Mappings, importMapping{ID: m.ID, Name: m.Name, Says: describeMapping(m)})
+	}
 	s.render(w, r, status, "import", "", s.newPage(r, d.Kind.Title, d.Kind.Nav, d))
 }
 
@@ -79,6 +118,9 @@ func (s *server) importFile(kind importKind) http.Handler {
 		defer file.Close()
 		req, err := importRequest(r, kind.Name, header.Filename)
 		if err == nil {
+			err = s.withMapping(r, &req)
+		}
+		if err == nil {
 			var job *rapport.ImportJob
 			if job, err = s.Imports.StartImport(r.Context(), req, file); err == nil {
 				http.Redirect(w, r, "/imports/"+job.ID, http.StatusSeeOther)
@@ -95,6 +137,39 @@ func (s *server) importFile(kind importKind) http.Handler {
 		default:
 			s.serverError(w, r, err)
 		}
+	})
+}
+
+// withMapping reads the file as the saved mapping the form picked says,
+// the form's own options adding to it, and saves the options under the
+// name the form gives, if any, for the next file.
+func (s *server) withMapping(r *http.Request, req *rapport.ImportRequest) error {
+	if id := r.PostFormValue("mapping"); id != "" {
+		m, err := s.Imports.FindImportMapping(r.Context(), id)
+		if rapport.ErrorCode(err) == rapport.ENOTFOUND || err == nil && m.Kind != req.Kind {
+			return rapport.Errorf(rapport.EINVALID, "The saved mapping picked is gone; pick another.")
+		} else if err != nil {
+			return err
+		}
+		m.Apply(req)
+	}
+	name := strings.TrimSpace(r.PostFormValue("save_as"))
+	if name == "" {
+		return nil
+	}
+	return s.Imports.SaveImportMapping(r.Context(), &rapport.ImportMapping{Kind: req.Kind, Name: name, Map: req.Map,
+		Delimiter: req.Delimiter, DateFormat: req.DateFormat, Key: req.Key})
+}
+
+// deleteImportMapping removes a saved mapping and shows the import page again.
+func (s *server) deleteImportMapping(kind importKind) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := s.Imports.DeleteImportMapping(r.Context(), r.PathValue("id"))
+		if err != nil && rapport.ErrorCode(err) != rapport.ENOTFOUND {
+			s.serverError(w, r, err)
+			return
+		}
+		http.Redirect(w, r, kind.Path, http.StatusSeeOther)
 	})
 }
 
