@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rapport-crm/rapport"
 	"github.com/rapport-crm/rapport/csvio"
@@ -118,10 +119,14 @@ func (r *jobRun) pass(ctx context.Context, store bool) error {
 			return err
 		}
 	}
+	size := r.s.files.ChunkRows
+	if size <= 0 {
+		size = rapport.ImportChunk
+	}
 	for {
-		rows := make([]*fileRow, 0, rapport.ImportChunk)
+		rows := make([]*fileRow, 0, size)
 		var err error
-		for len(rows) < rapport.ImportChunk {
+		for len(rows) < size {
 			var row *fileRow
 			if row, err = r.reader.next(); err != nil {
 				break
@@ -132,14 +137,40 @@ func (r *jobRun) pass(ctx context.Context, store bool) error {
 			return err
 		}
 		if len(rows) > 0 {
+			start := time.Now()
 			if err := r.chunk(ctx, rows, store); err != nil {
 				return err
+			}
+			if r.s.files.ChunkRows <= 0 {
+				size = nextChunkSize(size, time.Since(start))
 			}
 		}
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 	}
+}
+
+// A job's chunks grow while they go quickly and shrink when they do not.
+// A larger chunk spreads its lookups, its progress write and its commit (a
+// flush to disk) over more rows; but its transaction holds SQLite's one
+// writer, and people recording moments meanwhile wait for it, so a chunk
+// is kept near chunkTime.
+const (
+	minChunkRows = 250
+	maxChunkRows = 16_000
+	chunkTime    = 500 * time.Millisecond
+)
+
+// nextChunkSize is the size of the chunk after one of size rows that took took.
+func nextChunkSize(size int, took time.Duration) int {
+	switch {
+	case took < chunkTime/2:
+		return min(size*2, maxChunkRows)
+	case took > chunkTime:
+		return max(size/2, minChunkRows)
+	}
+	return size
 }
 
 // chunk checks one chunk of rows against the store and, storing, stores
@@ -178,7 +209,8 @@ func (r *jobRun) chunk(ctx context.Context, rows []*fileRow, store bool) error {
 			}
 			return r.commit(ctx, tx, c)
 		}
-		if err := r.s.db.inTx(ctx, save); err != nil {
+		// A connection of its own, for PostgreSQL's COPY (copyNewMoments).
+		if err := r.s.db.inConnTx(ctx, save); err != nil {
 			r.j.reportBytes = before
 			return err
 		}
@@ -278,7 +310,7 @@ func (r *jobRun) prepareMoments(ctx context.Context, rows []*fileRow, rep *repor
 		if len(ms) == 0 {
 			return nil
 		}
-		created, err := r.s.moments.storeNew(ctx, tx, rapport.SourceImport, ms)
+		created, err := r.storeMoments(ctx, tx, ms)
 		if err != nil {
 			return err
 		}
@@ -292,6 +324,15 @@ func (r *jobRun) prepareMoments(ctx context.Context, rows []*fileRow, rep *repor
 		return nil
 	}
 	return len(good), write, nil
+}
+
+// storeMoments stores a chunk's checked moments and what follows from
+// them: with COPY on PostgreSQL, as a batch is stored otherwise.
+func (r *jobRun) storeMoments(ctx context.Context, tx *tx, ms []*rapport.Moment) ([]bool, error) {
+	if tx.conn != nil && tx.d.name == "postgres" {
+		return copyNewMoments(ctx, tx, ms)
+	}
+	return r.s.moments.storeNew(ctx, tx, rapport.SourceImport, ms)
 }
 
 func (r *jobRun) prepareCustomers(ctx context.Context, rows []*fileRow, rep *report, c *chunkCounts) (int, func(*tx) error, error) {
