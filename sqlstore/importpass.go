@@ -155,9 +155,11 @@ func (r *jobRun) pass(ctx context.Context, store bool) error {
 // A larger chunk spreads its lookups, its progress write and its commit (a
 // flush to disk) over more rows; but its transaction holds SQLite's one
 // writer, and people recording moments meanwhile wait for it, so a chunk
-// is kept near chunkTime.
+// is kept near chunkTime. It is never smaller than rapport.ImportChunk: on
+// a machine too busy for that to take under chunkTime, smaller chunks
+// would only pay their fixed costs more often.
 const (
-	minChunkRows = 250
+	minChunkRows = rapport.ImportChunk
 	maxChunkRows = 16_000
 	chunkTime    = 500 * time.Millisecond
 )
