@@ -77,3 +77,38 @@ type HoldingService interface {
 	Referrals(ctx context.Context, customerID string) (*Referrals, error)
 	CrossSell(ctx context.Context, customerID string) (*CrossSell, error)
 }
+
+// ValidateImported checks a holding a file brings in: its product's key,
+// and a start (required: a file brings history) and end that are not in
+// the future beyond clock skew, the end not before the start. The times
+// are set to what is stored.
+func (h *Holding) ValidateImported(now time.Time, index int) []FieldError {
+	v := validation{index: index}
+	if h.CustomerID == "" {
+		v.add("customer_id", "is required")
+	}
+	if h.Product == "" {
+		v.add("product", "is required")
+	} else if !ValidKey(h.Product) {
+		v.add("product", "must be a product's key, such as current_account")
+	}
+	h.StartedAt = h.StartedAt.UTC().Truncate(time.Microsecond)
+	switch {
+	case h.StartedAt.IsZero():
+		v.add("started_at", "is required")
+	case h.StartedAt.After(now.Add(MaxClockSkew)):
+		v.add("started_at", "is more than a day in the future")
+	case h.StartedAt.Year() < 1970:
+		v.add("started_at", "is before 1970")
+	}
+	if h.EndedAt != nil {
+		end := h.EndedAt.UTC().Truncate(time.Microsecond)
+		h.EndedAt = &end
+		if end.Before(h.StartedAt) {
+			v.add("ended_at", "is before the holding started")
+		} else if end.After(now.Add(MaxClockSkew)) {
+			v.add("ended_at", "is more than a day in the future")
+		}
+	}
+	return v.fields
+}

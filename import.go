@@ -3,6 +3,8 @@ package rapport
 import (
 	"context"
 	"io"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -41,6 +43,25 @@ type CustomerRow struct {
 	Row        int
 	Customer   Customer
 	OwnerEmail string
+}
+
+// PromiseRow is one promise as a file carries it: the promise, and the
+// other keys a file may name its customer and member of staff by.
+type PromiseRow struct {
+	// Row is the row's number in its file, counting the header as row 1.
+	Row                int
+	Promise            Promise
+	CustomerExternalID string
+	StaffEmail         string
+}
+
+// HoldingRow is one holding as a file carries it: the holding, and the
+// external id a file may name its customer by.
+type HoldingRow struct {
+	// Row is the row's number in its file, counting the header as row 1.
+	Row                int
+	Holding            Holding
+	CustomerExternalID string
 }
 
 // StageChangeRow is one step of a customer's past as a file carries it:
@@ -118,6 +139,7 @@ type ImportService interface {
 	// CancelImport stops a job: what it stored stays, the rest is not
 	// imported. A job that has ended is left as it is.
 	CancelImport(ctx context.Context, id string) (*ImportJob, error)
+	ImportMappingService
 	// ImportReport opens a job's error report: its rejected rows as CSV,
 	// each with its line and what is wrong with it.
 	ImportReport(ctx context.Context, id string) (io.ReadCloser, error)
@@ -137,7 +159,13 @@ type ImportService interface {
 const (
 	ImportMomentsKind   = "moments"
 	ImportCustomersKind = "customers"
+	ImportPromisesKind  = "promises"
+	ImportHoldingsKind  = "holdings"
 )
+
+// ImportKinds are the kinds of file an import job takes, in the order
+// people are shown them.
+var ImportKinds = []string{ImportMomentsKind, ImportCustomersKind, ImportPromisesKind, ImportHoldingsKind}
 
 // The states of an import job.
 const (
@@ -151,7 +179,7 @@ const (
 
 // ImportRequest is what an import job is asked to do.
 type ImportRequest struct {
-	Kind     string `json:"kind"`      // ImportMomentsKind or ImportCustomersKind
+	Kind     string `json:"kind"`      // one of ImportKinds
 	FileName string `json:"file_name"` // as the person named it, for them to recognise
 	// Strict refuses the whole file when any row is bad; otherwise every
 	// good row is stored and every bad one goes to the error report.
@@ -176,15 +204,20 @@ type ImportRequest struct {
 // Check reports what is wrong with a request.
 func (r *ImportRequest) Check() error {
 	var v validation
-	if r.Kind != ImportMomentsKind && r.Kind != ImportCustomersKind {
-		v.add("kind", "must be moments or customers")
+	if !slices.Contains(ImportKinds, r.Kind) {
+		v.add("kind", "must be moments, customers, promises or holdings")
+	}
+	if len(r.Key) > 0 && r.Kind != ImportMomentsKind && r.Kind != ImportCustomersKind {
+		// Promises and holdings have no external id: a row equal to a
+		// stored one is what is skipped.
+		v.add("key", "is for moments and customers; a promise or holding equal to a stored one is skipped anyway")
 	}
 	switch r.Delimiter {
 	case "", ",", ";", "\t":
 	default:
 		v.add("delimiter", "must be a comma, a semicolon or a tab")
 	}
-	return v.err("The import is not valid.")
+	return v.err("import")
 }
 
 // ImportJob is a file being imported in the background, and how far it is.
@@ -228,4 +261,99 @@ func (j *ImportJob) Measure(since time.Time, rowsSince int, bytesSince int64) {
 	left := time.Duration(float64(j.Size-j.BytesRead) / (float64(bytesSince) / took) * float64(time.Second))
 	finish := j.UpdatedAt.Add(left)
 	j.EstimatedFinish = &finish
+}
+
+// ImportMapping is how a firm's files of one kind from another system are
+// read: their column names as Rapport's, their delimiter, date format and
+// key columns. A person names it once and picks it on the next upload.
+type ImportMapping struct {
+	ID   string `json:"id"`
+	Kind string `json:"kind"` // one of ImportKinds
+	Name string `json:"name"`
+	// Map renames the file's columns to Rapport's: {"E-mail": "email"}.
+	Map        map[string]string `json:"map"`
+	Delimiter  string            `json:"delimiter,omitempty"`
+	DateFormat string            `json:"date_format,omitempty"`
+	Key        []string          `json:"key,omitempty"`
+	CreatedBy  string            `json:"created_by,omitempty"`
+	CreatedAt  time.Time         `json:"created_at"`
+	UpdatedAt  time.Time         `json:"updated_at"`
+}
+
+// Limits on saved import mappings.
+const (
+	maxMappingName    = 60
+	maxMappingColumns = 200
+	// MaxImportMappings is how many mappings a firm keeps of each kind.
+	MaxImportMappings = 100
+)
+
+// Validate checks a mapping, trimming its name and columns.
+func (m *ImportMapping) Validate() error {
+	v := validation{index: -1}
+	m.Name = strings.TrimSpace(m.Name)
+	checkText(&v, "name", m.Name, 1, maxMappingName)
+	if m.Map == nil {
+		m.Map = map[string]string{}
+	}
+	trimmed := make(map[string]string, len(m.Map))
+	for from, to := range m.Map {
+		from, to = strings.TrimSpace(from), strings.TrimSpace(to)
+		if from == "" || to == "" || !StorableText(from) || !StorableText(to) || len(from) > 200 || len(to) > 200 {
+			v.add("map", "each column needs the file's name and Rapport's, as E-mail=email")
+			break
+		}
+		trimmed[from] = to
+	}
+	m.Map = trimmed
+	if len(m.Map) > maxMappingColumns {
+		v.add("map", "map at most %d columns", maxMappingColumns)
+	}
+	if len(m.Map) == 0 && m.Delimiter == "" && m.DateFormat == "" && len(m.Key) == 0 {
+		v.add("map", "a mapping needs a column to rename, a delimiter, a date format or key columns")
+	}
+	req := ImportRequest{Kind: m.Kind, Delimiter: m.Delimiter, Key: m.Key}
+	for _, f := range ErrorFields(req.Check()) {
+		v.add(f.Field, "%s", f.Message)
+	}
+	return v.err("mapping")
+}
+
+// Apply reads a file as the mapping says, where the request does not say
+// otherwise: the request's own column names, delimiter, date format and
+// key columns win.
+func (m *ImportMapping) Apply(req *ImportRequest) {
+	if len(m.Map) > 0 {
+		merged := make(map[string]string, len(m.Map)+len(req.Map))
+		for from, to := range m.Map {
+			merged[from] = to
+		}
+		for from, to := range req.Map {
+			merged[from] = to
+		}
+		req.Map = merged
+	}
+	if req.Delimiter == "" {
+		req.Delimiter = m.Delimiter
+	}
+	if req.DateFormat == "" {
+		req.DateFormat = m.DateFormat
+	}
+	if len(req.Key) == 0 {
+		req.Key = m.Key
+	}
+}
+
+// ImportMappingService keeps a firm's saved import mappings.
+type ImportMappingService interface {
+	// SaveImportMapping keeps a mapping, replacing the one of the same
+	// kind and name; a firm keeps MaxImportMappings of each kind.
+	SaveImportMapping(ctx context.Context, m *ImportMapping) error
+	// FindImportMappings lists the mappings of a kind (every kind when
+	// empty), by name.
+	FindImportMappings(ctx context.Context, kind string) ([]*ImportMapping, error)
+	// FindImportMapping returns one mapping, or ENOTFOUND.
+	FindImportMapping(ctx context.Context, id string) (*ImportMapping, error)
+	// DeleteImportMapping removes a mapping, or ENOTFOUND.
+	DeleteImportMapping(ctx context.Context, id string) error
 }

@@ -101,3 +101,64 @@ type PromiseService interface {
 	BreakOverdue(ctx context.Context) (int, error)
 	PromiseReport(ctx context.Context, f PromiseReportFilter) (*PromiseReport, error)
 }
+
+// ValidateImported checks a promise a file brings in from another system,
+// where it may be settled already: an open one must be due in the future
+// (the sweep would break one past due at once), a kept or broken one is
+// history, settled when it says (its due time unless given) and made when
+// it says (its due time, or now for an open one, unless given). The
+// times are set to what is stored.
+func (p *Promise) ValidateImported(now time.Time, index int) []FieldError {
+	v := validation{index: index}
+	p.Text = strings.TrimSpace(p.Text)
+	if p.CustomerID == "" {
+		v.add("customer_id", "is required")
+	}
+	checkText(&v, "text", p.Text, 1, 1000)
+	p.DueAt = p.DueAt.UTC().Truncate(time.Microsecond)
+	if p.Status == "" {
+		p.Status = PromiseOpen
+	}
+	switch {
+	case p.DueAt.IsZero():
+		v.add("due_at", "is required")
+		return v.fields
+	case p.Status == PromiseOpen && !p.DueAt.After(now):
+		v.add("due_at", "is past; an open promise must be due in the future (give kept or broken as its status)")
+	case p.DueAt.After(now.Add(5 * 366 * 24 * time.Hour)):
+		v.add("due_at", "must be within five years")
+	case p.DueAt.Year() < 1970:
+		v.add("due_at", "is before 1970")
+	}
+	if p.CreatedAt.IsZero() {
+		p.CreatedAt = now
+		if p.Status != PromiseOpen {
+			p.CreatedAt = p.DueAt
+		}
+	}
+	p.CreatedAt = p.CreatedAt.UTC().Truncate(time.Microsecond)
+	if p.CreatedAt.After(now) {
+		v.add("created_at", "must not be in the future")
+	}
+	switch p.Status {
+	case PromiseOpen:
+		if p.ResolvedAt != nil {
+			v.add("resolved_at", "must be empty for an open promise")
+		}
+	case PromiseKept, PromiseBroken:
+		if p.ResolvedAt == nil {
+			due := p.DueAt
+			p.ResolvedAt = &due
+		}
+		at := p.ResolvedAt.UTC().Truncate(time.Microsecond)
+		p.ResolvedAt = &at
+		if at.After(now) {
+			v.add("resolved_at", "must not be in the future; a promise settled later is open")
+		} else if at.Before(p.CreatedAt) {
+			v.add("resolved_at", "is before the promise was made (created_at)")
+		}
+	default:
+		v.add("status", "must be open, kept or broken")
+	}
+	return v.fields
+}

@@ -16,6 +16,11 @@ func (s *Server) importRoutes() []route {
 	return []route{
 		{method: "POST", pattern: "/api/v1/imports/moments", perm: rapport.PermWriteMoments, handler: s.startImport(rapport.ImportMomentsKind)},
 		{method: "POST", pattern: "/api/v1/imports/customers", perm: rapport.PermWriteCustomers, handler: s.startImport(rapport.ImportCustomersKind)},
+		{method: "POST", pattern: "/api/v1/imports/promises", perm: rapport.PermWriteMoments, handler: s.startImport(rapport.ImportPromisesKind)},
+		{method: "POST", pattern: "/api/v1/imports/holdings", perm: rapport.PermWriteCustomers, handler: s.startImport(rapport.ImportHoldingsKind)},
+		{method: "GET", pattern: "/api/v1/imports/mappings", perm: rapport.PermRead, handler: s.handleListImportMappings},
+		{method: "POST", pattern: "/api/v1/imports/mappings", perm: rapport.PermWriteMoments, handler: s.handleSaveImportMapping},
+		{method: "DELETE", pattern: "/api/v1/imports/mappings/{id}", perm: rapport.PermWriteMoments, handler: s.handleDeleteImportMapping},
 		{method: "GET", pattern: "/api/v1/imports/{id}", perm: rapport.PermRead, handler: s.handleGetImport},
 		{method: "GET", pattern: "/api/v1/imports/{id}/errors", perm: rapport.PermRead, handler: s.handleImportErrors},
 		{method: "POST", pattern: "/api/v1/imports/{id}/cancel", perm: rapport.PermWriteMoments, handler: s.handleCancelImport},
@@ -23,9 +28,10 @@ func (s *Server) importRoutes() []route {
 }
 
 // importJobRequest reads an import job's options from a request's query:
-// strict, dry_run, delimiter, date_format, key (columns, comma separated)
-// and map (FROM:TO pairs, comma separated).
-func importJobRequest(r *http.Request, kind string) (rapport.ImportRequest, error) {
+// strict, dry_run, delimiter, date_format, key (columns, comma separated),
+// map (FROM:TO pairs, comma separated) and mapping (a saved mapping's id,
+// which the other options add to).
+func (s *Server) importJobRequest(r *http.Request, kind string) (rapport.ImportRequest, error) {
 	req := rapport.ImportRequest{Kind: kind}
 	if err := boolParams(r, map[string]*bool{"strict": &req.Strict, "dry_run": &req.DryRun}); err != nil {
 		return req, err
@@ -49,10 +55,68 @@ func importJobRequest(r *http.Request, kind string) (rapport.ImportRequest, erro
 			req.Map[strings.TrimSpace(from)] = strings.TrimSpace(to)
 		}
 	}
+	if id := q.Get("mapping"); id != "" {
+		m, err := s.Imports.FindImportMapping(r.Context(), id)
+		if rapport.ErrorCode(err) == rapport.ENOTFOUND {
+			return req, &rapport.Error{Code: rapport.EINVALID, Message: "The query is not valid.",
+				Fields: []rapport.FieldError{{Field: "mapping", Message: "no saved mapping has this id; GET /api/v1/imports/mappings lists them"}}}
+		} else if err != nil {
+			return req, err
+		}
+		if m.Kind != kind {
+			return req, &rapport.Error{Code: rapport.EINVALID, Message: "The query is not valid.",
+				Fields: []rapport.FieldError{{Field: "mapping", Message: "is a mapping of " + m.Kind + ", not of " + kind}}}
+		}
+		m.Apply(&req)
+	}
 	if p := rapport.PrincipalFromContext(r.Context()); p != nil {
 		req.CreatedBy = p.UserID
 	}
 	return req, req.Check()
+}
+
+func (s *Server) handleListImportMappings(w http.ResponseWriter, r *http.Request) {
+	ms, err := s.Imports.FindImportMappings(r.Context(), r.URL.Query().Get("kind"))
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	encode(w, http.StatusOK, map[string]any{"items": ms})
+}
+
+// importMappingInput is what a client sends to save a mapping.
+type importMappingInput struct {
+	Kind       string            `json:"kind"`
+	Name       string            `json:"name"`
+	Map        map[string]string `json:"map"`
+	Delimiter  string            `json:"delimiter"`
+	DateFormat string            `json:"date_format"`
+	Key        []string          `json:"key"`
+}
+
+func (s *Server) handleSaveImportMapping(w http.ResponseWriter, r *http.Request) {
+	var in importMappingInput
+	if err := decode(w, r, maxBodyBytes, &in); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	m := &rapport.ImportMapping{Kind: in.Kind, Name: in.Name, Map: in.Map, Delimiter: in.Delimiter, DateFormat: in.DateFormat, Key: in.Key}
+	if m.Delimiter == "tab" {
+		m.Delimiter = "\t"
+	}
+	if err := s.Imports.SaveImportMapping(r.Context(), m); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	encode(w, http.StatusOK, m)
+}
+
+func (s *Server) handleDeleteImportMapping(w http.ResponseWriter, r *http.Request) {
+	if err := s.Imports.DeleteImportMapping(r.Context(), r.PathValue("id")); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) startImport(kind string) http.HandlerFunc {
@@ -61,7 +125,7 @@ func (s *Server) startImport(kind string) http.HandlerFunc {
 			writeError(w, r, s.Logger, err)
 			return
 		}
-		req, err := importJobRequest(r, kind)
+		req, err := s.importJobRequest(r, kind)
 		if err != nil {
 			writeError(w, r, s.Logger, err)
 			return

@@ -136,3 +136,84 @@ func TestImportJobOverHTTP(t *testing.T) {
 		})
 	}
 }
+
+// TestImportPromisesAndHoldingsOverHTTP uploads a file of promises and one
+// of holdings: each becomes a job that stores the good rows and reports
+// the bad, and sending them again stores nothing twice.
+func TestImportPromisesAndHoldingsOverHTTP(t *testing.T) {
+	for _, backend := range testdb.Backends() {
+		t.Run(backend.Name, func(t *testing.T) {
+			files := sqlstore.ImportFiles{Dir: t.TempDir()}
+			f := newFixtureWith(t, backend.Open, sqlstore.Options{Imports: files})
+			if status, _, body := f.send(rapport.RoleAgent, "POST", "/api/v1/customers/import", "text/csv", "external_id,name\nk-1,Kim\nk-2,Lee\n"); status != 201 {
+				t.Fatalf("customers import = %d %s", status, body)
+			}
+			if status, _, body := f.send(rapport.RoleAdmin, "POST", "/api/v1/products", "application/json", `{"key":"savings","name":"Savings"}`); status != 201 {
+				t.Fatalf("create product = %d %s", status, body)
+			}
+			due := now.Add(72 * time.Hour).Format(time.RFC3339)
+			past := now.Add(-72 * time.Hour).Format(time.RFC3339)
+			uploads := []struct {
+				path, file     string
+				stored, reject int
+			}{
+				{"/api/v1/imports/promises", "customer_external_id,text,due_at,status\nk-1,Call back," + due + ",\nk-2,Refund," + past + ",kept\nk-2,Late," + past + ",\n", 2, 1},
+				{"/api/v1/imports/holdings", "customer_external_id,product,started_at,ended_at\nk-1,savings,2025-01-01,\nk-2,savings,2024-01-01,2025-01-01\nk-2,yacht,2025-01-01,\n", 2, 1},
+			}
+			for _, u := range uploads {
+				if status, _, _ := f.send(rapport.RoleViewer, "POST", u.path, "text/csv", u.file); status != 403 {
+					t.Errorf("a viewer uploading to %s = %d; want 403", u.path, status)
+				}
+				if status, _, body := f.send(rapport.RoleAgent, "POST", u.path+"?key=text", "text/csv", u.file); status != 422 || !strings.Contains(body, "key") {
+					t.Errorf("key columns for %s = %d %s; want 422", u.path, status, body)
+				}
+				for run, want := range []int{u.stored, 0} {
+					status, _, body := f.send(rapport.RoleAgent, "POST", u.path, "text/csv", u.file)
+					var job rapport.ImportJob
+					if status != 202 || json.Unmarshal([]byte(body), &job) != nil {
+						t.Fatalf("upload to %s = %d %s", u.path, status, body)
+					}
+					if err := sqlstore.NewImportServiceWith(f.db, files).RunImports(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+						t.Fatal(err)
+					}
+					_, _, body = f.send(rapport.RoleViewer, "GET", "/api/v1/imports/"+job.ID, "", "")
+					if json.Unmarshal([]byte(body), &job) != nil || job.State != rapport.ImportDone || job.Stored != want || job.Skipped != u.stored-want || job.Rejected != u.reject {
+						t.Errorf("%s, run %d = %s; want %d stored, %d skipped, %d rejected", u.path, run+1, body, want, u.stored-want, u.reject)
+					}
+				}
+			}
+			if _, _, body := f.send(rapport.RoleViewer, "GET", "/api/v1/promises?status=kept", "", ""); strings.Count(body, `"text":"Refund"`) != 1 {
+				t.Errorf("kept promises = %s; want the refund once", body)
+			}
+
+			// A saved mapping reads a file from another system by its own
+			// column names and delimiter.
+			status, _, body := f.send(rapport.RoleAgent, "POST", "/api/v1/imports/mappings", "application/json",
+				`{"kind":"holdings","name":"Bank","map":{"Client":"customer_external_id","Since":"started_at"},"delimiter":";"}`)
+			var m rapport.ImportMapping
+			if status != 200 || json.Unmarshal([]byte(body), &m) != nil || m.ID == "" {
+				t.Fatalf("save a mapping = %d %s", status, body)
+			}
+			if status, _, body := f.send(rapport.RoleViewer, "GET", "/api/v1/imports/mappings?kind=holdings", "", ""); status != 200 || !strings.Contains(body, `"name":"Bank"`) {
+				t.Errorf("list the mappings = %d %s", status, body)
+			}
+			if status, _, body := f.send(rapport.RoleAgent, "POST", "/api/v1/imports/promises?mapping="+m.ID, "text/csv", "a\n"); status != 422 || !strings.Contains(body, "is a mapping of holdings") {
+				t.Errorf("a holdings mapping for promises = %d %s; want 422", status, body)
+			}
+			status, _, body = f.send(rapport.RoleAgent, "POST", "/api/v1/imports/holdings?mapping="+m.ID, "text/csv", "Client;product;Since\nk-2;savings;2025-06-01\n")
+			var job rapport.ImportJob
+			if status != 202 || json.Unmarshal([]byte(body), &job) != nil {
+				t.Fatalf("upload with a mapping = %d %s", status, body)
+			}
+			if err := sqlstore.NewImportServiceWith(f.db, files).RunImports(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, body := f.send(rapport.RoleViewer, "GET", "/api/v1/imports/"+job.ID, "", ""); !strings.Contains(body, `"stored":1`) {
+				t.Errorf("the job read with the mapping = %s; want its row stored", body)
+			}
+			if status, _, _ := f.send(rapport.RoleAgent, "DELETE", "/api/v1/imports/mappings/"+m.ID, "", ""); status != 204 {
+				t.Errorf("delete the mapping = %d; want 204", status)
+			}
+		})
+	}
+}

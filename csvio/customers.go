@@ -46,13 +46,7 @@ func (t *table) customer() rapport.CustomerRow {
 	c.ReferredBy = t.id("referred_by")
 	c.Stage = rapport.Stage(strings.ToLower(t.get("stage")))
 	c.Preferences = rapport.Preferences{Likes: entries(t.get("likes")), Dislikes: entries(t.get("dislikes"))}
-	if s := t.get("created_at"); s != "" {
-		at, err := ParseTime(s)
-		if err != nil {
-			t.fail("created_at", "%v", err)
-		}
-		c.CreatedAt = at
-	}
+	c.CreatedAt, _ = t.timeCell("created_at")
 	c.Attributes = map[string]any{}
 	for _, a := range t.attrs {
 		if s := t.cell(attributePrefix+a.key, a.at); s != "" {

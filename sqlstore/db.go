@@ -323,6 +323,9 @@ type tx struct {
 	// settingsVersion their version while a change to moments runs.
 	settings        *settingsCache
 	settingsVersion *int64
+	// conn is the connection the transaction runs on, when it was begun
+	// with inConnTx.
+	conn *sql.Conn
 }
 
 // onCommit runs fn once the transaction has committed, and never if it
@@ -332,7 +335,32 @@ func (tx *tx) onCommit(fn func()) { tx.committed = append(tx.committed, fn) }
 // inTx runs fn in a write transaction, committing if it returns nil. A
 // successful return means the write is durable.
 func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
-	sqlTx, err := db.write.BeginTx(ctx, nil)
+	return db.runTx(ctx, db.write, nil, fn)
+}
+
+// inConnTx is inTx on a connection of the writer's pool taken for it,
+// which fn may use directly through tx.conn, in the transaction: a
+// PostgreSQL COPY goes through the driver's own connection. SQLite has no
+// COPY, and its one writer connection is needed after the transaction to
+// prepare the statements it saw, so there it is inTx.
+func (db *DB) inConnTx(ctx context.Context, fn func(*tx) error) error {
+	if db.dialect.name != "postgres" {
+		return db.inTx(ctx, fn)
+	}
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("take a connection: %w", err)
+	}
+	defer conn.Close()
+	return db.runTx(ctx, conn, conn, fn)
+}
+
+// runTx runs fn in a write transaction begun on b; conn, when not nil, is
+// the connection it runs on.
+func (db *DB) runTx(ctx context.Context, b interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, conn *sql.Conn, fn func(*tx) error) error {
+	sqlTx, err := b.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -348,7 +376,7 @@ func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
 	if db.writeStmts != nil {
 		q.q = newPreparedTx(sqlTx, db.writeStmts)
 	}
-	t := &tx{querier: q, now: db.now(), observe: db.observeMoments, email: db.emailSetup(), settings: &db.settings}
+	t := &tx{querier: q, now: db.now(), observe: db.observeMoments, email: db.emailSetup(), settings: &db.settings, conn: conn}
 	if err := fn(t); err != nil {
 		return err
 	}

@@ -30,6 +30,10 @@ type ImportFiles struct {
 	// Lease is how long a server holds a job without word from it before
 	// another may take it up; 0 is DefaultImportLease.
 	Lease time.Duration
+	// ChunkRows fixes how many rows a job stores per transaction; 0 lets
+	// the chunks grow and shrink with how quickly they go (nextChunkSize),
+	// from rapport.ImportChunk.
+	ChunkRows int
 }
 
 // DefaultImportLease is how long a job stays with a server that has gone

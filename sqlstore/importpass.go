@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rapport-crm/rapport"
 	"github.com/rapport-crm/rapport/csvio"
@@ -22,6 +23,8 @@ type fileRow struct {
 	problems []rapport.FieldError
 	moment   rapport.MomentRow
 	customer rapport.CustomerRow
+	promise  rapport.PromiseRow
+	holding  rapport.HoldingRow
 }
 
 // fileReader reads a job's file, of either kind, a row at a time.
@@ -47,6 +50,16 @@ func adapt[V any](rd *csvio.Reader[V], set func(*fileRow, V)) *fileReader {
 	}
 }
 
+// readerOf adapts a reader of one kind of row, or passes on its error.
+func readerOf[V any](rd *csvio.Reader[V], err error) func(set func(*fileRow, V)) (*fileReader, error) {
+	return func(set func(*fileRow, V)) (*fileReader, error) {
+		if err != nil {
+			return nil, err
+		}
+		return adapt(rd, set), nil
+	}
+}
+
 // openReader reads the file's header and, for a job that stopped part way,
 // moves on to the first row it had not finished.
 func (r *jobRun) openReader() error {
@@ -58,16 +71,15 @@ func (r *jobRun) openReader() error {
 		opt.Delimiter = rune(r.j.Delimiter[0])
 	}
 	var err error
-	if r.j.Kind == rapport.ImportMomentsKind {
-		var rd *csvio.Reader[rapport.MomentRow]
-		if rd, err = csvio.NewMomentReader(r.file, opt); err == nil {
-			r.reader = adapt(rd, func(fr *fileRow, v rapport.MomentRow) { fr.moment = v })
-		}
-	} else {
-		var rd *csvio.Reader[rapport.CustomerRow]
-		if rd, err = csvio.NewCustomerReader(r.file, opt); err == nil {
-			r.reader = adapt(rd, func(fr *fileRow, v rapport.CustomerRow) { fr.customer = v })
-		}
+	switch r.j.Kind {
+	case rapport.ImportMomentsKind:
+		r.reader, err = readerOf(csvio.NewMomentReader(r.file, opt))(func(fr *fileRow, v rapport.MomentRow) { fr.moment = v })
+	case rapport.ImportCustomersKind:
+		r.reader, err = readerOf(csvio.NewCustomerReader(r.file, opt))(func(fr *fileRow, v rapport.CustomerRow) { fr.customer = v })
+	case rapport.ImportPromisesKind:
+		r.reader, err = readerOf(csvio.NewPromiseReader(r.file, opt))(func(fr *fileRow, v rapport.PromiseRow) { fr.promise = v })
+	default:
+		r.reader, err = readerOf(csvio.NewHoldingReader(r.file, opt))(func(fr *fileRow, v rapport.HoldingRow) { fr.holding = v })
 	}
 	if err != nil {
 		return headerProblem(err)
@@ -107,10 +119,14 @@ func (r *jobRun) pass(ctx context.Context, store bool) error {
 			return err
 		}
 	}
+	size := r.s.files.ChunkRows
+	if size <= 0 {
+		size = rapport.ImportChunk
+	}
 	for {
-		rows := make([]*fileRow, 0, rapport.ImportChunk)
+		rows := make([]*fileRow, 0, size)
 		var err error
-		for len(rows) < rapport.ImportChunk {
+		for len(rows) < size {
 			var row *fileRow
 			if row, err = r.reader.next(); err != nil {
 				break
@@ -121,14 +137,42 @@ func (r *jobRun) pass(ctx context.Context, store bool) error {
 			return err
 		}
 		if len(rows) > 0 {
+			start := time.Now()
 			if err := r.chunk(ctx, rows, store); err != nil {
 				return err
+			}
+			if r.s.files.ChunkRows <= 0 {
+				size = nextChunkSize(size, time.Since(start))
 			}
 		}
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 	}
+}
+
+// A job's chunks grow while they go quickly and shrink when they do not.
+// A larger chunk spreads its lookups, its progress write and its commit (a
+// flush to disk) over more rows; but its transaction holds SQLite's one
+// writer, and people recording moments meanwhile wait for it, so a chunk
+// is kept near chunkTime. It is never smaller than rapport.ImportChunk: on
+// a machine too busy for that to take under chunkTime, smaller chunks
+// would only pay their fixed costs more often.
+const (
+	minChunkRows = rapport.ImportChunk
+	maxChunkRows = 16_000
+	chunkTime    = 500 * time.Millisecond
+)
+
+// nextChunkSize is the size of the chunk after one of size rows that took took.
+func nextChunkSize(size int, took time.Duration) int {
+	switch {
+	case took < chunkTime/2:
+		return min(size*2, maxChunkRows)
+	case took > chunkTime:
+		return max(size/2, minChunkRows)
+	}
+	return size
 }
 
 // chunk checks one chunk of rows against the store and, storing, stores
@@ -167,7 +211,8 @@ func (r *jobRun) chunk(ctx context.Context, rows []*fileRow, store bool) error {
 			}
 			return r.commit(ctx, tx, c)
 		}
-		if err := r.s.db.inTx(ctx, save); err != nil {
+		// A connection of its own, for PostgreSQL's COPY (copyNewMoments).
+		if err := r.s.db.inConnTx(ctx, save); err != nil {
 			r.j.reportBytes = before
 			return err
 		}
@@ -200,8 +245,13 @@ func (r *jobRun) retryRaced(fn func() error) error {
 // pool, putting problems in rep and counting rows stored already; it
 // returns how many rows would be stored, and the write that stores them.
 func (r *jobRun) prepare(ctx context.Context, rows []*fileRow, rep *report, c *chunkCounts, store bool) (int, func(*tx) error, error) {
-	if r.j.Kind == rapport.ImportMomentsKind {
+	switch r.j.Kind {
+	case rapport.ImportMomentsKind:
 		return r.prepareMoments(ctx, rows, rep, c, store)
+	case rapport.ImportPromisesKind:
+		return r.preparePromises(ctx, rows, rep, c, store)
+	case rapport.ImportHoldingsKind:
+		return r.prepareHoldings(ctx, rows, rep, c, store)
 	}
 	return r.prepareCustomers(ctx, rows, rep, c)
 }
@@ -262,7 +312,7 @@ func (r *jobRun) prepareMoments(ctx context.Context, rows []*fileRow, rep *repor
 		if len(ms) == 0 {
 			return nil
 		}
-		created, err := r.s.moments.storeNew(ctx, tx, rapport.SourceImport, ms)
+		created, err := r.storeMoments(ctx, tx, ms)
 		if err != nil {
 			return err
 		}
@@ -276,6 +326,15 @@ func (r *jobRun) prepareMoments(ctx context.Context, rows []*fileRow, rep *repor
 		return nil
 	}
 	return len(good), write, nil
+}
+
+// storeMoments stores a chunk's checked moments and what follows from
+// them: with COPY on PostgreSQL, as a batch is stored otherwise.
+func (r *jobRun) storeMoments(ctx context.Context, tx *tx, ms []*rapport.Moment) ([]bool, error) {
+	if tx.conn != nil && tx.d.name == "postgres" {
+		return copyNewMoments(ctx, tx, ms)
+	}
+	return r.s.moments.storeNew(ctx, tx, rapport.SourceImport, ms)
 }
 
 func (r *jobRun) prepareCustomers(ctx context.Context, rows []*fileRow, rep *report, c *chunkCounts) (int, func(*tx) error, error) {

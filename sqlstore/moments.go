@@ -195,16 +195,21 @@ func insertMomentsInto(ctx context.Context, tx *tx, table string, ms []*rapport.
 			q.WriteString(", ")
 		}
 		q.WriteString(row)
-		args = append(args, m.ID, nullString(m.ExternalID), m.CustomerID, m.Touchpoint, string(m.Channel),
-			micros(m.OccurredAt), nullString(m.StaffID), nullString(m.Response), nullInt(m.Rating),
-			nullInt(m.Effort), nullInt(m.NPS), string(m.Outcome), m.OutcomeSource, m.Notes, m.Revenue, m.Cost,
-			micros(m.RecordedAt))
+		args = append(args, momentValues(m)...)
 	}
 	_, err := tx.exec(ctx, q.String(), args...)
 	if tx.d.uniqueViolation(err) {
 		return errRaced
 	}
 	return err
+}
+
+// momentValues are a moment's values in the order of momentColumns.
+func momentValues(m *rapport.Moment) []any {
+	return []any{m.ID, nullString(m.ExternalID), m.CustomerID, m.Touchpoint, string(m.Channel),
+		micros(m.OccurredAt), nullString(m.StaffID), nullString(m.Response), nullInt(m.Rating),
+		nullInt(m.Effort), nullInt(m.NPS), string(m.Outcome), m.OutcomeSource, m.Notes, m.Revenue, m.Cost,
+		micros(m.RecordedAt)}
 }
 
 // errRaced is a unique violation on insert: another transaction stored one of

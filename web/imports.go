@@ -3,7 +3,9 @@ package web
 import (
 	"bufio"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,9 +14,9 @@ import (
 	"github.com/rapport-crm/rapport/csvio"
 )
 
-// importKind is what an import page takes: moments or customers.
+// importKind is what an import page takes: one of rapport.ImportKinds.
 type importKind struct {
-	Name     string // "moments" or "customers"
+	Name     string // one of rapport.ImportKinds
 	Title    string
 	Path     string // where the form posts
 	Back     string // the page the import belongs to
@@ -22,14 +24,29 @@ type importKind struct {
 	Required string   // the columns a file must have, in words
 	Columns  []string // every column a file may have
 	Nav      string
+	// Keyed kinds have ids and external ids, and take key columns for
+	// rows with neither; the others skip a row equal to a stored record.
+	Keyed bool
+	Again string // what importing a file again does, in words
 }
 
 var (
 	importMoments = importKind{Name: "moments", Title: "Import moments", Path: "/moments/import", Back: "/moments/new", BackName: "Log a moment",
-		Required: "touchpoint, channel and occurred_at columns, and customer_id or customer_external_id", Columns: csvio.MomentColumns, Nav: "log"}
+		Required: "touchpoint, channel and occurred_at columns, and customer_id or customer_external_id", Columns: csvio.MomentColumns, Nav: "log",
+		Keyed: true, Again: keyedAgain}
 	importCustomers = importKind{Name: "customers", Title: "Import customers", Path: "/customers/import", Back: "/customers", BackName: "Customers",
-		Required: "a name column", Columns: append(append([]string{}, csvio.CustomerColumns...), "attributes.<key>"), Nav: "customers"}
+		Required: "a name column", Columns: append(append([]string{}, csvio.CustomerColumns...), "attributes.<key>"), Nav: "customers",
+		Keyed: true, Again: keyedAgain}
+	importPromises = importKind{Name: "promises", Title: "Import promises", Path: "/promises/import", Back: "/promises", BackName: "Promises",
+		Required: "text and due_at columns, and customer_id or customer_external_id", Columns: csvio.PromiseColumns, Nav: "promises",
+		Again: "A promise to the same customer with the same text and due time as a stored one is skipped, so importing a file again adds nothing twice. An open promise must be due in the future; a kept or broken one is history and records no misery."}
+	importHoldings = importKind{Name: "holdings", Title: "Import holdings", Path: "/holdings/import", Back: "/customers", BackName: "Customers",
+		Required: "product and started_at columns, and customer_id or customer_external_id", Columns: csvio.HoldingColumns, Nav: "customers",
+		Again: "A holding of the same product by the same customer from the same time as a stored one is skipped, so importing a file again adds nothing twice; one whose time overlaps another holding of that product is not valid. Products must be in the catalogue first."}
+	importKinds = []importKind{importMoments, importCustomers, importPromises, importHoldings}
 )
+
+const keyedAgain = "A row whose id or external id is stored already is skipped, so importing a file again adds nothing twice. An export imports again as it is."
 
 // importData is the import page's data: the form, and after a post the
 // message that refused it.
@@ -37,6 +54,35 @@ type importData struct {
 	Kind     importKind
 	MaxBytes string // the largest file the server takes, for people
 	Message  string // why the upload was refused
+	// Mappings are the firm's saved ways of reading files of this kind.
+	Mappings []importMapping
+}
+
+// importMapping is a saved mapping as the form offers it: its name, and
+// what it does in words.
+type importMapping struct {
+	ID, Name, Says string
+}
+
+// describeMapping says in a few words what a mapping does.
+func describeMapping(m *rapport.ImportMapping) string {
+	var parts []string
+	for _, from := range slices.Sorted(maps.Keys(m.Map)) {
+		parts = append(parts, from+" → "+m.Map[from])
+	}
+	switch m.Delimiter {
+	case ";":
+		parts = append(parts, "semicolons")
+	case "\t":
+		parts = append(parts, "tabs")
+	}
+	if m.DateFormat != "" {
+		parts = append(parts, "dates "+m.DateFormat)
+	}
+	if len(m.Key) > 0 {
+		parts = append(parts, "key "+strings.Join(m.Key, ", "))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func (s *server) importPage(kind importKind) http.Handler {
@@ -47,6 +93,14 @@ func (s *server) importPage(kind importKind) http.Handler {
 
 func (s *server) renderImport(w http.ResponseWriter, r *http.Request, status int, d importData) {
 	d.MaxBytes = byteSize(s.maxUpload())
+	ms, err := s.Imports.FindImportMappings(r.Context(), d.Kind.Name)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	for _, m := range ms {
+		d.Mappings = append(d.Mappings, importMapping{ID: m.ID, Name: m.Name, Says: describeMapping(m)})
+	}
 	s.render(w, r, status, "import", "", s.newPage(r, d.Kind.Title, d.Kind.Nav, d))
 }
 
@@ -64,6 +118,9 @@ func (s *server) importFile(kind importKind) http.Handler {
 		defer file.Close()
 		req, err := importRequest(r, kind.Name, header.Filename)
 		if err == nil {
+			err = s.withMapping(r, &req)
+		}
+		if err == nil {
 			var job *rapport.ImportJob
 			if job, err = s.Imports.StartImport(r.Context(), req, file); err == nil {
 				http.Redirect(w, r, "/imports/"+job.ID, http.StatusSeeOther)
@@ -80,6 +137,39 @@ func (s *server) importFile(kind importKind) http.Handler {
 		default:
 			s.serverError(w, r, err)
 		}
+	})
+}
+
+// withMapping reads the file as the saved mapping the form picked says,
+// the form's own options adding to it, and saves the options under the
+// name the form gives, if any, for the next file.
+func (s *server) withMapping(r *http.Request, req *rapport.ImportRequest) error {
+	if id := r.PostFormValue("mapping"); id != "" {
+		m, err := s.Imports.FindImportMapping(r.Context(), id)
+		if rapport.ErrorCode(err) == rapport.ENOTFOUND || err == nil && m.Kind != req.Kind {
+			return rapport.Errorf(rapport.EINVALID, "The saved mapping picked is gone; pick another.")
+		} else if err != nil {
+			return err
+		}
+		m.Apply(req)
+	}
+	name := strings.TrimSpace(r.PostFormValue("save_as"))
+	if name == "" {
+		return nil
+	}
+	return s.Imports.SaveImportMapping(r.Context(), &rapport.ImportMapping{Kind: req.Kind, Name: name, Map: req.Map,
+		Delimiter: req.Delimiter, DateFormat: req.DateFormat, Key: req.Key})
+}
+
+// deleteImportMapping removes a saved mapping and shows the import page again.
+func (s *server) deleteImportMapping(kind importKind) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := s.Imports.DeleteImportMapping(r.Context(), r.PathValue("id"))
+		if err != nil && rapport.ErrorCode(err) != rapport.ENOTFOUND {
+			s.serverError(w, r, err)
+			return
+		}
+		http.Redirect(w, r, kind.Path, http.StatusSeeOther)
 	})
 }
 
@@ -138,8 +228,10 @@ func (s *server) importJob() http.Handler {
 			return
 		}
 		d := importJobData{Job: job, Kind: importMoments}
-		if job.Kind == rapport.ImportCustomersKind {
-			d.Kind = importCustomers
+		for _, k := range importKinds {
+			if k.Name == job.Kind {
+				d.Kind = k
+			}
 		}
 		if job.Size > 0 {
 			d.Pct = int(100 * job.BytesRead / job.Size)

@@ -156,3 +156,34 @@ func TestImportPage(t *testing.T) {
 }
 
 func must303(resp *http.Response, _ string) *http.Response { return resp }
+
+// TestImportPromisesPage: an agent finds Import CSV on the promises page,
+// whose form asks for no key columns, and a file of promises imports
+// through it; a viewer is refused.
+func TestImportPromisesPage(t *testing.T) {
+	f := newFixture(t)
+	agent, viewer := f.signedIn(t, rapport.RoleAgent), f.signedIn(t, rapport.RoleViewer)
+	harriet := f.customers["Harriet Vane"].ID
+	if _, page := agent.get("/promises"); !strings.Contains(page, `href="/promises/import"`) {
+		t.Error("the promises page offers an agent no Import CSV")
+	}
+	if _, page := agent.get("/customers"); !strings.Contains(page, `href="/holdings/import"`) {
+		t.Error("the customer list offers an agent no Import holdings")
+	}
+	for _, path := range []string{"/promises/import", "/holdings/import"} {
+		if resp, _ := viewer.get(path); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("viewer GET %s = %d; want 403", path, resp.StatusCode)
+		}
+		if _, page := agent.get(path); strings.Contains(page, `name="key"`) || !strings.Contains(page, "is skipped, so importing a file again adds nothing twice") {
+			t.Errorf("the form at %s offers key columns, or does not say what importing again does", path)
+		}
+	}
+	file := "customer_id,text,due_at\n" + harriet + ",Send the renewal quote,2026-03-20T09:00:00Z\n" + harriet + ",,2026-03-20T09:00:00Z\n"
+	_, page := agent.imported(must303(agent.upload("/promises/import", "/promises/import", file, nil, true)))
+	if !strings.Contains(page, "1 of 2 rows added; 0 stored already, 1 not valid and left out.") {
+		t.Errorf("the promises import's page:\n%s", page)
+	}
+	if _, page := agent.get("/promises?show=all"); !strings.Contains(page, "Send the renewal quote") {
+		t.Error("the imported promise is not on the promises page")
+	}
+}

@@ -32,6 +32,17 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /customers/views/{id}/delete", s.signedIn(s.viewDelete()))
 	mux.Handle("GET /moments/import", s.allowed(rapport.PermWriteMoments, s.importPage(importMoments)))
 	mux.Handle("POST /moments/import", s.allowed(rapport.PermWriteMoments, s.importFile(importMoments)))
+	mux.Handle("GET /promises/import", s.allowed(rapport.PermWriteMoments, s.importPage(importPromises)))
+	mux.Handle("POST /promises/import", s.allowed(rapport.PermWriteMoments, s.importFile(importPromises)))
+	mux.Handle("GET /holdings/import", s.allowed(rapport.PermWriteCustomers, s.importPage(importHoldings)))
+	mux.Handle("POST /holdings/import", s.allowed(rapport.PermWriteCustomers, s.importFile(importHoldings)))
+	for _, k := range importKinds {
+		perm := rapport.PermWriteMoments
+		if k.Name == rapport.ImportCustomersKind || k.Name == rapport.ImportHoldingsKind {
+			perm = rapport.PermWriteCustomers
+		}
+		mux.Handle("POST "+k.Path+"/mappings/{id}/delete", s.allowed(perm, s.deleteImportMapping(k)))
+	}
 	mux.Handle("GET /imports/{id}", s.allowed(rapport.PermRead, s.importJob()))
 	mux.Handle("GET /imports/{id}/errors", s.allowed(rapport.PermRead, s.importErrors()))
 	mux.Handle("POST /imports/{id}/cancel", s.allowed(rapport.PermWriteMoments, s.cancelImport()))

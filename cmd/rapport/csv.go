@@ -21,7 +21,7 @@ import (
 )
 
 const (
-	importSynopsis = "rapport import moments|customers FILE [--db DSN] [--strict] [--dry-run] [--delimiter D] [--date-format F] [--map FROM=TO]... [--key COL,COL] [--report FILE]"
+	importSynopsis = "rapport import moments|customers|promises|holdings FILE [--db DSN] [--strict] [--dry-run] [--delimiter D] [--date-format F] [--map FROM=TO]... [--key COL,COL] [--report FILE]"
 	exportSynopsis = "rapport export moments [--db DSN] [--format csv|ndjson] [--from T] [--to T] [--customer ID] [--touchpoint KEY] [--channel C] [--outcome O] [--staff ID] > moments.csv\n" +
 		"       rapport export customers [--db DSN] [--format csv|ndjson] [--q TEXT] [--owner ID] [--stage STAGE] > customers.csv"
 )
@@ -71,7 +71,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	if len(positional) != 2 || (positional[0] != "moments" && positional[0] != "customers") {
+	if len(positional) != 2 || !slices.Contains(rapport.ImportKinds, positional[0]) {
 		fs.Usage()
 		return usageError{"usage: " + importSynopsis}
 	}
@@ -102,7 +102,11 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	imports := sqlstore.NewImportService(db)
 	job, err := imports.QueueFile(ctx, req, *reportPath)
 	if err != nil {
-		return fmt.Errorf("%s: %s", req.Path, rapport.ErrorMessage(err))
+		msg := rapport.ErrorMessage(err)
+		for _, f := range rapport.ErrorFields(err) {
+			msg += fmt.Sprintf(" --%s: %s.", f.Field, f.Message)
+		}
+		return fmt.Errorf("%s: %s", req.Path, msg)
 	}
 	bar := newProgress(stderr)
 	job, err = imports.RunJob(ctx, job.ID, bar.show)
