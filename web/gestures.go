@@ -177,16 +177,7 @@ func (s *server) gestureRuleData(r *http.Request) (*gestureRuleData, error) {
 		return nil, err
 	}
 	d.Gestures = page.Items
-	if page.NextCursor != "" {
-		v := url.Values{"cursor": {page.NextCursor}}
-		if d.Mine {
-			v.Set("mine", "1")
-		}
-		if !d.Open {
-			v.Set("all", "1")
-		}
-		d.Next = "/gestures/" + url.PathEscape(id) + "?" + v.Encode()
-	}
+	d.Next = listNext("/gestures/"+url.PathEscape(id), page.NextCursor, d.Mine, d.Open)
 	return d, nil
 }
 
@@ -194,31 +185,12 @@ func (s *server) gestureRuleData(r *http.Request) (*gestureRuleData, error) {
 // cost with the response chosen, which closes it on the lists.
 func (s *server) gestureGive() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.ParseForm()
-		f := newForm(r.PostForm)
 		g, err := s.Gestures.FindGestureRuleByID(r.Context(), r.PathValue("id"))
 		if err != nil {
 			s.serverError(w, r, err)
 			return
 		}
-		back := "/gestures/" + url.PathEscape(g.ID)
-		if f.Get("mine") == "1" {
-			back += "?mine=1"
-		}
-		m := &rapport.Moment{CustomerID: f.Get("customer_id"), Touchpoint: g.Touchpoint, Channel: rapport.Channel(f.Get("channel")),
-			StaffID: currentUser(r).ID, Response: f.Get("response"), Rating: f.optionalInt("rating"), Notes: f.Get("notes"), Cost: g.Cost,
-			OccurredAt: s.Clock().UTC()}
-		if _, err := s.Moments.RecordMoment(r.Context(), m); err != nil {
-			if rapport.ErrorCode(err) != rapport.EINVALID {
-				s.serverError(w, r, err)
-				return
-			}
-			setFlash(w, r, "The gesture was not logged: "+offerGiveProblem(err))
-			redirect(w, r, back)
-			return
-		}
-		setFlash(w, r, "Gesture made and logged as a moment.")
-		redirect(w, r, back)
+		s.logGiven(w, r, "/gestures/"+url.PathEscape(g.ID), g.Touchpoint, g.Cost, "gesture", "Gesture made and logged as a moment.")
 	})
 }
 

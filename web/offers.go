@@ -163,49 +163,63 @@ func (s *server) offerData(r *http.Request) (*offerData, error) {
 		return nil, err
 	}
 	d.Customers = page.Items
-	if page.NextCursor != "" {
-		v := url.Values{"cursor": {page.NextCursor}}
-		if d.Mine {
-			v.Set("mine", "1")
-		}
-		if !d.Open {
-			v.Set("all", "1")
-		}
-		d.Next = "/offers/" + url.PathEscape(id) + "?" + v.Encode()
-	}
+	d.Next = listNext("/offers/"+url.PathEscape(id), page.NextCursor, d.Mine, d.Open)
 	return d, nil
+}
+
+// listNext is the link to the next page of an offer's or a gesture rule's
+// list at base, keeping its choices; "" when there is none.
+func listNext(base, cursor string, mine, open bool) string {
+	if cursor == "" {
+		return ""
+	}
+	v := url.Values{"cursor": {cursor}}
+	if mine {
+		v.Set("mine", "1")
+	}
+	if !open {
+		v.Set("all", "1")
+	}
+	return base + "?" + v.Encode()
 }
 
 // offerGive logs the offer's moment for one offered customer, at the
 // offer's cost, which closes them on the list.
 func (s *server) offerGive() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.ParseForm()
-		f := newForm(r.PostForm)
 		o, err := s.Offers.FindOfferByID(r.Context(), r.PathValue("id"))
 		if err != nil {
 			s.serverError(w, r, err)
 			return
 		}
-		back := "/offers/" + url.PathEscape(o.ID)
-		if f.Get("mine") == "1" {
-			back += "?mine=1"
-		}
-		m := &rapport.Moment{CustomerID: f.Get("customer_id"), Touchpoint: o.Touchpoint, Channel: rapport.Channel(f.Get("channel")),
-			StaffID: currentUser(r).ID, Response: f.Get("response"), Rating: f.optionalInt("rating"), Notes: f.Get("notes"), Cost: o.Cost,
-			OccurredAt: s.Clock().UTC()}
-		if _, err := s.Moments.RecordMoment(r.Context(), m); err != nil {
-			if rapport.ErrorCode(err) != rapport.EINVALID {
-				s.serverError(w, r, err)
-				return
-			}
-			setFlash(w, r, "The offer was not logged: "+offerGiveProblem(err))
-			redirect(w, r, back)
+		s.logGiven(w, r, "/offers/"+url.PathEscape(o.ID), o.Touchpoint, o.Cost, "offer", "Offer given and logged as a moment.")
+	})
+}
+
+// logGiven logs the moment that gives an offer or a gesture (what) to the
+// customer the form names, at its touchpoint and cost, and goes back to its
+// list at base saying how it went.
+func (s *server) logGiven(w http.ResponseWriter, r *http.Request, base, touchpoint string, cost float64, what, done string) {
+	r.ParseForm()
+	f := newForm(r.PostForm)
+	back := base
+	if f.Get("mine") == "1" {
+		back += "?mine=1"
+	}
+	m := &rapport.Moment{CustomerID: f.Get("customer_id"), Touchpoint: touchpoint, Channel: rapport.Channel(f.Get("channel")),
+		StaffID: currentUser(r).ID, Response: f.Get("response"), Rating: f.optionalInt("rating"), Notes: f.Get("notes"), Cost: cost,
+		OccurredAt: s.Clock().UTC()}
+	if _, err := s.Moments.RecordMoment(r.Context(), m); err != nil {
+		if rapport.ErrorCode(err) != rapport.EINVALID {
+			s.serverError(w, r, err)
 			return
 		}
-		setFlash(w, r, "Offer given and logged as a moment.")
+		setFlash(w, r, "The "+what+" was not logged: "+offerGiveProblem(err))
 		redirect(w, r, back)
-	})
+		return
+	}
+	setFlash(w, r, done)
+	redirect(w, r, back)
 }
 
 // offerGiveProblem says in a sentence what was wrong with a moment.
