@@ -512,14 +512,8 @@ func TestConcurrentMomentsShareTransactions(t *testing.T) {
 			if queued < clients {
 				t.Errorf("while the database was busy, %d of %d moments waited in shared transactions; want all", queued, clients)
 			}
-			// PostgreSQL commits up to four groups at once, so the first few
-			// clients may each start one before the rest come together.
-			most := 3
-			if backend.Name == "postgres" {
-				most = 3 + 3
-			}
-			if n := sqlstore.SharedTransactions(f.db) - before; n > most {
-				t.Errorf("%d moments sent at once took %d transactions; want them to share (at most %d)", clients, n, most)
+			if n := sqlstore.SharedTransactions(f.db) - before; n > 3 {
+				t.Errorf("%d moments sent at once took %d transactions; want them to share (at most 3)", clients, n)
 			}
 
 			newOnes, repeats := 0, 0
