@@ -93,19 +93,9 @@ func (s *Server) handleEndGestureRule(w http.ResponseWriter, r *http.Request) {
 // handleGestures is the staff's list: ?owner= a user's id, or me;
 // ?open=true for the gestures not made yet.
 func (s *Server) handleGestures(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f := rapport.GestureFilter{Owner: q.Get("owner")}
+	var f rapport.GestureFilter
 	var fields []rapport.FieldError
-	if f.Owner == "me" {
-		f.Owner = rapport.ActorID(r.Context())
-	}
-	switch q.Get("open") {
-	case "", "false":
-	case "true":
-		f.Open = true
-	default:
-		fields = append(fields, rapport.FieldError{Field: "open", Message: "must be true or false"})
-	}
+	f.Owner, f.Open, fields = staffListQuery(r)
 	servePage(s, w, r, fields, func(limit int, cursor string) (rapport.Page[*rapport.Gesture], error) {
 		f.Limit, f.Cursor = limit, cursor
 		return s.Gestures.Gestures(r.Context(), r.PathValue("id"), f)

@@ -76,23 +76,26 @@ func (s *Server) handleGetOffer(w http.ResponseWriter, r *http.Request) {
 // handleOfferCustomers is the staff's list: ?owner= a user's id, or me;
 // ?open=true for the customers the offer has not been given to yet.
 func (s *Server) handleOfferCustomers(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f := rapport.OfferCustomerFilter{Owner: q.Get("owner")}
+	var f rapport.OfferCustomerFilter
 	var fields []rapport.FieldError
-	if f.Owner == "me" {
-		f.Owner = rapport.ActorID(r.Context())
-	}
-	switch q.Get("open") {
-	case "", "false":
-	case "true":
-		f.Open = true
-	default:
-		fields = append(fields, rapport.FieldError{Field: "open", Message: "must be true or false"})
-	}
+	f.Owner, f.Open, fields = staffListQuery(r)
 	servePage(s, w, r, fields, func(limit int, cursor string) (rapport.Page[*rapport.OfferCustomer], error) {
 		f.Limit, f.Cursor = limit, cursor
 		return s.Offers.OfferCustomers(r.Context(), r.PathValue("id"), f)
 	})
+}
+
+// staffListQuery reads the query of a list staff work from: ?owner= a
+// user's id, or me; ?open=true for what is still to do.
+func staffListQuery(r *http.Request) (owner string, open bool, fields []rapport.FieldError) {
+	owner = r.URL.Query().Get("owner")
+	if owner == "me" {
+		owner = rapport.ActorID(r.Context())
+	}
+	if err := boolParams(r, map[string]*bool{"open": &open}); err != nil {
+		fields = rapport.ErrorFields(err)
+	}
+	return owner, open, fields
 }
 
 func (s *Server) handleOfferReport(w http.ResponseWriter, r *http.Request) {
