@@ -124,27 +124,30 @@ func (g *GestureRule) Validate(now time.Time) error {
 	if math.IsNaN(g.HoldoutShare) || g.HoldoutShare < 0 || g.HoldoutShare > 0.5 || (g.HoldoutShare > 0 && g.HoldoutShare < 0.01) {
 		v.add("holdout_share", "must be 0 (no holdout) or from 0.01 to 0.5")
 	}
-	g.checkPeriod(&v, now)
+	checkPeriod(&v, &g.StartsAt, &g.EndsAt, now, DefaultGestureDays, "must not be in the future")
 	return v.err("gesture rule")
 }
 
-func (g *GestureRule) checkPeriod(v *validation, now time.Time) {
-	if g.StartsAt.IsZero() {
-		g.StartsAt = now
+// checkPeriod fills in and checks the period of an offer or a gesture rule:
+// it starts now unless given, not in the future (future says why), and ends
+// after defaultDays unless given, within a year of its start.
+func checkPeriod(v *validation, starts, ends *time.Time, now time.Time, defaultDays int, future string) {
+	if starts.IsZero() {
+		*starts = now
 	}
-	g.StartsAt = g.StartsAt.UTC().Truncate(time.Microsecond)
-	if g.StartsAt.After(now.Add(MaxClockSkew)) {
-		v.add("starts_at", "must not be in the future")
-	} else if g.StartsAt.Year() < 1970 {
+	*starts = starts.UTC().Truncate(time.Microsecond)
+	if starts.After(now.Add(MaxClockSkew)) {
+		v.add("starts_at", "%s", future)
+	} else if starts.Year() < 1970 {
 		v.add("starts_at", "is before 1970")
 	}
-	if g.EndsAt.IsZero() {
-		g.EndsAt = g.StartsAt.AddDate(0, 0, DefaultGestureDays)
+	if ends.IsZero() {
+		*ends = starts.AddDate(0, 0, defaultDays)
 	}
-	g.EndsAt = g.EndsAt.UTC().Truncate(time.Microsecond)
-	if !g.EndsAt.After(g.StartsAt) {
+	*ends = ends.UTC().Truncate(time.Microsecond)
+	if !ends.After(*starts) {
 		v.add("ends_at", "must be after starts_at")
-	} else if g.EndsAt.Sub(g.StartsAt) > 366*24*time.Hour {
+	} else if ends.Sub(*starts) > 366*24*time.Hour {
 		v.add("ends_at", "must be within a year of starts_at")
 	}
 }

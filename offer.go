@@ -102,24 +102,8 @@ func (o *Offer) Validate(now time.Time) error {
 	if math.IsNaN(o.HoldoutShare) || o.HoldoutShare < 0.01 || o.HoldoutShare > 0.5 {
 		v.add("holdout_share", "must be from 0.01 to 0.5")
 	}
-	if o.StartsAt.IsZero() {
-		o.StartsAt = now
-	}
-	o.StartsAt = o.StartsAt.UTC().Truncate(time.Microsecond)
-	if o.StartsAt.After(now.Add(MaxClockSkew)) {
-		v.add("starts_at", "must not be in the future: an offer starts when it is made, or is recorded as made before")
-	} else if o.StartsAt.Year() < 1970 {
-		v.add("starts_at", "is before 1970")
-	}
-	if o.EndsAt.IsZero() {
-		o.EndsAt = o.StartsAt.AddDate(0, 0, DefaultOfferDays)
-	}
-	o.EndsAt = o.EndsAt.UTC().Truncate(time.Microsecond)
-	if !o.EndsAt.After(o.StartsAt) {
-		v.add("ends_at", "must be after starts_at")
-	} else if o.EndsAt.Sub(o.StartsAt) > 366*24*time.Hour {
-		v.add("ends_at", "must be within a year of starts_at")
-	}
+	checkPeriod(&v, &o.StartsAt, &o.EndsAt, now, DefaultOfferDays,
+		"must not be in the future: an offer starts when it is made, or is recorded as made before")
 	return v.err("offer")
 }
 
