@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/rapport-crm/rapport"
@@ -182,8 +183,20 @@ func briefOpenCases(ctx context.Context, q querier, customerID string, now time.
 }
 
 func briefMoments(ctx context.Context, q querier, customerID string, outcome rapport.Outcome) ([]*rapport.Moment, error) {
-	rows, err := q.query(ctx, `SELECT `+momentColumns+` FROM moments WHERE customer_id = ? AND outcome = ?
-		ORDER BY occurred_at DESC, id DESC LIMIT ?`, customerID, string(outcome), briefKeyMoments)
+	// The customer's daily totals say which days held such moments: the
+	// moments are read from the latest of those days only, so that a
+	// customer with thousands of moments and few of this outcome costs no
+	// more than one with a handful.
+	column := map[rapport.Outcome]string{rapport.OutcomeMagic: "magic", rapport.OutcomeMisery: "misery"}[outcome]
+	if column == "" {
+		return nil, fmt.Errorf("brief: no daily total for outcome %q", outcome)
+	}
+	since, err := briefMomentsSince(ctx, q, customerID, column)
+	if err != nil || since < 0 {
+		return []*rapport.Moment{}, err
+	}
+	rows, err := q.query(ctx, `SELECT `+momentColumns+` FROM moments WHERE customer_id = ? AND occurred_at >= ? AND outcome = ?
+		ORDER BY occurred_at DESC, id DESC LIMIT ?`, customerID, since*dayMicros, string(outcome), briefKeyMoments)
 	if err != nil {
 		return nil, err
 	}
@@ -199,12 +212,35 @@ func briefMoments(ctx context.Context, q querier, customerID string, outcome rap
 	return out, rows.Err()
 }
 
+// briefMomentsSince is the earliest of the customer's latest days that
+// together hold briefKeyMoments moments counted in column, or -1 when the
+// customer has none.
+func briefMomentsSince(ctx context.Context, q querier, customerID, column string) (int64, error) {
+	rows, err := q.query(ctx, `SELECT day, `+column+` FROM customer_day_stats WHERE customer_id = ? AND `+column+` > 0
+		ORDER BY day DESC`, customerID)
+	if err != nil {
+		return -1, err
+	}
+	defer rows.Close()
+	since, found := int64(-1), int64(0)
+	for found < briefKeyMoments && rows.Next() {
+		var n int64
+		if err := rows.Scan(&since, &n); err != nil {
+			return -1, err
+		}
+		found += n
+	}
+	return since, rows.Err()
+}
+
 // briefPeople lists the owner and the staff who served the customer most.
 func briefPeople(ctx context.Context, q querier, c *rapport.Customer) ([]rapport.BriefPerson, *rapport.BriefPerson, error) {
-	rows, err := q.query(ctx, `SELECT u.id, u.name, u.team, x.n, x.last FROM (
-			SELECT staff_id, COUNT(*) AS n, MAX(occurred_at) AS last FROM moments
-			WHERE customer_id = ? AND staff_id IS NOT NULL GROUP BY staff_id) x
-		JOIN users u ON u.id = x.staff_id ORDER BY x.n DESC, x.last DESC, u.id LIMIT ?`, c.ID, maxBriefPeople)
+	// Who served the customer is tallied as moments arrive
+	// (customer_staff_stats): a customer with years of history costs no more
+	// than a new one.
+	rows, err := q.query(ctx, `SELECT u.id, u.name, u.team, x.moments, x.last_at FROM customer_staff_stats x
+		JOIN users u ON u.id = x.staff_id WHERE x.customer_id = ? AND x.moments > 0
+		ORDER BY x.moments DESC, x.last_at DESC, u.id LIMIT ?`, c.ID, maxBriefPeople)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,6 +3,8 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -209,4 +211,107 @@ func checkNoDuplicateCases(t *testing.T, raw *sql.DB) {
 	if dup != 0 {
 		t.Errorf("%d moments have more than one case", dup)
 	}
+}
+
+// TestBriefOfLongHistory checks that the brief's latest magic and misery
+// moments and the people who served the customer, read from totals kept as
+// moments arrive, are those the customer's whole history says: moments of
+// many days from several people, recorded late and out of order, singly
+// and in batches, some on the same day.
+func TestBriefOfLongHistory(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		rnd := rand.New(rand.NewPCG(7, uint64(len(s.backend))))
+		staff := []*rapport.User{s.user(t, "Ann Able"), s.user(t, "Ben Baker"), s.user(t, "Cy Cole"), s.user(t, "Di Dunn")}
+		c := s.customer(t, &rapport.Customer{Name: "Long History"})
+		other := s.customer(t, &rapport.Customer{Name: "Someone Else"})
+		var batch []*rapport.Moment
+		for i := range 240 {
+			m := s.moment(c.ID)
+			m.OccurredAt = epoch.Add(-time.Duration(rnd.IntN(200*24)) * time.Hour)
+			m.Rating = ptr(3)
+			switch r := rnd.IntN(20); {
+			case r == 0:
+				m.Rating = ptr(5) // magic, rarely
+			case r < 4:
+				m.Rating = ptr(1)
+			}
+			if k := rnd.IntN(6); k < len(staff) {
+				m.StaffID = staff[k].ID
+			}
+			if i%3 == 0 {
+				batch = append(batch, m)
+				continue
+			}
+			s.record(t, m)
+		}
+		if _, err := s.moments.RecordMoments(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		// Someone else's moments count for them only.
+		for range 5 {
+			m := s.moment(other.ID)
+			m.Rating, m.StaffID = ptr(5), staff[3].ID
+			s.record(t, m)
+		}
+
+		b, err := sqlstore.NewBriefService(s.db).Brief(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range []rapport.Outcome{rapport.OutcomeMagic, rapport.OutcomeMisery} {
+			var want []string
+			rows, err := s.raw.Query(fmt.Sprintf(`SELECT id FROM moments WHERE customer_id = '%s' AND outcome = '%s'
+				ORDER BY occurred_at DESC, id DESC LIMIT 3`, c.ID, o))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, id)
+			}
+			rows.Close()
+			got := b.Magic
+			if o == rapport.OutcomeMisery {
+				got = b.Misery
+			}
+			var ids []string
+			for _, m := range got {
+				ids = append(ids, m.ID)
+			}
+			if len(want) == 0 || show(ids) != show(want) {
+				t.Errorf("latest %s moments = %v; want %v from the history", o, ids, want)
+			}
+		}
+
+		type served struct {
+			id     string
+			n      int
+			lastAt int64
+		}
+		var want []served
+		rows, err := s.raw.Query(fmt.Sprintf(`SELECT staff_id, COUNT(*), MAX(occurred_at) FROM moments
+			WHERE customer_id = '%s' AND staff_id IS NOT NULL GROUP BY staff_id ORDER BY COUNT(*) DESC, MAX(occurred_at) DESC, staff_id`, c.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var w served
+			if err := rows.Scan(&w.id, &w.n, &w.lastAt); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, w)
+		}
+		rows.Close()
+		var got []served
+		for _, p := range b.People {
+			got = append(got, served{p.ID, p.Moments, p.LastAt.UnixMicro()})
+		}
+		if len(want) != len(staff) || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("people = %v; want %v from the history", got, want)
+		}
+	})
 }

@@ -85,7 +85,62 @@ func addCustomerDays(ctx context.Context, tx *tx, ms []signedMoment) error {
 	return nil
 }
 
-// rebuildCustomerDays recomputes every customer's daily totals from the moments.
+// customerStaff is one row of customer_staff_stats.
+type customerStaff struct{ customer, staff string }
+
+// customerStaffTally is how many of a customer's moments one person served,
+// and the latest.
+type customerStaffTally struct{ moments, lastAt int64 }
+
+// addCustomerStaff adds moments to the tally of who served each customer,
+// or takes them away (sign -1), in key order as addCustomerDays does. A
+// moment taken away leaves the latest time as it was: a change keeps the
+// moment's time, and moments are removed only with their customer, whose
+// tallies go with them.
+func addCustomerStaff(ctx context.Context, tx *tx, ms []signedMoment) error {
+	tallies := map[customerStaff]*customerStaffTally{}
+	for _, sm := range ms {
+		m := sm.m
+		if m.StaffID == "" {
+			continue
+		}
+		k := customerStaff{m.CustomerID, m.StaffID}
+		t := tallies[k]
+		if t == nil {
+			t = &customerStaffTally{}
+			tallies[k] = t
+		}
+		t.moments += int64(sm.sign)
+		t.lastAt = max(t.lastAt, micros(m.OccurredAt))
+	}
+	keys := sortedKeys(tallies, func(a, b customerStaff) int {
+		return cmp.Or(strings.Compare(a.customer, b.customer), strings.Compare(a.staff, b.staff))
+	})
+	const perRow = 4
+	for start := 0; start < len(keys); start += insertChunk {
+		chunk := keys[start:min(start+insertChunk, len(keys))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO customer_staff_stats (customer_id, staff_id, moments, last_at) VALUES `)
+		args := make([]any, 0, len(chunk)*perRow)
+		for i, k := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + placeholders(perRow) + ")")
+			t := tallies[k]
+			args = append(args, k.customer, k.staff, t.moments, t.lastAt)
+		}
+		q.WriteString(` ON CONFLICT (customer_id, staff_id) DO UPDATE SET moments = customer_staff_stats.moments + excluded.moments,
+			last_at = CASE WHEN excluded.last_at > customer_staff_stats.last_at THEN excluded.last_at ELSE customer_staff_stats.last_at END`)
+		if _, err := tx.exec(ctx, q.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rebuildCustomerDays recomputes every customer's daily totals, and who
+// served them, from the moments.
 func rebuildCustomerDays(ctx context.Context, tx *tx) error {
 	if _, err := tx.exec(ctx, `DELETE FROM customer_day_stats`); err != nil {
 		return err
@@ -96,5 +151,14 @@ func rebuildCustomerDays(ctx context.Context, tx *tx) error {
 			SUM(CASE WHEN revenue > 0 THEN 1 ELSE 0 END), SUM(revenue), SUM(cost)
 		FROM moments
 		GROUP BY customer_id, occurred_at / 86400000000`)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.exec(ctx, `DELETE FROM customer_staff_stats`); err != nil {
+		return err
+	}
+	_, err = tx.exec(ctx, `INSERT INTO customer_staff_stats (customer_id, staff_id, moments, last_at)
+		SELECT customer_id, staff_id, COUNT(*), MAX(occurred_at) FROM moments
+		WHERE staff_id IS NOT NULL GROUP BY customer_id, staff_id`)
 	return err
 }

@@ -53,10 +53,14 @@ func applyMomentChange(ctx context.Context, tx *tx, c momentChange) error {
 	}
 	defer tx.unpinSettings()
 	deltas := c.deltas()
-	// 1. Each customer's daily totals, which outcomes and segments read: an
-	// added moment's figures are added, a changed one's old figures replaced
-	// by its new ones, a removed one's taken away.
+	// 1. Each customer's daily totals, which outcomes and segments read, and
+	// the tally of who served them, which the brief reads: an added moment's
+	// figures are added, a changed one's old figures replaced by its new
+	// ones, a removed one's taken away.
 	if err := addCustomerDays(ctx, tx, deltas); err != nil {
+		return err
+	}
+	if err := addCustomerStaff(ctx, tx, deltas); err != nil {
 		return err
 	}
 	// 2. Each customer's totals by touchpoint and response, which

@@ -32,6 +32,7 @@ var derivedTables = []struct {
 }{
 	{"moment_stats", nil},
 	{"customer_day_stats", nil},
+	{"customer_staff_stats", nil},
 	{"customer_response_stats", nil},
 	{"customer_measures", nil},
 	{"customer_stages", nil},

@@ -63,7 +63,10 @@ func (s *ReportService) TouchpointReport(ctx context.Context, f rapport.ReportFi
 	if f.Segment != "" {
 		totals, err = s.db.segmentTouchpointStats(ctx, f, fromDay, toDay)
 	} else {
-		totals, err = sumStats(ctx, s.db.reader(), "touchpoint", fromDay, toDay, f.Channel, "1 = 1")
+		// Naming the touchpoints lets the totals' key (touchpoint, day, …)
+		// seek each touchpoint's days of the window: the report reads the
+		// window, however many years of totals lie before it.
+		totals, err = sumStats(ctx, s.db.reader(), "touchpoint", fromDay, toDay, f.Channel, "touchpoint IN (SELECT key FROM touchpoints)")
 	}
 	if err != nil {
 		return nil, err
