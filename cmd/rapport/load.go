@@ -25,7 +25,7 @@ import (
 	"github.com/rapport-crm/rapport/sqlstore"
 )
 
-const loadSynopsis = "rapport load [--url URL] [--token TOKEN] [--clients N] [--duration D] [--batch N] [--max N] [--rate R] [--reads N] [--db DSN]"
+const loadSynopsis = "rapport load [--url URL] [--token TOKEN] [--clients N] [--duration D] [--batch N] [--max N] [--rate R] [--reads N] [--read KINDS] [--db DSN]"
 
 // loadConfig is one run of the load command.
 type loadConfig struct {
@@ -37,6 +37,7 @@ type loadConfig struct {
 	max      int     // requests at most, per target
 	rate     float64 // requests per second at most; 0 as fast as the server answers
 	reads    int     // clients reading while the moments are recorded
+	kinds    []readKind
 	db       string  // the server's database, for the insert ceiling of batches
 }
 
@@ -46,24 +47,35 @@ type loadConfig struct {
 // batches, inserts the same moments into a copy of the moments table with
 // nothing derived (the ceiling of the database), so that Rapport's rate
 // reads as a share of what the machine allows. Readers may ask for customer
-// pages, timelines and reports meanwhile, each kind timed apart.
+// pages, timelines and reports meanwhile, each kind timed apart; with no
+// recording clients, they read alone.
 func runLoad(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("load", loadSynopsis, stderr)
-	var cfg loadConfig
+	var (
+		cfg loadConfig
+		err error
+	)
 	fs.StringVar(&cfg.base, "url", "http://127.0.0.1:8080", "the running server; only this machine's loopback addresses")
 	fs.StringVar(&cfg.token, "token", getenv("RAPPORT_TOKEN"), "an API token of an agent or above ($RAPPORT_TOKEN)")
-	fs.IntVar(&cfg.clients, "clients", 32, "clients sending at once, 1 to 256")
+	fs.IntVar(&cfg.clients, "clients", 32, "clients sending at once, 1 to 256; 0 records nothing and only reads (with --reads)")
 	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "how long to drive each target, 1s to 10m")
 	fs.IntVar(&cfg.batch, "batch", 0, "moments per request: 0 sends single moments, else batches of up to 1000")
 	fs.IntVar(&cfg.max, "max", 1_000_000, "requests at most per target")
 	fs.Float64Var(&cfg.rate, "rate", 0, "recording requests per second at most, across clients (0: as fast as the server answers)")
 	fs.IntVar(&cfg.reads, "reads", 0, "clients reading customers, timelines and reports while moments are recorded, 0 to 64")
+	read := fs.String("read", defaultReads, "what readers ask for, in turn: a comma-separated list of "+readKindKeys()+", or all")
 	fs.StringVar(&cfg.db, "db", defaultDB(getenv), "the server's database, where batches' insert ceiling is measured in a scratch table ($RAPPORT_DB)")
-	if err := parse(fs, args); err != nil {
+	if err = parse(fs, args); err != nil {
 		return err
 	}
-	if err := cfg.check(); err != nil {
+	if err = cfg.check(); err != nil {
 		return err
+	}
+	if cfg.kinds, err = chooseReads(*read); err != nil {
+		return err
+	}
+	if cfg.clients == 0 {
+		return cfg.readAlone(ctx, stdout)
 	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConnsPerHost: cfg.clients, MaxConnsPerHost: cfg.clients, Proxy: nil}}
@@ -141,21 +153,53 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	if len(readResults) > 0 {
 		fmt.Fprintf(stdout, "\nRead while recording, from %d clients:\n\n", cfg.reads)
-		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "\treads/s\tp50\tp95\tp99\terrors\t")
-		for _, k := range readKinds {
-			if r, ok := readResults[k.name]; ok {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t\n", k.name, rate(r.requests, r.elapsed),
-					ms(r.quantile(0.50)), ms(r.quantile(0.95)), ms(r.quantile(0.99)), r.errors)
-			}
-		}
-		tw.Flush()
 	}
 	if got.errors > 0 {
+		cfg.printReads(stdout, readResults)
 		return fmt.Errorf("%d of %d requests failed; the first: %s", got.errors, got.requests, got.firstError)
 	}
-	for _, k := range readKinds {
-		if r := readResults[k.name]; r.errors > 0 {
+	return cfg.printReads(stdout, readResults)
+}
+
+// readAlone reads from cfg.reads clients for the duration with nothing
+// recorded, and prints each kind of read's figures.
+func (c *loadConfig) readAlone(ctx context.Context, stdout io.Writer) error {
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: nil}}
+	cat, err := c.catalogue(ctx, client)
+	if err != nil {
+		return err
+	}
+	readCtx, stop := context.WithTimeout(ctx, c.duration)
+	defer stop()
+	results := c.readAlong(readCtx, cat)
+	readers := fmt.Sprintf("%d clients", c.reads)
+	if c.reads == 1 {
+		readers = "1 client"
+	}
+	fmt.Fprintf(stdout, "Reading alone from %s for %s at %s\n\n", readers, c.duration, c.base)
+	if rss, _ := c.residentMemory(ctx, client); rss > 0 {
+		defer fmt.Fprintf(stdout, "\nServer resident memory after the run: %.0f MB\n", rss/(1<<20))
+	}
+	return c.printReads(stdout, results)
+}
+
+// printReads prints each kind of read's figures, in the order asked, and
+// fails when any read failed.
+func (c *loadConfig) printReads(stdout io.Writer, results map[string]loadResult) error {
+	if len(results) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "\treads/s\tp50\tp95\tp99\terrors\t")
+	for _, k := range c.kinds {
+		if r, ok := results[k.name]; ok {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t\n", k.name, rate(r.requests, r.elapsed),
+				ms(r.quantile(0.50)), ms(r.quantile(0.95)), ms(r.quantile(0.99)), r.errors)
+		}
+	}
+	tw.Flush()
+	for _, k := range c.kinds {
+		if r := results[k.name]; r.errors > 0 {
 			return fmt.Errorf("%d of %d reads of %s failed; the first: %s", r.errors, r.requests, k.name, r.firstError)
 		}
 	}
@@ -176,8 +220,10 @@ func (c *loadConfig) check() error {
 	switch {
 	case c.token == "":
 		return usageError{"load needs an API token: --token or $RAPPORT_TOKEN (rapport token create --role agent)"}
-	case c.clients < 1 || c.clients > 256:
-		return usageError{"--clients must be from 1 to 256"}
+	case c.clients < 0 || c.clients > 256:
+		return usageError{"--clients must be from 0 to 256"}
+	case c.clients == 0 && c.reads == 0:
+		return usageError{"--clients 0 records nothing, so it needs readers: --reads N"}
 	case c.duration < time.Second || c.duration > 10*time.Minute:
 		return usageError{"--duration must be from 1s to 10m"}
 	case c.batch < 0 || c.batch > 1000:
@@ -365,30 +411,79 @@ func (c *loadConfig) insertCeiling(ctx context.Context, gen func(int) rapport.Mo
 	return loadResult{requests: rows / c.batch, moments: rows, elapsed: took, latencies: lat}, nil
 }
 
-// readKinds are what readers ask for, in turn.
-var readKinds = []struct {
-	name string
-	path func(customer, touchpoint, segment string) string
-}{
-	{"customer", func(c, _, _ string) string { return "/api/v1/customers/" + c }},
-	{"timeline", func(c, _, _ string) string { return "/api/v1/customers/" + c + "/timeline?limit=50" }},
-	{"health", func(c, _, _ string) string { return "/api/v1/customers/" + c + "/health" }},
-	{"brief", func(c, _, _ string) string { return "/api/v1/customers/" + c + "/brief" }},
-	{"cross-sell", func(c, _, _ string) string { return "/api/v1/customers/" + c + "/cross-sell" }},
-	{"touchpoint report", func(_, _, _ string) string { return "/api/v1/reports/touchpoints" }},
-	{"touchpoint", func(_, t, _ string) string { return "/api/v1/touchpoints/" + t }},
-	{"segment members", func(_, _, s string) string {
+// readKind is one kind of read: its key for --read, its name in the
+// figures, and the path it asks for.
+type readKind struct {
+	key, name string
+	path      func(customer, touchpoint, segment string) string
+}
+
+// readKinds are every kind of read, in the order they are printed.
+var readKinds = []readKind{
+	{"customer", "customer", func(c, _, _ string) string { return "/api/v1/customers/" + c }},
+	{"timeline", "timeline", func(c, _, _ string) string { return "/api/v1/customers/" + c + "/timeline?limit=50" }},
+	{"health", "health", func(c, _, _ string) string { return "/api/v1/customers/" + c + "/health" }},
+	{"brief", "brief", func(c, _, _ string) string { return "/api/v1/customers/" + c + "/brief" }},
+	{"cross-sell", "cross-sell", func(c, _, _ string) string { return "/api/v1/customers/" + c + "/cross-sell" }},
+	{"touchpoints", "touchpoint report", func(_, _, _ string) string { return "/api/v1/reports/touchpoints" }},
+	{"touchpoint", "touchpoint", func(_, t, _ string) string { return "/api/v1/touchpoints/" + t }},
+	{"segment", "segment members", func(_, _, s string) string {
 		if s == "" {
 			return ""
 		}
 		return "/api/v1/segments/" + s + "/customers?limit=50"
 	}},
+	{"trend", "trend", func(_, t, _ string) string { return "/api/v1/touchpoints/" + t + "/trend" }},
+	{"comparison", "comparison of responses", func(_, t, _ string) string {
+		return "/api/v1/touchpoints/" + t + "/responses/comparison"
+	}},
+	{"recovery", "recovery report", func(_, _, _ string) string { return "/api/v1/reports/recovery" }},
+	{"promises", "promises report", func(_, _, _ string) string { return "/api/v1/reports/promises" }},
+	{"outcomes", "outcomes report", func(_, _, _ string) string { return "/api/v1/reports/outcomes" }},
+}
+
+// defaultReads are the reads of a customer's page and the loop's reports
+// people open most.
+const defaultReads = "customer,timeline,health,brief,cross-sell,touchpoints,touchpoint,segment"
+
+func readKindKeys() string {
+	keys := make([]string, len(readKinds))
+	for i, k := range readKinds {
+		keys[i] = k.key
+	}
+	return strings.Join(keys, ", ")
+}
+
+// chooseReads turns --read's list into kinds, in the order of readKinds.
+func chooseReads(list string) ([]readKind, error) {
+	if strings.TrimSpace(list) == "all" {
+		return readKinds, nil
+	}
+	asked := map[string]bool{}
+	for key := range strings.SplitSeq(list, ",") {
+		key = strings.TrimSpace(key)
+		if !slices.ContainsFunc(readKinds, func(k readKind) bool { return k.key == key }) {
+			return nil, usageError{fmt.Sprintf("--read: no read is called %q; choose from %s, or all", key, readKindKeys())}
+		}
+		asked[key] = true
+	}
+	var out []readKind
+	for _, k := range readKinds {
+		if asked[k.key] {
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }
 
 // readAlong reads from cfg.reads clients until ctx ends, each kind of read
 // timed apart.
 func (c *loadConfig) readAlong(ctx context.Context, cat catalogue) map[string]loadResult {
-	if c.reads == 0 {
+	// A kind with nothing to read on this server (no saved segment) is left out.
+	kinds := slices.DeleteFunc(slices.Clone(c.kinds), func(k readKind) bool {
+		return k.path(cat.customers[0], cat.touchpoints[0], cat.segment) == ""
+	})
+	if c.reads == 0 || len(kinds) == 0 {
 		return nil
 	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
@@ -405,11 +500,8 @@ func (c *loadConfig) readAlong(ctx context.Context, cat catalogue) map[string]lo
 			mine := map[string]loadResult{}
 			for ctx.Err() == nil {
 				i := int(next.Add(1))
-				k := readKinds[i%len(readKinds)]
-				path := k.path(cat.customers[(i/len(readKinds))%len(cat.customers)], cat.touchpoints[i%len(cat.touchpoints)], cat.segment)
-				if path == "" {
-					continue
-				}
+				k := kinds[i%len(kinds)]
+				path := k.path(cat.customers[(i/len(kinds))%len(cat.customers)], cat.touchpoints[(i/len(kinds))%len(cat.touchpoints)], cat.segment)
 				t0 := time.Now()
 				res, err := c.get(ctx, client, path)
 				if ctx.Err() != nil {

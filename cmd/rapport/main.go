@@ -58,7 +58,8 @@ Usage:
   rapport restore FILE [--db DSN] [--force]              check a backup and put it in place of the database
   rapport load [--url URL] [--token T] [--clients N] [--duration D] [--batch N]
                                                           record moments on a running server (loopback only)
-                                                          beside the machine's HTTP ceiling, and print the figures
+                                                          beside the machine's HTTP ceiling, read its pages
+                                                          and reports (--reads, --read), and print the figures
   rapport openapi                                         print the API's OpenAPI document
   rapport version                                         print the version
 
