@@ -38,7 +38,7 @@ type loadConfig struct {
 	rate     float64 // requests per second at most; 0 as fast as the server answers
 	reads    int     // clients reading while the moments are recorded
 	kinds    []readKind
-	db       string  // the server's database, for the insert ceiling of batches
+	db       string // the server's database, for the insert ceiling of batches
 }
 
 // runLoad records moments on a running server from many keep-alive clients
