@@ -116,7 +116,9 @@ func openCases(ctx context.Context, tx *tx, ms []*rapport.Moment, how caseOpenin
 		// happened, and no one is told of them now.
 		return opened, nil
 	}
-	return opened, notifyCases(ctx, tx, rapport.NotifyCaseAssigned, tried)
+	// Only a changed moment (a survey answer) can have the customer's own
+	// words to add to the notice; a moment just recorded has none yet.
+	return opened, notifyCases(ctx, tx, rapport.NotifyCaseAssigned, tried, how.anyAge)
 }
 
 // customerOwners returns the owner of each of the moments' customers that has one.
@@ -396,7 +398,7 @@ func (s *RecoveryService) UpdateCase(ctx context.Context, id string, u rapport.C
 			if err := addCaseAction(ctx, tx, id, rapport.ActionAssigned, rapport.AssignmentNote(name, queue), actor); err != nil {
 				return err
 			}
-			if err := notifyCases(ctx, tx, rapport.NotifyCaseAssigned, []string{id}); err != nil {
+			if err := notifyCases(ctx, tx, rapport.NotifyCaseAssigned, []string{id}, true); err != nil {
 				return err
 			}
 		}
@@ -507,7 +509,7 @@ func (s *RecoveryService) Escalate(ctx context.Context) (int, error) {
 				if err := addCaseAction(ctx, tx, d.ID, rapport.ActionEscalated, e.Note, rapport.ActorRapport); err != nil {
 					return err
 				}
-				if err := notifyCases(ctx, tx, rapport.NotifyCaseEscalated, []string{d.ID}); err != nil {
+				if err := notifyCases(ctx, tx, rapport.NotifyCaseEscalated, []string{d.ID}, true); err != nil {
 					return err
 				}
 				n++

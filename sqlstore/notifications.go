@@ -111,8 +111,9 @@ func findNotified(ctx context.Context, tx *tx, ns []notice) (map[[2]string]notif
 func staffTime(t time.Time) string { return t.UTC().Format("Mon 2 January 15:04 MST") }
 
 // notifyCases tells the assignee, or the one escalated to, of each case of
-// ids that has one: kind says which.
-func notifyCases(ctx context.Context, tx *tx, kind string, ids []string) error {
+// ids that has one: kind says which. With answers, each notice carries the
+// customer's own survey answer where one made the moment misery.
+func notifyCases(ctx context.Context, tx *tx, kind string, ids []string, answers bool) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -144,8 +145,10 @@ func notifyCases(ctx context.Context, tx *tx, kind string, ids []string) error {
 	if err != nil {
 		return fmt.Errorf("find cases to notify: %w", err)
 	}
-	if err := addSurveyAnswers(ctx, tx, ns); err != nil {
-		return err
+	if answers {
+		if err := addSurveyAnswers(ctx, tx, ns); err != nil {
+			return err
+		}
 	}
 	return notify(ctx, tx, ns...)
 }

@@ -607,6 +607,65 @@ func TestOldMiseryAnsweredOpensCase(t *testing.T) {
 	}
 }
 
+// TestCaseNoticeCarriesTheCustomersWords has the owned customer rate a
+// moment badly in a survey: the case it opens tells the owner what the
+// customer wrote. A misery moment recorded by staff has no such words.
+func TestCaseNoticeCarriesTheCustomersWords(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, backend := range testdb.Backends() {
+		t.Run(backend.Name, func(t *testing.T) {
+			f := newPipelineFirm(t, backend)
+			moments, surveys := sqlstore.NewMomentService(f.db), sqlstore.NewSurveyService(f.db)
+			four, one := 4, 1
+			fine := &rapport.Moment{CustomerID: f.customers["Ada"], Touchpoint: "service", Channel: rapport.ChannelPhone,
+				OccurredAt: f.clock.Now().Add(-time.Hour), Rating: &four}
+			bad := &rapport.Moment{CustomerID: f.customers["Ada"], Touchpoint: "complaint", Channel: rapport.ChannelPhone,
+				OccurredAt: f.clock.Now().Add(-time.Hour), Rating: &one}
+			if _, err := moments.RecordMoments(ctx, []*rapport.Moment{fine, bad}); err != nil {
+				t.Fatal(err)
+			}
+			link, err := surveys.CreateSurveyLink(ctx, fine.ID, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := surveys.AnswerSurvey(ctx, link.Token, rapport.SurveyAnswer{Rating: 1, Comment: "Nobody came back to me"}); err != nil {
+				t.Fatal(err)
+			}
+			// The notices' details go in the emails to the owner.
+			var emails []string
+			rows, err := f.raw.Query(`SELECT text_body FROM email_outbox WHERE user_id = $1`, f.staff)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var body string
+				if err := rows.Scan(&body); err != nil {
+					t.Fatal(err)
+				}
+				emails = append(emails, body)
+			}
+			var answered, recorded int
+			for _, e := range emails {
+				switch {
+				case strings.Contains(e, "Service visit") && strings.Contains(e, "In their words: “Nobody came back to me”"):
+					answered++
+				case strings.Contains(e, "Service visit"):
+					t.Errorf("the owner's email of the case the survey answer opened lacks the customer's words:\n%s", e)
+				case strings.Contains(e, "their words"):
+					t.Errorf("the owner's email of the case of the misery recorded by staff quotes words no one wrote:\n%s", e)
+				default:
+					recorded++
+				}
+			}
+			if answered != 1 || recorded != 1 {
+				t.Errorf("the owner got %d emails, %d of the answered survey with its words and %d of the misery recorded; want one of each", len(emails), answered, recorded)
+			}
+		})
+	}
+}
+
 // TestConcurrentWritesKeepMeasures records batches for the same customers on
 // different days from several clients at once, as imports and integrations
 // do: every customer's kept figures must count every moment, as a rebuild
