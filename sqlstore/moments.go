@@ -217,6 +217,30 @@ func momentValues(m *rapport.Moment) []any {
 // the client's own retry will find the moment.
 var errRaced = rapport.Errorf(rapport.ECONFLICT, "A moment with one of these external ids was recorded at the same time; retry the request.")
 
+// momentRefs are the touchpoints and the responses in use, as keys
+// (responses as "touchpoint/key"), that a moment may name.
+type momentRefs struct{ touchpoints, responses map[string]bool }
+
+func loadMomentRefs(ctx context.Context, q querier) (momentRefs, error) {
+	refs := momentRefs{touchpoints: map[string]bool{}, responses: map[string]bool{}}
+	err := eachRow(ctx, q, `SELECT key FROM touchpoints`, nil, func(rows *sql.Rows) error {
+		var k string
+		err := rows.Scan(&k)
+		refs.touchpoints[k] = true
+		return err
+	})
+	if err != nil {
+		return refs, err
+	}
+	err = eachRow(ctx, q, `SELECT touchpoint, key FROM responses WHERE status <> 'retired'`, nil, func(rows *sql.Rows) error {
+		var t, k string
+		err := rows.Scan(&t, &k)
+		refs.responses[t+"/"+k] = true
+		return err
+	})
+	return refs, err
+}
+
 // checkMomentRefs reports moments whose customer, touchpoint, staff member or
 // response does not exist.
 func checkMomentRefs(ctx context.Context, tx *tx, ms []*rapport.Moment, batch bool) ([]rapport.FieldError, error) {
@@ -239,32 +263,16 @@ func checkMomentRefs(ctx context.Context, tx *tx, ms []*rapport.Moment, batch bo
 	if err != nil {
 		return nil, err
 	}
-	touchpoints, responses := map[string]bool{}, map[string]bool{}
-	rows, err := tx.query(ctx, `SELECT key FROM touchpoints`)
+	// The touchpoints and responses are the settings of the transaction,
+	// which records moments: pinned here, they hold for the pipeline too.
+	if _, err := tx.pinSettings(ctx); err != nil {
+		return nil, err
+	}
+	refs, err := cachedMomentRefs(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		touchpoints[k] = true
-	}
-	rows.Close()
-	if rows, err = tx.query(ctx, `SELECT touchpoint, key FROM responses WHERE status <> 'retired'`); err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var t, k string
-		if err := rows.Scan(&t, &k); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		responses[t+"/"+k] = true
-	}
-	rows.Close()
+	touchpoints, responses := refs.touchpoints, refs.responses
 
 	var fields []rapport.FieldError
 	for i, m := range ms {

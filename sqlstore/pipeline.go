@@ -48,10 +48,11 @@ func applyMomentChange(ctx context.Context, tx *tx, c momentChange) error {
 	if len(c.added) == 0 && len(c.changed) == 0 && len(c.removed) == 0 {
 		return nil
 	}
-	if err := tx.pinSettings(ctx); err != nil {
+	unpin, err := tx.pinSettings(ctx)
+	if err != nil {
 		return err
 	}
-	defer tx.unpinSettings()
+	defer unpin()
 	deltas := c.deltas()
 	// 1. Each customer's daily totals, which outcomes and segments read, and
 	// the tally of who served them, which the brief reads: an added moment's

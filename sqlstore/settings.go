@@ -13,8 +13,9 @@ import (
 // recovery policy and service levels to open cases, the stage rules,
 // touchpoint names and risk model to measure customers, the survey policies
 // to invite, the webhook subscriptions to raise events. They change rarely,
-// so each server keeps what it read with the settings' version (migration
-// 0090), which the database changes whenever one of their tables does. A
+// so each server keeps what it read with the settings' version (migrations
+// 0090 and 0095), which the database changes whenever one of their tables
+// does; so are the touchpoints and responses a moment may name. A
 // change to moments reads the version once, as it starts
 // (applyMomentChange), and the settings only when the version has moved
 // since this server last read them; nothing in the change itself alters a
@@ -40,6 +41,7 @@ const (
 	settingModel
 	settingSurveys
 	settingSubscribers
+	settingMomentRefs
 )
 
 // setting returns the setting of kind, read with load unless this server
@@ -72,20 +74,20 @@ func setting[T any](ctx context.Context, tx *tx, kind settingKind, load func(con
 }
 
 // pinSettings reads the settings' version for a change to moments; the
-// settings it consults are then those of that version until unpinSettings.
-func (t *tx) pinSettings(ctx context.Context) error {
-	if t.settings == nil {
-		return nil
+// settings it consults are then those of that version until the returned
+// unpin. Pinned already (the moments' references were checked with the
+// settings of this transaction), it keeps that version, and unpin leaves it.
+func (t *tx) pinSettings(ctx context.Context) (unpin func(), err error) {
+	if t.settings == nil || t.settingsVersion != nil {
+		return func() {}, nil
 	}
 	var v int64
 	if err := t.queryRow(ctx, `SELECT version FROM settings_version WHERE id = 1`).Scan(&v); err != nil {
-		return fmt.Errorf("read the settings' version: %w", err)
+		return nil, fmt.Errorf("read the settings' version: %w", err)
 	}
 	t.settingsVersion = &v
-	return nil
+	return func() { t.settingsVersion = nil }, nil
 }
-
-func (t *tx) unpinSettings() { t.settingsVersion = nil }
 
 // The settings as the moment pipeline reads them.
 
@@ -111,4 +113,8 @@ func cachedRiskModel(ctx context.Context, tx *tx) (*analytics.RiskModel, error) 
 
 func cachedSurveyPolicies(ctx context.Context, tx *tx) (map[string]*rapport.SurveyPolicy, error) {
 	return setting(ctx, tx, settingSurveys, enabledSurveyPolicies)
+}
+
+func cachedMomentRefs(ctx context.Context, tx *tx) (momentRefs, error) {
+	return setting(ctx, tx, settingMomentRefs, loadMomentRefs)
 }

@@ -76,3 +76,47 @@ func TestSettingsChangedElsewhereApply(t *testing.T) {
 		})
 	}
 }
+
+// TestResponsesChangedElsewhereApply records moments naming a response on
+// one server while another server sharing its database adds the response
+// and then retires it: the first server takes the moment once the response
+// exists and refuses it once retired, although it keeps the touchpoints and
+// responses it read between moments.
+func TestResponsesChangedElsewhereApply(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, backend := range testdb.Backends() {
+		t.Run(backend.Name, func(t *testing.T) {
+			f := newPipelineFirm(t, backend)
+			other, err := sqlstore.Open(ctx, f.dsn, f.clock.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			moments := sqlstore.NewMomentService(f.db)
+			record := func() error {
+				m := &rapport.Moment{CustomerID: f.customers["Cy"], Touchpoint: "complaint", Channel: rapport.ChannelPhone,
+					OccurredAt: f.clock.Now().Add(-time.Minute), Response: "call_back_same_day"}
+				_, err := moments.RecordMoment(ctx, m)
+				return err
+			}
+			if err := record(); rapport.ErrorCode(err) != rapport.EINVALID {
+				t.Fatalf("a moment naming a response no one made = %v; want it refused", err)
+			}
+			responses := sqlstore.NewResponseService(other)
+			if err := responses.CreateResponse(ctx, &rapport.Response{Touchpoint: "complaint", Key: "call_back_same_day",
+				Description: "Call back the same day"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := record(); err != nil {
+				t.Fatalf("a moment naming the response the other server made = %v; want it recorded", err)
+			}
+			if _, err := responses.SetResponseStatus(ctx, "complaint", "call_back_same_day", rapport.ResponseRetired); err != nil {
+				t.Fatal(err)
+			}
+			if err := record(); rapport.ErrorCode(err) != rapport.EINVALID {
+				t.Errorf("a moment naming the response the other server retired = %v; want it refused", err)
+			}
+		})
+	}
+}
