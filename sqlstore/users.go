@@ -166,8 +166,8 @@ func (s *UserService) FindUsers(ctx context.Context, f rapport.UserFilter) ([]*r
 
 func scanUser(row interface{ Scan(...any) error }) (*rapport.User, error) {
 	var (
-		u         rapport.User
-		role      string
+		u           rapport.User
+		role        string
 		manager     sql.NullString
 		createdAt   int64
 		deactivated sql.NullInt64
