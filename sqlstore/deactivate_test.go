@@ -164,3 +164,49 @@ func TestDeactivateUser(t *testing.T) {
 		}
 	})
 }
+
+// TestDeactivatedUserGetsNoNewWork: the customers a deactivated owner has
+// stay theirs, and can still be edited, until handed over to someone
+// active; but the deactivated owner is given no new work: a misery moment of
+// their customer opens a case for the queue, and neither a case, a new
+// customer nor a handover can name them.
+func TestDeactivatedUserGetsNoNewWork(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		recovery, handovers := sqlstore.NewRecoveryService(s.db), sqlstore.NewHandoverService(s.db)
+		olive, bob := s.user(t, "Olive Owner"), s.user(t, "Bob Active")
+		ada := s.customer(t, &rapport.Customer{Name: "Ada", OwnerID: olive.ID})
+		off := false
+		if _, err := s.users.UpdateUser(ctx, olive.ID, rapport.UserUpdate{Active: &off}); err != nil {
+			t.Fatal(err)
+		}
+
+		s.record(t, s.misery(ada.ID, "complaint"))
+		cases := s.cases(t, rapport.CaseFilter{CustomerID: ada.ID})
+		if len(cases) != 1 || cases[0].AssigneeID != "" {
+			t.Fatalf("the misery moment of a deactivated owner's customer opened %s; want one case, for the queue", show(cases))
+		}
+		_, err := recovery.UpdateCase(ctx, cases[0].ID, rapport.CaseUpdate{AssigneeID: &olive.ID})
+		wantCode(t, "assign a case to a deactivated user", err, rapport.EINVALID)
+		if fe := rapport.ErrorFields(err); len(fe) != 1 || fe[0].Field != "assignee_id" || !strings.Contains(fe[0].Message, "deactivated") {
+			t.Errorf("the refusal names %v; want assignee_id, saying the user is deactivated", fe)
+		}
+
+		err = s.customers.CreateCustomer(ctx, &rapport.Customer{Name: "Grace", OwnerID: olive.ID})
+		wantCode(t, "a new customer owned by a deactivated user", err, rapport.EINVALID)
+		name := "Ada Lovelace"
+		if _, err := s.customers.UpdateCustomer(ctx, ada.ID, rapport.CustomerUpdate{Name: &name}); err != nil {
+			t.Errorf("edit a customer a deactivated user still owns = %v; want it saved", err)
+		}
+
+		_, err = handovers.HandOver(ctx, rapport.HandoverInput{CustomerIDs: []string{ada.ID}, ToOwner: olive.ID})
+		wantCode(t, "a handover to a deactivated user", err, rapport.EINVALID)
+		res, err := handovers.HandOver(ctx, rapport.HandoverInput{FromOwner: olive.ID, ToOwner: bob.ID, MoveCases: true})
+		if err != nil || len(res.Customers) != 1 {
+			t.Fatalf("hand over the deactivated owner's customers = %+v, %v; want Ada moved", res, err)
+		}
+		if c, _ := s.customers.FindCustomerByID(ctx, ada.ID); c.OwnerID != bob.ID {
+			t.Errorf("after the handover Ada is owned by %q; want Bob", c.OwnerID)
+		}
+	})
+}
