@@ -80,6 +80,21 @@ func TestBrowserDeactivateUser(t *testing.T) {
 			}
 			b.Screenshot(shot("02-deactivated"))
 
+			// The flash leads to handing the customers over: from the agent,
+			// marked deactivated, to someone active only.
+			b.Do("hand them over", chromedp.Click(css(".flash a")), chromedp.WaitVisible(css("#handover-form")))
+			if got := b.Value("#f-from_owner"); got != agent.ID {
+				t.Errorf("the handover form is from %q; want the deactivated agent", got)
+			}
+			from := testbrowser.Get(b.Page, "the handover's from", chromedp.Evaluate[string](`document.querySelector("#f-from_owner").selectedOptions[0].textContent`))
+			if got := from; got != agent.Name+" (deactivated)" {
+				t.Errorf("the handover is from %q; want %q", got, agent.Name+" (deactivated)")
+			}
+			if b.Eval(`!!document.querySelector("#f-to_owner option[value='` + agent.ID + `']")`) {
+				t.Error("the deactivated agent is offered as the new owner")
+			}
+			b.Open("/settings/users", "#user-list")
+
 			// The agent's open session ended: the next page is the sign-in.
 			ab.Open("/customers", "#f-email")
 			if loc := ab.Location(); !strings.Contains(loc, "/signin") {

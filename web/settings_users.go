@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/rapport-crm/rapport"
@@ -164,6 +165,36 @@ func (s *server) userCreate() http.Handler {
 		}
 		s.renderUsers(w, r, http.StatusCreated, usersData{Added: u, Password: password})
 	})
+}
+
+// activeOr keeps the active users, and those named in keep (the value a
+// form holds now), for the pickers that give someone work: a deactivated
+// user is offered no new customer, case or promise.
+func activeOr(users []*rapport.User, keep ...string) []*rapport.User {
+	var out []*rapport.User
+	for _, u := range users {
+		if u.Active || (u.ID != "" && slices.Contains(keep, u.ID)) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// activeFirst puts the deactivated users after the active ones, for the
+// filters that look back at work done: a deactivated user's past work and
+// customers can still be found, under their name marked deactivated.
+func activeFirst(users []*rapport.User) []*rapport.User {
+	out := slices.Clone(users)
+	slices.SortStableFunc(out, func(a, b *rapport.User) int {
+		switch {
+		case a.Active == b.Active:
+			return 0
+		case a.Active:
+			return -1
+		}
+		return 1
+	})
+	return out
 }
 
 // ownedCustomers counts the customers a user owns.
