@@ -81,8 +81,8 @@ type handoverFormData struct {
 	// Users are everyone whose customers may be handed over, the
 	// deactivated last; Active those who may receive them.
 	Users, Active []*rapport.User
-	Segments []*rapport.Segment
-	Customer *rapport.Customer // when one customer is handed over
+	Segments      []*rapport.Segment
+	Customer      *rapport.Customer // when one customer is handed over
 }
 
 func (s *server) handoverPage() http.Handler {
