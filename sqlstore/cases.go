@@ -479,7 +479,7 @@ func (s *RecoveryService) Escalate(ctx context.Context) (int, error) {
 				return err
 			}
 			rows, err := tx.query(ctx, `SELECT c.id, c.due_at, m.id, m.name FROM recovery_cases c
-				LEFT JOIN users a ON a.id = c.assignee_id LEFT JOIN users m ON m.id = a.manager_id
+				LEFT JOIN users a ON a.id = c.assignee_id LEFT JOIN users m ON m.id = a.manager_id AND m.deactivated_at IS NULL
 				WHERE c.status = 'open' AND c.escalated_at IS NULL AND c.due_at < ? ORDER BY c.due_at, c.id LIMIT ?`, micros(tx.now), batch)
 			if err != nil {
 				return err

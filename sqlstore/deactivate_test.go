@@ -210,3 +210,45 @@ func TestDeactivatedUserGetsNoNewWork(t *testing.T) {
 		}
 	})
 }
+
+// TestDeactivatedManagerNotEscalatedTo: an agent and their manager have
+// both left. The agent's overdue case escalates to the policy's role, not to
+// the deactivated manager, and neither of them is notified of anything.
+func TestDeactivatedManagerNotEscalatedTo(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		recovery := sqlstore.NewRecoveryService(s.db)
+		boss := s.user(t, "Maya Manager")
+		agent := &rapport.User{Name: "Dylan Agent", Email: "dylan@firm.example", Role: rapport.RoleAgent, ManagerID: boss.ID}
+		if err := s.users.CreateUser(ctx, agent); err != nil {
+			t.Fatal(err)
+		}
+		owned := s.customer(t, &rapport.Customer{Name: "Ada", OwnerID: agent.ID})
+		s.record(t, s.misery(owned.ID, "complaint"))
+		notices := func(userID string) int {
+			var n int
+			if err := s.raw.QueryRow(`SELECT COUNT(*) FROM notifications WHERE user_id = $1`, userID).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		before := notices(agent.ID) + notices(boss.ID)
+		off := false
+		for _, u := range []*rapport.User{agent, boss} {
+			if _, err := s.users.UpdateUser(ctx, u.ID, rapport.UserUpdate{Active: &off}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.clock.Add(49 * time.Hour)
+		if n, err := recovery.Escalate(ctx); err != nil || n != 1 {
+			t.Fatalf("Escalate = %d, %v; want the one overdue case", n, err)
+		}
+		got := s.cases(t, rapport.CaseFilter{CustomerID: owned.ID})
+		if len(got) != 1 || got[0].EscalatedTo != "" || got[0].EscalatedRole != rapport.RoleManager {
+			t.Errorf("the deactivated agent's overdue case = %s; want escalated to the manager role, not the deactivated manager", show(got))
+		}
+		if after := notices(agent.ID) + notices(boss.ID); after != before {
+			t.Errorf("the deactivated agent and manager have %d notices after the escalation; want %d as before", after, before)
+		}
+	})
+}
