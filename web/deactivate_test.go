@@ -23,6 +23,9 @@ func TestDeactivatedUserInPickers(t *testing.T) {
 	ctx := context.Background()
 	agent, harriet := f.users[rapport.RoleAgent], f.customers["Harriet Vane"]
 	agentSession := f.signedIn(t, rapport.RoleAgent)
+	if _, err := f.services.Tokens.CreateToken(ctx, &rapport.Token{Name: "alex's phone", Role: rapport.RoleAgent, UserID: agent.ID}); err != nil {
+		t.Fatal(err)
+	}
 	if resp, _ := agentSession.get("/customers"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("the agent's session before = %d", resp.StatusCode)
 	}
@@ -41,6 +44,9 @@ func TestDeactivatedUserInPickers(t *testing.T) {
 	}
 	if resp, _ := agentSession.get("/customers"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/signin") {
 		t.Errorf("the agent's session after = %d to %q; want sent to sign in", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, page := admin.get("/settings"); !strings.Contains(page, "Stopped: Alex Agent is deactivated") {
+		t.Error("the API tokens do not say that the agent's token is stopped")
 	}
 
 	f.clock.Add(time.Minute)
