@@ -194,6 +194,10 @@ func TestDeactivatedUserGetsNoNewWork(t *testing.T) {
 
 		err = s.customers.CreateCustomer(ctx, &rapport.Customer{Name: "Grace", OwnerID: olive.ID})
 		wantCode(t, "a new customer owned by a deactivated user", err, rapport.EINVALID)
+		_, err = importCustomers(t, s, "name,owner_email\nGrace,olive.owner@firm.example\n", rapport.ImportOptions{})
+		if got := rowProblems(err); len(got) != 1 || got[0] != "row 2, owner_email" {
+			t.Errorf("importing a customer owned by a deactivated user = %v (%v); want row 2's owner_email refused", got, err)
+		}
 		name := "Ada Lovelace"
 		if _, err := s.customers.UpdateCustomer(ctx, ada.ID, rapport.CustomerUpdate{Name: &name}); err != nil {
 			t.Errorf("edit a customer a deactivated user still owns = %v; want it saved", err)
