@@ -2,7 +2,9 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -253,6 +255,56 @@ func TestDeactivatedManagerNotEscalatedTo(t *testing.T) {
 		}
 		if after := notices(agent.ID) + notices(boss.ID); after != before {
 			t.Errorf("the deactivated agent and manager have %d notices after the escalation; want %d as before", after, before)
+		}
+	})
+}
+
+// TestAdminsDeactivateEachOtherAtOnce: the firm's two admins deactivate each
+// other at the same moment. Exactly one succeeds, so the firm always keeps
+// an active admin, on PostgreSQL's concurrent transactions too.
+func TestAdminsDeactivateEachOtherAtOnce(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		for round := range 5 {
+			var admins [2]*rapport.User
+			for i := range admins {
+				admins[i] = &rapport.User{Email: fmt.Sprintf("admin%d-%d@firm.example", round, i), Name: fmt.Sprintf("Admin %d", i), Role: rapport.RoleAdmin}
+				if err := s.users.CreateUser(ctx, admins[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Only this round's two are active admins.
+			if round > 0 {
+				if _, err := s.raw.Exec(`UPDATE users SET deactivated_at = 1 WHERE email NOT LIKE $1`, fmt.Sprintf("admin%d-%%", round)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			off := false
+			errs := make(chan error, 2)
+			var start sync.WaitGroup
+			start.Add(1)
+			for _, a := range admins {
+				go func() {
+					start.Wait()
+					_, err := s.users.UpdateUser(ctx, a.ID, rapport.UserUpdate{Active: &off})
+					errs <- err
+				}()
+			}
+			start.Done()
+			ok, refused := 0, 0
+			for range 2 {
+				switch err := <-errs; rapport.ErrorCode(err) {
+				case "":
+					ok++
+				case rapport.ECONFLICT:
+					refused++
+				default:
+					t.Fatalf("round %d: UpdateUser = %v", round, err)
+				}
+			}
+			if ok != 1 || refused != 1 {
+				t.Fatalf("round %d: %d deactivations went through and %d were refused; want one of each", round, ok, refused)
+			}
 		}
 	})
 }
