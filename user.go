@@ -86,6 +86,11 @@ type User struct {
 	Team      string    `json:"team,omitempty"`
 	ManagerID string    `json:"manager_id,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+	// Active is false once an admin has deactivated the user: they can no
+	// longer sign in, their sessions have ended and their tokens refuse,
+	// but their name stays on their past work.
+	Active        bool       `json:"active"`
+	DeactivatedAt *time.Time `json:"deactivated_at,omitempty"`
 }
 
 // Validate checks a user's own fields.
@@ -102,31 +107,50 @@ func (u *User) Validate() error {
 	return v.err("user")
 }
 
-// UserUpdate changes a user's role or team; nil means unchanged and an
-// empty team takes the user out of any team.
+// UserUpdate changes a user's role, team or whether they are active; nil
+// means unchanged and an empty team takes the user out of any team.
 type UserUpdate struct {
-	Role *Role   `json:"role"`
-	Team *string `json:"team"`
+	Role   *Role   `json:"role"`
+	Team   *string `json:"team"`
+	Active *bool   `json:"active"`
 }
 
-// Apply changes u as the update says.
-func (up UserUpdate) Apply(u *User) {
+// Apply changes u as the update says; a user deactivated now is stamped
+// with now, and one reactivated loses the stamp.
+func (up UserUpdate) Apply(u *User, now time.Time) {
 	if up.Role != nil {
 		u.Role = *up.Role
 	}
 	if up.Team != nil {
 		u.Team = strings.TrimSpace(*up.Team)
 	}
+	if up.Active != nil && *up.Active != u.Active {
+		u.Active = *up.Active
+		if u.Active {
+			u.DeactivatedAt = nil
+		} else {
+			at := now.Truncate(time.Microsecond)
+			u.DeactivatedAt = &at
+		}
+	}
 }
 
 // CheckAdminsLeft refuses a change that would leave the firm without an
-// admin: before is the user as stored, after as changed, admins how many
-// admins there are now. No one else could then manage users, tokens or
-// webhooks, nor undo the change.
+// active admin: before is the user as stored, after as changed, admins how
+// many active admins there are now. No one else could then manage users,
+// tokens or webhooks, nor undo the change; an admin deactivating themselves
+// as the last one would lock the whole firm out of its settings.
 func CheckAdminsLeft(before, after *User, admins int) error {
-	if before.Role == RoleAdmin && after.Role != RoleAdmin && admins <= 1 {
+	if before.Role != RoleAdmin || !before.Active || admins > 1 {
+		return nil
+	}
+	if after.Role != RoleAdmin {
 		return &Error{Code: ECONFLICT, Message: before.Name + " is the only admin: make someone else an admin first.",
 			Fields: []FieldError{{Field: "role", Message: "the firm needs at least one admin"}}}
+	}
+	if !after.Active {
+		return &Error{Code: ECONFLICT, Message: before.Name + " is the only active admin: make someone else an admin before deactivating them.",
+			Fields: []FieldError{{Field: "active", Message: "the firm needs at least one active admin"}}}
 	}
 	return nil
 }
@@ -135,6 +159,9 @@ func CheckAdminsLeft(before, after *User, admins int) error {
 type UserFilter struct {
 	Role *Role
 	Team *string
+	// Active, when set, keeps only the active (true) or deactivated
+	// (false) users: pickers of owners and assignees offer active ones.
+	Active *bool
 }
 
 // UserService keeps staff users.
@@ -143,8 +170,10 @@ type UserService interface {
 	FindUserByID(ctx context.Context, id string) (*User, error)
 	FindUserByEmail(ctx context.Context, email string) (*User, error)
 	FindUsers(ctx context.Context, f UserFilter) ([]*User, error)
-	// UpdateUser changes a user's role or team, checked as a new user's
-	// are, and never leaves the firm without an admin.
+	// UpdateUser changes a user's role, team or whether they are active,
+	// checked as a new user's are, and never leaves the firm without an
+	// active admin. Deactivating a user ends their sessions and stops their
+	// tokens at once; reactivating lets them sign in again.
 	UpdateUser(ctx context.Context, id string, up UserUpdate) (*User, error)
 }
 

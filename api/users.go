@@ -32,6 +32,16 @@ func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
 	if team := r.URL.Query().Get("team"); team != "" {
 		f.Team = &team
 	}
+	switch active := r.URL.Query().Get("active"); active {
+	case "":
+	case "true", "false":
+		f.Active = new(bool)
+		*f.Active = active == "true"
+	default:
+		writeError(w, r, s.Logger, &rapport.Error{Code: rapport.EINVALID, Message: "The query is not valid.",
+			Fields: []rapport.FieldError{{Field: "active", Message: "must be true or false"}}})
+		return
+	}
 	users, err := s.Users.FindUsers(r.Context(), f)
 	if err != nil {
 		writeError(w, r, s.Logger, err)

@@ -121,7 +121,8 @@ func openCases(ctx context.Context, tx *tx, ms []*rapport.Moment, how caseOpenin
 	return opened, notifyCases(ctx, tx, rapport.NotifyCaseAssigned, tried, how.anyAge)
 }
 
-// customerOwners returns the owner of each of the moments' customers that has one.
+// customerOwners returns the owner of each of the moments' customers that
+// has one still active: a deactivated owner's new cases go to the queue.
 func customerOwners(ctx context.Context, tx *tx, ms []*rapport.Moment) (map[string]string, error) {
 	seen := map[string]bool{}
 	var ids []any
@@ -133,7 +134,8 @@ func customerOwners(ctx context.Context, tx *tx, ms []*rapport.Moment) (map[stri
 	}
 	owners := map[string]string{}
 	err := inChunks(ids, func(chunk []any) error {
-		rows, err := tx.query(ctx, `SELECT id, owner_id FROM customers WHERE owner_id IS NOT NULL AND id IN (`+placeholders(len(chunk))+`)`, chunk...)
+		rows, err := tx.query(ctx, `SELECT c.id, c.owner_id FROM customers c JOIN users u ON u.id = c.owner_id
+			WHERE u.deactivated_at IS NULL AND c.id IN (`+placeholders(len(chunk))+`)`, chunk...)
 		if err != nil {
 			return err
 		}
@@ -383,12 +385,17 @@ func (s *RecoveryService) UpdateCase(ctx context.Context, id string, u rapport.C
 				}
 				queue = p.Queue
 			} else {
-				err := tx.queryRow(ctx, `SELECT name FROM users WHERE id = ?`, *u.AssigneeID).Scan(&name)
+				var deactivated sql.NullInt64
+				err := tx.queryRow(ctx, `SELECT name, deactivated_at FROM users WHERE id = ?`, *u.AssigneeID).Scan(&name, &deactivated)
 				if errors.Is(err, sql.ErrNoRows) {
 					return &rapport.Error{Code: rapport.EINVALID, Message: "The case update is not valid.",
 						Fields: []rapport.FieldError{{Field: "assignee_id", Message: "no user has this id"}}}
 				} else if err != nil {
 					return err
+				}
+				if deactivated.Valid {
+					return &rapport.Error{Code: rapport.EINVALID, Message: "The case update is not valid.",
+						Fields: []rapport.FieldError{{Field: "assignee_id", Message: name + " is deactivated; assign the case to someone active"}}}
 				}
 			}
 			if _, err := tx.exec(ctx, `UPDATE recovery_cases SET assignee_id = ?, queue = ?, updated_at = ? WHERE id = ?`,
@@ -474,7 +481,7 @@ func (s *RecoveryService) Escalate(ctx context.Context) (int, error) {
 				return err
 			}
 			rows, err := tx.query(ctx, `SELECT c.id, c.due_at, m.id, m.name FROM recovery_cases c
-				LEFT JOIN users a ON a.id = c.assignee_id LEFT JOIN users m ON m.id = a.manager_id
+				LEFT JOIN users a ON a.id = c.assignee_id LEFT JOIN users m ON m.id = a.manager_id AND m.deactivated_at IS NULL
 				WHERE c.status = 'open' AND c.escalated_at IS NULL AND c.due_at < ? ORDER BY c.due_at, c.id LIMIT ?`, micros(tx.now), batch)
 			if err != nil {
 				return err

@@ -248,10 +248,25 @@ func checkCustomerRefs(ctx context.Context, tx *tx, c *rapport.Customer, self st
 	var fields []rapport.FieldError
 	var n int
 	if c.OwnerID != "" {
-		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM users WHERE id = ?`, c.OwnerID).Scan(&n); err != nil {
-			return err
-		} else if n == 0 {
+		// A deactivated user keeps the customers they own until handed
+		// over, but is given no new ones.
+		var deactivated sql.NullInt64
+		err := tx.queryRow(ctx, `SELECT deactivated_at FROM users WHERE id = ?`, c.OwnerID).Scan(&deactivated)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
 			fields = append(fields, rapport.FieldError{Field: "owner_id", Message: "no user has this id"})
+		case err != nil:
+			return err
+		case deactivated.Valid:
+			var owner sql.NullString
+			if self != "" {
+				if err := tx.queryRow(ctx, `SELECT owner_id FROM customers WHERE id = ?`, self).Scan(&owner); err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return err
+				}
+			}
+			if owner.String != c.OwnerID {
+				fields = append(fields, rapport.FieldError{Field: "owner_id", Message: "this user is deactivated; choose someone active"})
+			}
 		}
 	}
 	if c.ReferredBy != "" {

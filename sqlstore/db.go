@@ -432,6 +432,14 @@ func intPtr(n sql.NullInt64) *int {
 	return &v
 }
 
+// microsPtr is t in microseconds, or NULL for no time.
+func microsPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return micros(*t)
+}
+
 func timePtr(n sql.NullInt64) *time.Time {
 	if !n.Valid {
 		return nil

@@ -31,6 +31,14 @@ func (s *HandoverService) HandOver(ctx context.Context, in rapport.HandoverInput
 		if err := checkUser(ctx, tx, "to_owner", in.ToOwner); err != nil {
 			return err
 		}
+		var deactivated sql.NullInt64
+		if err := tx.queryRow(ctx, `SELECT deactivated_at FROM users WHERE id = ?`, in.ToOwner).Scan(&deactivated); err != nil {
+			return err
+		}
+		if deactivated.Valid {
+			return &rapport.Error{Code: rapport.EINVALID, Message: "The handover is not valid.",
+				Fields: []rapport.FieldError{{Field: "to_owner", Message: "this user is deactivated; hand over to someone active"}}}
+		}
 		ids, err := s.handedCustomers(ctx, tx, in)
 		if err != nil {
 			return err

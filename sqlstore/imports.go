@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -397,6 +398,12 @@ func (s *ImportService) customersToAdd(ctx context.Context, f *rapport.CustomerF
 	if err != nil {
 		return nil, nil, err
 	}
+	// A deactivated user keeps the customers they own but is given no new
+	// ones, as when a customer is added by hand.
+	gone, err := existingValues(ctx, s.readTx(), `SELECT id FROM users WHERE deactivated_at IS NOT NULL AND id IN`, slices.Collect(maps.Keys(ownerEmails)))
+	if err != nil {
+		return nil, nil, err
+	}
 	fresh, inFile = []*rapport.CustomerRow{}, map[string]*rapport.CustomerRow{}
 	for i := range f.Rows {
 		row := f.Rows[i]
@@ -414,6 +421,12 @@ func (s *ImportService) customersToAdd(ctx context.Context, f *rapport.CustomerF
 		c.OwnerID = resolve(r, row.Row, "owner_id", c.OwnerID, "owner_email", row.OwnerEmail, ownerByEmail, ownerExists, "user", "email")
 		if c.OwnerID != "" && !ownerExists && row.OwnerEmail == "" {
 			r.add(row.Row, "owner_id", "no user has the id %q", c.OwnerID)
+		} else if gone[c.OwnerID] {
+			field := "owner_id"
+			if row.OwnerEmail != "" {
+				field = "owner_email"
+			}
+			r.add(row.Row, field, "names %s, who is deactivated: choose someone active", ownerEmails[c.OwnerID])
 		}
 		fresh = append(fresh, &row)
 		if c.ID != "" {

@@ -76,7 +76,8 @@ type notified struct {
 }
 
 // findNotified reads who the notices' people are and how each wants
-// notices of its kind, by person and kind; people who are gone are left out.
+// notices of its kind, by person and kind; people who are gone, or
+// deactivated, are left out: no notice nor email reaches someone who left.
 func findNotified(ctx context.Context, tx *tx, ns []notice) (map[[2]string]notified, error) {
 	byKind := map[string][]any{}
 	for _, n := range ns {
@@ -88,7 +89,7 @@ func findNotified(ctx context.Context, tx *tx, ns []notice) (map[[2]string]notif
 			return eachRow(ctx, tx.querier, `SELECT u.id, u.name, u.email,
 				(SELECT p.email FROM notification_preferences p WHERE p.user_id = u.id AND p.kind = ?),
 				(SELECT p.email FROM notification_preferences p WHERE p.user_id = u.id AND p.kind = ?)
-				FROM users u WHERE u.id IN (`+placeholders(len(chunk))+`)`, append([]any{kind, rapport.NotifyDigest}, chunk...), func(rows *sql.Rows) error {
+				FROM users u WHERE u.deactivated_at IS NULL AND u.id IN (`+placeholders(len(chunk))+`)`, append([]any{kind, rapport.NotifyDigest}, chunk...), func(rows *sql.Rows) error {
 				var id string
 				var who notified
 				var wants, digest sql.NullInt64
@@ -208,7 +209,7 @@ func notifyAlerts(ctx context.Context, tx *tx, alerts []*rapport.Alert) error {
 		return nil
 	}
 	var managers []string
-	err := eachRow(ctx, tx.querier, `SELECT id FROM users WHERE role = ? ORDER BY id`, []any{string(rapport.RoleManager)}, func(rows *sql.Rows) error {
+	err := eachRow(ctx, tx.querier, `SELECT id FROM users WHERE role = ? AND deactivated_at IS NULL ORDER BY id`, []any{string(rapport.RoleManager)}, func(rows *sql.Rows) error {
 		var id string
 		err := rows.Scan(&id)
 		managers = append(managers, id)
@@ -369,6 +370,7 @@ func (s *NotificationService) SendDigests(ctx context.Context) (int, error) {
 		today := time.Date(now.Year(), now.Month(), now.Day(), rapport.DigestHour, 0, 0, 0, time.UTC)
 		var users []string
 		err := eachRow(ctx, tx.querier, `SELECT p.user_id FROM notification_preferences p WHERE p.kind = ? AND p.email = 1
+			AND EXISTS (SELECT 1 FROM users u WHERE u.id = p.user_id AND u.deactivated_at IS NULL)
 			AND EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = p.user_id AND n.digest_at IS NULL)
 			AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = p.user_id AND n.digest_at >= ?) ORDER BY p.user_id`,
 			[]any{rapport.NotifyDigest, micros(today)}, func(rows *sql.Rows) error {

@@ -47,6 +47,12 @@ var dummyHash = sync.OnceValue(func() string { return hashPassword("rapport: no 
 // not tell whether the email has an account.
 var errSignIn = rapport.Errorf(rapport.EUNAUTHORIZED, "The email or password is not right.")
 
+// errDeactivated refuses the right password of a deactivated user. It is
+// given only after the password was checked, so it tells a stranger no
+// more than errSignIn does: that the account exists is learnt only by
+// someone who knows its password.
+var errDeactivated = rapport.Errorf(rapport.EUNAUTHORIZED, "This account has been deactivated. Ask an admin of your firm if you need it again.")
+
 // SetPassword replaces a user's password and ends the user's sessions, so
 // that a reset locks out whoever knew the old one.
 func (s *PasswordService) SetPassword(ctx context.Context, userID, password string) error {
@@ -74,7 +80,7 @@ func (s *PasswordService) SetPassword(ctx context.Context, userID, password stri
 func (s *PasswordService) AuthenticatePassword(ctx context.Context, email, password string) (*rapport.User, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	var stored string
-	row := s.db.reader().queryRow(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email = ?`, email)
+	row := s.db.reader().queryRow(ctx, `SELECT `+userRead+`, password_hash FROM users WHERE email = ?`, email)
 	u, err := scanUser(withExtra{row, []any{&stored}})
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
@@ -91,6 +97,9 @@ func (s *PasswordService) AuthenticatePassword(ctx context.Context, email, passw
 	}
 	if !ok {
 		return nil, errSignIn
+	}
+	if !u.Active {
+		return nil, errDeactivated
 	}
 	return u, nil
 }

@@ -33,11 +33,14 @@ func (s *SessionService) CreateSession(ctx context.Context, userID string) (*rap
 	secret := sessionPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	var sess *rapport.Session
 	err := s.db.inTx(ctx, func(tx *tx) error {
-		u, err := scanUser(tx.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, userID))
+		u, err := scanUser(tx.queryRow(ctx, `SELECT `+userRead+` FROM users WHERE id = ?`, userID))
 		if errors.Is(err, sql.ErrNoRows) {
 			return rapport.Errorf(rapport.ENOTFOUND, "No user has the id %q.", userID)
 		} else if err != nil {
 			return err
+		}
+		if !u.Active {
+			return errDeactivated
 		}
 		if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, micros(tx.now)); err != nil {
 			return err
@@ -67,10 +70,10 @@ func (s *SessionService) FindSessionBySecret(ctx context.Context, secret string)
 		sess                 rapport.Session
 		createdAt, expiresAt int64
 	)
-	row := s.db.reader().queryRow(ctx, `SELECT u.id, u.email, u.name, u.role, u.team, u.manager_id, u.created_at,
+	row := s.db.reader().queryRow(ctx, `SELECT u.id, u.email, u.name, u.role, u.team, u.manager_id, u.created_at, u.deactivated_at,
 		s.id, s.created_at, s.expires_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.secret_hash = ? AND s.expires_at > ?`, hashSecret(secret), micros(s.db.now()))
+		WHERE s.secret_hash = ? AND s.expires_at > ? AND u.deactivated_at IS NULL`, hashSecret(secret), micros(s.db.now()))
 	u, err := scanUser(withExtra{row, []any{&sess.ID, &createdAt, &expiresAt}})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errNoSession

@@ -26,6 +26,10 @@ var _ rapport.UserService = (*UserService)(nil)
 
 const userColumns = `id, email, name, role, team, manager_id, created_at`
 
+// userRead are the columns scanUser reads: those written at creation, and
+// when the user was deactivated.
+const userRead = userColumns + `, deactivated_at`
+
 // CreateUser adds a member of staff; the email must be new.
 func (s *UserService) CreateUser(ctx context.Context, u *rapport.User) error {
 	if err := u.Validate(); err != nil {
@@ -49,6 +53,7 @@ func (s *UserService) CreateUser(ctx context.Context, u *rapport.User) error {
 		}
 		u.ID = rapport.NewID(tx.now)
 		u.CreatedAt = tx.now.Truncate(time.Microsecond)
+		u.Active, u.DeactivatedAt = true, nil
 		_, err := tx.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			u.ID, u.Email, u.Name, string(u.Role), u.Team, nullString(u.ManagerID), micros(u.CreatedAt))
 		if tx.d.uniqueViolation(err) {
@@ -65,7 +70,7 @@ func (s *UserService) CreateUser(ctx context.Context, u *rapport.User) error {
 func (s *UserService) UpdateUser(ctx context.Context, id string, up rapport.UserUpdate) (*rapport.User, error) {
 	var after *rapport.User
 	err := s.db.inTx(ctx, func(tx *tx) error {
-		before, err := scanUser(tx.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+		before, err := scanUser(tx.queryRow(ctx, `SELECT `+userRead+` FROM users WHERE id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return rapport.Errorf(rapport.ENOTFOUND, "No such user.")
 		}
@@ -73,23 +78,34 @@ func (s *UserService) UpdateUser(ctx context.Context, id string, up rapport.User
 			return err
 		}
 		changed := *before
-		up.Apply(&changed)
+		up.Apply(&changed, tx.now)
 		if err := changed.Validate(); err != nil {
 			return err
 		}
-		// The admins' rows are locked so that two admins taking each
-		// other's role at once cannot both succeed on PostgreSQL.
+		// The active admins' rows are locked so that two admins demoting or
+		// deactivating each other at once cannot both succeed on PostgreSQL.
 		admins := 0
-		err = eachRow(ctx, tx.querier, `SELECT id FROM users WHERE role = ?`+tx.d.updateLock, []any{string(rapport.RoleAdmin)},
-			func(*sql.Rows) error { admins++; return nil })
+		err = eachRow(ctx, tx.querier, `SELECT id FROM users WHERE role = ? AND deactivated_at IS NULL`+tx.d.updateLock,
+			[]any{string(rapport.RoleAdmin)}, func(*sql.Rows) error { admins++; return nil })
 		if err != nil {
 			return err
 		}
 		if err := rapport.CheckAdminsLeft(before, &changed, admins); err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `UPDATE users SET role = ?, team = ? WHERE id = ?`, string(changed.Role), changed.Team, id); err != nil {
+		if _, err := tx.exec(ctx, `UPDATE users SET role = ?, team = ?, deactivated_at = ? WHERE id = ?`,
+			string(changed.Role), changed.Team, microsPtr(changed.DeactivatedAt), id); err != nil {
 			return err
+		}
+		if before.Active && !changed.Active {
+			// Signed out everywhere at once; their tokens refuse from the
+			// next request on this server, within tokenCacheFor on others.
+			if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
+				return err
+			}
+			tx.onCommit(func() { s.db.tokens.forgetUser(id) })
+		} else if !before.Active && changed.Active {
+			tx.onCommit(func() { s.db.tokens.allowUser(id) })
 		}
 		after = &changed
 		return audit(ctx, tx, rapport.AuditUpdate, "user", id, before, after)
@@ -111,7 +127,7 @@ func (s *UserService) FindUserByEmail(ctx context.Context, email string) (*rappo
 }
 
 func (s *UserService) findOne(ctx context.Context, where string, arg any) (*rapport.User, error) {
-	u, err := scanUser(s.db.reader().queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg))
+	u, err := scanUser(s.db.reader().queryRow(ctx, `SELECT `+userRead+` FROM users WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rapport.Errorf(rapport.ENOTFOUND, "No such user.")
 	}
@@ -127,7 +143,12 @@ func (s *UserService) FindUsers(ctx context.Context, f rapport.UserFilter) ([]*r
 	if f.Team != nil {
 		where, args = append(where, "team = ?"), append(args, *f.Team)
 	}
-	rows, err := s.db.reader().query(ctx, `SELECT `+userColumns+` FROM users WHERE `+strings.Join(where, " AND ")+` ORDER BY name, id`, args...)
+	if f.Active != nil && *f.Active {
+		where = append(where, "deactivated_at IS NULL")
+	} else if f.Active != nil {
+		where = append(where, "deactivated_at IS NOT NULL")
+	}
+	rows, err := s.db.reader().query(ctx, `SELECT `+userRead+` FROM users WHERE `+strings.Join(where, " AND ")+` ORDER BY name, id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -145,15 +166,18 @@ func (s *UserService) FindUsers(ctx context.Context, f rapport.UserFilter) ([]*r
 
 func scanUser(row interface{ Scan(...any) error }) (*rapport.User, error) {
 	var (
-		u         rapport.User
-		role      string
-		manager   sql.NullString
-		createdAt int64
+		u           rapport.User
+		role        string
+		manager     sql.NullString
+		createdAt   int64
+		deactivated sql.NullInt64
 	)
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &role, &u.Team, &manager, &createdAt); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &role, &u.Team, &manager, &createdAt, &deactivated); err != nil {
 		return nil, err
 	}
 	u.Role, u.ManagerID, u.CreatedAt = rapport.Role(role), manager.String, fromMicros(createdAt)
+	u.DeactivatedAt = timePtr(deactivated)
+	u.Active = u.DeactivatedAt == nil
 	return &u, nil
 }
 
@@ -237,10 +261,11 @@ func (s *TokenService) Authenticate(ctx context.Context, secret string) (*rappor
 			lastUsed sql.NullInt64
 		)
 		err := s.db.reader().queryRow(ctx, `SELECT t.id, t.name, t.role, t.user_id, u.role, t.last_used_at
-			FROM tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ? AND t.revoked_at IS NULL`, hash).
+			FROM tokens t LEFT JOIN users u ON u.id = t.user_id
+			WHERE t.secret_hash = ? AND t.revoked_at IS NULL AND u.deactivated_at IS NULL`, hash).
 			Scan(&known.p.TokenID, &known.p.Name, &role, &userID, &userRole, &lastUsed)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, rapport.Errorf(rapport.EUNAUTHORIZED, "The token is not valid or has been revoked.")
+			return nil, rapport.Errorf(rapport.EUNAUTHORIZED, "The token is not valid, has been revoked, or belongs to a deactivated user.")
 		} else if err != nil {
 			return nil, err
 		}
@@ -269,9 +294,9 @@ func (s *TokenService) Authenticate(ctx context.Context, secret string) (*rappor
 }
 
 // tokenCacheFor is how long a server trusts a token it has found without
-// reading it again: a token revoked on another server sharing the database
-// stops working here within this time. Revoked on this server, it stops at
-// once.
+// reading it again: a token revoked, or whose user was deactivated, on
+// another server sharing the database stops working here within this time.
+// Revoked or deactivated on this server, it stops at once.
 const tokenCacheFor = 5 * time.Second
 
 // maxCachedTokens bounds the cache; when it is full it starts afresh.
@@ -286,6 +311,9 @@ type tokenCache struct {
 	// revoked are the tokens revoked on this server: a request that read
 	// one just before its revocation committed does not put it back.
 	revoked map[string]bool
+	// deactivated are the users deactivated on this server, and not since
+	// reactivated, kept for the same reason.
+	deactivated map[string]bool
 }
 
 type cachedToken struct {
@@ -308,7 +336,7 @@ func (c *tokenCache) get(hash string, now time.Time) (cachedToken, bool) {
 func (c *tokenCache) put(hash string, t cachedToken, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.revoked[t.p.TokenID] {
+	if c.revoked[t.p.TokenID] || (t.p.UserID != "" && c.deactivated[t.p.UserID]) {
 		return
 	}
 	if c.byHash == nil || len(c.byHash) >= maxCachedTokens {
@@ -334,6 +362,29 @@ func (c *tokenCache) forget(id string) {
 			delete(c.byHash, h)
 		}
 	}
+}
+
+// forgetUser drops every token of the user, once their deactivation has
+// committed, and keeps them from being cached again until allowUser.
+func (c *tokenCache) forgetUser(userID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.deactivated == nil || len(c.deactivated) >= maxCachedTokens {
+		c.deactivated = map[string]bool{}
+	}
+	c.deactivated[userID] = true
+	for h, t := range c.byHash {
+		if t.p.UserID == userID {
+			delete(c.byHash, h)
+		}
+	}
+}
+
+// allowUser lets the tokens of a reactivated user be cached again.
+func (c *tokenCache) allowUser(userID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.deactivated, userID)
 }
 
 // FindTokens lists tokens, newest first; secrets are never listed.

@@ -68,6 +68,7 @@ func (s *server) auditPage() http.Handler {
 			s.serverError(w, r, err)
 			return
 		}
+		d.Staff = activeFirst(d.Staff)
 		settings, err := s.Audit.AuditSettings(ctx)
 		if err != nil {
 			s.serverError(w, r, err)

@@ -416,6 +416,13 @@ func TestBrowserManagerDay(t *testing.T) {
 	if n := testbrowser.Get(b.Page, "intervals", chromedp.Evaluate[int](`document.querySelectorAll('#outcome-table td .ci').length`)); n < 6*2 {
 		t.Errorf("the outcomes table shows %d intervals; want one under each rate of each column", n)
 	}
+	// The chart's retention bar of every customer has the same interval as
+	// its whisker: the fourth group's first bar, on a 0–100 scale.
+	whisker := testbrowser.Get(b.Page, "the retention whisker", chromedp.Evaluate[[]float64](
+		`(l => [+l.getAttribute("x1"), +l.getAttribute("x2")])(document.querySelectorAll('.hbars .hbar-group')[3].querySelector('.hbar-ci'))`))
+	if len(whisker) != 2 || math.Abs(whisker[0]-100*iv.Lo) > 0.01 || math.Abs(whisker[1]-100*iv.Hi) > 0.01 {
+		t.Errorf("everyone's retention whisker runs %v; want %.2f to %.2f, the table's interval", whisker, 100*iv.Lo, 100*iv.Hi)
+	}
 	if got := b.Text(`#outcome-table tbody tr:nth-child(8) td:nth-child(2)`); got != "not enough history" {
 		t.Errorf("everyone's revenue growth over the demo's first year reads %q; want not enough history", got)
 	}

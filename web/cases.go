@@ -453,7 +453,7 @@ func (s *server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 		s.serverError(w, r, err)
 		return
 	}
-	for _, u := range users {
+	for _, u := range activeOr(users, c.AssigneeID) {
 		if u.Role.Can(rapport.PermWriteMoments) {
 			d.Users = append(d.Users, u)
 		}

@@ -187,6 +187,7 @@ func (s *server) renderCustomers(w http.ResponseWriter, r *http.Request, status 
 		s.serverError(w, r, err)
 		return
 	}
+	data.Staff = activeFirst(data.Staff)
 	if data.Segments, err = s.Segments.FindSegments(ctx); err != nil {
 		s.serverError(w, r, err)
 		return
@@ -407,10 +408,11 @@ func (s *server) renderCustomerForm(w http.ResponseWriter, r *http.Request, stat
 		s.serverError(w, r, err)
 		return
 	}
-	title := "New customer"
+	title, keep := "New customer", []string{f.Get("owner_id")}
 	if c != nil {
-		title = "Edit " + c.Name
+		title, keep = "Edit "+c.Name, append(keep, c.OwnerID)
 	}
+	users = activeOr(users, keep...)
 	s.render(w, r, status, "customer_form", "", s.newPage(r, title, "customers", customerFormData{C: c, Form: f, Users: users}))
 }
 

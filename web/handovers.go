@@ -77,10 +77,12 @@ func intervalText(unit string, lo, hi *float64) string {
 }
 
 type handoverFormData struct {
-	Form     *form
-	Users    []*rapport.User
-	Segments []*rapport.Segment
-	Customer *rapport.Customer // when one customer is handed over
+	Form *form
+	// Users are everyone whose customers may be handed over, the
+	// deactivated last; Active those who may receive them.
+	Users, Active []*rapport.User
+	Segments      []*rapport.Segment
+	Customer      *rapport.Customer // when one customer is handed over
 }
 
 func (s *server) handoverPage() http.Handler {
@@ -99,6 +101,7 @@ func (s *server) renderHandoverForm(w http.ResponseWriter, r *http.Request, stat
 		s.serverError(w, r, err)
 		return
 	}
+	d.Users, d.Active = activeFirst(d.Users), activeOr(d.Users)
 	if d.Segments, err = s.Segments.FindSegments(r.Context()); err != nil {
 		s.serverError(w, r, err)
 		return

@@ -120,28 +120,40 @@ func outcomeName(o *rapport.Outcomes) string {
 	return o.Segment.Name
 }
 
-// segmentOutcomeChart draws the rates of each column as bars, grouped by measure.
+// segmentOutcomeChart draws the rates of each column as bars, grouped by
+// measure, each with its 95% Wilson interval as a whisker, the interval the
+// table gives: k of n is the count the rate is out of.
 func segmentOutcomeChart(cols []*rapport.Outcomes) hbarChart {
 	type measure struct {
 		title string
-		rate  func(o *rapport.Outcomes) (*float64, string)
+		rate  func(o *rapport.Outcomes) (rate *float64, k, n int, note string)
 		class string
 	}
+	ofMoments := func(rate *float64, moments int) (*float64, int, int, string) {
+		k := 0
+		if rate != nil {
+			k = int(math.Round(*rate * float64(moments)))
+		}
+		return rate, k, moments, "of " + commas(int64(moments)) + " moments"
+	}
+	ofCount := func(rate *float64, k, n int, unit string) (*float64, int, int, string) {
+		return rate, k, n, commas(int64(k)) + " of " + commas(int64(n)) + unit
+	}
 	measures := []measure{
-		{"Magic moments", func(o *rapport.Outcomes) (*float64, string) {
-			return o.Satisfaction.MagicRate, "of " + commas(int64(o.Satisfaction.Moments)) + " moments"
+		{"Magic moments", func(o *rapport.Outcomes) (*float64, int, int, string) {
+			return ofMoments(o.Satisfaction.MagicRate, o.Satisfaction.Moments)
 		}, "good"},
-		{"Misery moments", func(o *rapport.Outcomes) (*float64, string) {
-			return o.Satisfaction.MiseryRate, "of " + commas(int64(o.Satisfaction.Moments)) + " moments"
+		{"Misery moments", func(o *rapport.Outcomes) (*float64, int, int, string) {
+			return ofMoments(o.Satisfaction.MiseryRate, o.Satisfaction.Moments)
 		}, "bad"},
-		{"Loyalty: bought again", func(o *rapport.Outcomes) (*float64, string) {
-			return o.Loyalty.RepeatRate, commas(int64(o.Loyalty.RepeatBuyers)) + " of " + commas(int64(o.Loyalty.Buyers)) + " buyers"
+		{"Loyalty: bought again", func(o *rapport.Outcomes) (*float64, int, int, string) {
+			return ofCount(o.Loyalty.RepeatRate, o.Loyalty.RepeatBuyers, o.Loyalty.Buyers, " buyers")
 		}, "plain"},
-		{"Retention", func(o *rapport.Outcomes) (*float64, string) {
-			return o.Retention.Rate, commas(int64(o.Retention.Retained)) + " of " + commas(int64(o.Retention.ActiveAtStart))
+		{"Retention", func(o *rapport.Outcomes) (*float64, int, int, string) {
+			return ofCount(o.Retention.Rate, o.Retention.Retained, o.Retention.ActiveAtStart, "")
 		}, "good"},
-		{"Cross-sell: more than one product", func(o *rapport.Outcomes) (*float64, string) {
-			return o.CrossSell.Rate, commas(int64(o.CrossSell.MultiProduct)) + " of " + commas(int64(o.CrossSell.Customers))
+		{"Cross-sell: more than one product", func(o *rapport.Outcomes) (*float64, int, int, string) {
+			return ofCount(o.CrossSell.Rate, o.CrossSell.MultiProduct, o.CrossSell.Customers, "")
 		}, "plain"},
 	}
 	c := hbarChart{Ticks: hbarTicks}
@@ -149,9 +161,16 @@ func segmentOutcomeChart(cols []*rapport.Outcomes) hbarChart {
 	for _, m := range measures {
 		g := hbarGroup{Title: m.title}
 		for _, o := range cols {
-			rate, note := m.rate(o)
-			g.Rows = append(g.Rows, newHbarRow(outcomeName(o), rate, nil, note, m.class))
-			summary += fmt.Sprintf("%s, %s: %s. ", m.title, outcomeName(o), rateWords(rate))
+			rate, k, n, note := m.rate(o)
+			var ci *rapport.Interval
+			words := rateWords(rate)
+			if rate != nil && n > 0 {
+				iv, _ := analytics.Proportion{Successes: k, Trials: n}.Wilson(analytics.Level95)
+				ci = &rapport.Interval{iv.Lo, iv.Hi}
+				words += " (95% interval " + ciText(*ci) + ")"
+			}
+			g.Rows = append(g.Rows, newHbarRow(outcomeName(o), rate, ci, note, m.class))
+			summary += fmt.Sprintf("%s, %s: %s. ", m.title, outcomeName(o), words)
 		}
 		c.Groups = append(c.Groups, g)
 	}

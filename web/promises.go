@@ -124,7 +124,7 @@ func (s *server) promisesPage() http.Handler {
 			s.serverError(w, r, err)
 			return
 		}
-		for _, u := range users {
+		for _, u := range activeFirst(users) {
 			if u.Role.Can(rapport.PermWriteMoments) {
 				d.Staff = append(d.Staff, u)
 			}
@@ -285,7 +285,7 @@ func (s *server) newPromiseForm(r *http.Request, c *rapport.Customer) (promiseFo
 	if err != nil {
 		return pf, err
 	}
-	for _, u := range users {
+	for _, u := range activeOr(users) {
 		if u.Role.Can(rapport.PermWriteMoments) {
 			pf.Staff = append(pf.Staff, u)
 		}

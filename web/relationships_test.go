@@ -263,7 +263,7 @@ func TestOutcomesReport(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /reports/outcomes = %d; want 200", resp.StatusCode)
 	}
-	wantInPage(t, "outcomes", body, "All customers", "Committed", "Holders", `class="hbars"`, `id="outcome-table"`,
+	wantInPage(t, "outcomes", body, "All customers", "Committed", "Holders", `class="hbars"`, `class="hbar-ci"`, "95% interval", `id="outcome-table"`,
 		"Satisfaction: mean rating", "Loyalty", "Retention", "Referrals", "Revenue growth", "Cross-sell", "Cost to serve")
 	all, err := f.services.Outcomes.Outcomes(ctx, rapport.OutcomeFilter{})
 	if err != nil {

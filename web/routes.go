@@ -144,6 +144,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /settings/users", s.allowed(admin, s.usersPage()))
 	mux.Handle("POST /settings/users", s.allowed(admin, s.userCreate()))
 	mux.Handle("POST /settings/users/{id}", s.allowed(admin, s.userUpdate()))
+	mux.Handle("POST /settings/users/{id}/active", s.allowed(admin, s.userActive()))
 	// Service rules, as in the API: managers and admins change them.
 	rules := rapport.PermWriteCatalogue
 	mux.Handle("GET /settings/rules", s.allowed(rules, s.rulesPage()))

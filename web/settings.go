@@ -33,6 +33,9 @@ type settingsData struct {
 	TokenSecret string
 	// AuditRetention is how many days the audit log keeps entries.
 	AuditRetention int
+	// Deactivated names the deactivated users by id: their tokens refuse
+	// until they are reactivated.
+	Deactivated map[string]string
 	// Holds are the accounts too many wrong passwords hold now.
 	Holds []rapport.SignInHold
 }
@@ -71,6 +74,16 @@ func (s *server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 	if d.Tokens, err = s.Tokens.FindTokens(ctx); err != nil {
 		s.serverError(w, r, err)
 		return
+	}
+	no := false
+	gone, err := s.Users.FindUsers(ctx, rapport.UserFilter{Active: &no})
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	d.Deactivated = map[string]string{}
+	for _, u := range gone {
+		d.Deactivated[u.ID] = u.Name
 	}
 	audit, err := s.Audit.AuditSettings(ctx)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/rapport-crm/rapport"
@@ -12,6 +13,8 @@ import (
 // Users, for admins as in the API: who works in Rapport, with their role,
 // team and manager, and a form to add someone. A new user's first password
 // is made here and shown once, to hand over; it is never sent anywhere.
+// Someone who leaves is deactivated here, after a page that says what
+// follows; their customers stay theirs until handed over.
 
 // usersData is the users page.
 type usersData struct {
@@ -27,6 +30,13 @@ type usersData struct {
 	// Edit is the refused form that changed the user EditID's role or team.
 	Edit   *form
 	EditID string
+	// Deactivated counts the deactivated users; Owned, for each of them who
+	// still owns customers, how many, to point to handing them over.
+	Deactivated int
+	Owned       map[string]int
+	// Refused says why the user RefusedID could not be deactivated.
+	Refused   string
+	RefusedID string
 }
 
 // EditForm is the form that changes u's role or team: the refused one with
@@ -47,9 +57,21 @@ func (s *server) renderUsers(w http.ResponseWriter, r *http.Request, status int,
 		s.serverError(w, r, err)
 		return
 	}
-	d.Names = map[string]string{}
+	d.Names, d.Owned = map[string]string{}, map[string]int{}
 	for _, u := range d.Users {
 		d.Names[u.ID] = u.Name
+		if !u.Active {
+			d.Deactivated++
+			n, err := s.ownedCustomers(r, u.ID)
+			if err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+			if n > 0 {
+				d.Owned[u.ID] = n
+			}
+			continue
+		}
 		if u.Role == rapport.RoleManager || u.Role == rapport.RoleAdmin {
 			d.Managers = append(d.Managers, u)
 		}
@@ -143,4 +165,134 @@ func (s *server) userCreate() http.Handler {
 		}
 		s.renderUsers(w, r, http.StatusCreated, usersData{Added: u, Password: password})
 	})
+}
+
+// activeOr keeps the active users, and those named in keep (the value a
+// form holds now), for the pickers that give someone work: a deactivated
+// user is offered no new customer, case or promise.
+func activeOr(users []*rapport.User, keep ...string) []*rapport.User {
+	var out []*rapport.User
+	for _, u := range users {
+		if u.Active || (u.ID != "" && slices.Contains(keep, u.ID)) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// activeFirst puts the deactivated users after the active ones, for the
+// filters that look back at work done: a deactivated user's past work and
+// customers can still be found, under their name marked deactivated.
+func activeFirst(users []*rapport.User) []*rapport.User {
+	out := slices.Clone(users)
+	slices.SortStableFunc(out, func(a, b *rapport.User) int {
+		switch {
+		case a.Active == b.Active:
+			return 0
+		case a.Active:
+			return -1
+		}
+		return 1
+	})
+	return out
+}
+
+// ownedCustomers counts the customers a user owns.
+func (s *server) ownedCustomers(r *http.Request, userID string) (int, error) {
+	list, err := s.CustomerList.ListCustomers(r.Context(), rapport.CustomerListFilter{OwnerID: userID, Limit: 1})
+	if err != nil {
+		return 0, err
+	}
+	return list.Total, nil
+}
+
+// deactivateData is the page that asks whether to deactivate a user,
+// saying what follows.
+type deactivateData struct {
+	User      *rapport.User
+	Self      bool // the admin is deactivating themselves
+	Customers int  // the customers they own
+	Cases     int  // the open recovery cases assigned to them
+}
+
+// userActive deactivates or reactivates a user. Deactivating signs the
+// person out everywhere, so it is asked again first, never done on one
+// click; reactivating only lets them sign in again.
+func (s *server) userActive() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, id := r.Context(), r.PathValue("id")
+		active := r.PostFormValue("active") == "true"
+		u, err := s.Users.FindUserByID(ctx, id)
+		if rapport.ErrorCode(err) == rapport.ENOTFOUND {
+			s.renderError(w, r, http.StatusNotFound, "There is no such user.")
+			return
+		} else if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		if !active && u.Active && r.PostFormValue("confirm") != "yes" {
+			s.confirmDeactivate(w, r, u)
+			return
+		}
+		after, err := s.Users.UpdateUser(ctx, id, rapport.UserUpdate{Active: &active})
+		if rapport.ErrorCode(err) == rapport.ECONFLICT {
+			s.renderUsers(w, r, http.StatusConflict, usersData{Refused: rapport.ErrorMessage(err), RefusedID: id})
+			return
+		} else if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		if after.Active {
+			setFlash(w, r, after.Name+" is active again and can sign in with their password.")
+			redirect(w, r, "/settings/users#user-"+id)
+			return
+		}
+		msg := after.Name + " is deactivated: signed out everywhere, and can no longer sign in."
+		n, err := s.ownedCustomers(r, id)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		if n > 0 {
+			setFlashLink(w, r, msg+" "+customersOwned(n)+" still theirs.", "/handovers/new?from="+id, "Hand them over")
+		} else {
+			setFlash(w, r, msg)
+		}
+		redirect(w, r, "/settings/users#user-"+id)
+	})
+}
+
+// customersOwned says how many customers someone owns: "12 customers are".
+func customersOwned(n int) string {
+	if n == 1 {
+		return "1 customer is"
+	}
+	return commas(int64(n)) + " customers are"
+}
+
+// confirmDeactivate asks whether to deactivate u, or says at once why the
+// firm's last active admin cannot be.
+func (s *server) confirmDeactivate(w http.ResponseWriter, r *http.Request, u *rapport.User) {
+	ctx, admin, yes := r.Context(), rapport.RoleAdmin, true
+	admins, err := s.Users.FindUsers(ctx, rapport.UserFilter{Role: &admin, Active: &yes})
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	inactive := *u
+	inactive.Active = false
+	if err := rapport.CheckAdminsLeft(u, &inactive, len(admins)); err != nil {
+		s.renderUsers(w, r, http.StatusConflict, usersData{Refused: rapport.ErrorMessage(err), RefusedID: u.ID})
+		return
+	}
+	d := deactivateData{User: u, Self: currentUser(r).ID == u.ID}
+	if d.Customers, err = s.ownedCustomers(r, u.ID); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if d.Cases, err = s.Recovery.CountCases(ctx, rapport.CaseFilter{AssigneeID: u.ID, Status: rapport.CaseOpen}); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "settings_user_deactivate", "", s.newPage(r, "Deactivate "+u.Name+"?", "settings", d))
 }

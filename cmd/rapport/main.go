@@ -50,6 +50,7 @@ Usage:
   rapport demo [--db DSN] [--customers N] [--moments M]  fill an empty database with a demo firm
   rapport token create --name NAME --role ROLE [--db DSN] create an API token
   rapport user create --email EMAIL --name NAME --role ROLE [--db DSN]
+  rapport user deactivate|reactivate --email EMAIL [--db DSN]
   rapport import moments|customers|promises|holdings FILE [--db DSN] [--strict] [--dry-run]
                                                           import a CSV file of any size; bad rows go to FILE.errors.csv
   rapport export moments|customers [--db DSN] [--from T] [--to T] > FILE

@@ -250,6 +250,11 @@ func TestCommandLine(t *testing.T) {
 		{args: []string{"user", "create", "--db", db, "--email", "ana@harbour.example", "--name", "Ana", "--role", "agent"}, wantOut: "Password (shown once): "},
 		{args: []string{"user", "create", "--db", db, "--email", "bo@harbour.example", "--name", "Bo", "--role", "agent", "--password-env", "SHORT"}, wantErr: true, wantCode: 1},
 		{args: []string{"user", "create", "--db", db, "--email", "ana@harbour.example", "--name", "Ana", "--role", "agent"}, wantErr: true, wantCode: 1},
+		{args: []string{"user", "deactivate", "--db", db, "--email", "ana@harbour.example"}, wantOut: "Ana <ana@harbour.example> is deactivated"},
+		{args: []string{"user", "deactivate", "--db", db, "--email", "nobody@harbour.example"}, wantErr: true, wantCode: 1},
+		{args: []string{"user", "reactivate", "--db", db, "--email", "ana@harbour.example"}, wantOut: "Ana <ana@harbour.example> is active again"},
+		{args: []string{"user", "create", "--db", db, "--email", "root@harbour.example", "--name", "Root", "--role", "admin"}, wantOut: "with role admin"},
+		{args: []string{"user", "deactivate", "--db", db, "--email", "root@harbour.example"}, wantErr: true, wantCode: 1},
 	}
 	for _, tt := range tests {
 		var out bytes.Buffer

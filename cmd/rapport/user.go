@@ -12,7 +12,11 @@ import (
 )
 
 func runUser(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	const synopsis = "rapport user create --email EMAIL --name NAME --role ROLE [--team TEAM] [--password-env VAR] [--db DSN]"
+	const synopsis = "rapport user create --email EMAIL --name NAME --role ROLE [--team TEAM] [--password-env VAR] [--db DSN]\n" +
+		"       rapport user deactivate|reactivate --email EMAIL [--db DSN]"
+	if len(args) > 0 && (args[0] == "deactivate" || args[0] == "reactivate") {
+		return runUserActive(ctx, args[0], args[1:], getenv, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "create" {
 		if len(args) > 0 && isHelp(args[0]) {
 			fmt.Fprintln(stdout, "Usage:", synopsis)
@@ -54,6 +58,38 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	fmt.Fprintf(stdout, "Created user %s <%s> (id %s) with role %s.\n", u.Name, u.Email, u.ID, u.Role)
 	if generated {
 		fmt.Fprintf(stdout, "Password (shown once): %s\n", password)
+	}
+	return nil
+}
+
+// runUserActive deactivates or reactivates a user, as an admin does on the
+// Users page: a deactivated user's sessions end and their tokens refuse.
+func runUserActive(ctx context.Context, verb string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	synopsis := "rapport user " + verb + " --email EMAIL [--db DSN]"
+	fs := newFlags("user "+verb, synopsis, stderr)
+	dsn := fs.String("db", defaultDB(getenv), "SQLite file or postgres:// URL ($RAPPORT_DB)")
+	email := fs.String("email", "", "the user's email")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	db, err := sqlstore.Open(ctx, *dsn, time.Now)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	users := sqlstore.NewUserService(db)
+	u, err := users.FindUserByEmail(ctx, *email)
+	if err != nil {
+		return describe(err)
+	}
+	active := verb == "reactivate"
+	if u, err = users.UpdateUser(ctx, u.ID, rapport.UserUpdate{Active: &active}); err != nil {
+		return describe(err)
+	}
+	if active {
+		fmt.Fprintf(stdout, "%s <%s> is active again and can sign in.\n", u.Name, u.Email)
+	} else {
+		fmt.Fprintf(stdout, "%s <%s> is deactivated: signed out, their tokens refused, and cannot sign in.\n", u.Name, u.Email)
 	}
 	return nil
 }
