@@ -60,7 +60,7 @@ func simulateHandovers(seed uint64, drop float64) *rapport.HandoverReport {
 		{Kind: "person", ID: "tom", Name: "Tom Reed", Units: tom},
 		{Kind: "person", ID: "ann", Name: "Ann Lee", Units: ann},
 	}
-	return rapport.NewHandoverReport(groups, comparables, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	return rapport.NewHandoverReport(groups, comparables, rapport.HandoverMatch{RiskBand: true, RiskModel: "fitted"}, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
 }
 
 func handoverEffect(t *testing.T, r *rapport.HandoverReport, group, key string) rapport.HandoverEffect {

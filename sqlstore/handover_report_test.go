@@ -86,6 +86,12 @@ func TestHandoverReportKnownTruth(t *testing.T) {
 		if err != nil {
 			t.Fatalf("HandoverReport = %v", err)
 		}
+		for _, g := range r.Groups {
+			t.Logf("%s: %d customers, %d unmatched, bands %+v", g.Name, g.Customers, g.Unmatched, g.RiskBands)
+		}
+		if !slices.Equal(r.MatchedOn, []string{"day", "stage", "risk_band"}) || !strings.Contains(r.Matching, "same risk band") {
+			t.Errorf("matched on %q (%q); want the day, stage and risk band", r.MatchedOn, r.Matching)
+		}
 		if r.Handovers != len(hers) || r.Pending != 1 {
 			t.Errorf("%d handovers measured, %d pending; want %d and 1", r.Handovers, r.Pending, len(hers))
 		}
