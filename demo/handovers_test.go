@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,8 +26,15 @@ func TestPatternHandovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%d handovers measured, %d pending, %d comparable customer-days; %s", r.Handovers, r.Pending, r.Comparables, r.Summary)
+	t.Logf("matched on %v: %s", r.MatchedOn, r.Matching)
+	for _, g := range r.Groups {
+		t.Logf("  %s: %d customers, %d unmatched, by risk band %+v", g.Name, g.Customers, g.Unmatched, g.RiskBands)
+	}
 	for _, h := range r.Hurts {
 		t.Logf("  %s", h)
+	}
+	if !slices.Contains(r.MatchedOn, "risk_band") {
+		t.Errorf("matched on %q; want the risk band", r.MatchedOn)
 	}
 	if r.Handovers < 100 {
 		t.Errorf("%d handovers measured; want Chloe's customers", r.Handovers)
