@@ -21,10 +21,12 @@ func TestPatternHandovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	started := time.Now()
 	r, err := sqlstore.NewHandoverService(db).HandoverReport(context.Background(), rapport.HandoverReportFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("the report took %v", time.Since(started).Round(time.Millisecond))
 	t.Logf("%d handovers measured, %d pending, %d comparable customer-days; %s", r.Handovers, r.Pending, r.Comparables, r.Summary)
 	t.Logf("matched on %v: %s", r.MatchedOn, r.Matching)
 	for _, g := range r.Groups {
