@@ -29,9 +29,9 @@ type handed struct {
 // handover day works out: an even sample of ids beyond it, as a refit of
 // the risk model samples a date. Scoring a customer as they stood on a past
 // day takes about 0.2 ms on SQLite (the demo firm's 2,540 of one day took
-// 0.45 s), so a day costs at most about a second more; 5,000 customers
-// still give each band of each stage hundreds of comparable customers, far
-// more than the handed customers they are compared with.
+// 0.45 s), so a day costs at most about a second more. Of 5,000, a band
+// that holds 1% of a day's customers still has about 50 to compare with;
+// the sentence of the report says when a day was sampled.
 const handoverComparablesPerDay = 5_000
 
 // HandoverReport measures the handovers of a period (the last 365 days by
