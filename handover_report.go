@@ -120,7 +120,11 @@ func (m HandoverMatch) Sentence() string {
 	}
 	s += "."
 	if m.Sample > 0 {
-		s += fmt.Sprintf(" Where more than %d customers could be compared on a day, an even sample of %d is.", m.Sample, m.Sample)
+		n := fmt.Sprint(m.Sample)
+		if m.Sample >= 1000 {
+			n = fmt.Sprintf("%d,%03d", m.Sample/1000, m.Sample%1000)
+		}
+		s += " Where more than " + n + " customers could be compared on a day, an even sample of " + n + " was."
 	}
 	return s
 }

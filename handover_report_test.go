@@ -134,3 +134,39 @@ func TestHandoverReportNoDropNoBlame(t *testing.T) {
 		t.Errorf("false alarms in %.1f%% of firms; want at most %.1f%%", 100*rate, 100*limit)
 	}
 }
+
+// TestHandoverReportLeavesOutUnmatched: handed customers in a cell without
+// two comparable customers (here the high band, which no customer who kept
+// their owner shared) are left out and counted, and the rest are still
+// compared; the report says what it matched on.
+func TestHandoverReportLeavesOutUnmatched(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 3))
+	comparables := handoverUnits(rnd, "d1 commitment low", 300, 0.05, 0.05)
+	comparables = append(comparables, handoverUnits(rnd, "d1 commitment high", 1, 0.05, 0.05)...)
+	low := handoverUnits(rnd, "d1 commitment low", 80, 0.05, 0.05)
+	high := handoverUnits(rnd, "d1 commitment high", 7, 0.3, 0.5)
+	for i := range low {
+		low[i].Risk = rapport.BandLow
+	}
+	for i := range high {
+		high[i].Risk = rapport.BandHigh
+	}
+	units := append(low, high...)
+	r := rapport.NewHandoverReport([]rapport.HandoverGroupUnits{{Kind: "all", Name: "All handovers", Units: units}}, comparables,
+		rapport.HandoverMatch{RiskBand: true, RiskModel: "prior", Sample: 5000}, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	g := r.Groups[0]
+	if g.Customers != 87 || g.Unmatched != 7 {
+		t.Errorf("%d customers, %d unmatched; want 87 and the 7 of the high band", g.Customers, g.Unmatched)
+	}
+	want := []rapport.HandoverBandCount{{Band: rapport.BandLow, Customers: 80, Comparables: 300}, {Band: rapport.BandHigh, Customers: 7, Comparables: 1}}
+	if len(g.RiskBands) != 2 || g.RiskBands[0] != want[0] || g.RiskBands[1] != want[1] {
+		t.Errorf("risk bands %+v; want %+v", g.RiskBands, want)
+	}
+	if e := handoverEffect(t, r, "All handovers", "magic_rate"); e.Difference == nil || e.Hurt {
+		t.Errorf("magic rate %+v; want the low band compared, and no drop there", e)
+	}
+	if len(r.MatchedOn) != 3 || r.MatchedOn[2] != "risk_band" ||
+		!strings.Contains(r.Matching, "the prior model") || !strings.Contains(r.Matching, "an even sample of 5,000 was") {
+		t.Errorf("matched on %q: %q", r.MatchedOn, r.Matching)
+	}
+}
