@@ -2,7 +2,9 @@ package rapport
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/rapport-crm/rapport/analytics"
@@ -63,6 +65,9 @@ type HandoverEffect struct {
 	// customers (Holm across the report's figures); Verdict says it.
 	Hurt    bool   `json:"hurt"`
 	Verdict string `json:"verdict,omitempty"`
+	// Compared are the handed customers this figure compares: those whose
+	// cell has the comparable customers' figure.
+	Compared int `json:"compared"`
 }
 
 // HandoverGroup is the effect of a group's handovers.
@@ -290,40 +295,55 @@ func NewHandoverReport(groups []HandoverGroupUnits, comparables []HandoverUnit, 
 	return r
 }
 
-// handoverEffects works out each figure for one group's units.
+// handoverEffects works out each figure for one group's units. A figure
+// compares the units whose cell has the comparable customers' estimate of
+// it (two or more of them, with moments or ratings in both windows for a
+// rate or a rating); Compared says how many that was.
 func handoverEffects(units []HandoverUnit, control map[string]*cellFigures) []HandoverEffect {
-	handed := figuresOfUnits(units)
-	var cells []string
-	var weights []float64
-	for cell, f := range handed {
-		cells = append(cells, cell)
-		weights = append(weights, float64(f.dissolved.Trials)/float64(len(units)))
-	}
-	all := &cellFigures{}
-	for _, u := range units {
-		all.rating = all.rating.Add(u.RatingSumBefore, float64(u.RatedBefore), u.RatingSumAfter, float64(u.RatedAfter))
-		all.magic = all.magic.Add(float64(u.MagicBefore), float64(u.MomentsBefore), float64(u.MagicAfter), float64(u.MomentsAfter))
-		all.misery = all.misery.Add(float64(u.MiseryBefore), float64(u.MomentsBefore), float64(u.MiseryAfter), float64(u.MomentsAfter))
-		all.dissolved.Trials++
-		if u.Dissolved {
-			all.dissolved.Successes++
-		}
-	}
 	out := make([]HandoverEffect, len(handoverMetrics))
 	for i, m := range handoverMetrics {
-		e := HandoverEffect{Key: m.key, Name: m.name, Unit: m.unit}
+		controlOf := func(cell string) analytics.Estimate {
+			if m.key == "dissolution" {
+				return proportionEstimate(control[cell])
+			}
+			if f := control[cell]; f != nil {
+				return f.change(m.key).EstimateOf()
+			}
+			return analytics.Estimate{}
+		}
+		var compared []HandoverUnit
+		for _, u := range units {
+			if controlOf(u.Cell).OK {
+				compared = append(compared, u)
+			}
+		}
+		handed := figuresOfUnits(compared)
+		cells := slices.Sorted(maps.Keys(handed))
+		controls, weights := make([]analytics.Estimate, len(cells)), make([]float64, len(cells))
+		for k, cell := range cells {
+			controls[k], weights[k] = controlOf(cell), float64(handed[cell].dissolved.Trials)/float64(len(compared))
+		}
+		all := &cellFigures{}
+		for _, u := range compared {
+			all.rating = all.rating.Add(u.RatingSumBefore, float64(u.RatedBefore), u.RatingSumAfter, float64(u.RatedAfter))
+			all.magic = all.magic.Add(float64(u.MagicBefore), float64(u.MomentsBefore), float64(u.MagicAfter), float64(u.MomentsAfter))
+			all.misery = all.misery.Add(float64(u.MiseryBefore), float64(u.MomentsBefore), float64(u.MiseryAfter), float64(u.MomentsAfter))
+			all.dissolved.Trials++
+			if u.Dissolved {
+				all.dissolved.Successes++
+			}
+		}
+		e := HandoverEffect{Key: m.key, Name: m.name, Unit: m.unit, Compared: len(compared)}
+		c := analytics.Weighted(controls, weights)
+		if c.OK {
+			cv := c.Value
+			e.ComparableChange = &cv
+		}
 		var est analytics.Estimate
 		if m.key == "dissolution" {
-			v := all.dissolved.Rate()
-			e.After = &v
-			var controls []analytics.Estimate
-			for _, cell := range cells {
-				controls = append(controls, proportionEstimate(control[cell]))
-			}
-			c := analytics.Weighted(controls, weights)
-			if c.OK && all.dissolved.Trials > 0 {
-				cv := c.Value
-				e.ComparableChange = &cv
+			if all.dissolved.Trials > 0 {
+				v := all.dissolved.Rate()
+				e.After = &v
 				est = proportionEstimate(all).Minus(c)
 			}
 		} else {
@@ -335,19 +355,6 @@ func handoverEffects(units []HandoverUnit, control map[string]*cellFigures) []Ha
 			if ch.After.OK() {
 				v := ch.After.Value()
 				e.After = &v
-			}
-			var controls []analytics.Estimate
-			for _, cell := range cells {
-				if f := control[cell]; f != nil {
-					controls = append(controls, f.change(m.key).EstimateOf())
-				} else {
-					controls = append(controls, analytics.Estimate{})
-				}
-			}
-			c := analytics.Weighted(controls, weights)
-			if c.OK {
-				cv := c.Value
-				e.ComparableChange = &cv
 			}
 			est = ch.EstimateOf().Minus(c)
 		}
@@ -388,10 +395,10 @@ func handoverVerdict(g *HandoverGroup, e *HandoverEffect) string {
 	}
 	if e.Key == "dissolution" {
 		return fmt.Sprintf("%s hurt: %s of their %d customers dissolved within 90 days, %s more than comparable customers who kept their owner (95%% interval %s to %s).",
-			who, formatOfferValue("rate", *e.After, false), g.Customers, formatOfferValue("rate", *e.Difference, true),
+			who, formatOfferValue("rate", *e.After, false), e.Compared, formatOfferValue("rate", *e.Difference, true),
 			formatOfferValue("rate", *e.Low, true), formatOfferValue("rate", *e.High, true))
 	}
 	return fmt.Sprintf("%s hurt: the %s of their %d customers %s by %s more than for comparable customers who kept their owner (95%% interval %s to %s).",
-		who, e.Name, g.Customers, what, formatOfferValue(e.Unit, math.Abs(*e.Difference), true),
+		who, e.Name, e.Compared, what, formatOfferValue(e.Unit, math.Abs(*e.Difference), true),
 		formatOfferValue(e.Unit, *e.Low, true), formatOfferValue(e.Unit, *e.High, true))
 }

@@ -3,6 +3,7 @@ package rapport_test
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -151,19 +152,33 @@ func TestHandoverReportLeavesOutUnmatched(t *testing.T) {
 	for i := range high {
 		high[i].Risk = rapport.BandHigh
 	}
-	units := append(low, high...)
+	// Two of the medium band, whose three comparable customers had no
+	// moment at all: their dissolution is compared, their rates cannot be.
+	comparables = append(comparables, make([]rapport.HandoverUnit, 3)...)
+	medium := handoverUnits(rnd, "d1 commitment medium", 2, 0.05, 0.05)
+	for i := range comparables[len(comparables)-3:] {
+		comparables[len(comparables)-3+i].Cell = "d1 commitment medium"
+	}
+	for i := range medium {
+		medium[i].Risk = rapport.BandMedium
+	}
+	units := append(append(low, high...), medium...)
 	r := rapport.NewHandoverReport([]rapport.HandoverGroupUnits{{Kind: "all", Name: "All handovers", Units: units}}, comparables,
 		rapport.HandoverMatch{RiskBand: true, RiskModel: "prior", Sample: 5000}, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
 	g := r.Groups[0]
-	if g.Customers != 87 || g.Unmatched != 7 {
-		t.Errorf("%d customers, %d unmatched; want 87 and the 7 of the high band", g.Customers, g.Unmatched)
+	if g.Customers != 89 || g.Unmatched != 7 {
+		t.Errorf("%d customers, %d unmatched; want 89 and the 7 of the high band", g.Customers, g.Unmatched)
 	}
-	want := []rapport.HandoverBandCount{{Band: rapport.BandLow, Customers: 80, Comparables: 300}, {Band: rapport.BandHigh, Customers: 7, Comparables: 1}}
-	if len(g.RiskBands) != 2 || g.RiskBands[0] != want[0] || g.RiskBands[1] != want[1] {
+	want := []rapport.HandoverBandCount{{Band: rapport.BandLow, Customers: 80, Comparables: 300},
+		{Band: rapport.BandMedium, Customers: 2, Comparables: 3}, {Band: rapport.BandHigh, Customers: 7, Comparables: 1}}
+	if !slices.Equal(g.RiskBands, want) {
 		t.Errorf("risk bands %+v; want %+v", g.RiskBands, want)
 	}
-	if e := handoverEffect(t, r, "All handovers", "magic_rate"); e.Difference == nil || e.Hurt {
-		t.Errorf("magic rate %+v; want the low band compared, and no drop there", e)
+	if e := handoverEffect(t, r, "All handovers", "magic_rate"); e.Difference == nil || e.Hurt || e.Compared != 80 {
+		t.Errorf("magic rate %+v; want the 80 of the low band compared, and no drop there", e)
+	}
+	if e := handoverEffect(t, r, "All handovers", "dissolution"); e.Difference == nil || e.Compared != 82 {
+		t.Errorf("dissolution %+v; want the 82 of the low and medium bands compared", e)
 	}
 	if len(r.MatchedOn) != 3 || r.MatchedOn[2] != "risk_band" ||
 		!strings.Contains(r.Matching, "the prior model") || !strings.Contains(r.Matching, "an even sample of 5,000 was") {

@@ -15,7 +15,13 @@ import (
 // changed nothing, no verdict on anything.
 func TestPatternOffers(t *testing.T) {
 	firm(t)
-	db, err := sqlstore.Open(context.Background(), defaultFirm.dsn, func() time.Time { return now })
+	checkOffers(t, defaultFirm.dsn)
+}
+
+// checkOffers checks the planted offers of the demo firm in dsn.
+func checkOffers(t *testing.T, dsn string) {
+	t.Helper()
+	db, err := sqlstore.Open(context.Background(), dsn, func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}
