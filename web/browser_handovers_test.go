@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,6 +14,7 @@ import (
 
 	"github.com/rapport-crm/rapport"
 	"github.com/rapport-crm/rapport/demo"
+	"github.com/rapport-crm/rapport/internal/testbrowser"
 	"github.com/rapport-crm/rapport/internal/testdb"
 	"github.com/rapport-crm/rapport/sqlstore"
 	"github.com/rapport-crm/rapport/web"
@@ -130,6 +133,10 @@ func TestBrowserHandoverReportOnDemo(t *testing.T) {
 			t.Errorf("%s: the handover report is wider than the screen", size.name)
 		}
 		b.Screenshot("handover-report-" + size.name)
+		ravi := testbrowser.Get(b.Page, "screenshot Ravi's section", chromedp.Screenshot(css(`section[aria-label="Ravi Patel"]`)))
+		if err := os.WriteFile(filepath.Join(b.Shots, "handover-report-"+size.name+"-ravi.png"), ravi, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		t.Logf("%s: %s", size.name, b.Text("#handover-matching"))
 		t.Logf("%s: %s", size.name, b.Text(`section[aria-label="Ravi Patel"] .card-note`))
 		t.Logf("screenshots in %s", b.Shots)
