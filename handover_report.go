@@ -143,6 +143,9 @@ type HandoverReport struct {
 	// not ended yet.
 	Handovers int `json:"handovers"`
 	Pending   int `json:"pending"`
+	// Inactive are measured handovers of customers who had not joined or
+	// had dissolved by the day: nothing of theirs is compared.
+	Inactive int `json:"inactive"`
 	// Comparables are the comparable customer-days in the handed
 	// customers' cells.
 	Comparables int `json:"comparables"`

@@ -35,6 +35,10 @@ func checkHandovers(t *testing.T, dsn string) {
 	}
 	t.Logf("the report took %v", time.Since(started).Round(time.Millisecond))
 	t.Logf("%d handovers measured, %d pending, %d comparable customer-days; %s", r.Handovers, r.Pending, r.Comparables, r.Summary)
+	t.Logf("%d of the customers measured had dissolved by the day", r.Inactive)
+	if g := r.Groups[0]; g.Customers+r.Inactive != r.Handovers {
+		t.Errorf("%d customers compared and %d inactive of %d handovers measured; want them to add up", g.Customers, r.Inactive, r.Handovers)
+	}
 	t.Logf("matched on %v: %s", r.MatchedOn, r.Matching)
 	for _, e := range r.Groups[0].Effects {
 		t.Logf("  %s: before %v after %v comparable %v difference %v [%v, %v] adjusted p %v", e.Key, fv(e.Before), fv(e.After), fv(e.ComparableChange), fv(e.Difference), fv(e.Low), fv(e.High), fv(e.AdjustedP))

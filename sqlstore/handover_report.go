@@ -106,6 +106,7 @@ func (s *HandoverService) handoverReport(ctx context.Context, f rapport.Handover
 	}
 	groups := map[string]*rapport.HandoverGroupUnits{"all": {Kind: "all", Name: "All handovers"}}
 	var comparables []rapport.HandoverUnit
+	inactive := 0
 	for _, day := range sortedKeys(days, func(a, b int64) int { return int(a - b) }) {
 		sums, err := customerWindows(ctx, q, day)
 		if err != nil {
@@ -123,11 +124,14 @@ func (s *HandoverService) handoverReport(ctx context.Context, f rapport.Handover
 		var ids []string
 		for _, h := range days[day] {
 			handedToday[h.customer] = true
-			if u, stage, ok := hist.unit(h.customer, day, sums[h.customer]); ok {
-				today = append(today, handedUnit{h, u, stage})
-				stages[stage] = true
-				ids = append(ids, h.customer)
+			u, stage, ok := hist.unit(h.customer, day, sums[h.customer])
+			if !ok {
+				inactive++
+				continue
 			}
+			today = append(today, handedUnit{h, u, stage})
+			stages[stage] = true
+			ids = append(ids, h.customer)
 		}
 		var candidates []string
 		for _, id := range hist.customers {
@@ -171,7 +175,7 @@ func (s *HandoverService) handoverReport(ctx context.Context, f rapport.Handover
 		}
 	}
 	r := rapport.NewHandoverReport(list, comparables, match, now)
-	r.From, r.To, r.Handovers, r.Pending = dayStart(fromDay), dayStart(toDay), len(measured), pending
+	r.From, r.To, r.Handovers, r.Pending, r.Inactive = dayStart(fromDay), dayStart(toDay), len(measured), pending, inactive
 	return r, nil
 }
 

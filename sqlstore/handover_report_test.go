@@ -92,6 +92,9 @@ func TestHandoverReportKnownTruth(t *testing.T) {
 		if !slices.Equal(r.MatchedOn, []string{"day", "stage", "risk_band"}) || !strings.Contains(r.Matching, "same risk band") {
 			t.Errorf("matched on %q (%q); want the day, stage and risk band", r.MatchedOn, r.Matching)
 		}
+		if r.Inactive != 0 {
+			t.Errorf("%d handovers of inactive customers; want none", r.Inactive)
+		}
 		if r.Handovers != len(hers) || r.Pending != 1 {
 			t.Errorf("%d handovers measured, %d pending; want %d and 1", r.Handovers, r.Pending, len(hers))
 		}

@@ -129,6 +129,9 @@ func TestBrowserHandoverReportOnDemo(t *testing.T) {
 		if got := b.Text(`section[aria-label="Ravi Patel"]`); !strings.Contains(got, "Risk band on the day: low") || !strings.Contains(got, "comparable)") {
 			t.Errorf("%s: Ravi's section reads %q; want his customers' risk bands on the day", size.name, got)
 		}
+		if got := b.Text("#handover-summary-heading + p + p"); !strings.Contains(got, "257 handovers measured. 36 of the customers measured had dissolved") {
+			t.Errorf("%s: the count reads %q; want the 257 handovers and the 36 customers who had dissolved by the day", size.name, got)
+		}
 		if b.WiderThanScreen() {
 			t.Errorf("%s: the handover report is wider than the screen", size.name)
 		}
