@@ -3,6 +3,7 @@ package rapport_test
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,7 +61,7 @@ func simulateHandovers(seed uint64, drop float64) *rapport.HandoverReport {
 		{Kind: "person", ID: "tom", Name: "Tom Reed", Units: tom},
 		{Kind: "person", ID: "ann", Name: "Ann Lee", Units: ann},
 	}
-	return rapport.NewHandoverReport(groups, comparables, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	return rapport.NewHandoverReport(groups, comparables, rapport.HandoverMatch{RiskBand: true, RiskModel: "fitted"}, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
 }
 
 func handoverEffect(t *testing.T, r *rapport.HandoverReport, group, key string) rapport.HandoverEffect {
@@ -132,5 +133,55 @@ func TestHandoverReportNoDropNoBlame(t *testing.T) {
 	t.Logf("%d firms without a drop: %d reports said handovers hurt (%.1f%%)", firms, alarms, 100*rate)
 	if limit := 0.05 + 3*math.Sqrt(0.05*0.95/firms); rate > limit {
 		t.Errorf("false alarms in %.1f%% of firms; want at most %.1f%%", 100*rate, 100*limit)
+	}
+}
+
+// TestHandoverReportLeavesOutUnmatched: handed customers in a cell without
+// two comparable customers (here the high band, which no customer who kept
+// their owner shared) are left out and counted, and the rest are still
+// compared; the report says what it matched on.
+func TestHandoverReportLeavesOutUnmatched(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 3))
+	comparables := handoverUnits(rnd, "d1 commitment low", 300, 0.05, 0.05)
+	comparables = append(comparables, handoverUnits(rnd, "d1 commitment high", 1, 0.05, 0.05)...)
+	low := handoverUnits(rnd, "d1 commitment low", 80, 0.05, 0.05)
+	high := handoverUnits(rnd, "d1 commitment high", 7, 0.3, 0.5)
+	for i := range low {
+		low[i].Risk = rapport.BandLow
+	}
+	for i := range high {
+		high[i].Risk = rapport.BandHigh
+	}
+	// Two of the medium band, whose three comparable customers had no
+	// moment at all: their dissolution is compared, their rates cannot be.
+	comparables = append(comparables, make([]rapport.HandoverUnit, 3)...)
+	medium := handoverUnits(rnd, "d1 commitment medium", 2, 0.05, 0.05)
+	for i := range comparables[len(comparables)-3:] {
+		comparables[len(comparables)-3+i].Cell = "d1 commitment medium"
+	}
+	for i := range medium {
+		medium[i].Risk = rapport.BandMedium
+	}
+	units := append(append(low, high...), medium...)
+	r := rapport.NewHandoverReport([]rapport.HandoverGroupUnits{{Kind: "all", Name: "All handovers", Units: units}}, comparables,
+		rapport.HandoverMatch{RiskBand: true, RiskModel: "prior", Sample: 5000}, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	g := r.Groups[0]
+	if g.Customers != 89 || g.Unmatched != 7 {
+		t.Errorf("%d customers, %d unmatched; want 89 and the 7 of the high band", g.Customers, g.Unmatched)
+	}
+	want := []rapport.HandoverBandCount{{Band: rapport.BandLow, Customers: 80, Comparables: 300},
+		{Band: rapport.BandMedium, Customers: 2, Comparables: 3}, {Band: rapport.BandHigh, Customers: 7, Comparables: 1}}
+	if !slices.Equal(g.RiskBands, want) {
+		t.Errorf("risk bands %+v; want %+v", g.RiskBands, want)
+	}
+	if e := handoverEffect(t, r, "All handovers", "magic_rate"); e.Difference == nil || e.Hurt || e.Compared != 80 {
+		t.Errorf("magic rate %+v; want the 80 of the low band compared, and no drop there", e)
+	}
+	if e := handoverEffect(t, r, "All handovers", "dissolution"); e.Difference == nil || e.Compared != 82 {
+		t.Errorf("dissolution %+v; want the 82 of the low and medium bands compared", e)
+	}
+	if len(r.MatchedOn) != 3 || r.MatchedOn[2] != "risk_band" ||
+		!strings.Contains(r.Matching, "the prior model") || !strings.Contains(r.Matching, "an even sample of 5,000 was") {
+		t.Errorf("matched on %q: %q", r.MatchedOn, r.Matching)
 	}
 }

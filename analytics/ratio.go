@@ -178,23 +178,37 @@ func (c RatioChange) EstimateOf() Estimate {
 	return Estimate{Value: c.Value(), Variance: c.Variance(), DF: float64(c.After.N - 1), OK: c.OK()}
 }
 
-// Minus returns e − o for independent estimates, with the fewer degrees of
-// freedom of the two.
+// Minus returns e − o for independent estimates, with Welch and
+// Satterthwaite's degrees of freedom.
 func (e Estimate) Minus(o Estimate) Estimate {
-	return Estimate{Value: e.Value - o.Value, Variance: e.Variance + o.Variance, DF: math.Min(e.DF, o.DF), OK: e.OK && o.OK}
+	return Weighted([]Estimate{e, {Value: -o.Value, Variance: o.Variance, DF: o.DF, OK: o.OK}}, []float64{1, 1})
 }
 
-// Weighted combines independent estimates with weights that sum to 1, as
-// strata are combined in the proportions of another group.
+// Weighted combines independent estimates with weights (summing to 1 when
+// strata are combined in the proportions of another group). Its degrees of
+// freedom are Satterthwaite's, (Σ wᵢ²vᵢ)² / Σ (wᵢ²vᵢ)²/dfᵢ: a small stratum
+// of little weight then narrows them little, where the fewest of any
+// stratum would make the interval of the whole as wide as that stratum's.
+// They lie between the fewest of any stratum and the sum of all; with no
+// variance at all they are the fewest of any.
 func Weighted(es []Estimate, ws []float64) Estimate {
-	out := Estimate{OK: len(es) > 0, DF: math.Inf(1)}
+	out := Estimate{OK: len(es) > 0}
+	fewest, denom := math.Inf(1), 0.0
 	for i, e := range es {
 		if !e.OK {
 			return Estimate{}
 		}
+		v := ws[i] * ws[i] * e.Variance
 		out.Value += ws[i] * e.Value
-		out.Variance += ws[i] * ws[i] * e.Variance
-		out.DF = math.Min(out.DF, e.DF)
+		out.Variance += v
+		fewest = math.Min(fewest, e.DF)
+		if v > 0 {
+			denom += v * v / e.DF
+		}
+	}
+	out.DF = fewest
+	if denom > 0 {
+		out.DF = out.Variance * out.Variance / denom
 	}
 	return out
 }

@@ -77,8 +77,18 @@ func TestRatioDifferenceCoverage(t *testing.T) {
 
 func TestWeightedEstimate(t *testing.T) {
 	e := Weighted([]Estimate{{Value: 1, Variance: 4, DF: 10, OK: true}, {Value: 3, Variance: 1, DF: 5, OK: true}}, []float64{0.25, 0.75})
-	if e.Value != 2.5 || e.Variance != 0.25*0.25*4+0.75*0.75*1 || e.DF != 5 {
-		t.Errorf("Weighted = %+v", e)
+	// Satterthwaite: (0.25 + 0.5625)² / (0.25²/10 + 0.5625²/5).
+	if e.Value != 2.5 || e.Variance != 0.25*0.25*4+0.75*0.75*1 || !near(e.DF, 0.8125*0.8125/(0.25*0.25/10+0.5625*0.5625/5), 1e-9) {
+		t.Errorf("Weighted = %+v; want df %.3f", e, 0.8125*0.8125/(0.25*0.25/10+0.5625*0.5625/5))
+	}
+	// A stratum of little weight and few degrees of freedom narrows the
+	// whole's little.
+	small := Weighted([]Estimate{{Value: 0, Variance: 0.01, DF: 300, OK: true}, {Value: 0, Variance: 0.2, DF: 1, OK: true}}, []float64{0.99, 0.01})
+	if small.DF < 250 {
+		t.Errorf("Weighted df with a tiny stratum of 2 = %.1f; want near 300", small.DF)
+	}
+	if d := (Estimate{Value: 3, Variance: 1, DF: 10, OK: true}).Minus(Estimate{Value: 1, Variance: 1, DF: 10, OK: true}); d.Value != 2 || d.Variance != 2 || !near(d.DF, 20, 1e-9) {
+		t.Errorf("Minus = %+v; want 2, variance 2, df 20", d)
 	}
 	if w := Weighted([]Estimate{{OK: true}, {}}, []float64{0.5, 0.5}); w.OK {
 		t.Error("a stratum without an estimate gave one")

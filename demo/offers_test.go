@@ -10,12 +10,18 @@ import (
 )
 
 // TestPatternOffers checks the two planted offers: the offer report finds
-// the family upgrade's uplift in magic rate and revenue, the revenue's
+// the family upgrade's uplift in magic rate (over 90 days) and revenue, the revenue's
 // interval holding the uplift planted, and gives the newsletter gift, which
 // changed nothing, no verdict on anything.
 func TestPatternOffers(t *testing.T) {
 	firm(t)
-	db, err := sqlstore.Open(context.Background(), defaultFirm.dsn, func() time.Time { return now })
+	checkOffers(t, defaultFirm.dsn)
+}
+
+// checkOffers checks the planted offers of the demo firm in dsn.
+func checkOffers(t *testing.T, dsn string) {
+	t.Helper()
+	db, err := sqlstore.Open(context.Background(), dsn, func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +60,12 @@ func TestPatternOffers(t *testing.T) {
 				case m.Key == "cost_per_customer":
 				case !want && m.Significant:
 					t.Errorf("%s: a verdict on an offer that changed nothing: %s", name, m.Verdict)
-				case want && (m.Key == "magic_rate" || m.Key == "revenue_per_customer") && !m.Significant:
+				// The magic closing calls fall from day 7 to day 80, about a
+				// third of them in the first 30 days: too few for the 30-day
+				// window to find them on every seed, so magic rate is asked
+				// of the longest window only; revenue (a purchase by day 28)
+				// of each.
+				case want && (m.Key == "magic_rate" && w.Days == rapport.OfferWindows[len(rapport.OfferWindows)-1] || m.Key == "revenue_per_customer") && !m.Significant:
 					t.Errorf("%s: the planted uplift in %s over %d days was not found: %v against %v, p %v", name, m.Key, w.Days,
 						*m.Offered, *m.Holdout, *m.AdjustedP)
 				case want && m.Significant && *m.Difference < 0:

@@ -53,3 +53,9 @@ func RebuildProductPairs(ctx context.Context, db *DB) error {
 func RebuildPromiseCounts(ctx context.Context, db *DB) error {
 	return db.inTx(ctx, func(tx *tx) error { return rebuildPromiseCounts(ctx, tx.querier) })
 }
+
+// HandoverReportOnStage is the handover report with comparable customers
+// matched on the day and stage alone, to show what the risk band changes.
+func HandoverReportOnStage(ctx context.Context, db *DB, f rapport.HandoverReportFilter) (*rapport.HandoverReport, error) {
+	return NewHandoverService(db).handoverReport(ctx, f, false)
+}

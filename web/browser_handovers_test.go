@@ -2,12 +2,22 @@ package web_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/rapport-crm/rapport"
+	"github.com/rapport-crm/rapport/demo"
+	"github.com/rapport-crm/rapport/internal/testbrowser"
+	"github.com/rapport-crm/rapport/internal/testdb"
+	"github.com/rapport-crm/rapport/sqlstore"
+	"github.com/rapport-crm/rapport/web"
 )
 
 // TestBrowserHandover: a manager hands every customer of an agent who is
@@ -70,4 +80,68 @@ func TestBrowserHandover(t *testing.T) {
 		t.Error("the handover form is wider than a phone's screen")
 	}
 	p.Screenshot("handover-04-form-phone")
+}
+
+// TestBrowserHandoverReportOnDemo opens the handover effect report of the
+// demo firm, with its risk model refitted on its history, at desktop and
+// phone width: the page says what comparable customers were matched on,
+// gives the handed customers' risk bands on the day, and names the
+// handovers to Ravi Patel for the planted rise in misery. Screenshots are
+// named handover-report-*.
+func TestBrowserHandoverReportOnDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the demo firm takes seconds to make")
+	}
+	ctx := context.Background()
+	clock := testdb.NewClock(testNow)
+	db := testdb.SQLite(t, clock.Now)
+	if _, err := demo.Populate(ctx, db, demo.Config{Seed: 7, Now: testNow}); err != nil {
+		t.Fatalf("Populate = %v", err)
+	}
+	services := sqlstore.NewServices(db, sqlstore.Options{})
+	viewer := &rapport.User{Email: "hand.viewer@example.com", Name: "Vic Viewer", Role: rapport.RoleViewer}
+	if err := services.Users.CreateUser(ctx, viewer); err != nil {
+		t.Fatal(err)
+	}
+	if err := services.Passwords.SetPassword(ctx, viewer.ID, testPassword); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := services.Risk.RefitRisk(ctx); err != nil {
+		t.Fatalf("RefitRisk = %v", err)
+	}
+	srv := httptest.NewServer(web.New(services, web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Now}))
+	t.Cleanup(srv.Close)
+
+	for _, size := range []struct {
+		name          string
+		width, height int
+	}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
+		b := newBrowser(t, size.width, size.height, srv.URL)
+		b.signIn(viewer.Email)
+		b.Open("/reports/handovers", "#handover-summary")
+		if got := b.Text("#handover-matching"); !strings.Contains(got, "Matched on the day, stage and risk band.") ||
+			!strings.Contains(got, "the same risk band (low 0–39, medium 40–69, high 70–100)") || strings.Contains(got, "prior") {
+			t.Errorf("%s: the matching reads %q; want the day, stage and risk band, scored by the fitted model", size.name, got)
+		}
+		if got := b.Text("#handover-hurts"); !strings.Contains(got, "Handovers to Ravi Patel hurt: the misery rate") {
+			t.Errorf("%s: the verdicts read %q; want the planted rise in misery after handovers to Ravi", size.name, got)
+		}
+		if got := b.Text(`section[aria-label="Ravi Patel"]`); !strings.Contains(got, "Risk band on the day: low") || !strings.Contains(got, "comparable)") {
+			t.Errorf("%s: Ravi's section reads %q; want his customers' risk bands on the day", size.name, got)
+		}
+		if got := b.Text("#handover-summary-heading + p + p"); !strings.Contains(got, "257 handovers measured. 36 of the customers measured had dissolved") {
+			t.Errorf("%s: the count reads %q; want the 257 handovers and the 36 customers who had dissolved by the day", size.name, got)
+		}
+		if b.WiderThanScreen() {
+			t.Errorf("%s: the handover report is wider than the screen", size.name)
+		}
+		b.Screenshot("handover-report-" + size.name)
+		ravi := testbrowser.Get(b.Page, "screenshot Ravi's section", chromedp.Screenshot(css(`section[aria-label="Ravi Patel"]`)))
+		if err := os.WriteFile(filepath.Join(b.Shots, "handover-report-"+size.name+"-ravi.png"), ravi, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %s", size.name, b.Text("#handover-matching"))
+		t.Logf("%s: %s", size.name, b.Text(`section[aria-label="Ravi Patel"] .card-note`))
+		t.Logf("screenshots in %s", b.Shots)
+	}
 }

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/rapport-crm/rapport"
 )
@@ -27,9 +29,14 @@ func (s *server) handoverReportPage() http.Handler {
 			s.serverError(w, r, err)
 			return
 		}
-		d := handoverReportData{Report: rep}
+		d := handoverReportData{Report: rep, MatchedOn: matchedOnText(rep.MatchedOn)}
 		for _, g := range rep.Groups {
-			v := handoverGroupView{Name: g.Name, Kind: g.Kind, Customers: g.Customers}
+			v := handoverGroupView{Name: g.Name, Kind: g.Kind, Customers: g.Customers, Unmatched: g.Unmatched}
+			var bands []string
+			for _, b := range g.RiskBands {
+				bands = append(bands, fmt.Sprintf("%s %s (%s comparable)", b.Band, commas(int64(b.Customers)), commas(int64(b.Comparables))))
+			}
+			v.Bands = strings.Join(bands, ", ")
 			for _, e := range g.Effects {
 				v.Rows = append(v.Rows, handoverRow{Name: e.Name, Hurt: e.Hurt, Before: offerValue(e.Unit, e.Before),
 					After: offerValue(e.Unit, e.After), Comparable: signedOrDash(e.Unit, e.ComparableChange, e.Key != "dissolution"),
@@ -42,14 +49,33 @@ func (s *server) handoverReportPage() http.Handler {
 }
 
 type handoverReportData struct {
-	Report *rapport.HandoverReport
-	Groups []handoverGroupView
+	Report    *rapport.HandoverReport
+	MatchedOn string
+	Groups    []handoverGroupView
 }
 
 type handoverGroupView struct {
-	Name, Kind string
-	Customers  int
-	Rows       []handoverRow
+	Name, Kind           string
+	Customers, Unmatched int
+	// Bands are the handed customers by risk band on the day, in words.
+	Bands string
+	Rows  []handoverRow
+}
+
+// matchedOnText names what comparable customers were matched on.
+func matchedOnText(keys []string) string {
+	words := map[string]string{"day": "day", "stage": "stage", "risk_band": "risk band"}
+	var out []string
+	for _, k := range keys {
+		out = append(out, cmp.Or(words[k], k))
+	}
+	switch len(out) {
+	case 0:
+		return ""
+	case 1:
+		return "the " + out[0]
+	}
+	return "the " + strings.Join(out[:len(out)-1], ", ") + " and " + out[len(out)-1]
 }
 
 type handoverRow struct {
