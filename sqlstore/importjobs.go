@@ -437,6 +437,11 @@ func (r *jobRun) run(ctx context.Context) error {
 	if err := r.pass(ctx, true); err != nil {
 		return err
 	}
+	if r.j.Kind == rapport.ImportMomentsKind {
+		if err := r.measureStored(ctx); err != nil {
+			return err
+		}
+	}
 	j, err := r.s.findJob(ctx, r.j.ID)
 	if err != nil {
 		return err

@@ -331,6 +331,8 @@ func (r *jobRun) prepareMoments(ctx context.Context, rows []*fileRow, rep *repor
 // storeMoments stores a chunk's checked moments and what follows from
 // them: with COPY on PostgreSQL, as a batch is stored otherwise.
 func (r *jobRun) storeMoments(ctx context.Context, tx *tx, ms []*rapport.Moment) ([]bool, error) {
+	// The customers are measured once the file is stored (measureStored).
+	tx.measureLater = true
 	if tx.conn != nil && tx.d.name == "postgres" {
 		return copyNewMoments(ctx, tx, ms)
 	}
@@ -414,4 +416,31 @@ func (r *jobRun) flushReport() error {
 	at, err := r.report.Seek(0, io.SeekCurrent)
 	r.j.reportBytes = at
 	return err
+}
+
+// makeDue makes customers due to be measured: the sweep, or the import job
+// that made them due once its file is stored, measures them.
+func makeDue(ctx context.Context, tx *tx, ids []string) error {
+	return inChunks(anys(ids), func(chunk []any) error {
+		_, err := tx.exec(ctx, `UPDATE customer_measures SET due_at = 0 WHERE customer_id IN (`+placeholders(len(chunk))+`) AND due_at <> 0`, chunk...)
+		return err
+	})
+}
+
+// measureStored measures the customers a job's chunks made due, and any
+// other customer due or never measured, a batch to a transaction, as the
+// sweep does: once for the whole file rather than once a chunk. Measuring
+// a customer reads their figures afresh, so once at the end comes to what
+// measuring after every chunk would have (TestMomentRoutesAgree). A job
+// taken up after its server stopped gets here as well, so customers made
+// due before the stop are measured too.
+func (r *jobRun) measureStored(ctx context.Context) error {
+	h := NewHealthService(r.s.db)
+	var res rapport.SweepResult
+	for _, next := range sweepQueries(true, false) {
+		if err := h.sweepKind(ctx, next, &res); err != nil {
+			return fmt.Errorf("measure the customers of the moments stored: %w", err)
+		}
+	}
+	return nil
 }
