@@ -211,6 +211,10 @@ func TestImportJobResumesWithoutStoringTwice(t *testing.T) {
 		if n := s.count(t, "moments", ""); n != good {
 			t.Errorf("%d moments stored; want %d, each once", n, good)
 		}
+		// Customers the killed server's chunks made due are measured too.
+		if n := s.count(t, "customer_measures", "due_at = 0 OR last_moment_at IS NULL"); n != 0 {
+			t.Errorf("%d customers left unmeasured after the restart; want 0", n)
+		}
 		if got := reportLines(t, second, done, path); !slices.Equal(got, planted) {
 			t.Errorf("report lists %v; want %v", got, planted)
 		}
@@ -241,6 +245,10 @@ func TestImportJobCancel(t *testing.T) {
 		}
 		if n := s.count(t, "moments", ""); n != rapport.ImportChunk {
 			t.Errorf("%d moments stored; want the %d before the cancel", n, rapport.ImportChunk)
+		}
+		// The customers of the rows stored are measured, not left due.
+		if n := s.count(t, "customer_measures", "due_at = 0 OR last_moment_at IS NULL"); n != 0 {
+			t.Errorf("%d customers left unmeasured after the cancel; want 0", n)
 		}
 	})
 }
@@ -316,6 +324,10 @@ func TestImportSurvivesKill(t *testing.T) {
 		}
 		if n := s.count(t, "moments", ""); n != good {
 			t.Errorf("%d moments stored; want %d, each once", n, good)
+		}
+		// Customers the killed server's chunks made due are measured too.
+		if n := s.count(t, "customer_measures", "due_at = 0 OR last_moment_at IS NULL"); n != 0 {
+			t.Errorf("%d customers left unmeasured after the restart; want 0", n)
 		}
 		if got := reportLines(t, again, done, path); !slices.Equal(got, planted) {
 			t.Errorf("the report lists %v; want the planted %v, once each", got, planted)

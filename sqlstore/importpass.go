@@ -428,18 +428,39 @@ func makeDue(ctx context.Context, tx *tx, ids []string) error {
 }
 
 // measureStored measures the customers a job's chunks made due, and any
-// other customer due or never measured, a batch to a transaction, as the
-// sweep does: once for the whole file rather than once a chunk. Measuring
-// a customer reads their figures afresh, so once at the end comes to what
-// measuring after every chunk would have (TestMomentRoutesAgree). A job
-// taken up after its server stopped gets here as well, so customers made
-// due before the stop are measured too.
+// other customer due or never measured, as the sweep does (sweepQueries):
+// once for the whole file rather than once a chunk. Measuring a customer
+// reads their figures afresh, so once at the end comes to what measuring
+// after every chunk would have (TestMomentRoutesAgree). A job taken up
+// after its server stopped gets here too, so customers made due before the
+// stop are measured as well. Each batch renews the job's lease, as a chunk
+// does, since measuring a large firm takes a while.
 func (r *jobRun) measureStored(ctx context.Context) error {
-	h := NewHealthService(r.s.db)
-	var res rapport.SweepResult
 	for _, next := range sweepQueries(true, false) {
-		if err := h.sweepKind(ctx, next, &res); err != nil {
-			return fmt.Errorf("measure the customers of the moments stored: %w", err)
+		seen := map[string]bool{}
+		for {
+			q, args := next(r.s.db.now())
+			ids, err := queryIDs(ctx, r.s.db.reader(), q, append(args, insertChunk)...)
+			if err != nil {
+				return err
+			}
+			// One seen before could not be measured (deleted meanwhile).
+			ids = slices.DeleteFunc(ids, func(id string) bool { return seen[id] })
+			if len(ids) == 0 {
+				break
+			}
+			for _, id := range ids {
+				seen[id] = true
+			}
+			err = r.s.db.inTx(ctx, func(tx *tx) error {
+				if _, err := refreshCustomers(ctx, tx, ids, true); err != nil {
+					return fmt.Errorf("measure the customers of the moments stored: %w", err)
+				}
+				return r.renew(ctx, tx)
+			})
+			if err != nil {
+				return err
+			}
 		}
 	}
 	return nil
