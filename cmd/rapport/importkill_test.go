@@ -322,7 +322,13 @@ func (r *apiImportRun) follow(id string, until func(*rapport.ImportJob) bool) *r
 	}
 	life := len(r.peakRSS) - 1
 	var importing time.Time
+	// A small file is done in seconds but for the killed server's lease
+	// (rapport.DefaultImportLease); a large one takes what it takes.
+	deadline := time.Now().Add(3 * time.Minute)
 	for {
+		if !r.big && time.Now().After(deadline) {
+			t.Fatalf("the job %s was not where it should be within 3 minutes", id)
+		}
 		var job rapport.ImportJob
 		if code := get(t, r.base+"/api/v1/imports/"+id, r.token, &job); code != http.StatusOK {
 			t.Fatalf("GET /api/v1/imports/%s = %d; want 200", id, code)
