@@ -323,7 +323,7 @@ func (r *apiImportRun) follow(id string, until func(*rapport.ImportJob) bool) *r
 	life := len(r.peakRSS) - 1
 	var importing time.Time
 	// A small file is done in seconds but for the killed server's lease
-	// (rapport.DefaultImportLease); a large one takes what it takes.
+	// (sqlstore.DefaultImportLease); a large one takes what it takes.
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		if !r.big && time.Now().After(deadline) {
