@@ -326,6 +326,11 @@ type tx struct {
 	// conn is the connection the transaction runs on, when it was begun
 	// with inConnTx.
 	conn *sql.Conn
+	// measureLater makes the customers of added moments due to be measured
+	// rather than measuring them in the transaction: an import job's chunks,
+	// which would otherwise measure the same customers chunk after chunk,
+	// and which measures them once when its file is stored.
+	measureLater bool
 }
 
 // onCommit runs fn once the transaction has committed, and never if it

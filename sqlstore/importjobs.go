@@ -375,6 +375,12 @@ func (s *ImportService) run(ctx context.Context, j *jobRow, progress func(*rappo
 	err := r.run(ctx)
 	switch {
 	case errors.Is(err, errJobLost):
+		// Cancelled: the customers of the rows stored before are measured
+		// now (taken up elsewhere: the other server measures them).
+		if j, ferr := s.findJob(ctx, j.ID); ferr == nil && j.State == rapport.ImportCancelled && j.Kind == rapport.ImportMomentsKind {
+			r.lost = true
+			return r.measureStored(ctx)
+		}
 		return nil
 	case ctx.Err() != nil:
 		// Let it go at once rather than when the lease runs out.
@@ -398,6 +404,8 @@ type jobRun struct {
 	report   *os.File
 	csv      *csv.Writer
 	reader   *fileReader
+	// lost: the job is no longer this server's to renew (cancelled).
+	lost bool
 }
 
 func (r *jobRun) run(ctx context.Context) error {
@@ -436,6 +444,11 @@ func (r *jobRun) run(ctx context.Context) error {
 	}
 	if err := r.pass(ctx, true); err != nil {
 		return err
+	}
+	if r.j.Kind == rapport.ImportMomentsKind {
+		if err := r.measureStored(ctx); err != nil {
+			return err
+		}
 	}
 	j, err := r.s.findJob(ctx, r.j.ID)
 	if err != nil {
@@ -513,6 +526,22 @@ func (r *jobRun) commit(ctx context.Context, tx *tx, c chunkCounts) error {
 		rows_read = rows_read + ?, rows_stored = rows_stored + ?, rows_skipped = rows_skipped + ?, rows_rejected = rows_rejected + ?,
 		lease_until = ?, updated_at = ? WHERE id = ? AND claimed_by = ? AND state = ?`,
 		r.j.Phase, c.offset, c.line, r.j.reportBytes, c.read, c.stored, c.skipped, c.rejected,
+		micros(tx.now.Add(r.s.files.Lease)), micros(tx.now), r.j.ID, r.s.worker, rapport.ImportRunning)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errJobLost
+	}
+	return nil
+}
+
+// renew renews the job's lease in tx, as commit does, without progress.
+func (r *jobRun) renew(ctx context.Context, tx *tx) error {
+	if r.lost {
+		return nil
+	}
+	res, err := tx.exec(ctx, `UPDATE import_jobs SET lease_until = ?, updated_at = ? WHERE id = ? AND claimed_by = ? AND state = ?`,
 		micros(tx.now.Add(r.s.files.Lease)), micros(tx.now), r.j.ID, r.s.worker, rapport.ImportRunning)
 	if err != nil {
 		return err

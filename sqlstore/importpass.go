@@ -331,6 +331,8 @@ func (r *jobRun) prepareMoments(ctx context.Context, rows []*fileRow, rep *repor
 // storeMoments stores a chunk's checked moments and what follows from
 // them: with COPY on PostgreSQL, as a batch is stored otherwise.
 func (r *jobRun) storeMoments(ctx context.Context, tx *tx, ms []*rapport.Moment) ([]bool, error) {
+	// The customers are measured once the file is stored (measureStored).
+	tx.measureLater = true
 	if tx.conn != nil && tx.d.name == "postgres" {
 		return copyNewMoments(ctx, tx, ms)
 	}
@@ -414,4 +416,52 @@ func (r *jobRun) flushReport() error {
 	at, err := r.report.Seek(0, io.SeekCurrent)
 	r.j.reportBytes = at
 	return err
+}
+
+// makeDue makes customers due to be measured: the sweep, or the import job
+// that made them due once its file is stored, measures them.
+func makeDue(ctx context.Context, tx *tx, ids []string) error {
+	return inChunks(anys(ids), func(chunk []any) error {
+		_, err := tx.exec(ctx, `UPDATE customer_measures SET due_at = 0 WHERE customer_id IN (`+placeholders(len(chunk))+`) AND due_at <> 0`, chunk...)
+		return err
+	})
+}
+
+// measureStored measures the customers a job's chunks made due, and any
+// other customer due or never measured, as the sweep does (sweepQueries):
+// once for the whole file rather than once a chunk. Measuring a customer
+// reads their figures afresh, so once at the end comes to what measuring
+// after every chunk would have (TestMomentRoutesAgree). A job taken up
+// after its server stopped gets here too, so customers made due before the
+// stop are measured as well. Each batch renews the job's lease, as a chunk
+// does, since measuring a large firm takes a while.
+func (r *jobRun) measureStored(ctx context.Context) error {
+	for _, next := range sweepQueries(true, false) {
+		seen := map[string]bool{}
+		for {
+			q, args := next(r.s.db.now())
+			ids, err := queryIDs(ctx, r.s.db.reader(), q, append(args, insertChunk)...)
+			if err != nil {
+				return err
+			}
+			// One seen before could not be measured (deleted meanwhile).
+			ids = slices.DeleteFunc(ids, func(id string) bool { return seen[id] })
+			if len(ids) == 0 {
+				break
+			}
+			for _, id := range ids {
+				seen[id] = true
+			}
+			err = r.s.db.inTx(ctx, func(tx *tx) error {
+				if _, err := refreshCustomers(ctx, tx, ids, true); err != nil {
+					return fmt.Errorf("measure the customers of the moments stored: %w", err)
+				}
+				return r.renew(ctx, tx)
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

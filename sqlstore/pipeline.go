@@ -161,7 +161,11 @@ func measureCustomers(ctx context.Context, tx *tx, c momentChange) error {
 			}
 			byCustomer[m.CustomerID] = append(byCustomer[m.CustomerID], m)
 		}
-		if _, err := refreshCustomersWith(ctx, tx, ids, true, byCustomer); err != nil {
+		if tx.measureLater {
+			if err := makeDue(ctx, tx, ids); err != nil {
+				return err
+			}
+		} else if _, err := refreshCustomersWith(ctx, tx, ids, true, byCustomer); err != nil {
 			return err
 		}
 	}
