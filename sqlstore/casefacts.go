@@ -24,6 +24,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"math"
 	"slices"
 
 	"github.com/rapport-crm/rapport"
@@ -39,14 +40,14 @@ const followUpMicros = int64(rapport.FollowUpDays) * dayMicros
 // caseFactsSet works out a case's facts from the history, with
 // followUpMicros as its two arguments.
 const caseFactsSet = `(next_moment_id, next_occurred_at, next_outcome) = (SELECT m.id, m.occurred_at, m.outcome
-		FROM moments m WHERE m.customer_id = recovery_cases.customer_id AND m.id <> recovery_cases.moment_id
-		AND m.occurred_at >= recovery_cases.moment_at AND m.recorded_at >= recovery_cases.resolved_at
+		FROM moments m WHERE recovery_cases.resolved_at IS NOT NULL AND m.customer_id = recovery_cases.customer_id
+		AND m.id <> recovery_cases.moment_id AND m.occurred_at >= recovery_cases.moment_at AND m.recorded_at >= recovery_cases.resolved_at
 		ORDER BY m.occurred_at, m.id LIMIT 1),
 	dissolved = CASE WHEN EXISTS (SELECT 1 FROM stage_changes s WHERE s.customer_id = recovery_cases.customer_id
 		AND s.to_stage = 'dissolution' AND s.changed_at > recovery_cases.moment_at
 		AND s.changed_at <= recovery_cases.moment_at + ?) THEN 1 ELSE 0 END,
 	repurchased = CASE WHEN EXISTS (SELECT 1 FROM moments p WHERE p.customer_id = recovery_cases.customer_id
-		AND p.touchpoint || '' = 'purchase' AND p.id <> recovery_cases.moment_id AND p.occurred_at > recovery_cases.moment_at
+		AND p.touchpoint = 'purchase' AND p.id <> recovery_cases.moment_id AND p.occurred_at > recovery_cases.moment_at
 		AND p.occurred_at <= recovery_cases.moment_at + ?) THEN 1 ELSE 0 END`
 
 // caseShape is what the report asks of a resolved case, and the key of its
@@ -88,26 +89,38 @@ func resolvedShapes(ctx context.Context, tx *tx, ids []string) ([]caseShape, err
 // then works out the cases' facts afresh and moves their counts from what
 // they were to what they are. The cases' customers are held already.
 func refreshCases(ctx context.Context, tx *tx, ids []string, write func() error) error {
+	return recountCases(ctx, tx, ids, func() error {
+		if write != nil {
+			if err := write(); err != nil {
+				return err
+			}
+		}
+		return workOutCases(ctx, tx, ids)
+	})
+}
+
+// workOutCases works out the cases' facts afresh.
+func workOutCases(ctx context.Context, tx *tx, ids []string) error {
+	return inChunks(anys(ids), func(chunk []any) error {
+		_, err := tx.exec(ctx, `UPDATE recovery_cases SET `+caseFactsSet+` WHERE id IN (`+placeholders(len(chunk))+`)`,
+			append([]any{followUpMicros, followUpMicros}, chunk...)...)
+		return err
+	})
+}
+
+// recountCases runs write, which changes the cases, and moves their counts
+// from what they were to what they are.
+func recountCases(ctx context.Context, tx *tx, ids []string, write func() error) error {
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	before, err := resolvedShapes(ctx, tx, ids)
 	if err != nil {
 		return err
 	}
-	if write != nil {
-		if err := write(); err != nil {
-			return err
-		}
+	if err := write(); err != nil {
+		return err
 	}
 	if len(ids) == 0 {
 		return nil
-	}
-	err = inChunks(anys(ids), func(chunk []any) error {
-		_, err := tx.exec(ctx, `UPDATE recovery_cases SET `+caseFactsSet+` WHERE id IN (`+placeholders(len(chunk))+`)`,
-			append([]any{followUpMicros, followUpMicros}, chunk...)...)
-		return err
-	})
-	if err != nil {
-		return err
 	}
 	after, err := resolvedShapes(ctx, tx, ids)
 	if err != nil {
@@ -162,12 +175,13 @@ func bit(b bool) int {
 	return 0
 }
 
-// followCases is step 5 of the moment pipeline: the cases whose facts a
-// change may move are worked out afresh. An added moment may be a resolved
-// case's next moment (recorded once it was resolved, and happened before
-// the one known) or, at the purchase touchpoint, a purchase in a case's
-// follow-up days; a changed moment may be a case's next moment, whose
-// outcome it changes; a misery moment's new case (step 3) is worked out
+// followCases is step 5 of the moment pipeline: the facts a change moves
+// are brought up to date. An added moment becomes a resolved case's next
+// moment when it was recorded once the case was resolved and happened
+// before the one known (the database orders them, as the report did); at
+// the purchase touchpoint, it is a purchase for the cases whose follow-up
+// days it falls in; a changed moment gives its outcome to the cases it is
+// the next moment of; a misery moment's new case (step 3) is worked out
 // whole. A removed moment's case goes with it, and with its customer the
 // customer's other cases: their counts go.
 func followCases(ctx context.Context, tx *tx, c momentChange) error {
@@ -179,43 +193,112 @@ func followCases(ctx context.Context, tx *tx, c momentChange) error {
 	if len(c.added) == 0 && len(c.changed) == 0 {
 		return nil
 	}
-	byCustomer := map[string][]*rapport.Moment{}
-	changed := map[string]bool{}
-	latest := int64(0)
-	note := func(m *rapport.Moment) {
-		byCustomer[m.CustomerID] = append(byCustomer[m.CustomerID], m)
-		latest = max(latest, micros(m.OccurredAt))
-	}
-	for _, m := range c.added {
-		note(m)
-	}
-	for _, e := range c.changed {
-		note(e.after)
-		changed[e.after.ID] = true
-	}
-	customers := sortedKeys(byCustomer, cmp.Compare)
-	var stale []string
-	err := inChunks(anys(customers), func(chunk []any) error {
-		return eachRow(ctx, tx.querier, `SELECT id, customer_id, moment_id, moment_at, resolved_at, next_moment_id, next_occurred_at, repurchased
-			FROM recovery_cases WHERE moment_at <= ? AND customer_id IN (`+placeholders(len(chunk))+`)`, append([]any{latest}, chunk...),
-			func(rows *sql.Rows) error {
-				var k followedCase
-				if err := rows.Scan(&k.id, &k.customerID, &k.momentID, &k.momentAt, &k.resolvedAt, &k.nextID, &k.nextAt, &k.repurchased); err != nil {
-					return err
-				}
-				for _, m := range byCustomer[k.customerID] {
-					if k.movedBy(m, changed[m.ID]) {
-						stale = append(stale, k.id)
-						break
-					}
-				}
-				return nil
-			})
-	})
-	if err != nil || len(stale) == 0 {
+	found, err := casesToFollow(ctx, tx, c)
+	if err != nil || len(found) == 0 {
 		return err
 	}
-	return refreshCases(ctx, tx, stale, nil)
+	byCustomer := map[string][]*rapport.Moment{}
+	for _, m := range c.added {
+		byCustomer[m.CustomerID] = append(byCustomer[m.CustomerID], m)
+	}
+	changed := map[string]bool{}
+	for _, e := range c.changed {
+		byCustomer[e.after.CustomerID] = append(byCustomer[e.after.CustomerID], e.after)
+		changed[e.after.ID] = true
+	}
+	var touched, fresh []string
+	var writes []caseWrite
+	for _, id := range sortedKeys(found, cmp.Compare) {
+		k := found[id]
+		n, isNew := len(writes), false
+		for _, m := range byCustomer[k.customerID] {
+			if m.ID == k.momentID {
+				isNew = true // its case may be new: worked out whole
+				continue
+			}
+			writes = k.follow(writes, m, changed[m.ID])
+		}
+		if isNew {
+			fresh = append(fresh, k.id)
+		}
+		if isNew || len(writes) > n {
+			touched = append(touched, k.id)
+		}
+	}
+	if len(touched) == 0 {
+		return nil
+	}
+	return recountCases(ctx, tx, touched, func() error {
+		for _, w := range writes {
+			if _, err := tx.exec(ctx, w.query, w.args...); err != nil {
+				return err
+			}
+		}
+		return workOutCases(ctx, tx, fresh)
+	})
+}
+
+// casesToFollow finds the cases a change may move, each query by an index:
+// the resolved cases of the customers with added moments (by when they were
+// resolved), the cases of customers who bought, the cases of the change's
+// misery moments, and the cases whose next moment changed.
+func casesToFollow(ctx context.Context, tx *tx, c momentChange) (map[string]*followedCase, error) {
+	found := map[string]*followedCase{}
+	collect := func(where string, fixed []any, ids []string) error {
+		ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+		return inChunks(anys(ids), func(chunk []any) error {
+			return eachRow(ctx, tx.querier, `SELECT id, customer_id, moment_id, moment_at, resolved_at, next_moment_id, next_occurred_at,
+				repurchased FROM recovery_cases WHERE `+where+` IN (`+placeholders(len(chunk))+`)`, append(slices.Clone(fixed), chunk...),
+				func(rows *sql.Rows) error {
+					k := &followedCase{}
+					if err := rows.Scan(&k.id, &k.customerID, &k.momentID, &k.momentAt, &k.resolvedAt, &k.nextID, &k.nextAt, &k.repurchased); err != nil {
+						return err
+					}
+					found[k.id] = k
+					return nil
+				})
+		})
+	}
+	var customers, buyers, misery, changed, changedFor []string
+	first, last, recorded := int64(math.MaxInt64), int64(0), int64(0)
+	for _, m := range c.added {
+		at := micros(m.OccurredAt)
+		customers = append(customers, m.CustomerID)
+		first, last, recorded = min(first, at), max(last, at), max(recorded, micros(m.RecordedAt))
+		if m.Touchpoint == purchaseTouchpoint {
+			buyers = append(buyers, m.CustomerID)
+		}
+		if m.Outcome == rapport.OutcomeMisery {
+			misery = append(misery, m.ID)
+		}
+	}
+	for _, e := range c.changed {
+		changed, changedFor = append(changed, e.after.ID), append(changedFor, e.after.CustomerID)
+		if e.after.Outcome == rapport.OutcomeMisery {
+			misery = append(misery, e.after.ID)
+		}
+	}
+	if len(customers) > 0 {
+		if err := collect(`resolved_at <= ? AND moment_at <= ? AND (next_occurred_at IS NULL OR next_occurred_at >= ?) AND customer_id`,
+			[]any{recorded, last, first}, customers); err != nil {
+			return nil, err
+		}
+	}
+	if len(buyers) > 0 {
+		if err := collect(`repurchased = 0 AND moment_at < ? AND moment_at >= ? AND customer_id`,
+			[]any{last, first - followUpMicros}, buyers); err != nil {
+			return nil, err
+		}
+	}
+	if err := collect(`moment_id`, nil, misery); err != nil {
+		return nil, err
+	}
+	for i := range changed { // seldom: a survey answer
+		if err := collect(`customer_id = ? AND next_moment_id`, []any{changedFor[i]}, changed[i:i+1]); err != nil {
+			return nil, err
+		}
+	}
+	return found, nil
 }
 
 // followedCase is what followCases reads of a case.
@@ -227,20 +310,33 @@ type followedCase struct {
 	repurchased              int
 }
 
-// movedBy says whether an added or changed moment of the case's customer may
-// change its facts.
-func (k followedCase) movedBy(m *rapport.Moment, changed bool) bool {
-	if m.ID == k.momentID {
-		return true // the misery moment itself: its case may be new
-	}
+// caseWrite is one update of a case's facts.
+type caseWrite struct {
+	query string
+	args  []any
+}
+
+// follow adds the updates an added or changed moment of the case's
+// customer (not its misery moment) makes to the case's facts. Each says
+// exactly what caseFactsSet does, for one more moment.
+func (k *followedCase) follow(writes []caseWrite, m *rapport.Moment, changed bool) []caseWrite {
 	if changed {
-		return k.nextID.Valid && k.nextID.String == m.ID
+		if k.nextID.Valid && k.nextID.String == m.ID {
+			writes = append(writes, caseWrite{`UPDATE recovery_cases SET next_outcome = ? WHERE id = ?`, []any{string(m.Outcome), k.id}})
+		}
+		return writes
 	}
 	at := micros(m.OccurredAt)
 	if k.resolvedAt.Valid && micros(m.RecordedAt) >= k.resolvedAt.Int64 && at >= k.momentAt && (!k.nextAt.Valid || at <= k.nextAt.Int64) {
-		return true
+		writes = append(writes, caseWrite{`UPDATE recovery_cases SET next_moment_id = ?, next_occurred_at = ?, next_outcome = ?
+			WHERE id = ? AND (next_occurred_at IS NULL OR next_occurred_at > ? OR (next_occurred_at = ? AND next_moment_id > ?))`,
+			[]any{m.ID, at, string(m.Outcome), k.id, at, at, m.ID}})
 	}
-	return m.Touchpoint == purchaseTouchpoint && k.repurchased == 0 && at > k.momentAt && at <= k.momentAt+followUpMicros
+	if m.Touchpoint == purchaseTouchpoint && k.repurchased == 0 && at > k.momentAt && at <= k.momentAt+followUpMicros {
+		writes = append(writes, caseWrite{`UPDATE recovery_cases SET repurchased = 1 WHERE id = ?`, []any{k.id}})
+		k.repurchased = 1
+	}
+	return writes
 }
 
 // forgetCases takes the counts of the cases of the removed moments' customers
@@ -276,12 +372,15 @@ func noteStageChange(ctx context.Context, tx *tx, customerID string, to rapport.
 	if to != rapport.StageDissolution {
 		return nil
 	}
-	ids, err := queryIDs(ctx, tx.querier, `SELECT id FROM recovery_cases WHERE customer_id = ? AND dissolved = 0
-		AND moment_at < ? AND moment_at >= ?`, customerID, at, at-followUpMicros)
+	const within = `customer_id = ? AND dissolved = 0 AND moment_at < ? AND moment_at >= ?`
+	ids, err := queryIDs(ctx, tx.querier, `SELECT id FROM recovery_cases WHERE `+within, customerID, at, at-followUpMicros)
 	if err != nil || len(ids) == 0 {
 		return err
 	}
-	return refreshCases(ctx, tx, ids, nil)
+	return recountCases(ctx, tx, ids, func() error {
+		_, err := tx.exec(ctx, `UPDATE recovery_cases SET dissolved = 1 WHERE `+within, customerID, at, at-followUpMicros)
+		return err
+	})
 }
 
 // rebuildCaseFacts works out every case's facts and the counts afresh, for
