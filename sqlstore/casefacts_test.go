@@ -123,7 +123,7 @@ func randomRecoveryHistory(t *testing.T, s *store, seed uint64) {
 				in = rapport.StageInput{Stage: rapport.StageExploration, Reason: "Came back"}
 			}
 			if span := s.clock.Now().Sub(last.ChangedAt); span > time.Hour && r.IntN(2) == 0 {
-				in.ChangedAt = ptr(last.ChangedAt.Add(time.Duration(r.Int64N(int64(span-time.Minute)))).Truncate(time.Second).Add(time.Second))
+				in.ChangedAt = ptr(last.ChangedAt.Add(time.Duration(r.Int64N(int64(span - time.Minute)))).Truncate(time.Second).Add(time.Second))
 			}
 			if _, err := stages.SetStage(ctx, id, in); err != nil {
 				t.Fatalf("SetStage(%+v) = %v", in, err)
