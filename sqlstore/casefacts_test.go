@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -218,4 +219,85 @@ func compareRecoveryFacts(t *testing.T, s *store, step int) {
 	if afresh := tableRows(t, s, days); !slices.Equal(keptDays, afresh) {
 		t.Fatalf("after step %d, kept counts by day = %q; counted afresh = %q", step, keptDays, afresh)
 	}
+}
+
+// TestConcurrentCaseFollowUp records moments for the same customers from
+// several clients at once while others resolve and reopen their cases and
+// dissolve them, and finds the kept follow-up equal to one worked out
+// afresh: on PostgreSQL these transactions run at once, and each holds the
+// customers before it works out their cases.
+func TestConcurrentCaseFollowUp(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		recovery := sqlstore.NewRecoveryService(s.db)
+		stages := sqlstore.NewStageService(s.db)
+		var customers []string
+		for _, name := range []string{"Ada", "Ben", "Cy"} {
+			customers = append(customers, s.customer(t, &rapport.Customer{Name: name}).ID)
+		}
+		for i := range 9 {
+			m := s.misery(customers[i%3], "service")
+			m.OccurredAt = s.clock.Now().Add(-time.Duration(9-i) * 24 * time.Hour)
+			s.record(t, m)
+		}
+		s.clock.Add(time.Hour)
+		open := s.cases(t, rapport.CaseFilter{})
+		var wg sync.WaitGroup
+		errs := make(chan error, 16)
+		for client := range 4 {
+			wg.Go(func() {
+				for b := range 6 {
+					var batch []*rapport.Moment
+					for i := range 4 {
+						m := s.moment(customers[(client+i)%3])
+						m.Touchpoint = []string{"purchase", "query"}[(b+i)%2]
+						m.OccurredAt = s.clock.Now().Add(-time.Duration(client*24+b*5+i) * time.Hour)
+						m.Rating = ptr(1 + (client+b+i)%5)
+						batch = append(batch, m)
+					}
+					if _, err := s.moments.RecordMoments(ctx, batch); err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Go(func() {
+			for round := range 3 {
+				for _, c := range open {
+					u := rapport.CaseUpdate{Status: ptr(rapport.CaseResolved), Resolution: ptr("Called back")}
+					if round == 1 {
+						u = rapport.CaseUpdate{Status: ptr(rapport.CaseOpen)}
+					}
+					if _, err := recovery.UpdateCase(ctx, c.ID, u); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+		})
+		wg.Go(func() {
+			for _, id := range customers {
+				in := rapport.StageInput{Stage: rapport.StageDissolution, Reason: "Left", DissolutionReason: "defected"}
+				// The rules may move the stage at the same moment: try again.
+				_, err := stages.SetStage(ctx, id, in)
+				for rapport.ErrorCode(err) == rapport.ECONFLICT {
+					_, err = stages.SetStage(ctx, id, in)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if r, err := recovery.RecoveryReport(ctx, rapport.RecoveryReportFilter{}); err != nil || r.Recovered+r.NotRecovered == 0 {
+			t.Fatalf("RecoveryReport = %s, %v; want cases followed by another moment", show(r), err)
+		}
+		compareRecoveryFacts(t, s, 0)
+	})
 }
