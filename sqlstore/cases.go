@@ -199,8 +199,21 @@ func (s *RecoveryService) OpenMissingCases(ctx context.Context, since time.Time)
 				return err
 			}
 			found = len(ms)
-			n, err = openCases(ctx, tx, ms, caseOpening{anyAge: true, backfill: true})
-			return err
+			if n, err = openCases(ctx, tx, ms, caseOpening{anyAge: true, backfill: true}); err != nil || n == 0 {
+				return err
+			}
+			// What each customer did after the moment, which the
+			// report reads; the new cases are open, and counted by
+			// day only once resolved.
+			ids := make([]any, len(ms))
+			for i, m := range ms {
+				ids[i] = m.ID
+			}
+			return inChunks(ids, func(chunk []any) error {
+				_, err := tx.exec(ctx, `UPDATE recovery_cases SET `+caseFactsSet+` WHERE moment_id IN (`+placeholders(len(chunk))+`)`,
+					append([]any{followUpMicros, followUpMicros}, chunk...)...)
+				return err
+			})
 		})
 		total += n
 		if err != nil || found < batch {
