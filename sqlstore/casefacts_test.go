@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -169,6 +171,7 @@ func randomRecoveryHistory(t *testing.T, s *store, seed uint64) {
 	if len(cases(rapport.CaseResolved)) == 0 {
 		t.Fatal("the history resolved no case")
 	}
+	backfillAgrees(t, s)
 	r0, err := recovery.RecoveryReport(ctx, rapport.RecoveryReportFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -300,4 +303,38 @@ func TestConcurrentCaseFollowUp(t *testing.T) {
 		}
 		compareRecoveryFacts(t, s, 0)
 	})
+}
+
+// backfillAgrees forgets the kept facts, works them out as migration 0092
+// does for a database that had cases before they were kept, and finds the
+// same facts and counts.
+func backfillAgrees(t *testing.T, s *store) {
+	t.Helper()
+	body, err := os.ReadFile("migrations/0092_recovery_facts.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, backfill, ok := strings.Cut(string(body), "-- The cases already kept")
+	if !ok {
+		t.Fatal("migration 0092 has no backfill")
+	}
+	_, backfill, _ = strings.Cut(backfill, "\n")
+	const facts = `SELECT id, COALESCE(next_moment_id, ''), COALESCE(next_occurred_at, 0), COALESCE(next_outcome, ''), dissolved, repurchased FROM recovery_cases`
+	const days = `SELECT day, in_time, escalated, next_outcome, dissolved, repurchased, cases FROM recovery_case_days`
+	keptFacts, keptDays := tableRows(t, s, facts), tableRows(t, s, days)
+	if _, err := s.raw.Exec(`UPDATE recovery_cases SET next_moment_id = NULL, next_occurred_at = NULL, next_outcome = NULL, dissolved = 0, repurchased = 0`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.raw.Exec(`DELETE FROM recovery_case_days`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.raw.Exec(backfill); err != nil {
+		t.Fatal(err)
+	}
+	if got := tableRows(t, s, facts); !slices.Equal(keptFacts, got) {
+		t.Errorf("case facts worked out by the migration = %q; kept = %q", got, keptFacts)
+	}
+	if got := tableRows(t, s, days); !slices.Equal(keptDays, got) {
+		t.Errorf("counts by day made by the migration = %q; kept = %q", got, keptDays)
+	}
 }
