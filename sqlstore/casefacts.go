@@ -206,7 +206,7 @@ func followCases(ctx context.Context, tx *tx, c momentChange) error {
 		byCustomer[e.after.CustomerID] = append(byCustomer[e.after.CustomerID], e.after)
 		changed[e.after.ID] = true
 	}
-	var touched, fresh []string
+	var touched, fresh []string // touched: the resolved cases changed, which are counted
 	var writes []caseWrite
 	for _, id := range sortedKeys(found, cmp.Compare) {
 		k := found[id]
@@ -221,11 +221,11 @@ func followCases(ctx context.Context, tx *tx, c momentChange) error {
 		if isNew {
 			fresh = append(fresh, k.id)
 		}
-		if isNew || len(writes) > n {
+		if k.resolvedAt.Valid && (isNew || len(writes) > n) {
 			touched = append(touched, k.id)
 		}
 	}
-	if len(touched) == 0 {
+	if len(writes) == 0 && len(fresh) == 0 {
 		return nil
 	}
 	return recountCases(ctx, tx, touched, func() error {
