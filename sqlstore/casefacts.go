@@ -5,20 +5,25 @@ package sqlstore
 // the follow-up days. The resolved cases are counted in recovery_case_days
 // by the day they opened and by those facts, so that the recovery report
 // reads a few rows a day and the open cases, however long the history
-// (measured at a million moments: 170 ms before, a few ms after).
+// (measured at a million moments: 139 ms before, 1.8 ms after).
 //
 // The facts change when a moment, a stage change or a resolution arrives.
-// Rather than work out how each changes them, a case concerned is worked
-// out afresh (caseFactsSet, the report's own former query, for one case)
-// and its count moved from what it was to what it is (refreshCases). Every
-// writer holds the case's customer first (lockCustomers on PostgreSQL), so
-// two transactions never work out one customer's cases at once:
+// A change that may move them says exactly how (an added moment becomes
+// the next one, a purchase or a dissolution falls in the follow-up days), or,
+// for a new or resolved case, has it worked out afresh (caseFactsSet, the
+// report's former query, for the cases concerned); either way the case's
+// count moves from what it was to what it is (recountCases). Every writer
+// holds the case's customer first (lockCustomers, or the customer's row
+// updated, on PostgreSQL), so two transactions never work out one
+// customer's cases at once:
 //
 //	moments added or changed   followCases, step 5 of the moment pipeline
 //	a case resolved, reopened  UpdateCase, ResolvePastCases
 //	a stage change             changeStage (dissolution)
 //	a customer deleted         followCases (their cases go with them)
-//	a bulk load                rebuildCaseFacts, from RebuildFromMoments
+//	a bulk load                OpenMissingCases, rebuildCaseFacts (RebuildFromMoments)
+//
+// Erasure changes no fact: it clears notes, resolutions and external ids.
 
 import (
 	"cmp"
@@ -38,7 +43,8 @@ const purchaseTouchpoint = "purchase"
 const followUpMicros = int64(rapport.FollowUpDays) * dayMicros
 
 // caseFactsSet works out a case's facts from the history, with
-// followUpMicros as its two arguments.
+// followUpMicros as its two arguments. The customer's purchases are found
+// through moments_purchases, which holds purchases only.
 const caseFactsSet = `(next_moment_id, next_occurred_at, next_outcome) = (SELECT m.id, m.occurred_at, m.outcome
 		FROM moments m WHERE recovery_cases.resolved_at IS NOT NULL AND m.customer_id = recovery_cases.customer_id
 		AND m.id <> recovery_cases.moment_id AND m.occurred_at >= recovery_cases.moment_at AND m.recorded_at >= recovery_cases.resolved_at
@@ -85,15 +91,13 @@ func resolvedShapes(ctx context.Context, tx *tx, ids []string) ([]caseShape, err
 	return out, err
 }
 
-// refreshCases runs write, which changes the cases (or nothing, when nil),
-// then works out the cases' facts afresh and moves their counts from what
-// they were to what they are. The cases' customers are held already.
+// refreshCases runs write, which resolves or reopens the cases, then works
+// out the cases' facts afresh and moves their counts from what they were to
+// what they are. The cases' customers are held already.
 func refreshCases(ctx context.Context, tx *tx, ids []string, write func() error) error {
 	return recountCases(ctx, tx, ids, func() error {
-		if write != nil {
-			if err := write(); err != nil {
-				return err
-			}
+		if err := write(); err != nil {
+			return err
 		}
 		return workOutCases(ctx, tx, ids)
 	})
