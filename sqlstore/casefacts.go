@@ -5,7 +5,7 @@ package sqlstore
 // the follow-up days. The resolved cases are counted in recovery_case_days
 // by the day they opened and by those facts, so that the recovery report
 // reads a few rows a day and the open cases, however long the history
-// (measured at a million moments: 139 ms before, 1.8 ms after).
+// (measured at a million moments: 139 ms before, 1.4 ms after).
 //
 // The facts change when a moment, a stage change or a resolution arrives.
 // A change that may move them says exactly how (an added moment becomes
