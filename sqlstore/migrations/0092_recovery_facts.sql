@@ -22,6 +22,10 @@ ALTER TABLE recovery_cases ADD COLUMN repurchased INTEGER NOT NULL DEFAULT 0;
 -- customer's following 90 days. Only purchases are kept in it, so it costs
 -- other moments nothing.
 CREATE INDEX moments_purchases ON moments (customer_id, occurred_at, id) WHERE touchpoint = 'purchase';
+-- A purchase looks for its customer's cases not yet followed by one; a
+-- customer whose cases are never resolved gathers thousands, and reading
+-- them all made each batch of moments slower.
+CREATE INDEX recovery_cases_unbought ON recovery_cases (customer_id, moment_at) WHERE repurchased = 0;
 -- The report counts the open cases of its window as they stand when it is
 -- asked (whether each is overdue depends on when), from this index alone:
 -- at ten million moments, 5,106 open cases took 12.5 ms read from the table.
