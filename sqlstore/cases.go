@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -202,8 +203,21 @@ func (s *RecoveryService) OpenMissingCases(ctx context.Context, since time.Time)
 				return err
 			}
 			found = len(ms)
-			n, err = openCases(ctx, tx, ms, caseOpening{anyAge: true, backfill: true})
-			return err
+			if n, err = openCases(ctx, tx, ms, caseOpening{anyAge: true, backfill: true}); err != nil || n == 0 {
+				return err
+			}
+			// What each customer did after the moment, which the
+			// report reads; the new cases are open, and counted by
+			// day only once resolved.
+			ids := make([]any, len(ms))
+			for i, m := range ms {
+				ids[i] = m.ID
+			}
+			return inChunks(ids, func(chunk []any) error {
+				_, err := tx.exec(ctx, `UPDATE recovery_cases SET `+caseFactsSet+` WHERE moment_id IN (`+placeholders(len(chunk))+`)`,
+					append([]any{followUpMicros, followUpMicros}, chunk...)...)
+				return err
+			})
 		})
 		total += n
 		if err != nil || found < batch {
@@ -418,23 +432,14 @@ func (s *RecoveryService) UpdateCase(ctx context.Context, id string, u rapport.C
 			if err := c.Status.CheckMove(*u.Status); err != nil {
 				return err
 			}
-			switch *u.Status {
-			case rapport.CaseResolved:
-				if _, err := tx.exec(ctx, `UPDATE recovery_cases SET status = ?, resolved_at = ?, resolved_by = ?, resolution = ?, updated_at = ?
-					WHERE id = ?`, string(rapport.CaseResolved), now, actor, *u.Resolution, now, id); err != nil {
-					return err
-				}
-				if err := addCaseAction(ctx, tx, id, rapport.ActionResolved, *u.Resolution, actor); err != nil {
-					return err
-				}
-			default:
-				if _, err := tx.exec(ctx, `UPDATE recovery_cases SET status = ?, resolved_at = NULL, resolved_by = '', resolution = '', updated_at = ?
-					WHERE id = ?`, string(rapport.CaseOpen), now, id); err != nil {
-					return err
-				}
-				if err := addCaseAction(ctx, tx, id, rapport.ActionReopened, "", actor); err != nil {
-					return err
-				}
+			// The customer first, as every change to their cases' facts
+			// holds them (casefacts.go).
+			if err := lockCustomers(ctx, tx, []string{c.CustomerID}); err != nil {
+				return err
+			}
+			err := refreshCases(ctx, tx, []string{id}, func() error { return moveCase(ctx, tx, id, *u.Status, u.Resolution, actor) })
+			if err != nil {
+				return err
 			}
 			// What became of a customer's cases weighs in their risk.
 			if _, err := refreshCustomers(ctx, tx, []string{c.CustomerID}, false); err != nil {
@@ -455,6 +460,23 @@ func (s *RecoveryService) UpdateCase(ctx context.Context, id string, u rapport.C
 		return nil, err
 	}
 	return c, nil
+}
+
+// moveCase resolves or reopens a case, keeping the step in its history.
+func moveCase(ctx context.Context, tx *tx, id string, to rapport.CaseStatus, resolution *string, actor string) error {
+	now := micros(tx.now)
+	if to == rapport.CaseResolved {
+		if _, err := tx.exec(ctx, `UPDATE recovery_cases SET status = ?, resolved_at = ?, resolved_by = ?, resolution = ?, updated_at = ?
+			WHERE id = ?`, string(rapport.CaseResolved), now, actor, *resolution, now, id); err != nil {
+			return err
+		}
+		return addCaseAction(ctx, tx, id, rapport.ActionResolved, *resolution, actor)
+	}
+	if _, err := tx.exec(ctx, `UPDATE recovery_cases SET status = ?, resolved_at = NULL, resolved_by = '', resolution = '', updated_at = ?
+		WHERE id = ?`, string(rapport.CaseOpen), now, id); err != nil {
+		return err
+	}
+	return addCaseAction(ctx, tx, id, rapport.ActionReopened, "", actor)
 }
 
 func addCaseAction(ctx context.Context, tx *tx, caseID string, kind rapport.CaseActionKind, text, actor string) error {
@@ -636,11 +658,17 @@ func (s *RecoveryService) RecoveryReport(ctx context.Context, f rapport.Recovery
 	if !f.From.Before(f.To) {
 		return nil, invalidQuery("from", "must be before to")
 	}
-	r := &rapport.RecoveryReport{From: f.From.UTC(), To: f.To.UTC(), FollowUpDays: rapport.FollowUpDays}
-	cases, err := s.recoveryFacts(ctx, f)
+	cases, err := s.recoveryFacts(ctx, f, now)
 	if err != nil {
 		return nil, err
 	}
+	return recoveryReportOf(f, cases, now), nil
+}
+
+// recoveryReportOf counts the cases of the report's window as the domain's
+// rules say.
+func recoveryReportOf(f rapport.RecoveryReportFilter, cases []recoveryFact, now time.Time) *rapport.RecoveryReport {
+	r := &rapport.RecoveryReport{From: f.From.UTC(), To: f.To.UTC(), FollowUpDays: rapport.FollowUpDays}
 	var recovered, unrecovered groupTally
 	for _, c := range cases {
 		switch countRecoveryCase(r, c, now) {
@@ -660,55 +688,74 @@ func (s *RecoveryService) RecoveryReport(ctx context.Context, f rapport.Recovery
 	r.DissolutionDifference = difference(recD, unD)
 	r.RepeatPurchaseDifference = difference(recB, unB)
 	r.Explanation = r.Explain()
-	return r, nil
+	return r
 }
 
-// recoveryFact is one case of the recovery report, with what its customer
-// did in the follow-up days after the misery moment.
+// recoveryFact is one case of the recovery report, or several alike, with
+// what its customer did in the follow-up days after the misery moment.
 type recoveryFact struct {
+	cases                  int
 	status                 rapport.CaseStatus
-	due                    time.Time
-	resolved               *time.Time
-	escalated              bool
+	due                    time.Time // read for open cases only
+	inTime, escalated      bool
 	nextOutcome            rapport.Outcome // of the customer's next moment; "" when none yet
 	dissolved, repurchased bool
 }
 
-// recoveryFacts reads the cases opened in the report's window. Each case
-// looks only at its own customer's moments of the follow-up days: the
-// touchpoint is compared as an expression so that SQLite, which keeps no
-// statistics, seeks the customer's moments rather than every purchase of
-// the firm in those days (measured at a million moments, 5,680 cases: 6.6 s
-// before, growing with the square of the firm).
-func (s *RecoveryService) recoveryFacts(ctx context.Context, f rapport.RecoveryReportFilter) ([]recoveryFact, error) {
-	followUp := int64(rapport.FollowUpDays) * dayMicros
+// recoveryFacts reads the cases opened in the report's window: the resolved
+// ones as counted by the day they opened (casefacts.go), each kind of case
+// of each whole day in one row, and those of the window's first and last
+// part-days one by one; and the open ones as they stand now, since whether
+// each is overdue depends on when the report is asked. However long the
+// history, it reads a few rows a day of the window and the open cases
+// (measured at a million moments: 139 ms before, with three searches of the
+// history per case; 1.4 ms after).
+func (s *RecoveryService) recoveryFacts(ctx context.Context, f rapport.RecoveryReportFilter, now time.Time) ([]recoveryFact, error) {
+	from, to := micros(f.From), micros(f.To)
+	firstDay, lastDay := (from+dayMicros-1)/dayMicros, to/dayMicros
+	q := s.db.reader()
 	var out []recoveryFact
-	err := eachRow(ctx, s.db.reader(), `SELECT c.status, c.due_at, c.resolved_at, c.escalated_at, `+nextMomentExpr+`,
-		CASE WHEN EXISTS (SELECT 1 FROM stage_changes s WHERE s.customer_id = c.customer_id AND s.to_stage = 'dissolution'
-			AND s.changed_at > c.moment_at AND s.changed_at <= c.moment_at + ?) THEN 1 ELSE 0 END,
-		CASE WHEN EXISTS (SELECT 1 FROM moments p WHERE p.customer_id = c.customer_id AND p.touchpoint || '' = 'purchase'
-			AND p.id <> c.moment_id AND p.occurred_at > c.moment_at AND p.occurred_at <= c.moment_at + ?) THEN 1 ELSE 0 END
-		FROM recovery_cases c WHERE c.opened_at >= ? AND c.opened_at < ?`, []any{followUp, followUp, micros(f.From), micros(f.To)},
+	resolved := func(rows *sql.Rows) error {
+		var n int
+		shape, err := scanCaseShape(rows, &n)
+		out = append(out, recoveryFact{cases: n, status: rapport.CaseResolved, inTime: shape.inTime, escalated: shape.escalated,
+			nextOutcome: rapport.Outcome(shape.nextOutcome), dissolved: shape.dissolved, repurchased: shape.repurchased})
+		return err
+	}
+	oneByOne := [][2]int64{{from, to}}
+	if firstDay < lastDay {
+		oneByOne = [][2]int64{{from, firstDay * dayMicros}, {lastDay * dayMicros, to}}
+		err := eachRow(ctx, q, `SELECT day, in_time, escalated, next_outcome, dissolved, repurchased, cases FROM recovery_case_days
+			WHERE day >= ? AND day < ?`, []any{firstDay, lastDay}, resolved)
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, span := range oneByOne {
+		if span[0] >= span[1] {
+			continue
+		}
+		err := eachRow(ctx, q, `SELECT `+caseShapeColumns+`, 1 FROM recovery_cases WHERE opened_at >= ? AND opened_at < ? AND status <> 'open'`,
+			[]any{span[0], span[1]}, resolved)
+		if err != nil {
+			return nil, err
+		}
+	}
+	// The open cases, counted by whether they fell due before now's
+	// microsecond, in it, or after; each count is given a due time on the
+	// same side of now, and the domain says whether that is overdue.
+	us := micros(now)
+	dues := []time.Time{fromMicros(us + 1), fromMicros(us - 1), fromMicros(us)}
+	err := eachRow(ctx, q, `SELECT CASE WHEN due_at < ? THEN 1 WHEN due_at = ? THEN 2 ELSE 0 END,
+		CASE WHEN escalated_at IS NOT NULL THEN 1 ELSE 0 END, dissolved, repurchased, COUNT(*) FROM recovery_cases
+		WHERE status = 'open' AND opened_at >= ? AND opened_at < ? GROUP BY 1, 2, 3, 4`, []any{us, us, from, to},
 		func(rows *sql.Rows) error {
-			var (
-				c                      recoveryFact
-				status                 string
-				due                    int64
-				resolved, escalated    sql.NullInt64
-				next                   sql.NullString
-				dissolved, repurchased int
-			)
-			if err := rows.Scan(&status, &due, &resolved, &escalated, &next, &dissolved, &repurchased); err != nil {
+			var due, escalated, dissolved, repurchased, n int
+			if err := rows.Scan(&due, &escalated, &dissolved, &repurchased, &n); err != nil {
 				return err
 			}
-			outcome, _, _ := strings.Cut(next.String, " ")
-			c.status, c.due, c.escalated, c.nextOutcome = rapport.CaseStatus(status), fromMicros(due), escalated.Valid, rapport.Outcome(outcome)
-			if resolved.Valid {
-				at := fromMicros(resolved.Int64)
-				c.resolved = &at
-			}
-			c.dissolved, c.repurchased = dissolved == 1, repurchased == 1
-			out = append(out, c)
+			out = append(out, recoveryFact{cases: n, status: rapport.CaseOpen, due: dues[due], escalated: escalated == 1,
+				dissolved: dissolved == 1, repurchased: repurchased == 1})
 			return nil
 		})
 	return out, err
@@ -717,29 +764,30 @@ func (s *RecoveryService) recoveryFacts(ctx context.Context, f rapport.RecoveryR
 // countRecoveryCase adds one case to the report's counts and returns the
 // group it compares in, as the domain's rules say.
 func countRecoveryCase(r *rapport.RecoveryReport, c recoveryFact, now time.Time) rapport.RecoveryOutcome {
-	r.Opened++
+	n := c.cases
+	r.Opened += n
 	if c.escalated {
-		r.Escalated++
+		r.Escalated += n
 	}
 	overdue := rapport.IsOverdue(c.status, c.due, now)
 	recovery := rapport.RecoveryOf(c.status != rapport.CaseOpen, c.nextOutcome)
 	if c.status == rapport.CaseOpen {
-		r.Open++
+		r.Open += n
 		if overdue {
-			r.Overdue++
+			r.Overdue += n
 		}
 	} else {
-		r.Resolved++
-		if c.resolved != nil && !c.resolved.After(c.due) {
-			r.ResolvedInTime++
+		r.Resolved += n
+		if c.inTime {
+			r.ResolvedInTime += n
 		}
 		switch recovery {
 		case rapport.RecoveryPending:
-			r.AwaitingMoment++
+			r.AwaitingMoment += n
 		case rapport.RecoveryNotRecovered:
-			r.NotRecovered++
+			r.NotRecovered += n
 		default:
-			r.Recovered++
+			r.Recovered += n
 		}
 	}
 	return rapport.RecoveryGroupOf(c.status, overdue, recovery)
@@ -749,12 +797,12 @@ func countRecoveryCase(r *rapport.RecoveryReport, c recoveryFact, now time.Time)
 type groupTally struct{ cases, dissolved, bought int }
 
 func (g *groupTally) add(c recoveryFact) {
-	g.cases++
+	g.cases += c.cases
 	if c.dissolved {
-		g.dissolved++
+		g.dissolved += c.cases
 	}
 	if c.repurchased {
-		g.bought++
+		g.bought += c.cases
 	}
 }
 
@@ -820,31 +868,69 @@ func (s *RecoveryService) ResolvePastCases(ctx context.Context, rs []PastResolut
 	resolved := 0
 	for start := 0; start < len(rs); start += batch {
 		err := s.db.inTx(ctx, func(tx *tx) error {
+			// The customers first, as every change to their cases' facts
+			// holds them (casefacts.go); then each open case, once.
+			chunk := rs[start:min(start+batch, len(rs))]
+			moments := make([]string, len(chunk))
+			for i, r := range chunk {
+				moments[i] = r.MomentID
+			}
 			var customers []string
-			for _, r := range rs[start:min(start+batch, len(rs))] {
+			err := inChunks(anys(moments), func(ids []any) error {
+				found, err := queryIDs(ctx, tx.querier, `SELECT customer_id FROM recovery_cases WHERE moment_id IN (`+placeholders(len(ids))+`)`, ids...)
+				customers = append(customers, found...)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			customers = slices.Compact(slices.Sorted(slices.Values(customers)))
+			if err := lockCustomers(ctx, tx, customers); err != nil {
+				return err
+			}
+			type resolving struct {
+				caseID, customerID string
+				r                  PastResolution
+			}
+			var todo []resolving
+			taken := map[string]bool{}
+			for _, r := range chunk {
 				var id, customer string
 				err := tx.queryRow(ctx, `SELECT id, customer_id FROM recovery_cases WHERE moment_id = ? AND status = ?`,
 					r.MomentID, string(rapport.CaseOpen)).Scan(&id, &customer)
-				if errors.Is(err, sql.ErrNoRows) {
+				if errors.Is(err, sql.ErrNoRows) || taken[id] {
 					continue
 				} else if err != nil {
 					return err
 				}
-				at := micros(r.At)
-				if _, err := tx.exec(ctx, `UPDATE recovery_cases SET status = ?, resolved_at = ?, resolved_by = ?, resolution = ?, updated_at = ? WHERE id = ?`,
-					string(rapport.CaseResolved), at, r.By, r.Resolution, at, id); err != nil {
-					return err
-				}
-				if _, err := tx.exec(ctx, `INSERT INTO case_actions (id, case_id, seq, kind, text, actor, acted_at)
-					SELECT ?, ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ? FROM case_actions WHERE case_id = ?`,
-					rapport.NewID(r.At), id, string(rapport.ActionResolved), r.Resolution, r.By, at, id); err != nil {
-					return err
-				}
-				customers = append(customers, customer)
-				resolved++
+				taken[id] = true
+				todo = append(todo, resolving{id, customer, r})
 			}
+			ids, resolvedFor := make([]string, len(todo)), make([]string, len(todo))
+			for i, t := range todo {
+				ids[i], resolvedFor[i] = t.caseID, t.customerID
+			}
+			err = refreshCases(ctx, tx, ids, func() error {
+				for _, t := range todo {
+					at := micros(t.r.At)
+					if _, err := tx.exec(ctx, `UPDATE recovery_cases SET status = ?, resolved_at = ?, resolved_by = ?, resolution = ?, updated_at = ? WHERE id = ?`,
+						string(rapport.CaseResolved), at, t.r.By, t.r.Resolution, at, t.caseID); err != nil {
+						return err
+					}
+					if _, err := tx.exec(ctx, `INSERT INTO case_actions (id, case_id, seq, kind, text, actor, acted_at)
+						SELECT ?, ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ? FROM case_actions WHERE case_id = ?`,
+						rapport.NewID(t.r.At), t.caseID, string(rapport.ActionResolved), t.r.Resolution, t.r.By, at, t.caseID); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			resolved += len(todo)
 			// What became of a customer's cases weighs in their risk.
-			_, err := refreshCustomers(ctx, tx, customers, false)
+			_, err = refreshCustomers(ctx, tx, resolvedFor, false)
 			return err
 		})
 		if err != nil {

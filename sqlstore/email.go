@@ -74,7 +74,7 @@ func (e outboxEmail) row(now time.Time) []any {
 		e.email.Subject, e.email.Text, e.email.HTML, e.email.Unsubscribe, rapport.EmailPending, micros(e.due), micros(now)}
 }
 
-// inviteToSurveys is step 6 of the moment pipeline: each added moment whose
+// inviteToSurveys is step 7 of the moment pipeline: each added moment whose
 // touchpoint's survey policy asks for it invites its customer, with a
 // survey link, an invitation email due after the policy's delay and
 // perhaps a reminder after that. The broken promise's moment is Rapport's

@@ -85,19 +85,26 @@ func applyMomentChange(ctx context.Context, tx *tx, c momentChange) error {
 	if err := measureCustomers(ctx, tx, c); err != nil {
 		return err
 	}
-	// 5. The webhook outbox: moment.recorded for each added moment,
+	// 5. What each recovery case's customer did after the misery moment (the
+	// next moment, a purchase), and the resolved cases' counts by day, which
+	// the recovery report reads; after the measures, which hold the
+	// customers, so that no other change works out their cases at once.
+	if err := followCases(ctx, tx, c); err != nil {
+		return err
+	}
+	// 6. The webhook outbox: moment.recorded for each added moment,
 	// moment.misery for each added misery moment and each moment a change
 	// made misery. Removing a customer's moments raises no moment event.
 	if err := enqueueMomentEvents(ctx, tx, c.added, c.madeMisery()); err != nil {
 		return err
 	}
-	// 6. Survey invitations: an added moment whose touchpoint's survey policy
+	// 7. Survey invitations: an added moment whose touchpoint's survey policy
 	// asks for it invites its customer by email, through the email outbox.
 	// A changed or removed moment invites nobody.
 	if err := inviteToSurveys(ctx, tx, c, tx.email); err != nil {
 		return err
 	}
-	// 7. The running totals per touchpoint, day, channel and response, which
+	// 8. The running totals per touchpoint, day, channel and response, which
 	// the touchpoint reports and the five-step loop read, in the same way as
 	// the customers' in step 1. Every moment of a day at a touchpoint adds to
 	// the same few rows, so on PostgreSQL concurrent transactions queue for
@@ -106,7 +113,7 @@ func applyMomentChange(ctx context.Context, tx *tx, c momentChange) error {
 	if err := addMomentStats(ctx, tx, deltas); err != nil {
 		return err
 	}
-	// 8. Once the transaction commits, the metrics count the added moments
+	// 9. Once the transaction commits, the metrics count the added moments
 	// by their route; a rolled-back change counts nothing.
 	if n := len(c.added); n > 0 && tx.observe != nil {
 		source, observe := c.source, tx.observe
@@ -278,7 +285,11 @@ func (db *DB) RebuildFromMoments(ctx context.Context, how Rebuild) error {
 	if _, err := NewRecoveryService(db).OpenMissingCases(ctx, how.OpenCasesSince); err != nil {
 		return err
 	}
-	return db.rebuildCustomerMeasures(ctx, how.InferStages)
+	if err := db.rebuildCustomerMeasures(ctx, how.InferStages); err != nil {
+		return err
+	}
+	// After the measures, whose stage rules may dissolve customers.
+	return db.inTx(ctx, func(tx *tx) error { return rebuildCaseFacts(ctx, tx) })
 }
 
 // sortedKeys returns a map's keys in order, so that concurrent writers on

@@ -40,6 +40,7 @@ var derivedTables = []struct {
 	// so depends on how moments were grouped into transactions.
 	{"stage_changes", []string{"id", "reason"}},
 	{"recovery_cases", []string{"id"}},
+	{"recovery_case_days", nil},
 	{"webhook_deliveries", []string{"id", "payload", "endpoint_id"}},
 }
 

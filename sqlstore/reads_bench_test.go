@@ -3,7 +3,9 @@ package sqlstore_test
 import (
 	"context"
 	"os"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/rapport-crm/rapport"
 	"github.com/rapport-crm/rapport/sqlstore"
@@ -113,6 +115,45 @@ func BenchmarkPromiseReportRead(b *testing.B) {
 	for b.Loop() {
 		if _, err := s.Promises.PromiseReport(ctx, rapport.PromiseReportFilter{}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestRecoveryReportOnBenchDB finds the recovery report read from the facts
+// the cases keep equal to the report made from the whole history, on the
+// database RAPPORT_BENCH_DB names (a firm migrated from before the facts
+// were kept, or generated since), for the default window and a few others.
+func TestRecoveryReportOnBenchDB(t *testing.T) {
+	dsn := os.Getenv("RAPPORT_BENCH_DB")
+	if dsn == "" {
+		t.Skip("RAPPORT_BENCH_DB names no database to read")
+	}
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	recovery := sqlstore.NewRecoveryService(db)
+	now := time.Now()
+	for _, f := range []rapport.RecoveryReportFilter{
+		{To: now},
+		{From: now.AddDate(0, 0, -10), To: now},
+		{From: now.AddDate(0, 0, -40).Add(5 * time.Hour), To: now.AddDate(0, 0, -3).Add(-7 * time.Hour)},
+	} {
+		kept, err := recovery.RecoveryReport(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := sqlstore.RecoveryReportFromScratch(ctx, db, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(kept, want) {
+			t.Errorf("report from %s to %s = %s; from the whole history = %s", f.From, f.To, show(kept), show(want))
+		}
+		if kept.Opened == 0 {
+			t.Errorf("report from %s to %s has no cases", f.From, f.To)
 		}
 	}
 }

@@ -190,6 +190,11 @@ func changeStage(ctx context.Context, tx *tx, customerID string, from, to rappor
 	if err := enqueueStageChanged(ctx, tx, customerID, at); err != nil {
 		return false, err
 	}
+	// A dissolution, even one dated in the past, counts for the customer's
+	// recovery cases.
+	if err := noteStageChange(ctx, tx, customerID, to, at); err != nil {
+		return false, err
+	}
 	flag := 0
 	if manual {
 		flag = 1
