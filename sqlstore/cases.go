@@ -231,15 +231,13 @@ func (s *RecoveryService) OpenMissingCases(ctx context.Context, since time.Time)
 // decides whether the case recovered. The next moment is the customer's
 // earliest that happened no earlier than the misery moment and was recorded
 // once the case was resolved: a closing moment of the same conversation, or
-// anything logged while the case was worked, does not count.
+// anything logged while the case was worked, does not count. It is kept
+// with the case as moments arrive (casefacts.go), so that a list of the
+// cases of a customer with thousands of moments reads none of them.
 const caseSelect = `SELECT c.id, c.customer_id, cu.name, c.moment_id, c.touchpoint, c.status, c.assignee_id, u.name, c.queue,
 	c.opened_at, c.due_at, c.escalated_at, c.escalated_to, c.escalated_role, c.resolved_at, c.resolved_by, c.resolution,
-	` + nextMomentExpr + `
+	c.next_outcome || ' ' || c.next_moment_id
 	FROM recovery_cases c JOIN customers cu ON cu.id = c.customer_id LEFT JOIN users u ON u.id = c.assignee_id`
-
-const nextMomentExpr = `(SELECT m.outcome || ' ' || m.id FROM moments m WHERE m.customer_id = c.customer_id AND m.id <> c.moment_id
-		AND m.occurred_at >= c.moment_at AND c.resolved_at IS NOT NULL AND m.recorded_at >= c.resolved_at
-		ORDER BY m.occurred_at, m.id LIMIT 1)`
 
 func scanCase(row interface{ Scan(...any) error }, now time.Time) (*rapport.RecoveryCase, error) {
 	var (

@@ -23,7 +23,7 @@ const (
 
 // resolvedCasesAsOf reads the cases of a few customers opened in the 90
 // days before :now and resolved by then, each with the outcome of the
-// customer's next moment (see nextMomentExpr) among those that had happened
+// customer's next moment (as casefacts.go keeps it) among those that had happened
 // by then. Such a case was resolved in those days too, which the index on
 // the customer and resolution time finds without reading open cases.
 const resolvedCasesAsOf = `SELECT c.customer_id,
