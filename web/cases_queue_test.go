@@ -80,7 +80,8 @@ func TestCaseQueueTabs(t *testing.T) {
 		t.Errorf("filtered to deliveries, the All open tab counts %s; want %d", got["open"], deliveries)
 	}
 	if strings.Contains(body, "Bunter &amp; Co") || !strings.Contains(body, "Mary Quant") {
-		t.Error("filtered to deliveries, the queue does not show Mary's delivery case alone")
+		t.Errorf("filtered to deliveries, the queue does not show Mary's delivery case alone (Bunter shown %v, Mary shown %v)",
+			strings.Contains(body, "Bunter &amp; Co"), strings.Contains(body, "Mary Quant"))
 	}
 	if !strings.Contains(body, `href="/cases?show=mine&amp;touchpoint=delivery"`) {
 		t.Error("the tabs do not keep the touchpoint filter")

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -115,6 +116,7 @@ func (f *fixture) seedMoments(t *testing.T) {
 	for n := range f.customers {
 		names = append(names, n)
 	}
+	slices.Sort(names) // a map's order differs from run to run
 	notes := map[int][]string{
 		1: {"Waited forty minutes on hold.", "Card arrived late, and nobody called back."},
 		2: {"Had to explain the problem three times.", ""},
