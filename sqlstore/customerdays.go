@@ -116,27 +116,15 @@ func addCustomerStaff(ctx context.Context, tx *tx, ms []signedMoment) error {
 	keys := sortedKeys(tallies, func(a, b customerStaff) int {
 		return cmp.Or(strings.Compare(a.customer, b.customer), strings.Compare(a.staff, b.staff))
 	})
-	const perRow = 4
-	for start := 0; start < len(keys); start += insertChunk {
-		chunk := keys[start:min(start+insertChunk, len(keys))]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO customer_staff_stats (customer_id, staff_id, moments, last_at) VALUES `)
-		args := make([]any, 0, len(chunk)*perRow)
-		for i, k := range chunk {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(" + placeholders(perRow) + ")")
-			t := tallies[k]
-			args = append(args, k.customer, k.staff, t.moments, t.lastAt)
-		}
-		q.WriteString(` ON CONFLICT (customer_id, staff_id) DO UPDATE SET moments = customer_staff_stats.moments + excluded.moments,
-			last_at = CASE WHEN excluded.last_at > customer_staff_stats.last_at THEN excluded.last_at ELSE customer_staff_stats.last_at END`)
-		if _, err := tx.exec(ctx, q.String(), args...); err != nil {
-			return err
-		}
+	rows := make([][]any, len(keys))
+	for i, k := range keys {
+		t := tallies[k]
+		rows[i] = []any{k.customer, k.staff, t.moments, t.lastAt}
 	}
-	return nil
+	return upsertRows(ctx, tx, `INSERT INTO customer_staff_stats (customer_id, staff_id, moments, last_at) VALUES`,
+		` ON CONFLICT (customer_id, staff_id) DO UPDATE SET moments = customer_staff_stats.moments + excluded.moments,
+			last_at = CASE WHEN excluded.last_at > customer_staff_stats.last_at THEN excluded.last_at ELSE customer_staff_stats.last_at END`,
+		rows)
 }
 
 // rebuildCustomerDays recomputes every customer's daily totals, and who

@@ -463,6 +463,12 @@ func placeholders(n int) string {
 // trip to PostgreSQL and one parse on SQLite for most changes, however many
 // rows they bring.
 func insertRows(ctx context.Context, tx *tx, head string, rows [][]any) error {
+	return upsertRows(ctx, tx, head, "", rows)
+}
+
+// upsertRows is insertRows with tail ("ON CONFLICT … DO UPDATE …") after
+// each statement's values.
+func upsertRows(ctx context.Context, tx *tx, head, tail string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -474,7 +480,7 @@ func insertRows(ctx context.Context, tx *tx, head string, rows [][]any) error {
 		for _, r := range chunk {
 			args = append(args, r...)
 		}
-		if _, err := tx.exec(ctx, head+" "+repeatRows(cols, len(chunk)), args...); err != nil {
+		if _, err := tx.exec(ctx, head+" "+repeatRows(cols, len(chunk))+tail, args...); err != nil {
 			return err
 		}
 	}
