@@ -244,14 +244,15 @@ func loadSimFirm(t *testing.T, s *store, customers []*simCustomer, end time.Time
 // TestRiskLearnsFromSimulatedFirms generates firms whose truth is known,
 // loads their history through the store, refits, and checks the track
 // record: the fitted risk ranks customers who went on to dissolve clearly
-// above the mean-rating baseline and close to the truth, and its predicted
-// chances agree with what happened, decile by decile.
+// above the mean-rating baseline and close to the best any model could do
+// from the same data (bestFromData), and its predicted chances agree with
+// what happened, decile by decile.
 func TestRiskLearnsFromSimulatedFirms(t *testing.T) {
 	if testing.Short() {
 		t.Skip("simulated firms take seconds to load")
 	}
 	t.Parallel()
-	var gains []float64
+	var results []simResult
 	for i, mix := range firmMixes {
 		// Two firms of each mix, drawn with different seeds, or those
 		// RAPPORT_RISK_SEEDS lists (e.g. "1,2,3,4,5,6").
@@ -265,20 +266,25 @@ func TestRiskLearnsFromSimulatedFirms(t *testing.T) {
 					s := &store{backend: b.Name, dsn: b.DSN(t), clock: testdb.NewClock(epoch)}
 					s.open(t)
 					s.raw = testdb.SQL(t, s.dsn)
-					gains = append(gains, checkSimFirm(t, s, seed, mix))
+					results = append(results, checkSimFirm(t, s, seed, mix))
 				})
 			}
 		}
 	}
-	// Firm by firm the gain is small where ratings alone say much; over the
-	// firms it must be clear.
-	mean := 0.0
-	for _, g := range gains {
-		mean += g / float64(len(gains))
+	// Firm by firm the gain is small where ratings alone say much, and the
+	// gap to the best swings with the few hundred customers who dissolve in
+	// the periods held back; over the firms both must be clear.
+	var gain, gap float64
+	for _, r := range results {
+		gain += r.gain / float64(len(results))
+		gap += r.gap / float64(len(results))
 	}
-	t.Logf("AUC above the mean-rating baseline: %.3f on average over %d firms", mean, len(gains))
-	if mean < 0.025 {
-		t.Errorf("AUC above the baseline by %.3f on average; want at least 0.025", mean)
+	t.Logf("over %d firms, AUC on average %.3f above the mean-rating baseline and %.3f below the best from the data", len(results), gain, gap)
+	if gain < 0.025 {
+		t.Errorf("AUC above the baseline by %.3f on average; want at least 0.025", gain)
+	}
+	if gap > 0.025 {
+		t.Errorf("AUC below the best from the data by %.3f on average; want at most 0.025", gap)
 	}
 }
 
@@ -334,9 +340,8 @@ func TestImportedDissolutionsTeachImpact(t *testing.T) {
 	}
 }
 
-// checkSimFirm loads, refits and checks one simulated firm, returning how
-// far the model's AUC is above the baseline's.
-func checkSimFirm(t *testing.T, s *store, seed uint64, mix firmMix) float64 {
+// checkSimFirm loads, refits and checks one simulated firm.
+func checkSimFirm(t *testing.T, s *store, seed uint64, mix firmMix) simResult {
 	ctx := context.Background()
 	end := s.clock.Now()
 	customers := simulateFirm(seed, mix, simCustomers)
@@ -385,7 +390,7 @@ func checkSimFirm(t *testing.T, s *store, seed uint64, mix firmMix) float64 {
 	}
 
 	// The truth-optimal ranking on the same customers and periods.
-	var truth []float64
+	var truth, fromData []float64
 	var positive []bool
 	for _, p := range tr.Periods {
 		day := p.Sub(end).Hours() / 24
@@ -394,20 +399,24 @@ func checkSimFirm(t *testing.T, s *store, seed uint64, mix firmMix) float64 {
 				continue
 			}
 			truth = append(truth, c.truth(mix, day))
+			fromData = append(fromData, c.bestFromData(mix, day))
 			positive = append(positive, c.gone <= day+90)
 		}
 	}
 	best, _ := analytics.AUC(truth, positive)
-	t.Logf("%s, seed %d: %d customer-dates fitted (%d dissolutions); held back %d customers, %d dissolved: AUC %.3f, baseline %.3f, truth-optimal %.3f",
-		mix.name, seed, tr.Model.Examples, tr.Model.Events, tr.Customers, tr.Dissolved, *tr.AUC, *tr.BaselineAUC, best)
+	reachable, _ := analytics.AUC(fromData, positive)
+	t.Logf("%s, seed %d: %d customer-dates fitted (%d dissolutions); held back %d customers, %d dissolved: AUC %.3f, baseline %.3f, best from the data %.3f, truth-optimal %.3f",
+		mix.name, seed, tr.Model.Examples, tr.Model.Events, tr.Customers, tr.Dissolved, *tr.AUC, *tr.BaselineAUC, reachable, best)
 	if len(truth) != tr.Customers {
 		t.Errorf("track record held back %d customers; the simulation had %d active at those dates", tr.Customers, len(truth))
 	}
 	if *tr.AUC < *tr.BaselineAUC+0.01 {
 		t.Errorf("AUC %.3f; want above the baseline's %.3f by at least 0.01", *tr.AUC, *tr.BaselineAUC)
 	}
-	if *tr.AUC < best-0.07 {
-		t.Errorf("AUC %.3f; want within 0.07 of the truth-optimal %.3f", *tr.AUC, best)
+	// The truth-optimal ranking sees what no data shows; the best from the
+	// data is the ceiling a model can reach, and the fit comes close to it.
+	if *tr.AUC < reachable-0.035 {
+		t.Errorf("AUC %.3f; want within 0.035 of the best from the data, %.3f", *tr.AUC, reachable)
 	}
 	if !tr.BeatsBaseline {
 		t.Errorf("BeatsBaseline = false with AUC %.3f against %.3f", *tr.AUC, *tr.BaselineAUC)
@@ -420,5 +429,9 @@ func checkSimFirm(t *testing.T, s *store, seed uint64, mix firmMix) float64 {
 			t.Errorf("decile %d: predicted %.3f, observed %.3f; want within %.3f", i+1, d.Predicted, d.Observed, tol)
 		}
 	}
-	return *tr.AUC - *tr.BaselineAUC
+	return simResult{gain: *tr.AUC - *tr.BaselineAUC, gap: reachable - *tr.AUC}
 }
+
+// simResult is how a fitted model did on a simulated firm: how far its AUC
+// is above the baseline's, and how far below the best from the data.
+type simResult struct{ gain, gap float64 }
