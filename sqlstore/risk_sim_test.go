@@ -208,7 +208,10 @@ func loadSimFirm(t *testing.T, s *store, customers []*simCustomer, end time.Time
 	var rows []rapport.MomentRow
 	for _, c := range customers {
 		for _, m := range c.moments {
-			mo := rapport.Moment{Touchpoint: m.touchpoint, Channel: rapport.ChannelPhone, OccurredAt: day(m.day), Outcome: rapport.OutcomeNeutral}
+			// The outcome is the one recorded, as a file's outcome column
+			// gives it, not derived from the rating.
+			mo := rapport.Moment{Touchpoint: m.touchpoint, Channel: rapport.ChannelPhone, OccurredAt: day(m.day),
+				Outcome: rapport.OutcomeNeutral, OutcomeSource: rapport.OutcomeGiven}
 			if m.misery {
 				mo.Outcome = rapport.OutcomeMisery
 			}
