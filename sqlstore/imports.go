@@ -292,7 +292,7 @@ func (s *ImportService) momentsToRecord(ctx context.Context, f *rapport.MomentFi
 		_, staffExists := staffEmails[m.StaffID]
 		m.StaffID = resolve(r, row.Row, "staff_id", m.StaffID, "staff_email", row.StaffEmail, staffByEmail, staffExists, "user", "email")
 		m.ID = "" // a new moment gets a new id
-		if m.OutcomeSource != rapport.OutcomeGiven {
+		if m.OutcomeSource == rapport.OutcomeRated || m.OutcomeSource == rapport.OutcomeDefault {
 			m.Outcome = "" // derived again from the rating when recorded
 		}
 		fresh, rowOf = append(fresh, &m), append(rowOf, row.Row)

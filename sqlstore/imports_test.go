@@ -238,3 +238,36 @@ func fresh(t *testing.T, backend string) string {
 	t.Fatalf("no backend %q", backend)
 	return ""
 }
+
+// TestImportKeepsAGivenOutcome imports moments whose outcome says something
+// other than their rating would: one from a file's outcome column, one
+// handed to the import service with no word on where its outcome came
+// from. Both keep the outcome given; a row whose outcome came from its
+// rating takes it from the rating again.
+func TestImportKeepsAGivenOutcome(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store) {
+		c := s.customer(t, &rapport.Customer{Name: "Grace", ExternalID: "c-1"})
+		file := "external_id,customer_id,touchpoint,channel,occurred_at,rating,outcome,outcome_source\n" +
+			"m-file,c-1,query,email,2026-03-01T10:00:00Z,4,misery,\n" +
+			"m-rated,c-1,query,email,2026-03-01T11:00:00Z,5,,rating\n"
+		file = strings.ReplaceAll(file, ",c-1,", ","+c.ID+",")
+		if _, err := importMoments(t, s, file, rapport.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		direct := &rapport.MomentFile{Rows: []rapport.MomentRow{{Row: 2, CustomerExternalID: "c-1", Moment: rapport.Moment{
+			ExternalID: "m-direct", Touchpoint: "query", Channel: rapport.ChannelEmail, OccurredAt: s.clock.Now().Add(-time.Hour),
+			Rating: ptr(4), Outcome: rapport.OutcomeMisery}}}}
+		if _, err := sqlstore.NewImportService(s.db).ImportMoments(context.Background(), direct, rapport.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		for ext, want := range map[string]string{"m-file": "misery", "m-direct": "misery", "m-rated": "magic"} {
+			var got string
+			if err := s.raw.QueryRow(`SELECT outcome FROM moments WHERE external_id = $1`, ext).Scan(&got); err != nil {
+				t.Fatalf("%s: %v", ext, err)
+			}
+			if got != want {
+				t.Errorf("%s stored as %s; want %s", ext, got, want)
+			}
+		}
+	})
+}
