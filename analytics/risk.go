@@ -38,7 +38,9 @@ type RelationshipFacts struct {
 	Effort90  float64
 	// Purchases365 is how many moments of the last 365 days brought revenue.
 	Purchases365 int
-	// Rated365 ratings with mean Rating365 in the last 365 days.
+	// Rated365 ratings with mean Rating365 in the last 365 days, of moments
+	// that were not misery: how the customer rates the firm when nothing
+	// went wrong, apart from the misery counted on its own.
 	Rated365  int
 	Rating365 float64
 	// Recovery is what became of the customer's recovery cases and the

@@ -28,7 +28,7 @@ const (
 	featMoments90                // log(1 + moments in 90 days)
 	featRating                   // shrunk mean rating over 90 days, less the firm's usual rating
 	featRatingTrend              // shrunk mean rating over 90 days less that of the 90 days before
-	featRating365                // shrunk mean rating over 365 days, less the firm's usual rating
+	featRating365                // shrunk mean rating over 365 days of moments that were not misery, less the firm's usual rating
 	featMagic90                  // log(1 + magic moments in 90 days)
 	featEffort                   // shrunk mean effort over 90 days, less the firm's usual effort
 	featProducts                 // products held now, up to 5
@@ -50,7 +50,7 @@ const (
 // RiskFeatureNames names the model's features, as docs/risk.md and the API
 // name them; misery features are "misery:" and the touchpoint's key.
 var RiskFeatureNames = [numBaseFeatures]string{
-	"silence", "silence_long", "never_in_touch", "moments_90d", "rating_90d", "rating_trend", "rating_365d", "magic_90d", "effort_90d",
+	"silence", "silence_long", "never_in_touch", "moments_90d", "rating_90d", "rating_trend", "calm_rating_365d", "magic_90d", "effort_90d",
 	"products", "products_given_up", "purchases_365d",
 	"referred", "tenure", "stage_exploration", "stage_expansion", "stage_commitment",
 	"cases_open", "cases_recovered_90d", "cases_not_recovered_90d", "promises_broken_365d", "misery_elsewhere",
@@ -338,9 +338,9 @@ func (m *RiskModel) contributions(f *RelationshipFacts, x []float64) []contribut
 	add(contactText(f), c(featSilence, featSilenceLong, featNeverMoment, featMoments90))
 	add(ratingText(f), c(featRating))
 	if f.Rated365 > 0 {
-		add(fmt.Sprintf("mean rating %s over 365 days (%s)", spellDecimal(f.Rating365), spellCount(f.Rated365, "rating", "ratings")), c(featRating365))
+		add(fmt.Sprintf("mean rating %s over 365 days when nothing went wrong (%s)", spellDecimal(f.Rating365), spellCount(f.Rated365, "rating", "ratings")), c(featRating365))
 	} else {
-		add("no rating in 365 days", c(featRating365))
+		add("no rating in 365 days when nothing went wrong", c(featRating365))
 	}
 	if f.Rated90 > 0 && f.RatedPrior > 0 {
 		add(fmt.Sprintf("mean rating %s over 90 days against %s in the 90 before", spellDecimal(f.Rating90), spellDecimal(f.RatingPrior)), c(featRatingTrend))

@@ -276,6 +276,9 @@ const (
 	within30d   = `occurred_at >= :from30 AND occurred_at <= :now`
 	within90d   = `occurred_at >= :from90 AND occurred_at <= :now`
 	priorWindow = `occurred_at >= :from180 AND occurred_at < :from90`
+	// notMisery leaves out misery moments: the 365-day rating is how the
+	// customer rates the firm when nothing went wrong.
+	notMisery = `outcome <> 'misery'`
 )
 
 // columns are the sums of momentTotals over the moments of the last 365
@@ -298,8 +301,8 @@ func (t *momentTotals) columns() []column {
 		{count(within90d + ` AND effort IS NOT NULL`), &t.efforts90},
 		{sum(within90d, `effort`), &t.effortSum90},
 		{count(upToNow + ` AND revenue > 0`), &t.purchases365},
-		{count(upToNow + ` AND rating IS NOT NULL`), &t.rated365},
-		{sum(upToNow, `rating`), &t.ratingSum365},
+		{count(upToNow + ` AND rating IS NOT NULL AND ` + notMisery), &t.rated365},
+		{sum(upToNow+` AND `+notMisery, `rating`), &t.ratingSum365},
 		{sum(upToNow, `revenue`), &t.revenue365},
 		{sum(upToNow, `cost`), &t.cost365},
 		{`COALESCE(MAX(CASE WHEN ` + upToNow + ` THEN occurred_at END), 0)`, &t.last},
@@ -619,7 +622,7 @@ func (f *customerFacts) addMoment(m *rapport.Moment, w windows) {
 		if m.Revenue > 0 {
 			f.purchases365++
 		}
-		if rated {
+		if rated && !misery {
 			f.rated365++
 			f.ratingSum365 += float64(*m.Rating)
 		}
