@@ -291,6 +291,23 @@ func TestRiskLearnsFromSimulatedFirms(t *testing.T) {
 	}
 }
 
+// simFirmSize is how many customers the firms of TestRiskLearnsFromSimulatedFirms
+// have had: RAPPORT_RISK_SIM_CUSTOMERS, or else simCustomers. Larger firms
+// show how much of the gap to the best is the noise of fitting on few
+// dissolutions. Beyond 20,000 a refit reads a sample of each date's
+// customers, and the track record's would no longer be the simulation's.
+func simFirmSize(t *testing.T) int {
+	v := os.Getenv("RAPPORT_RISK_SIM_CUSTOMERS")
+	if v == "" {
+		return simCustomers
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 500 || n > 20_000 {
+		t.Fatalf("RAPPORT_RISK_SIM_CUSTOMERS = %q; want a number of customers from 500 to 20,000", v)
+	}
+	return n
+}
+
 // simSeeds are the seeds RAPPORT_RISK_SEEDS lists, or else def.
 func simSeeds(t *testing.T, def ...uint64) []uint64 {
 	v := os.Getenv("RAPPORT_RISK_SEEDS")
@@ -347,7 +364,7 @@ func TestImportedDissolutionsTeachImpact(t *testing.T) {
 func checkSimFirm(t *testing.T, s *store, seed uint64, mix firmMix) simResult {
 	ctx := context.Background()
 	end := s.clock.Now()
-	customers := simulateFirm(seed, mix, simCustomers)
+	customers := simulateFirm(seed, mix, simFirmSize(t))
 	loadSimFirm(t, s, customers, end, true)
 
 	// Moments are recorded all through the refit, which must not hold

@@ -82,6 +82,9 @@ func TestBrowserRiskTrackRecordOnDemo(t *testing.T) {
 	}
 	t.Logf("demo firm: %s model on %d customer-dates (%d dissolutions); held back %d customers, %d dissolved: AUC %.3f, baseline %.3f",
 		tr.Model.Kind, tr.Model.Examples, tr.Model.Events, tr.Customers, tr.Dissolved, *tr.AUC, *tr.BaselineAUC)
+	for i, d := range tr.Calibration {
+		t.Logf("decile %d: %d customers, predicted %.3f, observed %.3f", i+1, d.Customers, d.Predicted, d.Observed)
+	}
 	srv := httptest.NewServer(web.New(services, web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Now}))
 	t.Cleanup(srv.Close)
 
