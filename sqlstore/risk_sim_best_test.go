@@ -36,8 +36,8 @@ var zNodes, zWeights = func() ([]float64, []float64) {
 // ratingProb is the chance of rating r from a customer of satisfaction
 // sat after a moment that was misery or not.
 func ratingProb(r int, sat float64, misery bool) float64 {
-	mu := 4 + 0.7*sat - 1.8*boolF(misery)
-	cdf := func(x float64) float64 { return 0.5 * math.Erfc(-(x-mu)/(0.4*math.Sqrt2)) }
+	mu := simRatingMean(sat, misery)
+	cdf := func(x float64) float64 { return 0.5 * math.Erfc(-(x-mu)/(simRatingNoise*math.Sqrt2)) }
 	lo, hi := 0.0, 1.0
 	if r > 1 {
 		lo = cdf(float64(r) - 0.5)
@@ -47,14 +47,6 @@ func ratingProb(r int, sat float64, misery bool) float64 {
 	}
 	return math.Max(hi-lo, 1e-300)
 }
-
-// simMiseryChance is the chance a moment is misery for a customer of
-// satisfaction sat.
-func simMiseryChance(sat float64) float64 { return 1 / (1 + math.Exp(2.2+0.9*sat)) }
-
-// Moments happen on a day with this chance, before and after drifting
-// away.
-const simRate, simDriftedRate = 0.06, 0.004
 
 // bestFromData is the chance the customer dissolves within 90 days after
 // day t, given only what a firm sees of them by t.

@@ -79,6 +79,21 @@ const (
 	simPropensity  = 0.25
 )
 
+// Moments happen on a day with this chance, before and after drifting
+// away.
+const simRate, simDriftedRate = 0.06, 0.004
+
+// simMiseryChance is the chance a moment is misery for a customer of
+// satisfaction sat.
+func simMiseryChance(sat float64) float64 { return 1 / (1 + math.Exp(2.2+0.9*sat)) }
+
+// simRatingMean is the rating a customer of satisfaction sat gives on
+// average, before rounding, after a moment that was misery or not; each
+// rating strays from it by simRatingNoise (a standard deviation).
+func simRatingMean(sat float64, misery bool) float64 { return 4 + 0.7*sat - 1.8*boolF(misery) }
+
+const simRatingNoise = 0.4
+
 // hazard is the customer's true daily hazard at day d, knowing everything
 // up to day d.
 func (c *simCustomer) hazard(mix firmMix, d float64) float64 {
@@ -127,19 +142,16 @@ func simulateFirm(seed uint64, mix firmMix, n int) []*simCustomer {
 			c.drift = c.joined + (0-c.joined)*r.Float64()
 		}
 		for d := c.joined; d < -1; d++ {
-			rate := 0.06
+			rate := simRate
 			if d >= c.drift {
-				rate = 0.004
+				rate = simDriftedRate
 			}
 			if r.Float64() < rate {
 				m := simMoment{day: d + 0.2 + 0.5*r.Float64(), touchpoint: simTouchpoints[r.IntN(len(simTouchpoints))]}
-				m.misery = r.Float64() < 1/(1+math.Exp(2.2+0.9*c.sat))
+				m.misery = r.Float64() < simMiseryChance(c.sat)
 				// Fewer answer a survey after a bad moment than after a good one.
 				if answers := 0.7 - 0.3*boolF(m.misery); r.Float64() < answers {
-					v := 4 + 0.7*c.sat + 0.4*r.NormFloat64()
-					if m.misery {
-						v -= 1.8
-					}
+					v := simRatingMean(c.sat, m.misery) + simRatingNoise*r.NormFloat64()
 					m.rating = max(1, min(5, int(math.Round(v))))
 				}
 				c.moments = append(c.moments, m)
