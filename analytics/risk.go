@@ -38,11 +38,14 @@ type RelationshipFacts struct {
 	Effort90  float64
 	// Purchases365 is how many moments of the last 365 days brought revenue.
 	Purchases365 int
-	// Rated365 ratings with mean Rating365 in the last 365 days, of moments
-	// that were not misery: how the customer rates the firm when nothing
-	// went wrong, apart from the misery counted on its own.
+	// Rated365 ratings with mean Rating365 in the last 365 days.
 	Rated365  int
 	Rating365 float64
+	// RatedCalm365 of those with mean RatingCalm365 were of moments that
+	// were not misery: how the customer rates the firm when nothing went
+	// wrong, apart from the misery counted on its own.
+	RatedCalm365  int
+	RatingCalm365 float64
 	// Recovery is what became of the customer's recovery cases and the
 	// promises made to them; nil when it was not read, and the model then
 	// takes the firm's average customer's.

@@ -28,7 +28,8 @@ const (
 	featMoments90                // log(1 + moments in 90 days)
 	featRating                   // shrunk mean rating over 90 days, less the firm's usual rating
 	featRatingTrend              // shrunk mean rating over 90 days less that of the 90 days before
-	featRating365                // shrunk mean rating over 365 days of moments that were not misery, less the firm's usual rating
+	featRating365                // shrunk mean rating over 365 days, less the firm's usual rating
+	featCalmRating365            // the same of moments that were not misery
 	featMagic90                  // log(1 + magic moments in 90 days)
 	featEffort                   // shrunk mean effort over 90 days, less the firm's usual effort
 	featProducts                 // products held now, up to 5
@@ -50,7 +51,7 @@ const (
 // RiskFeatureNames names the model's features, as docs/risk.md and the API
 // name them; misery features are "misery:" and the touchpoint's key.
 var RiskFeatureNames = [numBaseFeatures]string{
-	"silence", "silence_long", "never_in_touch", "moments_90d", "rating_90d", "rating_trend", "calm_rating_365d", "magic_90d", "effort_90d",
+	"silence", "silence_long", "never_in_touch", "moments_90d", "rating_90d", "rating_trend", "rating_365d", "calm_rating_365d", "magic_90d", "effort_90d",
 	"products", "products_given_up", "purchases_365d",
 	"referred", "tenure", "stage_exploration", "stage_expansion", "stage_commitment",
 	"cases_open", "cases_recovered_90d", "cases_not_recovered_90d", "promises_broken_365d", "misery_elsewhere",
@@ -134,6 +135,7 @@ func (m *RiskModel) features(f *RelationshipFacts, x []float64) {
 	x[featRating] = r90 - m.RatingCentre
 	x[featRatingTrend] = r90 - shrink(f.RatingPrior, f.RatedPrior, m.RatingCentre)
 	x[featRating365] = shrink(f.Rating365, f.Rated365, m.RatingCentre) - m.RatingCentre
+	x[featCalmRating365] = shrink(f.RatingCalm365, f.RatedCalm365, m.RatingCentre) - m.RatingCentre
 	x[featMagic90] = math.Log1p(float64(f.Magic90))
 	x[featEffort] = shrink(f.Effort90, f.Efforts90, m.EffortCentre) - m.EffortCentre
 	x[featProducts] = math.Min(float64(f.Products), 5)
@@ -337,11 +339,7 @@ func (m *RiskModel) contributions(f *RelationshipFacts, x []float64) []contribut
 	}
 	add(contactText(f), c(featSilence, featSilenceLong, featNeverMoment, featMoments90))
 	add(ratingText(f), c(featRating))
-	if f.Rated365 > 0 {
-		add(fmt.Sprintf("mean rating %s over 365 days when nothing went wrong (%s)", spellDecimal(f.Rating365), spellCount(f.Rated365, "rating", "ratings")), c(featRating365))
-	} else {
-		add("no rating in 365 days when nothing went wrong", c(featRating365))
-	}
+	add(rating365Text(f), c(featRating365, featCalmRating365))
 	if f.Rated90 > 0 && f.RatedPrior > 0 {
 		add(fmt.Sprintf("mean rating %s over 90 days against %s in the 90 before", spellDecimal(f.Rating90), spellDecimal(f.RatingPrior)), c(featRatingTrend))
 	} else {
@@ -440,6 +438,21 @@ func casesText(r *RecoveryFacts) string {
 		return "no recovery case open, none recovered or not in 90 days"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// rating365Text says what the customer's ratings of the year were, and
+// those given when nothing went wrong where misery lowered some.
+func rating365Text(f *RelationshipFacts) string {
+	switch {
+	case f.Rated365 == 0:
+		return "no rating in 365 days"
+	case f.RatedCalm365 == f.Rated365:
+		return fmt.Sprintf("mean rating %s over 365 days (%s)", spellDecimal(f.Rating365), spellCount(f.Rated365, "rating", "ratings"))
+	case f.RatedCalm365 == 0:
+		return fmt.Sprintf("mean rating %s over 365 days (%s, each after misery)", spellDecimal(f.Rating365), spellCount(f.Rated365, "rating", "ratings"))
+	}
+	return fmt.Sprintf("mean rating %s over 365 days (%s), %s when nothing went wrong", spellDecimal(f.Rating365),
+		spellCount(f.Rated365, "rating", "ratings"), spellDecimal(f.RatingCalm365))
 }
 
 func ratingText(f *RelationshipFacts) string {

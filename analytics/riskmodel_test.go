@@ -241,3 +241,21 @@ func factorPoints(s Score, text string) int {
 	}
 	return 0
 }
+
+// TestRating365Words says what the year's ratings were, and those given
+// when nothing went wrong only where misery lowered some.
+func TestRating365Words(t *testing.T) {
+	for _, c := range []struct {
+		f    RelationshipFacts
+		want string
+	}{
+		{RelationshipFacts{}, "no rating in 365 days"},
+		{RelationshipFacts{Rated365: 4, Rating365: 4.5, RatedCalm365: 4, RatingCalm365: 4.5}, "mean rating 4.5 over 365 days (4 ratings)"},
+		{RelationshipFacts{Rated365: 2, Rating365: 2, RatedCalm365: 0}, "mean rating 2 over 365 days (2 ratings, each after misery)"},
+		{RelationshipFacts{Rated365: 5, Rating365: 3.6, RatedCalm365: 3, RatingCalm365: 4.667}, "mean rating 3.6 over 365 days (5 ratings), 4.7 when nothing went wrong"},
+	} {
+		if got := rating365Text(&c.f); got != c.want {
+			t.Errorf("rating365Text(%+v) = %q; want %q", c.f, got, c.want)
+		}
+	}
+}

@@ -55,8 +55,8 @@ type momentTotals struct {
 	ratingSum90, ratingSumPrior         float64
 	magic90, misery30, misery90         int64
 	efforts90                           int64
-	rated365                            int64
-	ratingSum365                        float64
+	rated365, ratedCalm365              int64
+	ratingSum365, ratingSumCalm365      float64
 	effortSum90                         float64
 	purchases365                        int64
 	revenue365, cost365                 float64
@@ -276,8 +276,8 @@ const (
 	within30d   = `occurred_at >= :from30 AND occurred_at <= :now`
 	within90d   = `occurred_at >= :from90 AND occurred_at <= :now`
 	priorWindow = `occurred_at >= :from180 AND occurred_at < :from90`
-	// notMisery leaves out misery moments: the 365-day rating is how the
-	// customer rates the firm when nothing went wrong.
+	// notMisery leaves out misery moments: the calm 365-day rating is how
+	// the customer rates the firm when nothing went wrong.
 	notMisery = `outcome <> 'misery'`
 )
 
@@ -301,8 +301,10 @@ func (t *momentTotals) columns() []column {
 		{count(within90d + ` AND effort IS NOT NULL`), &t.efforts90},
 		{sum(within90d, `effort`), &t.effortSum90},
 		{count(upToNow + ` AND revenue > 0`), &t.purchases365},
-		{count(upToNow + ` AND rating IS NOT NULL AND ` + notMisery), &t.rated365},
-		{sum(upToNow+` AND `+notMisery, `rating`), &t.ratingSum365},
+		{count(upToNow + ` AND rating IS NOT NULL`), &t.rated365},
+		{sum(upToNow, `rating`), &t.ratingSum365},
+		{count(upToNow + ` AND rating IS NOT NULL AND ` + notMisery), &t.ratedCalm365},
+		{sum(upToNow+` AND `+notMisery, `rating`), &t.ratingSumCalm365},
 		{sum(upToNow, `revenue`), &t.revenue365},
 		{sum(upToNow, `cost`), &t.cost365},
 		{`COALESCE(MAX(CASE WHEN ` + upToNow + ` THEN occurred_at END), 0)`, &t.last},
@@ -479,6 +481,7 @@ type storedFigures struct {
 	rating90, ratingPrior float64 // means; 0 when nothing was rated
 	effort90              float64 // mean; 0 when no effort was given
 	rating365             float64 // mean; 0 when nothing was rated
+	ratingCalm365         float64 // mean of moments not misery; 0 when none was rated
 	referrals             int64
 	due                   int64
 	miseryJSON            string
@@ -502,6 +505,8 @@ func (s *storedFigures) columns() []column {
 		{`purchases_365d`, &s.purchases365},
 		{`rated_365d`, &s.rated365},
 		{`COALESCE(rating_365d, 0)`, &s.rating365},
+		{`rated_calm_365d`, &s.ratedCalm365},
+		{`COALESCE(rating_calm_365d, 0)`, &s.ratingCalm365},
 		{`revenue_365d`, &s.revenue365},
 		{`cost_365d`, &s.cost365},
 		{`referrals`, &s.referrals},
@@ -570,6 +575,7 @@ func (f *customerFacts) takeStored(s storedFigures) error {
 	f.ratingSumPrior = math.Round(s.ratingPrior * float64(s.ratedPrior))
 	f.effortSum90 = math.Round(s.effort90 * float64(s.efforts90))
 	f.ratingSum365 = math.Round(s.rating365 * float64(s.rated365))
+	f.ratingSumCalm365 = math.Round(s.ratingCalm365 * float64(s.ratedCalm365))
 	f.referrals, f.storedDue = s.referrals, s.due
 	f.misery = recent
 	return nil
@@ -622,9 +628,13 @@ func (f *customerFacts) addMoment(m *rapport.Moment, w windows) {
 		if m.Revenue > 0 {
 			f.purchases365++
 		}
-		if rated && !misery {
+		if rated {
 			f.rated365++
 			f.ratingSum365 += float64(*m.Rating)
+			if !misery {
+				f.ratedCalm365++
+				f.ratingSumCalm365 += float64(*m.Rating)
+			}
 		}
 		f.revenue365 += m.Revenue
 		f.cost365 += m.Cost

@@ -438,20 +438,20 @@ func loadTouchpointNames(ctx context.Context, q querier) (touchpointNames, error
 
 // measuredCustomer is one row of customer_measures.
 type measuredCustomer struct {
-	id                   string
-	stage                string
-	created              int64
-	profile              customerProfile
-	health, risk         analytics.Score
-	m                    rapport.CustomerMeasures
-	ratedPrior           int
-	efforts, purchases   int
-	effort               *float64
-	rated365             int
-	rating365            *float64
-	last, computed, due  int64
-	healthJSON, riskJSON string
-	miseryJSON           string
+	id                       string
+	stage                    string
+	created                  int64
+	profile                  customerProfile
+	health, risk             analytics.Score
+	m                        rapport.CustomerMeasures
+	ratedPrior               int
+	efforts, purchases       int
+	effort                   *float64
+	rated365, ratedCalm365   int
+	rating365, ratingCalm365 *float64
+	last, computed, due      int64
+	healthJSON, riskJSON     string
+	miseryJSON               string
 }
 
 // relationshipFacts turns stored facts into the scores' input.
@@ -466,10 +466,14 @@ func (f *customerFacts) relationshipFacts(names touchpointNames) analytics.Relat
 		Magic90:  int(f.magic90),
 		Products: f.products, EverHeld: f.everHeld, Referrals: int(f.referrals),
 		Stage: f.stage, Efforts90: int(f.efforts90), Purchases365: int(f.purchases365), Rated365: int(f.rated365),
-		Recovery: f.recovery,
+		RatedCalm365: int(f.ratedCalm365),
+		Recovery:     f.recovery,
 	}
 	if f.rated365 > 0 {
 		rf.Rating365 = f.ratingSum365 / float64(f.rated365)
+	}
+	if f.ratedCalm365 > 0 {
+		rf.RatingCalm365 = f.ratingSumCalm365 / float64(f.ratedCalm365)
 	}
 	if f.efforts90 > 0 {
 		rf.Effort90 = f.effortSum90 / float64(f.efforts90)
@@ -501,10 +505,14 @@ func measure(f *customerFacts, sc scoring) measuredCustomer {
 	rf := f.relationshipFacts(sc.names)
 	risk, health := sc.model.Scores(rf)
 	mc := measuredCustomer{id: f.id, stage: f.stage, created: f.created, profile: f.profile, health: health, risk: risk, last: f.last, computed: f.now,
-		ratedPrior: int(f.ratedPrior), efforts: int(f.efforts90), purchases: int(f.purchases365), rated365: int(f.rated365)}
+		ratedPrior: int(f.ratedPrior), efforts: int(f.efforts90), purchases: int(f.purchases365), rated365: int(f.rated365), ratedCalm365: int(f.ratedCalm365)}
 	if f.rated365 > 0 {
 		r := rf.Rating365
 		mc.rating365 = &r
+	}
+	if f.ratedCalm365 > 0 {
+		r := rf.RatingCalm365
+		mc.ratingCalm365 = &r
 	}
 	if f.efforts90 > 0 {
 		e := rf.Effort90
@@ -615,6 +623,8 @@ func (r *measuredCustomer) columns() []columnValue {
 		{"purchases_365d", r.purchases},
 		{"rated_365d", r.rated365},
 		{"rating_365d", nullFloat(r.rating365)},
+		{"rated_calm_365d", r.ratedCalm365},
+		{"rating_calm_365d", nullFloat(r.ratingCalm365)},
 		// The customer's profile fields, copied for segment rules.
 		{"stage", r.stage},
 		{"kind", r.profile.kind},
