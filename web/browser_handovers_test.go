@@ -2,9 +2,6 @@ package web_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,11 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/rapport-crm/rapport"
-	"github.com/rapport-crm/rapport/demo"
 	"github.com/rapport-crm/rapport/internal/testbrowser"
-	"github.com/rapport-crm/rapport/internal/testdb"
-	"github.com/rapport-crm/rapport/sqlstore"
-	"github.com/rapport-crm/rapport/web"
 )
 
 // TestBrowserHandover: a manager hands every customer of an agent who is
@@ -92,25 +85,11 @@ func TestBrowserHandoverReportOnDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the demo firm takes seconds to make")
 	}
-	ctx := context.Background()
-	clock := testdb.NewClock(testNow)
-	db := testdb.SQLite(t, clock.Now)
-	if _, err := demo.Populate(ctx, db, demo.Config{Seed: 7, Now: testNow}); err != nil {
-		t.Fatalf("Populate = %v", err)
-	}
-	services := sqlstore.NewServices(db, sqlstore.Options{})
 	viewer := &rapport.User{Email: "hand.viewer@example.com", Name: "Vic Viewer", Role: rapport.RoleViewer}
-	if err := services.Users.CreateUser(ctx, viewer); err != nil {
-		t.Fatal(err)
-	}
-	if err := services.Passwords.SetPassword(ctx, viewer.ID, testPassword); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := services.Risk.RefitRisk(ctx); err != nil {
+	services, srv := demoFirmFor(t, viewer)
+	if _, err := services.Risk.RefitRisk(context.Background()); err != nil {
 		t.Fatalf("RefitRisk = %v", err)
 	}
-	srv := httptest.NewServer(web.New(services, web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Now}))
-	t.Cleanup(srv.Close)
 
 	for _, size := range []struct {
 		name          string

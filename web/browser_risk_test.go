@@ -58,19 +58,8 @@ func TestBrowserRiskTrackRecordOnDemo(t *testing.T) {
 		t.Skip("the demo firm takes seconds to make")
 	}
 	ctx := context.Background()
-	clock := testdb.NewClock(testNow)
-	db := testdb.SQLite(t, clock.Now)
-	if _, err := demo.Populate(ctx, db, demo.Config{Seed: 7, Now: testNow}); err != nil {
-		t.Fatalf("Populate = %v", err)
-	}
-	services := sqlstore.NewServices(db, sqlstore.Options{})
 	manager := &rapport.User{Email: "risk.manager@example.com", Name: "Rita Risk", Role: rapport.RoleManager}
-	if err := services.Users.CreateUser(ctx, manager); err != nil {
-		t.Fatal(err)
-	}
-	if err := services.Passwords.SetPassword(ctx, manager.ID, testPassword); err != nil {
-		t.Fatal(err)
-	}
+	services, srv := demoFirmFor(t, manager)
 	started := time.Now()
 	tr, err := services.Risk.RefitRisk(ctx)
 	t.Logf("refit on the demo firm took %v", time.Since(started).Round(time.Millisecond))
@@ -85,9 +74,6 @@ func TestBrowserRiskTrackRecordOnDemo(t *testing.T) {
 	for i, d := range tr.Calibration {
 		t.Logf("decile %d: %d customers, predicted %.3f, observed %.3f", i+1, d.Customers, d.Predicted, d.Observed)
 	}
-	srv := httptest.NewServer(web.New(services, web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Now}))
-	t.Cleanup(srv.Close)
-
 	for _, size := range []struct {
 		name          string
 		width, height int
@@ -122,4 +108,26 @@ func TestBrowserRiskTrackRecordOnDemo(t *testing.T) {
 		}
 		b.Screenshot("risk-02-demo-" + size.name)
 	}
+}
+
+// demoFirmFor makes the demo firm (seed 7) with u as a user who can sign
+// in, and serves its pages.
+func demoFirmFor(t *testing.T, u *rapport.User) (rapport.Services, *httptest.Server) {
+	t.Helper()
+	ctx := context.Background()
+	clock := testdb.NewClock(testNow)
+	db := testdb.SQLite(t, clock.Now)
+	if _, err := demo.Populate(ctx, db, demo.Config{Seed: 7, Now: testNow}); err != nil {
+		t.Fatalf("Populate = %v", err)
+	}
+	services := sqlstore.NewServices(db, sqlstore.Options{})
+	if err := services.Users.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if err := services.Passwords.SetPassword(ctx, u.ID, testPassword); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.New(services, web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Now}))
+	t.Cleanup(srv.Close)
+	return services, srv
 }

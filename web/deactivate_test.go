@@ -51,7 +51,7 @@ func TestDeactivatedUserInPickers(t *testing.T) {
 
 	f.clock.Add(time.Minute)
 	if _, err := f.services.Moments.RecordMoment(ctx, &rapport.Moment{CustomerID: harriet.ID, Touchpoint: "complaint",
-		Channel: rapport.ChannelPhone, OccurredAt: f.clock.Now(), Rating: ptrTo(1)}); err != nil {
+		Channel: rapport.ChannelPhone, OccurredAt: f.clock.Now(), Rating: ptr(1)}); err != nil {
 		t.Fatal(err)
 	}
 	cases, err := f.services.Recovery.FindCases(ctx, rapport.CaseFilter{CustomerID: harriet.ID, Status: rapport.CaseOpen, Limit: rapport.MaxPageSize})
@@ -98,5 +98,3 @@ func TestDeactivatedUserInPickers(t *testing.T) {
 		t.Errorf("the handover form offers the deactivated agent %d times; want once, to hand over from", strings.Count(page, option))
 	}
 }
-
-func ptrTo[T any](v T) *T { return &v }
