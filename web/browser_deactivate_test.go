@@ -23,14 +23,7 @@ import (
 func TestBrowserDeactivateUser(t *testing.T) {
 	d := newDemoFirm(t)
 	ctx := context.Background()
-	agent, err := d.services.Users.FindUserByEmail(ctx, d.logins[rapport.RoleAgent])
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := d.services.Users.FindUserByEmail(ctx, d.logins[rapport.RoleAdmin])
-	if err != nil {
-		t.Fatal(err)
-	}
+	agent, admin := d.user(t, rapport.RoleAgent), d.user(t, rapport.RoleAdmin)
 	owned, err := d.services.CustomerList.ListCustomers(ctx, rapport.CustomerListFilter{OwnerID: agent.ID, Limit: 1})
 	if err != nil || owned.Total == 0 {
 		t.Fatalf("the demo agent owns %v customers (%v); want some to hand over", owned, err)

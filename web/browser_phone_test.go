@@ -66,6 +66,16 @@ func newDemoFirm(t *testing.T) *demoFirm {
 // the name of its screenshot.
 type page struct{ path, wait, name string }
 
+// user is the demo firm's user who signs in with role.
+func (d *demoFirm) user(t *testing.T, role rapport.Role) *rapport.User {
+	t.Helper()
+	u, err := d.services.Users.FindUserByEmail(context.Background(), d.logins[role])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
 // mainPages are the pages people work from, with a customer, a case and a
 // segment of the firm's.
 func (d *demoFirm) mainPages(t *testing.T) []page {

@@ -18,14 +18,7 @@ import (
 func TestBrowserUserRoleAndTeam(t *testing.T) {
 	d := newDemoFirm(t)
 	ctx := context.Background()
-	agent, err := d.services.Users.FindUserByEmail(ctx, d.logins[rapport.RoleAgent])
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := d.services.Users.FindUserByEmail(ctx, d.logins[rapport.RoleAdmin])
-	if err != nil {
-		t.Fatal(err)
-	}
+	agent, admin := d.user(t, rapport.RoleAgent), d.user(t, rapport.RoleAdmin)
 	admins, err := d.services.Users.FindUsers(ctx, rapport.UserFilter{Role: &admin.Role})
 	if err != nil || len(admins) != 1 {
 		t.Fatalf("the demo firm has %d admins (%v); want one", len(admins), err)
